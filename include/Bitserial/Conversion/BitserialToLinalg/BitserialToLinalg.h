@@ -1,0 +1,31 @@
+//===- BitserialToLinalg.h - Reference lowering of bitserial ----*- C++ -*-===//
+
+#ifndef BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H
+#define BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::bitserial {
+
+#define GEN_PASS_DECL_CONVERTBITSERIALTOLINALG
+#include "Bitserial/Conversion/Passes.h.inc"
+
+/// Converts packed tensor types (tensors with a #bitserial.packed encoding)
+/// to the same tensors of words without the encoding.
+class PackedTensorTypeConverter : public TypeConverter {
+public:
+  PackedTensorTypeConverter();
+};
+
+/// Patterns lowering bitserial.pack, unpack, matmul and conv2d to linalg.
+void populateBitserialToLinalgConversionPatterns(
+    const TypeConverter &typeConverter, RewritePatternSet &patterns);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H

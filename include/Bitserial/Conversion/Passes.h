@@ -1,0 +1,15 @@
+//===- Passes.h - Bitserial conversion passes -------------------*- C++ -*-===//
+
+#ifndef BITSERIAL_CONVERSION_PASSES_H
+#define BITSERIAL_CONVERSION_PASSES_H
+
+#include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
+
+namespace mlir::bitserial {
+
+#define GEN_PASS_REGISTRATION
+#include "Bitserial/Conversion/Passes.h.inc"
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_CONVERSION_PASSES_H

@@ -1,0 +1,43 @@
+//===- BitserialDialect.h - Bitserial dialect -------------------*- C++ -*-===//
+
+#ifndef BITSERIAL_IR_BITSERIALDIALECT_H
+#define BITSERIAL_IR_BITSERIALDIALECT_H
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/TensorEncoding.h"
+
+#include "Bitserial/IR/BitserialDialect.h.inc"
+#include "Bitserial/IR/BitserialEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Bitserial/IR/BitserialAttrs.h.inc"
+
+namespace mlir::bitserial {
+
+/// The packed layout of `type`, or null if it is not a packed tensor.
+PackedLayoutAttr getPackedLayout(Type type);
+
+/// The bit width of the words of a packed tensor type.
+unsigned getWordBits(RankedTensorType packedType);
+
+/// The packed tensor type holding `logicalShape` (innermost axis packed) with
+/// `bits` planes of `encoding` in words of `wordType`.
+RankedTensorType getPackedType(ArrayRef<int64_t> logicalShape, unsigned bits,
+                               Encoding encoding, IntegerType wordType);
+
+/// The smallest and largest value an operand of `bits` bits decodes to.
+int64_t getMinValue(unsigned bits, Encoding encoding);
+int64_t getMaxValue(unsigned bits, Encoding encoding);
+
+/// The signed integer width needed to hold every value of the encoding
+/// (unsigned values may also use exactly `bits` bits, as a bit pattern).
+unsigned getRequiredWidth(unsigned bits, Encoding encoding);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_IR_BITSERIALDIALECT_H

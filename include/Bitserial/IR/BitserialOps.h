@@ -1,0 +1,16 @@
+//===- BitserialOps.h - Bitserial operations --------------------*- C++ -*-===//
+
+#ifndef BITSERIAL_IR_BITSERIALOPS_H
+#define BITSERIAL_IR_BITSERIALOPS_H
+
+#include "Bitserial/IR/BitserialDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+#define GET_OP_CLASSES
+#include "Bitserial/IR/BitserialOps.h.inc"
+
+#endif // BITSERIAL_IR_BITSERIALOPS_H

@@ -1,0 +1,193 @@
+//===- BitserialOps.td - Bitserial operations --------------*- tablegen -*-===//
+
+#ifndef BITSERIAL_IR_BITSERIALOPS_TD
+#define BITSERIAL_IR_BITSERIALOPS_TD
+
+include "Bitserial/IR/BitserialBase.td"
+include "Bitserial/IR/BitserialAttrs.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
+
+def Bitserial_WordTensor : RankedTensorOf<[I8, I16, I32, I64]>;
+def Bitserial_AccumulatorTensor : RankedTensorOf<[I32, I64]>;
+
+//===----------------------------------------------------------------------===//
+// PackOp
+//===----------------------------------------------------------------------===//
+
+def Bitserial_PackOp : Bitserial_Op<"pack", [Pure]> {
+  let summary = "Packs an integer tensor into bit planes along its innermost axis";
+  let description = [{
+    Splits every element of `input` into `bits` bit planes and packs each
+    plane along the innermost axis into machine words. `bits`, `encoding` and
+    the logical length of the innermost axis are carried by the result type's
+    `#bitserial.packed` encoding; the word type is the result element type.
+
+    The input values must lie in the range of the encoding (`0 .. 2^bits - 1`
+    for unsigned, `-2^(bits-1) .. 2^(bits-1) - 1` for signed, odd values in
+    `-(2^bits - 1) .. 2^bits - 1` for bipolar); other values keep only their
+    low `bits` bits (after the `(v + 2^bits - 1) / 2` shift for bipolar).
+    The input element type must be wide enough to hold every value of the
+    encoding. Bits past the logical length are zero.
+
+    ```mlir
+    %p = bitserial.pack %x : tensor<4x70xi8>
+        -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[AnySignlessInteger]>:$input);
+  let results = (outs Bitserial_WordTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "unsigned":$bits,
+                   "::mlir::bitserial::Encoding":$encoding,
+                   CArg<"::mlir::Type", "{}">:$wordType)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::bitserial::PackedLayoutAttr getLayout();
+    unsigned getBits() { return getLayout().getBits(); }
+    ::mlir::bitserial::Encoding getEncoding() { return getLayout().getEncoding(); }
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// UnpackOp
+//===----------------------------------------------------------------------===//
+
+def Bitserial_UnpackOp : Bitserial_Op<"unpack", [Pure]> {
+  let summary = "Decodes a bit-plane packed tensor back to integers";
+  let description = [{
+    The exact inverse of `bitserial.pack`: decodes every logical element of
+    the packed `input` with its encoding into the integer element type of the
+    result. The result shape is the packed shape with `[planes, words]`
+    replaced by the logical length.
+
+    ```mlir
+    %x = bitserial.unpack %p
+        : tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+        -> tensor<4x70xi8>
+    ```
+  }];
+  let arguments = (ins Bitserial_WordTensor:$input);
+  let results = (outs RankedTensorOf<[AnySignlessInteger]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let extraClassDeclaration = [{
+    ::mlir::bitserial::PackedLayoutAttr getLayout();
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+def Bitserial_MatmulOp : Bitserial_Op<"matmul", [
+    Pure, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+      "getResultTilePosition", "generateResultTileValue",
+      "getIterationDomainTileFromResultTile"]>]> {
+  let summary = "Bit-plane matrix multiplication, accumulating into `init`";
+  let description = [{
+    Computes `result = init + decode(lhs) * transpose(decode(rhs))` exactly,
+    where `lhs` packs an `[M, K]` matrix and `rhs` an `[N, K]` matrix along
+    `K` (so both operands are read along rows). Any pair of encodings and bit
+    widths is allowed. Either operand may carry a leading batch dimension
+    `B`; an operand without one is shared by every batch (for example, the
+    weights of a dense layer applied to a batch of activations), and the
+    result then has shape `[B, M, N]`.
+
+    The result is exact whenever the true value fits the accumulator element
+    type (`i32` or `i64`); like `linalg.matmul`, it accumulates into `init`,
+    so fill `init` with zero for a plain product.
+
+    ```mlir
+    %r = bitserial.matmul
+        ins(%a, %b : tensor<8x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>,
+                     tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>)
+        outs(%init : tensor<8x16xi32>) -> tensor<8x16xi32>
+    ```
+  }];
+  let arguments = (ins Bitserial_WordTensor:$lhs, Bitserial_WordTensor:$rhs,
+                       Bitserial_AccumulatorTensor:$init);
+  let results = (outs Bitserial_AccumulatorTensor:$result);
+  let assemblyFormat = [{
+    `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
+    `outs` `(` $init `:` type($init) `)` attr-dict `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::bitserial::PackedLayoutAttr getLhsLayout();
+    ::mlir::bitserial::PackedLayoutAttr getRhsLayout();
+    /// True when the result has a leading batch dimension.
+    bool isBatched() { return getResult().getType().getRank() == 3; }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp
+//===----------------------------------------------------------------------===//
+
+def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
+    Pure, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+      "getResultTilePosition", "generateResultTileValue",
+      "getIterationDomainTileFromResultTile"]>]> {
+  let summary = "Bit-plane 2-D convolution (NHWC), accumulating into `init`";
+  let description = [{
+    A 2-D convolution of decoded integers, exact for every pair of encodings
+    and bit widths:
+
+    ```
+    result[n, oh, ow, co] = init[n, oh, ow, co] + sum_{kh, kw, c}
+        x[n, oh * sh + kh * dh - pad_top, ow * sw + kw * dw - pad_left, c]
+        * decode(filter)[co, kh, kw, c]
+    ```
+
+    where `x` is the decoded `input` with zeros outside `[0, H) x [0, W)`:
+    padding means the value 0, also for bipolar operands (whose planes cannot
+    encode 0).
+
+    Layouts: `input` packs an `[N, H, W, C]` tensor along `C` and has shape
+    `[N, H, W, planes, words]`; `filter` packs a `[CO, KH, KW, C]` tensor
+    along `C` and has shape `[CO, KH, KW, planes, words]`; `init` and the
+    result are `[N, OH, OW, CO]` with
+    `OH = (H + pad_top + pad_bottom - dh * (KH - 1) - 1) / sh + 1` (and
+    likewise `OW`). `strides` and `dilations` are `[h, w]`; `padding` is
+    `[top, bottom, left, right]`.
+
+    ```mlir
+    %r = bitserial.conv2d
+        ins(%x, %f : tensor<1x8x8x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>,
+                     tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>)
+        outs(%init : tensor<1x4x4x4xi32>)
+        strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x4x4x4xi32>
+    ```
+  }];
+  let arguments = (ins Bitserial_WordTensor:$input, Bitserial_WordTensor:$filter,
+                       Bitserial_AccumulatorTensor:$init,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations);
+  let results = (outs Bitserial_AccumulatorTensor:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $filter `:` type($input) `,` type($filter) `)`
+    `outs` `(` $init `:` type($init) `)`
+    (`strides` `=` $strides^)? (`padding` `=` $padding^)?
+    (`dilations` `=` $dilations^)? attr-dict `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::bitserial::PackedLayoutAttr getInputLayout();
+    ::mlir::bitserial::PackedLayoutAttr getFilterLayout();
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // BITSERIAL_IR_BITSERIALOPS_TD

@@ -1,0 +1,140 @@
+//===- BitserialDialect.cpp - Bitserial dialect and attributes ------------===//
+
+#include "Bitserial/IR/BitserialDialect.h"
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+#include "Bitserial/IR/BitserialDialect.cpp.inc"
+#include "Bitserial/IR/BitserialEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Bitserial/IR/BitserialAttrs.cpp.inc"
+
+void BitserialDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "Bitserial/IR/BitserialOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "Bitserial/IR/BitserialAttrs.cpp.inc"
+      >();
+}
+
+Operation *BitserialDialect::materializeConstant(OpBuilder &builder,
+                                                 Attribute value, Type type,
+                                                 Location loc) {
+  auto typed = dyn_cast<TypedAttr>(value);
+  if (!typed || typed.getType() != type)
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, typed);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+PackedLayoutAttr mlir::bitserial::getPackedLayout(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  if (!tensorType)
+    return {};
+  return dyn_cast_or_null<PackedLayoutAttr>(tensorType.getEncoding());
+}
+
+unsigned mlir::bitserial::getWordBits(RankedTensorType packedType) {
+  return packedType.getElementType().getIntOrFloatBitWidth();
+}
+
+RankedTensorType mlir::bitserial::getPackedType(ArrayRef<int64_t> logicalShape,
+                                                unsigned bits,
+                                                Encoding encoding,
+                                                IntegerType wordType) {
+  assert(!logicalShape.empty() && !ShapedType::isDynamic(logicalShape.back()));
+  int64_t length = logicalShape.back();
+  auto layout =
+      PackedLayoutAttr::get(wordType.getContext(), bits, encoding, length);
+  SmallVector<int64_t> shape(logicalShape.drop_back());
+  shape.push_back(bits);
+  shape.push_back(layout.getNumWords(wordType.getWidth()));
+  return RankedTensorType::get(shape, wordType, layout);
+}
+
+int64_t mlir::bitserial::getMinValue(unsigned bits, Encoding encoding) {
+  switch (encoding) {
+  case Encoding::Unsigned:
+    return 0;
+  case Encoding::Signed:
+    return -(int64_t(1) << (bits - 1));
+  case Encoding::Bipolar:
+    return -((int64_t(1) << bits) - 1);
+  }
+  llvm_unreachable("unknown encoding");
+}
+
+int64_t mlir::bitserial::getMaxValue(unsigned bits, Encoding encoding) {
+  switch (encoding) {
+  case Encoding::Unsigned:
+  case Encoding::Bipolar:
+    return (int64_t(1) << bits) - 1;
+  case Encoding::Signed:
+    return (int64_t(1) << (bits - 1)) - 1;
+  }
+  llvm_unreachable("unknown encoding");
+}
+
+unsigned mlir::bitserial::getRequiredWidth(unsigned bits, Encoding encoding) {
+  return encoding == Encoding::Bipolar ? bits + 1 : bits;
+}
+
+//===----------------------------------------------------------------------===//
+// PackedLayoutAttr
+//===----------------------------------------------------------------------===//
+
+static constexpr unsigned kMaxBits = 8;
+
+LogicalResult
+PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         unsigned bits, Encoding encoding, int64_t length) {
+  if (bits < 1 || bits > kMaxBits)
+    return emitError() << "bits must be in [1, " << kMaxBits << "], got "
+                       << bits;
+  if (length < 1)
+    return emitError() << "length must be positive, got " << length;
+  return success();
+}
+
+LogicalResult PackedLayoutAttr::verifyEncoding(
+    ArrayRef<int64_t> shape, Type elementType,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  auto wordType = dyn_cast<IntegerType>(elementType);
+  if (!wordType || !wordType.isSignless() ||
+      !llvm::is_contained({8u, 16u, 32u, 64u}, wordType.getWidth()))
+    return emitError() << "packed tensor element type must be i8, i16, i32 "
+                          "or i64, got "
+                       << elementType;
+  if (shape.size() < 2)
+    return emitError() << "packed tensor must have rank >= 2 "
+                          "([..., planes, words]), got rank "
+                       << shape.size();
+  int64_t planes = shape[shape.size() - 2];
+  if (planes != static_cast<int64_t>(getBits()))
+    return emitError() << "packed tensor plane dimension must be " << getBits()
+                       << " (bits), got "
+                       << (ShapedType::isDynamic(planes) ? std::string("?")
+                                                         : std::to_string(planes));
+  int64_t words = shape.back();
+  int64_t expected = getNumWords(wordType.getWidth());
+  if (words != expected)
+    return emitError() << "packed tensor word dimension must be " << expected
+                       << " (ceil(" << getLength() << " / "
+                       << wordType.getWidth() << ")), got "
+                       << (ShapedType::isDynamic(words) ? std::string("?")
+                                                        : std::to_string(words));
+  return success();
+}

@@ -1,0 +1,423 @@
+//===- BitserialOps.cpp - Bitserial operations: verifiers and folders -----===//
+
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+#define GET_OP_CLASSES
+#include "Bitserial/IR/BitserialOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared verification helpers
+//===----------------------------------------------------------------------===//
+
+static std::string dimToString(int64_t dim) {
+  return ShapedType::isDynamic(dim) ? "?" : std::to_string(dim);
+}
+
+/// Two extents disagree only when both are known.
+static bool staticMismatch(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
+
+static FailureOr<PackedLayoutAttr> getPackedOperandLayout(Operation *op,
+                                                          Value value,
+                                                          StringRef name) {
+  if (PackedLayoutAttr layout = getPackedLayout(value.getType()))
+    return layout;
+  op->emitOpError() << name
+                    << " must be a packed tensor (with a #bitserial.packed "
+                       "encoding), got "
+                    << value.getType();
+  return failure();
+}
+
+/// Checks that the integer tensor `logical` and the packed tensor `packed`
+/// describe the same data: same leading shape, the logical innermost extent
+/// equal to the packed length, and an element type wide enough to hold every
+/// value of the encoding.
+static LogicalResult verifyLogicalMatchesPacked(Operation *op,
+                                                RankedTensorType logical,
+                                                StringRef logicalName,
+                                                RankedTensorType packed,
+                                                StringRef packedName,
+                                                PackedLayoutAttr layout) {
+  if (logical.getRank() < 1)
+    return op->emitOpError() << logicalName << " must have rank >= 1";
+  int64_t length = logical.getShape().back();
+  if (ShapedType::isDynamic(length))
+    return op->emitOpError()
+           << logicalName << " must have a static innermost dimension";
+  if (length != layout.getLength())
+    return op->emitOpError()
+           << packedName << " length (" << layout.getLength()
+           << ") must equal the innermost dimension of " << logicalName << " ("
+           << length << ")";
+  if (packed.getRank() != logical.getRank() + 1)
+    return op->emitOpError()
+           << packedName << " must have rank " << logical.getRank() + 1 << " ("
+           << logicalName << " rank + 1), got " << packed.getRank();
+  for (int64_t i = 0, e = logical.getRank() - 1; i < e; ++i) {
+    if (logical.getDimSize(i) != packed.getDimSize(i))
+      return op->emitOpError()
+             << packedName << " dimension " << i << " ("
+             << dimToString(packed.getDimSize(i)) << ") must equal "
+             << logicalName << " dimension " << i << " ("
+             << dimToString(logical.getDimSize(i)) << ")";
+  }
+  unsigned width = logical.getElementType().getIntOrFloatBitWidth();
+  unsigned required = getRequiredWidth(layout.getBits(), layout.getEncoding());
+  if (width < required)
+    return op->emitOpError()
+           << logicalName << " element type " << logical.getElementType()
+           << " is too narrow for " << layout.getBits() << "-bit "
+           << stringifyEncoding(layout.getEncoding()) << " values (needs i"
+           << required << " or wider)";
+  return success();
+}
+
+static LogicalResult verifyResultMatchesInit(Operation *op, Type result,
+                                             Type init) {
+  if (result != init)
+    return op->emitOpError() << "result type " << result
+                             << " must equal init type " << init;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Constant packing and decoding
+//===----------------------------------------------------------------------===//
+
+/// The plane bits of `value`: its low `bits` bits after the bipolar shift.
+static uint64_t encodeValue(const APInt &value, unsigned bits,
+                            Encoding encoding) {
+  int64_t v = encoding == Encoding::Unsigned
+                  ? static_cast<int64_t>(value.getZExtValue())
+                  : value.getSExtValue();
+  if (encoding == Encoding::Bipolar)
+    v = (v + ((int64_t(1) << bits) - 1)) >> 1;
+  return static_cast<uint64_t>(v) & ((uint64_t(1) << bits) - 1);
+}
+
+static int64_t decodeValue(uint64_t planes, unsigned bits, Encoding encoding) {
+  int64_t u = static_cast<int64_t>(planes);
+  switch (encoding) {
+  case Encoding::Unsigned:
+    return u;
+  case Encoding::Signed:
+    return (u & (int64_t(1) << (bits - 1))) ? u - (int64_t(1) << bits) : u;
+  case Encoding::Bipolar:
+    return 2 * u - ((int64_t(1) << bits) - 1);
+  }
+  llvm_unreachable("unknown encoding");
+}
+
+/// Folding rewrites whole constants; keep compile time bounded.
+static constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
+
+//===----------------------------------------------------------------------===//
+// PackOp
+//===----------------------------------------------------------------------===//
+
+void PackOp::build(OpBuilder &builder, OperationState &state, Value input,
+                   unsigned bits, Encoding encoding, Type wordType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto word = wordType ? cast<IntegerType>(wordType) : builder.getI64Type();
+  build(builder, state,
+        getPackedType(inputType.getShape(), bits, encoding, word), input);
+}
+
+PackedLayoutAttr PackOp::getLayout() {
+  return getPackedLayout(getResult().getType());
+}
+
+LogicalResult PackOp::verify() {
+  FailureOr<PackedLayoutAttr> layout =
+      getPackedOperandLayout(*this, getResult(), "result");
+  if (failed(layout))
+    return failure();
+  return verifyLogicalMatchesPacked(*this, getInput().getType(), "input",
+                                    getResult().getType(), "result", *layout);
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
+  RankedTensorType resultType = getResult().getType();
+  if (!input || !resultType.hasStaticShape() ||
+      input.getNumElements() > kMaxFoldedElements)
+    return {};
+  PackedLayoutAttr layout = getLayout();
+  unsigned bits = layout.getBits(), wordBits = getWordBits(resultType);
+  int64_t length = layout.getLength();
+  int64_t numWords = resultType.getShape().back();
+  int64_t rows = input.getNumElements() / length;
+
+  SmallVector<APInt> words(resultType.getNumElements(), APInt(wordBits, 0));
+  auto values = input.getValues<APInt>();
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int64_t k = 0; k < length; ++k) {
+      uint64_t planes =
+          encodeValue(values[row * length + k], bits, layout.getEncoding());
+      for (unsigned p = 0; p < bits; ++p)
+        if ((planes >> p) & 1)
+          words[(row * bits + p) * numWords + k / wordBits].setBit(k %
+                                                                   wordBits);
+    }
+  }
+  return DenseIntElementsAttr::get(resultType, words);
+}
+
+//===----------------------------------------------------------------------===//
+// UnpackOp
+//===----------------------------------------------------------------------===//
+
+PackedLayoutAttr UnpackOp::getLayout() {
+  return getPackedLayout(getInput().getType());
+}
+
+LogicalResult UnpackOp::verify() {
+  FailureOr<PackedLayoutAttr> layout =
+      getPackedOperandLayout(*this, getInput(), "input");
+  if (failed(layout))
+    return failure();
+  return verifyLogicalMatchesPacked(*this, getResult().getType(), "result",
+                                    getInput().getType(), "input", *layout);
+}
+
+OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
+  // unpack(pack(x)) == x: packing is lossless for values of the encoding.
+  if (auto pack = getInput().getDefiningOp<PackOp>())
+    if (pack.getInput().getType() == getResult().getType())
+      return pack.getInput();
+
+  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
+  RankedTensorType resultType = getResult().getType();
+  if (!input || !resultType.hasStaticShape() ||
+      resultType.getNumElements() > kMaxFoldedElements)
+    return {};
+  PackedLayoutAttr layout = getLayout();
+  unsigned bits = layout.getBits();
+  unsigned wordBits = getWordBits(getInput().getType());
+  unsigned resultBits = resultType.getElementType().getIntOrFloatBitWidth();
+  int64_t length = layout.getLength();
+  int64_t numWords = getInput().getType().getShape().back();
+  int64_t rows = resultType.getNumElements() / length;
+
+  auto words = input.getValues<APInt>();
+  SmallVector<APInt> values;
+  values.reserve(resultType.getNumElements());
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int64_t k = 0; k < length; ++k) {
+      uint64_t planes = 0;
+      for (unsigned p = 0; p < bits; ++p)
+        if (words[(row * bits + p) * numWords + k / wordBits][k % wordBits])
+          planes |= uint64_t(1) << p;
+      values.push_back(APInt(resultBits,
+                             decodeValue(planes, bits, layout.getEncoding()),
+                             /*isSigned=*/true, /*implicitTrunc=*/true));
+    }
+  }
+  return DenseIntElementsAttr::get(resultType, values);
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+PackedLayoutAttr MatmulOp::getLhsLayout() {
+  return getPackedLayout(getLhs().getType());
+}
+PackedLayoutAttr MatmulOp::getRhsLayout() {
+  return getPackedLayout(getRhs().getType());
+}
+
+LogicalResult MatmulOp::verify() {
+  FailureOr<PackedLayoutAttr> lhsLayout =
+      getPackedOperandLayout(*this, getLhs(), "lhs");
+  if (failed(lhsLayout))
+    return failure();
+  FailureOr<PackedLayoutAttr> rhsLayout =
+      getPackedOperandLayout(*this, getRhs(), "rhs");
+  if (failed(rhsLayout))
+    return failure();
+  RankedTensorType lhsType = getLhs().getType(), rhsType = getRhs().getType();
+  RankedTensorType initType = getInit().getType();
+  for (auto [type, name] : {std::pair(lhsType, "lhs"), {rhsType, "rhs"}})
+    if (type.getRank() != 3 && type.getRank() != 4)
+      return emitOpError() << name
+                           << " must have rank 3 ([rows, planes, words]) or "
+                              "4 ([batch, rows, planes, words]), got rank "
+                           << type.getRank();
+  if (lhsLayout->getLength() != rhsLayout->getLength())
+    return emitOpError() << "lhs and rhs must pack the same reduction length, "
+                            "got "
+                         << lhsLayout->getLength() << " and "
+                         << rhsLayout->getLength();
+  if (lhsType.getElementType() != rhsType.getElementType())
+    return emitOpError() << "lhs and rhs must use the same word type, got "
+                         << lhsType.getElementType() << " and "
+                         << rhsType.getElementType();
+
+  bool lhsBatched = lhsType.getRank() == 4, rhsBatched = rhsType.getRank() == 4;
+  bool batched = lhsBatched || rhsBatched;
+  if (batched && initType.getRank() != 3)
+    return emitOpError() << "init must have rank 3 ([batch, M, N]) when an "
+                            "operand is batched, got rank "
+                         << initType.getRank();
+  if (!batched && initType.getRank() != 2)
+    return emitOpError() << "init must have rank 2 ([M, N]), got rank "
+                         << initType.getRank();
+  if (lhsBatched && rhsBatched &&
+      staticMismatch(lhsType.getDimSize(0), rhsType.getDimSize(0)))
+    return emitOpError() << "lhs batch (" << lhsType.getDimSize(0)
+                         << ") must equal rhs batch (" << rhsType.getDimSize(0)
+                         << ")";
+  if (batched) {
+    int64_t batch =
+        lhsBatched ? lhsType.getDimSize(0) : rhsType.getDimSize(0);
+    if (staticMismatch(initType.getDimSize(0), batch))
+      return emitOpError() << "init batch (" << initType.getDimSize(0)
+                           << ") must equal the operands' batch (" << batch
+                           << ")";
+  }
+  int64_t m = lhsType.getDimSize(lhsType.getRank() - 3);
+  int64_t n = rhsType.getDimSize(rhsType.getRank() - 3);
+  int64_t initM = initType.getDimSize(initType.getRank() - 2);
+  int64_t initN = initType.getDimSize(initType.getRank() - 1);
+  if (staticMismatch(initM, m))
+    return emitOpError() << "init rows (" << initM
+                         << ") must equal lhs rows (" << m << ")";
+  if (staticMismatch(initN, n))
+    return emitOpError() << "init columns (" << initN
+                         << ") must equal rhs rows (" << n << ")";
+  return verifyResultMatchesInit(*this, getResult().getType(), initType);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp
+//===----------------------------------------------------------------------===//
+
+PackedLayoutAttr Conv2DOp::getInputLayout() {
+  return getPackedLayout(getInput().getType());
+}
+PackedLayoutAttr Conv2DOp::getFilterLayout() {
+  return getPackedLayout(getFilter().getType());
+}
+
+static std::string formatList(ArrayRef<int64_t> values) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(values, os);
+  os << "]";
+  return s;
+}
+
+/// The output extent of one spatial axis, or dynamic if unknown. Fails (with
+/// a diagnostic) when the padded input is smaller than the dilated window.
+static FailureOr<int64_t> getOutputExtent(Operation *op, StringRef axis,
+                                          int64_t input, int64_t padBefore,
+                                          int64_t padAfter, int64_t kernel,
+                                          int64_t stride, int64_t dilation) {
+  if (ShapedType::isDynamic(input) || ShapedType::isDynamic(kernel))
+    return ShapedType::kDynamic;
+  int64_t padded = input + padBefore + padAfter;
+  int64_t window = dilation * (kernel - 1) + 1;
+  if (padded < window) {
+    op->emitOpError() << "padded input " << axis << " (" << padded
+                      << ") must be at least the dilated filter " << axis
+                      << " (" << window << ")";
+    return failure();
+  }
+  return (padded - window) / stride + 1;
+}
+
+LogicalResult Conv2DOp::verify() {
+  FailureOr<PackedLayoutAttr> inputLayout =
+      getPackedOperandLayout(*this, getInput(), "input");
+  if (failed(inputLayout))
+    return failure();
+  FailureOr<PackedLayoutAttr> filterLayout =
+      getPackedOperandLayout(*this, getFilter(), "filter");
+  if (failed(filterLayout))
+    return failure();
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType filterType = getFilter().getType();
+  RankedTensorType initType = getInit().getType();
+  if (inputType.getRank() != 5)
+    return emitOpError() << "input must have rank 5 ([N, H, W, planes, "
+                            "words]), got rank "
+                         << inputType.getRank();
+  if (filterType.getRank() != 5)
+    return emitOpError() << "filter must have rank 5 ([CO, KH, KW, planes, "
+                            "words]), got rank "
+                         << filterType.getRank();
+  if (inputLayout->getLength() != filterLayout->getLength())
+    return emitOpError() << "input and filter must pack the same channel "
+                            "count, got "
+                         << inputLayout->getLength() << " and "
+                         << filterLayout->getLength();
+  if (inputType.getElementType() != filterType.getElementType())
+    return emitOpError() << "input and filter must use the same word type, "
+                            "got "
+                         << inputType.getElementType() << " and "
+                         << filterType.getElementType();
+
+  ArrayRef<int64_t> strides = getStrides(), dilations = getDilations();
+  ArrayRef<int64_t> padding = getPadding();
+  if (strides.size() != 2)
+    return emitOpError() << "strides must have 2 elements ([h, w]), got "
+                         << strides.size();
+  if (llvm::any_of(strides, [](int64_t s) { return s <= 0; }))
+    return emitOpError() << "strides must be positive, got "
+                         << formatList(strides);
+  if (dilations.size() != 2)
+    return emitOpError() << "dilations must have 2 elements ([h, w]), got "
+                         << dilations.size();
+  if (llvm::any_of(dilations, [](int64_t d) { return d <= 0; }))
+    return emitOpError() << "dilations must be positive, got "
+                         << formatList(dilations);
+  if (padding.size() != 4)
+    return emitOpError() << "padding must have 4 elements ([top, bottom, "
+                            "left, right]), got "
+                         << padding.size();
+  if (llvm::any_of(padding, [](int64_t p) { return p < 0; }))
+    return emitOpError() << "padding must be non-negative, got "
+                         << formatList(padding);
+
+  if (initType.getRank() != 4)
+    return emitOpError() << "init must have rank 4 ([N, OH, OW, CO]), got "
+                            "rank "
+                         << initType.getRank();
+  if (staticMismatch(initType.getDimSize(0), inputType.getDimSize(0)))
+    return emitOpError() << "init batch (" << initType.getDimSize(0)
+                         << ") must equal input batch ("
+                         << inputType.getDimSize(0) << ")";
+  if (staticMismatch(initType.getDimSize(3), filterType.getDimSize(0)))
+    return emitOpError() << "init channels (" << initType.getDimSize(3)
+                         << ") must equal filter output channels ("
+                         << filterType.getDimSize(0) << ")";
+
+  FailureOr<int64_t> outH = getOutputExtent(
+      *this, "height", inputType.getDimSize(1), padding[0], padding[1],
+      filterType.getDimSize(1), strides[0], dilations[0]);
+  if (failed(outH))
+    return failure();
+  FailureOr<int64_t> outW = getOutputExtent(
+      *this, "width", inputType.getDimSize(2), padding[2], padding[3],
+      filterType.getDimSize(2), strides[1], dilations[1]);
+  if (failed(outW))
+    return failure();
+  if (staticMismatch(initType.getDimSize(1), *outH))
+    return emitOpError() << "init height (" << initType.getDimSize(1)
+                         << ") must equal the output height (" << *outH << ")";
+  if (staticMismatch(initType.getDimSize(2), *outW))
+    return emitOpError() << "init width (" << initType.getDimSize(2)
+                         << ") must equal the output width (" << *outW << ")";
+  return verifyResultMatchesInit(*this, getResult().getType(), initType);
+}
