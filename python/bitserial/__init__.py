@@ -1,0 +1,19 @@
+"""bitserial: Python API of the bitserial compiler (for now, the NumPy reference).
+
+See ``bitserial.reference`` for the exact semantics and the word-dtype
+convention (packed words use the signed NumPy dtype of the word width, e.g.
+int64 for MLIR i64, because MLIR integers are signless).
+"""
+
+from .reference import (  # noqa: F401
+    ENCODINGS, WORD_BITS, MAX_BITS,
+    word_dtype, num_words, packed_shape,
+    value_range, valid_values, random_values,
+    encode_planes, decode_planes,
+    pack, unpack,
+    matmul, conv2d, conv2d_output_shape,
+    popcount, bitplane_dot,
+)
+from . import reference  # noqa: F401
+
+__all__ = list(reference.__all__) + ["reference"]

@@ -1,0 +1,111 @@
+// RUN: bitserial-opt %s -split-input-file -canonicalize | FileCheck %s
+
+// CHECK-LABEL: func.func @unpack_of_pack
+// CHECK-SAME: (%[[X:.*]]: tensor<4x70xi8>)
+// CHECK-NOT: bitserial
+// CHECK: return %[[X]]
+func.func @unpack_of_pack(%x: tensor<4x70xi8>) -> tensor<4x70xi8> {
+  %p = bitserial.pack %x : tensor<4x70xi8>
+      -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+  %y = bitserial.unpack %p
+      : tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>> -> tensor<4x70xi8>
+  return %y : tensor<4x70xi8>
+}
+
+// -----
+
+// Unpacking to another element type is a conversion, not an identity.
+// CHECK-LABEL: func.func @negative_unpack_of_pack_other_type
+// CHECK: bitserial.pack
+// CHECK: bitserial.unpack
+func.func @negative_unpack_of_pack_other_type(%x: tensor<4x70xi8>) -> tensor<4x70xi32> {
+  %p = bitserial.pack %x : tensor<4x70xi8>
+      -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+  %y = bitserial.unpack %p
+      : tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>> -> tensor<4x70xi32>
+  return %y : tensor<4x70xi32>
+}
+
+// -----
+
+// pack(unpack(p)) is not p when p has stray bits past its length.
+// CHECK-LABEL: func.func @negative_pack_of_unpack
+// CHECK: bitserial.unpack
+// CHECK: bitserial.pack
+func.func @negative_pack_of_unpack(%p: tensor<1x1x1xi8, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>)
+    -> tensor<1x1x1xi8, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>> {
+  %x = bitserial.unpack %p
+      : tensor<1x1x1xi8, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>> -> tensor<1x3xi8>
+  %q = bitserial.pack %x : tensor<1x3xi8>
+      -> tensor<1x1x1xi8, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>
+  return %q : tensor<1x1x1xi8, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>
+}
+
+// -----
+
+// 2-bit unsigned [1, 2, 3, 0, 1] in 8-bit words: plane 0 = 0b10101 = 21,
+// plane 1 = 0b00110 = 6.
+// CHECK-LABEL: func.func @pack_constant_unsigned
+// CHECK: %[[C:.*]] = arith.constant dense<{{\[\[}}[21], [6]]]> : tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>>
+// CHECK-NOT: bitserial.pack
+// CHECK: return %[[C]]
+func.func @pack_constant_unsigned()
+    -> tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>> {
+  %c = arith.constant dense<[[1, 2, 3, 0, 1]]> : tensor<1x5xi8>
+  %p = bitserial.pack %c : tensor<1x5xi8>
+      -> tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>>
+  return %p : tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>>
+}
+
+// -----
+
+// Bipolar 1-bit [+1, -1, -1, +1]: bits 1, 0, 0, 1 = 0b1001 = 9.
+// Signed 2-bit [-2, 1]: -2 = 0b10, 1 = 0b01: plane 0 = 0b10 = 2, plane 1 = 0b01 = 1.
+// CHECK-LABEL: func.func @pack_constant_bipolar_signed
+// CHECK-DAG: arith.constant dense<9> : tensor<1x1xi16, #bitserial.packed<bits = 1, encoding = bipolar, length = 4>>
+// CHECK-DAG: arith.constant dense<{{\[\[}}2], [1]]> : tensor<2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+func.func @pack_constant_bipolar_signed()
+    -> (tensor<1x1xi16, #bitserial.packed<bits = 1, encoding = bipolar, length = 4>>,
+        tensor<2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>) {
+  %b = arith.constant dense<[1, -1, -1, 1]> : tensor<4xi8>
+  %pb = bitserial.pack %b : tensor<4xi8>
+      -> tensor<1x1xi16, #bitserial.packed<bits = 1, encoding = bipolar, length = 4>>
+  %s = arith.constant dense<[-2, 1]> : tensor<2xi32>
+  %ps = bitserial.pack %s : tensor<2xi32>
+      -> tensor<2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+  return %pb, %ps : tensor<1x1xi16, #bitserial.packed<bits = 1, encoding = bipolar, length = 4>>,
+                    tensor<2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @unpack_constant
+// CHECK: %[[C:.*]] = arith.constant dense<[3, -1, -3, 1]> : tensor<4xi32>
+// CHECK: return %[[C]]
+func.func @unpack_constant() -> tensor<4xi32> {
+  // Bipolar 2-bit: plane bits (b0, b1) per element: 3 = (1, 1), -1 = (1, 0),
+  // -3 = (0, 0), 1 = (0, 1): plane 0 = 0b0011 = 3, plane 1 = 0b1001 = 9.
+  %c = arith.constant dense<[[3], [9]]>
+      : tensor<2x1xi8, #bitserial.packed<bits = 2, encoding = bipolar, length = 4>>
+  %x = bitserial.unpack %c
+      : tensor<2x1xi8, #bitserial.packed<bits = 2, encoding = bipolar, length = 4>> -> tensor<4xi32>
+  return %x : tensor<4xi32>
+}
+
+// -----
+
+// Folding pack of a constant then unpack of the packed constant is lossless
+// (bipolar 3-bit planes: 24, 58, 22).
+// CHECK-LABEL: func.func @fold_round_trip
+// CHECK-DAG: %[[C:.*]] = arith.constant dense<[-7, 5, 1, -1, 7, -3]> : tensor<6xi8>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<{{\[\[}}24], [58], [22]]> : tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>>
+// CHECK: return %[[C]], %[[P]]
+func.func @fold_round_trip()
+    -> (tensor<6xi8>, tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>>) {
+  %c = arith.constant dense<[-7, 5, 1, -1, 7, -3]> : tensor<6xi8>
+  %p = bitserial.pack %c : tensor<6xi8>
+      -> tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>>
+  %x = bitserial.unpack %p
+      : tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>> -> tensor<6xi8>
+  return %x, %p : tensor<6xi8>, tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>>
+}
