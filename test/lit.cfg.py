@@ -14,6 +14,8 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 
 config.substitutions.append(("%bitserial_src_root", config.bitserial_src_root))
 config.substitutions.append(("%bitserial_obj_root", config.bitserial_obj_root))
+# Debian's interpreter, which has numpy (the first python3 on PATH may not).
+config.substitutions.append(("%bitserial_python", "/usr/bin/python3"))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
