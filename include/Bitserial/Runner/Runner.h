@@ -1,0 +1,77 @@
+//===- Runner.h - Compile and run bitserial modules on the host -*- C++ -*-===//
+//
+// The library behind bitserial-run: parses a module, checks the signature of
+// an entry function (ranked integer tensors in, ranked integer tensors out),
+// lowers it with the bitserial-to-llvm pipeline, JIT-compiles it with
+// mlir::ExecutionEngine and calls it on NpyArray inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BITSERIAL_RUNNER_RUNNER_H
+#define BITSERIAL_RUNNER_RUNNER_H
+
+#include "Bitserial/Runner/Npy.h"
+
+#include <memory>
+
+namespace mlir::bitserial {
+
+/// One argument or result of the entry function.
+struct TensorSpec {
+  /// "argument #0 (tensor<4x70xi8>)" or "result #0 (...)", for messages.
+  std::string description;
+  /// Element bit width: 1, 8, 16, 32 or 64.
+  unsigned bitWidth = 32;
+  /// Extents; ShapedType::kDynamic (any size) where the type has '?'.
+  llvm::SmallVector<int64_t> shape;
+
+  /// What random inputs look like: integers in [minValue, maxValue] (odd
+  /// only if `oddOnly`), or packed words with `packedLength` valid bits per
+  /// plane when `packedLength` > 0.
+  int64_t minValue = 0;
+  int64_t maxValue = 0;
+  bool oddOnly = false;
+  int64_t packedLength = 0;
+};
+
+struct RunnerOptions {
+  /// The function to call; empty means the module's only public function.
+  std::string entry;
+  /// LLVM optimization level of the JIT (0-3).
+  unsigned optLevel = 2;
+};
+
+class Runner {
+public:
+  /// Parses and verifies `path`, checks the entry function, lowers and
+  /// JIT-compiles it. Errors are single lines.
+  static llvm::Expected<std::unique_ptr<Runner>>
+  create(llvm::StringRef path, const RunnerOptions &options);
+  ~Runner();
+
+  llvm::StringRef getEntry() const;
+  llvm::ArrayRef<TensorSpec> getArguments() const;
+  llvm::ArrayRef<TensorSpec> getResults() const;
+
+  /// Checks count, rank, shape and dtype of `inputs` against the signature.
+  llvm::Error checkInputs(llvm::ArrayRef<NpyArray> inputs) const;
+
+  /// Deterministic inputs within each argument's range: the range of the
+  /// encoding for arguments that feed bitserial.pack, valid packed words for
+  /// packed arguments, small values for accumulators and other integers.
+  llvm::Expected<std::vector<NpyArray>> makeRandomInputs(uint64_t seed) const;
+
+  /// Calls the entry function. Inputs are never modified. If `seconds` is
+  /// given, it receives the wall time of the call alone.
+  llvm::Expected<std::vector<NpyArray>> run(llvm::ArrayRef<NpyArray> inputs,
+                                            double *seconds = nullptr);
+
+private:
+  struct Impl;
+  explicit Runner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_RUNNER_RUNNER_H

@@ -1,0 +1,242 @@
+//===- Npy.cpp - NumPy .npy files of integer arrays -----------------------===//
+
+#include "Bitserial/Runner/Npy.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir::bitserial;
+using llvm::StringRef;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+int64_t NpyArray::getNumElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string NpyArray::getDtypeName() const {
+  if (kind == 'b')
+    return "bool";
+  return (kind == 'u' ? "uint" : "int") + std::to_string(itemSize * 8);
+}
+
+int64_t NpyArray::getElement(int64_t i) const {
+  const char *p = data.data() + i * itemSize;
+  switch (itemSize) {
+  case 1:
+    return kind == 'i' ? int64_t(*reinterpret_cast<const int8_t *>(p))
+                       : int64_t(*reinterpret_cast<const uint8_t *>(p));
+  case 2: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return kind == 'i' ? int64_t(int16_t(v)) : int64_t(v);
+  }
+  case 4: {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return kind == 'i' ? int64_t(int32_t(v)) : int64_t(v);
+  }
+  default: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  }
+}
+
+void NpyArray::setElement(int64_t i, int64_t value) {
+  std::memcpy(data.data() + i * itemSize, &value, itemSize); // little-endian
+}
+
+NpyArray NpyArray::zeros(char kind, unsigned itemSize,
+                         llvm::ArrayRef<int64_t> shape) {
+  NpyArray array;
+  array.kind = kind;
+  array.itemSize = itemSize;
+  array.shape.assign(shape.begin(), shape.end());
+  array.data.assign(array.getNumElements() * itemSize, 0);
+  return array;
+}
+
+/// The value of `key` in the header dict, up to the next top-level comma.
+static std::optional<StringRef> findHeaderValue(StringRef header,
+                                                StringRef key) {
+  for (char quote : {'\'', '"'}) {
+    std::string quoted = (llvm::Twine(quote) + key + llvm::Twine(quote)).str();
+    size_t pos = header.find(quoted);
+    if (pos == StringRef::npos)
+      continue;
+    StringRef rest = header.drop_front(pos + quoted.size()).ltrim();
+    if (!rest.consume_front(":"))
+      return std::nullopt;
+    return rest.ltrim();
+  }
+  return std::nullopt;
+}
+
+llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
+                                                   StringRef name) {
+  auto fail = [&](const llvm::Twine &why) {
+    return makeError(name + ": not a valid .npy file: " + why);
+  };
+  if (!buffer.starts_with("\x93NUMPY"))
+    return fail("missing the \\x93NUMPY magic string");
+  if (buffer.size() < 10)
+    return fail("truncated header");
+  unsigned major = static_cast<unsigned char>(buffer[6]);
+  size_t headerLength, headerStart;
+  if (major == 1) {
+    headerLength = static_cast<unsigned char>(buffer[8]) |
+                   static_cast<unsigned char>(buffer[9]) << 8;
+    headerStart = 10;
+  } else if (major == 2 || major == 3) {
+    if (buffer.size() < 12)
+      return fail("truncated header");
+    headerLength = 0;
+    for (int i = 0; i < 4; ++i)
+      headerLength |= size_t(static_cast<unsigned char>(buffer[8 + i]))
+                      << (8 * i);
+    headerStart = 12;
+  } else {
+    return fail("unsupported format version " + llvm::Twine(major));
+  }
+  if (buffer.size() < headerStart + headerLength)
+    return fail("truncated header");
+  StringRef header = buffer.substr(headerStart, headerLength).trim();
+  if (!header.starts_with("{") || !header.ends_with("}"))
+    return fail("header is not a dict");
+
+  NpyArray array;
+  // descr: '<i4', '|u1', '|b1', ...
+  std::optional<StringRef> descr = findHeaderValue(header, "descr");
+  if (!descr || descr->empty() || (descr->front() != '\'' && descr->front() != '"'))
+    return fail("header has no 'descr' string");
+  char quote = descr->front();
+  size_t end = descr->find(quote, 1);
+  if (end == StringRef::npos)
+    return fail("unterminated 'descr'");
+  StringRef dtype = descr->substr(1, end - 1);
+  if (dtype.size() < 3)
+    return makeError(name + ": unsupported dtype '" + dtype +
+                     "' (structured or object arrays are not supported; "
+                     "use integer arrays)");
+  char order = dtype[0], kind = dtype[1];
+  unsigned itemSize;
+  if (dtype.drop_front(2).getAsInteger(10, itemSize) ||
+      !llvm::is_contained({'i', 'u', 'b'}, kind) ||
+      !llvm::is_contained({1u, 2u, 4u, 8u}, itemSize) ||
+      (kind == 'b' && itemSize != 1))
+    return makeError(name + ": unsupported dtype '" + dtype +
+                     "' (expected int8/16/32/64, uint8/16/32/64 or bool)");
+  if (order == '>' && itemSize > 1)
+    return makeError(name + ": big-endian dtype '" + dtype +
+                     "' is not supported (use a little-endian array)");
+  if (!llvm::is_contained({'<', '|', '=', '>'}, order))
+    return fail("bad byte order in dtype '" + dtype + "'");
+  array.kind = kind;
+  array.itemSize = itemSize;
+
+  std::optional<StringRef> fortran = findHeaderValue(header, "fortran_order");
+  if (!fortran)
+    return fail("header has no 'fortran_order'");
+  if (fortran->starts_with("True"))
+    return makeError(name + ": Fortran-order arrays are not supported "
+                            "(save a C-order array, e.g. np.ascontiguousarray)");
+  if (!fortran->starts_with("False"))
+    return fail("bad 'fortran_order' value");
+
+  std::optional<StringRef> shapeText = findHeaderValue(header, "shape");
+  if (!shapeText || !shapeText->starts_with("("))
+    return fail("header has no 'shape' tuple");
+  size_t close = shapeText->find(')');
+  if (close == StringRef::npos)
+    return fail("unterminated 'shape' tuple");
+  llvm::SmallVector<StringRef> dims;
+  shapeText->substr(1, close - 1).split(dims, ',', -1, /*KeepEmpty=*/false);
+  uint64_t numElements = 1;
+  for (StringRef dim : dims) {
+    dim = dim.trim();
+    if (dim.empty())
+      continue;
+    int64_t extent;
+    if (dim.getAsInteger(10, extent) || extent < 0)
+      return fail("bad dimension '" + dim + "' in 'shape'");
+    array.shape.push_back(extent);
+    if (extent != 0 && numElements > (uint64_t(1) << 40) / extent)
+      return fail("shape is too large");
+    numElements *= extent;
+  }
+
+  uint64_t expected = numElements * itemSize;
+  uint64_t available = buffer.size() - headerStart - headerLength;
+  if (available < expected)
+    return makeError(name + ": truncated .npy data: expected " +
+                     llvm::Twine(expected) + " bytes, found " +
+                     llvm::Twine(available));
+  if (available > expected)
+    return makeError(name + ": .npy file has " +
+                     llvm::Twine(available - expected) +
+                     " unexpected trailing bytes");
+  StringRef payload = buffer.substr(headerStart + headerLength);
+  array.data.assign(payload.begin(), payload.end());
+  if (kind == 'b' &&
+      llvm::any_of(array.data, [](char c) { return c != 0 && c != 1; }))
+    return fail("bool array holds values other than 0 and 1");
+  return array;
+}
+
+llvm::Expected<NpyArray> mlir::bitserial::readNpy(StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!file)
+    return makeError("cannot read '" + path + "': " + file.getError().message());
+  return parseNpy((*file)->getBuffer(), path);
+}
+
+std::string mlir::bitserial::serializeNpy(const NpyArray &array) {
+  std::string dict = "{'descr': '";
+  dict += array.kind == 'b' ? '|' : (array.itemSize == 1 ? '|' : '<');
+  dict += array.kind;
+  dict += std::to_string(array.itemSize);
+  dict += "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < array.shape.size(); ++i)
+    dict += (i ? ", " : "") + std::to_string(array.shape[i]);
+  if (array.shape.size() == 1)
+    dict += ",";
+  dict += "), }";
+  // Pad with spaces so that the data starts on a 64-byte boundary.
+  size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  std::string bytes = "\x93NUMPY";
+  bytes += char(1);
+  bytes += char(0);
+  bytes += char(dict.size() & 0xff);
+  bytes += char(dict.size() >> 8);
+  bytes += dict;
+  bytes.append(array.data.begin(), array.data.end());
+  return bytes;
+}
+
+llvm::Error mlir::bitserial::writeNpy(StringRef path, const NpyArray &array) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot write '" + path + "': " + ec.message());
+  os << serializeNpy(array);
+  os.close();
+  if (os.has_error())
+    return makeError("cannot write '" + path + "': " + os.error().message());
+  return llvm::Error::success();
+}
