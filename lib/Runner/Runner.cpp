@@ -48,7 +48,7 @@ public:
               message.empty()) {
             llvm::raw_string_ostream os(message);
             if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-              os << loc.getFilename() << ":" << loc.getLine() << ":"
+              os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
                  << loc.getColumn() << ": ";
             os << diag.str();
           }

@@ -1,0 +1,256 @@
+"""Differential testing: bitserial-run against the NumPy reference.
+
+Generates a seeded, randomized matrix of pack / unpack / matmul / conv2d cases
+(bit widths 1..8 on each side, every encoding pair, K not a multiple of the
+word size, every word type, batch, strides, asymmetric padding, dilation),
+writes each as an MLIR module, runs it with ``bitserial-run`` on .npy inputs
+and compares the result with plain integer arithmetic on the decoded values.
+
+    python3 -m bitserial.differential --runner build/bin/bitserial-run --cases 300
+
+Prints one line per failure (with a kept reproducer directory) and a closing
+``differential: N passed, N failed`` line; exits non-zero on any failure.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from . import reference as ref
+
+ACCUMULATORS = {"i32": np.int32, "i64": np.int64}
+
+
+def _logical_type(rng, bits, encoding):
+    """The narrowest (sometimes a wider) integer type holding the encoding."""
+    need = bits + 1 if encoding == "bipolar" else bits
+    widths = [w for w in (8, 16, 32) if w >= need]
+    width = widths[0] if rng.random() < 0.7 else int(rng.choice(widths))
+    return width
+
+
+def _np_logical(width, bits, encoding):
+    # Unsigned 8-bit values in i8 are bit patterns: pass them as uint8.
+    if encoding == "unsigned" and bits == width:
+        return np.dtype(f"uint{width}")
+    return np.dtype(f"int{width}")
+
+
+def _tensor(shape, elem, encoding=""):
+    dims = "x".join(str(d) for d in shape)
+    return f"tensor<{dims}x{elem}{', ' + encoding if encoding else ''}>"
+
+
+def _packed(shape, bits, encoding, word_bits):
+    length = shape[-1]
+    packed_shape = list(shape[:-1]) + [bits, ref.num_words(length, word_bits)]
+    enc = f"#bitserial.packed<bits = {bits}, encoding = {encoding}, length = {length}>"
+    return _tensor(packed_shape, f"i{word_bits}", enc)
+
+
+class Operand:
+    """A random decoded operand: bits, encoding, logical dtype, values."""
+
+    def __init__(self, rng, shape, bits=None, encoding=None):
+        self.bits = bits or int(rng.integers(1, ref.MAX_BITS + 1))
+        self.encoding = encoding or str(rng.choice(ref.ENCODINGS))
+        self.width = _logical_type(rng, self.bits, self.encoding)
+        self.dtype = _np_logical(self.width, self.bits, self.encoding)
+        self.values = ref.random_values(rng, shape, self.bits, self.encoding)
+        self.shape = tuple(shape)
+
+    def array(self):
+        return self.values.astype(self.dtype)
+
+    def elem(self):
+        return f"i{self.width}"
+
+
+def _init(rng, shape, acc):
+    return rng.integers(-50, 51, size=shape).astype(ACCUMULATORS[acc])
+
+
+def make_matmul(rng):
+    m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1]))
+    batch = int(rng.integers(1, 4))
+    mode = str(rng.choice(["none", "both", "lhs", "rhs"]))
+    lhs_shape = ([batch] if mode in ("both", "lhs") else []) + [m, k]
+    rhs_shape = ([batch] if mode in ("both", "rhs") else []) + [n, k]
+    out_shape = ([batch] if mode != "none" else []) + [m, n]
+    word_bits = int(rng.choice(ref.WORD_BITS))
+    acc = str(rng.choice(list(ACCUMULATORS)))
+    a, b = Operand(rng, lhs_shape), Operand(rng, rhs_shape)
+    init = _init(rng, out_shape, acc)
+    ta = _packed(lhs_shape, a.bits, a.encoding, word_bits)
+    tb = _packed(rhs_shape, b.bits, b.encoding, word_bits)
+    tout = _tensor(out_shape, acc)
+    mlir = f"""func.func @main(%a: {_tensor(lhs_shape, a.elem())}, %b: {_tensor(rhs_shape, b.elem())}, %init: {tout}) -> {tout} {{
+  %pa = bitserial.pack %a : {_tensor(lhs_shape, a.elem())} -> {ta}
+  %pb = bitserial.pack %b : {_tensor(rhs_shape, b.elem())} -> {tb}
+  %r = bitserial.matmul ins(%pa, %pb : {ta}, {tb}) outs(%init : {tout}) -> {tout}
+  return %r : {tout}
+}}
+"""
+    expected = ref.matmul(a.values, b.values, init=init.astype(np.int64))
+    name = (f"matmul a{a.bits}{a.encoding[0]} b{b.bits}{b.encoding[0]} "
+            f"{mode} B{batch} M{m} N{n} K{k} w{word_bits} {acc}")
+    return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
+
+
+def make_conv2d(rng):
+    while True:
+        n = int(rng.integers(1, 4))
+        h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        c = int(rng.choice([int(rng.integers(1, 80)), 3, 64, 65]))
+        co = int(rng.integers(1, 10))
+        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        strides = [int(rng.integers(1, 4)) for _ in range(2)]
+        dilations = [int(rng.integers(1, 3)) for _ in range(2)]
+        padding = [int(rng.integers(0, 3)) for _ in range(4)]
+        try:
+            out_shape = ref.conv2d_output_shape((n, h, w, c), (co, kh, kw, c),
+                                                strides, padding, dilations)
+            break
+        except ValueError:
+            continue
+    word_bits = int(rng.choice(ref.WORD_BITS))
+    acc = str(rng.choice(list(ACCUMULATORS)))
+    x, f = Operand(rng, (n, h, w, c)), Operand(rng, (co, kh, kw, c))
+    init = _init(rng, out_shape, acc)
+    tx = _packed(x.shape, x.bits, x.encoding, word_bits)
+    tf = _packed(f.shape, f.bits, f.encoding, word_bits)
+    tout = _tensor(out_shape, acc)
+    fmt = lambda v: "[" + ", ".join(str(i) for i in v) + "]"
+    mlir = f"""func.func @main(%x: {_tensor(x.shape, x.elem())}, %f: {_tensor(f.shape, f.elem())}, %init: {tout}) -> {tout} {{
+  %px = bitserial.pack %x : {_tensor(x.shape, x.elem())} -> {tx}
+  %pf = bitserial.pack %f : {_tensor(f.shape, f.elem())} -> {tf}
+  %r = bitserial.conv2d ins(%px, %pf : {tx}, {tf}) outs(%init : {tout})
+      strides = {fmt(strides)} padding = {fmt(padding)} dilations = {fmt(dilations)} -> {tout}
+  return %r : {tout}
+}}
+"""
+    expected = ref.conv2d(x.values, f.values, strides, padding, dilations,
+                          init=init.astype(np.int64))
+    name = (f"conv2d x{x.bits}{x.encoding[0]} f{f.bits}{f.encoding[0]} "
+            f"N{n} H{h} W{w} C{c} CO{co} K{kh}x{kw} s{strides} p{padding} "
+            f"d{dilations} w{word_bits} {acc}")
+    return name, mlir, [x.array(), f.array(), init], expected.astype(init.dtype)
+
+
+def make_pack(rng):
+    shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
+    word_bits = int(rng.choice(ref.WORD_BITS))
+    x = Operand(rng, shape)
+    tp = _packed(shape, x.bits, x.encoding, word_bits)
+    mlir = f"""func.func @main(%x: {_tensor(shape, x.elem())}) -> {tp} {{
+  %p = bitserial.pack %x : {_tensor(shape, x.elem())} -> {tp}
+  return %p : {tp}
+}}
+"""
+    expected = ref.pack(x.values, x.bits, x.encoding, word_bits)
+    return (f"pack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}",
+            mlir, [x.array()], expected)
+
+
+def make_unpack(rng):
+    shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
+    word_bits = int(rng.choice(ref.WORD_BITS))
+    x = Operand(rng, shape)
+    tp = _packed(shape, x.bits, x.encoding, word_bits)
+    words = ref.pack(x.values, x.bits, x.encoding, word_bits)
+    mlir = f"""func.func @main(%p: {tp}) -> {_tensor(shape, x.elem())} {{
+  %x = bitserial.unpack %p : {tp} -> {_tensor(shape, x.elem())}
+  return %x : {_tensor(shape, x.elem())}
+}}
+"""
+    expected = x.values.astype(np.dtype(f"int{x.width}"))
+    return (f"unpack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}",
+            mlir, [words], expected)
+
+
+GENERATORS = [(make_matmul, 0.4), (make_conv2d, 0.4), (make_pack, 0.1),
+              (make_unpack, 0.1)]
+
+
+def make_case(seed, index):
+    rng = np.random.default_rng([seed, index])
+    generators, weights = zip(*GENERATORS)
+    generator = generators[rng.choice(len(generators), p=weights)]
+    return generator(rng)
+
+
+def run_case(runner, seed, index, keep_root):
+    name, mlir, inputs, expected = make_case(seed, index)
+    work = tempfile.mkdtemp(prefix=f"case{index}-")
+    try:
+        path = os.path.join(work, "case.mlir")
+        with open(path, "w") as f:
+            f.write(mlir)
+        args = [runner, path, "--entry", "main"]
+        for i, array in enumerate(inputs):
+            np.save(os.path.join(work, f"in{i}.npy"), array)
+            args += ["--input", os.path.join(work, f"in{i}.npy")]
+        out = os.path.join(work, "out.npy")
+        args += ["--output", out]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            problem = f"runner exited {proc.returncode}: {proc.stderr.strip()[:500]}"
+        else:
+            got = np.load(out)
+            if got.dtype != expected.dtype or got.shape != expected.shape:
+                problem = (f"got {got.dtype}{got.shape}, expected "
+                           f"{expected.dtype}{expected.shape}")
+            elif not np.array_equal(got, expected):
+                bad = np.argwhere(got != expected)
+                first = tuple(bad[0])
+                problem = (f"{len(bad)} of {got.size} elements differ; at "
+                           f"{first}: got {got[first]}, expected {expected[first]}")
+            else:
+                problem = None
+        if problem and keep_root:
+            kept = os.path.join(keep_root, f"case{index}")
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(work, kept)
+            np.save(os.path.join(kept, "expected.npy"), expected)
+            problem += f" (reproducer: {kept})"
+        return index, name, problem
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runner", required=True, help="path to bitserial-run")
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", default="", help="directory for reproducers")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+
+    failures = 0
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_case, args.runner, args.seed, i, args.keep)
+                   for i in range(args.cases)]
+        for future in concurrent.futures.as_completed(futures):
+            index, name, problem = future.result()
+            if problem:
+                failures += 1
+                print(f"FAIL case {index} [{name}]: {problem}", flush=True)
+            elif args.verbose:
+                print(f"ok   case {index} [{name}]", flush=True)
+    print(f"differential: {args.cases - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

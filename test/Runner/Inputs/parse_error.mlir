@@ -1,0 +1,3 @@
+// A truncated function signature.
+func.func @broken(%x: tensor<4xi8>
+  return
