@@ -5,13 +5,14 @@
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: bitserial-run %s --entry dense --random-inputs --seed 11 --save-inputs %t/in --output %t/out.npy
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python %S/check_matmul.py %t/in0.npy %t/in1.npy %t/in2.npy %t/out.npy | FileCheck %s
-// RUN: bitserial-run %s --entry dense --random-inputs --seed 11 --print | FileCheck %s --check-prefix=PRINT
+// RUN: bitserial-run %s --entry dense --random-inputs --seed 11 --print --repeat 3 | FileCheck %s --check-prefix=PRINT
 
 // IR: llvm.func @dense
 // IR: llvm.intr.ctpop
 // IR: llvm.func @_mlir_ciface_dense
 // CHECK: exact: 3x5 results match the reference
 // PRINT: result #0: int32 [3, 5]
+// PRINT: time over 3 calls: median {{[0-9.]+}} ms, min {{[0-9.]+}} ms, max {{[0-9.]+}} ms
 
 // Signed 2-bit activations times bipolar 1-bit weights, K = 130, accumulated
 // into a non-zero init.
