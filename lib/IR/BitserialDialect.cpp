@@ -88,6 +88,27 @@ int64_t mlir::bitserial::getMaxValue(unsigned bits, Encoding encoding) {
   llvm_unreachable("unknown encoding");
 }
 
+PlaneDecoding mlir::bitserial::getPlaneDecoding(Encoding encoding) {
+  if (encoding == Encoding::Bipolar)
+    return {2, -1};
+  return {1, 0};
+}
+
+int64_t mlir::bitserial::getPlaneWeight(PackedLayoutAttr layout,
+                                        unsigned plane) {
+  int64_t weight = int64_t(1) << plane;
+  if (layout.getEncoding() == Encoding::Signed && plane + 1 == layout.getBits())
+    return -weight;
+  return weight;
+}
+
+int64_t mlir::bitserial::getPlaneWeightSum(PackedLayoutAttr layout) {
+  int64_t sum = 0;
+  for (unsigned plane = 0; plane < layout.getBits(); ++plane)
+    sum += getPlaneWeight(layout, plane);
+  return sum;
+}
+
 unsigned mlir::bitserial::getRequiredWidth(unsigned bits, Encoding encoding) {
   return encoding == Encoding::Bipolar ? bits + 1 : bits;
 }

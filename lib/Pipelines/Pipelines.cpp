@@ -5,6 +5,10 @@
 #include "Bitserial/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,11 +20,42 @@
 using namespace mlir;
 using namespace mlir::bitserial;
 
+/// The micro-kernel shape for `target`, resolving `host` on this machine.
+static MicroKernelShape getKernelShape(KernelTarget target) {
+  if (target == KernelTarget::Host) {
+    llvm::Triple triple(llvm::sys::getProcessTriple());
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (triple.isX86() && features.lookup("avx512bw"))
+      target = KernelTarget::X86Avx512;
+    else if (triple.isX86() && features.lookup("avx2"))
+      target = KernelTarget::X86Avx2;
+    else
+      target = KernelTarget::Generic;
+  }
+  switch (target) {
+  case KernelTarget::X86Avx2:
+    return getX86Avx2KernelShape();
+  case KernelTarget::X86Avx512:
+    return getX86Avx512KernelShape();
+  default:
+    return getGenericKernelShape();
+  }
+}
+
 void mlir::bitserial::buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options) {
   if (options.emitCInterface)
     pm.addPass(createBitserialEmitCInterface());
-  pm.addPass(createConvertBitserialToLinalg());
+  if (options.strategy == LoweringStrategy::Vector) {
+    MicroKernelShape shape = getKernelShape(options.target);
+    ConvertBitserialToVectorOptions vectorOptions;
+    vectorOptions.vectorBits = shape.vectorBits;
+    vectorOptions.pixelBlock = shape.pixelBlock;
+    vectorOptions.channelBlock = shape.channelBlock;
+    pm.addPass(createConvertBitserialToVector(vectorOptions));
+  } else {
+    pm.addPass(createConvertBitserialToLinalg());
+  }
   pm.addPass(createCanonicalizerPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -29,13 +64,24 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Returning an argument's buffer leaves a bufferization.clone.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // After deallocation, which does not accept ops with unknown effects such
+  // as LLVM intrinsic calls.
+  if (options.strategy == LoweringStrategy::Vector &&
+      getKernelShape(options.target).x86Widening)
+    pm.addPass(createBitserialX86Widen());
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
+  pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

@@ -5,7 +5,6 @@
 #include "Bitserial/InitAll.h"
 #include "Bitserial/Pipelines/Pipelines.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -199,9 +198,6 @@ Runner::create(StringRef path, const RunnerOptions &options) {
       return spec.takeError();
     inferInputRange(arg, *spec);
     impl->arguments.push_back(std::move(*spec));
-    // The caller's buffers are read-only: bufferization copies if needed.
-    entry.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
-                     BoolAttr::get(ctx, false));
   }
   for (auto [i, type] : llvm::enumerate(entry.getResultTypes())) {
     auto spec = getTensorSpec(type, "result #" + std::to_string(i));
@@ -215,6 +211,8 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     PassManager pm(ctx);
     BitserialToLLVMPipelineOptions pipelineOptions;
     pipelineOptions.emitCInterface = true;
+    pipelineOptions.strategy = options.strategy;
+    pipelineOptions.target = options.target;
     buildBitserialToLLVMPipeline(pm, pipelineOptions);
     if (failed(pm.run(module)))
       return errors.takeError(path + ": lowering to LLVM failed");
@@ -335,10 +333,18 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   if (llvm::Error error = checkInputs(inputs))
     return std::move(error);
 
+  // The callee may write into its arguments' buffers (one-shot bufferization
+  // treats function arguments as writable): give it copies. Marking the
+  // arguments `bufferization.writable = false` instead is not safe in MLIR
+  // 22: the out-of-place buffer of a partial vector.transfer_write is not
+  // initialized from the argument.
+  std::vector<std::vector<char>> buffers;
   std::vector<std::vector<int64_t>> inputDescriptors;
   std::vector<void *> inputPointers;
   for (const NpyArray &input : inputs)
-    inputDescriptors.push_back(makeDescriptor(input.data.data(), input.shape));
+    buffers.push_back(input.data);
+  for (auto [input, buffer] : llvm::zip(inputs, buffers))
+    inputDescriptors.push_back(makeDescriptor(buffer.data(), input.shape));
   for (auto &descriptor : inputDescriptors)
     inputPointers.push_back(descriptor.data());
 
@@ -366,8 +372,8 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   // Copy results out (any strides), then free what the callee allocated.
   std::vector<NpyArray> outputs;
   SmallVector<intptr_t> freed;
-  for (const NpyArray &input : inputs)
-    freed.push_back(reinterpret_cast<intptr_t>(input.data.data()));
+  for (const std::vector<char> &buffer : buffers)
+    freed.push_back(reinterpret_cast<intptr_t>(buffer.data()));
   size_t position = 0;
   for (const TensorSpec &spec : impl->results) {
     size_t rank = spec.shape.size();

@@ -27,6 +27,13 @@ from . import reference as ref
 ACCUMULATORS = {"i32": np.int32, "i64": np.int64}
 
 
+def _word_bits(rng, word64_share):
+    """64-bit words with probability word64_share, else any word size."""
+    if rng.random() < word64_share:
+        return 64
+    return int(rng.choice(ref.WORD_BITS))
+
+
 def _logical_type(rng, bits, encoding):
     """The narrowest (sometimes a wider) integer type holding the encoding."""
     need = bits + 1 if encoding == "bipolar" else bits
@@ -76,7 +83,7 @@ def _init(rng, shape, acc):
     return rng.integers(-50, 51, size=shape).astype(ACCUMULATORS[acc])
 
 
-def make_matmul(rng):
+def make_matmul(rng, word64_share):
     m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
     k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1]))
     batch = int(rng.integers(1, 4))
@@ -84,7 +91,7 @@ def make_matmul(rng):
     lhs_shape = ([batch] if mode in ("both", "lhs") else []) + [m, k]
     rhs_shape = ([batch] if mode in ("both", "rhs") else []) + [n, k]
     out_shape = ([batch] if mode != "none" else []) + [m, n]
-    word_bits = int(rng.choice(ref.WORD_BITS))
+    word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
     a, b = Operand(rng, lhs_shape), Operand(rng, rhs_shape)
     init = _init(rng, out_shape, acc)
@@ -104,7 +111,7 @@ def make_matmul(rng):
     return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
 
 
-def make_conv2d(rng):
+def make_conv2d(rng, word64_share):
     while True:
         n = int(rng.integers(1, 4))
         h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
@@ -120,7 +127,7 @@ def make_conv2d(rng):
             break
         except ValueError:
             continue
-    word_bits = int(rng.choice(ref.WORD_BITS))
+    word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
     x, f = Operand(rng, (n, h, w, c)), Operand(rng, (co, kh, kw, c))
     init = _init(rng, out_shape, acc)
@@ -144,9 +151,9 @@ def make_conv2d(rng):
     return name, mlir, [x.array(), f.array(), init], expected.astype(init.dtype)
 
 
-def make_pack(rng):
+def make_pack(rng, word64_share):
     shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
-    word_bits = int(rng.choice(ref.WORD_BITS))
+    word_bits = _word_bits(rng, word64_share)
     x = Operand(rng, shape)
     tp = _packed(shape, x.bits, x.encoding, word_bits)
     mlir = f"""func.func @main(%x: {_tensor(shape, x.elem())}) -> {tp} {{
@@ -159,9 +166,9 @@ def make_pack(rng):
             mlir, [x.array()], expected)
 
 
-def make_unpack(rng):
+def make_unpack(rng, word64_share):
     shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
-    word_bits = int(rng.choice(ref.WORD_BITS))
+    word_bits = _word_bits(rng, word64_share)
     x = Operand(rng, shape)
     tp = _packed(shape, x.bits, x.encoding, word_bits)
     words = ref.pack(x.values, x.bits, x.encoding, word_bits)
@@ -179,21 +186,28 @@ GENERATORS = [(make_matmul, 0.4), (make_conv2d, 0.4), (make_pack, 0.1),
               (make_unpack, 0.1)]
 
 
-def make_case(seed, index):
+def make_case(seed, index, word64_share=0.25):
+    """Case `index` of `seed`. The vector kernels take 64-bit words (others
+    fall back to the reference lowering), so their cases raise word64_share."""
     rng = np.random.default_rng([seed, index])
     generators, weights = zip(*GENERATORS)
     generator = generators[rng.choice(len(generators), p=weights)]
-    return generator(rng)
+    return generator(rng, word64_share)
 
 
-def run_case(runner, seed, index, keep_root):
-    name, mlir, inputs, expected = make_case(seed, index)
+def run_case(runner, seed, index, keep_root, lowering):
+    name, mlir, inputs, expected = make_case(
+        seed, index, 0.8 if lowering.startswith("vector") else 0.25)
+    name += f" via {lowering}"
     work = tempfile.mkdtemp(prefix=f"case{index}-")
     try:
         path = os.path.join(work, "case.mlir")
         with open(path, "w") as f:
             f.write(mlir)
-        args = [runner, path, "--entry", "main"]
+        strategy, _, target = lowering.partition(":")
+        args = [runner, path, "--entry", "main", "--strategy", strategy]
+        if target:
+            args += ["--target", target]
         for i, array in enumerate(inputs):
             np.save(os.path.join(work, f"in{i}.npy"), array)
             args += ["--input", os.path.join(work, f"in{i}.npy")]
@@ -233,13 +247,19 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", default="", help="directory for reproducers")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--lowerings", default="reference,vector:host,vector:x86-avx2,vector:generic",
+        help="comma-separated STRATEGY[:TARGET] of bitserial-run; case i "
+             "uses lowering i %% count")
     args = parser.parse_args(argv)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
 
+    lowerings = args.lowerings.split(",")
     failures = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_case, args.runner, args.seed, i, args.keep)
+        futures = [pool.submit(run_case, args.runner, args.seed, i, args.keep,
+                               lowerings[i % len(lowerings)])
                    for i in range(args.cases)]
         for future in concurrent.futures.as_completed(futures):
             index, name, problem = future.result()

@@ -39,6 +39,22 @@ static cl::opt<bool> print("print", cl::desc("Print the results"));
 static cl::opt<unsigned> repeat(
     "repeat", cl::desc("Call N times and print median/min/max time"),
     cl::init(0));
+static cl::opt<LoweringStrategy> strategy(
+    "strategy", cl::desc("Lowering of matmul and conv2d"),
+    cl::init(LoweringStrategy::Vector),
+    cl::values(clEnumValN(LoweringStrategy::Reference, "reference",
+                          "linalg.generic reference lowering (the oracle)"),
+               clEnumValN(LoweringStrategy::Vector, "vector",
+                          "vector micro-kernels")));
+static cl::opt<KernelTarget> target(
+    "target", cl::desc("Target of the vector micro-kernels"),
+    cl::init(KernelTarget::Host),
+    cl::values(clEnumValN(KernelTarget::Host, "host", "this machine"),
+               clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
+               clEnumValN(KernelTarget::X86Avx512, "x86-avx512",
+                          "512-bit, psadbw"),
+               clEnumValN(KernelTarget::Generic, "generic",
+                          "128-bit, portable widening")));
 static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level"),
                                   cl::init(2), cl::Prefix);
 
@@ -78,6 +94,8 @@ int main(int argc, char **argv) {
   RunnerOptions options;
   options.entry = entry;
   options.optLevel = optLevel;
+  options.strategy = strategy;
+  options.target = target;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(llvm::toString(runner.takeError()));

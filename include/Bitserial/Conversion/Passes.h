@@ -4,6 +4,7 @@
 #define BITSERIAL_CONVERSION_PASSES_H
 
 #include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
+#include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 
 namespace mlir::bitserial {
 

@@ -32,4 +32,45 @@ def ConvertBitserialToLinalg : Pass<"convert-bitserial-to-linalg", "ModuleOp"> {
   ];
 }
 
+def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
+  let summary = "Lower bitserial matmul and conv2d to register-blocked vector micro-kernels";
+  let description = [{
+    The fast lowering: `bitserial.conv2d` (and `bitserial.matmul`, as a 1x1
+    convolution) on 64-bit words become loops around a register-blocked
+    micro-kernel on tensors: `pixel-block` output pixels x `channel-block`
+    vectors of `vector-bits / 64` output channels. Each step broadcasts one
+    activation word per pixel, loads one word per output channel of the
+    filter (re-laid out as `[CO / lanes, KH, KW, planes, words, lanes]`),
+    ANDs them and counts bits with `math.ctpop` on i8 lanes. Byte counts
+    (at most 8 per step) stay in i8 for at most 31 steps, then widen to i64
+    lanes with a portable `vector.multi_reduction` of the zero-extended bytes
+    of each lane (`bitserial-x86-widen` turns it into `psadbw` after
+    bufferization); plane weights and
+    encoding corrections are applied after widening. Bipolar corrections:
+    a per-pixel count of activation bits (weights bipolar) and per-channel
+    filter terms masked to taps inside the input (activations bipolar), so
+    padding is exact.
+
+    Ops the kernel does not handle (non-i64 words, dynamic kernel sizes or
+    channels, batched weights) keep the reference lowering, as do pack and
+    unpack.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "SIMD register width in bits (128, 256 or 512)">,
+    Option<"pixelBlock", "pixel-block", "int64_t", /*default=*/"4",
+           "Output pixels per register block">,
+    Option<"channelBlock", "channel-block", "int64_t", /*default=*/"2",
+           "Vectors of output channels per register block">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BITSERIAL_CONVERSION_PASSES_TD

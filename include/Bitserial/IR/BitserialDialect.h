@@ -34,6 +34,21 @@ RankedTensorType getPackedType(ArrayRef<int64_t> logicalShape, unsigned bits,
 int64_t getMinValue(unsigned bits, Encoding encoding);
 int64_t getMaxValue(unsigned bits, Encoding encoding);
 
+/// A plane bit b decodes as `scale * b + offset` before its plane weight:
+/// (1, 0) for unsigned and signed planes, (2, -1) for bipolar ones.
+struct PlaneDecoding {
+  int64_t scale;
+  int64_t offset;
+};
+PlaneDecoding getPlaneDecoding(Encoding encoding);
+
+/// The weight of plane `plane`: 2^plane, negated for the top plane of a
+/// signed operand.
+int64_t getPlaneWeight(PackedLayoutAttr layout, unsigned plane);
+
+/// The sum of the plane weights of `layout`.
+int64_t getPlaneWeightSum(PackedLayoutAttr layout);
+
 /// The signed integer width needed to hold every value of the encoding
 /// (unsigned values may also use exactly `bits` bits, as a bit pattern).
 unsigned getRequiredWidth(unsigned bits, Encoding encoding);

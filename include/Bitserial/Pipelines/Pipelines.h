@@ -8,9 +8,44 @@
 
 namespace mlir::bitserial {
 
+/// How matmul and conv2d are lowered.
+enum class LoweringStrategy {
+  /// convert-bitserial-to-linalg: the exact, slow oracle.
+  Reference,
+  /// convert-bitserial-to-vector: register-blocked vector micro-kernels.
+  Vector,
+};
+
+/// The target the vector micro-kernels are shaped for.
+enum class KernelTarget {
+  /// x86-avx512 if the host has AVX-512BW, else x86-avx2 on x86, else generic.
+  Host,
+  X86Avx2,
+  X86Avx512,
+  /// 128-bit vectors and target-independent widening.
+  Generic,
+};
+
 /// Options of the `bitserial-to-llvm` pipeline.
 struct BitserialToLLVMPipelineOptions
     : public PassPipelineOptions<BitserialToLLVMPipelineOptions> {
+  PassOptions::Option<LoweringStrategy> strategy{
+      *this, "strategy", llvm::cl::desc("Lowering of matmul and conv2d"),
+      llvm::cl::init(LoweringStrategy::Vector),
+      llvm::cl::values(
+          clEnumValN(LoweringStrategy::Reference, "reference",
+                     "linalg.generic reference lowering (the oracle)"),
+          clEnumValN(LoweringStrategy::Vector, "vector",
+                     "vector micro-kernels"))};
+  PassOptions::Option<KernelTarget> target{
+      *this, "target", llvm::cl::desc("Target of the vector micro-kernels"),
+      llvm::cl::init(KernelTarget::Host),
+      llvm::cl::values(
+          clEnumValN(KernelTarget::Host, "host", "the machine running this"),
+          clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
+          clEnumValN(KernelTarget::X86Avx512, "x86-avx512", "512-bit, psadbw"),
+          clEnumValN(KernelTarget::Generic, "generic",
+                     "128-bit, portable widening"))};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "

@@ -10,6 +10,7 @@
 #ifndef BITSERIAL_RUNNER_RUNNER_H
 #define BITSERIAL_RUNNER_RUNNER_H
 
+#include "Bitserial/Pipelines/Pipelines.h"
 #include "Bitserial/Runner/Npy.h"
 
 #include <memory>
@@ -39,6 +40,9 @@ struct RunnerOptions {
   std::string entry;
   /// LLVM optimization level of the JIT (0-3).
   unsigned optLevel = 2;
+  /// How matmul and conv2d are lowered, and for which target.
+  LoweringStrategy strategy = LoweringStrategy::Vector;
+  KernelTarget target = KernelTarget::Host;
 };
 
 class Runner {

@@ -85,18 +85,6 @@ static Value createZeroFilled(OpBuilder &b, Location loc,
   return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
 
-/// Decoding of one plane bit `bit` as `scale * bit + offset`.
-struct PlaneAffine {
-  int64_t scale;
-  int64_t offset;
-};
-
-static PlaneAffine getPlaneAffine(Encoding encoding) {
-  if (encoding == Encoding::Bipolar)
-    return {2, -1};
-  return {1, 0};
-}
-
 /// The weight of plane `plane` (an index value): 2^plane, negated for the
 /// top plane of a signed operand.
 static Value buildPlaneWeight(OpBuilder &b, Location loc, Value plane,
@@ -128,8 +116,8 @@ static Value buildPlanePairTerm(OpBuilder &b, Location loc, Value lhsWord,
                                 Value rhsWord, Value lhsPlane, Value rhsPlane,
                                 Value word, PackedLayoutAttr lhs,
                                 PackedLayoutAttr rhs, Value valid) {
-  PlaneAffine a = getPlaneAffine(lhs.getEncoding());
-  PlaneAffine c = getPlaneAffine(rhs.getEncoding());
+  PlaneDecoding a = getPlaneDecoding(lhs.getEncoding());
+  PlaneDecoding c = getPlaneDecoding(rhs.getEncoding());
   Value weight = arith::MulIOp::create(
       b, loc, buildPlaneWeight(b, loc, lhsPlane, lhs),
       buildPlaneWeight(b, loc, rhsPlane, rhs));
@@ -624,24 +612,30 @@ static bool hasLegalTypes(const TypeConverter &converter, Operation *op) {
   });
 }
 
+LogicalResult
+mlir::bitserial::applyBitserialConversion(Operation *root,
+                                          RewritePatternSet &&patterns) {
+  MLIRContext *ctx = root->getContext();
+  PackedTensorTypeConverter converter;
+  ConversionTarget target(*ctx);
+  target.addIllegalDialect<BitserialDialect>();
+  target.markUnknownOpDynamicallyLegal(
+      [&](Operation *op) { return hasLegalTypes(converter, op); });
+
+  // The reference patterns lower what the given patterns leave alone.
+  populateBitserialToLinalgConversionPatterns(converter, patterns);
+  populateAnyFunctionOpInterfaceTypeConversionPattern(patterns, converter);
+  patterns.add<ConvertPackedTypesOfAnyOp>(converter, ctx);
+  return applyFullConversion(root, target, std::move(patterns));
+}
+
 namespace {
 struct ConvertBitserialToLinalgPass
     : public bitserial::impl::ConvertBitserialToLinalgBase<
           ConvertBitserialToLinalgPass> {
   void runOnOperation() override {
-    MLIRContext *ctx = &getContext();
-    PackedTensorTypeConverter converter;
-    ConversionTarget target(*ctx);
-    target.addIllegalDialect<BitserialDialect>();
-    target.markUnknownOpDynamicallyLegal(
-        [&](Operation *op) { return hasLegalTypes(converter, op); });
-
-    RewritePatternSet patterns(ctx);
-    populateBitserialToLinalgConversionPatterns(converter, patterns);
-    populateAnyFunctionOpInterfaceTypeConversionPattern(patterns, converter);
-    patterns.add<ConvertPackedTypesOfAnyOp>(converter, ctx);
-    if (failed(applyFullConversion(getOperation(), target,
-                                   std::move(patterns))))
+    if (failed(applyBitserialConversion(getOperation(),
+                                        RewritePatternSet(&getContext()))))
       signalPassFailure();
   }
 };

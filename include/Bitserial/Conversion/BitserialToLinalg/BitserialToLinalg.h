@@ -26,6 +26,12 @@ public:
 void populateBitserialToLinalgConversionPatterns(
     const TypeConverter &typeConverter, RewritePatternSet &patterns);
 
+/// Lowers every bitserial op under `root` and drops packed encodings from
+/// all types: `patterns` first (they may lower some ops differently, with a
+/// higher benefit), then the reference patterns for the rest.
+LogicalResult applyBitserialConversion(Operation *root,
+                                       RewritePatternSet &&patterns);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H

@@ -1,0 +1,42 @@
+//===- BitserialToVector.h - Vector micro-kernels for bitserial -*- C++ -*-===//
+
+#ifndef BITSERIAL_CONVERSION_BITSERIALTOVECTOR_BITSERIALTOVECTOR_H
+#define BITSERIAL_CONVERSION_BITSERIALTOVECTOR_BITSERIALTOVECTOR_H
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::bitserial {
+
+/// The shape of the micro-kernel: a parameter of the target.
+struct MicroKernelShape {
+  /// SIMD register width; a vector holds vectorBits / 64 output channels.
+  int64_t vectorBits = 256;
+  /// Output pixels per register block.
+  int64_t pixelBlock = 4;
+  /// Vectors of output channels per register block.
+  int64_t channelBlock = 2;
+  /// Byte counts widen with x86 psadbw (bitserial-x86-widen) rather than
+  /// the portable extend-and-add.
+  bool x86Widening = true;
+};
+
+/// Micro-kernel shapes for the targets we know.
+MicroKernelShape getX86Avx2KernelShape();
+MicroKernelShape getX86Avx512KernelShape();
+MicroKernelShape getGenericKernelShape();
+
+#define GEN_PASS_DECL_CONVERTBITSERIALTOVECTOR
+#include "Bitserial/Conversion/Passes.h.inc"
+
+/// Patterns lowering bitserial.conv2d and bitserial.matmul to vector
+/// micro-kernels (ops outside the kernel's scope are left alone).
+void populateBitserialToVectorConversionPatterns(
+    const TypeConverter &typeConverter, RewritePatternSet &patterns,
+    const MicroKernelShape &shape);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_CONVERSION_BITSERIALTOVECTOR_BITSERIALTOVECTOR_H

@@ -1,0 +1,731 @@
+//===- BitserialToVector.cpp - Vector micro-kernels for bitserial ---------===//
+//
+// Lowers bitserial.conv2d (and bitserial.matmul as a 1x1 convolution) to a
+// register-blocked micro-kernel on tensors:
+//
+//   for n, oh, ow0 (step PB), cob0 (step QB):          // output block
+//     for i < planes(input), j < planes(filter):        // plane pairs
+//       for kh, kw, cw (chunks of <= 31 steps):
+//         bytes[p][q] += ctpop_i8(bcast(X[n, row, col(p), i, cw])
+//                                 & Fr[cob0 + q, kh, kw, j, cw, :])
+//         (then widen bytes to i64 lanes)
+//       acc[p][q] += weight(i, j) * widened
+//     out[n, oh, ow0 + p, lanes of cob0 + q] = init + acc + corrections
+//
+// A byte lane gains at most 8 per step, so 31 steps fit in 8 bits. The
+// filter is re-laid out as [CO / lanes, KH, KW, planes, words, lanes] so that
+// one load gives one word of `lanes` output channels. The input is padded
+// with zero words (exact for AND terms); bipolar corrections are separate:
+//   weights bipolar:     bW * sum(d) * S_A[n, oh, ow]       (activation bits)
+//   activations bipolar: sum over taps inside the input of T[co, kh, kw]
+// with T the filter's per-tap term, pre-summed over kw per output column (U)
+// so that the epilogue adds KH masked vectors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
+#include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_CONVERTBITSERIALTOVECTOR
+#include "Bitserial/Conversion/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
+  return {256, 4, 2, /*x86Widening=*/true};
+}
+MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
+  return {512, 4, 2, /*x86Widening=*/true};
+}
+MicroKernelShape mlir::bitserial::getGenericKernelShape() {
+  return {128, 4, 2, /*x86Widening=*/false};
+}
+
+/// Steps a byte lane can take (at most 8 each) before it might overflow.
+static constexpr int64_t kMaxByteSteps = 31;
+
+namespace {
+/// A convolution in the kernel's terms (a matmul is a 1x1 convolution).
+struct ConvProblem {
+  Value input;  // [N, H, W, Pa, CW] i64 words
+  Value filter; // [CO, KH, KW, Pb, CW] i64 words
+  Value init;   // [N, OH, OW, CO] i32 or i64
+  PackedLayoutAttr inputLayout, filterLayout;
+  SmallVector<int64_t> strides{1, 1}, padding{0, 0, 0, 0}, dilations{1, 1};
+};
+
+/// Builds the kernel for one ConvProblem.
+class ConvKernelBuilder {
+public:
+  ConvKernelBuilder(OpBuilder &b, Location loc, const ConvProblem &problem,
+                    const MicroKernelShape &shape)
+      : b(b), loc(loc), pr(problem), shape(shape) {
+    auto inputType = cast<RankedTensorType>(pr.input.getType());
+    auto filterType = cast<RankedTensorType>(pr.filter.getType());
+    planesA = inputType.getDimSize(3);
+    words = inputType.getDimSize(4);
+    channelsOut = filterType.getDimSize(0);
+    kernelH = filterType.getDimSize(1);
+    kernelW = filterType.getDimSize(2);
+    planesB = filterType.getDimSize(3);
+    lanes = shape.vectorBits / 64;
+    int64_t blocks = llvm::divideCeil(channelsOut, lanes);
+    channelBlocks = llvm::alignTo(blocks, shape.channelBlock);
+    decodeA = getPlaneDecoding(pr.inputLayout.getEncoding());
+    decodeB = getPlaneDecoding(pr.filterLayout.getEncoding());
+    i64 = b.getI64Type();
+    wordVector = VectorType::get({lanes}, i64);
+    byteVector = VectorType::get({shape.vectorBits / 8}, b.getI8Type());
+  }
+
+  Value build();
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value constI64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, i64, v);
+  }
+  Value dim(Value v, int64_t d) { return tensor::DimOp::create(b, loc, v, d); }
+  Value zeroWords() {
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
+                                                 wordVector, APInt(64, 0)));
+  }
+  Value zeroBytes() {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(byteVector, APInt(8, 0)));
+  }
+  /// a * s + c * d on index values (s, d constants).
+  Value affine(Value a, int64_t s, Value c, int64_t d) {
+    Value as = arith::MulIOp::create(b, loc, a, index(s));
+    Value cd = arith::MulIOp::create(b, loc, c, index(d));
+    return arith::AddIOp::create(b, loc, as, cd);
+  }
+  /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
+  Value planeWeight(Value plane, PackedLayoutAttr layout);
+
+  Value padInput();
+  Value relayoutFilter();
+  Value activationBitCounts(Value padded);
+  Value filterTapTerms();
+  Value widen(Value bytes);
+  SmallVector<Value> reducePlanePair(Value padded, Value relaid, Value n,
+                                     Value oh, Value ow0, Value cob0, Value i,
+                                     Value j);
+
+  OpBuilder &b;
+  Location loc;
+  const ConvProblem &pr;
+  const MicroKernelShape &shape;
+  int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
+  int64_t lanes, channelBlocks;
+  PlaneDecoding decodeA, decodeB;
+  Type i64;
+  VectorType wordVector, byteVector;
+};
+} // namespace
+
+Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
+  Value weight = arith::ShLIOp::create(
+      b, loc, constI64(1), arith::IndexCastOp::create(b, loc, i64, plane));
+  if (layout.getEncoding() != Encoding::Signed)
+    return weight;
+  Value isTop = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, plane,
+                                      index(layout.getBits() - 1));
+  return arith::SelectOp::create(
+      b, loc, isTop, arith::SubIOp::create(b, loc, constI64(0), weight),
+      weight);
+}
+
+/// Zero words around the input, plus room on the right for the last pixel
+/// block to read past the last output column.
+Value ConvKernelBuilder::padInput() {
+  auto type = cast<RankedTensorType>(pr.input.getType());
+  int64_t extraW = (shape.pixelBlock - 1) * pr.strides[1];
+  SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high = low;
+  low[1] = b.getIndexAttr(pr.padding[0]);
+  high[1] = b.getIndexAttr(pr.padding[1]);
+  low[2] = b.getIndexAttr(pr.padding[2]);
+  high[2] = b.getIndexAttr(pr.padding[3] + extraW);
+  SmallVector<int64_t> paddedShape(type.getShape());
+  if (!ShapedType::isDynamic(paddedShape[1]))
+    paddedShape[1] += pr.padding[0] + pr.padding[1];
+  if (!ShapedType::isDynamic(paddedShape[2]))
+    paddedShape[2] += pr.padding[2] + pr.padding[3] + extraW;
+  return tensor::PadOp::create(b, loc,
+                               RankedTensorType::get(paddedShape, i64),
+                               pr.input, low, high, constI64(0));
+}
+
+/// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
+/// past CO.
+Value ConvKernelBuilder::relayoutFilter() {
+  SmallVector<int64_t> shape6{channelBlocks, kernelH, kernelW,
+                              planesB,       words,   lanes};
+  Value empty = tensor::EmptyOp::create(b, loc, shape6, i64);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(6)};
+  SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < 6; ++d)
+          idx.push_back(linalg::IndexOp::create(b, nloc, d));
+        Value co = affine(idx[0], lanes, idx[5], 1);
+        Value inRange = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
+                                              co, index(channelsOut));
+        Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
+        Value word = tensor::ExtractOp::create(
+            b, nloc, pr.filter,
+            ValueRange{clamped, idx[1], idx[2], idx[3], idx[4]});
+        linalg::YieldOp::create(
+            b, nloc,
+            Value(arith::SelectOp::create(b, nloc, inRange, word, constI64(0))));
+      });
+  return generic.getResult(0);
+}
+
+/// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X).
+Value ConvKernelBuilder::activationBitCounts(Value padded) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d[7];
+  for (unsigned k = 0; k < 7; ++k)
+    d[k] = getAffineDimExpr(k, ctx);
+  // Loops: (n, oh, ow, kh, kw, i, cw).
+  SmallVector<AffineMap> maps{
+      AffineMap::get(7, 0,
+                     {d[0], d[1] * pr.strides[0] + d[3] * pr.dilations[0],
+                      d[2] * pr.strides[1] + d[4] * pr.dilations[1], d[5],
+                      d[6]},
+                     ctx),
+      // The window only gives the kh and kw loops their extents, as in
+      // linalg's pooling ops.
+      AffineMap::get(7, 0, {d[3], d[4]}, ctx),
+      AffineMap::get(7, 0, {d[0], d[1], d[2]}, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.append(4, utils::IteratorType::reduction);
+  Value window = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, pr.init, 0),
+                                  tensor::getMixedSize(b, loc, pr.init, 1),
+                                  tensor::getMixedSize(b, loc, pr.init, 2)};
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  Value zero = linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
+  auto generic = linalg::GenericOp::create(
+      b, loc, zero.getType(), ValueRange{padded, window}, ValueRange{zero},
+      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value count = math::CtPopOp::create(b, nloc, args[0]);
+        Value weight = arith::MulIOp::create(
+            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 5),
+                                 pr.inputLayout),
+            constI64(decodeA.scale));
+        Value term = arith::MulIOp::create(b, nloc, count, weight);
+        linalg::YieldOp::create(
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[2], term)));
+      });
+  return generic.getResult(0);
+}
+
+/// U[ow, block, kh, lane] = sum over kw with the column inside the input of
+/// T[co, kh, kw], where T is the part of a tap's contribution that does not
+/// vanish on zero activation bits: bA sum(c) (aB sum_j d_j pc(W_j) +
+/// bB sum(d) C).
+Value ConvKernelBuilder::filterTapTerms() {
+  MLIRContext *ctx = b.getContext();
+  int64_t sumC = getPlaneWeightSum(pr.inputLayout);
+  int64_t sumD = getPlaneWeightSum(pr.filterLayout);
+  int64_t length = pr.filterLayout.getLength();
+
+  // T[co, kh, kw]: loops (co, kh, kw, j, cw).
+  AffineExpr d[5];
+  for (unsigned k = 0; k < 5; ++k)
+    d[k] = getAffineDimExpr(k, ctx);
+  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d[0], d[1], d[2], d[3], d[4]}, ctx),
+                              AffineMap::get(5, 0, {d[0], d[1], d[2]}, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.append(2, utils::IteratorType::reduction);
+  SmallVector<int64_t> tShape{channelsOut, kernelH, kernelW};
+  Value tEmpty = tensor::EmptyOp::create(b, loc, tShape, i64);
+  Value tInit = linalg::FillOp::create(
+                    b, loc,
+                    constI64(decodeA.offset * sumC * decodeB.offset * sumD *
+                             length),
+                    tEmpty)
+                    .getResult(0);
+  auto tGeneric = linalg::GenericOp::create(
+      b, loc, tInit.getType(), ValueRange{pr.filter}, ValueRange{tInit}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value count = math::CtPopOp::create(b, nloc, args[0]);
+        Value weight = arith::MulIOp::create(
+            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 3),
+                                 pr.filterLayout),
+            constI64(decodeA.offset * sumC * decodeB.scale));
+        linalg::YieldOp::create(
+            b, nloc,
+            Value(arith::AddIOp::create(
+                b, nloc, args[1], arith::MulIOp::create(b, nloc, count, weight))));
+      });
+  Value taps = tGeneric.getResult(0);
+
+  // U[ow, block, kh, lane]: loops (ow, block, kh, lane, kw).
+  Value width = dim(pr.input, 2);
+  SmallVector<OpFoldResult> uSizes{tensor::getMixedSize(b, loc, pr.init, 2),
+                                   b.getIndexAttr(channelBlocks),
+                                   b.getIndexAttr(kernelH),
+                                   b.getIndexAttr(lanes)};
+  Value uEmpty = tensor::EmptyOp::create(b, loc, uSizes, i64);
+  Value uInit =
+      linalg::FillOp::create(b, loc, constI64(0), uEmpty).getResult(0);
+  Value kernelRow =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelW}, i64);
+  SmallVector<AffineMap> uMaps{AffineMap::get(5, 0, {d[4]}, ctx),
+                               AffineMap::get(5, 0, {d[0], d[1], d[2], d[3]}, ctx)};
+  SmallVector<utils::IteratorType> uIterators(4, utils::IteratorType::parallel);
+  uIterators.push_back(utils::IteratorType::reduction);
+  auto uGeneric = linalg::GenericOp::create(
+      b, loc, uInit.getType(), ValueRange{kernelRow}, ValueRange{uInit}, uMaps,
+      uIterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value ow = linalg::IndexOp::create(b, nloc, 0);
+        Value block = linalg::IndexOp::create(b, nloc, 1);
+        Value kh = linalg::IndexOp::create(b, nloc, 2);
+        Value lane = linalg::IndexOp::create(b, nloc, 3);
+        Value kw = linalg::IndexOp::create(b, nloc, 4);
+        Value co = affine(block, lanes, lane, 1);
+        Value col = arith::SubIOp::create(
+            b, nloc, affine(ow, pr.strides[1], kw, pr.dilations[1]),
+            index(pr.padding[2]));
+        Value inside = arith::AndIOp::create(
+            b, nloc,
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::sge, col,
+                                  index(0)),
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::slt, col,
+                                  width));
+        Value real = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
+                                           co, index(channelsOut));
+        Value take = arith::AndIOp::create(b, nloc, inside, real);
+        Value clamped = arith::SelectOp::create(b, nloc, real, co, index(0));
+        Value term = tensor::ExtractOp::create(b, nloc, taps,
+                                               ValueRange{clamped, kh, kw});
+        Value masked = arith::SelectOp::create(b, nloc, take, term, constI64(0));
+        linalg::YieldOp::create(
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
+      });
+  return uGeneric.getResult(0);
+}
+
+/// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
+/// bitserial-x86-widen turns it into psadbw.
+Value ConvKernelBuilder::widen(Value bytes) {
+  auto grouped = VectorType::get({lanes, 8}, b.getI8Type());
+  auto groupedWide = VectorType::get({lanes, 8}, i64);
+  Value shaped = vector::ShapeCastOp::create(b, loc, grouped, bytes);
+  Value wide = arith::ExtUIOp::create(b, loc, groupedWide, shaped);
+  return vector::MultiDimReductionOp::create(b, loc, wide, zeroWords(),
+                                             ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
+
+/// The widened, unweighted AND counts of plane pair (i, j) for every pixel
+/// and channel vector of the register block.
+SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
+                                                      Value relaid, Value n,
+                                                      Value oh, Value ow0,
+                                                      Value cob0, Value i,
+                                                      Value j) {
+  int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
+  int64_t accumulators = pixels * vectors;
+
+  // One step: AND + byte popcount into every accumulator.
+  auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
+    SmallVector<Value> activations, filters, next;
+    Value row = affine(oh, pr.strides[0], kh, pr.dilations[0]);
+    for (int64_t p = 0; p < pixels; ++p) {
+      Value pixel = arith::AddIOp::create(b, loc, ow0, index(p));
+      Value col = affine(pixel, pr.strides[1], kw, pr.dilations[1]);
+      Value word = tensor::ExtractOp::create(b, loc, padded,
+                                             ValueRange{n, row, col, i, cw});
+      activations.push_back(
+          vector::BroadcastOp::create(b, loc, wordVector, word));
+    }
+    for (int64_t q = 0; q < vectors; ++q) {
+      Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+      filters.push_back(vector::TransferReadOp::create(
+          b, loc, wordVector, relaid,
+          ValueRange{block, kh, kw, j, cw, index(0)}, constI64(0),
+          ArrayRef<bool>{true}));
+    }
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int64_t q = 0; q < vectors; ++q) {
+        Value both = arith::AndIOp::create(b, loc, activations[p], filters[q]);
+        Value asBytes = vector::BitCastOp::create(b, loc, byteVector, both);
+        Value count = math::CtPopOp::create(b, loc, asBytes);
+        next.push_back(
+            arith::AddIOp::create(b, loc, bytes[p * vectors + q], count));
+      }
+    return next;
+  };
+
+  // Reduction levels kh, kw, cw: byte accumulators live across the innermost
+  // levels whose total step count stays <= 31; outer levels widen.
+  int64_t depth = kernelH * kernelW * words <= kMaxByteSteps ? 0
+                  : kernelW * words <= kMaxByteSteps         ? 1
+                  : words <= kMaxByteSteps                   ? 2
+                                                             : 3;
+  Value zero = index(0), one = index(1);
+  SmallVector<Value> outerLbs, outerUbs, outerSteps;
+  Value extents[3] = {index(kernelH), index(kernelW), index(words)};
+  for (int64_t level = 0; level < std::min<int64_t>(depth, 3); ++level) {
+    outerLbs.push_back(zero);
+    outerUbs.push_back(extents[level]);
+    outerSteps.push_back(level == 2 ? index(kMaxByteSteps) : one);
+  }
+
+  auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
+    SmallVector<Value> innerLbs, innerUbs, innerSteps;
+    for (int64_t level = depth; level < 3; ++level) {
+      innerLbs.push_back(zero);
+      innerUbs.push_back(extents[level]);
+      innerSteps.push_back(one);
+    }
+    if (depth == 3) { // cw in [cwb, min(cwb + 31, CW))
+      Value start = outerIvs[2];
+      innerLbs.push_back(start);
+      innerUbs.push_back(arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
+          extents[2]));
+      innerSteps.push_back(one);
+    }
+    SmallVector<Value> bytesInit(accumulators, zeroBytes());
+    // Level l's induction variable: outer loops are levels < depth (the
+    // third outer loop, at depth 3, steps over chunks of cw).
+    auto levelIv = [&](int64_t level, ValueRange innerIvs) -> Value {
+      if (depth == 3)
+        return level < 2 ? outerIvs[level] : innerIvs[0];
+      return level < depth ? outerIvs[level] : innerIvs[level - depth];
+    };
+    scf::LoopNest inner = scf::buildLoopNest(
+        b, loc, innerLbs, innerUbs, innerSteps, bytesInit,
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs), args);
+        });
+    SmallVector<Value> counts(inner.results);
+    SmallVector<Value> next;
+    for (int64_t k = 0; k < accumulators; ++k)
+      next.push_back(arith::AddIOp::create(b, loc, wideAcc[k], widen(counts[k])));
+    return next;
+  };
+
+  SmallVector<Value> wideInit(accumulators, zeroWords());
+  if (outerLbs.empty())
+    return chunk(ValueRange{}, wideInit);
+  scf::LoopNest outer = scf::buildLoopNest(
+      b, loc, outerLbs, outerUbs, outerSteps, wideInit,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        return chunk(ivs, args);
+      });
+  return SmallVector<Value>(outer.results);
+}
+
+Value ConvKernelBuilder::build() {
+  bool weightsBipolar = decodeB.offset != 0;
+  bool inputBipolar = decodeA.offset != 0;
+  int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
+  int64_t accumulators = pixels * vectors;
+
+  Value padded = padInput();
+  Value relaid = relayoutFilter();
+  Value bitCounts = weightsBipolar ? activationBitCounts(padded) : Value();
+  Value tapTerms = inputBipolar ? filterTapTerms() : Value();
+  Value height = dim(pr.input, 1);
+  auto initType = cast<RankedTensorType>(pr.init.getType());
+  Type resultElement = initType.getElementType();
+  auto resultVector = VectorType::get({lanes}, resultElement);
+
+  Value zero = index(0), one = index(1);
+  SmallVector<Value> lbs(4, zero);
+  SmallVector<Value> ubs{dim(pr.init, 0), dim(pr.init, 1), dim(pr.init, 2),
+                         index(channelBlocks)};
+  SmallVector<Value> steps{one, one, index(pixels), index(vectors)};
+  // Every output element is written exactly once, so the kernel writes a
+  // fresh tensor and reads `init` on the side: no aliasing with `init` for
+  // bufferization to resolve.
+  Value output = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, pr.init), resultElement);
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{output},
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], cob0 = ivs[3];
+
+        // Weighted sum over plane pairs.
+        SmallVector<Value> accInit(accumulators, zeroWords());
+        scf::LoopNest planes = scf::buildLoopNest(
+            b, loc, ValueRange{zero, zero},
+            ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
+            accInit,
+            [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(pb.getInsertionBlock(),
+                                  pb.getInsertionPoint());
+              SmallVector<Value> counts = reducePlanePair(
+                  padded, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+              Value weight = arith::MulIOp::create(
+                  b, loc,
+                  arith::MulIOp::create(
+                      b, loc, planeWeight(pivs[0], pr.inputLayout),
+                      planeWeight(pivs[1], pr.filterLayout)),
+                  constI64(decodeA.scale * decodeB.scale));
+              Value weights =
+                  vector::BroadcastOp::create(b, loc, wordVector, weight);
+              SmallVector<Value> next;
+              for (int64_t k = 0; k < accumulators; ++k)
+                next.push_back(arith::AddIOp::create(
+                    b, loc, acc[k],
+                    arith::MulIOp::create(b, loc, counts[k], weights)));
+              return next;
+            });
+
+        // Epilogue: corrections, add to init, store valid lanes.
+        Value result = iterArgs[0];
+        Value outWidth = dim(pr.init, 2);
+        for (int64_t p = 0; p < pixels; ++p) {
+          Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+          Value inside = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, ow, outWidth);
+          Value owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
+          Value pixelTerm;
+          if (weightsBipolar) {
+            Value count = tensor::ExtractOp::create(
+                b, loc, bitCounts, ValueRange{n, oh, owClamped});
+            Value scaled = arith::MulIOp::create(
+                b, loc, count,
+                constI64(decodeB.offset * getPlaneWeightSum(pr.filterLayout)));
+            pixelTerm = vector::BroadcastOp::create(b, loc, wordVector, scaled);
+          }
+          for (int64_t q = 0; q < vectors; ++q) {
+            Value total = planes.results[p * vectors + q];
+            if (pixelTerm)
+              total = arith::AddIOp::create(b, loc, total, pixelTerm);
+            Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+            if (inputBipolar) {
+              for (int64_t kh = 0; kh < kernelH; ++kh) {
+                Value row = arith::SubIOp::create(
+                    b, loc, affine(oh, pr.strides[0], index(kh), pr.dilations[0]),
+                    index(pr.padding[0]));
+                Value rowInside = arith::AndIOp::create(
+                    b, loc,
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                          row, zero),
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                          row, height));
+                Value term = vector::TransferReadOp::create(
+                    b, loc, wordVector, tapTerms,
+                    ValueRange{owClamped, block, index(kh), zero}, constI64(0),
+                    ArrayRef<bool>{true});
+                total = arith::AddIOp::create(
+                    b, loc, total,
+                    arith::SelectOp::create(b, loc, rowInside, term,
+                                            zeroWords()));
+              }
+            }
+            Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+            Value narrowed = total;
+            if (resultElement != i64)
+              narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
+            Value padding = arith::ConstantOp::create(
+                b, loc, b.getZeroAttr(resultElement));
+            auto ifOp = scf::IfOp::create(
+                b, loc, inside,
+                [&](OpBuilder &tb, Location tloc) {
+                  Value current = vector::TransferReadOp::create(
+                      tb, tloc, resultVector, pr.init,
+                      ValueRange{n, oh, ow, co}, padding,
+                      ArrayRef<bool>{false});
+                  Value sum =
+                      arith::AddIOp::create(tb, tloc, current, narrowed);
+                  Value written = vector::TransferWriteOp::create(
+                                      tb, tloc, sum, result,
+                                      ValueRange{n, oh, ow, co},
+                                      ArrayRef<bool>{false})
+                                      .getResult();
+                  scf::YieldOp::create(tb, tloc, written);
+                },
+                [&](OpBuilder &eb, Location eloc) {
+                  scf::YieldOp::create(eb, eloc, result);
+                });
+            result = ifOp.getResult(0);
+          }
+        }
+        return scf::ValueVector{result};
+      });
+  return nest.results.front();
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// The kernel handles i64 words and static kernel extents, planes, words and
+/// output channels.
+static bool isSupported(Value input, Value filter) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  if (!inputType.getElementType().isInteger(64))
+    return false;
+  for (int64_t d : {3, 4})
+    if (inputType.isDynamicDim(d))
+      return false;
+  return filterType.hasStaticShape();
+}
+
+namespace {
+struct Conv2DOpVectorLowering : public OpConversionPattern<Conv2DOp> {
+  Conv2DOpVectorLowering(const TypeConverter &converter, MLIRContext *ctx,
+                         const MicroKernelShape &shape)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), shape(shape) {}
+
+  LogicalResult
+  matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isSupported(adaptor.getInput(), adaptor.getFilter()))
+      return rewriter.notifyMatchFailure(op, "unsupported by the kernel");
+    ConvProblem problem{adaptor.getInput(), adaptor.getFilter(),
+                        adaptor.getInit(), op.getInputLayout(),
+                        op.getFilterLayout()};
+    problem.strides.assign(op.getStrides().begin(), op.getStrides().end());
+    problem.padding.assign(op.getPadding().begin(), op.getPadding().end());
+    problem.dilations.assign(op.getDilations().begin(),
+                             op.getDilations().end());
+    rewriter.replaceOp(
+        op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
+    return success();
+  }
+
+  MicroKernelShape shape;
+};
+
+/// matmul [B?, M, K] x [N, K] -> conv2d of a [B or 1, 1, M] image with N
+/// 1x1 filters.
+struct MatmulOpVectorLowering : public OpConversionPattern<MatmulOp> {
+  MatmulOpVectorLowering(const TypeConverter &converter, MLIRContext *ctx,
+                         const MicroKernelShape &shape)
+      : OpConversionPattern(converter, ctx, /*benefit=*/2), shape(shape) {}
+
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    Value init = adaptor.getInit();
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    auto initType = cast<RankedTensorType>(init.getType());
+    if (rhsType.getRank() == 4)
+      return rewriter.notifyMatchFailure(op, "batched weights");
+    if (!isSupported(lhs, rhs) || rhsType.isDynamicDim(0))
+      return rewriter.notifyMatchFailure(op, "unsupported by the kernel");
+
+    auto expand = [&](Value value, ArrayRef<int64_t> shape,
+                      ArrayRef<ReassociationIndices> groups,
+                      ArrayRef<OpFoldResult> sizes) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+          value, groups, sizes);
+    };
+    auto size = [&](Value v, int64_t d) {
+      return tensor::getMixedSize(rewriter, loc, v, d);
+    };
+    auto one = rewriter.getIndexAttr(1);
+    Value input, filter = expand(
+        rhs, {rhsType.getDimSize(0), 1, 1, rhsType.getDimSize(1), rhsType.getDimSize(2)},
+        {{0, 1, 2}, {3}, {4}},
+        {size(rhs, 0), one, one, size(rhs, 1), size(rhs, 2)});
+    Value image;
+    SmallVector<ReassociationIndices> initGroups;
+    if (lhsType.getRank() == 3) {
+      input = expand(lhs, {1, 1, lhsType.getDimSize(0), lhsType.getDimSize(1), lhsType.getDimSize(2)},
+                     {{0, 1, 2}, {3}, {4}},
+                     {one, one, size(lhs, 0), size(lhs, 1), size(lhs, 2)});
+      initGroups = {{0, 1, 2}, {3}};
+      image = expand(init, {1, 1, initType.getDimSize(0), initType.getDimSize(1)},
+                     initGroups, {one, one, size(init, 0), size(init, 1)});
+    } else {
+      input = expand(lhs, {lhsType.getDimSize(0), 1, lhsType.getDimSize(1), lhsType.getDimSize(2), lhsType.getDimSize(3)},
+                     {{0}, {1, 2}, {3}, {4}},
+                     {size(lhs, 0), one, size(lhs, 1), size(lhs, 2), size(lhs, 3)});
+      initGroups = {{0}, {1, 2}, {3}};
+      image = expand(init, {initType.getDimSize(0), 1, initType.getDimSize(1), initType.getDimSize(2)},
+                     initGroups, {size(init, 0), one, size(init, 1), size(init, 2)});
+    }
+    ConvProblem problem{input, filter, image, op.getLhsLayout(),
+                        op.getRhsLayout()};
+    Value conv = ConvKernelBuilder(rewriter, loc, problem, shape).build();
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
+                                                         initGroups);
+    return success();
+  }
+
+  MicroKernelShape shape;
+};
+} // namespace
+
+void mlir::bitserial::populateBitserialToVectorConversionPatterns(
+    const TypeConverter &typeConverter, RewritePatternSet &patterns,
+    const MicroKernelShape &shape) {
+  patterns.add<Conv2DOpVectorLowering, MatmulOpVectorLowering>(
+      typeConverter, patterns.getContext(), shape);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvertBitserialToVectorPass
+    : public bitserial::impl::ConvertBitserialToVectorBase<
+          ConvertBitserialToVectorPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (!llvm::is_contained({128, 256, 512}, vectorBits.getValue())) {
+      getOperation().emitError() << "vector-bits must be 128, 256 or 512, got "
+                                 << vectorBits;
+      return signalPassFailure();
+    }
+    if (pixelBlock < 1 || channelBlock < 1) {
+      getOperation().emitError()
+          << "pixel-block and channel-block must be positive";
+      return signalPassFailure();
+    }
+    MicroKernelShape shape{vectorBits, pixelBlock, channelBlock};
+    PackedTensorTypeConverter converter;
+    RewritePatternSet patterns(&getContext());
+    populateBitserialToVectorConversionPatterns(converter, patterns, shape);
+    if (failed(applyBitserialConversion(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,79 @@
+//===- X86Widen.cpp - Widen byte popcounts with psadbw --------------------===//
+
+#include "Bitserial/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_BITSERIALX86WIDEN
+#include "Bitserial/Transforms/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+
+namespace {
+/// multi_reduction<add>(extui(shape_cast(bytes : NxI8 -> (N/8)x8xi8)), acc)
+/// over dim 1 -> psadbw(bytes, 0) + acc.
+struct ByteSumToPsadbw : public OpRewritePattern<vector::MultiDimReductionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getKind() != vector::CombiningKind::ADD ||
+        op.getReductionDims() != ArrayRef<int64_t>{1})
+      return failure();
+    auto extend = op.getSource().getDefiningOp<arith::ExtUIOp>();
+    if (!extend)
+      return failure();
+    auto shapeCast = extend.getIn().getDefiningOp<vector::ShapeCastOp>();
+    if (!shapeCast)
+      return failure();
+    auto bytesType = dyn_cast<VectorType>(shapeCast.getSource().getType());
+    auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
+    auto resultType = dyn_cast<VectorType>(op.getType());
+    if (!bytesType || !groupedType || !resultType ||
+        bytesType.getRank() != 1 || !bytesType.getElementType().isInteger(8) ||
+        groupedType.getRank() != 2 || groupedType.getDimSize(1) != 8 ||
+        !resultType.getElementType().isInteger(64))
+      return failure();
+    StringRef intrinsic;
+    switch (bytesType.getNumElements()) {
+    case 16:
+      intrinsic = "llvm.x86.sse2.psad.bw";
+      break;
+    case 32:
+      intrinsic = "llvm.x86.avx2.psad.bw";
+      break;
+    case 64:
+      intrinsic = "llvm.x86.avx512.psad.bw.512";
+      break;
+    default:
+      return failure();
+    }
+    Location loc = op.getLoc();
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getZeroAttr(bytesType));
+    Value sums = LLVM::CallIntrinsicOp::create(
+                     rewriter, loc, resultType,
+                     rewriter.getStringAttr(intrinsic),
+                     ValueRange{shapeCast.getSource(), zero})
+                     .getResult(0);
+    rewriter.replaceOpWithNewOp<arith::AddIOp>(op, sums, op.getAcc());
+    return success();
+  }
+};
+
+struct BitserialX86WidenPass
+    : public bitserial::impl::BitserialX86WidenBase<BitserialX86WidenPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ByteSumToPsadbw>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
