@@ -20,12 +20,13 @@
 using namespace mlir;
 using namespace mlir::bitserial;
 
-/// The micro-kernel shape for `target`, resolving `host` on this machine.
-static MicroKernelShape getKernelShape(KernelTarget target) {
+MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   if (target == KernelTarget::Host) {
     llvm::Triple triple(llvm::sys::getProcessTriple());
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    if (triple.isX86() && features.lookup("avx512bw"))
+    if (triple.isX86() && features.lookup("avx512vpopcntdq"))
+      target = KernelTarget::X86Avx512Vpopcntdq;
+    else if (triple.isX86() && features.lookup("avx512bw"))
       target = KernelTarget::X86Avx512;
     else if (triple.isX86() && features.lookup("avx2"))
       target = KernelTarget::X86Avx2;
@@ -37,6 +38,8 @@ static MicroKernelShape getKernelShape(KernelTarget target) {
     return getX86Avx2KernelShape();
   case KernelTarget::X86Avx512:
     return getX86Avx512KernelShape();
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return getX86Avx512VpopcntdqKernelShape();
   default:
     return getGenericKernelShape();
   }
@@ -52,6 +55,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorOptions.vectorBits = shape.vectorBits;
     vectorOptions.pixelBlock = shape.pixelBlock;
     vectorOptions.channelBlock = shape.channelBlock;
+    vectorOptions.wordPopcount = shape.wordPopcount;
     pm.addPass(createConvertBitserialToVector(vectorOptions));
   } else {
     pm.addPass(createConvertBitserialToLinalg());

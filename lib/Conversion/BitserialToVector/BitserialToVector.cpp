@@ -47,6 +47,9 @@ MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
 MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
   return {512, 4, 2, /*x86Widening=*/true};
 }
+MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
+  return {512, 4, 2, /*x86Widening=*/false, /*wordPopcount=*/true};
+}
 MicroKernelShape mlir::bitserial::getGenericKernelShape() {
   return {128, 4, 2, /*x86Widening=*/false};
 }
@@ -374,8 +377,12 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
     for (int64_t p = 0; p < pixels; ++p)
       for (int64_t q = 0; q < vectors; ++q) {
         Value both = arith::AndIOp::create(b, loc, activations[p], filters[q]);
-        Value asBytes = vector::BitCastOp::create(b, loc, byteVector, both);
-        Value count = math::CtPopOp::create(b, loc, asBytes);
+        Value count =
+            shape.wordPopcount
+                ? Value(math::CtPopOp::create(b, loc, both))
+                : Value(math::CtPopOp::create(
+                      b, loc,
+                      vector::BitCastOp::create(b, loc, byteVector, both)));
         next.push_back(
             arith::AddIOp::create(b, loc, bytes[p * vectors + q], count));
       }
@@ -384,7 +391,9 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
 
   // Reduction levels kh, kw, cw: byte accumulators live across the innermost
   // levels whose total step count stays <= 31; outer levels widen.
-  int64_t depth = kernelH * kernelW * words <= kMaxByteSteps ? 0
+  // With 64-bit lane counts nothing needs widening: one chunk.
+  int64_t depth = shape.wordPopcount                            ? 0
+                  : kernelH * kernelW * words <= kMaxByteSteps ? 0
                   : kernelW * words <= kMaxByteSteps         ? 1
                   : words <= kMaxByteSteps                   ? 2
                                                              : 3;
@@ -412,7 +421,8 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
           extents[2]));
       innerSteps.push_back(one);
     }
-    SmallVector<Value> bytesInit(accumulators, zeroBytes());
+    SmallVector<Value> bytesInit(
+        accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
     // Level l's induction variable: outer loops are levels < depth (the
     // third outer loop, at depth 3, steps over chunks of cw).
     auto levelIv = [&](int64_t level, ValueRange innerIvs) -> Value {
@@ -430,7 +440,9 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
     SmallVector<Value> counts(inner.results);
     SmallVector<Value> next;
     for (int64_t k = 0; k < accumulators; ++k)
-      next.push_back(arith::AddIOp::create(b, loc, wideAcc[k], widen(counts[k])));
+      next.push_back(arith::AddIOp::create(
+          b, loc, wideAcc[k],
+          shape.wordPopcount ? counts[k] : widen(counts[k])));
     return next;
   };
 
@@ -720,7 +732,8 @@ struct ConvertBitserialToVectorPass
           << "pixel-block and channel-block must be positive";
       return signalPassFailure();
     }
-    MicroKernelShape shape{vectorBits, pixelBlock, channelBlock};
+    MicroKernelShape shape{vectorBits, pixelBlock, channelBlock,
+                           /*x86Widening=*/false, wordPopcount};
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);
