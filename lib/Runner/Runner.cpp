@@ -16,6 +16,9 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -234,7 +237,33 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   engineOptions.transformer = optimize;
   SmallVector<StringRef> sharedLibs{BITSERIAL_C_RUNNER_UTILS};
   engineOptions.sharedLibPaths = sharedLibs;
-  auto engine = ExecutionEngine::create(module, engineOptions);
+  std::unique_ptr<llvm::TargetMachine> targetMachine;
+  if (!options.cpu.empty()) {
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder)
+      return makeError("cannot describe the host: " +
+                       llvm::toString(builder.takeError()));
+    // LLVM aborts on a CPU it does not know: check the name first.
+    std::string lookupError;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(
+        builder->getTargetTriple(), lookupError);
+    std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+        target ? target->createMCSubtargetInfo(builder->getTargetTriple(),
+                                               "", "")
+               : nullptr);
+    if (!subtarget || !subtarget->isCPUStringValid(options.cpu))
+      return makeError("unknown --cpu '" + options.cpu + "' for " +
+                       builder->getTargetTriple().str());
+    builder->setCPU(options.cpu);
+    builder->getFeatures() = llvm::SubtargetFeatures(); // the CPU's own only
+    auto machine = builder->createTargetMachine();
+    if (!machine)
+      return makeError("unknown --cpu '" + options.cpu +
+                       "': " + llvm::toString(machine.takeError()));
+    targetMachine = std::move(*machine);
+  }
+  auto engine = ExecutionEngine::create(module, engineOptions,
+                                        std::move(targetMachine));
   if (!engine)
     return makeError("JIT compilation failed: " +
                      llvm::toString(engine.takeError()));

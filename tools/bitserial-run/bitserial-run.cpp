@@ -53,8 +53,15 @@ static cl::opt<KernelTarget> target(
                clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
                clEnumValN(KernelTarget::X86Avx512, "x86-avx512",
                           "512-bit, psadbw"),
+               clEnumValN(KernelTarget::X86Avx512Vpopcntdq,
+                          "x86-avx512-vpopcntdq", "512-bit, vpopcntq"),
                clEnumValN(KernelTarget::Generic, "generic",
                           "128-bit, portable widening")));
+static cl::opt<std::string> cpu(
+    "cpu",
+    cl::desc("CPU to generate code for, e.g. znver3 to emulate an AVX2-only "
+             "machine (default: the host)"),
+    cl::init(""));
 static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level"),
                                   cl::init(2), cl::Prefix);
 
@@ -96,6 +103,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.strategy = strategy;
   options.target = target;
+  options.cpu = cpu;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(llvm::toString(runner.takeError()));

@@ -61,7 +61,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"pixelBlock", "pixel-block", "int64_t", /*default=*/"4",
            "Output pixels per register block">,
     Option<"channelBlock", "channel-block", "int64_t", /*default=*/"2",
-           "Vectors of output channels per register block">
+           "Vectors of output channels per register block">,
+    Option<"wordPopcount", "word-popcount", "bool", /*default=*/"false",
+           "Count bits per 64-bit lane and accumulate in i64 directly "
+           "(for AVX-512 VPOPCNTDQ)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

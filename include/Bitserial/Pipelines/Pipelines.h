@@ -3,6 +3,7 @@
 #ifndef BITSERIAL_PIPELINES_PIPELINES_H
 #define BITSERIAL_PIPELINES_PIPELINES_H
 
+#include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -18,10 +19,13 @@ enum class LoweringStrategy {
 
 /// The target the vector micro-kernels are shaped for.
 enum class KernelTarget {
-  /// x86-avx512 if the host has AVX-512BW, else x86-avx2 on x86, else generic.
+  /// On x86 the best of x86-avx512-vpopcntdq, x86-avx512 (AVX-512BW) and
+  /// x86-avx2 the host has; generic elsewhere.
   Host,
   X86Avx2,
   X86Avx512,
+  /// AVX-512 with VPOPCNTDQ: vpopcntq on 64-bit lanes.
+  X86Avx512Vpopcntdq,
   /// 128-bit vectors and target-independent widening.
   Generic,
 };
@@ -44,6 +48,8 @@ struct BitserialToLLVMPipelineOptions
           clEnumValN(KernelTarget::Host, "host", "the machine running this"),
           clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
           clEnumValN(KernelTarget::X86Avx512, "x86-avx512", "512-bit, psadbw"),
+          clEnumValN(KernelTarget::X86Avx512Vpopcntdq, "x86-avx512-vpopcntdq",
+                     "512-bit, vpopcntq on 64-bit lanes"),
           clEnumValN(KernelTarget::Generic, "generic",
                      "128-bit, portable widening"))};
   PassOptions::Option<bool> emitCInterface{
@@ -59,6 +65,9 @@ struct BitserialToLLVMPipelineOptions
 /// included, identity layouts), buffer deallocation, loops and LLVM.
 void buildBitserialToLLVMPipeline(OpPassManager &pm,
                                   const BitserialToLLVMPipelineOptions &options);
+
+/// The micro-kernel shape for `target`, resolving `host` on this machine.
+MicroKernelShape getKernelShape(KernelTarget target);
 
 /// Registers `bitserial-to-llvm` with the pass pipeline registry.
 void registerBitserialPipelines();

@@ -21,11 +21,15 @@ struct MicroKernelShape {
   /// Byte counts widen with x86 psadbw (bitserial-x86-widen) rather than
   /// the portable extend-and-add.
   bool x86Widening = true;
+  /// Count bits per 64-bit lane (AVX-512 VPOPCNTDQ `vpopcntq`) and
+  /// accumulate in i64 lanes directly, instead of byte counts + widening.
+  bool wordPopcount = false;
 };
 
 /// Micro-kernel shapes for the targets we know.
 MicroKernelShape getX86Avx2KernelShape();
 MicroKernelShape getX86Avx512KernelShape();
+MicroKernelShape getX86Avx512VpopcntdqKernelShape();
 MicroKernelShape getGenericKernelShape();
 
 #define GEN_PASS_DECL_CONVERTBITSERIALTOVECTOR

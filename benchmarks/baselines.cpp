@@ -1,0 +1,1064 @@
+// bitserial-baselines: the baseline half of the x86 benchmark.
+//
+// Measures, in one run, on the current machine:
+//   1. oneDNN int8 convolution (u8 x s8 -> s32, NHWC, batch 1, weights in
+//      format_tag::any) for the ResNet-18 layers C2..C12;
+//   2. oneDNN fp32 convolution for the same layers;
+//   3. a plain int16 x int16 -> int32 im2col GEMM (M = OH*OW, N = Cout,
+//      K = KH*KW*Cin; the GEMM only is timed);
+//   4. the AND+popcount peak: AVX2 vpshufb nibble-lookup popcount (256 binary
+//      ops per 256-bit AND+popcount) and scalar 64-bit popcnt.
+// Prints a table (median ms) and optionally writes the same numbers as JSON.
+// See benchmarks/README.md.
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <dlfcn.h>
+#include <strings.h>
+
+#ifndef BITSERIAL_HAVE_DNNL
+#define BITSERIAL_HAVE_DNNL 0
+#endif
+#if BITSERIAL_HAVE_DNNL
+#include "oneapi/dnnl/dnnl.hpp"
+#endif
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Workloads
+//===----------------------------------------------------------------------===//
+
+struct Layer {
+  const char *name;
+  int H, W, Cin, Cout, KH, KW, stride, pad;
+  int OH() const { return (H + 2 * pad - KH) / stride + 1; }
+  int OW() const { return (W + 2 * pad - KW) / stride + 1; }
+  int64_t M() const { return int64_t(OH()) * OW(); }
+  int64_t N() const { return Cout; }
+  int64_t K() const { return int64_t(KH) * KW * Cin; }
+  double macs() const { return double(M()) * N() * K(); }
+  std::string shape() const {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%dx%d %d->%d k%d s%d p%d", H, W, Cin,
+                  Cout, KH, stride, pad);
+    return buf;
+  }
+};
+
+// ResNet-18 convolutions, docs/background.md "Reference workloads".
+const Layer kLayers[] = {
+    {"C2", 56, 56, 64, 64, 3, 3, 1, 1},     {"C3", 56, 56, 64, 64, 1, 1, 1, 0},
+    {"C4", 56, 56, 64, 128, 3, 3, 2, 1},    {"C5", 56, 56, 64, 128, 1, 1, 2, 0},
+    {"C6", 28, 28, 128, 128, 3, 3, 1, 1},   {"C7", 28, 28, 128, 256, 3, 3, 2, 1},
+    {"C8", 28, 28, 128, 256, 1, 1, 2, 0},   {"C9", 14, 14, 256, 256, 3, 3, 1, 1},
+    {"C10", 14, 14, 256, 512, 3, 3, 2, 1},  {"C11", 14, 14, 256, 512, 1, 1, 2, 0},
+    {"C12", 7, 7, 512, 512, 3, 3, 1, 1},
+};
+constexpr int kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+struct Options {
+  int threads = 1;
+  int repeat = 20;        // minimum timed repetitions
+  double minTime = 0.2;   // minimum timed seconds per measurement
+  std::string jsonPath;
+  std::vector<int> layers; // indices into kLayers
+  bool check = false;
+  bool runDnnl = true, runInt16 = true, runPeak = true;
+  std::string dnnlMaxIsa; // empty: oneDNN's default (best ISA of the CPU)
+};
+
+[[noreturn]] void usage(int code) {
+  std::FILE *f = code ? stderr : stdout;
+  std::fprintf(f,
+      "usage: bitserial-baselines [options]\n"
+      "  --threads N     threads for oneDNN, the int16 GEMM and an extra\n"
+      "                  all-thread popcount peak (default 1)\n"
+      "  --layers LIST   comma-separated subset of C2..C12 (default all)\n"
+      "  --repeat N      minimum timed repetitions per measurement (default 20)\n"
+      "  --min-time S    minimum timed seconds per measurement (default 0.2;\n"
+      "                  0 = exactly --repeat repetitions)\n"
+      "  --json FILE     also write the results as JSON to FILE\n"
+      "  --check         verify every selected layer's oneDNN int8/fp32 output\n"
+      "                  and the int16 GEMM against naive loops first\n"
+      "  --skip WHAT     skip a part: onednn, int16, peak (repeatable)\n"
+      "  --onednn-max-isa ISA  cap oneDNN's ISA: avx2, avx512_core,\n"
+      "                  avx512_core_vnni, ... (default: the CPU's best; the\n"
+      "                  DNNL_MAX_CPU_ISA environment variable does the same)\n"
+      "  -h, --help      this text\n");
+  std::exit(code);
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  auto need = [&](int &i) -> const char * {
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bitserial-baselines: error: %s needs a value\n",
+                   argv[i]);
+      usage(1);
+    }
+    return argv[++i];
+  };
+  auto toInt = [](const char *s, const char *what, int lo) {
+    char *end = nullptr;
+    long v = std::strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > 1000000) {
+      std::fprintf(stderr, "bitserial-baselines: error: bad %s '%s'\n", what, s);
+      std::exit(1);
+    }
+    return int(v);
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") usage(0);
+    else if (a == "--threads") o.threads = toInt(need(i), "--threads", 1);
+    else if (a == "--repeat") o.repeat = toInt(need(i), "--repeat", 1);
+    else if (a == "--min-time") {
+      const char *s = need(i);
+      char *end = nullptr;
+      o.minTime = std::strtod(s, &end);
+      if (!*s || *end || !(o.minTime >= 0) || o.minTime > 3600) {
+        std::fprintf(stderr, "bitserial-baselines: error: bad --min-time '%s'\n", s);
+        std::exit(1);
+      }
+    } else if (a == "--json") o.jsonPath = need(i);
+    else if (a == "--check") o.check = true;
+    else if (a == "--onednn-max-isa") o.dnnlMaxIsa = need(i);
+    else if (a == "--skip") {
+      std::string w = need(i);
+      if (w == "onednn") o.runDnnl = false;
+      else if (w == "int16") o.runInt16 = false;
+      else if (w == "peak") o.runPeak = false;
+      else {
+        std::fprintf(stderr, "bitserial-baselines: error: bad --skip '%s'\n", w.c_str());
+        std::exit(1);
+      }
+    } else if (a == "--layers") {
+      std::stringstream ss(need(i));
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        int found = -1;
+        for (int l = 0; l < kNumLayers; ++l)
+          if (strcasecmp(item.c_str(), kLayers[l].name) == 0) found = l;
+        if (found < 0) {
+          std::fprintf(stderr, "bitserial-baselines: error: unknown layer '%s' (C2..C12)\n",
+                       item.c_str());
+          std::exit(1);
+        }
+        if (std::find(o.layers.begin(), o.layers.end(), found) == o.layers.end())
+          o.layers.push_back(found);
+      }
+      std::sort(o.layers.begin(), o.layers.end());
+    } else {
+      std::fprintf(stderr, "bitserial-baselines: error: unknown option '%s'\n", a.c_str());
+      usage(1);
+    }
+  }
+  if (o.layers.empty())
+    for (int l = 0; l < kNumLayers; ++l) o.layers.push_back(l);
+  return o;
+}
+
+//===----------------------------------------------------------------------===//
+// Timing
+//===----------------------------------------------------------------------===//
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Stat {
+  double medianMs = NAN, minMs = NAN, maxMs = NAN;
+  int reps = 0;
+};
+
+// Warm up (>= 3 calls and >= 50 ms, at most 1 s), then time single calls
+// until >= minReps calls and >= minTime seconds; report the median.
+Stat timeIt(const std::function<void()> &f, int minReps, double minTime) {
+  auto w0 = Clock::now();
+  for (int i = 0;; ++i) {
+    f();
+    double e = secondsSince(w0);
+    if ((i >= 2 && e >= 0.05) || e >= 1.0) break;
+  }
+  std::vector<double> ts;
+  double total = 0;
+  while ((int)ts.size() < minReps || total < minTime) {
+    auto t0 = Clock::now();
+    f();
+    double s = secondsSince(t0);
+    ts.push_back(s * 1e3);
+    total += s;
+    if (ts.size() >= 1000000) break;
+  }
+  Stat st;
+  st.reps = (int)ts.size();
+  std::sort(ts.begin(), ts.end());
+  size_t n = ts.size();
+  st.medianMs = n % 2 ? ts[n / 2] : 0.5 * (ts[n / 2 - 1] + ts[n / 2]);
+  st.minMs = ts.front();
+  st.maxMs = ts.back();
+  return st;
+}
+
+//===----------------------------------------------------------------------===//
+// Data and naive references
+//===----------------------------------------------------------------------===//
+
+// Activations NHWC [H][W][Cin]; weights OHWI [Cout][KH][KW][Cin].
+template <typename T>
+std::vector<T> randomInts(size_t n, int lo, int hi, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> d(lo, hi);
+  std::vector<T> v(n);
+  for (auto &x : v) x = T(d(rng));
+  return v;
+}
+
+// Naive direct convolution; Acc is the accumulator type. Output NHWC.
+template <typename Acc, typename TA, typename TW>
+std::vector<Acc> naiveConv(const Layer &L, const TA *src, const TW *wei) {
+  int OH = L.OH(), OW = L.OW();
+  std::vector<Acc> out(size_t(OH) * OW * L.Cout);
+  for (int oh = 0; oh < OH; ++oh)
+    for (int ow = 0; ow < OW; ++ow)
+      for (int co = 0; co < L.Cout; ++co) {
+        Acc acc = 0;
+        for (int kh = 0; kh < L.KH; ++kh) {
+          int ih = oh * L.stride - L.pad + kh;
+          if (ih < 0 || ih >= L.H) continue;
+          for (int kw = 0; kw < L.KW; ++kw) {
+            int iw = ow * L.stride - L.pad + kw;
+            if (iw < 0 || iw >= L.W) continue;
+            const TA *a = src + (size_t(ih) * L.W + iw) * L.Cin;
+            const TW *w = wei + ((size_t(co) * L.KH + kh) * L.KW + kw) * L.Cin;
+            for (int ci = 0; ci < L.Cin; ++ci) acc += Acc(a[ci]) * Acc(w[ci]);
+          }
+        }
+        out[(size_t(oh) * OW + ow) * L.Cout + co] = acc;
+      }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// int16 GEMM baseline
+//===----------------------------------------------------------------------===//
+
+// im2col of an NHWC image: A[M][K], K ordered (kh, kw, ci) like OHWI weights.
+std::vector<int16_t> im2col(const Layer &L, const int16_t *src) {
+  int OH = L.OH(), OW = L.OW();
+  int64_t K = L.K();
+  std::vector<int16_t> A(size_t(L.M()) * K, 0);
+  for (int oh = 0; oh < OH; ++oh)
+    for (int ow = 0; ow < OW; ++ow) {
+      int16_t *row = A.data() + (size_t(oh) * OW + ow) * K;
+      for (int kh = 0; kh < L.KH; ++kh) {
+        int ih = oh * L.stride - L.pad + kh;
+        for (int kw = 0; kw < L.KW; ++kw) {
+          int iw = ow * L.stride - L.pad + kw;
+          int16_t *dst = row + (size_t(kh) * L.KW + kw) * L.Cin;
+          if (ih < 0 || ih >= L.H || iw < 0 || iw >= L.W) continue;
+          std::memcpy(dst, src + (size_t(ih) * L.W + iw) * L.Cin,
+                      L.Cin * sizeof(int16_t));
+        }
+      }
+    }
+  return A;
+}
+
+// C[M][N] = A[M][K] * B[K][N], int16 x int16 -> int32, rows [m0, m1).
+// A plain, cache-blocked loop nest: K is blocked so that a KB x N panel of
+// B stays in L2; for each row of A the inner j loop is a broadcast multiply-
+// accumulate over a contiguous row of B and C, which the compiler
+// auto-vectorizes (-O3 -march=native). No hand-written intrinsics, no packing.
+constexpr int64_t kGemmKB = 128;
+void gemmInt16Rows(const int16_t *__restrict A, const int16_t *__restrict B,
+                   int32_t *__restrict C, int64_t m0, int64_t m1, int64_t N,
+                   int64_t K) {
+  for (int64_t i = m0; i < m1; ++i)
+    std::memset(C + i * N, 0, N * sizeof(int32_t));
+  for (int64_t k0 = 0; k0 < K; k0 += kGemmKB) {
+    int64_t k1 = std::min(K, k0 + kGemmKB);
+    for (int64_t i = m0; i < m1; ++i) {
+      int32_t *__restrict c = C + i * N;
+      const int16_t *__restrict a = A + i * K;
+      for (int64_t k = k0; k < k1; ++k) {
+        int32_t av = a[k];
+        const int16_t *__restrict b = B + k * N;
+        for (int64_t j = 0; j < N; ++j) c[j] += av * int32_t(b[j]);
+      }
+    }
+  }
+}
+
+void gemmInt16(const int16_t *A, const int16_t *B, int32_t *C, int64_t M,
+               int64_t N, int64_t K, int threads) {
+  if (threads <= 1) {
+    gemmInt16Rows(A, B, C, 0, M, N, K);
+    return;
+  }
+  std::vector<std::thread> pool;
+  int64_t chunk = (M + threads - 1) / threads;
+  for (int t = 0; t < threads; ++t) {
+    int64_t m0 = t * chunk, m1 = std::min(M, m0 + chunk);
+    if (m0 >= m1) break;
+    pool.emplace_back(gemmInt16Rows, A, B, C, m0, m1, N, K);
+  }
+  for (auto &th : pool) th.join();
+}
+
+//===----------------------------------------------------------------------===//
+// AND + popcount peaks
+//===----------------------------------------------------------------------===//
+
+// Tell the compiler a value may have changed, at zero instruction cost, so the
+// AND+popcount work cannot be hoisted out of the loop or folded (the vector
+// loops use the same empty-asm trick inline).
+#define CLOBBER_GPR(v) asm volatile("" : "+r"(v))
+
+constexpr int kAvxInner = 30; // <= 31 steps of +<=8 keep byte counters < 256
+
+// Compile the AVX2 kernel for plain AVX2 (VEX encodings, 16 ymm registers)
+// even when -march=native enables AVX-512 (Zen 4/5): what an AVX2-only machine
+// such as Zen 3 runs. Only clang accepts AVX2 intrinsics inside a function
+// whose target is narrower than the command line's; with GCC the same
+// instructions may be EVEX-encoded on an AVX-512 machine.
+#if defined(__clang__)
+#define BS_AVX2_ONLY __attribute__((target("arch=haswell")))
+#else
+#define BS_AVX2_ONLY
+#endif
+
+// Four independent chains x_i = a_i AND b (a_i and b re-"defined" every step by
+// an empty asm, so nothing can be hoisted); per step and chain: vpand, then
+// vpand + vpsrlw + vpand for the nibbles, 2x vpshufb (lookup), 2x vpaddb into
+// the byte counter. Every kAvxInner steps the byte counters are folded into
+// 64-bit lanes with vpsadbw. 13 live ymm registers + temporaries: fits the 16
+// of AVX2 without spills. Returns the total popcount.
+__attribute__((noinline)) BS_AVX2_ONLY uint64_t avx2PopcountLoop(uint64_t outer,
+                                                                 const uint64_t *seeds) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3,
+                                       3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3,
+                                       2, 3, 3, 4);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i zero = _mm256_setzero_si256();
+#define BS_LD(i) _mm256_loadu_si256(reinterpret_cast<const __m256i *>(seeds + 4 * (i)))
+  __m256i a0 = BS_LD(0), a1 = BS_LD(1), a2 = BS_LD(2), a3 = BS_LD(3);
+  __m256i b = BS_LD(4);
+#undef BS_LD
+  __m256i total = zero;
+#define BS_STEP(a, acc)                                                        \
+  do {                                                                         \
+    __m256i x = _mm256_and_si256(a, b);                                        \
+    __m256i lo = _mm256_and_si256(x, m4);                                      \
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);                \
+    acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo),   \
+                                               _mm256_shuffle_epi8(lut, hi))); \
+  } while (0)
+  for (uint64_t o = 0; o < outer; ++o) {
+    __m256i c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+    for (int r = 0; r < kAvxInner; ++r) {
+      asm volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(b));
+      BS_STEP(a0, c0);
+      BS_STEP(a1, c1);
+      BS_STEP(a2, c2);
+      BS_STEP(a3, c3);
+    }
+    __m256i s01 = _mm256_add_epi64(_mm256_sad_epu8(c0, zero), _mm256_sad_epu8(c1, zero));
+    __m256i s23 = _mm256_add_epi64(_mm256_sad_epu8(c2, zero), _mm256_sad_epu8(c3, zero));
+    total = _mm256_add_epi64(total, _mm256_add_epi64(s01, s23));
+  }
+#undef BS_STEP
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), total);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+constexpr double kAvxBitsPerOuter = 4.0 * kAvxInner * 256; // binary ops
+
+constexpr int kScalarInner = 8;
+// One scalar 64-bit popcnt, in asm so that the compiler cannot turn the loop
+// into vector popcounts (clang SLP-vectorizes it to vpopcntq on AVX-512 CPUs).
+inline uint64_t popcnt64(uint64_t x) {
+  uint64_t r;
+  asm("popcntq %1, %0" : "=r"(r) : "r"(x));
+  return r;
+}
+// Four independent chains of and + popcnt + add on 64-bit registers.
+__attribute__((noinline)) uint64_t scalarPopcountLoop(uint64_t outer,
+                                                      const uint64_t *seeds) {
+  uint64_t a0 = seeds[0], a1 = seeds[1], a2 = seeds[2], a3 = seeds[3];
+  uint64_t b0 = seeds[4], b1 = seeds[5], b2 = seeds[6], b3 = seeds[7];
+  uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (uint64_t o = 0; o < outer; ++o) {
+    for (int r = 0; r < kScalarInner; ++r) {
+      CLOBBER_GPR(a0); CLOBBER_GPR(a1); CLOBBER_GPR(a2); CLOBBER_GPR(a3);
+      CLOBBER_GPR(b0); CLOBBER_GPR(b1); CLOBBER_GPR(b2); CLOBBER_GPR(b3);
+      c0 += popcnt64(a0 & b0);
+      c1 += popcnt64(a1 & b1);
+      c2 += popcnt64(a2 & b2);
+      c3 += popcnt64(a3 & b3);
+      // Keep the counters in GPRs too (GCC otherwise moves the adds to xmm).
+      CLOBBER_GPR(c0); CLOBBER_GPR(c1); CLOBBER_GPR(c2); CLOBBER_GPR(c3);
+    }
+  }
+  return c0 + c1 + c2 + c3;
+}
+constexpr double kScalarBitsPerOuter = 4.0 * kScalarInner * 64;
+
+// Extra, not part of the AVX2 baseline: on CPUs with AVX512_VPOPCNTDQ the
+// natural kernel is vpandq + vpopcntq + vpaddq on 512-bit registers.
+constexpr int kZmmInner = 8;
+__attribute__((noinline, target("avx512f,avx512vpopcntdq"))) uint64_t
+avx512PopcountLoop(uint64_t outer, const uint64_t *seeds) {
+  auto ld = [&](int i) { return _mm512_loadu_si512(seeds + 8 * i); };
+  __m512i a0 = ld(0), a1 = ld(1), b0 = ld(2), b1 = ld(3);
+  // Chains 2 and 3 reuse the a0/b0 data with the operands rotated.
+  __m512i a2 = ld(1), a3 = ld(0), b2 = ld(3), b3 = ld(2);
+  __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+  for (uint64_t o = 0; o < outer; ++o) {
+    for (int r = 0; r < kZmmInner; ++r) {
+      asm volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3));
+      asm volatile("" : "+v"(b0), "+v"(b1), "+v"(b2), "+v"(b3));
+      c0 = _mm512_add_epi64(c0, _mm512_popcnt_epi64(_mm512_and_si512(a0, b0)));
+      c1 = _mm512_add_epi64(c1, _mm512_popcnt_epi64(_mm512_and_si512(a1, b1)));
+      c2 = _mm512_add_epi64(c2, _mm512_popcnt_epi64(_mm512_and_si512(a2, b2)));
+      c3 = _mm512_add_epi64(c3, _mm512_popcnt_epi64(_mm512_and_si512(a3, b3)));
+    }
+  }
+  __m512i t = _mm512_add_epi64(_mm512_add_epi64(c0, c1), _mm512_add_epi64(c2, c3));
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, t);
+  uint64_t sum = 0;
+  for (uint64_t v : lanes) sum += v;
+  return sum;
+}
+constexpr double kZmmBitsPerOuter = 4.0 * kZmmInner * 512;
+const uint64_t *peakSeeds();
+uint64_t avx512ExpectedPerOuter() {
+  const uint64_t *seeds = peakSeeds();
+  uint64_t s = 0;
+  auto chain = [&](int a, int b) {
+    for (int i = 0; i < 8; ++i)
+      s += uint64_t(__builtin_popcountll(seeds[8 * a + i] & seeds[8 * b + i]));
+  };
+  chain(0, 2); chain(1, 3); chain(1, 3); chain(0, 2);
+  return s * kZmmInner;
+}
+
+struct Peak {
+  double gops1 = NAN;   // one thread, G binary ops/s (median)
+  double gopsAll = NAN; // --threads threads concurrently (aggregate)
+  bool verified = false;
+};
+
+// 32 random words shared by all peak loops (each reads its operands here).
+const uint64_t *peakSeeds() {
+  static uint64_t seeds[32];
+  static bool init = false;
+  if (!init) {
+    std::mt19937_64 rng(12345);
+    for (auto &s : seeds) s = rng();
+    init = true;
+  }
+  return seeds;
+}
+
+// Expected popcount per outer iteration of avx2PopcountLoop.
+uint64_t avx2ExpectedPerOuter() {
+  const uint64_t *seeds = peakSeeds();
+  uint64_t s = 0;
+  for (int i = 0; i < 16; ++i)
+    s += uint64_t(__builtin_popcountll(seeds[i] & seeds[16 + i % 4]));
+  return s * kAvxInner;
+}
+
+// Expected popcount per outer iteration for loops whose chain i ANDs words
+// [i*w, (i+1)*w) with words [4*w + i*w, ...), `inner` times.
+uint64_t expectedPerOuter(int wordsPerChain, int inner) {
+  const uint64_t *seeds = peakSeeds();
+  uint64_t s = 0;
+  for (int i = 0; i < 4 * wordsPerChain; ++i)
+    s += uint64_t(__builtin_popcountll(seeds[i] & seeds[4 * wordsPerChain + i]));
+  return s * uint64_t(inner);
+}
+
+// Times loop(outer, seeds) (calibrated to ~20 ms a call) on one thread, and
+// with threads > 1 also on `threads` threads at once. Every call's result is
+// compared with perOuter * outer.
+Peak measurePeak(uint64_t (*loop)(uint64_t, const uint64_t *), double bitsPerOuter,
+                 uint64_t perOuter, int threads, int repeat, double minTime) {
+  const uint64_t *seeds = peakSeeds();
+  // Calibrate the outer count so that one call takes about 20 ms.
+  uint64_t outer = 1024;
+  for (;;) {
+    auto t0 = Clock::now();
+    loop(outer, seeds);
+    double s = secondsSince(t0);
+    if (s > 0.01 || outer > (uint64_t(1) << 40)) {
+      outer = std::max<uint64_t>(1, uint64_t(double(outer) * 0.02 / std::max(s, 1e-9)));
+      break;
+    }
+    outer *= 4;
+  }
+  Peak p;
+  volatile uint64_t sink = 0;
+  bool ok = true;
+  Stat st = timeIt([&] {
+    uint64_t r = loop(outer, seeds);
+    ok &= r == perOuter * outer;
+    sink = sink + r;
+  }, std::min(repeat, 20), std::min(minTime, 0.3));
+  p.verified = ok;
+  p.gops1 = bitsPerOuter * double(outer) / (st.medianMs * 1e-3) / 1e9;
+  if (threads > 1) {
+    // All threads run the same loop concurrently; aggregate ops / wall time.
+    std::vector<double> rates;
+    for (int rep = 0; rep < 5; ++rep) {
+      std::atomic<int> ready{0};
+      std::atomic<bool> go{false};
+      std::vector<std::thread> pool;
+      std::vector<uint64_t> res(threads);
+      for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          ready.fetch_add(1);
+          while (!go.load()) {
+          }
+          res[t] = loop(outer, seeds);
+        });
+      while (ready.load() < threads) {
+      }
+      auto t0 = Clock::now();
+      go.store(true);
+      for (auto &th : pool) th.join();
+      double s = secondsSince(t0);
+      for (auto r : res) p.verified &= r == perOuter * outer;
+      rates.push_back(bitsPerOuter * double(outer) * threads / s / 1e9);
+    }
+    std::sort(rates.begin(), rates.end());
+    p.gopsAll = rates[rates.size() / 2];
+  }
+  return p;
+}
+
+//===----------------------------------------------------------------------===//
+// oneDNN
+//===----------------------------------------------------------------------===//
+
+// libdnnl on Debian is built with DNNL_CPU_RUNTIME=OMP (libgomp). libgomp reads
+// OMP_NUM_THREADS when it is loaded, before main, so the thread count is set
+// through omp_set_num_threads, looked up at run time (no -fopenmp needed).
+struct OmpInfo {
+  bool present = false;
+  int maxThreads = -1;
+};
+OmpInfo setOmpThreads(int n) {
+  OmpInfo info;
+  using SetFn = void (*)(int);
+  using GetFn = int (*)();
+  auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  if (set) {
+    set(n);
+    info.present = true;
+  }
+  if (get) info.maxThreads = get();
+  return info;
+}
+
+struct DnnlResult {
+  Stat stat;
+  std::string impl;
+  std::string error;
+};
+
+#if BITSERIAL_HAVE_DNNL
+using namespace dnnl;
+
+bool parseIsa(const std::string &n, cpu_isa &isa) {
+  static const std::pair<const char *, cpu_isa> names[] = {
+      {"sse41", cpu_isa::sse41}, {"avx", cpu_isa::avx}, {"avx2", cpu_isa::avx2},
+      {"avx2_vnni", cpu_isa::avx2_vnni}, {"avx512_core", cpu_isa::avx512_core},
+      {"avx512_core_vnni", cpu_isa::avx512_core_vnni},
+      {"avx512_core_bf16", cpu_isa::avx512_core_bf16}, {"all", cpu_isa::all}};
+  for (auto &p : names)
+    if (strcasecmp(n.c_str(), p.first) == 0) {
+      isa = p.second;
+      return true;
+    }
+  return false;
+}
+
+const char *isaName(cpu_isa isa) {
+  switch (isa) {
+  case cpu_isa::sse41: return "sse41";
+  case cpu_isa::avx: return "avx";
+  case cpu_isa::avx2: return "avx2";
+  case cpu_isa::avx2_vnni: return "avx2_vnni";
+  case cpu_isa::avx512_core: return "avx512_core";
+  case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+  case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+  default: return "other";
+  }
+}
+
+std::string dnnlVersion() {
+  const version_t *v = version();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%d.%d.%d", v->major, v->minor, v->patch);
+  return buf;
+}
+
+const char *dnnlRuntime() {
+#if DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_OMP
+  return "OMP";
+#elif DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_TBB
+  return "TBB";
+#elif DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_SEQ
+  return "SEQ";
+#elif DNNL_CPU_THREADING_RUNTIME == DNNL_RUNTIME_THREADPOOL
+  return "THREADPOOL";
+#else
+  return "other";
+#endif
+}
+
+// One convolution: builds the primitive (weights: format_tag::any), reorders
+// the user weights (OHWI) into the chosen layout, optionally times execute()
+// and returns the NHWC output. All reorders are outside the timed region.
+struct DnnlConv {
+  engine eng{engine::kind::cpu, 0};
+  stream strm{eng};
+
+  template <typename TA, typename TW, typename TD>
+  DnnlResult run(const Layer &L, memory::data_type adt, memory::data_type wdt,
+                 memory::data_type ddt, const TA *src, const TW *wei,
+                 std::vector<TD> *outCopy, bool time, int repeat, double minTime) {
+    DnnlResult r;
+    try {
+      using tag = memory::format_tag;
+      memory::dims srcDims = {1, L.Cin, L.H, L.W};
+      memory::dims weiDims = {L.Cout, L.Cin, L.KH, L.KW};
+      memory::dims dstDims = {1, L.Cout, L.OH(), L.OW()};
+      memory::dims strides = {L.stride, L.stride};
+      memory::dims padL = {L.pad, L.pad};
+      // Right padding so that the output size is exactly OH x OW.
+      memory::dims padR = {
+          (L.OH() - 1) * L.stride + L.KH - L.H - L.pad,
+          (L.OW() - 1) * L.stride + L.KW - L.W - L.pad};
+      memory::desc srcMd(srcDims, adt, tag::nhwc);
+      memory::desc weiAny(weiDims, wdt, tag::any);
+      memory::desc dstMd(dstDims, ddt, tag::nhwc);
+#if DNNL_VERSION_MAJOR >= 3
+      convolution_forward::primitive_desc pd(
+          eng, prop_kind::forward_inference, algorithm::convolution_direct,
+          srcMd, weiAny, dstMd, strides, padL, padR);
+#else
+      convolution_forward::desc d(prop_kind::forward_inference,
+                                  algorithm::convolution_direct, srcMd, weiAny,
+                                  dstMd, strides, padL, padR);
+      convolution_forward::primitive_desc pd(d, eng);
+#endif
+      r.impl = pd.impl_info_str();
+      if (pd.src_desc() != srcMd || pd.dst_desc() != dstMd)
+        throw std::runtime_error("primitive did not keep NHWC src/dst");
+      memory srcMem(srcMd, eng, const_cast<TA *>(src));
+      memory userWei({weiDims, wdt, tag::ohwi}, eng, const_cast<TW *>(wei));
+      memory weiMem(pd.weights_desc(), eng);
+      reorder(userWei, weiMem).execute(strm, userWei, weiMem);
+      strm.wait();
+      memory dstMem(dstMd, eng);
+      convolution_forward conv(pd);
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, srcMem}, {DNNL_ARG_WEIGHTS, weiMem}, {DNNL_ARG_DST, dstMem}};
+      conv.execute(strm, args);
+      strm.wait();
+      if (outCopy) {
+        const TD *p = static_cast<const TD *>(dstMem.get_data_handle());
+        outCopy->assign(p, p + size_t(L.OH()) * L.OW() * L.Cout);
+      }
+      if (time)
+        r.stat = timeIt([&] {
+          conv.execute(strm, args);
+          strm.wait();
+        }, repeat, minTime);
+    } catch (const std::exception &e) {
+      r.error = e.what();
+    }
+    return r;
+  }
+};
+#endif // BITSERIAL_HAVE_DNNL
+
+//===----------------------------------------------------------------------===//
+// Output helpers
+//===----------------------------------------------------------------------===//
+
+std::string fmtMs(double ms) {
+  if (std::isnan(ms)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ms);
+  return buf;
+}
+
+std::string jsonNum(double v) {
+  if (std::isnan(v)) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string jsonStr(const std::string &s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += c;
+    else if ((unsigned char)c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else o += c;
+  }
+  return o + "\"";
+}
+
+std::string loadAvg() {
+  std::FILE *f = std::fopen("/proc/loadavg", "r");
+  if (!f) return "?";
+  char buf[128] = {0};
+  if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
+  std::fclose(f);
+  std::string r(buf);
+  // first three fields: 1, 5, 15 minute load averages
+  size_t pos = 0;
+  for (int i = 0; i < 3 && pos != std::string::npos; ++i) pos = r.find(' ', pos + 1);
+  return r.substr(0, pos);
+}
+
+#if defined(__clang__)
+const char *kCompilerPrefix = "";
+#else
+const char *kCompilerPrefix = "GCC ";
+#endif
+
+struct LayerResult {
+  const Layer *layer;
+  DnnlResult i8, f32;
+  Stat i16;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opt = parseArgs(argc, argv);
+#if BITSERIAL_HAVE_DNNL
+  if (!opt.dnnlMaxIsa.empty()) {
+    // Must happen before oneDNN generates any code.
+    cpu_isa isa;
+    if (!parseIsa(opt.dnnlMaxIsa, isa)) {
+      std::fprintf(stderr, "bitserial-baselines: error: unknown --onednn-max-isa '%s'\n",
+                   opt.dnnlMaxIsa.c_str());
+      return 1;
+    }
+    try {
+      set_max_cpu_isa(isa);
+    } catch (const std::exception &e) {
+      std::fprintf(stderr, "bitserial-baselines: error: set_max_cpu_isa: %s\n", e.what());
+      return 1;
+    }
+  }
+#else
+  if (!opt.dnnlMaxIsa.empty())
+    std::fprintf(stderr, "bitserial-baselines: warning: --onednn-max-isa ignored (built without oneDNN)\n");
+#endif
+  OmpInfo omp = setOmpThreads(opt.threads);
+  auto wall0 = Clock::now();
+  std::string load0 = loadAvg();
+  unsigned ncpu = std::thread::hardware_concurrency();
+
+  std::printf("bitserial-baselines: threads=%d, min repetitions=%d, min time=%.2f s, "
+              "median of single calls\n", opt.threads, opt.repeat, opt.minTime);
+  std::printf("compiler: %s%s; %u CPUs, load average at start %s\n", kCompilerPrefix, __VERSION__, ncpu,
+              load0.c_str());
+#if BITSERIAL_HAVE_DNNL
+  std::string dnnlVer = dnnlVersion();
+  std::string dnnlIsa = isaName(get_effective_cpu_isa());
+  std::printf("oneDNN %s, CPU runtime %s (omp_get_max_threads=%d), effective ISA %s\n",
+              dnnlVer.c_str(), dnnlRuntime(), omp.maxThreads, dnnlIsa.c_str());
+  DnnlConv dnnlConv;
+#else
+  std::printf("oneDNN: NOT AVAILABLE at build time -- oneDNN rows are n/a\n");
+#endif
+  if (!opt.runDnnl) std::printf("oneDNN: skipped (--skip onednn)\n");
+
+  bool checkFailed = false, fullRangeMismatch = false;
+  std::vector<std::string> checkLines;
+  std::vector<LayerResult> results;
+  for (int li : opt.layers) {
+    const Layer &L = kLayers[li];
+    LayerResult R;
+    R.layer = &L;
+    size_t srcN = size_t(L.H) * L.W * L.Cin;
+    size_t weiN = size_t(L.Cout) * L.KH * L.KW * L.Cin;
+    uint64_t seed = 1000 + li;
+    std::fflush(stdout);
+
+#if BITSERIAL_HAVE_DNNL
+    if (opt.runDnnl) {
+      // int8: full u8 / s8 range.
+      auto a8 = randomInts<uint8_t>(srcN, 0, 255, seed);
+      auto w8 = randomInts<int8_t>(weiN, -128, 127, seed + 7);
+      std::vector<int32_t> out8;
+      R.i8 = dnnlConv.run<uint8_t, int8_t, int32_t>(
+          L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
+          a8.data(), w8.data(), opt.check ? &out8 : nullptr, true, opt.repeat,
+          opt.minTime);
+      if (opt.check && R.i8.error.empty()) {
+        auto ref = naiveConv<int32_t>(L, a8.data(), w8.data());
+        size_t bad = 0;
+        for (size_t i = 0; i < ref.size(); ++i) bad += ref[i] != out8[i];
+        // Same shapes with 7-bit weights ([-64, 63]): no u8*s8 pair sum can
+        // exceed int16, so this isolates intermediate saturation.
+        auto w7 = randomInts<int8_t>(weiN, -64, 63, seed + 11);
+        std::vector<int32_t> out7;
+        auto r7 = dnnlConv.run<uint8_t, int8_t, int32_t>(
+            L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
+            a8.data(), w7.data(), &out7, false, 0, 0);
+        auto ref7 = naiveConv<int32_t>(L, a8.data(), w7.data());
+        size_t bad7 = 0;
+        for (size_t i = 0; i < ref7.size(); ++i) bad7 += ref7[i] != out7[i];
+        // Low-bit operands as used by bit-serial A2W2: u2 x s2.
+        auto a2 = randomInts<uint8_t>(srcN, 0, 3, seed + 13);
+        auto w2 = randomInts<int8_t>(weiN, -2, 1, seed + 17);
+        std::vector<int32_t> out2;
+        auto r2 = dnnlConv.run<uint8_t, int8_t, int32_t>(
+            L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
+            a2.data(), w2.data(), &out2, false, 0, 0);
+        auto ref2 = naiveConv<int32_t>(L, a2.data(), w2.data());
+        size_t bad2 = 0;
+        for (size_t i = 0; i < ref2.size(); ++i) bad2 += ref2[i] != out2[i];
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      "check %-3s int8: %zu outputs; mismatches: full-range u8 x s8 %zu, "
+                      "u8 x s7 %zu, u2 x s2 %zu",
+                      L.name, ref.size(), bad, bad7, bad2);
+        checkLines.push_back(buf);
+        if (bad7 || bad2 || !r7.error.empty() || !r2.error.empty()) checkFailed = true;
+        if (bad) fullRangeMismatch = true;
+      }
+      // fp32: integer-valued data so the reference is exact-ish.
+      auto af = randomInts<float>(srcN, 0, 255, seed + 3);
+      auto wf = randomInts<float>(weiN, -128, 127, seed + 5);
+      std::vector<float> outf;
+      R.f32 = dnnlConv.run<float, float, float>(
+          L, memory::data_type::f32, memory::data_type::f32, memory::data_type::f32,
+          af.data(), wf.data(), opt.check ? &outf : nullptr, true, opt.repeat,
+          opt.minTime);
+      if (opt.check && R.f32.error.empty()) {
+        auto ref = naiveConv<double>(L, af.data(), wf.data());
+        double maxRel = 0;
+        for (size_t i = 0; i < ref.size(); ++i) {
+          // Scale: |sum| <= K * 255 * 128.
+          double scale = double(L.K()) * 255 * 128;
+          maxRel = std::max(maxRel, std::fabs(ref[i] - outf[i]) / scale);
+        }
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "check %-3s fp32: max |err| / (K*255*128) = %.2e", L.name, maxRel);
+        checkLines.push_back(buf);
+        if (maxRel > 1e-6) checkFailed = true;
+      }
+    }
+#endif
+
+    if (opt.runInt16) {
+      auto a16 = randomInts<int16_t>(srcN, -128, 127, seed + 19);
+      auto w16 = randomInts<int16_t>(weiN, -128, 127, seed + 23);
+      auto A = im2col(L, a16.data());
+      int64_t M = L.M(), N = L.N(), K = L.K();
+      std::vector<int16_t> B(size_t(K) * N); // B[k][n] = w[n][k]
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t k = 0; k < K; ++k) B[size_t(k) * N + n] = w16[size_t(n) * K + k];
+      std::vector<int32_t> C(size_t(M) * N);
+      R.i16 = timeIt([&] { gemmInt16(A.data(), B.data(), C.data(), M, N, K, opt.threads); },
+                     opt.repeat, opt.minTime);
+      if (opt.check) {
+        auto ref = naiveConv<int32_t>(L, a16.data(), w16.data());
+        size_t bad = 0;
+        for (size_t i = 0; i < ref.size(); ++i) bad += ref[i] != C[i];
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "check %-3s int16 GEMM: %zu outputs, %zu mismatches",
+                      L.name, ref.size(), bad);
+        checkLines.push_back(buf);
+        if (bad) checkFailed = true;
+      }
+    }
+    results.push_back(R);
+  }
+
+  Peak avx, scalar, zmm;
+  if (opt.runPeak) {
+    avx = measurePeak(avx2PopcountLoop, kAvxBitsPerOuter, avx2ExpectedPerOuter(),
+                      opt.threads, opt.repeat, opt.minTime);
+    scalar = measurePeak(scalarPopcountLoop, kScalarBitsPerOuter,
+                         expectedPerOuter(1, kScalarInner), opt.threads, opt.repeat,
+                         opt.minTime);
+    if (__builtin_cpu_supports("avx512vpopcntdq"))
+      zmm = measurePeak(avx512PopcountLoop, kZmmBitsPerOuter, avx512ExpectedPerOuter(),
+                        opt.threads, opt.repeat, opt.minTime);
+  }
+
+  // ---- Table ----
+  bool all = (int)opt.layers.size() == kNumLayers;
+  std::printf("\n%-6s %-24s %12s %12s %12s\n", "layer", "shape", "dnnl_i8_ms",
+              "dnnl_f32_ms", "int16_ms");
+  double s8 = 0, sf = 0, s16 = 0;
+  bool n8 = false, nf = false, n16 = false;
+  for (auto &R : results) {
+    std::printf("%-6s %-24s %12s %12s %12s\n", R.layer->name, R.layer->shape().c_str(),
+                fmtMs(R.i8.stat.medianMs).c_str(), fmtMs(R.f32.stat.medianMs).c_str(),
+                fmtMs(R.i16.medianMs).c_str());
+    s8 += R.i8.stat.medianMs, n8 |= std::isnan(R.i8.stat.medianMs);
+    sf += R.f32.stat.medianMs, nf |= std::isnan(R.f32.stat.medianMs);
+    s16 += R.i16.medianMs, n16 |= std::isnan(R.i16.medianMs);
+  }
+  if (n8) s8 = NAN;
+  if (nf) sf = NAN;
+  if (n16) s16 = NAN;
+  std::string sumLabel = all ? "sum C2-C12" : "sum (selected layers)";
+  std::printf("%-31s %12s %12s %12s\n", sumLabel.c_str(), fmtMs(s8).c_str(),
+              fmtMs(sf).c_str(), fmtMs(s16).c_str());
+  if (opt.runPeak) {
+    std::printf("\nAND+popcount peak (1 binary op = 1 AND'ed bit pair counted), 1 thread: "
+                "AVX2 vpshufb %.1f G binary ops/s, scalar popcnt64 %.1f G binary ops/s%s\n",
+                avx.gops1, scalar.gops1,
+                avx.verified && scalar.verified ? "" : "  [RESULT CHECK FAILED]");
+    if (opt.threads > 1)
+      std::printf("AND+popcount peak, %d threads aggregate: AVX2 vpshufb %.1f G/s, "
+                  "scalar popcnt64 %.1f G/s\n",
+                  opt.threads, avx.gopsAll, scalar.gopsAll);
+    if (!std::isnan(zmm.gops1))
+      std::printf("extra (this CPU has AVX512_VPOPCNTDQ): 512-bit vpandq+vpopcntq %.1f G binary "
+                  "ops/s, 1 thread%s%s\n", zmm.gops1,
+                  opt.threads > 1 ? (", " + jsonNum(zmm.gopsAll) + " G/s all threads").c_str() : "",
+                  zmm.verified ? "" : "  [RESULT CHECK FAILED]");
+  }
+  // oneDNN implementations, grouped: "impl (C2,C4,...)".
+  auto printImpls = [&](const char *what, DnnlResult LayerResult::*field) {
+    std::vector<std::pair<std::string, std::string>> groups; // impl -> layers
+    for (auto &R : results) {
+      const DnnlResult &d = R.*field;
+      if (d.impl.empty() && d.error.empty()) continue;
+      std::string key = d.error.empty() ? d.impl : "ERROR: " + d.error;
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](auto &g) { return g.first == key; });
+      if (it == groups.end()) groups.push_back({key, R.layer->name});
+      else it->second += std::string(",") + R.layer->name;
+    }
+    if (groups.empty()) return;
+    std::printf("oneDNN %s implementation:", what);
+    for (size_t i = 0; i < groups.size(); ++i)
+      std::printf("%s %s (%s)", i ? ";" : "", groups[i].first.c_str(), groups[i].second.c_str());
+    std::printf("\n");
+  };
+  printImpls("int8", &LayerResult::i8);
+  printImpls("fp32", &LayerResult::f32);
+  for (auto &l : checkLines) std::printf("%s\n", l.c_str());
+  if (fullRangeMismatch)
+    std::printf("NOTE: oneDNN int8 is not exact for full-range u8 x s8 on this ISA (u8*s8 pair sums "
+                "saturate to int16, vpmaddubsw without VNNI); it is exact when |weights| <= 64 or "
+                "for <= 7-bit operands, which covers every bit-serial comparison (1-2 bit).\n");
+  if (opt.check) std::printf("check: %s\n", checkFailed ? "FAILED" : "ok");
+  std::string load1 = loadAvg();
+  std::printf("load average at end %s%s; total wall time %.1f s\n", load1.c_str(),
+              std::atof(load1.c_str()) > opt.threads + 0.75 ? " (other work was running: "
+                                                              "numbers are noisy)" : "",
+              secondsSince(wall0));
+
+  // ---- JSON ----
+  if (!opt.jsonPath.empty()) {
+    std::FILE *f = std::fopen(opt.jsonPath.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "bitserial-baselines: error: cannot write '%s'\n",
+                   opt.jsonPath.c_str());
+      return 1;
+    }
+    std::fprintf(f, "{\n  \"tool\": \"bitserial-baselines\",\n  \"threads\": %d,\n",
+                 opt.threads);
+    std::fprintf(f, "  \"compiler\": %s,\n  \"cpus\": %u,\n  \"loadavg_start\": %s,\n"
+                    "  \"loadavg_end\": %s,\n",
+                 jsonStr(std::string(kCompilerPrefix) + __VERSION__).c_str(), ncpu, jsonStr(load0).c_str(),
+                 jsonStr(load1).c_str());
+#if BITSERIAL_HAVE_DNNL
+    std::fprintf(f, "  \"onednn\": {\"available\": %s, \"version\": %s, \"cpu_runtime\": %s, "
+                    "\"effective_isa\": %s},\n",
+                 opt.runDnnl ? "true" : "false", jsonStr(dnnlVer).c_str(),
+                 jsonStr(dnnlRuntime()).c_str(), jsonStr(dnnlIsa).c_str());
+#else
+    std::fprintf(f, "  \"onednn\": {\"available\": false, \"version\": null, \"cpu_runtime\": null, "
+                    "\"effective_isa\": null},\n");
+#endif
+    std::fprintf(f, "  \"unit\": \"ms (median of single calls)\",\n  \"layers\": [\n");
+    for (size_t i = 0; i < results.size(); ++i) {
+      auto &R = results[i];
+      const Layer &L = *R.layer;
+      std::fprintf(f,
+                   "    {\"name\": %s, \"H\": %d, \"W\": %d, \"cin\": %d, \"cout\": %d, "
+                   "\"kh\": %d, \"kw\": %d, \"stride\": %d, \"pad\": %d, \"oh\": %d, \"ow\": %d, "
+                   "\"M\": %lld, \"N\": %lld, \"K\": %lld, \"macs\": %.0f,\n"
+                   "     \"onednn_int8_ms\": %s, \"onednn_fp32_ms\": %s, \"int16_gemm_ms\": %s,\n"
+                   "     \"onednn_int8_min_ms\": %s, \"onednn_fp32_min_ms\": %s, \"int16_gemm_min_ms\": %s,\n"
+                   "     \"onednn_int8_reps\": %d, \"onednn_fp32_reps\": %d, \"int16_gemm_reps\": %d,\n"
+                   "     \"onednn_int8_impl\": %s, \"onednn_fp32_impl\": %s}%s\n",
+                   jsonStr(L.name).c_str(), L.H, L.W, L.Cin, L.Cout, L.KH, L.KW, L.stride,
+                   L.pad, L.OH(), L.OW(), (long long)L.M(), (long long)L.N(),
+                   (long long)L.K(), L.macs(), jsonNum(R.i8.stat.medianMs).c_str(),
+                   jsonNum(R.f32.stat.medianMs).c_str(), jsonNum(R.i16.medianMs).c_str(),
+                   jsonNum(R.i8.stat.minMs).c_str(), jsonNum(R.f32.stat.minMs).c_str(),
+                   jsonNum(R.i16.minMs).c_str(), R.i8.stat.reps, R.f32.stat.reps, R.i16.reps,
+                   R.i8.impl.empty() ? "null" : jsonStr(R.i8.impl).c_str(),
+                   R.f32.impl.empty() ? "null" : jsonStr(R.f32.impl).c_str(),
+                   i + 1 < results.size() ? "," : "");
+    }
+    std::fprintf(f, "  ],\n  \"sum\": {\"label\": %s, \"all_layers\": %s, \"onednn_int8_ms\": %s, "
+                    "\"onednn_fp32_ms\": %s, \"int16_gemm_ms\": %s},\n",
+                 jsonStr(sumLabel).c_str(), all ? "true" : "false", jsonNum(s8).c_str(),
+                 jsonNum(sf).c_str(), jsonNum(s16).c_str());
+    std::fprintf(f, "  \"popcount_peak\": {\"unit\": \"G binary ops/s\", "
+                    "\"avx2_vpshufb_1thread\": %s, \"scalar_popcnt64_1thread\": %s, "
+                    "\"avx2_vpshufb_all_threads\": %s, \"scalar_popcnt64_all_threads\": %s, "
+                    "\"avx512_vpopcntq_1thread\": %s, \"avx512_vpopcntq_all_threads\": %s, "
+                    "\"verified\": %s},\n",
+                 jsonNum(avx.gops1).c_str(), jsonNum(scalar.gops1).c_str(),
+                 jsonNum(avx.gopsAll).c_str(), jsonNum(scalar.gopsAll).c_str(),
+                 jsonNum(zmm.gops1).c_str(), jsonNum(zmm.gopsAll).c_str(),
+                 opt.runPeak && avx.verified && scalar.verified &&
+                         (std::isnan(zmm.gops1) || zmm.verified) ? "true" : "false");
+    std::fprintf(f, "  \"check\": %s\n}\n",
+                 opt.check ? (checkFailed ? "\"failed\"" : "\"ok\"") : "null");
+    std::fclose(f);
+  }
+  return checkFailed ? 2 : 0;
+}

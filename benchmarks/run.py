@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""The x86 benchmark: bitserial kernels against baselines measured in the same run.
+
+    benchmarks/run.py [--build build] [--repeat 30] [--layers C2,C6] [--markdown FILE]
+
+Runs bitserial-baselines twice (oneDNN at its best ISA, and capped to AVX2,
+as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
+layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
+bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
+(M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels,
+through bitserial-run --repeat (median of single calls, packed operands in,
+i32 out). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
+pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
+measured by bitserial-baselines (AVX2 vpshufb for the avx2 kernel, 512-bit
+vpopcntq for the AVX-512 kernel), and speedups against oneDNN int8 / fp32
+and the int16 GEMM.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+LAYERS = {  # name: (H, W, Cin, Cout, K, stride, pad)
+    "C2": (56, 56, 64, 64, 3, 1, 1), "C3": (56, 56, 64, 64, 1, 1, 0),
+    "C4": (56, 56, 64, 128, 3, 2, 1), "C5": (56, 56, 64, 128, 1, 2, 0),
+    "C6": (28, 28, 128, 128, 3, 1, 1), "C7": (28, 28, 128, 256, 3, 2, 1),
+    "C8": (28, 28, 128, 256, 1, 2, 0), "C9": (14, 14, 256, 256, 3, 1, 1),
+    "C10": (14, 14, 256, 512, 3, 2, 1), "C11": (14, 14, 256, 512, 1, 2, 0),
+    "C12": (7, 7, 512, 512, 3, 1, 1),
+}
+CONFIGS = {  # name: ((bits, encoding) of activations, of weights)
+    "A1W1": ((1, "bipolar"), (1, "bipolar")),
+    "A2W1": ((2, "unsigned"), (1, "bipolar")),
+    "A2W2": ((2, "unsigned"), (2, "signed")),
+}
+TARGETS = ["x86-avx2", "host"]
+
+
+def packed(shape, bits, encoding, length):
+    words = (length + 63) // 64
+    dims = "x".join(str(d) for d in list(shape) + [bits, words])
+    return (f"tensor<{dims}xi64, #bitserial.packed<bits = {bits}, "
+            f"encoding = {encoding}, length = {length}>>")
+
+
+def conv_module(layer, config):
+    h, w, cin, cout, k, s, p = LAYERS[layer]
+    (ba, ea), (bw, ew) = CONFIGS[config]
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    tx = packed((1, h, w), ba, ea, cin)
+    tf = packed((cout, k, k), bw, ew, cin)
+    to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
+    return f"""func.func @main(%x: {tx}, %f: {tf}, %init: {to}) -> {to} {{
+  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
+      strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}] -> {to}
+  return %r : {to}
+}}
+""", oh * ow * cout * k * k * cin * ba * bw
+
+
+def dense_module(m, config, k=4096, n=4096):
+    (ba, ea), (bw, ew) = CONFIGS[config]
+    ta, tb = packed((m,), ba, ea, k), packed((n,), bw, ew, k)
+    to = f"tensor<{m}x{n}xi32>"
+    return f"""func.func @main(%a: {ta}, %b: {tb}, %init: {to}) -> {to} {{
+  %r = bitserial.matmul ins(%a, %b : {ta}, {tb}) outs(%init : {to}) -> {to}
+  return %r : {to}
+}}
+""", m * n * k * ba * bw
+
+
+def time_module(runner, text, target, repeat):
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(text)
+    try:
+        out = subprocess.run(
+            [runner, f.name, "--random-inputs", "--seed", "1", "--repeat",
+             str(repeat), "--target", target, "-O3"]
+            # The AVX2 kernel is compiled for Zen 3 (AVX2, no AVX-512), as it
+            # would run on an AVX2-only machine.
+            + (["--cpu", "znver3"] if target == "x86-avx2" else []),
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(f.name)
+    return float(re.search(r"median ([0-9.]+) ms", out).group(1))
+
+
+def baselines(tool, extra):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    subprocess.run([tool, "--json", path] + extra, check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(path) as f:
+        data = json.load(f)
+    os.unlink(path)
+    return data
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "build"))
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--layers", default=",".join(LAYERS))
+    parser.add_argument("--markdown", help="also write the tables to FILE")
+    args = parser.parse_args()
+    runner = os.path.join(args.build, "bin", "bitserial-run")
+    tool = os.path.join(args.build, "bin", "bitserial-baselines")
+    layers = args.layers.split(",")
+
+    lines = []
+    emit = lambda s="": (print(s, flush=True), lines.append(s))
+    best = baselines(tool, ["--layers", ",".join(layers)])
+    avx2 = baselines(tool, ["--layers", ",".join(layers), "--skip", "peak",
+                            "--skip", "int16", "--onednn-max-isa", "avx2"])
+    peaks = best["popcount_peak"]
+    peak = {"x86-avx2": peaks["avx2_vpshufb_1thread"],
+            "host": peaks.get("avx512_vpopcntq_1thread") or peaks["avx2_vpshufb_1thread"]}
+    base = {l["name"]: l for l in best["layers"]}
+    base_avx2 = {l["name"]: l for l in avx2["layers"]}
+    onednn = best["onednn"]
+    emit(f"oneDNN {onednn['version']} ({onednn['effective_isa']}), 1 thread; "
+         f"AND+popcount peak: AVX2 vpshufb {peak['x86-avx2']:.0f} G/s, "
+         f"host {peak['host']:.0f} G/s; load average {best['loadavg_start']}")
+    emit()
+
+    sums = {}
+    for config in CONFIGS:
+        emit(f"### {config} ({CONFIGS[config][0][1]} x {CONFIGS[config][1][1]})")
+        emit()
+        emit("| layer | avx2 ms | host ms | host G binop/s | host % peak | avx2 % peak "
+             "| oneDNN i8 ms | oneDNN i8 (avx2) ms | x vs i8 | avx2 x vs i8 (avx2) "
+             "| x vs fp32 | x vs int16 |")
+        emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        total = {t: 0.0 for t in TARGETS}
+        for layer in layers:
+            text, ops = conv_module(layer, config)
+            ms = {t: time_module(runner, text, t, args.repeat) for t in TARGETS}
+            for t in TARGETS:
+                total[t] += ms[t]
+            b, b2 = base[layer], base_avx2[layer]
+            gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
+            emit(f"| {layer} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} | {gops['host']:.0f} "
+                 f"| {100 * gops['host'] / peak['host']:.0f}% "
+                 f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% "
+                 f"| {b['onednn_int8_ms']:.3f} | {b2['onednn_int8_ms']:.3f} "
+                 f"| {b['onednn_int8_ms'] / ms['host']:.2f} "
+                 f"| {b2['onednn_int8_ms'] / ms['x86-avx2']:.2f} "
+                 f"| {b['onednn_fp32_ms'] / ms['host']:.2f} "
+                 f"| {b['int16_gemm_ms'] / ms['host']:.2f} |")
+        s8 = sum(base[l]["onednn_int8_ms"] for l in layers)
+        s8a = sum(base_avx2[l]["onednn_int8_ms"] for l in layers)
+        sf = sum(base[l]["onednn_fp32_ms"] for l in layers)
+        s16 = sum(base[l]["int16_gemm_ms"] for l in layers)
+        sums[config] = total
+        emit(f"| **sum** | {total['x86-avx2']:.3f} | {total['host']:.3f} | | | "
+             f"| {s8:.3f} | {s8a:.3f} | {s8 / total['host']:.2f} "
+             f"| {s8a / total['x86-avx2']:.2f} | {sf / total['host']:.2f} "
+             f"| {s16 / total['host']:.2f} |")
+        emit()
+
+    emit("### Dense (bitserial.matmul, K = N = 4096)")
+    emit()
+    emit("| M | bits | avx2 ms | host ms | host G binop/s | host % peak | avx2 % peak |")
+    emit("|---|---|---|---|---|---|---|")
+    for m in (1, 64):
+        for config in CONFIGS:
+            text, ops = dense_module(m, config)
+            ms = {t: time_module(runner, text, t, args.repeat) for t in TARGETS}
+            gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
+            emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
+                 f"| {gops['host']:.0f} | {100 * gops['host'] / peak['host']:.0f}% "
+                 f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% |")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
