@@ -1,0 +1,115 @@
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=3" --canonicalize | FileCheck %s --check-prefix=VPOPCNT
+
+// A matmul is a 1x1 convolution over a 1 x M image. Register block: 4 rows
+// x 2 vectors of 4 columns = 8 accumulators. Each step broadcasts one lhs
+// word per row, loads one word of 4 columns from the re-laid-out rhs, ANDs
+// and counts bits on i8 lanes; bytes widen to i64 lanes after the reduction
+// (K = 2 words, well under 31 steps).
+// CHECK-LABEL: func.func @matmul_unsigned_bipolar
+// CHECK: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1x1x1x2x4xi64>)
+// CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x10xi64>)
+// CHECK: scf.for %[[ROW:.*]] = %c0 to %c10 step %c4
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c4 step %c2
+// CHECK: scf.for {{.*}} -> (vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>)
+// CHECK: scf.for {{.*}} -> (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>)
+// CHECK: %[[WORD:.*]] = tensor.extract %{{.*}}[%c0, %c0, %[[ROW]], %{{.*}}, %{{.*}}] : tensor<1x1x13x2x2xi64>
+// CHECK: %[[ROWS:.*]] = vector.broadcast %[[WORD]] : i64 to vector<4xi64>
+// CHECK: %[[COLS:.*]] = vector.transfer_read %[[RELAID]][%[[COL]], %c0, %c0, %c0, %{{.*}}, %c0], %{{.*}} {in_bounds = [true]} : tensor<4x1x1x1x2x4xi64>, vector<4xi64>
+// CHECK: %[[AND:.*]] = arith.andi %[[ROWS]], %[[COLS]] : vector<4xi64>
+// CHECK: %[[BYTES:.*]] = vector.bitcast %[[AND]] : vector<4xi64> to vector<32xi8>
+// CHECK: %[[COUNT:.*]] = math.ctpop %[[BYTES]] : vector<32xi8>
+// CHECK: arith.addi %{{.*}}, %[[COUNT]] : vector<32xi8>
+// CHECK-COUNT-7: math.ctpop %{{.*}} : vector<32xi8>
+// CHECK: scf.yield
+// CHECK: vector.shape_cast %{{.*}} : vector<32xi8> to vector<4x8xi8>
+// CHECK: arith.extui %{{.*}} : vector<4x8xi8> to vector<4x8xi64>
+// CHECK: vector.multi_reduction <add>, %{{.*}} [1] : vector<4x8xi64> to vector<4xi64>
+// Plane weights after widening, then the bipolar-weight correction per row.
+// CHECK: arith.shli
+// CHECK: arith.muli %{{.*}} : vector<4xi64>
+// CHECK: tensor.extract %[[COUNTS]]
+// CHECK: arith.trunci %{{.*}} : vector<4xi64> to vector<4xi32>
+// CHECK: scf.if
+// CHECK: vector.transfer_read %{{.*}} : tensor<1x1x10x16xi32>, vector<4xi32>
+// CHECK: vector.transfer_write %{{.*}} : vector<4xi32>, tensor<1x1x10x16xi32>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x10x16xi32> into tensor<10x16xi32>
+
+// VPOPCNT-LABEL: func.func @matmul_unsigned_bipolar
+// VPOPCNT: scf.for {{.*}} -> (vector<8xi64>, vector<8xi64>, vector<8xi64>, vector<8xi64>, vector<8xi64>, vector<8xi64>)
+// VPOPCNT-NOT: vector<64xi8>
+// VPOPCNT: %[[AND:.*]] = arith.andi %{{.*}}, %{{.*}} : vector<8xi64>
+// VPOPCNT: math.ctpop %[[AND]] : vector<8xi64>
+// VPOPCNT-NOT: vector.multi_reduction
+// VPOPCNT: return
+!A = tensor<10x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @matmul_unsigned_bipolar(%a: !A, %b: !B, %init: tensor<10x16xi32>) -> tensor<10x16xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<10x16xi32>) -> tensor<10x16xi32>
+  return %r : tensor<10x16xi32>
+}
+
+// -----
+
+// K = 4096 bits = 64 words > 31 steps: the word loop is split into chunks of
+// 31 words, widening after each chunk.
+// CHECK-LABEL: func.func @matmul_long_k
+// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c64 step %c31 iter_args({{.*}}) -> (vector<4xi64>
+// CHECK: %[[END:.*]] = arith.minsi
+// CHECK: scf.for %{{.*}} = %[[CHUNK]] to %[[END]] step %c1 iter_args({{.*}}) -> (vector<32xi8>
+// CHECK: vector.multi_reduction
+!A = tensor<4x1x64xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 4096>>
+!B = tensor<8x1x64xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 4096>>
+func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<4x8xi32>) -> tensor<4x8xi32>
+  return %r : tensor<4x8xi32>
+}
+
+// -----
+
+// A padded bipolar conv: zero words around the input (plus room for the last
+// pixel block), and the filter tap terms summed per output column; the
+// epilogue adds the rows inside the input.
+// CHECK-LABEL: func.func @conv2d_bipolar_padded
+// CHECK: tensor.pad %{{.*}} low[0, 1, 1, 0, 0] high[0, 1, 4, 0, 0]
+// CHECK: %[[TAPS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<10x3x3xi64>)
+// CHECK: %[[COLUMNS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<7x4x3x4xi64>)
+// CHECK: scf.for
+// CHECK: math.ctpop %{{.*}} : vector<32xi8>
+// CHECK: arith.cmpi sge
+// CHECK: vector.transfer_read %[[COLUMNS]]
+// CHECK: arith.select
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x7x10xi32>
+  return %r : tensor<1x6x7x10xi32>
+}
+
+// -----
+
+// Words other than i64 keep the reference lowering.
+// CHECK-LABEL: func.func @negative_conv2d_i32_words
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+// CHECK: return
+!X = tensor<1x6x7x1x2xi32, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<10x3x3x1x2xi32, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @negative_conv2d_i32_words(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
+// Batched weights keep the reference lowering.
+// CHECK-LABEL: func.func @negative_matmul_batched_rhs
+// CHECK-NOT: vector.
+// CHECK: return
+!A = tensor<2x4x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!B = tensor<2x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>) -> tensor<2x4x8xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x4x8xi32>) -> tensor<2x4x8xi32>
+  return %r : tensor<2x4x8xi32>
+}
