@@ -49,6 +49,14 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options) {
   if (options.emitCInterface)
     pm.addPass(createBitserialEmitCInterface());
+  if (options.tile) {
+    BitserialTileOptions tileOptions;
+    tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
+                                       options.matmulTileSizes.end());
+    tileOptions.convTileSizes.assign(options.convTileSizes.begin(),
+                                     options.convTileSizes.end());
+    pm.addPass(createBitserialTile(tileOptions));
+  }
   if (options.strategy == LoweringStrategy::Vector) {
     MicroKernelShape shape = getKernelShape(options.target);
     ConvertBitserialToVectorOptions vectorOptions;
@@ -79,10 +87,11 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     pm.addPass(createBitserialX86Widen());
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
   pm.addPass(createConvertVectorToSCFPass());
+  // Subviews of tiles expand to affine.apply: lower affine after that.
+  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());

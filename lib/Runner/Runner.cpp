@@ -224,6 +224,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     BitserialToLLVMPipelineOptions pipelineOptions;
     pipelineOptions.emitCInterface = true;
     pipelineOptions.strategy = options.strategy;
+    pipelineOptions.tile = options.tile;
     pipelineOptions.target = options.target;
     buildBitserialToLLVMPipeline(pm, pipelineOptions);
     if (failed(pm.run(module)))

@@ -98,16 +98,17 @@ def make_matmul(rng, word64_share):
     ta = _packed(lhs_shape, a.bits, a.encoding, word_bits)
     tb = _packed(rhs_shape, b.bits, b.encoding, word_bits)
     tout = _tensor(out_shape, acc)
+    tiles = [int(rng.integers(0, d + 1)) for d in out_shape]
     mlir = f"""func.func @main(%a: {_tensor(lhs_shape, a.elem())}, %b: {_tensor(rhs_shape, b.elem())}, %init: {tout}) -> {tout} {{
   %pa = bitserial.pack %a : {_tensor(lhs_shape, a.elem())} -> {ta}
   %pb = bitserial.pack %b : {_tensor(rhs_shape, b.elem())} -> {tb}
-  %r = bitserial.matmul ins(%pa, %pb : {ta}, {tb}) outs(%init : {tout}) -> {tout}
+  %r = bitserial.matmul ins(%pa, %pb : {ta}, {tb}) outs(%init : {tout}) {{bitserial.tile_sizes = array<i64: {", ".join(map(str, tiles))}>}} -> {tout}
   return %r : {tout}
 }}
 """
     expected = ref.matmul(a.values, b.values, init=init.astype(np.int64))
     name = (f"matmul a{a.bits}{a.encoding[0]} b{b.bits}{b.encoding[0]} "
-            f"{mode} B{batch} M{m} N{n} K{k} w{word_bits} {acc}")
+            f"{mode} B{batch} M{m} N{n} K{k} w{word_bits} {acc} tiles{tiles}")
     return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
 
 
@@ -135,11 +136,19 @@ def make_conv2d(rng, word64_share):
     tf = _packed(f.shape, f.bits, f.encoding, word_bits)
     tout = _tensor(out_shape, acc)
     fmt = lambda v: "[" + ", ".join(str(i) for i in v) + "]"
+    # Tile sizes for bitserial-tile (used with +tile lowerings): any size for
+    # batch and channels, rows and columns only on unpadded axes.
+    tiles = [int(rng.integers(0, d + 1)) for d in out_shape]
+    if padding[0] or padding[1]:
+        tiles[1] = 0
+    if padding[2] or padding[3]:
+        tiles[2] = 0
     mlir = f"""func.func @main(%x: {_tensor(x.shape, x.elem())}, %f: {_tensor(f.shape, f.elem())}, %init: {tout}) -> {tout} {{
   %px = bitserial.pack %x : {_tensor(x.shape, x.elem())} -> {tx}
   %pf = bitserial.pack %f : {_tensor(f.shape, f.elem())} -> {tf}
   %r = bitserial.conv2d ins(%px, %pf : {tx}, {tf}) outs(%init : {tout})
-      strides = {fmt(strides)} padding = {fmt(padding)} dilations = {fmt(dilations)} -> {tout}
+      strides = {fmt(strides)} padding = {fmt(padding)} dilations = {fmt(dilations)}
+      {{bitserial.tile_sizes = array<i64: {", ".join(map(str, tiles))}>}} -> {tout}
   return %r : {tout}
 }}
 """
@@ -147,7 +156,7 @@ def make_conv2d(rng, word64_share):
                           init=init.astype(np.int64))
     name = (f"conv2d x{x.bits}{x.encoding[0]} f{f.bits}{f.encoding[0]} "
             f"N{n} H{h} W{w} C{c} CO{co} K{kh}x{kw} s{strides} p{padding} "
-            f"d{dilations} w{word_bits} {acc}")
+            f"d{dilations} w{word_bits} {acc} tiles{tiles}")
     return name, mlir, [x.array(), f.array(), init], expected.astype(init.dtype)
 
 
@@ -204,10 +213,13 @@ def run_case(runner, seed, index, keep_root, lowering):
         path = os.path.join(work, "case.mlir")
         with open(path, "w") as f:
             f.write(mlir)
-        strategy, _, target = lowering.partition(":")
+        spec, _, tile = lowering.partition("+")
+        strategy, _, target = spec.partition(":")
         args = [runner, path, "--entry", "main", "--strategy", strategy]
         if target:
             args += ["--target", target]
+        if tile == "tile":
+            args += ["--tile"]
         for i, array in enumerate(inputs):
             np.save(os.path.join(work, f"in{i}.npy"), array)
             args += ["--input", os.path.join(work, f"in{i}.npy")]
@@ -248,9 +260,12 @@ def main(argv=None):
     parser.add_argument("--keep", default="", help="directory for reproducers")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(
-        "--lowerings", default="reference,vector:host,vector:x86-avx2,vector:generic",
-        help="comma-separated STRATEGY[:TARGET] of bitserial-run; case i "
-             "uses lowering i %% count")
+        "--lowerings",
+        default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
+                "reference+tile,vector:host+tile",
+        help="comma-separated STRATEGY[:TARGET][+tile] of bitserial-run "
+             "(+tile: bitserial-tile with each op's random tile sizes); "
+             "case i uses lowering i %% count")
     args = parser.parse_args(argv)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

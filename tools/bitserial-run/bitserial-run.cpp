@@ -57,6 +57,8 @@ static cl::opt<KernelTarget> target(
                           "x86-avx512-vpopcntdq", "512-bit, vpopcntq"),
                clEnumValN(KernelTarget::Generic, "generic",
                           "128-bit, portable widening")));
+static cl::opt<bool> tile(
+    "tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"));
 static cl::opt<std::string> cpu(
     "cpu",
     cl::desc("CPU to generate code for, e.g. znver3 to emulate an AVX2-only "
@@ -104,6 +106,7 @@ int main(int argc, char **argv) {
   options.strategy = strategy;
   options.target = target;
   options.cpu = cpu;
+  options.tile = tile;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(llvm::toString(runner.takeError()));

@@ -52,6 +52,17 @@ struct BitserialToLLVMPipelineOptions
                      "512-bit, vpopcntq on 64-bit lanes"),
           clEnumValN(KernelTarget::Generic, "generic",
                      "128-bit, portable widening"))};
+  PassOptions::Option<bool> tile{
+      *this, "tile",
+      llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "
+                     "attributes, the tile-size options, or the heuristic)"),
+      llvm::cl::init(false)};
+  PassOptions::ListOption<int64_t> matmulTileSizes{
+      *this, "matmul-tile-sizes",
+      llvm::cl::desc("With tile: tile sizes of matmul ([batch,] M, N)")};
+  PassOptions::ListOption<int64_t> convTileSizes{
+      *this, "conv-tile-sizes",
+      llvm::cl::desc("With tile: tile sizes of conv2d (N, OH, OW, CO)")};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "

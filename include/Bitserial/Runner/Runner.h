@@ -42,6 +42,9 @@ struct RunnerOptions {
   unsigned optLevel = 2;
   /// How matmul and conv2d are lowered, and for which target.
   LoweringStrategy strategy = LoweringStrategy::Vector;
+  /// Run bitserial-tile first (tile sizes from op attributes or its
+  /// heuristic).
+  bool tile = false;
   /// CPU the JIT generates code for (e.g. "znver3" to emulate an AVX2-only
   /// machine); empty means the host CPU and all its features.
   std::string cpu;

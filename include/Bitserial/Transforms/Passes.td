@@ -35,4 +35,39 @@ def BitserialX86Widen : Pass<"bitserial-x86-widen"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def BitserialTile : Pass<"bitserial-tile"> {
+  let summary = "Tile bitserial matmul and conv2d for the caches";
+  let description = [{
+    Tiles every `bitserial.matmul` and `bitserial.conv2d` through
+    `TilingInterface` (`scf::tileUsingSCF`, `scf.for` loops); each tile is
+    again a bitserial op on slices of the packed operands, so the vector
+    lowering then runs on tiles.
+
+    Tile sizes, per iteration dimension (0 leaves a dimension whole), come
+    from, in order: a `bitserial.tile_sizes` array attribute on the op, the
+    `matmul-tile-sizes` / `conv-tile-sizes` options, or the default
+    heuristic. The heuristic keeps one tile's packed operands and i32
+    outputs within about half of `cache-bytes`:
+    - matmul (`[batch,] M, N`): all of M up to 64 rows, N in multiples of 64
+      columns such that the rhs tile (N x K bits x planes) fits;
+    - conv2d (`N, OH, OW, CO`): one image, output channels in multiples of
+      64 such that the filter tile fits, and (only where the height has no
+      padding, since a padded axis cannot be tiled) output rows such that
+      the input window and output tile fit.
+  }];
+  let options = [
+    ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",
+               "Tile sizes of matmul ([batch,] M, N)">,
+    ListOption<"convTileSizes", "conv-tile-sizes", "int64_t",
+               "Tile sizes of conv2d (N, OH, OW, CO)">,
+    Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"1048576",
+           "Cache size the default tile sizes are chosen for">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD

@@ -48,7 +48,7 @@ MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
   return {512, 4, 2, /*x86Widening=*/true};
 }
 MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
-  return {512, 4, 2, /*x86Widening=*/false, /*wordPopcount=*/true};
+  return {512, 4, 4, /*x86Widening=*/false, /*wordPopcount=*/true};
 }
 MicroKernelShape mlir::bitserial::getGenericKernelShape() {
   return {128, 4, 2, /*x86Widening=*/false};

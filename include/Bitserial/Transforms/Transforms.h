@@ -1,0 +1,24 @@
+//===- Transforms.h - Bitserial transformations -----------------*- C++ -*-===//
+
+#ifndef BITSERIAL_TRANSFORMS_TRANSFORMS_H
+#define BITSERIAL_TRANSFORMS_TRANSFORMS_H
+
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+namespace mlir::bitserial {
+
+/// Default tile sizes of a bitserial matmul or conv2d (see bitserial-tile):
+/// one entry per iteration dimension, 0 meaning untiled.
+SmallVector<int64_t> getDefaultTileSizes(TilingInterface op,
+                                         int64_t cacheBytes);
+
+/// Tiles `op` (a bitserial matmul or conv2d) with `tileSizes` into scf.for
+/// loops and replaces it.
+FailureOr<scf::SCFTilingResult> tileBitserialOp(RewriterBase &rewriter,
+                                                TilingInterface op,
+                                                ArrayRef<int64_t> tileSizes);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_TRANSFORMS_TRANSFORMS_H
