@@ -32,6 +32,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_CONVERTBITSERIALTOVECTOR
@@ -65,7 +66,18 @@ struct ConvProblem {
   Value init;   // [N, OH, OW, CO] i32 or i64
   PackedLayoutAttr inputLayout, filterLayout;
   SmallVector<int64_t> strides{1, 1}, padding{0, 0, 0, 0}, dilations{1, 1};
+  /// The filter's words when it is a constant (weights known at compile
+  /// time): then the re-laid-out filter is a constant too.
+  DenseIntElementsAttr filterConstant = {};
 };
+
+/// The constant words of a (possibly packed) tensor value, if any.
+static DenseIntElementsAttr getConstantWords(Value value) {
+  DenseIntElementsAttr attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    return attr;
+  return {};
+}
 
 /// Builds the kernel for one ConvProblem.
 class ConvKernelBuilder {
@@ -174,6 +186,20 @@ Value ConvKernelBuilder::padInput() {
 Value ConvKernelBuilder::relayoutFilter() {
   SmallVector<int64_t> shape6{channelBlocks, kernelH, kernelW,
                               planesB,       words,   lanes};
+  if (pr.filterConstant) {
+    // Weights packed ahead of time, straight into micro-kernel order.
+    SmallVector<APInt> source(pr.filterConstant.getValues<APInt>());
+    int64_t perChannel = kernelH * kernelW * planesB * words;
+    SmallVector<APInt> relaid(channelBlocks * perChannel * lanes,
+                              APInt(64, 0));
+    for (int64_t co = 0; co < channelsOut; ++co)
+      for (int64_t e = 0; e < perChannel; ++e)
+        relaid[((co / lanes) * perChannel + e) * lanes + co % lanes] =
+            source[co * perChannel + e];
+    auto type = RankedTensorType::get(shape6, i64);
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseIntElementsAttr::get(type, relaid));
+  }
   Value empty = tensor::EmptyOp::create(b, loc, shape6, i64);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(6)};
   SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
@@ -630,6 +656,7 @@ struct Conv2DOpVectorLowering : public OpConversionPattern<Conv2DOp> {
     problem.padding.assign(op.getPadding().begin(), op.getPadding().end());
     problem.dilations.assign(op.getDilations().begin(),
                              op.getDilations().end());
+    problem.filterConstant = getConstantWords(op.getFilter());
     rewriter.replaceOp(
         op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
     return success();
@@ -694,6 +721,7 @@ struct MatmulOpVectorLowering : public OpConversionPattern<MatmulOp> {
     }
     ConvProblem problem{input, filter, image, op.getLhsLayout(),
                         op.getRhsLayout()};
+    problem.filterConstant = getConstantWords(op.getRhs());
     Value conv = ConvKernelBuilder(rewriter, loc, problem, shape).build();
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
                                                          initGroups);
