@@ -45,6 +45,17 @@ static void appendFullDims(OpBuilder &b, Location loc, Value value,
   }
 }
 
+/// The iteration domain of both ops is their output: a result tile and an
+/// iteration tile are the same offsets and sizes.
+static LogicalResult copyTile(ArrayRef<OpFoldResult> offsets,
+                              ArrayRef<OpFoldResult> sizes,
+                              SmallVectorImpl<OpFoldResult> &toOffsets,
+                              SmallVectorImpl<OpFoldResult> &toSizes) {
+  toOffsets.assign(offsets.begin(), offsets.end());
+  toSizes.assign(sizes.begin(), sizes.end());
+  return success();
+}
+
 static SmallVector<Range> getInitDomain(OpBuilder &b, Location loc,
                                         Value init) {
   SmallVector<Range> domain;
@@ -102,9 +113,7 @@ LogicalResult MatmulOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return copyTile(offsets, sizes, resultOffsets, resultSizes);
 }
 
 FailureOr<TilingResult>
@@ -119,9 +128,8 @@ LogicalResult MatmulOp::getIterationDomainTileFromResultTile(
     ArrayRef<OpFoldResult> resultSizes,
     SmallVectorImpl<OpFoldResult> &iterDomainOffsets,
     SmallVectorImpl<OpFoldResult> &iterDomainSizes) {
-  iterDomainOffsets.assign(resultOffsets.begin(), resultOffsets.end());
-  iterDomainSizes.assign(resultSizes.begin(), resultSizes.end());
-  return success();
+  return copyTile(resultOffsets, resultSizes, iterDomainOffsets,
+                  iterDomainSizes);
 }
 
 //===----------------------------------------------------------------------===//
@@ -196,9 +204,7 @@ LogicalResult Conv2DOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  return success();
+  return copyTile(offsets, sizes, resultOffsets, resultSizes);
 }
 
 FailureOr<TilingResult>
@@ -213,7 +219,6 @@ LogicalResult Conv2DOp::getIterationDomainTileFromResultTile(
     ArrayRef<OpFoldResult> resultSizes,
     SmallVectorImpl<OpFoldResult> &iterDomainOffsets,
     SmallVectorImpl<OpFoldResult> &iterDomainSizes) {
-  iterDomainOffsets.assign(resultOffsets.begin(), resultOffsets.end());
-  iterDomainSizes.assign(resultSizes.begin(), resultSizes.end());
-  return success();
+  return copyTile(resultOffsets, resultSizes, iterDomainOffsets,
+                  iterDomainSizes);
 }
