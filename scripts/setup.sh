@@ -13,7 +13,7 @@ PACKAGES=(
   cmake ninja-build git
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   python3 python3-numpy
-  libdnnl-dev
+  libdnnl-dev libomp-22-dev
 )
 
 missing_packages() {

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -64,6 +65,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorOptions.pixelBlock = shape.pixelBlock;
     vectorOptions.channelBlock = shape.channelBlock;
     vectorOptions.wordPopcount = shape.wordPopcount;
+    vectorOptions.parallel = options.parallel;
     pm.addPass(createConvertBitserialToVector(vectorOptions));
   } else {
     pm.addPass(createConvertBitserialToLinalg());
@@ -79,6 +81,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   // Returning an argument's buffer leaves a bufferization.clone.
   pm.addPass(createConvertBufferizationToMemRefPass());
 
+  if (options.parallel) {
+    pm.addPass(createForallToParallelLoopPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // After deallocation, which does not accept ops with unknown effects such
   // as LLVM intrinsic calls.
@@ -90,6 +96,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   // Subviews of tiles expand to affine.apply: lower affine after that.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // scf-to-openmp wraps parallel bodies in memref.alloca_scope, which must
+  // keep one block: lower it (with the other memref ops) before scf-to-cf.
+  if (options.parallel)
+    pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
@@ -98,6 +108,8 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

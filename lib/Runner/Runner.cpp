@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -161,6 +162,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   registerAllDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   impl->context = std::make_unique<MLIRContext>(registry);
   MLIRContext *ctx = impl->context.get();
 
@@ -225,6 +227,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     pipelineOptions.emitCInterface = true;
     pipelineOptions.strategy = options.strategy;
     pipelineOptions.tile = options.tile;
+    pipelineOptions.parallel = options.threads > 1;
     pipelineOptions.target = options.target;
     buildBitserialToLLVMPipeline(pm, pipelineOptions);
     if (failed(pm.run(module)))
@@ -237,6 +240,11 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
   SmallVector<StringRef> sharedLibs{BITSERIAL_C_RUNNER_UTILS};
+  if (options.threads > 1) {
+    // libomp reads the thread count when its first parallel region starts.
+    setenv("OMP_NUM_THREADS", std::to_string(options.threads).c_str(), 1);
+    sharedLibs.push_back(BITSERIAL_OPENMP_RUNTIME);
+  }
   engineOptions.sharedLibPaths = sharedLibs;
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   if (!options.cpu.empty()) {

@@ -213,13 +213,15 @@ def run_case(runner, seed, index, keep_root, lowering):
         path = os.path.join(work, "case.mlir")
         with open(path, "w") as f:
             f.write(mlir)
-        spec, _, tile = lowering.partition("+")
+        spec, *flags = lowering.split("+")
         strategy, _, target = spec.partition(":")
         args = [runner, path, "--entry", "main", "--strategy", strategy]
         if target:
             args += ["--target", target]
-        if tile == "tile":
+        if "tile" in flags:
             args += ["--tile"]
+        if "par" in flags:
+            args += ["--num-threads", "2"]
         for i, array in enumerate(inputs):
             np.save(os.path.join(work, f"in{i}.npy"), array)
             args += ["--input", os.path.join(work, f"in{i}.npy")]
@@ -262,10 +264,11 @@ def main(argv=None):
     parser.add_argument(
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
-                "reference+tile,vector:host+tile",
-        help="comma-separated STRATEGY[:TARGET][+tile] of bitserial-run "
-             "(+tile: bitserial-tile with each op's random tile sizes); "
-             "case i uses lowering i %% count")
+                "reference+tile,vector:host+tile+par",
+        help="comma-separated STRATEGY[:TARGET][+tile][+par] of "
+             "bitserial-run (+tile: bitserial-tile with each op's random "
+             "tile sizes; +par: 2 OpenMP threads); case i uses lowering "
+             "i %% count")
     args = parser.parse_args(argv)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

@@ -26,3 +26,4 @@ func.func @pack_matmul(%a: tensor<3x70xi8>, %b: tensor<5x70xi8>) -> tensor<3x5xi
       outs(%init : tensor<3x5xi32>) -> tensor<3x5xi32>
   return %r : tensor<3x5xi32>
 }
+

@@ -57,6 +57,10 @@ static cl::opt<KernelTarget> target(
                           "x86-avx512-vpopcntdq", "512-bit, vpopcntq"),
                clEnumValN(KernelTarget::Generic, "generic",
                           "128-bit, portable widening")));
+static cl::opt<unsigned> threads(
+    "num-threads",
+    cl::desc("Threads for the vector kernels (OpenMP; default 1)"),
+    cl::init(1));
 static cl::opt<bool> tile(
     "tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"));
 static cl::opt<std::string> cpu(
@@ -107,6 +111,9 @@ int main(int argc, char **argv) {
   options.target = target;
   options.cpu = cpu;
   options.tile = tile;
+  options.threads = threads;
+  if (threads < 1)
+    return fail("--num-threads must be at least 1");
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(llvm::toString(runner.takeError()));

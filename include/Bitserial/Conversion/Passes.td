@@ -64,7 +64,9 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "Vectors of output channels per register block">,
     Option<"wordPopcount", "word-popcount", "bool", /*default=*/"false",
            "Count bits per 64-bit lane and accumulate in i64 directly "
-           "(for AVX-512 VPOPCNTDQ)">
+           "(for AVX-512 VPOPCNTDQ)">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Compute output rows in parallel (scf.forall over batch and rows)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

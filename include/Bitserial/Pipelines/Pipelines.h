@@ -52,6 +52,11 @@ struct BitserialToLLVMPipelineOptions
                      "512-bit, vpopcntq on 64-bit lanes"),
           clEnumValN(KernelTarget::Generic, "generic",
                      "128-bit, portable widening"))};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Vector kernels compute output rows on OpenMP threads "
+                     "(needs the OpenMP runtime when run)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> tile{
       *this, "tile",
       llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "

@@ -42,6 +42,8 @@ struct RunnerOptions {
   unsigned optLevel = 2;
   /// How matmul and conv2d are lowered, and for which target.
   LoweringStrategy strategy = LoweringStrategy::Vector;
+  /// Threads for the vector kernels' output rows (OpenMP); 1 is sequential.
+  unsigned threads = 1;
   /// Run bitserial-tile first (tile sizes from op attributes or its
   /// heuristic).
   bool tile = false;

@@ -501,21 +501,26 @@ Value ConvKernelBuilder::build() {
   auto resultVector = VectorType::get({lanes}, resultElement);
 
   Value zero = index(0), one = index(1);
-  SmallVector<Value> lbs(4, zero);
-  SmallVector<Value> ubs{dim(pr.init, 0), dim(pr.init, 1), dim(pr.init, 2),
-                         index(channelBlocks)};
-  SmallVector<Value> steps{one, one, index(pixels), index(vectors)};
   // Every output element is written exactly once, so the kernel writes a
   // fresh tensor and reads `init` on the side: no aliasing with `init` for
   // bufferization to resolve.
   Value output = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, pr.init), resultElement);
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{output},
+
+  // One output row (n, oh): loops over pixel blocks and channel blocks that
+  // write `rowTensor`, either the whole output (`rowLocal` false) or a
+  // [1, 1, OW, CO] slice of it.
+  auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal) {
+    SmallVector<Value> lbs(2, zero);
+    SmallVector<Value> ubs{dim(pr.init, 2), index(channelBlocks)};
+    SmallVector<Value> steps{index(pixels), index(vectors)};
+    scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{rowTensor},
       [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], cob0 = ivs[3];
+        Value ow0 = ivs[0], cob0 = ivs[1];
+        Value writeN = rowLocal ? zero : n, writeOh = rowLocal ? zero : oh;
 
         // Weighted sum over plane pairs.
         SmallVector<Value> accInit(accumulators, zeroWords());
@@ -605,7 +610,7 @@ Value ConvKernelBuilder::build() {
                       arith::AddIOp::create(tb, tloc, current, narrowed);
                   Value written = vector::TransferWriteOp::create(
                                       tb, tloc, sum, result,
-                                      ValueRange{n, oh, ow, co},
+                                      ValueRange{writeN, writeOh, ow, co},
                                       ArrayRef<bool>{false})
                                       .getResult();
                   scf::YieldOp::create(tb, tloc, written);
@@ -618,7 +623,45 @@ Value ConvKernelBuilder::build() {
         }
         return scf::ValueVector{result};
       });
-  return nest.results.front();
+    return nest.results.front();
+  };
+
+  Value batch = dim(pr.init, 0), rows = dim(pr.init, 1);
+  if (!shape.parallel) {
+    scf::LoopNest rowsNest = scf::buildLoopNest(
+        b, loc, ValueRange{zero, zero}, ValueRange{batch, rows},
+        ValueRange{one, one}, ValueRange{output},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return scf::ValueVector{buildRow(ivs[0], ivs[1], iterArgs[0],
+                                           /*rowLocal=*/false)};
+        });
+    return rowsNest.results.front();
+  }
+
+  // Rows in parallel: scf.forall over (n, oh), each row written to its own
+  // slice of the shared output.
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{batch, rows}, ValueRange{output},
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  OpFoldResult oneAttr = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
+  SmallVector<OpFoldResult> sizes{oneAttr, oneAttr,
+                                  tensor::getMixedSize(b, loc, pr.init, 2),
+                                  tensor::getMixedSize(b, loc, pr.init, 3)};
+  SmallVector<OpFoldResult> strides(4, oneAttr);
+  Value rowSlice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                  sizes, strides);
+  Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, row, shared, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -761,7 +804,7 @@ struct ConvertBitserialToVectorPass
       return signalPassFailure();
     }
     MicroKernelShape shape{vectorBits, pixelBlock, channelBlock,
-                           /*x86Widening=*/false, wordPopcount};
+                           /*x86Widening=*/false, wordPopcount, parallel};
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

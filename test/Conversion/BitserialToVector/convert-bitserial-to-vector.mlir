@@ -113,3 +113,21 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x4x8xi32>) -> tensor<2x4x8xi32>
   return %r : tensor<2x4x8xi32>
 }
+
+// -----
+
+// With parallel=true, output rows (n, oh) are an scf.forall writing row
+// slices of the shared output.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true" --canonicalize | FileCheck %s --check-prefix=PARALLEL
+// PARALLEL-LABEL: func.func @conv2d_parallel_rows
+// PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]]) in (2, 6) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
+// PARALLEL: %[[ROW:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 10] [1, 1, 1, 1]
+// PARALLEL: scf.for {{.*}} iter_args(%{{.*}} = %[[ROW]]) -> (tensor<1x1x7x10xi32>)
+// PARALLEL: scf.forall.in_parallel
+// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 10] [1, 1, 1, 1]
+!X = tensor<2x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @conv2d_parallel_rows(%x: !X, %f: !F, %init: tensor<2x6x7x10xi32>) -> tensor<2x6x7x10xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<2x6x7x10xi32>
+  return %r : tensor<2x6x7x10xi32>
+}

@@ -24,6 +24,9 @@ struct MicroKernelShape {
   /// Count bits per 64-bit lane (AVX-512 VPOPCNTDQ `vpopcntq`) and
   /// accumulate in i64 lanes directly, instead of byte counts + widening.
   bool wordPopcount = false;
+  /// Compute output rows in parallel (scf.forall; the pipeline maps it to
+  /// OpenMP threads).
+  bool parallel = false;
 };
 
 /// Micro-kernel shapes for the targets we know.
