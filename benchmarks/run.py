@@ -7,7 +7,8 @@ Runs bitserial-baselines twice (oneDNN at its best ISA, and capped to AVX2,
 as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
 layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
 bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
-(M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels,
+(M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
+(convolutions also on 2 threads: output rows in parallel),
 through bitserial-run --repeat (median of single calls, packed operands in,
 i32 out). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
@@ -37,7 +38,7 @@ CONFIGS = {  # name: ((bits, encoding) of activations, of weights)
     "A2W1": ((2, "unsigned"), (1, "bipolar")),
     "A2W2": ((2, "unsigned"), (2, "signed")),
 }
-TARGETS = ["x86-avx2", "host"]
+TARGETS = ["x86-avx2", "host", "host-2t"]
 
 
 def packed(shape, bits, encoding, length):
@@ -76,10 +77,12 @@ def dense_module(m, config, k=4096, n=4096):
 def time_module(runner, text, target, repeat):
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(text)
+    threads = ["--num-threads", "2"] if target.endswith("-2t") else []
+    target = target.removesuffix("-2t")
     try:
         out = subprocess.run(
             [runner, f.name, "--random-inputs", "--seed", "1", "--repeat",
-             str(repeat), "--target", target, "-O3"]
+             str(repeat), "--target", target, "-O3"] + threads
             # The AVX2 kernel is compiled for Zen 3 (AVX2, no AVX-512), as it
             # would run on an AVX2-only machine.
             + (["--cpu", "znver3"] if target == "x86-avx2" else []),
@@ -120,6 +123,7 @@ def main():
     peaks = best["popcount_peak"]
     peak = {"x86-avx2": peaks["avx2_vpshufb_1thread"],
             "host": peaks.get("avx512_vpopcntq_1thread") or peaks["avx2_vpshufb_1thread"]}
+    peak["host-2t"] = 2 * peak["host"]
     base = {l["name"]: l for l in best["layers"]}
     base_avx2 = {l["name"]: l for l in avx2["layers"]}
     onednn = best["onednn"]
@@ -132,10 +136,11 @@ def main():
     for config in CONFIGS:
         emit(f"### {config} ({CONFIGS[config][0][1]} x {CONFIGS[config][1][1]})")
         emit()
-        emit("| layer | avx2 ms | host ms | host G binop/s | host % peak | avx2 % peak "
+        emit("| layer | avx2 ms | host ms | host 2 threads ms | host G binop/s "
+             "| host % peak | avx2 % peak "
              "| oneDNN i8 ms | oneDNN i8 (avx2) ms | x vs i8 | avx2 x vs i8 (avx2) "
              "| x vs fp32 | x vs int16 |")
-        emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         total = {t: 0.0 for t in TARGETS}
         for layer in layers:
             text, ops = conv_module(layer, config)
@@ -144,7 +149,8 @@ def main():
                 total[t] += ms[t]
             b, b2 = base[layer], base_avx2[layer]
             gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
-            emit(f"| {layer} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} | {gops['host']:.0f} "
+            emit(f"| {layer} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
+                 f"| {ms['host-2t']:.3f} | {gops['host']:.0f} "
                  f"| {100 * gops['host'] / peak['host']:.0f}% "
                  f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% "
                  f"| {b['onednn_int8_ms']:.3f} | {b2['onednn_int8_ms']:.3f} "
@@ -157,7 +163,8 @@ def main():
         sf = sum(base[l]["onednn_fp32_ms"] for l in layers)
         s16 = sum(base[l]["int16_gemm_ms"] for l in layers)
         sums[config] = total
-        emit(f"| **sum** | {total['x86-avx2']:.3f} | {total['host']:.3f} | | | "
+        emit(f"| **sum** | {total['x86-avx2']:.3f} | {total['host']:.3f} "
+             f"| {total['host-2t']:.3f} | | | "
              f"| {s8:.3f} | {s8a:.3f} | {s8 / total['host']:.2f} "
              f"| {s8a / total['x86-avx2']:.2f} | {sf / total['host']:.2f} "
              f"| {s16 / total['host']:.2f} |")
@@ -170,8 +177,9 @@ def main():
     for m in (1, 64):
         for config in CONFIGS:
             text, ops = dense_module(m, config)
-            ms = {t: time_module(runner, text, t, args.repeat) for t in TARGETS}
-            gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
+            ms = {t: time_module(runner, text, t, args.repeat)
+                  for t in TARGETS if t != "host-2t"}
+            gops = {t: ops / (ms[t] * 1e6) for t in ms}
             emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
                  f"| {gops['host']:.0f} | {100 * gops['host'] / peak['host']:.0f}% "
                  f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% |")
