@@ -118,6 +118,8 @@ unsigned mlir::bitserial::getRequiredWidth(unsigned bits, Encoding encoding) {
 //===----------------------------------------------------------------------===//
 
 static constexpr unsigned kMaxBits = 8;
+/// Bounds word counts and bit indices far from overflow.
+static constexpr int64_t kMaxLength = int64_t(1) << 40;
 
 LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -127,6 +129,8 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << bits;
   if (length < 1)
     return emitError() << "length must be positive, got " << length;
+  if (length > kMaxLength)
+    return emitError() << "length must be at most 2^40, got " << length;
   return success();
 }
 

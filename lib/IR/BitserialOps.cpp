@@ -97,12 +97,13 @@ static LogicalResult verifyResultMatchesInit(Operation *op, Type result,
 /// The plane bits of `value`: its low `bits` bits after the bipolar shift.
 static uint64_t encodeValue(const APInt &value, unsigned bits,
                             Encoding encoding) {
-  int64_t v = encoding == Encoding::Unsigned
-                  ? static_cast<int64_t>(value.getZExtValue())
-                  : value.getSExtValue();
+  // Only the low bits + 1 bits matter: take the low 64 and compute modulo
+  // 2^64 (any element width, no overflow).
+  uint64_t v = value.getBitWidth() > 64 ? value.trunc(64).getZExtValue()
+                                        : value.getZExtValue();
   if (encoding == Encoding::Bipolar)
-    v = (v + ((int64_t(1) << bits) - 1)) >> 1;
-  return static_cast<uint64_t>(v) & ((uint64_t(1) << bits) - 1);
+    v = (v + ((uint64_t(1) << bits) - 1)) >> 1;
+  return v & ((uint64_t(1) << bits) - 1);
 }
 
 static int64_t decodeValue(uint64_t planes, unsigned bits, Encoding encoding) {
@@ -278,9 +279,10 @@ LogicalResult MatmulOp::verify() {
     return emitOpError() << "lhs batch (" << lhsType.getDimSize(0)
                          << ") must equal rhs batch (" << rhsType.getDimSize(0)
                          << ")";
-  if (batched) {
-    int64_t batch =
-        lhsBatched ? lhsType.getDimSize(0) : rhsType.getDimSize(0);
+  for (RankedTensorType type : {lhsType, rhsType}) {
+    if (type.getRank() != 4)
+      continue;
+    int64_t batch = type.getDimSize(0);
     if (staticMismatch(initType.getDimSize(0), batch))
       return emitOpError() << "init batch (" << initType.getDimSize(0)
                            << ") must equal the operands' batch (" << batch
@@ -390,6 +392,18 @@ LogicalResult Conv2DOp::verify() {
     return emitOpError() << "padding must be non-negative, got "
                          << formatList(padding);
 
+  for (int64_t d : {1, 2})
+    if (filterType.getDimSize(d) == 0)
+      return emitOpError() << "filter height and width must be positive, got "
+                           << filterType.getDimSize(1) << "x"
+                           << filterType.getDimSize(2);
+  // Keeps every index computation (pads, windows) far from overflow.
+  constexpr int64_t kMaxParameter = int64_t(1) << 31;
+  for (ArrayRef<int64_t> values : {strides, dilations, padding})
+    if (llvm::any_of(values, [&](int64_t v) { return v >= kMaxParameter; }))
+      return emitOpError() << "strides, dilations and padding must be below "
+                              "2^31, got "
+                           << formatList(values);
   if (initType.getRank() != 4)
     return emitOpError() << "init must have rank 4 ([N, OH, OW, CO]), got "
                             "rank "

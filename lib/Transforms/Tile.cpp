@@ -46,6 +46,9 @@ SmallVector<int64_t> mlir::bitserial::getDefaultTileSizes(TilingInterface op,
     SmallVector<int64_t> sizes(rank, 0);
     if (rank == 3)
       sizes[0] = 1;
+    if (!lhs.hasStaticShape() || !rhs.hasStaticShape() ||
+        !init.hasStaticShape())
+      return sizes;
     int64_t m = init.getDimSize(rank - 2);
     sizes[rank - 2] = (!ShapedType::isDynamic(m) && m <= 64) ? 0 : 64;
     int64_t rowsM = sizes[rank - 2] ? 64 : std::max<int64_t>(1, m);
@@ -61,6 +64,9 @@ SmallVector<int64_t> mlir::bitserial::getDefaultTileSizes(TilingInterface op,
   RankedTensorType filter = conv.getFilter().getType();
   RankedTensorType init = conv.getInit().getType();
   SmallVector<int64_t> sizes{1, 0, 0, 0};
+  if (!filter.hasStaticShape() || !input.hasStaticShape() ||
+      !init.hasStaticShape())
+    return sizes; // one image at a time; no estimate without extents
   int64_t taps = filter.getDimSize(1) * filter.getDimSize(2);
   int64_t filterPerChannel = taps * packedRowBytes(filter);
   sizes[3] = fitMultiple(init.getDimSize(3), 64, filterPerChannel, budget / 2);
@@ -124,7 +130,13 @@ struct BitserialTilePass
     for (TilingInterface op : ops) {
       size_t rank = op.getLoopIteratorTypes().size();
       SmallVector<int64_t> sizes;
-      if (auto attr = op->getAttrOfType<DenseI64ArrayAttr>(kTileSizesAttr))
+      Attribute given = op->getAttr(kTileSizesAttr);
+      if (given && !isa<DenseI64ArrayAttr>(given)) {
+        op->emitError() << kTileSizesAttr
+                        << " must be an array<i64: ...>, got " << given;
+        return signalPassFailure();
+      }
+      if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given))
         sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
       else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
         sizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());

@@ -73,3 +73,14 @@ func.func @conv2d_tile_padded_rows(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>
       {bitserial.tile_sizes = array<i64: 1, 8, 0, 0>} -> tensor<1x56x56x64xi32>
   return %r : tensor<1x56x56x64xi32>
 }
+
+// -----
+
+!A = tensor<10x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @matmul_bad_attribute_kind(%a: !A, %b: !B, %init: tensor<10x16xi32>) -> tensor<10x16xi32> {
+  // expected-error @+1 {{bitserial.tile_sizes must be an array<i64: ...>, got [4, 0]}}
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<10x16xi32>)
+      {bitserial.tile_sizes = [4, 0]} -> tensor<10x16xi32>
+  return %r : tensor<10x16xi32>
+}

@@ -26,8 +26,10 @@ def Bitserial_PackOp : Bitserial_Op<"pack", [Pure]> {
 
     The input values must lie in the range of the encoding (`0 .. 2^bits - 1`
     for unsigned, `-2^(bits-1) .. 2^(bits-1) - 1` for signed, odd values in
-    `-(2^bits - 1) .. 2^bits - 1` for bipolar); other values keep only their
-    low `bits` bits (after the `(v + 2^bits - 1) / 2` shift for bipolar).
+    `-(2^bits - 1) .. 2^bits - 1` for bipolar). Other values give
+    unspecified planes: the lowerings keep their low `bits` bits (after the
+    `(v + 2^bits - 1) / 2` shift for bipolar), and folders such as
+    `unpack(pack(x)) -> x` assume the values are in range.
     The input element type must be wide enough to hold every value of the
     encoding. Bits past the logical length are zero.
 

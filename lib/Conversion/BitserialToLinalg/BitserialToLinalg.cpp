@@ -554,7 +554,7 @@ struct ConvertPackedTypesOfAnyOp : public ConversionPattern {
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
     if (isa<FunctionOpInterface>(op) ||
-        isa<BitserialDialect>(op->getDialect()))
+        isa_and_nonnull<BitserialDialect>(op->getDialect()))
       return failure();
     SmallVector<Type> resultTypes;
     if (failed(getTypeConverter()->convertTypes(op->getResultTypes(),
@@ -562,7 +562,11 @@ struct ConvertPackedTypesOfAnyOp : public ConversionPattern {
       return failure();
     NamedAttrList attributes;
     for (NamedAttribute attr : op->getAttrs()) {
+      auto typed = dyn_cast<TypedAttr>(attr.getValue());
       auto dense = dyn_cast<DenseElementsAttr>(attr.getValue());
+      if (typed && getPackedLayout(typed.getType()) && !dense)
+        return rewriter.notifyMatchFailure(
+            op, "only dense packed constants can drop their encoding");
       if (dense && getPackedLayout(dense.getType())) {
         auto plainType = cast<ShapedType>(
             getTypeConverter()->convertType(dense.getType()));
@@ -604,8 +608,8 @@ static bool hasLegalTypes(const TypeConverter &converter, Operation *op) {
     return false;
   }
   for (NamedAttribute attr : op->getAttrs())
-    if (auto dense = dyn_cast<DenseElementsAttr>(attr.getValue()))
-      if (getPackedLayout(dense.getType()))
+    if (auto typed = dyn_cast<TypedAttr>(attr.getValue()))
+      if (getPackedLayout(typed.getType()))
         return false;
   return llvm::all_of(op->getRegions(), [&](Region &region) {
     return converter.isLegal(&region);

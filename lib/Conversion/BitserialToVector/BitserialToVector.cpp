@@ -675,9 +675,11 @@ static bool isSupported(Value input, Value filter) {
   auto filterType = cast<RankedTensorType>(filter.getType());
   if (!inputType.getElementType().isInteger(64))
     return false;
-  for (int64_t d : {3, 4})
-    if (inputType.isDynamicDim(d))
-      return false;
+  // Planes and words: the two innermost dimensions (of a conv input or a
+  // matmul lhs alike).
+  int64_t rank = inputType.getRank();
+  if (inputType.isDynamicDim(rank - 2) || inputType.isDynamicDim(rank - 1))
+    return false;
   return filterType.hasStaticShape();
 }
 

@@ -162,3 +162,4 @@ func.func @packed_types_everywhere(%a: tensor<10x1x1xi64, #bitserial.packed<bits
   }
   return %r : tensor<10x16xi32>
 }
+

@@ -109,3 +109,16 @@ func.func @fold_round_trip()
       : tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>> -> tensor<6xi8>
   return %x, %p : tensor<6xi8>, tensor<3x1xi32, #bitserial.packed<bits = 3, encoding = bipolar, length = 6>>
 }
+
+// -----
+
+// Wide element types fold too: only the low bits matter.
+// i128 value 2^100 + 5 -> unsigned 3-bit planes of 5 = 0b101.
+// CHECK-LABEL: func.func @pack_constant_i128
+// CHECK: arith.constant dense<{{\[\[}}1], [0], [1]]> : tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>>
+func.func @pack_constant_i128() -> tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>> {
+  %c = arith.constant dense<[1267650600228229401496703205381]> : tensor<1xi128>
+  %p = bitserial.pack %c : tensor<1xi128>
+      -> tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>>
+  return %p : tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>>
+}

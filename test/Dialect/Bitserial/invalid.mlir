@@ -837,3 +837,47 @@ func.func @conv2d_f32_init(%x: !X, %f: !F, %c: tensor<1x6x6x4xf32>) -> tensor<1x
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%c : tensor<1x6x6x4xf32>) -> tensor<1x6x6x4xf32>
   return %r : tensor<1x6x6x4xf32>
 }
+
+// -----
+
+// expected-error @+1 {{length must be at most 2^40, got 9223372036854775807}}
+func.func @packed_length_too_large(%p: tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 9223372036854775807>>) {
+  return
+}
+
+// -----
+
+// The init batch must match a batched rhs even when the lhs batch is dynamic.
+func.func @matmul_init_batch_vs_rhs(%a: tensor<?x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>,
+                                    %b: tensor<4x16x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>,
+                                    %init: tensor<5x8x16xi32>) -> tensor<5x8x16xi32> {
+  // expected-error @+1 {{init batch (5) must equal the operands' batch (4)}}
+  %r = bitserial.matmul ins(%a, %b : tensor<?x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>,
+                                     tensor<4x16x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>)
+      outs(%init : tensor<5x8x16xi32>) -> tensor<5x8x16xi32>
+  return %r : tensor<5x8x16xi32>
+}
+
+// -----
+
+func.func @conv2d_zero_kernel(%x: tensor<1x8x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                              %f: tensor<4x0x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                              %init: tensor<1x9x6x4xi32>) -> tensor<1x9x6x4xi32> {
+  // expected-error @+1 {{filter height and width must be positive, got 0x3}}
+  %r = bitserial.conv2d ins(%x, %f : tensor<1x8x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                                     tensor<4x0x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>)
+      outs(%init : tensor<1x9x6x4xi32>) -> tensor<1x9x6x4xi32>
+  return %r : tensor<1x9x6x4xi32>
+}
+
+// -----
+
+func.func @conv2d_huge_padding(%x: tensor<1x8x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                               %f: tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                               %init: tensor<1x6x6x4xi32>) -> tensor<1x6x6x4xi32> {
+  // expected-error @+1 {{strides, dilations and padding must be below 2^31, got [9223372036854775800, 0, 0, 0]}}
+  %r = bitserial.conv2d ins(%x, %f : tensor<1x8x8x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>,
+                                     tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 3>>)
+      outs(%init : tensor<1x6x6x4xi32>) padding = [9223372036854775800, 0, 0, 0] -> tensor<1x6x6x4xi32>
+  return %r : tensor<1x6x6x4xi32>
+}
