@@ -684,10 +684,20 @@ static bool isSupported(Value input, Value filter) {
 }
 
 namespace {
-struct Conv2DOpVectorLowering : public OpConversionPattern<Conv2DOp> {
-  Conv2DOpVectorLowering(const TypeConverter &converter, MLIRContext *ctx,
-                         const MicroKernelShape &shape)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), shape(shape) {}
+/// A kernel lowering: preferred (benefit 2) over the reference patterns,
+/// which take the ops it declines.
+template <typename OpTy>
+struct VectorKernelPattern : public OpConversionPattern<OpTy> {
+  VectorKernelPattern(const TypeConverter &converter, MLIRContext *ctx,
+                      const MicroKernelShape &shape)
+      : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/2),
+        shape(shape) {}
+
+  MicroKernelShape shape;
+};
+
+struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
+  using VectorKernelPattern::VectorKernelPattern;
 
   LogicalResult
   matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
@@ -706,16 +716,12 @@ struct Conv2DOpVectorLowering : public OpConversionPattern<Conv2DOp> {
         op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
     return success();
   }
-
-  MicroKernelShape shape;
 };
 
 /// matmul [B?, M, K] x [N, K] -> conv2d of a [B or 1, 1, M] image with N
 /// 1x1 filters.
-struct MatmulOpVectorLowering : public OpConversionPattern<MatmulOp> {
-  MatmulOpVectorLowering(const TypeConverter &converter, MLIRContext *ctx,
-                         const MicroKernelShape &shape)
-      : OpConversionPattern(converter, ctx, /*benefit=*/2), shape(shape) {}
+struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
+  using VectorKernelPattern::VectorKernelPattern;
 
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
@@ -773,7 +779,6 @@ struct MatmulOpVectorLowering : public OpConversionPattern<MatmulOp> {
     return success();
   }
 
-  MicroKernelShape shape;
 };
 } // namespace
 
