@@ -116,6 +116,8 @@ def make_conv2d(rng, word64_share):
     while True:
         n = int(rng.integers(1, 4))
         h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        if rng.random() < 0.3:  # wide rows: interior and border columns
+            w = int(rng.integers(10, 25))
         c = int(rng.choice([int(rng.integers(1, 80)), 3, 64, 65]))
         co = int(rng.integers(1, 10))
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))

@@ -132,6 +132,13 @@ private:
   Value relayoutFilter();
   Value activationBitCounts(Value padded);
   Value filterTapTerms();
+  /// Row of the filter tap table for output column `ow` (see
+  /// filterTapTerms).
+  Value tapTermsRow(Value ow);
+  /// Output columns [0, leftColumns) and [OW - rightColumns, OW) have taps
+  /// outside the input; the others share one row of the tap table.
+  int64_t leftColumns = 0, rightColumns = 0;
+  bool compactColumns = false;
   Value widen(Value bytes);
   SmallVector<Value> reducePlanePair(Value padded, Value relaid, Value n,
                                      Value oh, Value ow0, Value cob0, Value i,
@@ -311,9 +318,32 @@ Value ConvKernelBuilder::filterTapTerms() {
       });
   Value taps = tGeneric.getResult(0);
 
-  // U[ow, block, kh, lane]: loops (ow, block, kh, lane, kw).
+  // U[column, block, kh, lane]: loops (column, block, kh, lane, kw). With
+  // static widths only the border columns get their own row, plus one row
+  // for all interior columns (every kw inside the input).
   Value width = dim(pr.input, 2);
-  SmallVector<OpFoldResult> uSizes{tensor::getMixedSize(b, loc, pr.init, 2),
+  int64_t inWidth = cast<RankedTensorType>(pr.input.getType()).getDimSize(2);
+  int64_t outWidth = cast<RankedTensorType>(pr.init.getType()).getDimSize(2);
+  if (!ShapedType::isDynamic(inWidth) && !ShapedType::isDynamic(outWidth)) {
+    int64_t sw = pr.strides[1], pl = pr.padding[2];
+    auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+    int64_t left = std::min(outWidth, ceilDiv(pl, sw));
+    // First column whose last tap is past the input.
+    int64_t firstRight = ceilDiv(
+        std::max<int64_t>(0, inWidth + pl - (kernelW - 1) * pr.dilations[1]),
+        sw);
+    int64_t right = std::max<int64_t>(0, outWidth - std::max(firstRight, left));
+    if (left + right < outWidth) {
+      compactColumns = true;
+      leftColumns = left;
+      rightColumns = right;
+    }
+  }
+  OpFoldResult columns =
+      compactColumns
+          ? OpFoldResult(b.getIndexAttr(leftColumns + rightColumns + 1))
+          : tensor::getMixedSize(b, loc, pr.init, 2);
+  SmallVector<OpFoldResult> uSizes{columns,
                                    b.getIndexAttr(channelBlocks),
                                    b.getIndexAttr(kernelH),
                                    b.getIndexAttr(lanes)};
@@ -332,6 +362,22 @@ Value ConvKernelBuilder::filterTapTerms() {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value ow = linalg::IndexOp::create(b, nloc, 0);
+        if (compactColumns) {
+          // Row c < left: column c; left <= c < left + right: column
+          // OW - right + (c - left); the last row: an interior column.
+          Value c = ow;
+          Value isLeft = arith::CmpIOp::create(
+              b, nloc, arith::CmpIPredicate::ult, c, index(leftColumns));
+          Value isRight = arith::CmpIOp::create(
+              b, nloc, arith::CmpIPredicate::ult, c,
+              index(leftColumns + rightColumns));
+          Value rightColumn = arith::AddIOp::create(
+              b, nloc, c, index(outWidth - rightColumns - leftColumns));
+          ow = arith::SelectOp::create(
+              b, nloc, isLeft, c,
+              arith::SelectOp::create(b, nloc, isRight, rightColumn,
+                                      index(leftColumns)));
+        }
         Value block = linalg::IndexOp::create(b, nloc, 1);
         Value kh = linalg::IndexOp::create(b, nloc, 2);
         Value lane = linalg::IndexOp::create(b, nloc, 3);
@@ -361,6 +407,22 @@ Value ConvKernelBuilder::filterTapTerms() {
 
 /// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
 /// bitserial-x86-widen turns it into psadbw.
+Value ConvKernelBuilder::tapTermsRow(Value ow) {
+  if (!compactColumns)
+    return ow;
+  int64_t outWidth = cast<RankedTensorType>(pr.init.getType()).getDimSize(2);
+  Value isLeft = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, ow,
+                                       index(leftColumns));
+  Value isRight = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ow,
+                                        index(outWidth - rightColumns));
+  Value rightRow = arith::SubIOp::create(
+      b, loc, ow, index(outWidth - rightColumns - leftColumns));
+  return arith::SelectOp::create(
+      b, loc, isLeft, ow,
+      arith::SelectOp::create(b, loc, isRight, rightRow,
+                              index(leftColumns + rightColumns)));
+}
+
 Value ConvKernelBuilder::widen(Value bytes) {
   auto grouped = VectorType::get({lanes, 8}, b.getI8Type());
   auto groupedWide = VectorType::get({lanes, 8}, i64);
@@ -573,6 +635,7 @@ Value ConvKernelBuilder::build() {
               total = arith::AddIOp::create(b, loc, total, pixelTerm);
             Value block = arith::AddIOp::create(b, loc, cob0, index(q));
             if (inputBipolar) {
+              Value tapRow = tapTermsRow(owClamped);
               for (int64_t kh = 0; kh < kernelH; ++kh) {
                 Value row = arith::SubIOp::create(
                     b, loc, affine(oh, pr.strides[0], index(kh), pr.dilations[0]),
@@ -585,7 +648,7 @@ Value ConvKernelBuilder::build() {
                                           row, height));
                 Value term = vector::TransferReadOp::create(
                     b, loc, wordVector, tapTerms,
-                    ValueRange{owClamped, block, index(kh), zero}, constI64(0),
+                    ValueRange{tapRow, block, index(kh), zero}, constI64(0),
                     ArrayRef<bool>{true});
                 total = arith::AddIOp::create(
                     b, loc, total,
