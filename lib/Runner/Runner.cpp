@@ -169,7 +169,6 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   {
     FirstErrorCollector errors(ctx);
     llvm::SourceMgr sourceMgr;
-    std::string includedFile;
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
     if (!buffer)
       return makeError("cannot read '" + path +
