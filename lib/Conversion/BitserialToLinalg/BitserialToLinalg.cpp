@@ -85,10 +85,8 @@ static Value createZeroFilled(OpBuilder &b, Location loc,
   return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
 
-/// The weight of plane `plane` (an index value): 2^plane, negated for the
-/// top plane of a signed operand.
-static Value buildPlaneWeight(OpBuilder &b, Location loc, Value plane,
-                              PackedLayoutAttr layout) {
+Value mlir::bitserial::buildPlaneWeight(OpBuilder &b, Location loc,
+                                        Value plane, PackedLayoutAttr layout) {
   Value planeI64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), plane);
   Value weight =
       arith::ShLIOp::create(b, loc, constantI64(b, loc, 1), planeI64);

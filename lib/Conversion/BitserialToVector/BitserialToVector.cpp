@@ -157,15 +157,7 @@ private:
 } // namespace
 
 Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
-  Value weight = arith::ShLIOp::create(
-      b, loc, constI64(1), arith::IndexCastOp::create(b, loc, i64, plane));
-  if (layout.getEncoding() != Encoding::Signed)
-    return weight;
-  Value isTop = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, plane,
-                                      index(layout.getBits() - 1));
-  return arith::SelectOp::create(
-      b, loc, isTop, arith::SubIOp::create(b, loc, constI64(0), weight),
-      weight);
+  return buildPlaneWeight(b, loc, plane, layout);
 }
 
 /// Zero words around the input, plus room on the right for the last pixel

@@ -3,6 +3,7 @@
 #ifndef BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H
 #define BITSERIAL_CONVERSION_BITSERIALTOLINALG_BITSERIALTOLINALG_H
 
+#include "Bitserial/IR/BitserialDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -21,6 +22,11 @@ class PackedTensorTypeConverter : public TypeConverter {
 public:
   PackedTensorTypeConverter();
 };
+
+/// The i64 weight of plane `plane` (an index value) of `layout`: 2^plane,
+/// negated for the top plane of a signed operand.
+Value buildPlaneWeight(OpBuilder &b, Location loc, Value plane,
+                       PackedLayoutAttr layout);
 
 /// Patterns lowering bitserial.pack, unpack, matmul and conv2d to linalg.
 void populateBitserialToLinalgConversionPatterns(
