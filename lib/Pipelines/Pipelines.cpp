@@ -65,6 +65,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorOptions.pixelBlock = shape.pixelBlock;
     vectorOptions.channelBlock = shape.channelBlock;
     vectorOptions.wordPopcount = shape.wordPopcount;
+    vectorOptions.nibbleLookup = shape.nibbleLookup;
     vectorOptions.parallel = options.parallel;
     pm.addPass(createConvertBitserialToVector(vectorOptions));
   } else {
@@ -88,9 +89,11 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // After deallocation, which does not accept ops with unknown effects such
   // as LLVM intrinsic calls.
-  if (options.strategy == LoweringStrategy::Vector &&
-      getKernelShape(options.target).x86Widening)
-    pm.addPass(createBitserialX86Widen());
+  if (options.strategy == LoweringStrategy::Vector) {
+    MicroKernelShape shape = getKernelShape(options.target);
+    if (shape.x86Widening || shape.nibbleLookup)
+      pm.addPass(createBitserialX86ByteCounts());
+  }
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
   pm.addPass(createConvertVectorToSCFPass());
   // Subviews of tiles expand to affine.apply: lower affine after that.

@@ -85,7 +85,8 @@ def _init(rng, shape, acc):
 
 def make_matmul(rng, word64_share):
     m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
-    k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1]))
+    k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1,
+                        int(rng.integers(500, 1100))]))
     batch = int(rng.integers(1, 4))
     mode = str(rng.choice(["none", "both", "lhs", "rhs"]))
     lhs_shape = ([batch] if mode in ("both", "lhs") else []) + [m, k]

@@ -44,7 +44,7 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     ANDs them and counts bits with `math.ctpop` on i8 lanes. Byte counts
     (at most 8 per step) stay in i8 for at most 31 steps, then widen to i64
     lanes with a portable `vector.multi_reduction` of the zero-extended bytes
-    of each lane (`bitserial-x86-widen` turns it into `psadbw` after
+    of each lane (`bitserial-x86-byte-counts` turns it into `psadbw` after
     bufferization); plane weights and
     encoding corrections are applied after widening. Bipolar corrections:
     a per-pixel count of activation bits (weights bipolar) and per-channel
@@ -65,6 +65,9 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"wordPopcount", "word-popcount", "bool", /*default=*/"false",
            "Count bits per 64-bit lane and accumulate in i64 directly "
            "(for AVX-512 VPOPCNTDQ)">,
+    Option<"nibbleLookup", "nibble-lookup", "bool", /*default=*/"false",
+           "Store operands split into nibbles and mark the byte counts for "
+           "a table lookup (x86 pshufb, see bitserial-x86-byte-counts)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Compute output rows in parallel (scf.forall over batch and rows)">
   ];

@@ -32,6 +32,11 @@ def Bitserial_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // `bitserial.low_nibbles` on a `math.ctpop` of i8 vectors: every byte of
+  // the operand is below 16, so a 16-entry table lookup (x86 pshufb) counts
+  // it. Set by convert-bitserial-to-vector, used by
+  // bitserial-x86-byte-counts.
+  let discardableAttrs = (ins "::mlir::UnitAttr":$low_nibbles);
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",

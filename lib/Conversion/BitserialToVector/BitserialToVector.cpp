@@ -9,13 +9,17 @@
 //         bytes[p][q] += ctpop_i8(bcast(X[n, row, col(p), i, cw])
 //                                 & Fr[cob0 + q, kh, kw, j, cw, :])
 //         (then widen bytes to i64 lanes)
-//       acc[p][q] += weight(i, j) * widened
+//       acc[p][q] += weight(i, j) * widened              // shift, +-
 //     out[n, oh, ow0 + p, lanes of cob0 + q] = init + acc + corrections
 //
 // A byte lane gains at most 8 per step, so 31 steps fit in 8 bits. The
 // filter is re-laid out as [CO / lanes, KH, KW, planes, words, lanes] so that
-// one load gives one word of `lanes` output channels. The input is padded
-// with zero words (exact for AND terms); bipolar corrections are separate:
+// one load gives one word of `lanes` output channels. The kernel's input X
+// is a copy of the input with zero words around (exact for AND terms), and
+// only the rows (columns) a 1-wide window reads. With nibble lookups, X and
+// the filter hold two halves of each word (low and high nibbles, see
+// MicroKernelShape::nibbleLookup) and a step counts both. Bipolar
+// corrections are separate:
 //   weights bipolar:     bW * sum(d) * S_A[n, oh, ow]       (activation bits)
 //   activations bipolar: sum over taps inside the input of T[co, kh, kw]
 // with T the filter's per-tap term, pre-summed over kw per output column (U)
@@ -43,10 +47,12 @@ using namespace mlir;
 using namespace mlir::bitserial;
 
 MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
-  return {256, 4, 2, /*x86Widening=*/true};
+  return {256, 4, 2, /*x86Widening=*/true, /*wordPopcount=*/false,
+          /*nibbleLookup=*/true};
 }
 MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
-  return {512, 4, 2, /*x86Widening=*/true};
+  return {512, 4, 2, /*x86Widening=*/true, /*wordPopcount=*/false,
+          /*nibbleLookup=*/true};
 }
 MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
   return {512, 4, 4, /*x86Widening=*/false, /*wordPopcount=*/true};
@@ -57,6 +63,12 @@ MicroKernelShape mlir::bitserial::getGenericKernelShape() {
 
 /// Steps a byte lane can take (at most 8 each) before it might overflow.
 static constexpr int64_t kMaxByteSteps = 31;
+
+/// Nibble lookups need twice the loads and registers per step; they pay off
+/// only when a plane pair reduces over this many steps (measured on Zen 5
+/// with AVX2 code: 1.25x faster for 3x3 layers, 1.3x slower for 1x1 layers
+/// of 64 channels, where the per-plane-pair widening dominates).
+static constexpr int64_t kMinNibbleSteps = 8;
 
 namespace {
 /// A convolution in the kernel's terms (a matmul is a 1x1 convolution).
@@ -101,6 +113,14 @@ public:
     i64 = b.getI64Type();
     wordVector = VectorType::get({lanes}, i64);
     byteVector = VectorType::get({shape.vectorBits / 8}, b.getI8Type());
+    // A 1-wide window reads one input row (column) per output row
+    // (column): keep only those, and step through them one by one.
+    subsampled[0] = kernelH == 1;
+    subsampled[1] = kernelW == 1;
+    for (int a = 0; a < 2; ++a)
+      inputStrides[a] = subsampled[a] ? 1 : pr.strides[a];
+    nibbles = shape.nibbleLookup && !shape.wordPopcount &&
+              kernelH * kernelW * words >= kMinNibbleSteps;
   }
 
   Value build();
@@ -127,10 +147,23 @@ private:
   }
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
+  /// Whether `plane` has a negative weight (the top plane of a signed
+  /// layout), as i1.
+  Value isNegativePlane(Value plane, PackedLayoutAttr layout) {
+    if (layout.getEncoding() != Encoding::Signed)
+      return arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, plane,
+                                 index(layout.getBits() - 1));
+  }
 
-  Value padInput();
+  /// The kernel's input: [N, H', W', Pa, CW] with zero words around, or
+  /// with nibbleLookup [N, H', W', Pa, CW, 2], the low and high nibbles of
+  /// every word.
+  Value buildKernelInput();
   Value relayoutFilter();
-  Value activationBitCounts(Value padded);
+  /// Word halves per step: 2 with nibbleLookup, else 1.
+  int64_t halves() const { return nibbles ? 2 : 1; }
+  Value activationBitCounts(Value kernelInput);
   Value filterTapTerms();
   /// Row of the filter tap table for output column `ow` (see
   /// filterTapTerms).
@@ -140,7 +173,8 @@ private:
   int64_t leftColumns = 0, rightColumns = 0;
   bool compactColumns = false;
   Value widen(Value bytes);
-  SmallVector<Value> reducePlanePair(Value padded, Value relaid, Value n,
+  /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
+  SmallVector<Value> reducePlanePair(Value kernelInput, Value relaid, Value n,
                                      Value oh, Value ow0, Value cob0, Value i,
                                      Value j);
 
@@ -151,6 +185,12 @@ private:
   int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
   int64_t lanes, channelBlocks;
   PlaneDecoding decodeA, decodeB;
+  /// Nibble lookups (see MicroKernelShape::nibbleLookup) for this problem.
+  bool nibbles = false;
+  /// Per spatial axis: whether the kernel input keeps only the rows
+  /// (columns) a 1-wide window reads, and the stride of the kernel's reads.
+  bool subsampled[2] = {false, false};
+  int64_t inputStrides[2] = {1, 1};
   Type i64;
   VectorType wordVector, byteVector;
 };
@@ -161,62 +201,130 @@ Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
 }
 
 /// Zero words around the input, plus room on the right for the last pixel
-/// block to read past the last output column.
-Value ConvKernelBuilder::padInput() {
-  auto type = cast<RankedTensorType>(pr.input.getType());
-  int64_t extraW = (shape.pixelBlock - 1) * pr.strides[1];
-  SmallVector<OpFoldResult> low(5, b.getIndexAttr(0)), high = low;
-  low[1] = b.getIndexAttr(pr.padding[0]);
-  high[1] = b.getIndexAttr(pr.padding[1]);
-  low[2] = b.getIndexAttr(pr.padding[2]);
-  high[2] = b.getIndexAttr(pr.padding[3] + extraW);
-  SmallVector<int64_t> paddedShape(type.getShape());
-  if (!ShapedType::isDynamic(paddedShape[1]))
-    paddedShape[1] += pr.padding[0] + pr.padding[1];
-  if (!ShapedType::isDynamic(paddedShape[2]))
-    paddedShape[2] += pr.padding[2] + pr.padding[3] + extraW;
-  return tensor::PadOp::create(b, loc,
-                               RankedTensorType::get(paddedShape, i64),
-                               pr.input, low, high, constI64(0));
-}
-
-/// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
-/// past CO.
-Value ConvKernelBuilder::relayoutFilter() {
-  SmallVector<int64_t> shape6{channelBlocks, kernelH, kernelW,
-                              planesB,       words,   lanes};
-  if (pr.filterConstant) {
-    // Weights packed ahead of time, straight into micro-kernel order.
-    SmallVector<APInt> source(pr.filterConstant.getValues<APInt>());
-    int64_t perChannel = kernelH * kernelW * planesB * words;
-    SmallVector<APInt> relaid(channelBlocks * perChannel * lanes,
-                              APInt(64, 0));
-    for (int64_t co = 0; co < channelsOut; ++co)
-      for (int64_t e = 0; e < perChannel; ++e)
-        relaid[((co / lanes) * perChannel + e) * lanes + co % lanes] =
-            source[co * perChannel + e];
-    auto type = RankedTensorType::get(shape6, i64);
-    return arith::ConstantOp::create(b, loc, type,
-                                     DenseIntElementsAttr::get(type, relaid));
-  }
-  Value empty = tensor::EmptyOp::create(b, loc, shape6, i64);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(6)};
-  SmallVector<utils::IteratorType> iterators(6, utils::IteratorType::parallel);
+/// block to read past the last output column; only the rows (columns) read
+/// along a subsampled axis. One generic rather than tensor.pad, whose copy
+/// into a strided view becomes a slow runtime call.
+Value ConvKernelBuilder::buildKernelInput() {
+  int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
+  int64_t rank = nibbles ? 6 : 5;
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
+  auto grow = [&](OpFoldResult size, int64_t extra) -> OpFoldResult {
+    if (std::optional<int64_t> known = getConstantIntValue(size))
+      return b.getIndexAttr(*known + extra);
+    return arith::AddIOp::create(b, loc, cast<Value>(size), index(extra))
+        .getResult();
+  };
+  sizes[1] = subsampled[0]
+                 ? tensor::getMixedSize(b, loc, pr.init, 1)
+                 : grow(sizes[1], pr.padding[0] + pr.padding[1]);
+  sizes[2] = grow(subsampled[1]
+                      ? tensor::getMixedSize(b, loc, pr.init, 2)
+                      : grow(sizes[2], pr.padding[2] + pr.padding[3]),
+                  extraW);
+  if (nibbles)
+    sizes.push_back(b.getIndexAttr(2));
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
       b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps,
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         SmallVector<Value> idx;
-        for (int64_t d = 0; d < 6; ++d)
+        for (int64_t d = 0; d < rank; ++d)
           idx.push_back(linalg::IndexOp::create(b, nloc, d));
-        Value co = affine(idx[0], lanes, idx[5], 1);
+        auto source = [&](Value at, int axis) -> Value {
+          Value scaled =
+              subsampled[axis]
+                  ? arith::MulIOp::create(b, nloc, at,
+                                          index(pr.strides[axis]))
+                  : at;
+          return arith::SubIOp::create(b, nloc, scaled,
+                                       index(pr.padding[2 * axis]));
+        };
+        Value row = source(idx[1], 0), col = source(idx[2], 1);
+        // Unsigned compares also reject negative rows and columns.
+        Value inside = arith::AndIOp::create(
+            b, nloc,
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, row,
+                                  height),
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, col,
+                                  width));
+        Value word = tensor::ExtractOp::create(
+            b, nloc, pr.input,
+            ValueRange{idx[0],
+                       arith::SelectOp::create(b, nloc, inside, row, index(0)),
+                       arith::SelectOp::create(b, nloc, inside, col, index(0)),
+                       idx[3], idx[4]});
+        if (nibbles) {
+          Value shift = arith::MulIOp::create(
+              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
+              constI64(4));
+          word = arith::AndIOp::create(
+              b, nloc, arith::ShRUIOp::create(b, nloc, word, shift),
+              constI64(0x0f0f0f0f0f0f0f0fLL));
+        }
+        linalg::YieldOp::create(
+            b, nloc,
+            Value(arith::SelectOp::create(b, nloc, inside, word, constI64(0))));
+      });
+  return generic.getResult(0);
+}
+
+/// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
+/// past CO. With nibble lookups [blocks, KH, KW, Pb, CW, 2, lanes], where
+/// half h of a word is `w >> 4h` (the activations' nibble masks clear what
+/// the shift brings in).
+Value ConvKernelBuilder::relayoutFilter() {
+  SmallVector<int64_t> relaidShape{channelBlocks, kernelH, kernelW, planesB,
+                                   words};
+  if (nibbles)
+    relaidShape.push_back(2);
+  relaidShape.push_back(lanes);
+  if (pr.filterConstant) {
+    // Weights packed ahead of time, straight into micro-kernel order.
+    SmallVector<APInt> source(pr.filterConstant.getValues<APInt>());
+    int64_t perChannel = kernelH * kernelW * planesB * words;
+    SmallVector<APInt> relaid(channelBlocks * perChannel * halves() * lanes,
+                              APInt(64, 0));
+    for (int64_t co = 0; co < channelsOut; ++co)
+      for (int64_t e = 0; e < perChannel; ++e)
+        for (int64_t h = 0; h < halves(); ++h)
+          relaid[(((co / lanes) * perChannel + e) * halves() + h) * lanes +
+                 co % lanes] = source[co * perChannel + e].lshr(4 * h);
+    auto type = RankedTensorType::get(relaidShape, i64);
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseIntElementsAttr::get(type, relaid));
+  }
+  int64_t rank = relaidShape.size();
+  Value empty = tensor::EmptyOp::create(b, loc, relaidShape, i64);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < rank; ++d)
+          idx.push_back(linalg::IndexOp::create(b, nloc, d));
+        Value co = affine(idx[0], lanes, idx[rank - 1], 1);
         Value inRange = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
                                               co, index(channelsOut));
         Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
         Value word = tensor::ExtractOp::create(
             b, nloc, pr.filter,
             ValueRange{clamped, idx[1], idx[2], idx[3], idx[4]});
+        if (nibbles) {
+          Value shift = arith::MulIOp::create(
+              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
+              constI64(4));
+          word = arith::ShRUIOp::create(b, nloc, word, shift);
+        }
         linalg::YieldOp::create(
             b, nloc,
             Value(arith::SelectOp::create(b, nloc, inRange, word, constI64(0))));
@@ -224,25 +332,28 @@ Value ConvKernelBuilder::relayoutFilter() {
   return generic.getResult(0);
 }
 
-/// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X).
-Value ConvKernelBuilder::activationBitCounts(Value padded) {
+/// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from
+/// the kernel's input (the nibbles of a word count its bits).
+Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   MLIRContext *ctx = b.getContext();
-  AffineExpr d[7];
-  for (unsigned k = 0; k < 7; ++k)
-    d[k] = getAffineDimExpr(k, ctx);
-  // Loops: (n, oh, ow, kh, kw, i, cw).
+  // Loops: (n, oh, ow, kh, kw, i, cw[, half]).
+  int64_t loops = 7 + (nibbles ? 1 : 0);
+  SmallVector<AffineExpr> d;
+  for (int64_t k = 0; k < loops; ++k)
+    d.push_back(getAffineDimExpr(k, ctx));
+  SmallVector<AffineExpr> inputExprs{
+      d[0], d[1] * inputStrides[0] + d[3] * pr.dilations[0],
+      d[2] * inputStrides[1] + d[4] * pr.dilations[1], d[5], d[6]};
+  if (nibbles)
+    inputExprs.push_back(d[7]);
   SmallVector<AffineMap> maps{
-      AffineMap::get(7, 0,
-                     {d[0], d[1] * pr.strides[0] + d[3] * pr.dilations[0],
-                      d[2] * pr.strides[1] + d[4] * pr.dilations[1], d[5],
-                      d[6]},
-                     ctx),
+      AffineMap::get(loops, 0, inputExprs, ctx),
       // The window only gives the kh and kw loops their extents, as in
       // linalg's pooling ops.
-      AffineMap::get(7, 0, {d[3], d[4]}, ctx),
-      AffineMap::get(7, 0, {d[0], d[1], d[2]}, ctx)};
+      AffineMap::get(loops, 0, {d[3], d[4]}, ctx),
+      AffineMap::get(loops, 0, {d[0], d[1], d[2]}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
-  iterators.append(4, utils::IteratorType::reduction);
+  iterators.append(loops - 3, utils::IteratorType::reduction);
   Value window = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
   SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, pr.init, 0),
@@ -251,8 +362,9 @@ Value ConvKernelBuilder::activationBitCounts(Value padded) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
   Value zero = linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
   auto generic = linalg::GenericOp::create(
-      b, loc, zero.getType(), ValueRange{padded, window}, ValueRange{zero},
-      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      b, loc, zero.getType(), ValueRange{kernelInput, window},
+      ValueRange{zero}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value count = math::CtPopOp::create(b, nloc, args[0]);
@@ -398,7 +510,7 @@ Value ConvKernelBuilder::filterTapTerms() {
 }
 
 /// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
-/// bitserial-x86-widen turns it into psadbw.
+/// bitserial-x86-byte-counts turns it into psadbw.
 Value ConvKernelBuilder::tapTermsRow(Value ow) {
   if (!compactColumns)
     return ow;
@@ -427,7 +539,7 @@ Value ConvKernelBuilder::widen(Value bytes) {
 
 /// The widened, unweighted AND counts of plane pair (i, j) for every pixel
 /// and channel vector of the register block.
-SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
+SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
                                                       Value relaid, Value n,
                                                       Value oh, Value ow0,
                                                       Value cob0, Value i,
@@ -437,35 +549,50 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value padded,
 
   // One step: AND + byte popcount into every accumulator.
   auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
-    SmallVector<Value> activations, filters, next;
-    Value row = affine(oh, pr.strides[0], kh, pr.dilations[0]);
-    for (int64_t p = 0; p < pixels; ++p) {
-      Value pixel = arith::AddIOp::create(b, loc, ow0, index(p));
-      Value col = affine(pixel, pr.strides[1], kw, pr.dilations[1]);
-      Value word = tensor::ExtractOp::create(b, loc, padded,
-                                             ValueRange{n, row, col, i, cw});
-      activations.push_back(
-          vector::BroadcastOp::create(b, loc, wordVector, word));
-    }
-    for (int64_t q = 0; q < vectors; ++q) {
-      Value block = arith::AddIOp::create(b, loc, cob0, index(q));
-      filters.push_back(vector::TransferReadOp::create(
-          b, loc, wordVector, relaid,
-          ValueRange{block, kh, kw, j, cw, index(0)}, constI64(0),
-          ArrayRef<bool>{true}));
-    }
-    for (int64_t p = 0; p < pixels; ++p)
-      for (int64_t q = 0; q < vectors; ++q) {
-        Value both = arith::AndIOp::create(b, loc, activations[p], filters[q]);
-        Value count =
-            shape.wordPopcount
-                ? Value(math::CtPopOp::create(b, loc, both))
-                : Value(math::CtPopOp::create(
-                      b, loc,
-                      vector::BitCastOp::create(b, loc, byteVector, both)));
-        next.push_back(
-            arith::AddIOp::create(b, loc, bytes[p * vectors + q], count));
+    SmallVector<Value> next(bytes);
+    Value row = affine(oh, inputStrides[0], kh, pr.dilations[0]);
+    for (int64_t h = 0; h < halves(); ++h) {
+      SmallVector<Value> broadcasts, filters;
+      for (int64_t p = 0; p < pixels; ++p) {
+        Value pixel = arith::AddIOp::create(b, loc, ow0, index(p));
+        Value col = affine(pixel, inputStrides[1], kw, pr.dilations[1]);
+        SmallVector<Value> at{n, row, col, i, cw};
+        if (nibbles)
+          at.push_back(index(h));
+        Value word = tensor::ExtractOp::create(b, loc, kernelInput, at);
+        broadcasts.push_back(
+            vector::BroadcastOp::create(b, loc, wordVector, word));
       }
+      for (int64_t q = 0; q < vectors; ++q) {
+        SmallVector<Value> at{arith::AddIOp::create(b, loc, cob0, index(q)),
+                              kh, kw, j, cw};
+        if (nibbles)
+          at.push_back(index(h));
+        at.push_back(index(0));
+        filters.push_back(vector::TransferReadOp::create(
+            b, loc, wordVector, relaid, at, constI64(0),
+            ArrayRef<bool>{true}));
+      }
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t q = 0; q < vectors; ++q) {
+          Value both =
+              arith::AndIOp::create(b, loc, broadcasts[p], filters[q]);
+          Value count;
+          if (shape.wordPopcount) {
+            count = math::CtPopOp::create(b, loc, both);
+          } else {
+            auto ctpop = math::CtPopOp::create(
+                b, loc, vector::BitCastOp::create(b, loc, byteVector, both));
+            // Every byte is below 16: a table lookup counts it.
+            if (nibbles)
+              BitserialDialect::LowNibblesAttrHelper(b.getContext())
+                  .setAttr(ctpop, b.getUnitAttr());
+            count = ctpop;
+          }
+          Value &acc = next[p * vectors + q];
+          acc = arith::AddIOp::create(b, loc, acc, count);
+        }
+    }
     return next;
   };
 
@@ -545,9 +672,10 @@ Value ConvKernelBuilder::build() {
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t accumulators = pixels * vectors;
 
-  Value padded = padInput();
+  Value kernelInput = buildKernelInput();
   Value relaid = relayoutFilter();
-  Value bitCounts = weightsBipolar ? activationBitCounts(padded) : Value();
+  Value bitCounts =
+      weightsBipolar ? activationBitCounts(kernelInput) : Value();
   Value tapTerms = inputBipolar ? filterTapTerms() : Value();
   Value height = dim(pr.input, 1);
   auto initType = cast<RankedTensorType>(pr.init.getType());
@@ -587,20 +715,28 @@ Value ConvKernelBuilder::build() {
               b.setInsertionPoint(pb.getInsertionBlock(),
                                   pb.getInsertionPoint());
               SmallVector<Value> counts = reducePlanePair(
-                  padded, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
-              Value weight = arith::MulIOp::create(
+                  kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+              // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
+              // then add or subtract (AVX2 has no 64-bit lane multiply).
+              Value exponent = arith::AddIOp::create(
                   b, loc,
-                  arith::MulIOp::create(
-                      b, loc, planeWeight(pivs[0], pr.inputLayout),
-                      planeWeight(pivs[1], pr.filterLayout)),
-                  constI64(decodeA.scale * decodeB.scale));
-              Value weights =
-                  vector::BroadcastOp::create(b, loc, wordVector, weight);
+                  arith::IndexCastOp::create(
+                      b, loc, i64,
+                      arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
+                  constI64(llvm::Log2_64(decodeA.scale * decodeB.scale)));
+              Value shifts =
+                  vector::BroadcastOp::create(b, loc, wordVector, exponent);
+              Value negative = arith::XOrIOp::create(
+                  b, loc, isNegativePlane(pivs[0], pr.inputLayout),
+                  isNegativePlane(pivs[1], pr.filterLayout));
               SmallVector<Value> next;
-              for (int64_t k = 0; k < accumulators; ++k)
-                next.push_back(arith::AddIOp::create(
-                    b, loc, acc[k],
-                    arith::MulIOp::create(b, loc, counts[k], weights)));
+              for (int64_t k = 0; k < accumulators; ++k) {
+                Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
+                next.push_back(arith::SelectOp::create(
+                    b, loc, negative,
+                    arith::SubIOp::create(b, loc, acc[k], term),
+                    arith::AddIOp::create(b, loc, acc[k], term)));
+              }
               return next;
             });
 
@@ -865,8 +1001,15 @@ struct ConvertBitserialToVectorPass
           << "pixel-block and channel-block must be positive";
       return signalPassFailure();
     }
-    MicroKernelShape shape{vectorBits, pixelBlock, channelBlock,
-                           /*x86Widening=*/false, wordPopcount, parallel};
+    if (wordPopcount && nibbleLookup) {
+      getOperation().emitError()
+          << "word-popcount and nibble-lookup are mutually exclusive";
+      return signalPassFailure();
+    }
+    MicroKernelShape shape{vectorBits,   pixelBlock,
+                           channelBlock, /*x86Widening=*/false,
+                           wordPopcount, nibbleLookup,
+                           parallel};
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

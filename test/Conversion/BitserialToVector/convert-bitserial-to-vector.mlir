@@ -1,5 +1,7 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=3" --canonicalize | FileCheck %s --check-prefix=VPOPCNT
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="word-popcount=true nibble-lookup=true" 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
+// EXCLUSIVE: error: word-popcount and nibble-lookup are mutually exclusive
 
 // A matmul is a 1x1 convolution over a 1 x M image. Register block: 4 rows
 // x 2 vectors of 4 columns = 8 accumulators. Each step broadcasts one lhs
@@ -7,13 +9,14 @@
 // and counts bits on i8 lanes; bytes widen to i64 lanes after the reduction
 // (K = 2 words, well under 31 steps).
 // CHECK-LABEL: func.func @matmul_unsigned_bipolar
+// CHECK: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x13x2x2xi64>)
 // CHECK: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1x1x1x2x4xi64>)
 // CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x10xi64>)
 // CHECK: scf.for %[[ROW:.*]] = %c0 to %c10 step %c4
 // CHECK: scf.for %[[COL:.*]] = %c0 to %c4 step %c2
 // CHECK: scf.for {{.*}} -> (vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>)
 // CHECK: scf.for {{.*}} -> (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>)
-// CHECK: %[[WORD:.*]] = tensor.extract %{{.*}}[%c0, %c0, %[[ROW]], %{{.*}}, %{{.*}}] : tensor<1x1x13x2x2xi64>
+// CHECK: %[[WORD:.*]] = tensor.extract %[[INPUT]][%c0, %c0, %[[ROW]], %{{.*}}, %{{.*}}] : tensor<1x1x13x2x2xi64>
 // CHECK: %[[ROWS:.*]] = vector.broadcast %[[WORD]] : i64 to vector<4xi64>
 // CHECK: %[[COLS:.*]] = vector.transfer_read %[[RELAID]][%[[COL]], %c0, %c0, %c0, %{{.*}}, %c0], %{{.*}} {in_bounds = [true]} : tensor<4x1x1x1x2x4xi64>, vector<4xi64>
 // CHECK: %[[AND:.*]] = arith.andi %[[ROWS]], %[[COLS]] : vector<4xi64>
@@ -25,9 +28,11 @@
 // CHECK: vector.shape_cast %{{.*}} : vector<32xi8> to vector<4x8xi8>
 // CHECK: arith.extui %{{.*}} : vector<4x8xi8> to vector<4x8xi64>
 // CHECK: vector.multi_reduction <add>, %{{.*}} [1] : vector<4x8xi64> to vector<4xi64>
-// Plane weights after widening, then the bipolar-weight correction per row.
-// CHECK: arith.shli
-// CHECK: arith.muli %{{.*}} : vector<4xi64>
+// Plane weights (+-2^e) after widening: a shift, no 64-bit lane multiply;
+// then the bipolar-weight correction per row.
+// CHECK: %[[SHIFT:.*]] = vector.broadcast %{{.*}} : i64 to vector<4xi64>
+// CHECK: arith.shli %{{.*}}, %[[SHIFT]] : vector<4xi64>
+// CHECK-NOT: arith.muli {{.*}} : vector<4xi64>
 // CHECK: tensor.extract %[[COUNTS]]
 // CHECK: arith.trunci %{{.*}} : vector<4xi64> to vector<4xi32>
 // CHECK: scf.if
@@ -68,11 +73,14 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // -----
 
 // A padded bipolar conv: zero words around the input (plus room for the last
-// pixel block), and the filter tap terms summed per border output column
-// (one on each side here) plus one row shared by the interior columns; the
-// epilogue adds the rows inside the input.
+// pixel block: 6 + 1 + 1 rows, 7 + 1 + 1 + 3 columns), and the filter tap
+// terms summed per border output column (one on each side here) plus one row
+// shared by the interior columns; the epilogue adds the rows inside the
+// input.
 // CHECK-LABEL: func.func @conv2d_bipolar_padded
-// CHECK: tensor.pad %{{.*}} low[0, 1, 1, 0, 0] high[0, 1, 4, 0, 0]
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x1x1xi64>)
+// CHECK: %[[ROW:.*]] = arith.subi %{{.*}}, %c1 : index
+// CHECK: arith.cmpi ult, %[[ROW]], %c6 : index
 // CHECK: %[[TAPS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<10x3x3xi64>)
 // CHECK: %[[COLUMNS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x4x3x4xi64>)
 // CHECK: scf.for
@@ -84,6 +92,73 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 !F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x7x10xi32>
+  return %r : tensor<1x6x7x10xi32>
+}
+
+// -----
+
+// A 1x1 window reads one input row and column per output pixel: the kernel's
+// input keeps only those (row 2 * oh - 1, column 2 * ow - 1), 5 x (5 + 3)
+// pixels, and the kernel steps through them with stride 1.
+// CHECK-LABEL: func.func @conv2d_1x1_strided
+// CHECK: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x5x8x1x1xi64>)
+// CHECK: %[[OH:.*]] = linalg.index 1 : index
+// CHECK: %[[SCALED:.*]] = arith.muli %[[OH]], %c2 : index
+// CHECK: arith.subi %[[SCALED]], %c1 : index
+// CHECK: scf.for %[[ROW:.*]] = %c0 to %c5 step %c1
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c5 step %c4
+// CHECK: tensor.extract %[[INPUT]][%{{.*}}, %[[ROW]], %[[COL]], %{{.*}}, %{{.*}}] : tensor<1x5x8x1x1xi64>
+!X = tensor<1x8x9x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<8x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @conv2d_1x1_strided(%x: !X, %f: !F, %init: tensor<1x5x5x8xi32>) -> tensor<1x5x5x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x8xi32>) strides = [2, 2] padding = [1, 0, 1, 0] -> tensor<1x5x5x8xi32>
+  return %r : tensor<1x5x5x8xi32>
+}
+
+// -----
+
+// nibble-lookup=true: a plane pair of this 3x3 conv reduces over 9 steps, so
+// the kernel's input holds the low and high nibbles of every word
+// ((x >> 4h) & 0x0f0f..., last dimension) and the filter `w` and `w >> 4`
+// (the dimension before the lanes). A step ANDs both halves and counts
+// bytes marked `bitserial.low_nibbles` (every byte < 16), for a table
+// lookup by bitserial-x86-byte-counts.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="nibble-lookup=true" --canonicalize | FileCheck %s --check-prefix=NIBBLE
+// NIBBLE-LABEL: func.func @conv2d_nibbles
+// NIBBLE: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x2x1x2xi64>)
+// NIBBLE: arith.shrui
+// NIBBLE: arith.andi %{{.*}}, %c1085102592571150095_i64 : i64
+// NIBBLE: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x3x3x2x1x2x4xi64>)
+// NIBBLE: arith.shrui
+// NIBBLE: tensor.extract %[[INPUT]][{{.*}}, %c0] : tensor<1x8x12x2x1x2xi64>
+// NIBBLE: vector.transfer_read %[[RELAID]][{{.*}}, %c0, %c0]
+// NIBBLE: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
+// NIBBLE-COUNT-7: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
+// NIBBLE: tensor.extract %[[INPUT]][{{.*}}, %c1] : tensor<1x8x12x2x1x2xi64>
+// NIBBLE: vector.transfer_read %[[RELAID]][{{.*}}, %c1, %c0]
+// NIBBLE-COUNT-8: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
+// NIBBLE: vector.multi_reduction
+!X = tensor<1x6x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 40>>
+!F = tensor<10x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 40>>
+func.func @conv2d_nibbles(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x7x10xi32>
+  return %r : tensor<1x6x7x10xi32>
+}
+
+// -----
+
+// A plane pair of a 1x1 conv over one word takes one step: the doubled loads
+// and registers of nibble lookups do not pay off, so the kernel counts whole
+// bytes.
+// NIBBLE-LABEL: func.func @negative_nibbles_short_reduction
+// NIBBLE-NOT: bitserial.low_nibbles
+// NIBBLE: math.ctpop %{{.*}} : vector<32xi8>
+// NIBBLE-NOT: bitserial.low_nibbles
+// NIBBLE: return
+!X = tensor<1x6x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 40>>
+!F = tensor<10x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 40>>
+func.func @negative_nibbles_short_reduction(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32>
   return %r : tensor<1x6x7x10xi32>
 }
 

@@ -18,12 +18,20 @@ struct MicroKernelShape {
   int64_t pixelBlock = 4;
   /// Vectors of output channels per register block.
   int64_t channelBlock = 2;
-  /// Byte counts widen with x86 psadbw (bitserial-x86-widen) rather than
+  /// Byte counts widen with x86 psadbw (bitserial-x86-byte-counts) rather than
   /// the portable extend-and-add.
   bool x86Widening = true;
   /// Count bits per 64-bit lane (AVX-512 VPOPCNTDQ `vpopcntq`) and
   /// accumulate in i64 lanes directly, instead of byte counts + widening.
   bool wordPopcount = false;
+  /// Count bits with a 16-entry table lookup per nibble (x86 `pshufb`):
+  /// activations are stored split into their low and high nibbles
+  /// (`a & 0x0f..`, `(a >> 4) & 0x0f..`) and the filter as `w` and `w >> 4`,
+  /// so that one AND already gives a table index and counting a byte needs
+  /// no mask or shift. The counts are `math.ctpop` marked with
+  /// `bitserial.low_nibbles`, which bitserial-x86-byte-counts turns into
+  /// lookups. Excludes wordPopcount.
+  bool nibbleLookup = false;
   /// Compute output rows in parallel (scf.forall; the pipeline maps it to
   /// OpenMP threads).
   bool parallel = false;
