@@ -21,6 +21,19 @@
 using namespace mlir;
 using namespace mlir::bitserial;
 
+llvm::cl::ValuesClass mlir::bitserial::getKernelTargetValues() {
+  return llvm::cl::values(
+      clEnumValN(KernelTarget::Host, "host", "the machine running this"),
+      clEnumValN(KernelTarget::X86Avx2, "x86-avx2",
+                 "256-bit, pshufb nibble lookups, psadbw"),
+      clEnumValN(KernelTarget::X86Avx512, "x86-avx512",
+                 "512-bit (AVX-512BW), pshufb nibble lookups, psadbw"),
+      clEnumValN(KernelTarget::X86Avx512Vpopcntdq, "x86-avx512-vpopcntdq",
+                 "512-bit, vpopcntq on 64-bit lanes"),
+      clEnumValN(KernelTarget::Generic, "generic",
+                 "128-bit, portable counts and widening"));
+}
+
 MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   if (target == KernelTarget::Host) {
     llvm::Triple triple(llvm::sys::getProcessTriple());
@@ -46,10 +59,8 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   }
 }
 
-void mlir::bitserial::buildBitserialToLLVMPipeline(
-    OpPassManager &pm, const BitserialToLLVMPipelineOptions &options) {
-  if (options.emitCInterface)
-    pm.addPass(createBitserialEmitCInterface());
+void mlir::bitserial::buildBitserialVectorizePipeline(
+    OpPassManager &pm, const BitserialVectorizePipelineOptions &options) {
   if (options.tile) {
     BitserialTileOptions tileOptions;
     tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
@@ -58,17 +69,38 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
                                      options.convTileSizes.end());
     pm.addPass(createBitserialTile(tileOptions));
   }
+  MicroKernelShape shape = getKernelShape(options.target);
+  ConvertBitserialToVectorOptions vectorOptions;
+  vectorOptions.vectorBits = shape.vectorBits;
+  vectorOptions.pixelBlock = shape.pixelBlock;
+  vectorOptions.channelBlock = shape.channelBlock;
+  vectorOptions.wordPopcount = shape.wordPopcount;
+  vectorOptions.nibbleLookup = shape.nibbleLookup;
+  vectorOptions.parallel = options.parallel;
+  pm.addPass(createConvertBitserialToVector(vectorOptions));
+}
+
+void mlir::bitserial::buildBitserialToLLVMPipeline(
+    OpPassManager &pm, const BitserialToLLVMPipelineOptions &options) {
+  if (options.emitCInterface)
+    pm.addPass(createBitserialEmitCInterface());
   if (options.strategy == LoweringStrategy::Vector) {
-    MicroKernelShape shape = getKernelShape(options.target);
-    ConvertBitserialToVectorOptions vectorOptions;
-    vectorOptions.vectorBits = shape.vectorBits;
-    vectorOptions.pixelBlock = shape.pixelBlock;
-    vectorOptions.channelBlock = shape.channelBlock;
-    vectorOptions.wordPopcount = shape.wordPopcount;
-    vectorOptions.nibbleLookup = shape.nibbleLookup;
-    vectorOptions.parallel = options.parallel;
-    pm.addPass(createConvertBitserialToVector(vectorOptions));
+    BitserialVectorizePipelineOptions vectorize;
+    vectorize.target = options.target;
+    vectorize.parallel = options.parallel;
+    vectorize.tile = options.tile;
+    vectorize.matmulTileSizes = options.matmulTileSizes;
+    vectorize.convTileSizes = options.convTileSizes;
+    buildBitserialVectorizePipeline(pm, vectorize);
   } else {
+    if (options.tile) {
+      BitserialTileOptions tileOptions;
+      tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
+                                         options.matmulTileSizes.end());
+      tileOptions.convTileSizes.assign(options.convTileSizes.begin(),
+                                       options.convTileSizes.end());
+      pm.addPass(createBitserialTile(tileOptions));
+    }
     pm.addPass(createConvertBitserialToLinalg());
   }
   pm.addPass(createCanonicalizerPass());
@@ -119,6 +151,11 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
 }
 
 void mlir::bitserial::registerBitserialPipelines() {
+  PassPipelineRegistration<BitserialVectorizePipelineOptions>(
+      "bitserial-vectorize",
+      "Tile (optionally) and lower bitserial matmul and conv2d to vector "
+      "micro-kernels shaped for a target, on tensors",
+      buildBitserialVectorizePipeline);
   PassPipelineRegistration<BitserialToLLVMPipelineOptions>(
       "bitserial-to-llvm",
       "Lower bitserial ops on tensors to the LLVM dialect (reference "

@@ -30,6 +30,37 @@ enum class KernelTarget {
   Generic,
 };
 
+/// The `--target` values of the pipelines.
+llvm::cl::ValuesClass getKernelTargetValues();
+
+/// Options of the `bitserial-vectorize` pipeline.
+struct BitserialVectorizePipelineOptions
+    : public PassPipelineOptions<BitserialVectorizePipelineOptions> {
+  PassOptions::Option<KernelTarget> target{
+      *this, "target", llvm::cl::desc("Target of the vector micro-kernels"),
+      llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Compute output rows in parallel (scf.forall)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> tile{
+      *this, "tile",
+      llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "
+                     "attributes, the tile-size options, or the heuristic)"),
+      llvm::cl::init(false)};
+  PassOptions::ListOption<int64_t> matmulTileSizes{
+      *this, "matmul-tile-sizes",
+      llvm::cl::desc("With tile: tile sizes of matmul ([batch,] M, N)")};
+  PassOptions::ListOption<int64_t> convTileSizes{
+      *this, "conv-tile-sizes",
+      llvm::cl::desc("With tile: tile sizes of conv2d (N, OH, OW, CO)")};
+};
+
+/// Appends to `pm` (anchored on builtin.module) optional tiling and the
+/// vector micro-kernel lowering shaped for `options.target`, on tensors.
+void buildBitserialVectorizePipeline(
+    OpPassManager &pm, const BitserialVectorizePipelineOptions &options);
+
 /// Options of the `bitserial-to-llvm` pipeline.
 struct BitserialToLLVMPipelineOptions
     : public PassPipelineOptions<BitserialToLLVMPipelineOptions> {
@@ -43,15 +74,7 @@ struct BitserialToLLVMPipelineOptions
                      "vector micro-kernels"))};
   PassOptions::Option<KernelTarget> target{
       *this, "target", llvm::cl::desc("Target of the vector micro-kernels"),
-      llvm::cl::init(KernelTarget::Host),
-      llvm::cl::values(
-          clEnumValN(KernelTarget::Host, "host", "the machine running this"),
-          clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
-          clEnumValN(KernelTarget::X86Avx512, "x86-avx512", "512-bit, psadbw"),
-          clEnumValN(KernelTarget::X86Avx512Vpopcntdq, "x86-avx512-vpopcntdq",
-                     "512-bit, vpopcntq on 64-bit lanes"),
-          clEnumValN(KernelTarget::Generic, "generic",
-                     "128-bit, portable widening"))};
+      llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Vector kernels compute output rows on OpenMP threads "
@@ -85,7 +108,8 @@ void buildBitserialToLLVMPipeline(OpPassManager &pm,
 /// The micro-kernel shape for `target`, resolving `host` on this machine.
 MicroKernelShape getKernelShape(KernelTarget target);
 
-/// Registers `bitserial-to-llvm` with the pass pipeline registry.
+/// Registers `bitserial-vectorize` and `bitserial-to-llvm` with the pass
+/// pipeline registry.
 void registerBitserialPipelines();
 
 } // namespace mlir::bitserial
