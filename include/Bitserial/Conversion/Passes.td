@@ -51,9 +51,15 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     filter terms masked to taps inside the input (activations bipolar), so
     padding is exact.
 
-    Ops the kernel does not handle (non-i64 words, dynamic kernel sizes or
-    channels, batched weights) keep the reference lowering, as do pack and
-    unpack.
+    Ops the kernel does not handle (non-i64 words, dynamic kernel sizes,
+    planes or words, batched weights) keep the reference lowering, as do
+    pack and unpack. Dynamic sizes elsewhere (batch, image, output channels,
+    as tiles make them) are handled.
+
+    With `nibble-lookup`, activations and filter are stored split into
+    nibbles and byte counts are `math.ctpop` marked `bitserial.low_nibbles`
+    (every byte below 16), for `bitserial-x86-byte-counts` to turn into
+    `pshufb` lookups; used when a plane pair reduces over at least 8 steps.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",

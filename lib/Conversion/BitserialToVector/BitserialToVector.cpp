@@ -32,6 +32,7 @@
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -106,8 +107,12 @@ public:
     kernelW = filterType.getDimSize(2);
     planesB = filterType.getDimSize(3);
     lanes = shape.vectorBits / 64;
-    int64_t blocks = llvm::divideCeil(channelsOut, lanes);
-    channelBlocks = llvm::alignTo(blocks, shape.channelBlock);
+    // A dynamic CO (e.g. a tile of it) gives dynamic block counts.
+    channelBlocks =
+        ShapedType::isDynamic(channelsOut)
+            ? ShapedType::kDynamic
+            : llvm::alignTo(llvm::divideCeil(channelsOut, lanes),
+                            shape.channelBlock);
     decodeA = getPlaneDecoding(pr.inputLayout.getEncoding());
     decodeB = getPlaneDecoding(pr.filterLayout.getEncoding());
     i64 = b.getI64Type();
@@ -182,6 +187,14 @@ private:
   Location loc;
   const ConvProblem &pr;
   const MicroKernelShape &shape;
+  /// CO and the number of channel vectors, a multiple of channelBlock; both
+  /// may be dynamic. The Values are set at the start of build().
+  OpFoldResult channelsOutSize() {
+    return tensor::getMixedSize(b, loc, pr.filter, 0);
+  }
+  OpFoldResult channelBlocksSize();
+  OpFoldResult channelBlocksOfr;
+  Value channelsOutValue, channelBlocksValue;
   int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
   int64_t lanes, channelBlocks;
   PlaneDecoding decodeA, decodeB;
@@ -274,6 +287,17 @@ Value ConvKernelBuilder::buildKernelInput() {
   return generic.getResult(0);
 }
 
+OpFoldResult ConvKernelBuilder::channelBlocksSize() {
+  if (!ShapedType::isDynamic(channelBlocks))
+    return b.getIndexAttr(channelBlocks);
+  Value blocks = arith::CeilDivUIOp::create(b, loc, channelsOutValue,
+                                            index(lanes));
+  Value groups = arith::CeilDivUIOp::create(b, loc, blocks,
+                                            index(shape.channelBlock));
+  return arith::MulIOp::create(b, loc, groups, index(shape.channelBlock))
+      .getResult();
+}
+
 /// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
 /// past CO. With nibble lookups [blocks, KH, KW, Pb, CW, 2, lanes], where
 /// half h of a word is `w >> 4h` (the activations' nibble masks clear what
@@ -285,6 +309,7 @@ Value ConvKernelBuilder::relayoutFilter() {
     relaidShape.push_back(2);
   relaidShape.push_back(lanes);
   if (pr.filterConstant) {
+    assert(!ShapedType::isDynamic(channelBlocks) && "constants are static");
     // Weights packed ahead of time, straight into micro-kernel order.
     SmallVector<APInt> source(pr.filterConstant.getValues<APInt>());
     int64_t perChannel = kernelH * kernelW * planesB * words;
@@ -300,7 +325,10 @@ Value ConvKernelBuilder::relayoutFilter() {
                                      DenseIntElementsAttr::get(type, relaid));
   }
   int64_t rank = relaidShape.size();
-  Value empty = tensor::EmptyOp::create(b, loc, relaidShape, i64);
+  SmallVector<OpFoldResult> relaidSizes =
+      getAsIndexOpFoldResult(b.getContext(), relaidShape);
+  relaidSizes[0] = channelBlocksOfr;
+  Value empty = tensor::EmptyOp::create(b, loc, relaidSizes, i64);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -314,7 +342,7 @@ Value ConvKernelBuilder::relayoutFilter() {
           idx.push_back(linalg::IndexOp::create(b, nloc, d));
         Value co = affine(idx[0], lanes, idx[rank - 1], 1);
         Value inRange = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
-                                              co, index(channelsOut));
+                                              co, channelsOutValue);
         Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
         Value word = tensor::ExtractOp::create(
             b, nloc, pr.filter,
@@ -397,8 +425,9 @@ Value ConvKernelBuilder::filterTapTerms() {
                               AffineMap::get(5, 0, {d[0], d[1], d[2]}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   iterators.append(2, utils::IteratorType::reduction);
-  SmallVector<int64_t> tShape{channelsOut, kernelH, kernelW};
-  Value tEmpty = tensor::EmptyOp::create(b, loc, tShape, i64);
+  SmallVector<OpFoldResult> tSizes{channelsOutSize(), b.getIndexAttr(kernelH),
+                                   b.getIndexAttr(kernelW)};
+  Value tEmpty = tensor::EmptyOp::create(b, loc, tSizes, i64);
   Value tInit = linalg::FillOp::create(
                     b, loc,
                     constI64(decodeA.offset * sumC * decodeB.offset * sumD *
@@ -448,7 +477,7 @@ Value ConvKernelBuilder::filterTapTerms() {
           ? OpFoldResult(b.getIndexAttr(leftColumns + rightColumns + 1))
           : tensor::getMixedSize(b, loc, pr.init, 2);
   SmallVector<OpFoldResult> uSizes{columns,
-                                   b.getIndexAttr(channelBlocks),
+                                   channelBlocksOfr,
                                    b.getIndexAttr(kernelH),
                                    b.getIndexAttr(lanes)};
   Value uEmpty = tensor::EmptyOp::create(b, loc, uSizes, i64);
@@ -497,7 +526,7 @@ Value ConvKernelBuilder::filterTapTerms() {
             arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::slt, col,
                                   width));
         Value real = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
-                                           co, index(channelsOut));
+                                           co, channelsOutValue);
         Value take = arith::AndIOp::create(b, nloc, inside, real);
         Value clamped = arith::SelectOp::create(b, nloc, real, co, index(0));
         Value term = tensor::ExtractOp::create(b, nloc, taps,
@@ -672,6 +701,10 @@ Value ConvKernelBuilder::build() {
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t accumulators = pixels * vectors;
 
+  channelsOutValue = getValueOrCreateConstantIndexOp(b, loc, channelsOutSize());
+  channelBlocksOfr = channelBlocksSize();
+  channelBlocksValue =
+      getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr);
   Value kernelInput = buildKernelInput();
   Value relaid = relayoutFilter();
   Value bitCounts =
@@ -694,7 +727,7 @@ Value ConvKernelBuilder::build() {
   // [1, 1, OW, CO] slice of it.
   auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal) {
     SmallVector<Value> lbs(2, zero);
-    SmallVector<Value> ubs{dim(pr.init, 2), index(channelBlocks)};
+    SmallVector<Value> ubs{dim(pr.init, 2), channelBlocksValue};
     SmallVector<Value> steps{index(pixels), index(vectors)};
     scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, ValueRange{rowTensor},
@@ -859,8 +892,8 @@ Value ConvKernelBuilder::build() {
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// The kernel handles i64 words and static kernel extents, planes, words and
-/// output channels.
+/// The kernel handles i64 words and static kernel extents, planes and words
+/// (output channels may be dynamic).
 static bool isSupported(Value input, Value filter) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto filterType = cast<RankedTensorType>(filter.getType());
@@ -871,7 +904,8 @@ static bool isSupported(Value input, Value filter) {
   int64_t rank = inputType.getRank();
   if (inputType.isDynamicDim(rank - 2) || inputType.isDynamicDim(rank - 1))
     return false;
-  return filterType.hasStaticShape();
+  return llvm::all_of(filterType.getShape().drop_front(),
+                      [](int64_t size) { return !ShapedType::isDynamic(size); });
 }
 
 namespace {
@@ -925,7 +959,7 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
     auto initType = cast<RankedTensorType>(init.getType());
     if (rhsType.getRank() == 4)
       return rewriter.notifyMatchFailure(op, "batched weights");
-    if (!isSupported(lhs, rhs) || rhsType.isDynamicDim(0))
+    if (!isSupported(lhs, rhs))
       return rewriter.notifyMatchFailure(op, "unsupported by the kernel");
 
     auto expand = [&](Value value, ArrayRef<int64_t> shape,

@@ -164,6 +164,27 @@ func.func @negative_nibbles_short_reduction(%x: !X, %f: !F, %init: tensor<1x6x7x
 
 // -----
 
+// A dynamic number of output channels (say a tile of CO that does not divide
+// it): the number of channel vectors is computed at run time (rounded up to
+// the channel block), and the channel tail is masked as for a static CO.
+// CHECK-LABEL: func.func @conv2d_dynamic_channels
+// CHECK: %[[CO:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x3x3x1x1xi64>
+// CHECK: %[[VECTORS:.*]] = arith.ceildivui %[[CO]], %c4 : index
+// CHECK: %[[GROUPS:.*]] = arith.ceildivui %[[VECTORS]], %c2 : index
+// CHECK: %[[BLOCKS:.*]] = arith.muli %[[GROUPS]], %c2 : index
+// CHECK: tensor.empty(%[[BLOCKS]]) : tensor<?x3x3x1x1x4xi64>
+// CHECK: arith.cmpi ult, %{{.*}}, %[[CO]] : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[BLOCKS]] step %c2
+// CHECK: math.ctpop %{{.*}} : vector<32xi8>
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<?x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @conv2d_dynamic_channels(%x: !X, %f: !F, %init: tensor<1x4x5x?xi32>) -> tensor<1x4x5x?xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x?xi32>) -> tensor<1x4x5x?xi32>
+  return %r : tensor<1x4x5x?xi32>
+}
+
+// -----
+
 // Words other than i64 keep the reference lowering.
 // CHECK-LABEL: func.func @negative_conv2d_i32_words
 // CHECK-NOT: vector.
