@@ -77,6 +77,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.wordPopcount = shape.wordPopcount;
   vectorOptions.nibbleLookup = shape.nibbleLookup;
   vectorOptions.parallel = options.parallel;
+  vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
 

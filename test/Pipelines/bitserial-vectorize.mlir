@@ -5,10 +5,11 @@
 // RUN: bitserial-opt %s --bitserial-to-llvm="target=x86-avx2 tile=true conv-tile-sizes=1,0,0,5" | FileCheck %s --check-prefix=LLVM
 
 // bitserial-vectorize picks the micro-kernel shape from the target name:
-// x86-avx2: 4 pixels x 2 vectors of 4 channels, nibble lookups on i8 lanes
-// (this conv reduces over 3 x 3 x 1 word = 9 steps per plane pair).
+// x86-avx2: 8 accumulators of 4 channels (here fitted to rows of 7 pixels:
+// 7 pixels x 1 vector), nibble lookups on i8 lanes (this conv reduces over
+// 3 x 3 x 1 word = 9 steps per plane pair).
 // AVX2-LABEL: func.func @conv
-// AVX2: scf.for {{.*}} -> (vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>)
+// AVX2: scf.for {{.*}} -> (vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>, vector<4xi64>)
 // AVX2: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
 // AVX2: vector.multi_reduction
 

@@ -75,7 +75,12 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "Store operands split into nibbles and mark the byte counts for "
            "a table lookup (x86 pshufb, see bitserial-x86-byte-counts)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
-           "Compute output rows in parallel (scf.forall over batch and rows)">
+           "Compute output rows in parallel (scf.forall over batch and rows)">,
+    Option<"fitRegisterBlock", "fit-register-block", "bool",
+           /*default=*/"true",
+           "Per op, trade pixels for channel vectors in the register block "
+           "(same accumulator count) when that computes fewer padded "
+           "outputs, e.g. 4x2 -> 7x1 for rows of 7 pixels">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -96,8 +96,8 @@ static DenseIntElementsAttr getConstantWords(Value value) {
 class ConvKernelBuilder {
 public:
   ConvKernelBuilder(OpBuilder &b, Location loc, const ConvProblem &problem,
-                    const MicroKernelShape &shape)
-      : b(b), loc(loc), pr(problem), shape(shape) {
+                    const MicroKernelShape &targetShape)
+      : b(b), loc(loc), pr(problem), shape(targetShape) {
     auto inputType = cast<RankedTensorType>(pr.input.getType());
     auto filterType = cast<RankedTensorType>(pr.filter.getType());
     planesA = inputType.getDimSize(3);
@@ -107,6 +107,9 @@ public:
     kernelW = filterType.getDimSize(2);
     planesB = filterType.getDimSize(3);
     lanes = shape.vectorBits / 64;
+    if (shape.fitRegisterBlock)
+      fitRegisterBlock(
+          cast<RankedTensorType>(pr.init.getType()).getDimSize(2));
     // A dynamic CO (e.g. a tile of it) gives dynamic block counts.
     channelBlocks =
         ShapedType::isDynamic(channelsOut)
@@ -186,7 +189,9 @@ private:
   OpBuilder &b;
   Location loc;
   const ConvProblem &pr;
-  const MicroKernelShape &shape;
+  /// The target's shape, with the register block fitted to the problem.
+  MicroKernelShape shape;
+  void fitRegisterBlock(int64_t outWidth);
   /// CO and the number of channel vectors, a multiple of channelBlock; both
   /// may be dynamic. The Values are set at the start of build().
   OpFoldResult channelsOutSize() {
@@ -285,6 +290,36 @@ Value ConvKernelBuilder::buildKernelInput() {
             Value(arith::SelectOp::create(b, nloc, inside, word, constI64(0))));
       });
   return generic.getResult(0);
+}
+
+/// Among register blocks of p >= 2 pixels x q channel vectors with at most
+/// the target's accumulators, the one that computes the fewest padded
+/// outputs (pixel blocks past the row end, channel vectors past CO); then
+/// the most accumulators; then the closest to the target's pixel block. For
+/// example 4x2 becomes 7x1 for 7-pixel rows and 2x4 for 14-pixel rows.
+void ConvKernelBuilder::fitRegisterBlock(int64_t outWidth) {
+  if (ShapedType::isDynamic(outWidth))
+    return;
+  int64_t accumulators = shape.pixelBlock * shape.channelBlock;
+  int64_t vectorsOut = ShapedType::isDynamic(channelsOut)
+                           ? 0
+                           : llvm::divideCeil(channelsOut, lanes);
+  auto cost = [&](int64_t p, int64_t q) {
+    int64_t computed = llvm::alignTo(outWidth, p) *
+                       (vectorsOut ? llvm::alignTo(vectorsOut, q) : q);
+    return std::make_tuple(computed, -p * q,
+                           std::abs(p - shape.pixelBlock));
+  };
+  int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
+  for (int64_t p = 2; p <= accumulators; ++p) {
+    int64_t q = accumulators / p;
+    if (cost(p, q) < cost(bestP, bestQ)) {
+      bestP = p;
+      bestQ = q;
+    }
+  }
+  shape.pixelBlock = bestP;
+  shape.channelBlock = bestQ;
 }
 
 OpFoldResult ConvKernelBuilder::channelBlocksSize() {
@@ -1043,7 +1078,7 @@ struct ConvertBitserialToVectorPass
     MicroKernelShape shape{vectorBits,   pixelBlock,
                            channelBlock, /*x86Widening=*/false,
                            wordPopcount, nibbleLookup,
-                           parallel};
+                           parallel,     fitRegisterBlock};
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

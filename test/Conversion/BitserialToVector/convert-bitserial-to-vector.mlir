@@ -1,5 +1,6 @@
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=3" --canonicalize | FileCheck %s --check-prefix=VPOPCNT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="fit-register-block=false" --canonicalize | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=3 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=VPOPCNT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s --check-prefix=FIT
 // RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="word-popcount=true nibble-lookup=true" 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
 // EXCLUSIVE: error: word-popcount and nibble-lookup are mutually exclusive
 
@@ -123,7 +124,7 @@ func.func @conv2d_1x1_strided(%x: !X, %f: !F, %init: tensor<1x5x5x8xi32>) -> ten
 // (the dimension before the lanes). A step ANDs both halves and counts
 // bytes marked `bitserial.low_nibbles` (every byte < 16), for a table
 // lookup by bitserial-x86-byte-counts.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="nibble-lookup=true" --canonicalize | FileCheck %s --check-prefix=NIBBLE
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="nibble-lookup=true fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=NIBBLE
 // NIBBLE-LABEL: func.func @conv2d_nibbles
 // NIBBLE: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x2x1x2xi64>)
 // NIBBLE: arith.shrui
@@ -185,6 +186,33 @@ func.func @conv2d_dynamic_channels(%x: !X, %f: !F, %init: tensor<1x4x5x?xi32>) -
 
 // -----
 
+// By default the register block is fitted to the op: the target's 4 x 2
+// accumulators would compute 8 pixels per 7-pixel row (2 blocks); 7 pixels
+// x 1 vector (7 accumulators) computes no padded pixel. For a 14-pixel row,
+// 2 pixels x 4 vectors (8 accumulators, 32 channels).
+// (The one pixel block of a row folds away.)
+// FIT-LABEL: func.func @fit_seven_pixel_rows
+// FIT: scf.for %{{.*}} = %c0 to %c7 step %c1
+// FIT-NEXT: scf.for %{{.*}} = %c0 to %c16 step %c1
+// FIT-NEXT: scf.for {{.*}} -> (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>)
+// FIT-LABEL: func.func @fit_fourteen_pixel_rows
+// FIT: scf.for %{{.*}} = %c0 to %c14 step %c2
+// FIT-NEXT: scf.for %{{.*}} = %c0 to %c16 step %c4
+// FIT-NEXT: scf.for {{.*}} -> (vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>, vector<32xi8>)
+!X = tensor<1x7x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+!F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @fit_seven_pixel_rows(%x: !X, %f: !F, %init: tensor<1x7x7x64xi32>) -> tensor<1x7x7x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x7x7x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x7x7x64xi32>
+  return %r : tensor<1x7x7x64xi32>
+}
+!X2 = tensor<1x14x14x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @fit_fourteen_pixel_rows(%x: !X2, %f: !F, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X2, !F) outs(%init : tensor<1x14x14x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x14x14x64xi32>
+  return %r : tensor<1x14x14x64xi32>
+}
+
+// -----
+
 // Words other than i64 keep the reference lowering.
 // CHECK-LABEL: func.func @negative_conv2d_i32_words
 // CHECK-NOT: vector.
@@ -215,7 +243,7 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
 
 // With parallel=true, output rows (n, oh) are an scf.forall writing row
 // slices of the shared output.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true" --canonicalize | FileCheck %s --check-prefix=PARALLEL
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=PARALLEL
 // PARALLEL-LABEL: func.func @conv2d_parallel_rows
 // PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]]) in (2, 6) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
 // PARALLEL: %[[ROW:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 10] [1, 1, 1, 1]

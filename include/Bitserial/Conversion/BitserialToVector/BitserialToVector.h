@@ -35,6 +35,10 @@ struct MicroKernelShape {
   /// Compute output rows in parallel (scf.forall; the pipeline maps it to
   /// OpenMP threads).
   bool parallel = false;
+  /// Per problem, trade pixels for channel vectors in the register block
+  /// (same number of accumulators) when that computes fewer padded outputs,
+  /// e.g. 4x2 -> 7x1 for rows of 7 pixels.
+  bool fitRegisterBlock = true;
 };
 
 /// Micro-kernel shapes for the targets we know.
