@@ -22,8 +22,9 @@
 // corrections are separate:
 //   weights bipolar:     bW * sum(d) * S_A[n, oh, ow]       (activation bits)
 //   activations bipolar: sum over taps inside the input of T[co, kh, kw]
-// with T the filter's per-tap term, pre-summed over kw per output column (U)
-// so that the epilogue adds KH masked vectors.
+// with T the filter's per-tap term, pre-summed over the taps inside the
+// input per class of output row and column (W: each border row or column
+// its own class, the interior one class), so the epilogue adds one vector.
 //
 //===----------------------------------------------------------------------===//
 
@@ -173,13 +174,19 @@ private:
   int64_t halves() const { return nibbles ? 2 : 1; }
   Value activationBitCounts(Value kernelInput);
   Value filterTapTerms();
-  /// Row of the filter tap table for output column `ow` (see
-  /// filterTapTerms).
-  Value tapTermsRow(Value ow);
-  /// Output columns [0, leftColumns) and [OW - rightColumns, OW) have taps
-  /// outside the input; the others share one row of the tap table.
-  int64_t leftColumns = 0, rightColumns = 0;
-  bool compactColumns = false;
+  /// Output rows (columns) [0, low) and [out - high, out) of an axis have
+  /// taps outside the input; with static extents (`compact`) all the others
+  /// share one class, the last, of the tap table (see filterTapTerms).
+  struct BorderClasses {
+    bool compact = false;
+    int64_t low = 0, high = 0, out = 0;
+  };
+  BorderClasses rowClasses, columnClasses;
+  BorderClasses getBorderClasses(int axis);
+  /// The class of output row or column `position` (index).
+  Value classOf(const BorderClasses &classes, Value position);
+  /// A row or column of class `c` (index), inside a linalg body.
+  Value positionOf(const BorderClasses &classes, Value c);
   Value widen(Value bytes);
   /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
   SmallVector<Value> reducePlanePair(Value kernelInput, Value relaid, Value n,
@@ -396,27 +403,60 @@ Value ConvKernelBuilder::relayoutFilter() {
 }
 
 /// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from
-/// the kernel's input (the nibbles of a word count its bits).
+/// the kernel's input (the nibbles of a word count its bits): first the
+/// weighted count of every input pixel, then window sums of those (rather
+/// than KH * KW recounts of every pixel's words).
 Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   MLIRContext *ctx = b.getContext();
-  // Loops: (n, oh, ow, kh, kw, i, cw[, half]).
-  int64_t loops = 7 + (nibbles ? 1 : 0);
+  // P[n, h, w]: loops (n, h, w, i, cw[, half]).
+  int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
   SmallVector<AffineExpr> d;
-  for (int64_t k = 0; k < loops; ++k)
+  for (int64_t k = 0; k < rank; ++k)
     d.push_back(getAffineDimExpr(k, ctx));
-  SmallVector<AffineExpr> inputExprs{
-      d[0], d[1] * inputStrides[0] + d[3] * pr.dilations[0],
-      d[2] * inputStrides[1] + d[4] * pr.dilations[1], d[5], d[6]};
-  if (nibbles)
-    inputExprs.push_back(d[7]);
+  SmallVector<AffineMap> pixelMaps{AffineMap::get(rank, 0, d, ctx),
+                                   AffineMap::get(rank, 0, {d[0], d[1], d[2]},
+                                                  ctx)};
+  SmallVector<utils::IteratorType> pixelIterators(
+      3, utils::IteratorType::parallel);
+  pixelIterators.append(rank - 3, utils::IteratorType::reduction);
+  SmallVector<OpFoldResult> pixelSizes{
+      tensor::getMixedSize(b, loc, kernelInput, 0),
+      tensor::getMixedSize(b, loc, kernelInput, 1),
+      tensor::getMixedSize(b, loc, kernelInput, 2)};
+  Value pixelEmpty = tensor::EmptyOp::create(b, loc, pixelSizes, i64);
+  Value pixelInit =
+      linalg::FillOp::create(b, loc, constI64(0), pixelEmpty).getResult(0);
+  auto pixelCounts = linalg::GenericOp::create(
+      b, loc, pixelInit.getType(), ValueRange{kernelInput},
+      ValueRange{pixelInit}, pixelMaps, pixelIterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value count = math::CtPopOp::create(b, nloc, args[0]);
+        Value weight = arith::MulIOp::create(
+            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 3),
+                                 pr.inputLayout),
+            constI64(decodeA.scale));
+        Value term = arith::MulIOp::create(b, nloc, count, weight);
+        linalg::YieldOp::create(
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
+      });
+
+  // S_A[n, oh, ow]: loops (n, oh, ow, kh, kw).
+  AffineExpr e[5];
+  for (unsigned k = 0; k < 5; ++k)
+    e[k] = getAffineDimExpr(k, ctx);
   SmallVector<AffineMap> maps{
-      AffineMap::get(loops, 0, inputExprs, ctx),
+      AffineMap::get(5, 0,
+                     {e[0], e[1] * inputStrides[0] + e[3] * pr.dilations[0],
+                      e[2] * inputStrides[1] + e[4] * pr.dilations[1]},
+                     ctx),
       // The window only gives the kh and kw loops their extents, as in
       // linalg's pooling ops.
-      AffineMap::get(loops, 0, {d[3], d[4]}, ctx),
-      AffineMap::get(loops, 0, {d[0], d[1], d[2]}, ctx)};
+      AffineMap::get(5, 0, {e[3], e[4]}, ctx),
+      AffineMap::get(5, 0, {e[0], e[1], e[2]}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
-  iterators.append(loops - 3, utils::IteratorType::reduction);
+  iterators.append(2, utils::IteratorType::reduction);
   Value window = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
   SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, pr.init, 0),
@@ -425,27 +465,22 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
   Value zero = linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
   auto generic = linalg::GenericOp::create(
-      b, loc, zero.getType(), ValueRange{kernelInput, window},
+      b, loc, zero.getType(), ValueRange{pixelCounts.getResult(0), window},
       ValueRange{zero}, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value count = math::CtPopOp::create(b, nloc, args[0]);
-        Value weight = arith::MulIOp::create(
-            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 5),
-                                 pr.inputLayout),
-            constI64(decodeA.scale));
-        Value term = arith::MulIOp::create(b, nloc, count, weight);
         linalg::YieldOp::create(
-            b, nloc, Value(arith::AddIOp::create(b, nloc, args[2], term)));
+            nb, nloc, Value(arith::AddIOp::create(nb, nloc, args[2], args[0])));
       });
   return generic.getResult(0);
 }
 
-/// U[ow, block, kh, lane] = sum over kw with the column inside the input of
+/// W[row class, column class, block, lane] = sum over the taps (kh, kw)
+/// inside the input, for an output row and column of those classes, of
 /// T[co, kh, kw], where T is the part of a tap's contribution that does not
 /// vanish on zero activation bits: bA sum(c) (aB sum_j d_j pc(W_j) +
-/// bB sum(d) C).
+/// bB sum(d) C). Classes: each border row (column) of the output is its own
+/// class, and all interior ones share one, so the epilogue reads one vector
+/// per output pixel and channel vector.
 Value ConvKernelBuilder::filterTapTerms() {
   MLIRContext *ctx = b.getContext();
   int64_t sumC = getPlaneWeightSum(pr.inputLayout);
@@ -486,79 +521,57 @@ Value ConvKernelBuilder::filterTapTerms() {
       });
   Value taps = tGeneric.getResult(0);
 
-  // U[column, block, kh, lane]: loops (column, block, kh, lane, kw). With
-  // static widths only the border columns get their own row, plus one row
-  // for all interior columns (every kw inside the input).
-  Value width = dim(pr.input, 2);
-  int64_t inWidth = cast<RankedTensorType>(pr.input.getType()).getDimSize(2);
-  int64_t outWidth = cast<RankedTensorType>(pr.init.getType()).getDimSize(2);
-  if (!ShapedType::isDynamic(inWidth) && !ShapedType::isDynamic(outWidth)) {
-    int64_t sw = pr.strides[1], pl = pr.padding[2];
-    auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
-    int64_t left = std::min(outWidth, ceilDiv(pl, sw));
-    // First column whose last tap is past the input.
-    int64_t firstRight = ceilDiv(
-        std::max<int64_t>(0, inWidth + pl - (kernelW - 1) * pr.dilations[1]),
-        sw);
-    int64_t right = std::max<int64_t>(0, outWidth - std::max(firstRight, left));
-    if (left + right < outWidth) {
-      compactColumns = true;
-      leftColumns = left;
-      rightColumns = right;
-    }
-  }
-  OpFoldResult columns =
-      compactColumns
-          ? OpFoldResult(b.getIndexAttr(leftColumns + rightColumns + 1))
-          : tensor::getMixedSize(b, loc, pr.init, 2);
-  SmallVector<OpFoldResult> uSizes{columns,
-                                   channelBlocksOfr,
-                                   b.getIndexAttr(kernelH),
-                                   b.getIndexAttr(lanes)};
-  Value uEmpty = tensor::EmptyOp::create(b, loc, uSizes, i64);
-  Value uInit =
-      linalg::FillOp::create(b, loc, constI64(0), uEmpty).getResult(0);
-  Value kernelRow =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelW}, i64);
-  SmallVector<AffineMap> uMaps{AffineMap::get(5, 0, {d[4]}, ctx),
-                               AffineMap::get(5, 0, {d[0], d[1], d[2], d[3]}, ctx)};
-  SmallVector<utils::IteratorType> uIterators(4, utils::IteratorType::parallel);
-  uIterators.push_back(utils::IteratorType::reduction);
-  auto uGeneric = linalg::GenericOp::create(
-      b, loc, uInit.getType(), ValueRange{kernelRow}, ValueRange{uInit}, uMaps,
-      uIterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+  // W[row class, column class, block, lane]: loops (r, c, block, lane, kh,
+  // kw); the taps inside the input for a row and a column of the classes.
+  rowClasses = getBorderClasses(0);
+  columnClasses = getBorderClasses(1);
+  auto classCount = [&](const BorderClasses &classes,
+                        int axis) -> OpFoldResult {
+    if (classes.compact)
+      return b.getIndexAttr(classes.low + classes.high + 1);
+    return tensor::getMixedSize(b, loc, pr.init, 1 + axis);
+  };
+  SmallVector<OpFoldResult> wSizes{classCount(rowClasses, 0),
+                                   classCount(columnClasses, 1),
+                                   channelBlocksOfr, b.getIndexAttr(lanes)};
+  Value wEmpty = tensor::EmptyOp::create(b, loc, wSizes, i64);
+  Value wInit =
+      linalg::FillOp::create(b, loc, constI64(0), wEmpty).getResult(0);
+  Value window = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  AffineExpr e[6];
+  for (unsigned k = 0; k < 6; ++k)
+    e[k] = getAffineDimExpr(k, ctx);
+  SmallVector<AffineMap> wMaps{AffineMap::get(6, 0, {e[4], e[5]}, ctx),
+                               AffineMap::get(6, 0, {e[0], e[1], e[2], e[3]}, ctx)};
+  SmallVector<utils::IteratorType> wIterators(4, utils::IteratorType::parallel);
+  wIterators.append(2, utils::IteratorType::reduction);
+  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
+  auto wGeneric = linalg::GenericOp::create(
+      b, loc, wInit.getType(), ValueRange{window}, ValueRange{wInit}, wMaps,
+      wIterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value ow = linalg::IndexOp::create(b, nloc, 0);
-        if (compactColumns) {
-          // Row c < left: column c; left <= c < left + right: column
-          // OW - right + (c - left); the last row: an interior column.
-          Value c = ow;
-          Value isLeft = arith::CmpIOp::create(
-              b, nloc, arith::CmpIPredicate::ult, c, index(leftColumns));
-          Value isRight = arith::CmpIOp::create(
-              b, nloc, arith::CmpIPredicate::ult, c,
-              index(leftColumns + rightColumns));
-          Value rightColumn = arith::AddIOp::create(
-              b, nloc, c, index(outWidth - rightColumns - leftColumns));
-          ow = arith::SelectOp::create(
-              b, nloc, isLeft, c,
-              arith::SelectOp::create(b, nloc, isRight, rightColumn,
-                                      index(leftColumns)));
-        }
-        Value block = linalg::IndexOp::create(b, nloc, 1);
-        Value kh = linalg::IndexOp::create(b, nloc, 2);
+        Value oh = positionOf(rowClasses, linalg::IndexOp::create(b, nloc, 0));
+        Value ow =
+            positionOf(columnClasses, linalg::IndexOp::create(b, nloc, 1));
+        Value block = linalg::IndexOp::create(b, nloc, 2);
         Value lane = linalg::IndexOp::create(b, nloc, 3);
-        Value kw = linalg::IndexOp::create(b, nloc, 4);
+        Value kh = linalg::IndexOp::create(b, nloc, 4);
+        Value kw = linalg::IndexOp::create(b, nloc, 5);
         Value co = affine(block, lanes, lane, 1);
+        Value row = arith::SubIOp::create(
+            b, nloc, affine(oh, pr.strides[0], kh, pr.dilations[0]),
+            index(pr.padding[0]));
         Value col = arith::SubIOp::create(
             b, nloc, affine(ow, pr.strides[1], kw, pr.dilations[1]),
             index(pr.padding[2]));
+        // Unsigned compares also reject negative rows and columns.
         Value inside = arith::AndIOp::create(
             b, nloc,
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::sge, col,
-                                  index(0)),
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::slt, col,
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, row,
+                                  height),
+            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, col,
                                   width));
         Value real = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
                                            co, channelsOutValue);
@@ -570,27 +583,65 @@ Value ConvKernelBuilder::filterTapTerms() {
         linalg::YieldOp::create(
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
       });
-  return uGeneric.getResult(0);
+  return wGeneric.getResult(0);
+}
+
+ConvKernelBuilder::BorderClasses
+ConvKernelBuilder::getBorderClasses(int axis) {
+  BorderClasses classes;
+  int64_t in = cast<RankedTensorType>(pr.input.getType()).getDimSize(1 + axis);
+  int64_t out = cast<RankedTensorType>(pr.init.getType()).getDimSize(1 + axis);
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return classes;
+  int64_t stride = pr.strides[axis], padLow = pr.padding[2 * axis];
+  int64_t extent = axis == 0 ? kernelH : kernelW;
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  int64_t low = std::min(out, ceilDiv(padLow, stride));
+  // First position whose last tap is past the input.
+  int64_t firstHigh = ceilDiv(
+      std::max<int64_t>(0, in + padLow - (extent - 1) * pr.dilations[axis]),
+      stride);
+  int64_t high = std::max<int64_t>(0, out - std::max(firstHigh, low));
+  if (low + high < out)
+    classes = {true, low, high, out};
+  return classes;
+}
+
+Value ConvKernelBuilder::classOf(const BorderClasses &classes, Value position) {
+  if (!classes.compact)
+    return position;
+  Value isLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      position, index(classes.low));
+  Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                       position,
+                                       index(classes.out - classes.high));
+  Value highClass = arith::SubIOp::create(
+      b, loc, position, index(classes.out - classes.high - classes.low));
+  return arith::SelectOp::create(
+      b, loc, isLow, position,
+      arith::SelectOp::create(b, loc, isHigh, highClass,
+                              index(classes.low + classes.high)));
+}
+
+Value ConvKernelBuilder::positionOf(const BorderClasses &classes, Value c) {
+  if (!classes.compact)
+    return c;
+  // c < low: position c; low <= c < low + high: out - high + (c - low); the
+  // last class: an interior position.
+  Value isLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
+                                      index(classes.low));
+  Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
+                                       index(classes.low + classes.high));
+  Value highPosition = arith::AddIOp::create(
+      b, loc, c, index(classes.out - classes.high - classes.low));
+  return arith::SelectOp::create(
+      b, loc, isLow, c,
+      arith::SelectOp::create(b, loc, isHigh, highPosition,
+                              index(classes.low)));
 }
 
 /// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
 /// bitserial-x86-byte-counts turns it into psadbw.
-Value ConvKernelBuilder::tapTermsRow(Value ow) {
-  if (!compactColumns)
-    return ow;
-  int64_t outWidth = cast<RankedTensorType>(pr.init.getType()).getDimSize(2);
-  Value isLeft = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, ow,
-                                       index(leftColumns));
-  Value isRight = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ow,
-                                        index(outWidth - rightColumns));
-  Value rightRow = arith::SubIOp::create(
-      b, loc, ow, index(outWidth - rightColumns - leftColumns));
-  return arith::SelectOp::create(
-      b, loc, isLeft, ow,
-      arith::SelectOp::create(b, loc, isRight, rightRow,
-                              index(leftColumns + rightColumns)));
-}
-
 Value ConvKernelBuilder::widen(Value bytes) {
   auto grouped = VectorType::get({lanes, 8}, b.getI8Type());
   auto groupedWide = VectorType::get({lanes, 8}, i64);
@@ -745,7 +796,6 @@ Value ConvKernelBuilder::build() {
   Value bitCounts =
       weightsBipolar ? activationBitCounts(kernelInput) : Value();
   Value tapTerms = inputBipolar ? filterTapTerms() : Value();
-  Value height = dim(pr.input, 1);
   auto initType = cast<RankedTensorType>(pr.init.getType());
   Type resultElement = initType.getElementType();
   auto resultVector = VectorType::get({lanes}, resultElement);
@@ -831,26 +881,12 @@ Value ConvKernelBuilder::build() {
               total = arith::AddIOp::create(b, loc, total, pixelTerm);
             Value block = arith::AddIOp::create(b, loc, cob0, index(q));
             if (inputBipolar) {
-              Value tapRow = tapTermsRow(owClamped);
-              for (int64_t kh = 0; kh < kernelH; ++kh) {
-                Value row = arith::SubIOp::create(
-                    b, loc, affine(oh, pr.strides[0], index(kh), pr.dilations[0]),
-                    index(pr.padding[0]));
-                Value rowInside = arith::AndIOp::create(
-                    b, loc,
-                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                          row, zero),
-                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                          row, height));
-                Value term = vector::TransferReadOp::create(
-                    b, loc, wordVector, tapTerms,
-                    ValueRange{tapRow, block, index(kh), zero}, constI64(0),
-                    ArrayRef<bool>{true});
-                total = arith::AddIOp::create(
-                    b, loc, total,
-                    arith::SelectOp::create(b, loc, rowInside, term,
-                                            zeroWords()));
-              }
+              Value term = vector::TransferReadOp::create(
+                  b, loc, wordVector, tapTerms,
+                  ValueRange{classOf(rowClasses, oh),
+                             classOf(columnClasses, owClamped), block, zero},
+                  constI64(0), ArrayRef<bool>{true});
+              total = arith::AddIOp::create(b, loc, total, term);
             }
             Value co = arith::MulIOp::create(b, loc, block, index(lanes));
             Value narrowed = total;

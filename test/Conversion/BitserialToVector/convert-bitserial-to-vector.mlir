@@ -75,20 +75,23 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 
 // A padded bipolar conv: zero words around the input (plus room for the last
 // pixel block: 6 + 1 + 1 rows, 7 + 1 + 1 + 3 columns), and the filter tap
-// terms summed per border output column (one on each side here) plus one row
-// shared by the interior columns; the epilogue adds the rows inside the
-// input.
+// terms of the taps inside the input summed per class of output row and
+// column: the first and the last row (column) have taps outside, the others
+// share one class, so 3 x 3 classes. The epilogue adds one vector of that
+// table per pixel and channel vector, no per-tap masks.
 // CHECK-LABEL: func.func @conv2d_bipolar_padded
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x1x1xi64>)
 // CHECK: %[[ROW:.*]] = arith.subi %{{.*}}, %c1 : index
 // CHECK: arith.cmpi ult, %[[ROW]], %c6 : index
 // CHECK: %[[TAPS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<10x3x3xi64>)
-// CHECK: %[[COLUMNS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x4x3x4xi64>)
+// CHECK: %[[CLASSES:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x3x4x4xi64>)
+// CHECK: tensor.extract %[[TAPS]]
 // CHECK: scf.for
 // CHECK: math.ctpop %{{.*}} : vector<32xi8>
-// CHECK: arith.cmpi sge
-// CHECK: vector.transfer_read %[[COLUMNS]]
-// CHECK: arith.select
+// CHECK: %[[TERM:.*]] = vector.transfer_read %[[CLASSES]][%{{.*}}, %{{.*}}, %{{.*}}, %c0]
+// CHECK-NEXT: arith.addi %{{.*}}, %[[TERM]] : vector<4xi64>
+// CHECK-NOT: vector.transfer_read %[[CLASSES]]
+// CHECK: scf.if
 !X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 !F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
