@@ -245,6 +245,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     sharedLibs.push_back(BITSERIAL_OPENMP_RUNTIME);
   }
   engineOptions.sharedLibPaths = sharedLibs;
+  engineOptions.enableObjectDump = !options.objectFile.empty();
   std::unique_ptr<llvm::TargetMachine> targetMachine;
   if (!options.cpu.empty()) {
     auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -276,6 +277,22 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     return makeError("JIT compilation failed: " +
                      llvm::toString(engine.takeError()));
   impl->engine = std::move(*engine);
+  if (!options.objectFile.empty()) {
+    // Compilation is lazy: look the entry up to produce the object first.
+    if (auto entry = impl->engine->lookup("_mlir_ciface_" + impl->entry);
+        !entry)
+      return makeError("JIT compilation failed: " +
+                       llvm::toString(entry.takeError()));
+    {
+      // dumpToObjectFile only prints its errors: check the path first.
+      std::error_code error;
+      llvm::raw_fd_ostream probe(options.objectFile, error);
+      if (error)
+        return makeError("cannot write the object file '" +
+                         options.objectFile + "': " + error.message());
+    }
+    impl->engine->dumpToObjectFile(options.objectFile);
+  }
   return std::unique_ptr<Runner>(new Runner(std::move(impl)));
 }
 

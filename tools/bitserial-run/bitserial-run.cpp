@@ -68,6 +68,11 @@ static cl::opt<std::string> cpu(
     cl::desc("CPU to generate code for, e.g. znver3 to emulate an AVX2-only "
              "machine (default: the host)"),
     cl::init(""));
+static cl::opt<std::string> objectFile(
+    "dump-object",
+    cl::desc("Also write the JIT-compiled code to this object file (to "
+             "disassemble or profile it)"),
+    cl::value_desc("file"), cl::init(""));
 static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level"),
                                   cl::init(2), cl::Prefix);
 
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
   options.strategy = strategy;
   options.target = target;
   options.cpu = cpu;
+  options.objectFile = objectFile;
   options.tile = tile;
   options.threads = threads;
   if (threads < 1)

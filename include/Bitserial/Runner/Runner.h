@@ -51,6 +51,8 @@ struct RunnerOptions {
   /// machine); empty means the host CPU and all its features.
   std::string cpu;
   KernelTarget target = KernelTarget::Host;
+  /// If not empty, the JIT-compiled object is also written to this file.
+  std::string objectFile;
 };
 
 class Runner {

@@ -442,7 +442,8 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
       });
 
-  // S_A[n, oh, ow]: loops (n, oh, ow, kh, kw).
+  // S_A[n, oh, ow]: loops (n, oh, ow, kh, kw); the window sum stays in a
+  // register.
   AffineExpr e[5];
   for (unsigned k = 0; k < 5; ++k)
     e[k] = getAffineDimExpr(k, ctx);
