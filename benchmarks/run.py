@@ -10,7 +10,8 @@ bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 (M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
 (convolutions also on 2 threads: output rows in parallel),
 through bitserial-run --repeat (median of single calls, packed operands in,
-i32 out). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
+i32 out; the lowest of --rounds such medians, and likewise for the
+baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
@@ -75,40 +76,67 @@ def dense_module(m, config, k=4096, n=4096):
 """, m * n * k * ba * bw
 
 
-def time_module(runner, text, target, repeat):
+def time_module(runner, text, target, repeat, rounds):
+    """The lowest of `rounds` medians of `repeat` calls each."""
     with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
         f.write(text)
     threads = ["--num-threads", "2"] if target.endswith("-2t") else []
     target = target.removesuffix("-2t")
+    medians = []
     try:
-        out = subprocess.run(
-            [runner, f.name, "--random-inputs", "--seed", "1", "--repeat",
-             str(repeat), "--target", target, "-O3"] + threads
-            # The AVX2 kernel is compiled for Zen 3 (AVX2, no AVX-512), as it
-            # would run on an AVX2-only machine.
-            + (["--cpu", "znver3"] if target == "x86-avx2" else []),
-            capture_output=True, text=True, check=True).stdout
+        for _ in range(rounds):
+            out = subprocess.run(
+                [runner, f.name, "--random-inputs", "--seed", "1", "--repeat",
+                 str(repeat), "--target", target, "-O3"] + threads
+                # The AVX2 kernel is compiled for Zen 3 (AVX2, no AVX-512), as
+                # it would run on an AVX2-only machine.
+                + (["--cpu", "znver3"] if target == "x86-avx2" else []),
+                capture_output=True, text=True, check=True).stdout
+            medians.append(
+                float(re.search(r"median ([0-9.]+) ms", out).group(1)))
     finally:
         os.unlink(f.name)
-    return float(re.search(r"median ([0-9.]+) ms", out).group(1))
+    return min(medians)
 
 
-def baselines(tool, extra):
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        path = f.name
-    subprocess.run([tool, "--json", path] + extra, check=True,
-                   stdout=subprocess.DEVNULL)
-    with open(path) as f:
-        data = json.load(f)
-    os.unlink(path)
-    return data
+def baselines(tool, extra, rounds):
+    """bitserial-baselines' JSON, with each layer's times the lowest of
+    `rounds` runs and the popcount peaks the highest."""
+    best = None
+    for _ in range(rounds):
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            path = f.name
+        subprocess.run([tool, "--json", path] + extra, check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(path) as f:
+            data = json.load(f)
+        os.unlink(path)
+        if best is None:
+            best = data
+            continue
+        for old, new in zip(best["layers"], data["layers"]):
+            for key in ("onednn_int8_ms", "onednn_fp32_ms", "int16_gemm_ms"):
+                if new.get(key) is not None and (old.get(key) is None or
+                                                 new[key] < old[key]):
+                    old[key] = new[key]
+        for key, value in data["popcount_peak"].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                old = best["popcount_peak"].get(key)
+                if old is None or value > old:
+                    best["popcount_peak"][key] = value
+    return best
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "build"))
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=30,
+                        help="calls per median")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="medians per measurement, the lowest kept (the "
+                        "machines are shared: this filters out periods of "
+                        "contention)")
     parser.add_argument("--layers", default=",".join(LAYERS))
     parser.add_argument("--markdown", help="also write the tables to FILE")
     args = parser.parse_args()
@@ -118,9 +146,10 @@ def main():
 
     lines = []
     emit = lambda s="": (print(s, flush=True), lines.append(s))
-    best = baselines(tool, ["--layers", ",".join(layers)])
+    best = baselines(tool, ["--layers", ",".join(layers)], args.rounds)
     avx2 = baselines(tool, ["--layers", ",".join(layers), "--skip", "peak",
-                            "--skip", "int16", "--onednn-max-isa", "avx2"])
+                            "--skip", "int16", "--onednn-max-isa", "avx2"],
+                     args.rounds)
     peaks = best["popcount_peak"]
     # The kernels' own counting methods: split-nibble lookups for AVX2 (the
     # faster of the two AVX2 loops), vpopcntq where the host has it.
@@ -151,7 +180,8 @@ def main():
         total = {t: 0.0 for t in TARGETS}
         for layer in layers:
             text, ops = conv_module(layer, config)
-            ms = {t: time_module(runner, text, t, args.repeat) for t in TARGETS}
+            ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
+                  for t in TARGETS}
             for t in TARGETS:
                 total[t] += ms[t]
             b, b2 = base[layer], base_avx2[layer]
@@ -184,7 +214,7 @@ def main():
     for m in (1, 64):
         for config in CONFIGS:
             text, ops = dense_module(m, config)
-            ms = {t: time_module(runner, text, t, args.repeat)
+            ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
                   for t in TARGETS if t != "host-2t"}
             gops = {t: ops / (ms[t] * 1e6) for t in ms}
             emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "

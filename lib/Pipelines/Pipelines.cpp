@@ -59,16 +59,19 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   }
 }
 
+static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
+                        ArrayRef<int64_t> convTileSizes) {
+  BitserialTileOptions tileOptions;
+  tileOptions.matmulTileSizes.assign(matmulTileSizes.begin(),
+                                     matmulTileSizes.end());
+  tileOptions.convTileSizes.assign(convTileSizes.begin(), convTileSizes.end());
+  pm.addPass(createBitserialTile(tileOptions));
+}
+
 void mlir::bitserial::buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options) {
-  if (options.tile) {
-    BitserialTileOptions tileOptions;
-    tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
-                                       options.matmulTileSizes.end());
-    tileOptions.convTileSizes.assign(options.convTileSizes.begin(),
-                                     options.convTileSizes.end());
-    pm.addPass(createBitserialTile(tileOptions));
-  }
+  if (options.tile)
+    addTilePass(pm, options.matmulTileSizes, options.convTileSizes);
   MicroKernelShape shape = getKernelShape(options.target);
   ConvertBitserialToVectorOptions vectorOptions;
   vectorOptions.vectorBits = shape.vectorBits;
@@ -94,14 +97,8 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorize.convTileSizes = options.convTileSizes;
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
-    if (options.tile) {
-      BitserialTileOptions tileOptions;
-      tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
-                                         options.matmulTileSizes.end());
-      tileOptions.convTileSizes.assign(options.convTileSizes.begin(),
-                                       options.convTileSizes.end());
-      pm.addPass(createBitserialTile(tileOptions));
-    }
+    if (options.tile)
+      addTilePass(pm, options.matmulTileSizes, options.convTileSizes);
     pm.addPass(createConvertBitserialToLinalg());
   }
   pm.addPass(createCanonicalizerPass());

@@ -154,6 +154,20 @@ private:
     Value cd = arith::MulIOp::create(b, loc, c, index(d));
     return arith::AddIOp::create(b, loc, as, cd);
   }
+  /// Whether (row, col), signed, is inside [0, height) x [0, width).
+  Value isInside(Location at, Value row, Value height, Value col,
+                 Value width) {
+    // Unsigned compares also reject negative rows and columns.
+    return arith::AndIOp::create(
+        b, at,
+        arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, row, height),
+        arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, col, width));
+  }
+  /// A tensor of i64 of `sizes` whose element at indices `idx` is
+  /// `element(idx)`, built inside a linalg.generic body.
+  Value buildIndexedTensor(
+      ArrayRef<OpFoldResult> sizes,
+      llvm::function_ref<Value(Location, ArrayRef<Value>)> element);
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
   /// Whether `plane` has a negative weight (the top plane of a signed
@@ -225,31 +239,11 @@ Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
   return buildPlaneWeight(b, loc, plane, layout);
 }
 
-/// Zero words around the input, plus room on the right for the last pixel
-/// block to read past the last output column; only the rows (columns) read
-/// along a subsampled axis. One generic rather than tensor.pad, whose copy
-/// into a strided view becomes a slow runtime call.
-Value ConvKernelBuilder::buildKernelInput() {
-  int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
-  int64_t rank = nibbles ? 6 : 5;
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
-  auto grow = [&](OpFoldResult size, int64_t extra) -> OpFoldResult {
-    if (std::optional<int64_t> known = getConstantIntValue(size))
-      return b.getIndexAttr(*known + extra);
-    return arith::AddIOp::create(b, loc, cast<Value>(size), index(extra))
-        .getResult();
-  };
-  sizes[1] = subsampled[0]
-                 ? tensor::getMixedSize(b, loc, pr.init, 1)
-                 : grow(sizes[1], pr.padding[0] + pr.padding[1]);
-  sizes[2] = grow(subsampled[1]
-                      ? tensor::getMixedSize(b, loc, pr.init, 2)
-                      : grow(sizes[2], pr.padding[2] + pr.padding[3]),
-                  extraW);
-  if (nibbles)
-    sizes.push_back(b.getIndexAttr(2));
+Value ConvKernelBuilder::buildIndexedTensor(
+    ArrayRef<OpFoldResult> sizes,
+    llvm::function_ref<Value(Location, ArrayRef<Value>)> element) {
+  int64_t rank = sizes.size();
   Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
-  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -261,23 +255,44 @@ Value ConvKernelBuilder::buildKernelInput() {
         SmallVector<Value> idx;
         for (int64_t d = 0; d < rank; ++d)
           idx.push_back(linalg::IndexOp::create(b, nloc, d));
+        linalg::YieldOp::create(b, nloc, element(nloc, idx));
+      });
+  return generic.getResult(0);
+}
+
+/// Zero words around the input, plus room on the right for the last pixel
+/// block to read past the last output column; only the rows (columns) read
+/// along a subsampled axis. One generic rather than tensor.pad, whose copy
+/// into a strided view becomes a slow runtime call.
+Value ConvKernelBuilder::buildKernelInput() {
+  int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
+  auto grow = [&](OpFoldResult size, int64_t extra) -> OpFoldResult {
+    if (std::optional<int64_t> known = getConstantIntValue(size))
+      return b.getIndexAttr(*known + extra);
+    return arith::AddIOp::create(b, loc, cast<Value>(size), index(extra))
+        .getResult();
+  };
+  sizes[1] = subsampled[0] ? tensor::getMixedSize(b, loc, pr.init, 1)
+                           : grow(sizes[1], pr.padding[0] + pr.padding[1]);
+  sizes[2] = grow(subsampled[1] ? tensor::getMixedSize(b, loc, pr.init, 2)
+                                : grow(sizes[2], pr.padding[2] + pr.padding[3]),
+                  extraW);
+  if (nibbles)
+    sizes.push_back(b.getIndexAttr(2));
+  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
+  return buildIndexedTensor(
+      sizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
         auto source = [&](Value at, int axis) -> Value {
           Value scaled =
               subsampled[axis]
-                  ? arith::MulIOp::create(b, nloc, at,
-                                          index(pr.strides[axis]))
+                  ? arith::MulIOp::create(b, nloc, at, index(pr.strides[axis]))
                   : at;
           return arith::SubIOp::create(b, nloc, scaled,
                                        index(pr.padding[2 * axis]));
         };
         Value row = source(idx[1], 0), col = source(idx[2], 1);
-        // Unsigned compares also reject negative rows and columns.
-        Value inside = arith::AndIOp::create(
-            b, nloc,
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, row,
-                                  height),
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, col,
-                                  width));
+        Value inside = isInside(nloc, row, height, col, width);
         Value word = tensor::ExtractOp::create(
             b, nloc, pr.input,
             ValueRange{idx[0],
@@ -292,11 +307,8 @@ Value ConvKernelBuilder::buildKernelInput() {
               b, nloc, arith::ShRUIOp::create(b, nloc, word, shift),
               constI64(0x0f0f0f0f0f0f0f0fLL));
         }
-        linalg::YieldOp::create(
-            b, nloc,
-            Value(arith::SelectOp::create(b, nloc, inside, word, constI64(0))));
+        return arith::SelectOp::create(b, nloc, inside, word, constI64(0));
       });
-  return generic.getResult(0);
 }
 
 /// Among register blocks of p >= 2 pixels x q channel vectors with at most
@@ -314,8 +326,7 @@ void ConvKernelBuilder::fitRegisterBlock(int64_t outWidth) {
   auto cost = [&](int64_t p, int64_t q) {
     int64_t computed = llvm::alignTo(outWidth, p) *
                        (vectorsOut ? llvm::alignTo(vectorsOut, q) : q);
-    return std::make_tuple(computed, -p * q,
-                           std::abs(p - shape.pixelBlock));
+    return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
   };
   int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
   for (int64_t p = 2; p <= accumulators; ++p) {
@@ -332,10 +343,10 @@ void ConvKernelBuilder::fitRegisterBlock(int64_t outWidth) {
 OpFoldResult ConvKernelBuilder::channelBlocksSize() {
   if (!ShapedType::isDynamic(channelBlocks))
     return b.getIndexAttr(channelBlocks);
-  Value blocks = arith::CeilDivUIOp::create(b, loc, channelsOutValue,
-                                            index(lanes));
-  Value groups = arith::CeilDivUIOp::create(b, loc, blocks,
-                                            index(shape.channelBlock));
+  Value blocks =
+      arith::CeilDivUIOp::create(b, loc, channelsOutValue, index(lanes));
+  Value groups =
+      arith::CeilDivUIOp::create(b, loc, blocks, index(shape.channelBlock));
   return arith::MulIOp::create(b, loc, groups, index(shape.channelBlock))
       .getResult();
 }
@@ -370,21 +381,11 @@ Value ConvKernelBuilder::relayoutFilter() {
   SmallVector<OpFoldResult> relaidSizes =
       getAsIndexOpFoldResult(b.getContext(), relaidShape);
   relaidSizes[0] = channelBlocksOfr;
-  Value empty = tensor::EmptyOp::create(b, loc, relaidSizes, i64);
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        SmallVector<Value> idx;
-        for (int64_t d = 0; d < rank; ++d)
-          idx.push_back(linalg::IndexOp::create(b, nloc, d));
+  return buildIndexedTensor(
+      relaidSizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
         Value co = affine(idx[0], lanes, idx[rank - 1], 1);
-        Value inRange = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
-                                              co, channelsOutValue);
+        Value inRange = arith::CmpIOp::create(
+            b, nloc, arith::CmpIPredicate::ult, co, channelsOutValue);
         Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
         Value word = tensor::ExtractOp::create(
             b, nloc, pr.filter,
@@ -395,11 +396,8 @@ Value ConvKernelBuilder::relayoutFilter() {
               constI64(4));
           word = arith::ShRUIOp::create(b, nloc, word, shift);
         }
-        linalg::YieldOp::create(
-            b, nloc,
-            Value(arith::SelectOp::create(b, nloc, inRange, word, constI64(0))));
+        return arith::SelectOp::create(b, nloc, inRange, word, constI64(0));
       });
-  return generic.getResult(0);
 }
 
 /// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from
@@ -567,13 +565,7 @@ Value ConvKernelBuilder::filterTapTerms() {
         Value col = arith::SubIOp::create(
             b, nloc, affine(ow, pr.strides[1], kw, pr.dilations[1]),
             index(pr.padding[2]));
-        // Unsigned compares also reject negative rows and columns.
-        Value inside = arith::AndIOp::create(
-            b, nloc,
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, row,
-                                  height),
-            arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult, col,
-                                  width));
+        Value inside = isInside(nloc, row, height, col, width);
         Value real = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
                                            co, channelsOutValue);
         Value take = arith::AndIOp::create(b, nloc, inside, real);
