@@ -77,8 +77,8 @@ struct ByteSumToPsadbw : public OpRewritePattern<vector::MultiDimReductionOp> {
     auto bytesType = dyn_cast<VectorType>(shapeCast.getSource().getType());
     auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
     auto resultType = dyn_cast<VectorType>(op.getType());
-    if (!bytesType || !groupedType || !resultType ||
-        bytesType.getRank() != 1 || !bytesType.getElementType().isInteger(8) ||
+    if (!bytesType || !groupedType || !resultType || bytesType.getRank() != 1 ||
+        !bytesType.getElementType().isInteger(8) ||
         groupedType.getRank() != 2 || groupedType.getDimSize(1) != 8 ||
         !resultType.getElementType().isInteger(64))
       return failure();
@@ -99,11 +99,11 @@ struct ByteSumToPsadbw : public OpRewritePattern<vector::MultiDimReductionOp> {
     Location loc = op.getLoc();
     Value zero = arith::ConstantOp::create(rewriter, loc,
                                            rewriter.getZeroAttr(bytesType));
-    Value sums = LLVM::CallIntrinsicOp::create(
-                     rewriter, loc, resultType,
-                     rewriter.getStringAttr(intrinsic),
-                     ValueRange{shapeCast.getSource(), zero})
-                     .getResult(0);
+    Value sums =
+        LLVM::CallIntrinsicOp::create(rewriter, loc, resultType,
+                                      rewriter.getStringAttr(intrinsic),
+                                      ValueRange{shapeCast.getSource(), zero})
+            .getResult(0);
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, sums, op.getAcc());
     return success();
   }

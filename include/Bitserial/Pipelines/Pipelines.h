@@ -102,8 +102,8 @@ struct BitserialToLLVMPipelineOptions
 /// of bitserial ops on tensors, in func.func functions, to the LLVM dialect:
 /// reference lowering to linalg, one-shot bufferization (function boundaries
 /// included, identity layouts), buffer deallocation, loops and LLVM.
-void buildBitserialToLLVMPipeline(OpPassManager &pm,
-                                  const BitserialToLLVMPipelineOptions &options);
+void buildBitserialToLLVMPipeline(
+    OpPassManager &pm, const BitserialToLLVMPipelineOptions &options);
 
 /// The micro-kernel shape for `target`, resolving `host` on this machine.
 MicroKernelShape getKernelShape(KernelTarget target);

@@ -49,11 +49,19 @@ using namespace mlir;
 using namespace mlir::bitserial;
 
 MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
-  return {256, 4, 2, /*x86Widening=*/true, /*wordPopcount=*/false,
+  return {256,
+          4,
+          2,
+          /*x86Widening=*/true,
+          /*wordPopcount=*/false,
           /*nibbleLookup=*/true};
 }
 MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
-  return {512, 4, 2, /*x86Widening=*/true, /*wordPopcount=*/false,
+  return {512,
+          4,
+          2,
+          /*x86Widening=*/true,
+          /*wordPopcount=*/false,
           /*nibbleLookup=*/true};
 }
 MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
@@ -109,14 +117,12 @@ public:
     planesB = filterType.getDimSize(3);
     lanes = shape.vectorBits / 64;
     if (shape.fitRegisterBlock)
-      fitRegisterBlock(
-          cast<RankedTensorType>(pr.init.getType()).getDimSize(2));
+      fitRegisterBlock(cast<RankedTensorType>(pr.init.getType()).getDimSize(2));
     // A dynamic CO (e.g. a tile of it) gives dynamic block counts.
-    channelBlocks =
-        ShapedType::isDynamic(channelsOut)
-            ? ShapedType::kDynamic
-            : llvm::alignTo(llvm::divideCeil(channelsOut, lanes),
-                            shape.channelBlock);
+    channelBlocks = ShapedType::isDynamic(channelsOut)
+                        ? ShapedType::kDynamic
+                        : llvm::alignTo(llvm::divideCeil(channelsOut, lanes),
+                                        shape.channelBlock);
     decodeA = getPlaneDecoding(pr.inputLayout.getEncoding());
     decodeB = getPlaneDecoding(pr.filterLayout.getEncoding());
     i64 = b.getI64Type();
@@ -141,8 +147,8 @@ private:
   }
   Value dim(Value v, int64_t d) { return tensor::DimOp::create(b, loc, v, d); }
   Value zeroWords() {
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(
-                                                 wordVector, APInt(64, 0)));
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wordVector, APInt(64, 0)));
   }
   Value zeroBytes() {
     return arith::ConstantOp::create(
@@ -155,8 +161,7 @@ private:
     return arith::AddIOp::create(b, loc, as, cd);
   }
   /// Whether (row, col), signed, is inside [0, height) x [0, width).
-  Value isInside(Location at, Value row, Value height, Value col,
-                 Value width) {
+  Value isInside(Location at, Value row, Value height, Value col, Value width) {
     // Unsigned compares also reject negative rows and columns.
     return arith::AndIOp::create(
         b, at,
@@ -248,8 +253,8 @@ Value ConvKernelBuilder::buildIndexedTensor(
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
-      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange) {
+      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         SmallVector<Value> idx;
@@ -411,9 +416,9 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   SmallVector<AffineExpr> d;
   for (int64_t k = 0; k < rank; ++k)
     d.push_back(getAffineDimExpr(k, ctx));
-  SmallVector<AffineMap> pixelMaps{AffineMap::get(rank, 0, d, ctx),
-                                   AffineMap::get(rank, 0, {d[0], d[1], d[2]},
-                                                  ctx)};
+  SmallVector<AffineMap> pixelMaps{
+      AffineMap::get(rank, 0, d, ctx),
+      AffineMap::get(rank, 0, {d[0], d[1], d[2]}, ctx)};
   SmallVector<utils::IteratorType> pixelIterators(
       3, utils::IteratorType::parallel);
   pixelIterators.append(rank - 3, utils::IteratorType::reduction);
@@ -432,8 +437,8 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value count = math::CtPopOp::create(b, nloc, args[0]);
         Value weight = arith::MulIOp::create(
-            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 3),
-                                 pr.inputLayout),
+            b, nloc,
+            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.inputLayout),
             constI64(decodeA.scale));
         Value term = arith::MulIOp::create(b, nloc, count, weight);
         linalg::YieldOp::create(
@@ -456,8 +461,8 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
       AffineMap::get(5, 0, {e[0], e[1], e[2]}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   iterators.append(2, utils::IteratorType::reduction);
-  Value window = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  Value window =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
   SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, pr.init, 0),
                                   tensor::getMixedSize(b, loc, pr.init, 1),
                                   tensor::getMixedSize(b, loc, pr.init, 2)};
@@ -490,18 +495,18 @@ Value ConvKernelBuilder::filterTapTerms() {
   AffineExpr d[5];
   for (unsigned k = 0; k < 5; ++k)
     d[k] = getAffineDimExpr(k, ctx);
-  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d[0], d[1], d[2], d[3], d[4]}, ctx),
-                              AffineMap::get(5, 0, {d[0], d[1], d[2]}, ctx)};
+  SmallVector<AffineMap> maps{
+      AffineMap::get(5, 0, {d[0], d[1], d[2], d[3], d[4]}, ctx),
+      AffineMap::get(5, 0, {d[0], d[1], d[2]}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   iterators.append(2, utils::IteratorType::reduction);
   SmallVector<OpFoldResult> tSizes{channelsOutSize(), b.getIndexAttr(kernelH),
                                    b.getIndexAttr(kernelW)};
   Value tEmpty = tensor::EmptyOp::create(b, loc, tSizes, i64);
-  Value tInit = linalg::FillOp::create(
-                    b, loc,
-                    constI64(decodeA.offset * sumC * decodeB.offset * sumD *
-                             length),
-                    tEmpty)
+  Value tInit = linalg::FillOp::create(b, loc,
+                                       constI64(decodeA.offset * sumC *
+                                                decodeB.offset * sumD * length),
+                                       tEmpty)
                     .getResult(0);
   auto tGeneric = linalg::GenericOp::create(
       b, loc, tInit.getType(), ValueRange{pr.filter}, ValueRange{tInit}, maps,
@@ -510,13 +515,14 @@ Value ConvKernelBuilder::filterTapTerms() {
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value count = math::CtPopOp::create(b, nloc, args[0]);
         Value weight = arith::MulIOp::create(
-            b, nloc, planeWeight(linalg::IndexOp::create(b, nloc, 3),
-                                 pr.filterLayout),
+            b, nloc,
+            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.filterLayout),
             constI64(decodeA.offset * sumC * decodeB.scale));
         linalg::YieldOp::create(
             b, nloc,
             Value(arith::AddIOp::create(
-                b, nloc, args[1], arith::MulIOp::create(b, nloc, count, weight))));
+                b, nloc, args[1],
+                arith::MulIOp::create(b, nloc, count, weight))));
       });
   Value taps = tGeneric.getResult(0);
 
@@ -536,13 +542,14 @@ Value ConvKernelBuilder::filterTapTerms() {
   Value wEmpty = tensor::EmptyOp::create(b, loc, wSizes, i64);
   Value wInit =
       linalg::FillOp::create(b, loc, constI64(0), wEmpty).getResult(0);
-  Value window = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  Value window =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
   AffineExpr e[6];
   for (unsigned k = 0; k < 6; ++k)
     e[k] = getAffineDimExpr(k, ctx);
-  SmallVector<AffineMap> wMaps{AffineMap::get(6, 0, {e[4], e[5]}, ctx),
-                               AffineMap::get(6, 0, {e[0], e[1], e[2], e[3]}, ctx)};
+  SmallVector<AffineMap> wMaps{
+      AffineMap::get(6, 0, {e[4], e[5]}, ctx),
+      AffineMap::get(6, 0, {e[0], e[1], e[2], e[3]}, ctx)};
   SmallVector<utils::IteratorType> wIterators(4, utils::IteratorType::parallel);
   wIterators.append(2, utils::IteratorType::reduction);
   Value height = dim(pr.input, 1), width = dim(pr.input, 2);
@@ -572,15 +579,15 @@ Value ConvKernelBuilder::filterTapTerms() {
         Value clamped = arith::SelectOp::create(b, nloc, real, co, index(0));
         Value term = tensor::ExtractOp::create(b, nloc, taps,
                                                ValueRange{clamped, kh, kw});
-        Value masked = arith::SelectOp::create(b, nloc, take, term, constI64(0));
+        Value masked =
+            arith::SelectOp::create(b, nloc, take, term, constI64(0));
         linalg::YieldOp::create(
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
       });
   return wGeneric.getResult(0);
 }
 
-ConvKernelBuilder::BorderClasses
-ConvKernelBuilder::getBorderClasses(int axis) {
+ConvKernelBuilder::BorderClasses ConvKernelBuilder::getBorderClasses(int axis) {
   BorderClasses classes;
   int64_t in = cast<RankedTensorType>(pr.input.getType()).getDimSize(1 + axis);
   int64_t out = cast<RankedTensorType>(pr.init.getType()).getDimSize(1 + axis);
@@ -605,9 +612,9 @@ Value ConvKernelBuilder::classOf(const BorderClasses &classes, Value position) {
     return position;
   Value isLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                       position, index(classes.low));
-  Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
-                                       position,
-                                       index(classes.out - classes.high));
+  Value isHigh =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, position,
+                            index(classes.out - classes.high));
   Value highClass = arith::SubIOp::create(
       b, loc, position, index(classes.out - classes.high - classes.low));
   return arith::SelectOp::create(
@@ -627,10 +634,10 @@ Value ConvKernelBuilder::positionOf(const BorderClasses &classes, Value c) {
                                        index(classes.low + classes.high));
   Value highPosition = arith::AddIOp::create(
       b, loc, c, index(classes.out - classes.high - classes.low));
-  return arith::SelectOp::create(
-      b, loc, isLow, c,
-      arith::SelectOp::create(b, loc, isHigh, highPosition,
-                              index(classes.low)));
+  return arith::SelectOp::create(b, loc, isLow, c,
+                                 arith::SelectOp::create(b, loc, isHigh,
+                                                         highPosition,
+                                                         index(classes.low)));
 }
 
 /// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
@@ -672,19 +679,17 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
             vector::BroadcastOp::create(b, loc, wordVector, word));
       }
       for (int64_t q = 0; q < vectors; ++q) {
-        SmallVector<Value> at{arith::AddIOp::create(b, loc, cob0, index(q)),
-                              kh, kw, j, cw};
+        SmallVector<Value> at{arith::AddIOp::create(b, loc, cob0, index(q)), kh,
+                              kw, j, cw};
         if (nibbles)
           at.push_back(index(h));
         at.push_back(index(0));
         filters.push_back(vector::TransferReadOp::create(
-            b, loc, wordVector, relaid, at, constI64(0),
-            ArrayRef<bool>{true}));
+            b, loc, wordVector, relaid, at, constI64(0), ArrayRef<bool>{true}));
       }
       for (int64_t p = 0; p < pixels; ++p)
         for (int64_t q = 0; q < vectors; ++q) {
-          Value both =
-              arith::AndIOp::create(b, loc, broadcasts[p], filters[q]);
+          Value both = arith::AndIOp::create(b, loc, broadcasts[p], filters[q]);
           Value count;
           if (shape.wordPopcount) {
             count = math::CtPopOp::create(b, loc, both);
@@ -707,11 +712,11 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
   // Reduction levels kh, kw, cw: byte accumulators live across the innermost
   // levels whose total step count stays <= 31; outer levels widen.
   // With 64-bit lane counts nothing needs widening: one chunk.
-  int64_t depth = shape.wordPopcount                            ? 0
+  int64_t depth = shape.wordPopcount                           ? 0
                   : kernelH * kernelW * words <= kMaxByteSteps ? 0
-                  : kernelW * words <= kMaxByteSteps         ? 1
-                  : words <= kMaxByteSteps                   ? 2
-                                                             : 3;
+                  : kernelW * words <= kMaxByteSteps           ? 1
+                  : words <= kMaxByteSteps                     ? 2
+                                                               : 3;
   Value zero = index(0), one = index(1);
   SmallVector<Value> outerLbs, outerUbs, outerSteps;
   Value extents[3] = {index(kernelH), index(kernelW), index(words)};
@@ -786,8 +791,7 @@ Value ConvKernelBuilder::build() {
       getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr);
   Value kernelInput = buildKernelInput();
   Value relaid = relayoutFilter();
-  Value bitCounts =
-      weightsBipolar ? activationBitCounts(kernelInput) : Value();
+  Value bitCounts = weightsBipolar ? activationBitCounts(kernelInput) : Value();
   Value tapTerms = inputBipolar ? filterTapTerms() : Value();
   auto initType = cast<RankedTensorType>(pr.init.getType());
   Type resultElement = initType.getElementType();
@@ -808,109 +812,111 @@ Value ConvKernelBuilder::build() {
     SmallVector<Value> ubs{dim(pr.init, 2), channelBlocksValue};
     SmallVector<Value> steps{index(pixels), index(vectors)};
     scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{rowTensor},
-      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value ow0 = ivs[0], cob0 = ivs[1];
-        Value writeN = rowLocal ? zero : n, writeOh = rowLocal ? zero : oh;
+        b, loc, lbs, ubs, steps, ValueRange{rowTensor},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value ow0 = ivs[0], cob0 = ivs[1];
+          Value writeN = rowLocal ? zero : n, writeOh = rowLocal ? zero : oh;
 
-        // Weighted sum over plane pairs.
-        SmallVector<Value> accInit(accumulators, zeroWords());
-        scf::LoopNest planes = scf::buildLoopNest(
-            b, loc, ValueRange{zero, zero},
-            ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
-            accInit,
-            [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(pb.getInsertionBlock(),
-                                  pb.getInsertionPoint());
-              SmallVector<Value> counts = reducePlanePair(
-                  kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
-              // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
-              // then add or subtract (AVX2 has no 64-bit lane multiply).
-              Value exponent = arith::AddIOp::create(
-                  b, loc,
-                  arith::IndexCastOp::create(
-                      b, loc, i64,
-                      arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
-                  constI64(llvm::Log2_64(decodeA.scale * decodeB.scale)));
-              Value shifts =
-                  vector::BroadcastOp::create(b, loc, wordVector, exponent);
-              Value negative = arith::XOrIOp::create(
-                  b, loc, isNegativePlane(pivs[0], pr.inputLayout),
-                  isNegativePlane(pivs[1], pr.filterLayout));
-              SmallVector<Value> next;
-              for (int64_t k = 0; k < accumulators; ++k) {
-                Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
-                next.push_back(arith::SelectOp::create(
-                    b, loc, negative,
-                    arith::SubIOp::create(b, loc, acc[k], term),
-                    arith::AddIOp::create(b, loc, acc[k], term)));
-              }
-              return next;
-            });
+          // Weighted sum over plane pairs.
+          SmallVector<Value> accInit(accumulators, zeroWords());
+          scf::LoopNest planes = scf::buildLoopNest(
+              b, loc, ValueRange{zero, zero},
+              ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
+              accInit,
+              [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(pb.getInsertionBlock(),
+                                    pb.getInsertionPoint());
+                SmallVector<Value> counts = reducePlanePair(
+                    kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+                // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
+                // then add or subtract (AVX2 has no 64-bit lane multiply).
+                Value exponent = arith::AddIOp::create(
+                    b, loc,
+                    arith::IndexCastOp::create(
+                        b, loc, i64,
+                        arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
+                    constI64(llvm::Log2_64(decodeA.scale * decodeB.scale)));
+                Value shifts =
+                    vector::BroadcastOp::create(b, loc, wordVector, exponent);
+                Value negative = arith::XOrIOp::create(
+                    b, loc, isNegativePlane(pivs[0], pr.inputLayout),
+                    isNegativePlane(pivs[1], pr.filterLayout));
+                SmallVector<Value> next;
+                for (int64_t k = 0; k < accumulators; ++k) {
+                  Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
+                  next.push_back(arith::SelectOp::create(
+                      b, loc, negative,
+                      arith::SubIOp::create(b, loc, acc[k], term),
+                      arith::AddIOp::create(b, loc, acc[k], term)));
+                }
+                return next;
+              });
 
-        // Epilogue: corrections, add to init, store valid lanes.
-        Value result = iterArgs[0];
-        Value outWidth = dim(pr.init, 2);
-        for (int64_t p = 0; p < pixels; ++p) {
-          Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
-          Value inside = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::ult, ow, outWidth);
-          Value owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
-          Value pixelTerm;
-          if (weightsBipolar) {
-            Value count = tensor::ExtractOp::create(
-                b, loc, bitCounts, ValueRange{n, oh, owClamped});
-            Value scaled = arith::MulIOp::create(
-                b, loc, count,
-                constI64(decodeB.offset * getPlaneWeightSum(pr.filterLayout)));
-            pixelTerm = vector::BroadcastOp::create(b, loc, wordVector, scaled);
-          }
-          for (int64_t q = 0; q < vectors; ++q) {
-            Value total = planes.results[p * vectors + q];
-            if (pixelTerm)
-              total = arith::AddIOp::create(b, loc, total, pixelTerm);
-            Value block = arith::AddIOp::create(b, loc, cob0, index(q));
-            if (inputBipolar) {
-              Value term = vector::TransferReadOp::create(
-                  b, loc, wordVector, tapTerms,
-                  ValueRange{classOf(rowClasses, oh),
-                             classOf(columnClasses, owClamped), block, zero},
-                  constI64(0), ArrayRef<bool>{true});
-              total = arith::AddIOp::create(b, loc, total, term);
+          // Epilogue: corrections, add to init, store valid lanes.
+          Value result = iterArgs[0];
+          Value outWidth = dim(pr.init, 2);
+          for (int64_t p = 0; p < pixels; ++p) {
+            Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+            Value inside = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ult, ow, outWidth);
+            Value owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
+            Value pixelTerm;
+            if (weightsBipolar) {
+              Value count = tensor::ExtractOp::create(
+                  b, loc, bitCounts, ValueRange{n, oh, owClamped});
+              Value scaled = arith::MulIOp::create(
+                  b, loc, count,
+                  constI64(decodeB.offset *
+                           getPlaneWeightSum(pr.filterLayout)));
+              pixelTerm =
+                  vector::BroadcastOp::create(b, loc, wordVector, scaled);
             }
-            Value co = arith::MulIOp::create(b, loc, block, index(lanes));
-            Value narrowed = total;
-            if (resultElement != i64)
-              narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
-            Value padding = arith::ConstantOp::create(
-                b, loc, b.getZeroAttr(resultElement));
-            auto ifOp = scf::IfOp::create(
-                b, loc, inside,
-                [&](OpBuilder &tb, Location tloc) {
-                  Value current = vector::TransferReadOp::create(
-                      tb, tloc, resultVector, pr.init,
-                      ValueRange{n, oh, ow, co}, padding,
-                      ArrayRef<bool>{false});
-                  Value sum =
-                      arith::AddIOp::create(tb, tloc, current, narrowed);
-                  Value written = vector::TransferWriteOp::create(
-                                      tb, tloc, sum, result,
-                                      ValueRange{writeN, writeOh, ow, co},
-                                      ArrayRef<bool>{false})
-                                      .getResult();
-                  scf::YieldOp::create(tb, tloc, written);
-                },
-                [&](OpBuilder &eb, Location eloc) {
-                  scf::YieldOp::create(eb, eloc, result);
-                });
-            result = ifOp.getResult(0);
+            for (int64_t q = 0; q < vectors; ++q) {
+              Value total = planes.results[p * vectors + q];
+              if (pixelTerm)
+                total = arith::AddIOp::create(b, loc, total, pixelTerm);
+              Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+              if (inputBipolar) {
+                Value term = vector::TransferReadOp::create(
+                    b, loc, wordVector, tapTerms,
+                    ValueRange{classOf(rowClasses, oh),
+                               classOf(columnClasses, owClamped), block, zero},
+                    constI64(0), ArrayRef<bool>{true});
+                total = arith::AddIOp::create(b, loc, total, term);
+              }
+              Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+              Value narrowed = total;
+              if (resultElement != i64)
+                narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
+              Value padding = arith::ConstantOp::create(
+                  b, loc, b.getZeroAttr(resultElement));
+              auto ifOp = scf::IfOp::create(
+                  b, loc, inside,
+                  [&](OpBuilder &tb, Location tloc) {
+                    Value current = vector::TransferReadOp::create(
+                        tb, tloc, resultVector, pr.init,
+                        ValueRange{n, oh, ow, co}, padding,
+                        ArrayRef<bool>{false});
+                    Value sum =
+                        arith::AddIOp::create(tb, tloc, current, narrowed);
+                    Value written = vector::TransferWriteOp::create(
+                                        tb, tloc, sum, result,
+                                        ValueRange{writeN, writeOh, ow, co},
+                                        ArrayRef<bool>{false})
+                                        .getResult();
+                    scf::YieldOp::create(tb, tloc, written);
+                  },
+                  [&](OpBuilder &eb, Location eloc) {
+                    scf::YieldOp::create(eb, eloc, result);
+                  });
+              result = ifOp.getResult(0);
+            }
           }
-        }
-        return scf::ValueVector{result};
-      });
+          return scf::ValueVector{result};
+        });
     return nest.results.front();
   };
 
@@ -930,9 +936,9 @@ Value ConvKernelBuilder::build() {
 
   // Rows in parallel: scf.forall over (n, oh), each row written to its own
   // slice of the shared output.
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{batch, rows}, ValueRange{output},
-      std::nullopt);
+  auto forall =
+      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{batch, rows},
+                            ValueRange{output}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
@@ -943,8 +949,8 @@ Value ConvKernelBuilder::build() {
                                   tensor::getMixedSize(b, loc, pr.init, 2),
                                   tensor::getMixedSize(b, loc, pr.init, 3)};
   SmallVector<OpFoldResult> strides(4, oneAttr);
-  Value rowSlice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                  sizes, strides);
+  Value rowSlice =
+      tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
   Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, row, shared, offsets, sizes,
@@ -968,8 +974,9 @@ static bool isSupported(Value input, Value filter) {
   int64_t rank = inputType.getRank();
   if (inputType.isDynamicDim(rank - 2) || inputType.isDynamicDim(rank - 1))
     return false;
-  return llvm::all_of(filterType.getShape().drop_front(),
-                      [](int64_t size) { return !ShapedType::isDynamic(size); });
+  return llvm::all_of(filterType.getShape().drop_front(), [](int64_t size) {
+    return !ShapedType::isDynamic(size);
+  });
 }
 
 namespace {
@@ -979,8 +986,8 @@ template <typename OpTy>
 struct VectorKernelPattern : public OpConversionPattern<OpTy> {
   VectorKernelPattern(const TypeConverter &converter, MLIRContext *ctx,
                       const MicroKernelShape &shape)
-      : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/2),
-        shape(shape) {}
+      : OpConversionPattern<OpTy>(converter, ctx, /*benefit=*/2), shape(shape) {
+  }
 
   MicroKernelShape shape;
 };
@@ -1038,26 +1045,37 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
       return tensor::getMixedSize(rewriter, loc, v, d);
     };
     auto one = rewriter.getIndexAttr(1);
-    Value input, filter = expand(
-        rhs, {rhsType.getDimSize(0), 1, 1, rhsType.getDimSize(1), rhsType.getDimSize(2)},
-        {{0, 1, 2}, {3}, {4}},
-        {size(rhs, 0), one, one, size(rhs, 1), size(rhs, 2)});
+    Value input,
+        filter = expand(rhs,
+                        {rhsType.getDimSize(0), 1, 1, rhsType.getDimSize(1),
+                         rhsType.getDimSize(2)},
+                        {{0, 1, 2}, {3}, {4}},
+                        {size(rhs, 0), one, one, size(rhs, 1), size(rhs, 2)});
     Value image;
     SmallVector<ReassociationIndices> initGroups;
     if (lhsType.getRank() == 3) {
-      input = expand(lhs, {1, 1, lhsType.getDimSize(0), lhsType.getDimSize(1), lhsType.getDimSize(2)},
+      input = expand(lhs,
+                     {1, 1, lhsType.getDimSize(0), lhsType.getDimSize(1),
+                      lhsType.getDimSize(2)},
                      {{0, 1, 2}, {3}, {4}},
                      {one, one, size(lhs, 0), size(lhs, 1), size(lhs, 2)});
       initGroups = {{0, 1, 2}, {3}};
-      image = expand(init, {1, 1, initType.getDimSize(0), initType.getDimSize(1)},
-                     initGroups, {one, one, size(init, 0), size(init, 1)});
+      image =
+          expand(init, {1, 1, initType.getDimSize(0), initType.getDimSize(1)},
+                 initGroups, {one, one, size(init, 0), size(init, 1)});
     } else {
-      input = expand(lhs, {lhsType.getDimSize(0), 1, lhsType.getDimSize(1), lhsType.getDimSize(2), lhsType.getDimSize(3)},
-                     {{0}, {1, 2}, {3}, {4}},
-                     {size(lhs, 0), one, size(lhs, 1), size(lhs, 2), size(lhs, 3)});
+      input =
+          expand(lhs,
+                 {lhsType.getDimSize(0), 1, lhsType.getDimSize(1),
+                  lhsType.getDimSize(2), lhsType.getDimSize(3)},
+                 {{0}, {1, 2}, {3}, {4}},
+                 {size(lhs, 0), one, size(lhs, 1), size(lhs, 2), size(lhs, 3)});
       initGroups = {{0}, {1, 2}, {3}};
-      image = expand(init, {initType.getDimSize(0), 1, initType.getDimSize(1), initType.getDimSize(2)},
-                     initGroups, {size(init, 0), one, size(init, 1), size(init, 2)});
+      image = expand(init,
+                     {initType.getDimSize(0), 1, initType.getDimSize(1),
+                      initType.getDimSize(2)},
+                     initGroups,
+                     {size(init, 0), one, size(init, 1), size(init, 2)});
     }
     ConvProblem problem{input, filter, image, op.getLhsLayout(),
                         op.getRhsLayout()};
@@ -1067,7 +1085,6 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
                                                          initGroups);
     return success();
   }
-
 };
 } // namespace
 
@@ -1090,8 +1107,8 @@ struct ConvertBitserialToVectorPass
 
   void runOnOperation() override {
     if (!llvm::is_contained({128, 256, 512}, vectorBits.getValue())) {
-      getOperation().emitError() << "vector-bits must be 128, 256 or 512, got "
-                                 << vectorBits;
+      getOperation().emitError()
+          << "vector-bits must be 128, 256 or 512, got " << vectorBits;
       return signalPassFailure();
     }
     if (pixelBlock < 1 || channelBlock < 1) {
@@ -1104,10 +1121,9 @@ struct ConvertBitserialToVectorPass
           << "word-popcount and nibble-lookup are mutually exclusive";
       return signalPassFailure();
     }
-    MicroKernelShape shape{vectorBits,   pixelBlock,
-                           channelBlock, /*x86Widening=*/false,
-                           wordPopcount, nibbleLookup,
-                           parallel,     fitRegisterBlock};
+    MicroKernelShape shape{
+        vectorBits,   pixelBlock,   channelBlock, /*x86Widening=*/false,
+        wordPopcount, nibbleLookup, parallel,     fitRegisterBlock};
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

@@ -18,8 +18,8 @@ struct MicroKernelShape {
   int64_t pixelBlock = 4;
   /// Vectors of output channels per register block.
   int64_t channelBlock = 2;
-  /// Byte counts widen with x86 psadbw (bitserial-x86-byte-counts) rather than
-  /// the portable extend-and-add.
+  /// Byte counts widen with x86 psadbw (bitserial-x86-byte-counts) rather
+  /// than the portable extend-and-add.
   bool x86Widening = true;
   /// Count bits per 64-bit lane (AVX-512 VPOPCNTDQ `vpopcntq`) and
   /// accumulate in i64 lanes directly, instead of byte counts + widening.
