@@ -60,8 +60,9 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
 }
 
 static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
-                        ArrayRef<int64_t> convTileSizes) {
+                        ArrayRef<int64_t> convTileSizes, KernelTarget target) {
   BitserialTileOptions tileOptions;
+  tileOptions.cacheBytes = getKernelShape(target).cacheBytes;
   tileOptions.matmulTileSizes.assign(matmulTileSizes.begin(),
                                      matmulTileSizes.end());
   tileOptions.convTileSizes.assign(convTileSizes.begin(), convTileSizes.end());
@@ -71,7 +72,8 @@ static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
 void mlir::bitserial::buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options) {
   if (options.tile)
-    addTilePass(pm, options.matmulTileSizes, options.convTileSizes);
+    addTilePass(pm, options.matmulTileSizes, options.convTileSizes,
+                options.target);
   MicroKernelShape shape = getKernelShape(options.target);
   ConvertBitserialToVectorOptions vectorOptions;
   vectorOptions.vectorBits = shape.vectorBits;
@@ -98,7 +100,8 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)
-      addTilePass(pm, options.matmulTileSizes, options.convTileSizes);
+      addTilePass(pm, options.matmulTileSizes, options.convTileSizes,
+                  options.target);
     pm.addPass(createConvertBitserialToLinalg());
   }
   pm.addPass(createCanonicalizerPass());

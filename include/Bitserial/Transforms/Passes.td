@@ -63,6 +63,10 @@ def BitserialTile : Pass<"bitserial-tile"> {
       64 such that the filter tile fits, and (only where the height has no
       padding, since a padded axis cannot be tiled) output rows such that
       the input window and output tile fit.
+
+    The pipelines (`bitserial-vectorize`, `bitserial-to-llvm` with
+    `tile=true`) set `cache-bytes` from the target: 512 KiB for `x86-avx2`
+    (Zen 3's L2) and `generic`, 1 MiB for the AVX-512 targets (Zen 4/5).
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",

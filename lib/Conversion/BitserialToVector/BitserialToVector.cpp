@@ -48,27 +48,38 @@ namespace mlir::bitserial {
 using namespace mlir;
 using namespace mlir::bitserial;
 
+// Caches: Zen 3 has 512 KiB of L2 per core, Zen 4 and 5 (the AVX-512 x86
+// we know) 1 MiB; the generic target assumes a small core (Cortex-A53 class,
+// 512 KiB shared L2).
 MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
-  return {256,
-          4,
-          2,
-          /*x86Widening=*/true,
-          /*wordPopcount=*/false,
-          /*nibbleLookup=*/true};
+  MicroKernelShape shape;
+  shape.vectorBits = 256;
+  shape.x86Widening = true;
+  shape.nibbleLookup = true;
+  shape.cacheBytes = 512 << 10;
+  return shape;
 }
 MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
-  return {512,
-          4,
-          2,
-          /*x86Widening=*/true,
-          /*wordPopcount=*/false,
-          /*nibbleLookup=*/true};
+  MicroKernelShape shape = getX86Avx2KernelShape();
+  shape.vectorBits = 512;
+  shape.cacheBytes = 1 << 20;
+  return shape;
 }
 MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
-  return {512, 4, 4, /*x86Widening=*/false, /*wordPopcount=*/true};
+  MicroKernelShape shape;
+  shape.vectorBits = 512;
+  shape.channelBlock = 4;
+  shape.x86Widening = false;
+  shape.wordPopcount = true;
+  shape.cacheBytes = 1 << 20;
+  return shape;
 }
 MicroKernelShape mlir::bitserial::getGenericKernelShape() {
-  return {128, 4, 2, /*x86Widening=*/false};
+  MicroKernelShape shape;
+  shape.vectorBits = 128;
+  shape.x86Widening = false;
+  shape.cacheBytes = 512 << 10;
+  return shape;
 }
 
 /// Steps a byte lane can take (at most 8 each) before it might overflow.

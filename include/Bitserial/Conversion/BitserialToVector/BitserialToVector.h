@@ -39,6 +39,9 @@ struct MicroKernelShape {
   /// (same number of accumulators) when that computes fewer padded outputs,
   /// e.g. 4x2 -> 7x1 for rows of 7 pixels.
   bool fitRegisterBlock = true;
+  /// Per-core cache (L2) that bitserial-tile's default sizes fit tiles
+  /// into, for pipelines that tile.
+  int64_t cacheBytes = 1 << 20;
 };
 
 /// Micro-kernel shapes for the targets we know.
