@@ -13,6 +13,36 @@ using namespace mlir::bitserial;
 #include "Bitserial/IR/BitserialDialect.cpp.inc"
 #include "Bitserial/IR/BitserialEnums.cpp.inc"
 
+namespace mlir::bitserial {
+static constexpr unsigned kMaxBits = 8;
+
+static FailureOr<unsigned> parseBitsParameter(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  APInt bits;
+  if (parser.parseInteger(bits))
+    return failure();
+  // The range itself is the verifier's; here only what `unsigned` cannot
+  // hold.
+  if (bits.isNegative() || bits.getActiveBits() > 32)
+    return parser.emitError(loc)
+           << "bits must be in [1, " << kMaxBits << "], got "
+           << llvm::toString(bits, 10, /*Signed=*/true);
+  return static_cast<unsigned>(bits.getZExtValue());
+}
+
+static FailureOr<Encoding> parseEncodingParameter(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  if (std::optional<Encoding> encoding = symbolizeEncoding(keyword))
+    return *encoding;
+  return parser.emitError(loc)
+         << "unknown encoding '" << keyword
+         << "', expected unsigned, signed or bipolar";
+}
+} // namespace mlir::bitserial
+
 #define GET_ATTRDEF_CLASSES
 #include "Bitserial/IR/BitserialAttrs.cpp.inc"
 
@@ -117,7 +147,6 @@ unsigned mlir::bitserial::getRequiredWidth(unsigned bits, Encoding encoding) {
 // PackedLayoutAttr
 //===----------------------------------------------------------------------===//
 
-static constexpr unsigned kMaxBits = 8;
 /// Bounds word counts and bit indices far from overflow.
 static constexpr int64_t kMaxLength = int64_t(1) << 40;
 

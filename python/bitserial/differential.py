@@ -273,6 +273,8 @@ def main(argv=None):
              "tile sizes; +par: 2 OpenMP threads); case i uses lowering "
              "i %% count")
     args = parser.parse_args(argv)
+    if not (os.path.isfile(args.runner) and os.access(args.runner, os.X_OK)):
+        parser.error(f"--runner {args.runner}: not an executable file")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
 

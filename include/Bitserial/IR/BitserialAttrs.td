@@ -7,6 +7,17 @@ include "Bitserial/IR/BitserialBase.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/TensorEncoding.td"
 
+// Parsed as a signed integer so that a negative or huge value is reported as
+// such, not wrapped or reported as "not an unsigned".
+def Bitserial_BitsParameter : AttrParameter<"unsigned", "bits per element"> {
+  let parser = "::mlir::bitserial::parseBitsParameter($_parser)";
+}
+
+// An unknown keyword is reported with the valid spellings.
+def Bitserial_EncodingParameter : EnumParameter<Bitserial_Encoding> {
+  let parser = "::mlir::bitserial::parseEncodingParameter($_parser)";
+}
+
 def Bitserial_PackedLayoutAttr : AttrDef<Bitserial_Dialect, "PackedLayout", [
     DeclareAttrInterfaceMethods<VerifiableTensorEncoding>]> {
   let mnemonic = "packed";
@@ -27,8 +38,8 @@ def Bitserial_PackedLayoutAttr : AttrDef<Bitserial_Dialect, "PackedLayout", [
     ```
   }];
   let parameters = (ins
-    "unsigned":$bits,
-    EnumParameter<Bitserial_Encoding>:$encoding,
+    Bitserial_BitsParameter:$bits,
+    Bitserial_EncodingParameter:$encoding,
     "int64_t":$length
   );
   let assemblyFormat = "`<` struct(params) `>`";

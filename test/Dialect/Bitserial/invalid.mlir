@@ -32,9 +32,17 @@ func.func @packed_length_negative(%p: tensor<4x2x1xi64, #bitserial.packed<bits =
 
 // -----
 
-// expected-error @+2 {{expected ::mlir::bitserial::Encoding to be one of: unsigned, signed, bipolar}}
+// expected-error @+2 {{unknown encoding 'twos', expected unsigned, signed or bipolar}}
 // expected-error @+1 {{failed to parse Bitserial_PackedLayoutAttr parameter 'encoding' which is to be a `::mlir::bitserial::Encoding`}}
 func.func @packed_unknown_encoding(%p: tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = twos, length = 70>>) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{bits must be in [1, 8], got -1}}
+// expected-error @+1 {{failed to parse Bitserial_PackedLayoutAttr parameter 'bits' which is to be a `unsigned`}}
+func.func @packed_bits_negative(%p: tensor<4x2x2xi64, #bitserial.packed<bits = -1, encoding = signed, length = 70>>) {
   return
 }
 
@@ -48,7 +56,7 @@ func.func @packed_bits_not_integer(%p: tensor<4x2x2xi64, #bitserial.packed<bits 
 
 // -----
 
-// expected-error @+2 {{integer value too large}}
+// expected-error @+2 {{bits must be in [1, 8], got 1099511627776}}
 // expected-error @+1 {{failed to parse Bitserial_PackedLayoutAttr parameter 'bits' which is to be a `unsigned`}}
 func.func @packed_bits_too_large(%p: tensor<4x2x2xi64, #bitserial.packed<bits = 1099511627776, encoding = signed, length = 70>>) {
   return
