@@ -1,0 +1,761 @@
+//===- ConvKernelBuilder.cpp - The bitserial vector micro-kernel ----------===//
+//
+// Lowers bitserial.conv2d (and bitserial.matmul as a 1x1 convolution) to a
+// register-blocked micro-kernel on tensors:
+//
+//   for n, oh, ow0 (step PB), cob0 (step QB):          // output block
+//     for i < planes(input), j < planes(filter):        // plane pairs
+//       for kh, kw, cw (chunks of <= 31 steps):
+//         bytes[p][q] += ctpop_i8(bcast(X[n, row, col(p), i, cw])
+//                                 & Fr[cob0 + q, kh, kw, j, cw, :])
+//         (then widen bytes to i64 lanes)
+//       acc[p][q] += weight(i, j) * widened              // shift, +-
+//     out[n, oh, ow0 + p, lanes of cob0 + q] = init + acc + corrections
+//
+// A byte lane gains at most 8 per step, so 31 steps fit in 8 bits. The
+// filter is re-laid out as [CO / lanes, KH, KW, planes, words, lanes] so that
+// one load gives one word of `lanes` output channels. The kernel's input X
+// is a copy of the input with zero words around (exact for AND terms), and
+// only the rows (columns) a 1-wide window reads. With nibble lookups, X and
+// the filter hold two halves of each word (low and high nibbles, see
+// MicroKernelShape::nibbleLookup) and a step counts both. Bipolar
+// corrections are separate:
+//   weights bipolar:     bW * sum(d) * S_A[n, oh, ow]       (activation bits)
+//   activations bipolar: sum over taps inside the input of T[co, kh, kw]
+// with T the filter's per-tap term, pre-summed over the taps inside the
+// input per class of output row and column (W: each border row or column
+// its own class, the interior one class), so the epilogue adds one vector.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConvKernelBuilder.h"
+#include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
+  return buildPlaneWeight(b, loc, plane, layout);
+}
+
+Value ConvKernelBuilder::buildIndexedTensor(
+    ArrayRef<OpFoldResult> sizes,
+    llvm::function_ref<Value(Location, ArrayRef<Value>)> element) {
+  int64_t rank = sizes.size();
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, empty.getType(), ValueRange{}, ValueRange{empty}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < rank; ++d)
+          idx.push_back(linalg::IndexOp::create(b, nloc, d));
+        linalg::YieldOp::create(b, nloc, element(nloc, idx));
+      });
+  return generic.getResult(0);
+}
+
+/// Zero words around the input, plus room on the right for the last pixel
+/// block to read past the last output column; only the rows (columns) read
+/// along a subsampled axis. One generic rather than tensor.pad, whose copy
+/// into a strided view becomes a slow runtime call.
+Value ConvKernelBuilder::buildKernelInput() {
+  int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
+  auto grow = [&](OpFoldResult size, int64_t extra) -> OpFoldResult {
+    if (std::optional<int64_t> known = getConstantIntValue(size))
+      return b.getIndexAttr(*known + extra);
+    return arith::AddIOp::create(b, loc, cast<Value>(size), index(extra))
+        .getResult();
+  };
+  sizes[1] = subsampled[0] ? tensor::getMixedSize(b, loc, pr.init, 1)
+                           : grow(sizes[1], pr.padding[0] + pr.padding[1]);
+  sizes[2] = grow(subsampled[1] ? tensor::getMixedSize(b, loc, pr.init, 2)
+                                : grow(sizes[2], pr.padding[2] + pr.padding[3]),
+                  extraW);
+  if (nibbles)
+    sizes.push_back(b.getIndexAttr(2));
+  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
+  return buildIndexedTensor(
+      sizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
+        auto source = [&](Value at, int axis) -> Value {
+          Value scaled =
+              subsampled[axis]
+                  ? arith::MulIOp::create(b, nloc, at, index(pr.strides[axis]))
+                  : at;
+          return arith::SubIOp::create(b, nloc, scaled,
+                                       index(pr.padding[2 * axis]));
+        };
+        Value row = source(idx[1], 0), col = source(idx[2], 1);
+        Value inside = isInside(nloc, row, height, col, width);
+        Value word = tensor::ExtractOp::create(
+            b, nloc, pr.input,
+            ValueRange{idx[0],
+                       arith::SelectOp::create(b, nloc, inside, row, index(0)),
+                       arith::SelectOp::create(b, nloc, inside, col, index(0)),
+                       idx[3], idx[4]});
+        if (nibbles) {
+          Value shift = arith::MulIOp::create(
+              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
+              constI64(4));
+          word = arith::AndIOp::create(
+              b, nloc, arith::ShRUIOp::create(b, nloc, word, shift),
+              constI64(0x0f0f0f0f0f0f0f0fLL));
+        }
+        return arith::SelectOp::create(b, nloc, inside, word, constI64(0));
+      });
+}
+
+/// Among register blocks of p >= 2 pixels x q channel vectors with at most
+/// the target's accumulators, the one that computes the fewest padded
+/// outputs (pixel blocks past the row end, channel vectors past CO); then
+/// the most accumulators; then the closest to the target's pixel block. For
+/// example 4x2 becomes 7x1 for 7-pixel rows and 2x4 for 14-pixel rows.
+void ConvKernelBuilder::fitRegisterBlock(int64_t outWidth) {
+  if (ShapedType::isDynamic(outWidth))
+    return;
+  int64_t accumulators = shape.pixelBlock * shape.channelBlock;
+  int64_t vectorsOut = ShapedType::isDynamic(channelsOut)
+                           ? 0
+                           : llvm::divideCeil(channelsOut, lanes);
+  auto cost = [&](int64_t p, int64_t q) {
+    int64_t computed = llvm::alignTo(outWidth, p) *
+                       (vectorsOut ? llvm::alignTo(vectorsOut, q) : q);
+    return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
+  };
+  int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
+  for (int64_t p = 2; p <= accumulators; ++p) {
+    int64_t q = accumulators / p;
+    if (cost(p, q) < cost(bestP, bestQ)) {
+      bestP = p;
+      bestQ = q;
+    }
+  }
+  shape.pixelBlock = bestP;
+  shape.channelBlock = bestQ;
+}
+
+OpFoldResult ConvKernelBuilder::channelBlocksSize() {
+  if (!ShapedType::isDynamic(channelBlocks))
+    return b.getIndexAttr(channelBlocks);
+  Value blocks =
+      arith::CeilDivUIOp::create(b, loc, channelsOutValue, index(lanes));
+  Value groups =
+      arith::CeilDivUIOp::create(b, loc, blocks, index(shape.channelBlock));
+  return arith::MulIOp::create(b, loc, groups, index(shape.channelBlock))
+      .getResult();
+}
+
+/// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
+/// past CO. With nibble lookups [blocks, KH, KW, Pb, CW, 2, lanes], where
+/// half h of a word is `w >> 4h` (the activations' nibble masks clear what
+/// the shift brings in).
+Value ConvKernelBuilder::relayoutFilter() {
+  SmallVector<int64_t> relaidShape{channelBlocks, kernelH, kernelW, planesB,
+                                   words};
+  if (nibbles)
+    relaidShape.push_back(2);
+  relaidShape.push_back(lanes);
+  if (pr.filterConstant) {
+    assert(!ShapedType::isDynamic(channelBlocks) && "constants are static");
+    // Weights packed ahead of time, straight into micro-kernel order.
+    SmallVector<APInt> source(pr.filterConstant.getValues<APInt>());
+    int64_t perChannel = kernelH * kernelW * planesB * words;
+    SmallVector<APInt> relaid(channelBlocks * perChannel * halves() * lanes,
+                              APInt(64, 0));
+    for (int64_t co = 0; co < channelsOut; ++co)
+      for (int64_t e = 0; e < perChannel; ++e)
+        for (int64_t h = 0; h < halves(); ++h)
+          relaid[(((co / lanes) * perChannel + e) * halves() + h) * lanes +
+                 co % lanes] = source[co * perChannel + e].lshr(4 * h);
+    auto type = RankedTensorType::get(relaidShape, i64);
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseIntElementsAttr::get(type, relaid));
+  }
+  int64_t rank = relaidShape.size();
+  SmallVector<OpFoldResult> relaidSizes =
+      getAsIndexOpFoldResult(b.getContext(), relaidShape);
+  relaidSizes[0] = channelBlocksOfr;
+  return buildIndexedTensor(
+      relaidSizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
+        Value co = affine(idx[0], lanes, idx[rank - 1], 1);
+        Value inRange = arith::CmpIOp::create(
+            b, nloc, arith::CmpIPredicate::ult, co, channelsOutValue);
+        Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
+        Value word = tensor::ExtractOp::create(
+            b, nloc, pr.filter,
+            ValueRange{clamped, idx[1], idx[2], idx[3], idx[4]});
+        if (nibbles) {
+          Value shift = arith::MulIOp::create(
+              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
+              constI64(4));
+          word = arith::ShRUIOp::create(b, nloc, word, shift);
+        }
+        return arith::SelectOp::create(b, nloc, inRange, word, constI64(0));
+      });
+}
+
+/// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from
+/// the kernel's input (the nibbles of a word count its bits): first the
+/// weighted count of every input pixel, then window sums of those (rather
+/// than KH * KW recounts of every pixel's words).
+Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
+  MLIRContext *ctx = b.getContext();
+  // P[n, h, w]: loops (n, h, w, i, cw[, half]).
+  int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
+  SmallVector<AffineExpr> d;
+  for (int64_t k = 0; k < rank; ++k)
+    d.push_back(getAffineDimExpr(k, ctx));
+  SmallVector<AffineMap> pixelMaps{
+      AffineMap::get(rank, 0, d, ctx),
+      AffineMap::get(rank, 0, {d[0], d[1], d[2]}, ctx)};
+  SmallVector<utils::IteratorType> pixelIterators(
+      3, utils::IteratorType::parallel);
+  pixelIterators.append(rank - 3, utils::IteratorType::reduction);
+  SmallVector<OpFoldResult> pixelSizes{
+      tensor::getMixedSize(b, loc, kernelInput, 0),
+      tensor::getMixedSize(b, loc, kernelInput, 1),
+      tensor::getMixedSize(b, loc, kernelInput, 2)};
+  Value pixelEmpty = tensor::EmptyOp::create(b, loc, pixelSizes, i64);
+  Value pixelInit =
+      linalg::FillOp::create(b, loc, constI64(0), pixelEmpty).getResult(0);
+  auto pixelCounts = linalg::GenericOp::create(
+      b, loc, pixelInit.getType(), ValueRange{kernelInput},
+      ValueRange{pixelInit}, pixelMaps, pixelIterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value count = math::CtPopOp::create(b, nloc, args[0]);
+        Value weight = arith::MulIOp::create(
+            b, nloc,
+            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.inputLayout),
+            constI64(decodeA.scale));
+        Value term = arith::MulIOp::create(b, nloc, count, weight);
+        linalg::YieldOp::create(
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
+      });
+
+  // S_A[n, oh, ow]: loops (n, oh, ow, kh, kw); the window sum stays in a
+  // register.
+  AffineExpr e[5];
+  for (unsigned k = 0; k < 5; ++k)
+    e[k] = getAffineDimExpr(k, ctx);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(5, 0,
+                     {e[0], e[1] * inputStrides[0] + e[3] * pr.dilations[0],
+                      e[2] * inputStrides[1] + e[4] * pr.dilations[1]},
+                     ctx),
+      // The window only gives the kh and kw loops their extents, as in
+      // linalg's pooling ops.
+      AffineMap::get(5, 0, {e[3], e[4]}, ctx),
+      AffineMap::get(5, 0, {e[0], e[1], e[2]}, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.append(2, utils::IteratorType::reduction);
+  Value window =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, pr.init, 0),
+                                  tensor::getMixedSize(b, loc, pr.init, 1),
+                                  tensor::getMixedSize(b, loc, pr.init, 2)};
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  Value zero = linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
+  auto generic = linalg::GenericOp::create(
+      b, loc, zero.getType(), ValueRange{pixelCounts.getResult(0), window},
+      ValueRange{zero}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nloc, Value(arith::AddIOp::create(nb, nloc, args[2], args[0])));
+      });
+  return generic.getResult(0);
+}
+
+/// W[row class, column class, block, lane] = sum over the taps (kh, kw)
+/// inside the input, for an output row and column of those classes, of
+/// T[co, kh, kw], where T is the part of a tap's contribution that does not
+/// vanish on zero activation bits: bA sum(c) (aB sum_j d_j pc(W_j) +
+/// bB sum(d) C). Classes: each border row (column) of the output is its own
+/// class, and all interior ones share one, so the epilogue reads one vector
+/// per output pixel and channel vector.
+Value ConvKernelBuilder::filterTapTerms() {
+  MLIRContext *ctx = b.getContext();
+  int64_t sumC = getPlaneWeightSum(pr.inputLayout);
+  int64_t sumD = getPlaneWeightSum(pr.filterLayout);
+  int64_t length = pr.filterLayout.getLength();
+
+  // T[co, kh, kw]: loops (co, kh, kw, j, cw).
+  AffineExpr d[5];
+  for (unsigned k = 0; k < 5; ++k)
+    d[k] = getAffineDimExpr(k, ctx);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(5, 0, {d[0], d[1], d[2], d[3], d[4]}, ctx),
+      AffineMap::get(5, 0, {d[0], d[1], d[2]}, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators.append(2, utils::IteratorType::reduction);
+  SmallVector<OpFoldResult> tSizes{channelsOutSize(), b.getIndexAttr(kernelH),
+                                   b.getIndexAttr(kernelW)};
+  Value tEmpty = tensor::EmptyOp::create(b, loc, tSizes, i64);
+  Value tInit = linalg::FillOp::create(b, loc,
+                                       constI64(decodeA.offset * sumC *
+                                                decodeB.offset * sumD * length),
+                                       tEmpty)
+                    .getResult(0);
+  auto tGeneric = linalg::GenericOp::create(
+      b, loc, tInit.getType(), ValueRange{pr.filter}, ValueRange{tInit}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value count = math::CtPopOp::create(b, nloc, args[0]);
+        Value weight = arith::MulIOp::create(
+            b, nloc,
+            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.filterLayout),
+            constI64(decodeA.offset * sumC * decodeB.scale));
+        linalg::YieldOp::create(
+            b, nloc,
+            Value(arith::AddIOp::create(
+                b, nloc, args[1],
+                arith::MulIOp::create(b, nloc, count, weight))));
+      });
+  Value taps = tGeneric.getResult(0);
+
+  // W[row class, column class, block, lane]: loops (r, c, block, lane, kh,
+  // kw); the taps inside the input for a row and a column of the classes.
+  rowClasses = getBorderClasses(0);
+  columnClasses = getBorderClasses(1);
+  auto classCount = [&](const BorderClasses &classes,
+                        int axis) -> OpFoldResult {
+    if (classes.compact)
+      return b.getIndexAttr(classes.low + classes.high + 1);
+    return tensor::getMixedSize(b, loc, pr.init, 1 + axis);
+  };
+  SmallVector<OpFoldResult> wSizes{classCount(rowClasses, 0),
+                                   classCount(columnClasses, 1),
+                                   channelBlocksOfr, b.getIndexAttr(lanes)};
+  Value wEmpty = tensor::EmptyOp::create(b, loc, wSizes, i64);
+  Value wInit =
+      linalg::FillOp::create(b, loc, constI64(0), wEmpty).getResult(0);
+  Value window =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{kernelH, kernelW}, i64);
+  AffineExpr e[6];
+  for (unsigned k = 0; k < 6; ++k)
+    e[k] = getAffineDimExpr(k, ctx);
+  SmallVector<AffineMap> wMaps{
+      AffineMap::get(6, 0, {e[4], e[5]}, ctx),
+      AffineMap::get(6, 0, {e[0], e[1], e[2], e[3]}, ctx)};
+  SmallVector<utils::IteratorType> wIterators(4, utils::IteratorType::parallel);
+  wIterators.append(2, utils::IteratorType::reduction);
+  Value height = dim(pr.input, 1), width = dim(pr.input, 2);
+  auto wGeneric = linalg::GenericOp::create(
+      b, loc, wInit.getType(), ValueRange{window}, ValueRange{wInit}, wMaps,
+      wIterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value oh = positionOf(rowClasses, linalg::IndexOp::create(b, nloc, 0));
+        Value ow =
+            positionOf(columnClasses, linalg::IndexOp::create(b, nloc, 1));
+        Value block = linalg::IndexOp::create(b, nloc, 2);
+        Value lane = linalg::IndexOp::create(b, nloc, 3);
+        Value kh = linalg::IndexOp::create(b, nloc, 4);
+        Value kw = linalg::IndexOp::create(b, nloc, 5);
+        Value co = affine(block, lanes, lane, 1);
+        Value row = arith::SubIOp::create(
+            b, nloc, affine(oh, pr.strides[0], kh, pr.dilations[0]),
+            index(pr.padding[0]));
+        Value col = arith::SubIOp::create(
+            b, nloc, affine(ow, pr.strides[1], kw, pr.dilations[1]),
+            index(pr.padding[2]));
+        Value inside = isInside(nloc, row, height, col, width);
+        Value real = arith::CmpIOp::create(b, nloc, arith::CmpIPredicate::ult,
+                                           co, channelsOutValue);
+        Value take = arith::AndIOp::create(b, nloc, inside, real);
+        Value clamped = arith::SelectOp::create(b, nloc, real, co, index(0));
+        Value term = tensor::ExtractOp::create(b, nloc, taps,
+                                               ValueRange{clamped, kh, kw});
+        Value masked =
+            arith::SelectOp::create(b, nloc, take, term, constI64(0));
+        linalg::YieldOp::create(
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
+      });
+  return wGeneric.getResult(0);
+}
+
+ConvKernelBuilder::BorderClasses ConvKernelBuilder::getBorderClasses(int axis) {
+  BorderClasses classes;
+  int64_t in = cast<RankedTensorType>(pr.input.getType()).getDimSize(1 + axis);
+  int64_t out = cast<RankedTensorType>(pr.init.getType()).getDimSize(1 + axis);
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return classes;
+  int64_t stride = pr.strides[axis], padLow = pr.padding[2 * axis];
+  int64_t extent = axis == 0 ? kernelH : kernelW;
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  int64_t low = std::min(out, ceilDiv(padLow, stride));
+  // First position whose last tap is past the input.
+  int64_t firstHigh = ceilDiv(
+      std::max<int64_t>(0, in + padLow - (extent - 1) * pr.dilations[axis]),
+      stride);
+  int64_t high = std::max<int64_t>(0, out - std::max(firstHigh, low));
+  if (low + high < out)
+    classes = {true, low, high, out};
+  return classes;
+}
+
+Value ConvKernelBuilder::classOf(const BorderClasses &classes, Value position) {
+  if (!classes.compact)
+    return position;
+  Value isLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      position, index(classes.low));
+  Value isHigh =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, position,
+                            index(classes.out - classes.high));
+  Value highClass = arith::SubIOp::create(
+      b, loc, position, index(classes.out - classes.high - classes.low));
+  return arith::SelectOp::create(
+      b, loc, isLow, position,
+      arith::SelectOp::create(b, loc, isHigh, highClass,
+                              index(classes.low + classes.high)));
+}
+
+Value ConvKernelBuilder::positionOf(const BorderClasses &classes, Value c) {
+  if (!classes.compact)
+    return c;
+  // c < low: position c; low <= c < low + high: out - high + (c - low); the
+  // last class: an interior position.
+  Value isLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
+                                      index(classes.low));
+  Value isHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
+                                       index(classes.low + classes.high));
+  Value highPosition = arith::AddIOp::create(
+      b, loc, c, index(classes.out - classes.high - classes.low));
+  return arith::SelectOp::create(b, loc, isLow, c,
+                                 arith::SelectOp::create(b, loc, isHigh,
+                                                         highPosition,
+                                                         index(classes.low)));
+}
+
+/// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
+/// bitserial-x86-byte-counts turns it into psadbw.
+Value ConvKernelBuilder::widen(Value bytes) {
+  auto grouped = VectorType::get({lanes, 8}, b.getI8Type());
+  auto groupedWide = VectorType::get({lanes, 8}, i64);
+  Value shaped = vector::ShapeCastOp::create(b, loc, grouped, bytes);
+  Value wide = arith::ExtUIOp::create(b, loc, groupedWide, shaped);
+  return vector::MultiDimReductionOp::create(b, loc, wide, zeroWords(),
+                                             ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
+
+/// The widened, unweighted AND counts of plane pair (i, j) for every pixel
+/// and channel vector of the register block.
+SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
+                                                      Value relaid, Value n,
+                                                      Value oh, Value ow0,
+                                                      Value cob0, Value i,
+                                                      Value j) {
+  int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
+  int64_t accumulators = pixels * vectors;
+
+  // One step: AND + byte popcount into every accumulator.
+  auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
+    SmallVector<Value> next(bytes);
+    Value row = affine(oh, inputStrides[0], kh, pr.dilations[0]);
+    for (int64_t h = 0; h < halves(); ++h) {
+      SmallVector<Value> broadcasts, filters;
+      for (int64_t p = 0; p < pixels; ++p) {
+        Value pixel = arith::AddIOp::create(b, loc, ow0, index(p));
+        Value col = affine(pixel, inputStrides[1], kw, pr.dilations[1]);
+        SmallVector<Value> at{n, row, col, i, cw};
+        if (nibbles)
+          at.push_back(index(h));
+        Value word = tensor::ExtractOp::create(b, loc, kernelInput, at);
+        broadcasts.push_back(
+            vector::BroadcastOp::create(b, loc, wordVector, word));
+      }
+      for (int64_t q = 0; q < vectors; ++q) {
+        SmallVector<Value> at{arith::AddIOp::create(b, loc, cob0, index(q)), kh,
+                              kw, j, cw};
+        if (nibbles)
+          at.push_back(index(h));
+        at.push_back(index(0));
+        filters.push_back(vector::TransferReadOp::create(
+            b, loc, wordVector, relaid, at, constI64(0), ArrayRef<bool>{true}));
+      }
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t q = 0; q < vectors; ++q) {
+          Value both = arith::AndIOp::create(b, loc, broadcasts[p], filters[q]);
+          Value count;
+          if (shape.wordPopcount) {
+            count = math::CtPopOp::create(b, loc, both);
+          } else {
+            auto ctpop = math::CtPopOp::create(
+                b, loc, vector::BitCastOp::create(b, loc, byteVector, both));
+            // Every byte is below 16: a table lookup counts it.
+            if (nibbles)
+              BitserialDialect::LowNibblesAttrHelper(b.getContext())
+                  .setAttr(ctpop, b.getUnitAttr());
+            count = ctpop;
+          }
+          Value &acc = next[p * vectors + q];
+          acc = arith::AddIOp::create(b, loc, acc, count);
+        }
+    }
+    return next;
+  };
+
+  // Reduction levels kh, kw, cw: byte accumulators live across the innermost
+  // levels whose total step count stays <= 31; outer levels widen.
+  // With 64-bit lane counts nothing needs widening: one chunk.
+  int64_t depth = shape.wordPopcount                           ? 0
+                  : kernelH * kernelW * words <= kMaxByteSteps ? 0
+                  : kernelW * words <= kMaxByteSteps           ? 1
+                  : words <= kMaxByteSteps                     ? 2
+                                                               : 3;
+  Value zero = index(0), one = index(1);
+  SmallVector<Value> outerLbs, outerUbs, outerSteps;
+  Value extents[3] = {index(kernelH), index(kernelW), index(words)};
+  for (int64_t level = 0; level < std::min<int64_t>(depth, 3); ++level) {
+    outerLbs.push_back(zero);
+    outerUbs.push_back(extents[level]);
+    outerSteps.push_back(level == 2 ? index(kMaxByteSteps) : one);
+  }
+
+  auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
+    SmallVector<Value> innerLbs, innerUbs, innerSteps;
+    for (int64_t level = depth; level < 3; ++level) {
+      innerLbs.push_back(zero);
+      innerUbs.push_back(extents[level]);
+      innerSteps.push_back(one);
+    }
+    if (depth == 3) { // cw in [cwb, min(cwb + 31, CW))
+      Value start = outerIvs[2];
+      innerLbs.push_back(start);
+      innerUbs.push_back(arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
+          extents[2]));
+      innerSteps.push_back(one);
+    }
+    SmallVector<Value> bytesInit(
+        accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
+    // Level l's induction variable: outer loops are levels < depth (the
+    // third outer loop, at depth 3, steps over chunks of cw).
+    auto levelIv = [&](int64_t level, ValueRange innerIvs) -> Value {
+      if (depth == 3)
+        return level < 2 ? outerIvs[level] : innerIvs[0];
+      return level < depth ? outerIvs[level] : innerIvs[level - depth];
+    };
+    scf::LoopNest inner = scf::buildLoopNest(
+        b, loc, innerLbs, innerUbs, innerSteps, bytesInit,
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs), args);
+        });
+    SmallVector<Value> counts(inner.results);
+    SmallVector<Value> next;
+    for (int64_t k = 0; k < accumulators; ++k)
+      next.push_back(arith::AddIOp::create(
+          b, loc, wideAcc[k],
+          shape.wordPopcount ? counts[k] : widen(counts[k])));
+    return next;
+  };
+
+  SmallVector<Value> wideInit(accumulators, zeroWords());
+  if (outerLbs.empty())
+    return chunk(ValueRange{}, wideInit);
+  scf::LoopNest outer = scf::buildLoopNest(
+      b, loc, outerLbs, outerUbs, outerSteps, wideInit,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        return chunk(ivs, args);
+      });
+  return SmallVector<Value>(outer.results);
+}
+
+Value ConvKernelBuilder::build() {
+  bool weightsBipolar = decodeB.offset != 0;
+  bool inputBipolar = decodeA.offset != 0;
+  int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
+  int64_t accumulators = pixels * vectors;
+
+  channelsOutValue = getValueOrCreateConstantIndexOp(b, loc, channelsOutSize());
+  channelBlocksOfr = channelBlocksSize();
+  channelBlocksValue =
+      getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr);
+  Value kernelInput = buildKernelInput();
+  Value relaid = relayoutFilter();
+  Value bitCounts = weightsBipolar ? activationBitCounts(kernelInput) : Value();
+  Value tapTerms = inputBipolar ? filterTapTerms() : Value();
+  auto initType = cast<RankedTensorType>(pr.init.getType());
+  Type resultElement = initType.getElementType();
+  auto resultVector = VectorType::get({lanes}, resultElement);
+
+  Value zero = index(0), one = index(1);
+  // Every output element is written exactly once, so the kernel writes a
+  // fresh tensor and reads `init` on the side: no aliasing with `init` for
+  // bufferization to resolve.
+  Value output = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, pr.init), resultElement);
+
+  // One output row (n, oh): loops over pixel blocks and channel blocks that
+  // write `rowTensor`, either the whole output (`rowLocal` false) or a
+  // [1, 1, OW, CO] slice of it.
+  auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal) {
+    SmallVector<Value> lbs(2, zero);
+    SmallVector<Value> ubs{dim(pr.init, 2), channelBlocksValue};
+    SmallVector<Value> steps{index(pixels), index(vectors)};
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{rowTensor},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value ow0 = ivs[0], cob0 = ivs[1];
+          Value writeN = rowLocal ? zero : n, writeOh = rowLocal ? zero : oh;
+
+          // Weighted sum over plane pairs.
+          SmallVector<Value> accInit(accumulators, zeroWords());
+          scf::LoopNest planes = scf::buildLoopNest(
+              b, loc, ValueRange{zero, zero},
+              ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
+              accInit,
+              [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(pb.getInsertionBlock(),
+                                    pb.getInsertionPoint());
+                SmallVector<Value> counts = reducePlanePair(
+                    kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+                // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
+                // then add or subtract (AVX2 has no 64-bit lane multiply).
+                Value exponent = arith::AddIOp::create(
+                    b, loc,
+                    arith::IndexCastOp::create(
+                        b, loc, i64,
+                        arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
+                    constI64(llvm::Log2_64(decodeA.scale * decodeB.scale)));
+                Value shifts =
+                    vector::BroadcastOp::create(b, loc, wordVector, exponent);
+                Value negative = arith::XOrIOp::create(
+                    b, loc, isNegativePlane(pivs[0], pr.inputLayout),
+                    isNegativePlane(pivs[1], pr.filterLayout));
+                SmallVector<Value> next;
+                for (int64_t k = 0; k < accumulators; ++k) {
+                  Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
+                  next.push_back(arith::SelectOp::create(
+                      b, loc, negative,
+                      arith::SubIOp::create(b, loc, acc[k], term),
+                      arith::AddIOp::create(b, loc, acc[k], term)));
+                }
+                return next;
+              });
+
+          // Epilogue: corrections, add to init, store valid lanes.
+          Value result = iterArgs[0];
+          Value outWidth = dim(pr.init, 2);
+          for (int64_t p = 0; p < pixels; ++p) {
+            Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+            Value inside = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ult, ow, outWidth);
+            Value owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
+            Value pixelTerm;
+            if (weightsBipolar) {
+              Value count = tensor::ExtractOp::create(
+                  b, loc, bitCounts, ValueRange{n, oh, owClamped});
+              Value scaled = arith::MulIOp::create(
+                  b, loc, count,
+                  constI64(decodeB.offset *
+                           getPlaneWeightSum(pr.filterLayout)));
+              pixelTerm =
+                  vector::BroadcastOp::create(b, loc, wordVector, scaled);
+            }
+            for (int64_t q = 0; q < vectors; ++q) {
+              Value total = planes.results[p * vectors + q];
+              if (pixelTerm)
+                total = arith::AddIOp::create(b, loc, total, pixelTerm);
+              Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+              if (inputBipolar) {
+                Value term = vector::TransferReadOp::create(
+                    b, loc, wordVector, tapTerms,
+                    ValueRange{classOf(rowClasses, oh),
+                               classOf(columnClasses, owClamped), block, zero},
+                    constI64(0), ArrayRef<bool>{true});
+                total = arith::AddIOp::create(b, loc, total, term);
+              }
+              Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+              Value narrowed = total;
+              if (resultElement != i64)
+                narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
+              Value padding = arith::ConstantOp::create(
+                  b, loc, b.getZeroAttr(resultElement));
+              auto ifOp = scf::IfOp::create(
+                  b, loc, inside,
+                  [&](OpBuilder &tb, Location tloc) {
+                    Value current = vector::TransferReadOp::create(
+                        tb, tloc, resultVector, pr.init,
+                        ValueRange{n, oh, ow, co}, padding,
+                        ArrayRef<bool>{false});
+                    Value sum =
+                        arith::AddIOp::create(tb, tloc, current, narrowed);
+                    Value written = vector::TransferWriteOp::create(
+                                        tb, tloc, sum, result,
+                                        ValueRange{writeN, writeOh, ow, co},
+                                        ArrayRef<bool>{false})
+                                        .getResult();
+                    scf::YieldOp::create(tb, tloc, written);
+                  },
+                  [&](OpBuilder &eb, Location eloc) {
+                    scf::YieldOp::create(eb, eloc, result);
+                  });
+              result = ifOp.getResult(0);
+            }
+          }
+          return scf::ValueVector{result};
+        });
+    return nest.results.front();
+  };
+
+  Value batch = dim(pr.init, 0), rows = dim(pr.init, 1);
+  if (!shape.parallel) {
+    scf::LoopNest rowsNest = scf::buildLoopNest(
+        b, loc, ValueRange{zero, zero}, ValueRange{batch, rows},
+        ValueRange{one, one}, ValueRange{output},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return scf::ValueVector{buildRow(ivs[0], ivs[1], iterArgs[0],
+                                           /*rowLocal=*/false)};
+        });
+    return rowsNest.results.front();
+  }
+
+  // Rows in parallel: scf.forall over (n, oh), each row written to its own
+  // slice of the shared output.
+  auto forall =
+      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{batch, rows},
+                            ValueRange{output}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  OpFoldResult oneAttr = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
+  SmallVector<OpFoldResult> sizes{oneAttr, oneAttr,
+                                  tensor::getMixedSize(b, loc, pr.init, 2),
+                                  tensor::getMixedSize(b, loc, pr.init, 3)};
+  SmallVector<OpFoldResult> strides(4, oneAttr);
+  Value rowSlice =
+      tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+  Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, row, shared, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
+}

@@ -1,0 +1,180 @@
+//===- ConvKernelBuilder.h - The bitserial vector micro-kernel --*- C++ -*-===//
+//
+// Internal to the BitserialToVector conversion: builds the register-blocked
+// kernel of one convolution (see ConvKernelBuilder.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_CONVERSION_BITSERIALTOVECTOR_CONVKERNELBUILDER_H
+#define LIB_CONVERSION_BITSERIALTOVECTOR_CONVKERNELBUILDER_H
+
+#include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
+#include "Bitserial/IR/BitserialDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+namespace mlir::bitserial {
+
+/// Steps a byte lane can take (at most 8 each) before it might overflow.
+inline constexpr int64_t kMaxByteSteps = 31;
+
+/// Nibble lookups need twice the loads and registers per step; they pay off
+/// only when a plane pair reduces over this many steps (measured on Zen 5
+/// with AVX2 code: 1.25x faster for 3x3 layers, 1.3x slower for 1x1 layers
+/// of 64 channels, where the per-plane-pair widening dominates).
+inline constexpr int64_t kMinNibbleSteps = 8;
+
+/// A convolution in the kernel's terms (a matmul is a 1x1 convolution).
+struct ConvProblem {
+  Value input;  // [N, H, W, Pa, CW] i64 words
+  Value filter; // [CO, KH, KW, Pb, CW] i64 words
+  Value init;   // [N, OH, OW, CO] i32 or i64
+  PackedLayoutAttr inputLayout, filterLayout;
+  SmallVector<int64_t> strides{1, 1}, padding{0, 0, 0, 0}, dilations{1, 1};
+  /// The filter's words when it is a constant (weights known at compile
+  /// time): then the re-laid-out filter is a constant too.
+  DenseIntElementsAttr filterConstant = {};
+};
+
+/// Builds the kernel for one ConvProblem.
+class ConvKernelBuilder {
+public:
+  ConvKernelBuilder(OpBuilder &b, Location loc, const ConvProblem &problem,
+                    const MicroKernelShape &targetShape)
+      : b(b), loc(loc), pr(problem), shape(targetShape) {
+    auto inputType = cast<RankedTensorType>(pr.input.getType());
+    auto filterType = cast<RankedTensorType>(pr.filter.getType());
+    planesA = inputType.getDimSize(3);
+    words = inputType.getDimSize(4);
+    channelsOut = filterType.getDimSize(0);
+    kernelH = filterType.getDimSize(1);
+    kernelW = filterType.getDimSize(2);
+    planesB = filterType.getDimSize(3);
+    lanes = shape.vectorBits / 64;
+    if (shape.fitRegisterBlock)
+      fitRegisterBlock(cast<RankedTensorType>(pr.init.getType()).getDimSize(2));
+    // A dynamic CO (e.g. a tile of it) gives dynamic block counts.
+    channelBlocks = ShapedType::isDynamic(channelsOut)
+                        ? ShapedType::kDynamic
+                        : llvm::alignTo(llvm::divideCeil(channelsOut, lanes),
+                                        shape.channelBlock);
+    decodeA = getPlaneDecoding(pr.inputLayout.getEncoding());
+    decodeB = getPlaneDecoding(pr.filterLayout.getEncoding());
+    i64 = b.getI64Type();
+    wordVector = VectorType::get({lanes}, i64);
+    byteVector = VectorType::get({shape.vectorBits / 8}, b.getI8Type());
+    // A 1-wide window reads one input row (column) per output row
+    // (column): keep only those, and step through them one by one.
+    subsampled[0] = kernelH == 1;
+    subsampled[1] = kernelW == 1;
+    for (int a = 0; a < 2; ++a)
+      inputStrides[a] = subsampled[a] ? 1 : pr.strides[a];
+    nibbles = shape.nibbleLookup && !shape.wordPopcount &&
+              kernelH * kernelW * words >= kMinNibbleSteps;
+  }
+
+  Value build();
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value constI64(int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, i64, v);
+  }
+  Value dim(Value v, int64_t d) { return tensor::DimOp::create(b, loc, v, d); }
+  Value zeroWords() {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wordVector, APInt(64, 0)));
+  }
+  Value zeroBytes() {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(byteVector, APInt(8, 0)));
+  }
+  /// a * s + c * d on index values (s, d constants).
+  Value affine(Value a, int64_t s, Value c, int64_t d) {
+    Value as = arith::MulIOp::create(b, loc, a, index(s));
+    Value cd = arith::MulIOp::create(b, loc, c, index(d));
+    return arith::AddIOp::create(b, loc, as, cd);
+  }
+  /// Whether (row, col), signed, is inside [0, height) x [0, width).
+  Value isInside(Location at, Value row, Value height, Value col, Value width) {
+    // Unsigned compares also reject negative rows and columns.
+    return arith::AndIOp::create(
+        b, at,
+        arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, row, height),
+        arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, col, width));
+  }
+  /// A tensor of i64 of `sizes` whose element at indices `idx` is
+  /// `element(idx)`, built inside a linalg.generic body.
+  Value buildIndexedTensor(
+      ArrayRef<OpFoldResult> sizes,
+      llvm::function_ref<Value(Location, ArrayRef<Value>)> element);
+  /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
+  Value planeWeight(Value plane, PackedLayoutAttr layout);
+  /// Whether `plane` has a negative weight (the top plane of a signed
+  /// layout), as i1.
+  Value isNegativePlane(Value plane, PackedLayoutAttr layout) {
+    if (layout.getEncoding() != Encoding::Signed)
+      return arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, plane,
+                                 index(layout.getBits() - 1));
+  }
+
+  /// The kernel's input: [N, H', W', Pa, CW] with zero words around, or
+  /// with nibbleLookup [N, H', W', Pa, CW, 2], the low and high nibbles of
+  /// every word.
+  Value buildKernelInput();
+  Value relayoutFilter();
+  /// Word halves per step: 2 with nibbleLookup, else 1.
+  int64_t halves() const { return nibbles ? 2 : 1; }
+  Value activationBitCounts(Value kernelInput);
+  Value filterTapTerms();
+  /// Output rows (columns) [0, low) and [out - high, out) of an axis have
+  /// taps outside the input; with static extents (`compact`) all the others
+  /// share one class, the last, of the tap table (see filterTapTerms).
+  struct BorderClasses {
+    bool compact = false;
+    int64_t low = 0, high = 0, out = 0;
+  };
+  BorderClasses rowClasses, columnClasses;
+  BorderClasses getBorderClasses(int axis);
+  /// The class of output row or column `position` (index).
+  Value classOf(const BorderClasses &classes, Value position);
+  /// A row or column of class `c` (index), inside a linalg body.
+  Value positionOf(const BorderClasses &classes, Value c);
+  Value widen(Value bytes);
+  /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
+  SmallVector<Value> reducePlanePair(Value kernelInput, Value relaid, Value n,
+                                     Value oh, Value ow0, Value cob0, Value i,
+                                     Value j);
+
+  OpBuilder &b;
+  Location loc;
+  const ConvProblem &pr;
+  /// The target's shape, with the register block fitted to the problem.
+  MicroKernelShape shape;
+  void fitRegisterBlock(int64_t outWidth);
+  /// CO and the number of channel vectors, a multiple of channelBlock; both
+  /// may be dynamic. The Values are set at the start of build().
+  OpFoldResult channelsOutSize() {
+    return tensor::getMixedSize(b, loc, pr.filter, 0);
+  }
+  OpFoldResult channelBlocksSize();
+  OpFoldResult channelBlocksOfr;
+  Value channelsOutValue, channelBlocksValue;
+  int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
+  int64_t lanes, channelBlocks;
+  PlaneDecoding decodeA, decodeB;
+  /// Nibble lookups (see MicroKernelShape::nibbleLookup) for this problem.
+  bool nibbles = false;
+  /// Per spatial axis: whether the kernel input keeps only the rows
+  /// (columns) a 1-wide window reads, and the stride of the kernel's reads.
+  bool subsampled[2] = {false, false};
+  int64_t inputStrides[2] = {1, 1};
+  Type i64;
+  VectorType wordVector, byteVector;
+};
+
+} // namespace mlir::bitserial
+
+#endif // LIB_CONVERSION_BITSERIALTOVECTOR_CONVKERNELBUILDER_H
