@@ -355,6 +355,28 @@ constexpr int kAvxInner = 30; // <= 31 steps of +<=8 keep byte counters < 256
 #define BS_AVX2_ONLY
 #endif
 
+// total + the byte sums (vpsadbw) of four byte counters, in 64-bit lanes.
+BS_AVX2_ONLY static inline __m256i addByteCounts(__m256i total, __m256i c0,
+                                                 __m256i c1, __m256i c2,
+                                                 __m256i c3) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i s01 = _mm256_add_epi64(_mm256_sad_epu8(c0, zero), _mm256_sad_epu8(c1, zero));
+  __m256i s23 = _mm256_add_epi64(_mm256_sad_epu8(c2, zero), _mm256_sad_epu8(c3, zero));
+  return _mm256_add_epi64(total, _mm256_add_epi64(s01, s23));
+}
+
+BS_AVX2_ONLY static inline uint64_t sumLanes(__m256i v) {
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), v);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
+// The popcounts of 0..15, in each 128-bit lane (vpshufb looks up per lane).
+BS_AVX2_ONLY static inline __m256i nibbleCountTable() {
+  return _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1,
+                          1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+}
+
 // Four independent chains x_i = a_i AND b (a_i and b re-"defined" every step by
 // an empty asm, so nothing can be hoisted); per step and chain: vpand, then
 // vpand + vpsrlw + vpand for the nibbles, 2x vpshufb (lookup), 2x vpaddb into
@@ -363,9 +385,7 @@ constexpr int kAvxInner = 30; // <= 31 steps of +<=8 keep byte counters < 256
 // of AVX2 without spills. Returns the total popcount.
 __attribute__((noinline)) BS_AVX2_ONLY uint64_t avx2PopcountLoop(uint64_t outer,
                                                                  const uint64_t *seeds) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3,
-                                       3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3,
-                                       2, 3, 3, 4);
+  const __m256i lut = nibbleCountTable();
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
 #define BS_LD(i) _mm256_loadu_si256(reinterpret_cast<const __m256i *>(seeds + 4 * (i)))
@@ -390,14 +410,10 @@ __attribute__((noinline)) BS_AVX2_ONLY uint64_t avx2PopcountLoop(uint64_t outer,
       BS_STEP(a2, c2);
       BS_STEP(a3, c3);
     }
-    __m256i s01 = _mm256_add_epi64(_mm256_sad_epu8(c0, zero), _mm256_sad_epu8(c1, zero));
-    __m256i s23 = _mm256_add_epi64(_mm256_sad_epu8(c2, zero), _mm256_sad_epu8(c3, zero));
-    total = _mm256_add_epi64(total, _mm256_add_epi64(s01, s23));
+    total = addByteCounts(total, c0, c1, c2, c3);
   }
 #undef BS_STEP
-  alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), total);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  return sumLanes(total);
 }
 constexpr double kAvxBitsPerOuter = 4.0 * kAvxInner * 256; // binary ops
 
@@ -408,9 +424,7 @@ constexpr double kAvxBitsPerOuter = 4.0 * kAvxInner * 256; // binary ops
 // above; 4 byte counters + 9 operands + table fit in 16 ymm registers.
 __attribute__((noinline)) BS_AVX2_ONLY uint64_t
 avx2SplitNibblePopcountLoop(uint64_t outer, const uint64_t *seeds) {
-  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3,
-                                       3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3,
-                                       2, 3, 3, 4);
+  const __m256i lut = nibbleCountTable();
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   const __m256i zero = _mm256_setzero_si256();
 #define BS_LD(i) _mm256_loadu_si256(reinterpret_cast<const __m256i *>(seeds + 4 * (i)))
@@ -438,14 +452,10 @@ avx2SplitNibblePopcountLoop(uint64_t outer, const uint64_t *seeds) {
       BS_STEP(lo2, hi2, c2);
       BS_STEP(lo3, hi3, c3);
     }
-    __m256i s01 = _mm256_add_epi64(_mm256_sad_epu8(c0, zero), _mm256_sad_epu8(c1, zero));
-    __m256i s23 = _mm256_add_epi64(_mm256_sad_epu8(c2, zero), _mm256_sad_epu8(c3, zero));
-    total = _mm256_add_epi64(total, _mm256_add_epi64(s01, s23));
+    total = addByteCounts(total, c0, c1, c2, c3);
   }
 #undef BS_STEP
-  alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), total);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  return sumLanes(total);
 }
 
 constexpr int kScalarInner = 8;

@@ -46,6 +46,17 @@ Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
   return buildPlaneWeight(b, loc, plane, layout);
 }
 
+Value ConvKernelBuilder::weightedCount(Location at, Value word,
+                                       int64_t planeDim,
+                                       PackedLayoutAttr layout,
+                                       int64_t factor) {
+  Value count = math::CtPopOp::create(b, at, word);
+  Value weight = arith::MulIOp::create(
+      b, at, planeWeight(linalg::IndexOp::create(b, at, planeDim), layout),
+      constI64(factor));
+  return arith::MulIOp::create(b, at, count, weight);
+}
+
 Value ConvKernelBuilder::buildIndexedTensor(
     ArrayRef<OpFoldResult> sizes,
     llvm::function_ref<Value(Location, ArrayRef<Value>)> element) {
@@ -237,12 +248,8 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value count = math::CtPopOp::create(b, nloc, args[0]);
-        Value weight = arith::MulIOp::create(
-            b, nloc,
-            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.inputLayout),
-            constI64(decodeA.scale));
-        Value term = arith::MulIOp::create(b, nloc, count, weight);
+        Value term =
+            weightedCount(nloc, args[0], 3, pr.inputLayout, decodeA.scale);
         linalg::YieldOp::create(
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
       });
@@ -315,16 +322,10 @@ Value ConvKernelBuilder::filterTapTerms() {
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value count = math::CtPopOp::create(b, nloc, args[0]);
-        Value weight = arith::MulIOp::create(
-            b, nloc,
-            planeWeight(linalg::IndexOp::create(b, nloc, 3), pr.filterLayout),
-            constI64(decodeA.offset * sumC * decodeB.scale));
+        Value term = weightedCount(nloc, args[0], 3, pr.filterLayout,
+                                   decodeA.offset * sumC * decodeB.scale);
         linalg::YieldOp::create(
-            b, nloc,
-            Value(arith::AddIOp::create(
-                b, nloc, args[1],
-                arith::MulIOp::create(b, nloc, count, weight))));
+            b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
       });
   Value taps = tGeneric.getResult(0);
 

@@ -111,6 +111,10 @@ private:
       llvm::function_ref<Value(Location, ArrayRef<Value>)> element);
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
+  /// Inside a linalg body: ctpop(word) * planeWeight(linalg.index
+  /// planeDim) * factor.
+  Value weightedCount(Location at, Value word, int64_t planeDim,
+                      PackedLayoutAttr layout, int64_t factor);
   /// Whether `plane` has a negative weight (the top plane of a signed
   /// layout), as i1.
   Value isNegativePlane(Value plane, PackedLayoutAttr layout) {
