@@ -75,7 +75,8 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "Store operands split into nibbles and mark the byte counts for "
            "a table lookup (x86 pshufb, see bitserial-x86-byte-counts)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
-           "Compute output rows in parallel (scf.forall over batch and rows)">,
+           "Compute in parallel: scf.forall over batch, output rows and up "
+           "to 4 parts of each row's channel blocks">,
     Option<"fitRegisterBlock", "fit-register-block", "bool",
            /*default=*/"true",
            "Per op, trade pixels for channel vectors in the register block "

@@ -41,7 +41,8 @@ struct BitserialVectorizePipelineOptions
       llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
-      llvm::cl::desc("Compute output rows in parallel (scf.forall)"),
+      llvm::cl::desc("Compute output rows and channel parts in parallel "
+                     "(scf.forall)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> tile{
       *this, "tile",
@@ -77,7 +78,8 @@ struct BitserialToLLVMPipelineOptions
       llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
-      llvm::cl::desc("Vector kernels compute output rows on OpenMP threads "
+      llvm::cl::desc("Vector kernels compute output rows and channel parts "
+                     "on OpenMP threads "
                      "(needs the OpenMP runtime when run)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> tile{

@@ -610,9 +610,14 @@ Value ConvKernelBuilder::build() {
   // One output row (n, oh): loops over pixel blocks and channel blocks that
   // write `rowTensor`, either the whole output (`rowLocal` false) or a
   // [1, 1, OW, CO] slice of it.
-  auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal) {
-    SmallVector<Value> lbs(2, zero);
-    SmallVector<Value> ubs{dim(pr.init, 2), channelBlocksValue};
+  // Channel blocks [cbBegin, cbEnd) of one output row (n, oh): loops over
+  // pixel blocks and channel blocks that write `rowTensor`, either the whole
+  // output (`rowLocal` false) or a [1, 1, OW, channels] slice of it starting
+  // at channel `channelOffset`.
+  auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal,
+                      Value cbBegin, Value cbEnd, Value channelOffset) {
+    SmallVector<Value> lbs{zero, cbBegin};
+    SmallVector<Value> ubs{dim(pr.init, 2), cbEnd};
     SmallVector<Value> steps{index(pixels), index(vectors)};
     scf::LoopNest nest = scf::buildLoopNest(
         b, loc, lbs, ubs, steps, ValueRange{rowTensor},
@@ -705,11 +710,17 @@ Value ConvKernelBuilder::build() {
                         ArrayRef<bool>{false});
                     Value sum =
                         arith::AddIOp::create(tb, tloc, current, narrowed);
-                    Value written = vector::TransferWriteOp::create(
-                                        tb, tloc, sum, result,
-                                        ValueRange{writeN, writeOh, ow, co},
-                                        ArrayRef<bool>{false})
-                                        .getResult();
+                    Value writeCo =
+                        rowLocal
+                            ? arith::SubIOp::create(tb, tloc, co, channelOffset)
+                                  .getResult()
+                            : co;
+                    Value written =
+                        vector::TransferWriteOp::create(
+                            tb, tloc, sum, result,
+                            ValueRange{writeN, writeOh, ow, writeCo},
+                            ArrayRef<bool>{false})
+                            .getResult();
                     scf::YieldOp::create(tb, tloc, written);
                   },
                   [&](OpBuilder &eb, Location eloc) {
@@ -732,29 +743,52 @@ Value ConvKernelBuilder::build() {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           return scf::ValueVector{buildRow(ivs[0], ivs[1], iterArgs[0],
-                                           /*rowLocal=*/false)};
+                                           /*rowLocal=*/false, zero,
+                                           channelBlocksValue, zero)};
         });
     return rowsNest.results.front();
   }
 
-  // Rows in parallel: scf.forall over (n, oh), each row written to its own
-  // slice of the shared output.
-  auto forall =
-      scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{batch, rows},
-                            ValueRange{output}, std::nullopt);
+  // In parallel: scf.forall over (n, oh, part), each task writing the
+  // channels of one part of a row to its own slice of the shared output.
+  // Parts split a row's channel block steps evenly, so that rows are not the
+  // only work to share: a 7-row layer or a matmul (one row) keeps every
+  // thread busy too.
+  int64_t parts = 1;
+  if (!ShapedType::isDynamic(channelBlocks))
+    parts = std::min<int64_t>(channelBlocks / vectors, kChannelParts);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{batch, rows, b.getIndexAttr(parts)},
+      ValueRange{output}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+  Value part = forall.getInductionVar(2);
   Value shared = forall.getRegionIterArgs()[0];
+  // Part p: channel block steps [p * steps / parts, (p + 1) * steps / parts).
+  Value blockSteps =
+      arith::DivUIOp::create(b, loc, channelBlocksValue, index(vectors));
+  auto partStart = [&](Value p) -> Value {
+    Value stepIndex = arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, p, blockSteps), index(parts));
+    return arith::MulIOp::create(b, loc, stepIndex, index(vectors));
+  };
+  Value cbBegin = partStart(part);
+  Value cbEnd = partStart(arith::AddIOp::create(b, loc, part, one));
+  Value channelOffset = arith::MulIOp::create(b, loc, cbBegin, index(lanes));
+  Value channelEnd = arith::MinUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, cbEnd, index(lanes)),
+      channelsOutValue);
+  Value channels = arith::SubIOp::create(b, loc, channelEnd, channelOffset);
   OpFoldResult oneAttr = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-  SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
-  SmallVector<OpFoldResult> sizes{oneAttr, oneAttr,
-                                  tensor::getMixedSize(b, loc, pr.init, 2),
-                                  tensor::getMixedSize(b, loc, pr.init, 3)};
+  SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, channelOffset};
+  SmallVector<OpFoldResult> sizes{
+      oneAttr, oneAttr, tensor::getMixedSize(b, loc, pr.init, 2), channels};
   SmallVector<OpFoldResult> strides(4, oneAttr);
   Value rowSlice =
       tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
-  Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true);
+  Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true, cbBegin, cbEnd,
+                       channelOffset);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, row, shared, offsets, sizes,
                                         strides);

@@ -25,6 +25,11 @@ inline constexpr int64_t kMaxByteSteps = 31;
 /// of 64 channels, where the per-plane-pair widening dominates).
 inline constexpr int64_t kMinNibbleSteps = 8;
 
+/// With `parallel`, each output row is split into at most this many parts
+/// of channel blocks, so that layers with few rows (and matmuls: one row)
+/// still have work for every thread.
+inline constexpr int64_t kChannelParts = 4;
+
 /// A convolution in the kernel's terms (a matmul is a 1x1 convolution).
 struct ConvProblem {
   Value input;  // [N, H, W, Pa, CW] i64 words

@@ -244,15 +244,21 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
 
 // -----
 
-// With parallel=true, output rows (n, oh) are an scf.forall writing row
-// slices of the shared output.
+// With parallel=true, an scf.forall over (n, oh, part) writes slices of the
+// shared output: a part is a run of channel block steps of one row (here 2
+// steps of 2 vectors of 4 channels, so 2 parts: channels [0, 8) and
+// [8, min(16, 10))).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=PARALLEL
 // PARALLEL-LABEL: func.func @conv2d_parallel_rows
-// PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]]) in (2, 6) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
-// PARALLEL: %[[ROW:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 10] [1, 1, 1, 1]
-// PARALLEL: scf.for {{.*}} iter_args(%{{.*}} = %[[ROW]]) -> (tensor<1x1x7x10xi32>)
+// PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]], %[[PART:.*]]) in (2, 6, 2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
+// PARALLEL: arith.muli %[[PART]], %c2 : index
+// PARALLEL: %[[LAST:.*]] = arith.minui %{{.*}}, %c10 : index
+// PARALLEL: %[[CHANNELS:.*]] = arith.subi %[[LAST]], %[[OFFSET:.*]] : index
+// PARALLEL: %[[ROW:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, %[[OFFSET]]] [1, 1, 7, %[[CHANNELS]]] [1, 1, 1, 1]
+// PARALLEL: scf.for {{.*}} iter_args(%{{.*}} = %[[ROW]]) -> (tensor<1x1x7x?xi32>)
+// PARALLEL: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2 iter_args
 // PARALLEL: scf.forall.in_parallel
-// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 10] [1, 1, 1, 1]
+// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[OH]], 0, %[[OFFSET]]] [1, 1, 7, %[[CHANNELS]]] [1, 1, 1, 1]
 !X = tensor<2x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
 !F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
 func.func @conv2d_parallel_rows(%x: !X, %f: !F, %init: tensor<2x6x7x10xi32>) -> tensor<2x6x7x10xi32> {

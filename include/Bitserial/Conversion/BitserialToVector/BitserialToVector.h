@@ -32,8 +32,8 @@ struct MicroKernelShape {
   /// `bitserial.low_nibbles`, which bitserial-x86-byte-counts turns into
   /// lookups. Excludes wordPopcount.
   bool nibbleLookup = false;
-  /// Compute output rows in parallel (scf.forall; the pipeline maps it to
-  /// OpenMP threads).
+  /// Compute in parallel: scf.forall over (batch, output rows, parts of a
+  /// row's channel blocks); the pipeline maps it to OpenMP threads.
   bool parallel = false;
   /// Per problem, trade pixels for channel vectors in the register block
   /// (same number of accumulators) when that computes fewer padded outputs,
