@@ -241,6 +241,14 @@ std::vector<T> randomInts(size_t n, int lo, int hi, uint64_t seed) {
   return v;
 }
 
+// Elements where `got` differs from `want` (same sizes).
+static size_t mismatches(const std::vector<int32_t> &want,
+                         const std::vector<int32_t> &got) {
+  size_t bad = 0;
+  for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+  return bad;
+}
+
 // Naive direct convolution; Acc is the accumulator type. Output NHWC.
 template <typename Acc, typename TA, typename TW>
 std::vector<Acc> naiveConv(const Layer &L, const TA *src, const TW *wei) {
@@ -896,8 +904,7 @@ int main(int argc, char **argv) {
           opt.minTime);
       if (opt.check && R.i8.error.empty()) {
         auto ref = naiveConv<int32_t>(L, a8.data(), w8.data());
-        size_t bad = 0;
-        for (size_t i = 0; i < ref.size(); ++i) bad += ref[i] != out8[i];
+        size_t bad = mismatches(ref, out8);
         // Same shapes with 7-bit weights ([-64, 63]): no u8*s8 pair sum can
         // exceed int16, so this isolates intermediate saturation.
         auto w7 = randomInts<int8_t>(weiN, -64, 63, seed + 11);
@@ -905,9 +912,7 @@ int main(int argc, char **argv) {
         auto r7 = dnnlConv.run<uint8_t, int8_t, int32_t>(
             L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
             a8.data(), w7.data(), &out7, false, 0, 0);
-        auto ref7 = naiveConv<int32_t>(L, a8.data(), w7.data());
-        size_t bad7 = 0;
-        for (size_t i = 0; i < ref7.size(); ++i) bad7 += ref7[i] != out7[i];
+        size_t bad7 = mismatches(naiveConv<int32_t>(L, a8.data(), w7.data()), out7);
         // Low-bit operands as used by bit-serial A2W2: u2 x s2.
         auto a2 = randomInts<uint8_t>(srcN, 0, 3, seed + 13);
         auto w2 = randomInts<int8_t>(weiN, -2, 1, seed + 17);
@@ -915,9 +920,7 @@ int main(int argc, char **argv) {
         auto r2 = dnnlConv.run<uint8_t, int8_t, int32_t>(
             L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
             a2.data(), w2.data(), &out2, false, 0, 0);
-        auto ref2 = naiveConv<int32_t>(L, a2.data(), w2.data());
-        size_t bad2 = 0;
-        for (size_t i = 0; i < ref2.size(); ++i) bad2 += ref2[i] != out2[i];
+        size_t bad2 = mismatches(naiveConv<int32_t>(L, a2.data(), w2.data()), out2);
         char buf[320];
         std::snprintf(buf, sizeof buf,
                       "check %-3s int8: %zu outputs; mismatches: full-range u8 x s8 %zu, "

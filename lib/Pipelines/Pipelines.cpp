@@ -60,9 +60,9 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
 }
 
 static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
-                        ArrayRef<int64_t> convTileSizes, KernelTarget target) {
+                        ArrayRef<int64_t> convTileSizes, int64_t cacheBytes) {
   BitserialTileOptions tileOptions;
-  tileOptions.cacheBytes = getKernelShape(target).cacheBytes;
+  tileOptions.cacheBytes = cacheBytes;
   tileOptions.matmulTileSizes.assign(matmulTileSizes.begin(),
                                      matmulTileSizes.end());
   tileOptions.convTileSizes.assign(convTileSizes.begin(), convTileSizes.end());
@@ -71,10 +71,10 @@ static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
 
 void mlir::bitserial::buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options) {
+  MicroKernelShape shape = getKernelShape(options.target);
   if (options.tile)
     addTilePass(pm, options.matmulTileSizes, options.convTileSizes,
-                options.target);
-  MicroKernelShape shape = getKernelShape(options.target);
+                shape.cacheBytes);
   ConvertBitserialToVectorOptions vectorOptions;
   vectorOptions.vectorBits = shape.vectorBits;
   vectorOptions.pixelBlock = shape.pixelBlock;
@@ -101,7 +101,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   } else {
     if (options.tile)
       addTilePass(pm, options.matmulTileSizes, options.convTileSizes,
-                  options.target);
+                  getKernelShape(options.target).cacheBytes);
     pm.addPass(createConvertBitserialToLinalg());
   }
   pm.addPass(createCanonicalizerPass());
