@@ -147,9 +147,20 @@ LogicalResult PackOp::verify() {
                                     getResult().getType(), "result", *layout);
 }
 
+bool mlir::bitserial::hasEmptyExtent(Operation *op) {
+  auto isEmpty = [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return shaped && shaped.hasRank() && llvm::is_contained(shaped.getShape(), 0);
+  };
+  return llvm::any_of(op->getOperandTypes(), isEmpty) ||
+         llvm::any_of(op->getResultTypes(), isEmpty);
+}
+
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
-  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
   RankedTensorType resultType = getResult().getType();
+  if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
+    return DenseIntElementsAttr::get(resultType, ArrayRef<APInt>{});
+  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
   if (!input || !resultType.hasStaticShape() ||
       input.getNumElements() > kMaxFoldedElements)
     return {};
@@ -197,8 +208,10 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
     if (pack.getInput().getType() == getResult().getType())
       return pack.getInput();
 
-  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
   RankedTensorType resultType = getResult().getType();
+  if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
+    return DenseIntElementsAttr::get(resultType, ArrayRef<APInt>{});
+  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
   if (!input || !resultType.hasStaticShape() ||
       resultType.getNumElements() > kMaxFoldedElements)
     return {};
@@ -339,6 +352,12 @@ static FailureOr<int64_t> getOutputExtent(Operation *op, StringRef axis,
   return (padded - window) / stride + 1;
 }
 
+OpFoldResult MatmulOp::fold(FoldAdaptor) {
+  if (hasEmptyExtent(*this) && getInit().getType() == getResult().getType())
+    return getInit();
+  return {};
+}
+
 LogicalResult Conv2DOp::verify() {
   FailureOr<PackedLayoutAttr> inputLayout =
       getPackedOperandLayout(*this, getInput(), "input");
@@ -434,4 +453,10 @@ LogicalResult Conv2DOp::verify() {
     return emitOpError() << "init width (" << initType.getDimSize(2)
                          << ") must equal the output width (" << *outW << ")";
   return verifyResultMatchesInit(*this, getResult().getType(), initType);
+}
+
+OpFoldResult Conv2DOp::fold(FoldAdaptor) {
+  if (hasEmptyExtent(*this) && getInit().getType() == getResult().getType())
+    return getInit();
+  return {};
 }

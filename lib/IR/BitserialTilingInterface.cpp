@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -144,12 +146,41 @@ SmallVector<Range> Conv2DOp::getIterationDomain(OpBuilder &b) {
   return getInitDomain(b, getLoc(), getInit());
 }
 
-/// True if the tile covers the whole of iteration dimension `dim`.
+/// True if `size` is `tensor.dim` of `tensor` along `dim`, looking through
+/// the loop-carried values that tiling makes of a destination: the tiler sizes
+/// an untiled dimension by the destination it started from, then passes the
+/// loop's iteration argument as `init`.
+static bool isDimOf(OpFoldResult size, Value tensor, unsigned dim) {
+  auto value = dyn_cast<Value>(size);
+  auto dimOp = value ? value.getDefiningOp<tensor::DimOp>() : nullptr;
+  if (!dimOp || getConstantIntValue(dimOp.getIndex()) != int64_t(dim))
+    return false;
+  for (Value v = tensor; v;) {
+    if (dimOp.getSource() == v)
+      return true;
+    auto arg = dyn_cast<BlockArgument>(v);
+    auto loop = arg ? dyn_cast<LoopLikeOpInterface>(arg.getOwner()->getParentOp())
+                    : nullptr;
+    OpOperand *init = loop ? loop.getTiedLoopInit(arg) : nullptr;
+    v = init ? init->get() : Value();
+  }
+  return false;
+}
+
+/// True if the tile covers the whole of iteration dimension `dim`, whether
+/// its extent is static or not.
 static bool coversWholeDim(Conv2DOp op, unsigned dim, OpFoldResult offset,
                            OpFoldResult size) {
+  if (!isZeroInteger(offset))
+    return false;
   int64_t extent = op.getInit().getType().getDimSize(dim);
-  return isZeroInteger(offset) && !ShapedType::isDynamic(extent) &&
-         getConstantIntValue(size) == extent;
+  if (!ShapedType::isDynamic(extent))
+    return getConstantIntValue(size) == extent;
+  if (isDimOf(size, op.getInit(), dim))
+    return true;
+  FailureOr<bool> equal =
+      ValueBoundsConstraintSet::areEqual(size, {op.getInit(), int64_t(dim)});
+  return succeeded(equal) && *equal;
 }
 
 FailureOr<TilingResult>

@@ -86,17 +86,25 @@ SmallVector<int64_t> mlir::bitserial::getDefaultTileSizes(TilingInterface op,
 FailureOr<scf::SCFTilingResult>
 mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
                                  ArrayRef<int64_t> tileSizes) {
+  // A tile at least as large as a static extent leaves that axis whole.
+  ArrayRef<int64_t> extents =
+      cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+  SmallVector<int64_t> normalized(tileSizes);
+  for (auto [size, extent] : llvm::zip(normalized, extents))
+    if (!ShapedType::isDynamic(extent) && size >= extent)
+      size = 0;
+  tileSizes = normalized;
   // A padded spatial axis of a conv can only stay whole.
   if (auto conv = dyn_cast<Conv2DOp>(op.getOperation())) {
     ArrayRef<int64_t> padding = conv.getPadding();
-    ArrayRef<int64_t> output = conv.getInit().getType().getShape();
     for (unsigned axis = 0; axis < 2; ++axis) {
       int64_t size = tileSizes[axis + 1];
       bool padded = padding[2 * axis] != 0 || padding[2 * axis + 1] != 0;
-      if (padded && size != 0 && size != output[axis + 1])
+      if (padded && size != 0)
         return conv.emitOpError()
                << "cannot tile the padded " << (axis ? "width" : "height")
-               << " dimension (tile size " << size << ")";
+               << " dimension (tile size " << size
+               << "); use 0 to keep it whole";
     }
   }
   scf::SCFTilingOptions options;
@@ -128,6 +136,9 @@ struct BitserialTilePass
     });
     IRRewriter rewriter(&getContext());
     for (TilingInterface op : ops) {
+      // Nothing to tile: the op folds to its init.
+      if (hasEmptyExtent(op))
+        continue;
       size_t rank = op.getLoopIteratorTypes().size();
       SmallVector<int64_t> sizes;
       Attribute given = op->getAttr(kTileSizesAttr);

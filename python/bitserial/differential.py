@@ -49,16 +49,31 @@ def _np_logical(width, bits, encoding):
     return np.dtype(f"int{width}")
 
 
-def _tensor(shape, elem, encoding=""):
-    dims = "x".join(str(d) for d in shape)
+def _tensor(shape, elem, encoding="", dynamic=()):
+    """A tensor type; the dimensions listed in `dynamic` are written `?`."""
+    dims = "x".join("?" if i in dynamic else str(d) for i, d in enumerate(shape))
     return f"tensor<{dims}x{elem}{', ' + encoding if encoding else ''}>"
 
 
-def _packed(shape, bits, encoding, word_bits):
+def _packed(shape, bits, encoding, word_bits, dynamic=()):
     length = shape[-1]
     packed_shape = list(shape[:-1]) + [bits, ref.num_words(length, word_bits)]
     enc = f"#bitserial.packed<bits = {bits}, encoding = {encoding}, length = {length}>"
-    return _tensor(packed_shape, f"i{word_bits}", enc)
+    return _tensor(packed_shape, f"i{word_bits}", enc, dynamic)
+
+
+def _dynamic(rng, candidates):
+    """Dimensions to declare `?`: none in most cases, else a random subset."""
+    if rng.random() >= 0.2:
+        return set()
+    return {d for d in candidates if rng.random() < 0.6}
+
+
+def _maybe_empty(rng, extents):
+    """Sets one of `extents` (a dict name -> size) to zero in a few cases."""
+    if rng.random() < 0.06:
+        extents[str(rng.choice(sorted(extents)))] = 0
+    return extents
 
 
 class Operand:
@@ -89,27 +104,39 @@ def make_matmul(rng, word64_share):
                         int(rng.integers(500, 1100))]))
     batch = int(rng.integers(1, 4))
     mode = str(rng.choice(["none", "both", "lhs", "rhs"]))
-    lhs_shape = ([batch] if mode in ("both", "lhs") else []) + [m, k]
-    rhs_shape = ([batch] if mode in ("both", "rhs") else []) + [n, k]
+    sizes = _maybe_empty(rng, {"m": m, "n": n} |
+                         ({"batch": batch} if mode != "none" else {}))
+    m, n, batch = sizes["m"], sizes["n"], sizes.get("batch", batch)
+    lhs_batch, rhs_batch = mode in ("both", "lhs"), mode in ("both", "rhs")
+    lhs_shape = ([batch] if lhs_batch else []) + [m, k]
+    rhs_shape = ([batch] if rhs_batch else []) + [n, k]
     out_shape = ([batch] if mode != "none" else []) + [m, n]
+    dyn = _dynamic(rng, ["batch", "m", "n"])
+    lhs_dyn = {i for i, d in enumerate((["batch"] if lhs_batch else []) + ["m"]) if d in dyn}
+    rhs_dyn = {i for i, d in enumerate((["batch"] if rhs_batch else []) + ["n"]) if d in dyn}
+    out_dyn = {i for i, d in enumerate((["batch"] if mode != "none" else []) + ["m", "n"])
+               if d in dyn}
     word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
     a, b = Operand(rng, lhs_shape), Operand(rng, rhs_shape)
     init = _init(rng, out_shape, acc)
-    ta = _packed(lhs_shape, a.bits, a.encoding, word_bits)
-    tb = _packed(rhs_shape, b.bits, b.encoding, word_bits)
-    tout = _tensor(out_shape, acc)
+    ta = _packed(lhs_shape, a.bits, a.encoding, word_bits, lhs_dyn)
+    tb = _packed(rhs_shape, b.bits, b.encoding, word_bits, rhs_dyn)
+    tout = _tensor(out_shape, acc, dynamic=out_dyn)
     tiles = [int(rng.integers(0, d + 1)) for d in out_shape]
-    mlir = f"""func.func @main(%a: {_tensor(lhs_shape, a.elem())}, %b: {_tensor(rhs_shape, b.elem())}, %init: {tout}) -> {tout} {{
-  %pa = bitserial.pack %a : {_tensor(lhs_shape, a.elem())} -> {ta}
-  %pb = bitserial.pack %b : {_tensor(rhs_shape, b.elem())} -> {tb}
+    tlhs = _tensor(lhs_shape, a.elem(), dynamic=lhs_dyn)
+    trhs = _tensor(rhs_shape, b.elem(), dynamic=rhs_dyn)
+    mlir = f"""func.func @main(%a: {tlhs}, %b: {trhs}, %init: {tout}) -> {tout} {{
+  %pa = bitserial.pack %a : {tlhs} -> {ta}
+  %pb = bitserial.pack %b : {trhs} -> {tb}
   %r = bitserial.matmul ins(%pa, %pb : {ta}, {tb}) outs(%init : {tout}) {{bitserial.tile_sizes = array<i64: {", ".join(map(str, tiles))}>}} -> {tout}
   return %r : {tout}
 }}
 """
     expected = ref.matmul(a.values, b.values, init=init.astype(np.int64))
     name = (f"matmul a{a.bits}{a.encoding[0]} b{b.bits}{b.encoding[0]} "
-            f"{mode} B{batch} M{m} N{n} K{k} w{word_bits} {acc} tiles{tiles}")
+            f"{mode} B{batch} M{m} N{n} K{k} w{word_bits} {acc} tiles{tiles}"
+            f"{' dynamic ' + ','.join(sorted(dyn)) if dyn else ''}")
     return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
 
 
@@ -125,6 +152,8 @@ def make_conv2d(rng, word64_share):
         strides = [int(rng.integers(1, 4)) for _ in range(2)]
         dilations = [int(rng.integers(1, 3)) for _ in range(2)]
         padding = [int(rng.integers(0, 3)) for _ in range(4)]
+        sizes = _maybe_empty(rng, {"n": n, "h": h, "w": w, "co": co})
+        n, h, w, co = sizes["n"], sizes["h"], sizes["w"], sizes["co"]
         try:
             out_shape = ref.conv2d_output_shape((n, h, w, c), (co, kh, kw, c),
                                                 strides, padding, dilations)
@@ -135,9 +164,15 @@ def make_conv2d(rng, word64_share):
     acc = str(rng.choice(list(ACCUMULATORS)))
     x, f = Operand(rng, (n, h, w, c)), Operand(rng, (co, kh, kw, c))
     init = _init(rng, out_shape, acc)
-    tx = _packed(x.shape, x.bits, x.encoding, word_bits)
-    tf = _packed(f.shape, f.bits, f.encoding, word_bits)
-    tout = _tensor(out_shape, acc)
+    dyn = _dynamic(rng, ["n", "h", "w", "co"])
+    x_dyn = {i for i, d in enumerate(["n", "h", "w"]) if d in dyn}
+    f_dyn = {0} if "co" in dyn else set()
+    out_dyn = {i for i, d in enumerate(["n", "h", "w", "co"]) if d in dyn}
+    tx = _packed(x.shape, x.bits, x.encoding, word_bits, x_dyn)
+    tf = _packed(f.shape, f.bits, f.encoding, word_bits, f_dyn)
+    tout = _tensor(out_shape, acc, dynamic=out_dyn)
+    tlx = _tensor(x.shape, x.elem(), dynamic=x_dyn)
+    tlf = _tensor(f.shape, f.elem(), dynamic=f_dyn)
     fmt = lambda v: "[" + ", ".join(str(i) for i in v) + "]"
     # Tile sizes for bitserial-tile (used with +tile lowerings): any size for
     # batch and channels, rows and columns only on unpadded axes.
@@ -146,9 +181,9 @@ def make_conv2d(rng, word64_share):
         tiles[1] = 0
     if padding[2] or padding[3]:
         tiles[2] = 0
-    mlir = f"""func.func @main(%x: {_tensor(x.shape, x.elem())}, %f: {_tensor(f.shape, f.elem())}, %init: {tout}) -> {tout} {{
-  %px = bitserial.pack %x : {_tensor(x.shape, x.elem())} -> {tx}
-  %pf = bitserial.pack %f : {_tensor(f.shape, f.elem())} -> {tf}
+    mlir = f"""func.func @main(%x: {tlx}, %f: {tlf}, %init: {tout}) -> {tout} {{
+  %px = bitserial.pack %x : {tlx} -> {tx}
+  %pf = bitserial.pack %f : {tlf} -> {tf}
   %r = bitserial.conv2d ins(%px, %pf : {tx}, {tf}) outs(%init : {tout})
       strides = {fmt(strides)} padding = {fmt(padding)} dilations = {fmt(dilations)}
       {{bitserial.tile_sizes = array<i64: {", ".join(map(str, tiles))}>}} -> {tout}
@@ -159,38 +194,47 @@ def make_conv2d(rng, word64_share):
                           init=init.astype(np.int64))
     name = (f"conv2d x{x.bits}{x.encoding[0]} f{f.bits}{f.encoding[0]} "
             f"N{n} H{h} W{w} C{c} CO{co} K{kh}x{kw} s{strides} p{padding} "
-            f"d{dilations} w{word_bits} {acc} tiles{tiles}")
+            f"d{dilations} w{word_bits} {acc} tiles{tiles}"
+            f"{' dynamic ' + ','.join(sorted(dyn)) if dyn else ''}")
     return name, mlir, [x.array(), f.array(), init], expected.astype(init.dtype)
 
 
 def make_pack(rng, word64_share):
-    shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
+    shape = [_maybe_empty(rng, {"rows": int(rng.integers(1, 5))})["rows"],
+             int(rng.integers(1, 150))]
     word_bits = _word_bits(rng, word64_share)
     x = Operand(rng, shape)
-    tp = _packed(shape, x.bits, x.encoding, word_bits)
-    mlir = f"""func.func @main(%x: {_tensor(shape, x.elem())}) -> {tp} {{
-  %p = bitserial.pack %x : {_tensor(shape, x.elem())} -> {tp}
+    dyn = {0} if _dynamic(rng, ["rows"]) else set()
+    tp = _packed(shape, x.bits, x.encoding, word_bits, dyn)
+    tx = _tensor(shape, x.elem(), dynamic=dyn)
+    mlir = f"""func.func @main(%x: {tx}) -> {tp} {{
+  %p = bitserial.pack %x : {tx} -> {tp}
   return %p : {tp}
 }}
 """
     expected = ref.pack(x.values, x.bits, x.encoding, word_bits)
-    return (f"pack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}",
+    return (f"pack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}"
+            f"{' dynamic' if dyn else ''}",
             mlir, [x.array()], expected)
 
 
 def make_unpack(rng, word64_share):
-    shape = [int(rng.integers(1, 5)), int(rng.integers(1, 150))]
+    shape = [_maybe_empty(rng, {"rows": int(rng.integers(1, 5))})["rows"],
+             int(rng.integers(1, 150))]
     word_bits = _word_bits(rng, word64_share)
     x = Operand(rng, shape)
-    tp = _packed(shape, x.bits, x.encoding, word_bits)
+    dyn = {0} if _dynamic(rng, ["rows"]) else set()
+    tp = _packed(shape, x.bits, x.encoding, word_bits, dyn)
+    tx = _tensor(shape, x.elem(), dynamic=dyn)
     words = ref.pack(x.values, x.bits, x.encoding, word_bits)
-    mlir = f"""func.func @main(%p: {tp}) -> {_tensor(shape, x.elem())} {{
-  %x = bitserial.unpack %p : {tp} -> {_tensor(shape, x.elem())}
-  return %x : {_tensor(shape, x.elem())}
+    mlir = f"""func.func @main(%p: {tp}) -> {tx} {{
+  %x = bitserial.unpack %p : {tp} -> {tx}
+  return %x : {tx}
 }}
 """
     expected = x.values.astype(np.dtype(f"int{x.width}"))
-    return (f"unpack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}",
+    return (f"unpack {x.bits}{x.encoding[0]} {shape} w{word_bits} {x.elem()}"
+            f"{' dynamic' if dyn else ''}",
             mlir, [words], expected)
 
 

@@ -68,7 +68,7 @@ func.func @conv2d_bad_attribute(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 func.func @conv2d_tile_padded_rows(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
-  // expected-error @+1 {{cannot tile the padded height dimension (tile size 8)}}
+  // expected-error @+1 {{cannot tile the padded height dimension (tile size 8); use 0 to keep it whole}}
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1]
       {bitserial.tile_sizes = array<i64: 1, 8, 0, 0>} -> tensor<1x56x56x64xi32>
   return %r : tensor<1x56x56x64xi32>
@@ -83,4 +83,55 @@ func.func @matmul_bad_attribute_kind(%a: !A, %b: !B, %init: tensor<10x16xi32>) -
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<10x16xi32>)
       {bitserial.tile_sizes = [4, 0]} -> tensor<10x16xi32>
   return %r : tensor<10x16xi32>
+}
+
+// -----
+
+// Dynamic extents with padding: the heuristic tiles the batch only, and the
+// padded axes, left whole, are recognised as whole although their extent is
+// not static.
+// CHECK-LABEL: func.func @conv2d_dynamic_padded
+// CHECK-SAME: (%[[X:[a-z0-9_]+]]: {{.*}}, %[[F:[a-z0-9_]+]]: {{.*}}, %[[INIT:[a-z0-9_]+]]: tensor<?x?x?x?xi32>)
+// CHECK: %[[N:.*]] = tensor.dim %[[INIT]], %c0
+// CHECK: scf.for %[[B:.*]] = %c0 to %[[N]] step %c1
+// CHECK: %[[H:.*]] = tensor.dim %[[X]], %c1
+// CHECK: %[[W:.*]] = tensor.dim %[[X]], %c2
+// CHECK: tensor.extract_slice %[[X]][%[[B]], 0, 0, 0, 0] [1, %[[H]], %[[W]], 1, 1]
+// CHECK: bitserial.conv2d {{.*}} padding = [1, 1, 1, 1] -> tensor<1x?x?x?xi32>
+// OPTIONS-LABEL: func.func @conv2d_dynamic_padded
+// OPTIONS: scf.for
+// OPTIONS: scf.for %{{.*}} step %c16
+// OPTIONS: bitserial.conv2d {{.*}} -> tensor<1x?x?x?xi32>
+!X = tensor<?x?x?x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+!F = tensor<?x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+func.func @conv2d_dynamic_padded(%x: !X, %f: !F, %init: tensor<?x?x?x?xi32>) -> tensor<?x?x?x?xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<?x?x?x?xi32>) padding = [1, 1, 1, 1]
+      -> tensor<?x?x?x?xi32>
+  return %r : tensor<?x?x?x?xi32>
+}
+
+// -----
+
+// A tile at least as large as a static extent keeps that axis whole, so a
+// padded axis may be given one.
+// CHECK-LABEL: func.func @conv2d_tile_covers_padded
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c2
+// CHECK: bitserial.conv2d {{.*}} padding = [1, 1, 1, 1] -> tensor<1x6x6x2xi32>
+!X = tensor<1x6x6x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+!F = tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+func.func @conv2d_tile_covers_padded(%x: !X, %f: !F, %init: tensor<1x6x6x4xi32>) -> tensor<1x6x6x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x4xi32>) padding = [1, 1, 1, 1]
+      {bitserial.tile_sizes = array<i64: 1, 8, 6, 2>} -> tensor<1x6x6x4xi32>
+  return %r : tensor<1x6x6x4xi32>
+}
+
+// -----
+
+!X = tensor<?x?x?x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+!F = tensor<?x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+func.func @conv2d_dynamic_tile_padded(%x: !X, %f: !F, %init: tensor<?x?x?x?xi32>) -> tensor<?x?x?x?xi32> {
+  // expected-error @+1 {{cannot tile the padded width dimension (tile size 4); use 0 to keep it whole}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<?x?x?x?xi32>) padding = [0, 0, 1, 1]
+      {bitserial.tile_sizes = array<i64: 1, 2, 4, 0>} -> tensor<?x?x?x?xi32>
+  return %r : tensor<?x?x?x?xi32>
 }

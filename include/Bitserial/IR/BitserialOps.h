@@ -13,4 +13,10 @@
 #define GET_OP_CLASSES
 #include "Bitserial/IR/BitserialOps.h.inc"
 
+namespace mlir::bitserial {
+/// True if a static extent of an operand or result of `op` is zero: the op
+/// then computes nothing (an empty result, or a sum over no terms) and folds.
+bool hasEmptyExtent(Operation *op);
+} // namespace mlir::bitserial
+
 #endif // BITSERIAL_IR_BITSERIALOPS_H

@@ -98,14 +98,17 @@ def Bitserial_MatmulOp : Bitserial_Op<"matmul", [
     Computes `result = init + decode(lhs) * transpose(decode(rhs))` exactly,
     where `lhs` packs an `[M, K]` matrix and `rhs` an `[N, K]` matrix along
     `K` (so both operands are read along rows). Any pair of encodings and bit
-    widths is allowed. Either operand may carry a leading batch dimension
+    widths is allowed; both operands use the same word type (`i8` to `i64`)
+    and the same length `K`. Either operand may carry a leading batch dimension
     `B`; an operand without one is shared by every batch (for example, the
     weights of a dense layer applied to a batch of activations), and the
     result then has shape `[B, M, N]`.
 
     The result is exact whenever the true value fits the accumulator element
     type (`i32` or `i64`); like `linalg.matmul`, it accumulates into `init`,
-    so fill `init` with zero for a plain product.
+    so fill `init` with zero for a plain product. Empty extents (`B`, `M` or
+    `N` of zero) are allowed and give an empty result; the op then folds to
+    `init`.
 
     ```mlir
     %r = bitserial.matmul
@@ -129,6 +132,7 @@ def Bitserial_MatmulOp : Bitserial_Op<"matmul", [
     bool isBatched() { return getResult().getType().getRank() == 3; }
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -144,7 +148,8 @@ def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
   let summary = "Bit-plane 2-D convolution (NHWC), accumulating into `init`";
   let description = [{
     A 2-D convolution of decoded integers, exact for every pair of encodings
-    and bit widths:
+    and bit widths (both operands use the same word type, `i8` to `i64`, and
+    the same length `C`):
 
     ```
     result[n, oh, ow, co] = init[n, oh, ow, co] + sum_{kh, kw, c}
@@ -162,7 +167,8 @@ def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
     result are `[N, OH, OW, CO]` with
     `OH = (H + pad_top + pad_bottom - dh * (KH - 1) - 1) / sh + 1` (and
     likewise `OW`). `strides` and `dilations` are `[h, w]`; `padding` is
-    `[top, bottom, left, right]`.
+    `[top, bottom, left, right]`. Empty extents (`N`, `H`, `W` or `CO` of
+    zero) are allowed: nothing is added to `init`, and the op folds to it.
 
     ```mlir
     %r = bitserial.conv2d
@@ -190,6 +196,7 @@ def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
     ::mlir::bitserial::PackedLayoutAttr getFilterLayout();
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 #endif // BITSERIAL_IR_BITSERIALOPS_TD

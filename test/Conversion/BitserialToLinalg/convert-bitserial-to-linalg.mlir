@@ -163,3 +163,18 @@ func.func @packed_types_everywhere(%a: tensor<10x1x1xi64, #bitserial.packed<bits
   return %r : tensor<10x16xi32>
 }
 
+
+// -----
+
+// Empty extents fold away during the conversion: the result is `init`.
+// CHECK-LABEL: func.func @empty_matmul
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<2x0xi32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[INIT]]
+!A = tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+!B = tensor<0x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @empty_matmul(%a: !A, %x: tensor<0x100xi8>, %init: tensor<2x0xi32>) -> tensor<2x0xi32> {
+  %b = bitserial.pack %x : tensor<0x100xi8> -> !B
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x0xi32>) -> tensor<2x0xi32>
+  return %r : tensor<2x0xi32>
+}

@@ -265,3 +265,18 @@ func.func @conv2d_parallel_rows(%x: !X, %f: !F, %init: tensor<2x6x7x10xi32>) -> 
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<2x6x7x10xi32>
   return %r : tensor<2x6x7x10xi32>
 }
+
+// -----
+
+// Empty extents fold away: no kernel is built.
+// CHECK-LABEL: func.func @empty_conv2d
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<0x4x4x8xi32>
+// CHECK-NOT: vector.
+// CHECK: return %[[INIT]]
+!X = tensor<0x4x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x4x4x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<0x4x4x8xi32>) padding = [1, 1, 1, 1]
+      -> tensor<0x4x4x8xi32>
+  return %r : tensor<0x4x4x8xi32>
+}

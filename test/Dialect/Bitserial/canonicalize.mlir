@@ -122,3 +122,72 @@ func.func @pack_constant_i128() -> tensor<3x1xi8, #bitserial.packed<bits = 3, en
       -> tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>>
   return %p : tensor<3x1xi8, #bitserial.packed<bits = 3, encoding = unsigned, length = 1>>
 }
+
+// -----
+
+// Empty extents: nothing is computed, so matmul and conv2d fold to `init`
+// and pack/unpack of an empty tensor to an empty constant.
+// CHECK-LABEL: func.func @empty_matmul
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<0x16xi32>
+// CHECK-NOT: bitserial
+// CHECK: return %[[INIT]]
+!A = tensor<0x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+!B = tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @empty_matmul(%x: tensor<0x100xi8>, %b: !B, %init: tensor<0x16xi32>) -> tensor<0x16xi32> {
+  %a = bitserial.pack %x : tensor<0x100xi8> -> !A
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<0x16xi32>) -> tensor<0x16xi32>
+  return %r : tensor<0x16xi32>
+}
+
+// -----
+
+// An input of height 0 whose padding still leaves output rows: every tap
+// reads padding, which adds zero.
+// CHECK-LABEL: func.func @empty_input_rows_conv2d
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<1x2x4x8xi32>
+// CHECK-NOT: bitserial
+// CHECK: return %[[INIT]]
+!X = tensor<1x0x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+func.func @empty_input_rows_conv2d(%x: !X, %f: !F, %init: tensor<1x2x4x8xi32>) -> tensor<1x2x4x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x2x4x8xi32>) padding = [2, 2, 1, 1]
+      -> tensor<1x2x4x8xi32>
+  return %r : tensor<1x2x4x8xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @empty_channels_conv2d
+// CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<?x?x?x0xi32>
+// CHECK-NOT: bitserial
+// CHECK: return %[[INIT]]
+!X = tensor<?x?x?x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+!F = tensor<0x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+func.func @empty_channels_conv2d(%x: !X, %f: !F, %init: tensor<?x?x?x0xi32>) -> tensor<?x?x?x0xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<?x?x?x0xi32>) padding = [1, 1, 1, 1]
+      -> tensor<?x?x?x0xi32>
+  return %r : tensor<?x?x?x0xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @empty_unpack
+// CHECK: %[[C:.*]] = arith.constant dense<> : tensor<0x70xi8>
+// CHECK: return %[[C]]
+func.func @empty_unpack(%p: tensor<0x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>) -> tensor<0x70xi8> {
+  %y = bitserial.unpack %p
+      : tensor<0x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>> -> tensor<0x70xi8>
+  return %y : tensor<0x70xi8>
+}
+
+// -----
+
+// A dynamic extent may be zero at run time, but nothing says so here.
+// CHECK-LABEL: func.func @negative_dynamic_matmul
+// CHECK: bitserial.matmul
+!A = tensor<?x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+!B = tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @negative_dynamic_matmul(%a: !A, %b: !B, %init: tensor<?x16xi32>) -> tensor<?x16xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<?x16xi32>) -> tensor<?x16xi32>
+  return %r : tensor<?x16xi32>
+}
