@@ -120,6 +120,37 @@ static int64_t decodeValue(uint64_t planes, unsigned bits, Encoding encoding) {
 }
 
 /// Folding rewrites whole constants; keep compile time bounded.
+/// Static tensors of more bytes than an address space holds (2^47 on x86-64
+/// and AArch64 user space) cannot run anywhere, and their strides overflow
+/// int64 on the way to LLVM: reject them here, with a plain message.
+static constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 47;
+
+static LogicalResult verifyAddressable(Operation *op) {
+  auto check = [&](Type type, const Twine &what) -> LogicalResult {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasRank())
+      return success();
+    uint64_t bits = shaped.getElementTypeBitWidth();
+    uint64_t limit = kMaxTensorBytes * 8;
+    for (int64_t dim : shaped.getShape()) {
+      if (ShapedType::isDynamic(dim) || dim == 0)
+        continue;
+      if (uint64_t(dim) > limit / bits)
+        return op->emitOpError()
+               << what << " " << type << " is larger than 2^47 bytes";
+      bits *= uint64_t(dim);
+    }
+    return success();
+  };
+  for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
+    if (failed(check(type, "operand #" + Twine(i))))
+      return failure();
+  for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
+    if (failed(check(type, "result #" + Twine(i))))
+      return failure();
+  return success();
+}
+
 static constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
 
 //===----------------------------------------------------------------------===//
@@ -139,6 +170,8 @@ PackedLayoutAttr PackOp::getLayout() {
 }
 
 LogicalResult PackOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
   FailureOr<PackedLayoutAttr> layout =
       getPackedOperandLayout(*this, getResult(), "result");
   if (failed(layout))
@@ -194,6 +227,8 @@ PackedLayoutAttr UnpackOp::getLayout() {
 }
 
 LogicalResult UnpackOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
   FailureOr<PackedLayoutAttr> layout =
       getPackedOperandLayout(*this, getInput(), "input");
   if (failed(layout))
@@ -252,6 +287,8 @@ PackedLayoutAttr MatmulOp::getRhsLayout() {
 }
 
 LogicalResult MatmulOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
   FailureOr<PackedLayoutAttr> lhsLayout =
       getPackedOperandLayout(*this, getLhs(), "lhs");
   if (failed(lhsLayout))
@@ -359,6 +396,8 @@ OpFoldResult MatmulOp::fold(FoldAdaptor) {
 }
 
 LogicalResult Conv2DOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
   FailureOr<PackedLayoutAttr> inputLayout =
       getPackedOperandLayout(*this, getInput(), "input");
   if (failed(inputLayout))

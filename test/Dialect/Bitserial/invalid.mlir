@@ -889,3 +889,21 @@ func.func @conv2d_huge_padding(%x: tensor<1x8x8x1x1xi64, #bitserial.packed<bits 
       outs(%init : tensor<1x6x6x4xi32>) padding = [9223372036854775800, 0, 0, 0] -> tensor<1x6x6x4xi32>
   return %r : tensor<1x6x6x4xi32>
 }
+
+// -----
+
+!A = tensor<4611686018427387904x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+!B = tensor<16x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+func.func @matmul_too_large(%a: !A, %b: !B, %init: tensor<4611686018427387904x16xi32>) -> tensor<4611686018427387904x16xi32> {
+  // expected-error @+1 {{'bitserial.matmul' op operand #0 'tensor<4611686018427387904x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>' is larger than 2^47 bytes}}
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<4611686018427387904x16xi32>) -> tensor<4611686018427387904x16xi32>
+  return %r : tensor<4611686018427387904x16xi32>
+}
+
+// -----
+
+func.func @pack_too_large(%x: tensor<?x35184372088832x100xi8>) -> tensor<?x35184372088832x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>> {
+  // expected-error @+1 {{'bitserial.pack' op operand #0 'tensor<?x35184372088832x100xi8>' is larger than 2^47 bytes}}
+  %p = bitserial.pack %x : tensor<?x35184372088832x100xi8> -> tensor<?x35184372088832x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+  return %p : tensor<?x35184372088832x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
+}
