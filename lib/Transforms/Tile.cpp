@@ -129,6 +129,11 @@ struct BitserialTilePass
   using Base::Base;
 
   void runOnOperation() override {
+    if (cacheBytes < 1) {
+      emitError(getOperation()->getLoc())
+          << "cache-bytes must be positive, got " << cacheBytes.getValue();
+      return signalPassFailure();
+    }
     SmallVector<TilingInterface> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<MatmulOp, Conv2DOp>(op))

@@ -1,5 +1,7 @@
 // RUN: bitserial-opt %s -split-input-file --bitserial-tile --canonicalize -verify-diagnostics | FileCheck %s
 // RUN: bitserial-opt %s -split-input-file --bitserial-tile="matmul-tile-sizes=3,5 conv-tile-sizes=1,0,0,16" --canonicalize -verify-diagnostics | FileCheck %s --check-prefix=OPTIONS
+// RUN: not bitserial-opt %s -split-input-file --bitserial-tile="cache-bytes=-1" 2>&1 | FileCheck %s --check-prefix=CACHE
+// CACHE: error: cache-bytes must be positive, got -1
 
 // Default heuristic: a large matmul is tiled by 64 rows and a multiple of 64
 // columns; tiles stay bitserial ops on slices of the packed operands.

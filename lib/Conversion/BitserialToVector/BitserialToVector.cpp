@@ -205,6 +205,10 @@ void mlir::bitserial::populateBitserialToVectorConversionPatterns(
 // Pass
 //===----------------------------------------------------------------------===//
 
+/// Accumulators of one register block: twice the 32 vector registers of
+/// AVX-512 or NEON.
+static constexpr int64_t kMaxAccumulators = 64;
+
 namespace {
 struct ConvertBitserialToVectorPass
     : public bitserial::impl::ConvertBitserialToVectorBase<
@@ -212,19 +216,26 @@ struct ConvertBitserialToVectorPass
   using Base::Base;
 
   void runOnOperation() override {
+    // Errors name the options, not the module: no "see current operation".
+    Location loc = getOperation()->getLoc();
     if (!llvm::is_contained({128, 256, 512}, vectorBits.getValue())) {
-      getOperation().emitError()
-          << "vector-bits must be 128, 256 or 512, got " << vectorBits;
+      emitError(loc) << "vector-bits must be 128, 256 or 512, got "
+                     << vectorBits.getValue();
       return signalPassFailure();
     }
-    if (pixelBlock < 1 || channelBlock < 1) {
-      getOperation().emitError()
-          << "pixel-block and channel-block must be positive";
+    // A register block is unrolled into one accumulator per output vector;
+    // past the register file it only spills (and huge blocks take forever).
+    if (pixelBlock < 1 || channelBlock < 1 ||
+        pixelBlock > kMaxAccumulators || channelBlock > kMaxAccumulators ||
+        pixelBlock * channelBlock > kMaxAccumulators) {
+      emitError(loc) << "pixel-block and channel-block must be positive with "
+                        "a product of at most "
+                     << kMaxAccumulators << ", got " << pixelBlock.getValue()
+                     << " and " << channelBlock.getValue();
       return signalPassFailure();
     }
     if (wordPopcount && nibbleLookup) {
-      getOperation().emitError()
-          << "word-popcount and nibble-lookup are mutually exclusive";
+      emitError(loc) << "word-popcount and nibble-lookup are mutually exclusive";
       return signalPassFailure();
     }
     MicroKernelShape shape{

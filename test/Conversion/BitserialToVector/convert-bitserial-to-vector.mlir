@@ -3,6 +3,12 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s --check-prefix=FIT
 // RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="word-popcount=true nibble-lookup=true" 2>&1 | FileCheck %s --check-prefix=EXCLUSIVE
 // EXCLUSIVE: error: word-popcount and nibble-lookup are mutually exclusive
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=4096" 2>&1 | FileCheck %s --check-prefix=BITS
+// BITS: error: vector-bits must be 128, 256 or 512, got 4096
+// BITS-NOT: see current operation
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="pixel-block=100000" 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="pixel-block=4294967296 channel-block=4294967296" 2>&1 | FileCheck %s --check-prefix=BLOCK
+// BLOCK: error: pixel-block and channel-block must be positive with a product of at most 64, got {{[0-9]+}} and {{[0-9]+}}
 
 // A matmul is a 1x1 convolution over a 1 x M image. Register block: 4 rows
 // x 2 vectors of 4 columns = 8 accumulators. Each step broadcasts one lhs
