@@ -166,6 +166,10 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult PackedLayoutAttr::verifyEncoding(
     ArrayRef<int64_t> shape, Type elementType,
     function_ref<InFlightDiagnostic()> emitError) const {
+  // The tensor type parser verifies the encoding even after it failed to
+  // parse the element type.
+  if (!elementType)
+    return emitError() << "packed tensor has no element type";
   auto wordType = dyn_cast<IntegerType>(elementType);
   if (!wordType || !wordType.isSignless() ||
       !llvm::is_contained({8u, 16u, 32u, 64u}, wordType.getWidth()))

@@ -907,3 +907,12 @@ func.func @pack_too_large(%x: tensor<?x35184372088832x100xi8>) -> tensor<?x35184
   %p = bitserial.pack %x : tensor<?x35184372088832x100xi8> -> tensor<?x35184372088832x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
   return %p : tensor<?x35184372088832x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 100>>
 }
+
+// -----
+
+// The type parser verifies the encoding after failing on the element type.
+// expected-error @+2 {{expected non-function type}}
+// expected-error @+1 {{packed tensor has no element type}}
+func.func @packed_without_element_type(%p: tensor<, #bitserial.packed<bits = 8, encoding = unsigned, length = 10>>) {
+  return
+}
