@@ -17,9 +17,16 @@ config.substitutions.append(("%bitserial_obj_root", config.bitserial_obj_root))
 # Debian's interpreter, which has numpy (the first python3 on PATH may not).
 config.substitutions.append(("%bitserial_python", "/usr/bin/python3"))
 
+# MLIR's C runner utilities (vector.print, memrefCopy) for the embedding tests
+# that run stock MLIR tools.
+config.substitutions.append(
+    ("%mlir_c_runner_utils",
+     os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", "libmlir_c_runner_utils.so")))
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
-tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump"]
+tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
+         "lli", "llvm-nm"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,8 +1,8 @@
 //===- InitAll.h - Register everything bitserial provides -------*- C++ -*-===//
 //
 // The registration surface for tools and embedders: the bitserial dialect,
-// its passes and pipelines, and the upstream dialects, extensions and passes
-// that the lowering to LLVM uses.
+// its passes and pipelines, and the upstream dialects, extensions, LLVM IR
+// translations and passes that the lowering to LLVM uses.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,14 +17,23 @@ namespace bitserial {
 /// Registers the bitserial dialect only.
 void registerBitserialDialect(DialectRegistry &registry);
 
-/// Registers the bitserial passes and the `bitserial-to-llvm` pipeline.
+/// Registers the bitserial passes and the `bitserial-vectorize` and
+/// `bitserial-to-llvm` pipelines. Safe to call more than once (MLIR treats a
+/// second registration of a pipeline as a fatal error).
 void registerBitserialPasses();
 
-/// Registers bitserial and every upstream dialect and extension (external
-/// models such as bufferization and LLVM-IR translation interfaces).
+/// Registers the LLVM IR translation interfaces of the builtin dialect and of
+/// every upstream dialect that has one (LLVM, OpenMP, ArmNeon, ...), so that
+/// `translateModuleToLLVMIR` accepts the output of `bitserial-to-llvm`. For
+/// hosts that register their own set of dialects.
+void registerToLLVMIRTranslations(DialectRegistry &registry);
+
+/// Registers bitserial, every upstream dialect and extension (external models
+/// such as bufferization), and the LLVM IR translations above.
 void registerAllDialects(DialectRegistry &registry);
 
-/// Registers bitserial passes and pipelines and every upstream pass.
+/// Registers bitserial passes and pipelines and every upstream pass and
+/// pipeline. Safe to call more than once.
 void registerAllPasses();
 
 } // namespace bitserial

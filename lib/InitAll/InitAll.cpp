@@ -14,24 +14,37 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void mlir::bitserial::registerBitserialDialect(DialectRegistry &registry) {
   registry.insert<BitserialDialect>();
 }
 
 void mlir::bitserial::registerBitserialPasses() {
-  registerBitserialConversionPasses();
-  registerBitserialTransformsPasses();
-  registerBitserialPipelines();
+  // A tool and a plugin entry point may both call this.
+  static const bool registered = [] {
+    registerBitserialConversionPasses();
+    registerBitserialTransformsPasses();
+    registerBitserialPipelines();
+    return true;
+  }();
+  (void)registered;
+}
+
+void mlir::bitserial::registerToLLVMIRTranslations(DialectRegistry &registry) {
+  // Includes the builtin dialect's translation (the module itself).
+  mlir::registerAllToLLVMIRTranslations(registry);
 }
 
 void mlir::bitserial::registerAllDialects(DialectRegistry &registry) {
   registerBitserialDialect(registry);
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  registerToLLVMIRTranslations(registry);
 }
 
 void mlir::bitserial::registerAllPasses() {
   registerBitserialPasses();
-  mlir::registerAllPasses();
+  static const bool registered = (mlir::registerAllPasses(), true);
+  (void)registered;
 }
