@@ -4,6 +4,11 @@
 # linked against libMLIR.so for every MLIR library named in MLIR_LIBS.
 set_property(GLOBAL PROPERTY BITSERIAL_ALL_LIBS "")
 
+# Installed tools and the plugin need libMLIR.so, which Debian keeps outside
+# the loader's search path (/usr/lib/llvm-22/lib): keep the directories of
+# linked libraries in the install run path, after LLVM's $ORIGIN/../lib.
+set(CMAKE_INSTALL_RPATH_USE_LINK_PATH ON)
+
 function(add_bitserial_library name)
   cmake_parse_arguments(ARG "" "" "DEPENDS;MLIR_LIBS;LINK_LIBS" ${ARGN})
   add_mlir_library(${name}
