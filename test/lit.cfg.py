@@ -17,8 +17,10 @@ config.substitutions.append(("%bitserial_obj_root", config.bitserial_obj_root))
 # Debian's interpreter, which has numpy (the first python3 on PATH may not).
 config.substitutions.append(("%bitserial_python", "/usr/bin/python3"))
 
-# MLIR's C runner utilities (vector.print, memrefCopy) for the embedding tests
-# that run stock MLIR tools.
+# The mlir-opt plugin and MLIR's C runner utilities (vector.print, memrefCopy)
+# for the embedding tests that run stock MLIR tools.
+config.substitutions.append(
+    ("%bitserial_plugin", os.path.join(config.bitserial_obj_root, "lib", "BitserialPlugin.so")))
 config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", "libmlir_c_runner_utils.so")))
@@ -28,5 +30,5 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
 tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
-         "lli", "llvm-nm"]
+         "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
