@@ -18,8 +18,8 @@ namespace bitserial {
 void registerBitserialDialect(DialectRegistry &registry);
 
 /// Registers the bitserial passes and the `bitserial-vectorize` and
-/// `bitserial-to-llvm` pipelines. Safe to call more than once (MLIR treats a
-/// second registration of a pipeline as a fatal error).
+/// `bitserial-to-llvm` pipelines. Safe to call more than once: registers on
+/// the first call only.
 void registerBitserialPasses();
 
 /// Registers the LLVM IR translation interfaces of the builtin dialect and of

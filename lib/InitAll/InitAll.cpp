@@ -21,7 +21,7 @@ void mlir::bitserial::registerBitserialDialect(DialectRegistry &registry) {
 }
 
 void mlir::bitserial::registerBitserialPasses() {
-  // A tool and a plugin entry point may both call this.
+  // A host and a library or plugin entry point it runs may all call this.
   static const bool registered = [] {
     registerBitserialConversionPasses();
     registerBitserialTransformsPasses();

@@ -22,8 +22,8 @@
 using namespace mlir;
 
 // A host that already contains bitserial (bitserial-opt, an embedding
-// compiler) keeps its own registrations: a second copy of the dialect or of
-// the pipelines under the same names is a fatal error in MLIR.
+// compiler) keeps its own registrations: MLIR aborts on a second copy of the
+// dialect or of the passes under the same names.
 static void registerPasses() {
   if (!PassPipelineInfo::lookup("bitserial-to-llvm"))
     bitserial::registerBitserialPasses();
