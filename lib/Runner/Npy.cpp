@@ -3,12 +3,15 @@
 #include "Bitserial/Runner/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 using namespace mlir::bitserial;
 using llvm::StringRef;
@@ -66,6 +69,62 @@ NpyArray NpyArray::zeros(char kind, unsigned itemSize,
   array.shape.assign(shape.begin(), shape.end());
   array.data.assign(array.getNumElements() * itemSize, 0);
   return array;
+}
+
+llvm::Expected<uint64_t>
+mlir::bitserial::getByteSize(llvm::ArrayRef<int64_t> shape, unsigned itemSize,
+                             const llvm::Twine &what) {
+  // Far beyond any memory, and products of extents below it cannot overflow.
+  constexpr int64_t kLimit = int64_t(1) << 62;
+  std::optional<int64_t> bytes = itemSize;
+  for (int64_t extent : shape) {
+    if (extent < 0)
+      return makeError(what + ": negative extent " + llvm::Twine(extent));
+    if (bytes)
+      bytes = llvm::checkedMul<int64_t>(*bytes, extent);
+  }
+  if (!bytes || *bytes > kLimit)
+    return makeError(what + ": too large: the byte size overflows");
+  return static_cast<uint64_t>(*bytes);
+}
+
+uint64_t mlir::bitserial::getPhysicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return UINT64_MAX;
+  return uint64_t(pages) * uint64_t(pageSize);
+}
+
+llvm::Error mlir::bitserial::checkAllocation(uint64_t bytes,
+                                             const llvm::Twine &what) {
+  if (bytes < (uint64_t(1) << 20))
+    return llvm::Error::success();
+  uint64_t memory = getPhysicalMemory();
+  if (bytes > memory)
+    return makeError("out of memory: " + what + " needs " + llvm::Twine(bytes) +
+                     " bytes, more than this machine's memory (" +
+                     llvm::Twine(memory) + " bytes)");
+  // Through a volatile pointer: compilers drop a malloc whose result is only
+  // freed.
+  void *(*volatile allocate)(size_t) = std::malloc;
+  void *probe = allocate(bytes);
+  if (!probe)
+    return makeError("out of memory: cannot allocate " + llvm::Twine(bytes) +
+                     " bytes for " + what);
+  std::free(probe);
+  return llvm::Error::success();
+}
+
+llvm::Expected<NpyArray> NpyArray::allocate(char kind, unsigned itemSize,
+                                            llvm::ArrayRef<int64_t> shape,
+                                            const llvm::Twine &what) {
+  llvm::Expected<uint64_t> bytes = getByteSize(shape, itemSize, what);
+  if (!bytes)
+    return bytes.takeError();
+  if (llvm::Error error = checkAllocation(*bytes, what))
+    return std::move(error);
+  return zeros(kind, itemSize, shape);
 }
 
 /// The value of `key` in the header dict, up to the next top-level comma.
@@ -163,7 +222,12 @@ llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
     return fail("unterminated 'shape' tuple");
   llvm::SmallVector<StringRef> dims;
   shapeText->substr(1, close - 1).split(dims, ',', -1, /*KeepEmpty=*/false);
+  // Each extent and the element count stay below 2^40, so that neither the
+  // byte sizes here nor the sizes compiled code derives from them overflow,
+  // also when another extent is 0.
+  constexpr uint64_t kMaxElements = uint64_t(1) << 40;
   uint64_t numElements = 1;
+  bool tooLarge = false;
   for (StringRef dim : dims) {
     dim = dim.trim();
     if (dim.empty())
@@ -172,10 +236,16 @@ llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
     if (dim.getAsInteger(10, extent) || extent < 0)
       return fail("bad dimension '" + dim + "' in 'shape'");
     array.shape.push_back(extent);
-    if (extent != 0 && numElements > (uint64_t(1) << 40) / extent)
-      return fail("shape is too large");
-    numElements *= extent;
+    if (uint64_t(extent) > kMaxElements ||
+        (extent != 0 && numElements > kMaxElements / extent))
+      tooLarge = true;
+    else
+      numElements *= extent;
   }
+  if (tooLarge)
+    return makeError(name + ": shape " + shapeText->substr(0, close + 1) +
+                     " is too large (at most 2^40 elements and 2^40 per "
+                     "dimension)");
 
   uint64_t expected = numElements * itemSize;
   uint64_t available = buffer.size() - headerStart - headerLength;
@@ -188,6 +258,8 @@ llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
                      llvm::Twine(available - expected) +
                      " unexpected trailing bytes");
   StringRef payload = buffer.substr(headerStart + headerLength);
+  if (llvm::Error error = checkAllocation(payload.size(), name))
+    return std::move(error);
   array.data.assign(payload.begin(), payload.end());
   if (kind == 'b' &&
       llvm::any_of(array.data, [](char c) { return c != 0 && c != 1; }))
@@ -204,7 +276,8 @@ llvm::Expected<NpyArray> mlir::bitserial::readNpy(StringRef path) {
   return parseNpy((*file)->getBuffer(), path);
 }
 
-std::string mlir::bitserial::serializeNpy(const NpyArray &array) {
+/// The magic string, version and header dict of a version 1.0 .npy file.
+static std::string serializeNpyHeader(const NpyArray &array) {
   std::string dict = "{'descr': '";
   dict += array.kind == 'b' ? '|' : (array.itemSize == 1 ? '|' : '<');
   dict += array.kind;
@@ -225,6 +298,11 @@ std::string mlir::bitserial::serializeNpy(const NpyArray &array) {
   bytes += char(dict.size() & 0xff);
   bytes += char(dict.size() >> 8);
   bytes += dict;
+  return bytes;
+}
+
+std::string mlir::bitserial::serializeNpy(const NpyArray &array) {
+  std::string bytes = serializeNpyHeader(array);
   bytes.append(array.data.begin(), array.data.end());
   return bytes;
 }
@@ -234,9 +312,15 @@ llvm::Error mlir::bitserial::writeNpy(StringRef path, const NpyArray &array) {
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return makeError("cannot write '" + path + "': " + ec.message());
-  os << serializeNpy(array);
+  // Header and data separately: no second copy of a large array.
+  os << serializeNpyHeader(array);
+  os.write(array.data.data(), array.data.size());
   os.close();
-  if (os.has_error())
-    return makeError("cannot write '" + path + "': " + os.error().message());
+  if (os.has_error()) {
+    std::error_code error = os.error();
+    // An uncleared error would abort in the stream's destructor.
+    os.clear_error();
+    return makeError("cannot write '" + path + "': " + error.message());
+  }
   return llvm::Error::success();
 }

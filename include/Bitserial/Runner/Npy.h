@@ -36,7 +36,27 @@ struct NpyArray {
 
   static NpyArray zeros(char kind, unsigned itemSize,
                         llvm::ArrayRef<int64_t> shape);
+  /// Like zeros(), but an error instead of an abort when the byte size
+  /// overflows or the memory cannot be allocated; `what` names the array.
+  static llvm::Expected<NpyArray> allocate(char kind, unsigned itemSize,
+                                           llvm::ArrayRef<int64_t> shape,
+                                           const llvm::Twine &what);
 };
+
+/// The byte size of an array of `shape` with `itemSize`-byte elements, or an
+/// error (naming `what`) for negative extents or a size past 2^62 bytes.
+llvm::Expected<uint64_t> getByteSize(llvm::ArrayRef<int64_t> shape,
+                                     unsigned itemSize,
+                                     const llvm::Twine &what);
+
+/// The size of this machine's physical memory in bytes.
+uint64_t getPhysicalMemory();
+
+/// An error unless `bytes` can be allocated now: more than the physical
+/// memory is refused (with overcommit, touching it would get the process
+/// killed), large buffers are probed with malloc first, as std::vector would
+/// abort the process instead.
+llvm::Error checkAllocation(uint64_t bytes, const llvm::Twine &what);
 
 /// Parses `buffer` (the bytes of a .npy file); `name` is used in messages.
 llvm::Expected<NpyArray> parseNpy(llvm::StringRef buffer, llvm::StringRef name);
