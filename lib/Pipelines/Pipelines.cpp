@@ -163,3 +163,31 @@ void mlir::bitserial::registerBitserialPipelines() {
       "lowering, bufferization, loops)",
       buildBitserialToLLVMPipeline);
 }
+
+llvm::SmallVector<llvm::StringRef>
+mlir::bitserial::getKernelTargetCPUFeatures(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::X86Avx2:
+    return {"avx2"};
+  case KernelTarget::X86Avx512:
+    // 512-bit pshufb and psadbw are AVX-512BW instructions.
+    return {"avx512f", "avx512bw"};
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return {"avx512f", "avx512vpopcntdq"};
+  case KernelTarget::Host:
+  case KernelTarget::Generic:
+    return {};
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+KernelTarget mlir::bitserial::selectKernelTarget(
+    bool isX86, llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
+  if (!isX86)
+    return KernelTarget::Generic;
+  for (KernelTarget target : {KernelTarget::X86Avx512Vpopcntdq,
+                              KernelTarget::X86Avx512, KernelTarget::X86Avx2})
+    if (llvm::all_of(getKernelTargetCPUFeatures(target), hasFeature))
+      return target;
+  return KernelTarget::Generic;
+}

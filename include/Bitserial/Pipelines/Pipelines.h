@@ -114,6 +114,17 @@ MicroKernelShape getKernelShape(KernelTarget target);
 /// pipeline registry.
 void registerBitserialPipelines();
 
+/// The x86 CPU features (LLVM names) the micro-kernels of `target` need;
+/// empty for `generic` and for `host`, which is resolved first.
+llvm::SmallVector<llvm::StringRef>
+getKernelTargetCPUFeatures(KernelTarget target);
+
+/// The best kernel target of a CPU: the x86 targets whose features it has
+/// (`hasFeature` takes LLVM feature names), `generic` otherwise.
+KernelTarget
+selectKernelTarget(bool isX86,
+                   llvm::function_ref<bool(llvm::StringRef)> hasFeature);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_PIPELINES_PIPELINES_H
