@@ -17,13 +17,22 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ExecutionEngine/Orc/CoreContainers.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <malloc.h>
 #include <random>
@@ -42,32 +51,40 @@ static std::string typeToString(Type type) {
   return s;
 }
 
-/// Keeps the first error reported while it is alive, as one line
-/// "file:line:col: message".
-class FirstErrorCollector {
-public:
-  explicit FirstErrorCollector(MLIRContext *ctx)
-      : handler(ctx, [this](Diagnostic &diag) {
-          if (diag.getSeverity() == DiagnosticSeverity::Error &&
-              message.empty()) {
-            llvm::raw_string_ostream os(message);
-            if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-              os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
-                 << loc.getColumn() << ": ";
-            os << diag.str();
-          }
-          return success();
-        }) {}
+char DiagnosticError::ID = 0;
 
+void DiagnosticError::log(llvm::raw_ostream &os) const {
+  os << StringRef(rendered).rtrim('\n');
+}
+
+std::error_code DiagnosticError::convertToErrorCode() const {
+  return llvm::inconvertibleErrorCode();
+}
+
+/// Renders every diagnostic reported while it is alive as bitserial-opt
+/// does (source line, caret, notes), into a string.
+class DiagnosticCollector {
+public:
+  DiagnosticCollector(llvm::SourceMgr &sourceMgr, MLIRContext *ctx)
+      : os(text), handler(sourceMgr, ctx, os) {}
+
+  /// The rendered diagnostics, or `fallback` if none were reported.
   llvm::Error takeError(const llvm::Twine &fallback) {
-    std::string text = message.empty() ? fallback.str() : message;
-    std::replace(text.begin(), text.end(), '\n', ' ');
-    return makeError(text);
+    if (text.empty())
+      return makeError(fallback);
+    return llvm::make_error<DiagnosticError>(std::move(text));
+  }
+
+  /// Passes warnings and remarks of a successful step on to stderr.
+  void flush() {
+    llvm::errs() << text;
+    text.clear();
   }
 
 private:
-  ScopedDiagnosticHandler handler;
-  std::string message;
+  std::string text;
+  llvm::raw_string_ostream os;
+  SourceMgrDiagnosticHandler handler;
 };
 
 //===----------------------------------------------------------------------===//
@@ -106,14 +123,33 @@ static void inferInputRange(BlockArgument arg, TensorSpec &spec) {
     spec.packedLength = layout.getLength();
     return;
   }
+  // Values must suit every bitserial.pack that reads the argument.
   for (Operation *user : arg.getUsers()) {
-    if (auto pack = dyn_cast<PackOp>(user)) {
-      PackedLayoutAttr layout = pack.getLayout();
-      spec.minValue = getMinValue(layout.getBits(), layout.getEncoding());
-      spec.maxValue = getMaxValue(layout.getBits(), layout.getEncoding());
-      spec.oddOnly = layout.getEncoding() == Encoding::Bipolar;
-      return;
+    auto pack = dyn_cast<PackOp>(user);
+    if (!pack)
+      continue;
+    PackedLayoutAttr layout = pack.getLayout();
+    int64_t minValue = getMinValue(layout.getBits(), layout.getEncoding());
+    int64_t maxValue = getMaxValue(layout.getBits(), layout.getEncoding());
+    std::string origin = std::to_string(layout.getBits()) + "-bit " +
+                         stringifyEncoding(layout.getEncoding()).str();
+    if (!spec.rangeChecked) {
+      spec.minValue = minValue;
+      spec.maxValue = maxValue;
+      spec.rangeOrigin = origin;
+    } else {
+      spec.minValue = std::max(spec.minValue, minValue);
+      spec.maxValue = std::min(spec.maxValue, maxValue);
+      if (spec.rangeOrigin.find(origin) == std::string::npos)
+        spec.rangeOrigin += " and " + origin;
     }
+    spec.rangeChecked = true;
+    spec.oddOnly |= layout.getEncoding() == Encoding::Bipolar;
+  }
+  if (spec.rangeChecked) {
+    spec.rangeOrigin =
+        "the " + spec.rangeOrigin + " encoding of bitserial.pack";
+    return;
   }
   // Accumulators and other integers: small values that cannot overflow.
   int64_t limit = width == 8 ? 127 : 1000;
@@ -127,10 +163,12 @@ static void inferInputRange(BlockArgument arg, TensorSpec &spec) {
 
 struct Runner::Impl {
   std::unique_ptr<MLIRContext> context;
+  llvm::SourceMgr sourceMgr;
   OwningOpRef<ModuleOp> module;
   std::unique_ptr<ExecutionEngine> engine;
   std::string entry;
   SmallVector<TensorSpec> arguments, results;
+  bool checkInputValues = true;
 };
 
 Runner::Runner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -139,6 +177,248 @@ Runner::~Runner() = default;
 StringRef Runner::getEntry() const { return impl->entry; }
 ArrayRef<TensorSpec> Runner::getArguments() const { return impl->arguments; }
 ArrayRef<TensorSpec> Runner::getResults() const { return impl->results; }
+
+//===----------------------------------------------------------------------===//
+// Memory allocation in compiled code
+//===----------------------------------------------------------------------===//
+
+/// What the compiled code's allocation functions print before exiting.
+static char allocationErrorPrefix[256] = "error";
+
+static uint64_t physicalMemory = UINT64_MAX;
+
+[[noreturn]] static void reportAllocationFailure(size_t bytes) {
+  // Compiled code cannot unwind: report once (OpenMP threads may fail
+  // together) and exit without running destructors under its frames.
+  static std::atomic<bool> reported{false};
+  if (!reported.exchange(true)) {
+    std::fprintf(stderr,
+                 "%s: out of memory: the compiled function could not "
+                 "allocate %zu bytes\n",
+                 allocationErrorPrefix, bytes);
+    std::fflush(stderr);
+  }
+  std::_Exit(1);
+}
+
+/// malloc, aligned_alloc and realloc for the compiled code, which uses their
+/// results unchecked. More than the physical memory is refused: with
+/// overcommit, malloc would succeed and filling the buffer would get the
+/// process killed.
+static void *checkedMalloc(size_t bytes) {
+  if (bytes > physicalMemory)
+    reportAllocationFailure(bytes);
+  void *pointer = std::malloc(bytes);
+  if (!pointer && bytes != 0)
+    reportAllocationFailure(bytes);
+  return pointer;
+}
+static void *checkedAlignedAlloc(size_t alignment, size_t bytes) {
+  if (bytes > physicalMemory)
+    reportAllocationFailure(bytes);
+  void *pointer = std::aligned_alloc(alignment, bytes);
+  if (!pointer && bytes != 0)
+    reportAllocationFailure(bytes);
+  return pointer;
+}
+static void *checkedRealloc(void *old, size_t bytes) {
+  if (bytes > physicalMemory)
+    reportAllocationFailure(bytes);
+  void *pointer = std::realloc(old, bytes);
+  if (!pointer && bytes != 0)
+    reportAllocationFailure(bytes);
+  return pointer;
+}
+
+/// An error at the first value whose static tensor or memref type needs more
+/// than 2^47 bytes (more than any address space has) or whose byte size
+/// overflows: compiled code would compute a wrapped size and write past a
+/// small buffer.
+static LogicalResult checkStaticSizes(ModuleOp module) {
+  constexpr int64_t kMaxBytes = int64_t(1) << 47;
+  auto check = [&](Type type, Operation *op, Location loc) -> LogicalResult {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || isa<VectorType>(shaped) || !shaped.hasRank())
+      return success();
+    unsigned bits = shaped.getElementType().isIntOrIndexOrFloat()
+                        ? shaped.getElementType().getIntOrFloatBitWidth()
+                        : 64;
+    if (shaped.getElementType().isIndex())
+      bits = 64;
+    std::optional<int64_t> bytes = std::max<int64_t>(1, (bits + 7) / 8);
+    for (int64_t extent : shaped.getShape())
+      if (!ShapedType::isDynamic(extent) && bytes)
+        bytes = llvm::checkedMul<int64_t>(*bytes, extent);
+    if (bytes && *bytes <= kMaxBytes)
+      return success();
+    InFlightDiagnostic diag = emitError(loc) << type << " is too large: ";
+    if (bytes)
+      diag << *bytes << " bytes";
+    else
+      diag << "its byte size overflows 64 bits";
+    diag << " (at most 2^47 bytes can be allocated)";
+    (void)op;
+    return failure();
+  };
+  WalkResult walk = module.walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      if (failed(check(result.getType(), op, op->getLoc())))
+        return WalkResult::interrupt();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          if (failed(check(arg.getType(), op, arg.getLoc())))
+            return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// The CPU of the JIT and the kernel target
+//===----------------------------------------------------------------------===//
+
+static StringRef getKernelTargetName(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::Host:
+    return "host";
+  case KernelTarget::X86Avx2:
+    return "x86-avx2";
+  case KernelTarget::X86Avx512:
+    return "x86-avx512";
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return "x86-avx512-vpopcntdq";
+  case KernelTarget::Generic:
+    return "generic";
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// The target machine builder of the CPU the JIT generates code for (`cpu`,
+/// with its own features only, or the host CPU with all its features).
+static llvm::Expected<llvm::orc::JITTargetMachineBuilder>
+getJitTargetMachineBuilder(StringRef cpu) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return makeError("cannot describe the host: " +
+                     llvm::toString(builder.takeError()));
+  if (cpu.empty())
+    return builder;
+  // LLVM only warns about a CPU it does not know and then generates code for
+  // a generic one: check the name first.
+  std::string lookupError;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(
+      builder->getTargetTriple(), lookupError);
+  if (!target)
+    return makeError("no code generator for " +
+                     builder->getTargetTriple().str() + ": " + lookupError);
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(builder->getTargetTriple(), "", ""));
+  if (!subtarget || !subtarget->isCPUStringValid(cpu))
+    return makeError("unknown --cpu '" + cpu + "' for " +
+                     builder->getTargetTriple().str() +
+                     " (llc -mtriple=" + builder->getTargetTriple().str() +
+                     " -mcpu=help lists the names)");
+  builder->setCPU(cpu.str());
+  builder->getFeatures() = llvm::SubtargetFeatures(); // the CPU's own only
+  return builder;
+}
+
+/// The features of the CPU a target machine builder describes.
+class CpuFeatures {
+public:
+  static llvm::Expected<CpuFeatures>
+  get(const llvm::orc::JITTargetMachineBuilder &builder) {
+    const llvm::Triple &triple = builder.getTargetTriple();
+    std::string lookupError;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple, lookupError);
+    if (!target)
+      return makeError("no code generator for " + triple.str() + ": " +
+                       lookupError);
+    CpuFeatures features;
+    features.subtarget.reset(target->createMCSubtargetInfo(
+        triple, builder.getCPU(), builder.getFeatures().getString()));
+    if (!features.subtarget)
+      return makeError("cannot describe the CPU '" + builder.getCPU() + "'");
+    return features;
+  }
+
+  /// Whether the CPU has the feature of LLVM name `name` (false for names
+  /// this target does not know).
+  bool has(StringRef name) const {
+    for (const llvm::SubtargetFeatureKV &kv :
+         subtarget->getAllProcessorFeatures())
+      if (name == kv.Key)
+        return subtarget->getFeatureBits().test(kv.Value);
+    return false;
+  }
+
+private:
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget;
+};
+
+/// Whether LLVM emits instructions of `feature` only for explicit intrinsics
+/// (system, cache, crypto and matrix instructions, which our code never
+/// calls), so that code for a CPU with it runs on a host without it. Hosts,
+/// virtual machines in particular, often hide some of these.
+static bool isIntrinsicOnlyFeature(StringRef feature) {
+  static const llvm::StringSet<> names = {
+      "aes",         "cldemote", "clflushopt", "clwb",      "clzero",
+      "cmpccxadd",   "enqcmd",   "fsgsbase",   "hreset",    "invpcid",
+      "kl",          "lwp",      "monitor",    "movdir64b", "movdiri",
+      "movrs",       "mwaitx",   "pconfig",    "pku",       "prefetchi",
+      "prefetchwt1", "ptwrite",  "raoint",     "rdpid",     "rdpru",
+      "rdrnd",       "rdseed",   "rtm",        "serialize", "sgx",
+      "sha",         "sha512",   "shstk",      "sm3",       "sm4",
+      "tsxldtrk",    "uintr",    "usermsr",    "vaes",      "waitpkg",
+      "wbnoinvd",    "widekl",   "xsave",      "xsavec",    "xsaveopt",
+      "xsaves"};
+  return names.contains(feature) || feature.starts_with("amx-");
+}
+
+/// Code for --cpu runs on this machine: the CPU may not have an instruction
+/// set feature that the host lacks (the code would fault).
+static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
+  SmallVector<std::string> missing;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (!feature.getValue() && !isIntrinsicOnlyFeature(feature.getKey()) &&
+        cpu.has(feature.getKey()))
+      missing.push_back(feature.getKey().str());
+  if (missing.empty())
+    return llvm::Error::success();
+  llvm::sort(missing);
+  return makeError("code for --cpu '" + cpuName +
+                   "' cannot run on this machine, which lacks " +
+                   llvm::join(missing, ", ") +
+                   " (host CPU: " + llvm::sys::getHostCPUName() + ")");
+}
+
+/// Resolves `host` to the best target the JIT's CPU supports, and checks that
+/// the CPU has every feature an explicit target's kernels need (LLVM cannot
+/// select their intrinsics otherwise, and a real CPU would fault).
+static llvm::Expected<KernelTarget>
+resolveKernelTarget(KernelTarget target, const CpuFeatures &cpu,
+                    const llvm::Triple &triple, StringRef cpuName) {
+  auto hasFeature = [&](StringRef feature) { return cpu.has(feature); };
+  if (target == KernelTarget::Host)
+    return selectKernelTarget(triple.isX86(), hasFeature);
+  SmallVector<StringRef> required = getKernelTargetCPUFeatures(target);
+  if (!required.empty() && !triple.isX86())
+    return makeError("--target " + getKernelTargetName(target) +
+                     " needs an x86 CPU, but the JIT generates code for " +
+                     triple.str());
+  SmallVector<StringRef> missing;
+  for (StringRef feature : required)
+    if (!hasFeature(feature))
+      missing.push_back(feature);
+  if (!missing.empty())
+    return makeError("--target " + getKernelTargetName(target) + " needs " +
+                     llvm::join(missing, ", ") + ", which " + cpuName +
+                     " does not have (choose another --target, or --target "
+                     "host for the best one it supports)");
+  return target;
+}
 
 llvm::Expected<std::unique_ptr<Runner>>
 Runner::create(StringRef path, const RunnerOptions &options) {
@@ -153,11 +433,45 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+    physicalMemory = getPhysicalMemory();
     return true;
   }();
   (void)initialized;
+  std::snprintf(allocationErrorPrefix, sizeof(allocationErrorPrefix),
+                "%s: error", options.programName.c_str());
+
+  if (options.optLevel > 3)
+    return makeError("the JIT optimization level must be 0, 1, 2 or 3, got " +
+                     llvm::Twine(options.optLevel));
+  if (options.threads < 1 || options.threads > RunnerOptions::kMaxThreads)
+    return makeError("the thread count must be in [1, " +
+                     llvm::Twine(RunnerOptions::kMaxThreads) + "], got " +
+                     llvm::Twine(options.threads));
+
+  // The CPU first: it decides what `--target host` means.
+  auto builder = getJitTargetMachineBuilder(options.cpu);
+  if (!builder)
+    return builder.takeError();
+  auto cpuFeatures = CpuFeatures::get(*builder);
+  if (!cpuFeatures)
+    return cpuFeatures.takeError();
+  if (!options.cpu.empty())
+    if (llvm::Error error = checkRunsOnHost(*cpuFeatures, options.cpu))
+      return error;
+  KernelTarget kernelTarget = options.target;
+  if (options.strategy == LoweringStrategy::Vector) {
+    std::string cpuName = options.cpu.empty()
+                              ? "the host CPU '" + builder->getCPU() + "'"
+                              : "--cpu '" + options.cpu + "'";
+    auto resolved = resolveKernelTarget(options.target, *cpuFeatures,
+                                        builder->getTargetTriple(), cpuName);
+    if (!resolved)
+      return resolved.takeError();
+    kernelTarget = *resolved;
+  }
 
   auto impl = std::make_unique<Impl>();
+  impl->checkInputValues = options.checkInputValues;
   DialectRegistry registry;
   registerAllDialects(registry);
   registerBuiltinDialectTranslation(registry);
@@ -165,43 +479,42 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   registerOpenMPDialectTranslation(registry);
   impl->context = std::make_unique<MLIRContext>(registry);
   MLIRContext *ctx = impl->context.get();
+  DiagnosticCollector diagnostics(impl->sourceMgr, ctx);
 
-  {
-    FirstErrorCollector errors(ctx);
-    llvm::SourceMgr sourceMgr;
-    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
-    if (!buffer)
-      return makeError("cannot read '" + path +
-                       "': " + buffer.getError().message());
-    sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-    impl->module = parseSourceFile<ModuleOp>(sourceMgr, ctx);
-    if (!impl->module)
-      return errors.takeError(path + ": cannot parse the module");
-  }
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
+  if (!buffer)
+    return makeError("cannot read '" + path +
+                     "': " + buffer.getError().message());
+  impl->sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  impl->module = parseSourceFile<ModuleOp>(impl->sourceMgr, ctx);
+  if (!impl->module)
+    return diagnostics.takeError(path + ": cannot parse the module");
   ModuleOp module = *impl->module;
+  if (failed(checkStaticSizes(module)))
+    return diagnostics.takeError(path + ": a tensor is too large");
 
   // Find the entry function.
   SmallVector<func::FuncOp> publicFunctions;
   for (auto func : module.getOps<func::FuncOp>())
     if (func.isPublic() && !func.isExternal())
       publicFunctions.push_back(func);
+  std::string names;
+  for (func::FuncOp f : publicFunctions)
+    names += (names.empty() ? "" : ", ") + f.getName().str();
   func::FuncOp entry;
   if (options.entry.empty()) {
     if (publicFunctions.size() != 1)
       return makeError(path + ": the module has " +
                        llvm::Twine(publicFunctions.size()) +
-                       " public functions; name one with --entry");
+                       " public functions; name one with --entry" +
+                       (names.empty() ? "" : " (candidates: " + names + ")"));
     entry = publicFunctions.front();
   } else {
     entry = module.lookupSymbol<func::FuncOp>(options.entry);
-    if (!entry || entry.isExternal() || !entry.isPublic()) {
-      std::string names;
-      for (func::FuncOp f : publicFunctions)
-        names += (names.empty() ? "" : ", ") + f.getName().str();
-      return makeError("unknown entry function '" + options.entry + "' in " +
-                       path + " (public functions: " +
-                       (names.empty() ? "none" : names) + ")");
-    }
+    if (!entry || entry.isExternal() || !entry.isPublic())
+      return makeError(
+          "unknown entry function '" + options.entry + "' in " + path +
+          " (public functions: " + (names.empty() ? "none" : names) + ")");
   }
   impl->entry = entry.getName().str();
 
@@ -220,17 +533,16 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   }
 
   {
-    FirstErrorCollector errors(ctx);
     PassManager pm(ctx);
     BitserialToLLVMPipelineOptions pipelineOptions;
     pipelineOptions.emitCInterface = true;
     pipelineOptions.strategy = options.strategy;
     pipelineOptions.tile = options.tile;
     pipelineOptions.parallel = options.threads > 1;
-    pipelineOptions.target = options.target;
+    pipelineOptions.target = kernelTarget;
     buildBitserialToLLVMPipeline(pm, pipelineOptions);
     if (failed(pm.run(module)))
-      return errors.takeError(path + ": lowering to LLVM failed");
+      return diagnostics.takeError(path + ": lowering to LLVM failed");
   }
 
   // `transformer` is a function_ref: keep the callable alive.
@@ -246,37 +558,29 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   }
   engineOptions.sharedLibPaths = sharedLibs;
   engineOptions.enableObjectDump = !options.objectFile.empty();
-  std::unique_ptr<llvm::TargetMachine> targetMachine;
-  if (!options.cpu.empty()) {
-    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-    if (!builder)
-      return makeError("cannot describe the host: " +
-                       llvm::toString(builder.takeError()));
-    // LLVM aborts on a CPU it does not know: check the name first.
-    std::string lookupError;
-    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(
-        builder->getTargetTriple(), lookupError);
-    std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
-        target ? target->createMCSubtargetInfo(builder->getTargetTriple(),
-                                               "", "")
-               : nullptr);
-    if (!subtarget || !subtarget->isCPUStringValid(options.cpu))
-      return makeError("unknown --cpu '" + options.cpu + "' for " +
-                       builder->getTargetTriple().str());
-    builder->setCPU(options.cpu);
-    builder->getFeatures() = llvm::SubtargetFeatures(); // the CPU's own only
-    auto machine = builder->createTargetMachine();
-    if (!machine)
-      return makeError("unknown --cpu '" + options.cpu +
-                       "': " + llvm::toString(machine.takeError()));
-    targetMachine = std::move(*machine);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return makeError("cannot create a code generator for the CPU: " +
+                     llvm::toString(machine.takeError()));
+  auto engine =
+      ExecutionEngine::create(module, engineOptions, std::move(*machine));
+  if (!engine) {
+    std::string message = llvm::toString(engine.takeError());
+    return diagnostics.takeError("JIT compilation failed: " + message);
   }
-  auto engine = ExecutionEngine::create(module, engineOptions,
-                                        std::move(targetMachine));
-  if (!engine)
-    return makeError("JIT compilation failed: " +
-                     llvm::toString(engine.takeError()));
   impl->engine = std::move(*engine);
+  // Before anything is compiled: these take precedence over the process's.
+  impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](StringRef name, auto *function) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("malloc", &checkedMalloc);
+    add("aligned_alloc", &checkedAlignedAlloc);
+    add("realloc", &checkedRealloc);
+    return symbols;
+  });
   if (!options.objectFile.empty()) {
     // Compilation is lazy: look the entry up to produce the object first.
     if (auto entry = impl->engine->lookup("_mlir_ciface_" + impl->entry);
@@ -293,6 +597,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     }
     impl->engine->dumpToObjectFile(options.objectFile);
   }
+  diagnostics.flush();
   return std::unique_ptr<Runner>(new Runner(std::move(impl)));
 }
 
@@ -305,6 +610,80 @@ static std::string shapeToString(ArrayRef<int64_t> shape) {
   if (shape.size() == 1)
     s += ",";
   return s + ")";
+}
+
+/// The multi-dimensional index of flat index `i` in C order, as "[0, 3]".
+static std::string indexToString(int64_t i, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = i % shape[d];
+    i /= shape[d];
+  }
+  std::string s = "[";
+  for (auto [d, value] : llvm::enumerate(index))
+    s += (d ? ", " : "") + std::to_string(value);
+  return s + "]";
+}
+
+/// The element at flat index `i` as written in the file: an uint64 above
+/// INT64_MAX does not fit in `value` (`unsignedValue` holds it).
+static bool getFileValue(const NpyArray &array, int64_t i, int64_t &value,
+                         uint64_t &unsignedValue) {
+  value = array.getElement(i);
+  unsignedValue = static_cast<uint64_t>(value);
+  return !(array.kind == 'u' && array.itemSize == 8 && value < 0);
+}
+
+/// Values of an argument that feeds bitserial.pack lie in its range.
+static llvm::Error checkRange(const NpyArray &input, const TensorSpec &spec) {
+  int64_t n = input.getNumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t value;
+    uint64_t unsignedValue;
+    bool fits = getFileValue(input, i, value, unsignedValue);
+    if (fits && value >= spec.minValue && value <= spec.maxValue &&
+        (!spec.oddOnly || (value & 1)))
+      continue;
+    return makeError(
+        spec.description + ": value " +
+        (fits ? std::to_string(value) : std::to_string(unsignedValue)) +
+        " at index " + indexToString(i, input.shape) + " is not in [" +
+        llvm::Twine(spec.minValue) + ", " + llvm::Twine(spec.maxValue) + "]" +
+        (spec.oddOnly ? " (odd values only)" : "") + ", the range of " +
+        spec.rangeOrigin + " (--no-check-inputs skips this check)");
+  }
+  return llvm::Error::success();
+}
+
+/// Words of a packed argument have no bits set at or past the logical
+/// length in any plane (what bitserial.pack produces; kernels count them).
+static llvm::Error checkPackedWords(const NpyArray &input,
+                                    const TensorSpec &spec) {
+  int64_t n = input.getNumElements();
+  int64_t words = input.shape.empty() ? 1 : input.shape.back();
+  unsigned width = spec.bitWidth;
+  uint64_t widthMask = width == 64 ? ~uint64_t(0) : (uint64_t(1) << width) - 1;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t first = (i % words) * width;
+    int64_t valid = std::clamp<int64_t>(spec.packedLength - first, 0, width);
+    if (valid == width)
+      continue;
+    uint64_t word = static_cast<uint64_t>(input.getElement(i)) & widthMask;
+    uint64_t stray = word & ~((uint64_t(1) << valid) - 1);
+    if (!stray)
+      continue;
+    std::string hex;
+    llvm::raw_string_ostream os(hex);
+    os << llvm::format_hex(word, 2 + width / 4);
+    return makeError(spec.description + ": word " + hex + " at index " +
+                     indexToString(i, input.shape) + " has bit " +
+                     llvm::Twine(first + llvm::countr_zero(stray)) +
+                     " of its plane set, at or past the packed length " +
+                     llvm::Twine(spec.packedLength) +
+                     " (bits past the length must be zero; "
+                     "--no-check-inputs skips this check)");
+  }
+  return llvm::Error::success();
 }
 
 llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
@@ -333,6 +712,25 @@ llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
                                   " (or uint" + std::to_string(spec.bitWidth) +
                                   ")") +
                        ", got " + input.getDtypeName());
+    // Arrays not read by parseNpy: the data must match the shape.
+    auto bytes = getByteSize(input.shape, input.itemSize, spec.description);
+    if (!bytes)
+      return bytes.takeError();
+    if (*bytes != input.data.size())
+      return makeError(spec.description + ": the array holds " +
+                       llvm::Twine(input.data.size()) + " bytes, its shape " +
+                       shapeToString(input.shape) + " needs " +
+                       llvm::Twine(*bytes));
+  }
+  if (!impl->checkInputValues)
+    return llvm::Error::success();
+  for (auto [input, spec] : llvm::zip(inputs, impl->arguments)) {
+    if (spec.rangeChecked)
+      if (llvm::Error error = checkRange(input, spec))
+        return error;
+    if (spec.packedLength > 0)
+      if (llvm::Error error = checkPackedWords(input, spec))
+        return error;
   }
   return llvm::Error::success();
 }
@@ -346,21 +744,23 @@ Runner::makeRandomInputs(uint64_t seed) const {
       return makeError(spec.description +
                        ": cannot make random inputs for a dynamic shape; "
                        "pass --input files");
-    NpyArray array = NpyArray::zeros(spec.bitWidth == 1 ? 'b' : 'i',
-                                     std::max(1u, spec.bitWidth / 8),
-                                     spec.shape);
-    int64_t n = array.getNumElements();
+    auto array = NpyArray::allocate(spec.bitWidth == 1 ? 'b' : 'i',
+                                    std::max(1u, spec.bitWidth / 8), spec.shape,
+                                    spec.description);
+    if (!array)
+      return array.takeError();
+    int64_t n = array->getNumElements();
     if (spec.packedLength > 0) {
       // Random bits, zero past the logical length (the packed invariant).
       int64_t words = spec.shape.back();
       for (int64_t i = 0; i < n; ++i) {
         uint64_t word = rng();
         int64_t first = (i % words) * spec.bitWidth;
-        int64_t valid = std::min<int64_t>(spec.bitWidth,
-                                          spec.packedLength - first);
+        int64_t valid =
+            std::clamp<int64_t>(spec.packedLength - first, 0, spec.bitWidth);
         if (valid < 64)
           word &= (uint64_t(1) << valid) - 1;
-        array.setElement(i, static_cast<int64_t>(word));
+        array->setElement(i, static_cast<int64_t>(word));
       }
     } else {
       uint64_t span = spec.maxValue - spec.minValue + 1;
@@ -368,10 +768,10 @@ Runner::makeRandomInputs(uint64_t seed) const {
         int64_t value = spec.minValue + static_cast<int64_t>(rng() % span);
         if (spec.oddOnly && (value & 1) == 0)
           value = value == spec.maxValue ? value - 1 : value + 1;
-        array.setElement(i, value);
+        array->setElement(i, value);
       }
     }
-    inputs.push_back(std::move(array));
+    inputs.push_back(std::move(*array));
   }
   return inputs;
 }
@@ -391,6 +791,49 @@ static std::vector<int64_t> makeDescriptor(const void *data,
   return descriptor;
 }
 
+/// Copies the result described by `descriptor` (any strides) into a new
+/// array.
+static llvm::Expected<NpyArray> copyResult(const int64_t *descriptor,
+                                           const TensorSpec &spec) {
+  size_t rank = spec.shape.size();
+  ArrayRef<int64_t> sizes(descriptor + 3, rank);
+  ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
+  unsigned itemSize = std::max(1u, spec.bitWidth / 8);
+  auto output = NpyArray::allocate(spec.bitWidth == 1 ? 'b' : 'i', itemSize,
+                                   sizes, spec.description);
+  if (!output)
+    return output.takeError();
+  const char *aligned =
+      reinterpret_cast<const char *>(descriptor[1]) + descriptor[2] * itemSize;
+  int64_t n = output->getNumElements();
+  bool contiguous = true;
+  for (int64_t d = rank - 1, expected = 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected)
+      contiguous = false;
+    expected *= sizes[d];
+  }
+  if (n == 0)
+    return output;
+  if (contiguous) {
+    std::memcpy(output->data.data(), aligned, n * itemSize);
+    return output;
+  }
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < rank; ++d)
+      offset += index[d] * strides[d];
+    std::memcpy(output->data.data() + i * itemSize, aligned + offset * itemSize,
+                itemSize);
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return output;
+}
+
 llvm::Expected<std::vector<NpyArray>>
 Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   if (llvm::Error error = checkInputs(inputs))
@@ -404,8 +847,12 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   std::vector<std::vector<char>> buffers;
   std::vector<std::vector<int64_t>> inputDescriptors;
   std::vector<void *> inputPointers;
-  for (const NpyArray &input : inputs)
+  for (auto [input, spec] : llvm::zip(inputs, impl->arguments)) {
+    if (llvm::Error error =
+            checkAllocation(input.data.size(), "a copy of " + spec.description))
+      return std::move(error);
     buffers.push_back(input.data);
+  }
   for (auto [input, buffer] : llvm::zip(inputs, buffers))
     inputDescriptors.push_back(makeDescriptor(buffer.data(), input.shape));
   for (auto &descriptor : inputDescriptors)
@@ -432,51 +879,34 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   if (seconds)
     *seconds = std::chrono::duration<double>(stop - start).count();
 
-  // Copy results out (any strides), then free what the callee allocated.
+  // Results may share a buffer with each other (`return %r, %r`) or with an
+  // argument: copy every result out before freeing anything, then free each
+  // buffer the callee allocated exactly once.
   std::vector<NpyArray> outputs;
-  SmallVector<intptr_t> freed;
-  for (const std::vector<char> &buffer : buffers)
-    freed.push_back(reinterpret_cast<intptr_t>(buffer.data()));
+  llvm::Error copyError = llvm::Error::success();
+  SmallVector<const int64_t *> descriptors;
   size_t position = 0;
   for (const TensorSpec &spec : impl->results) {
-    size_t rank = spec.shape.size();
-    const int64_t *descriptor = resultBlock.data() + position;
-    position += 3 + 2 * rank;
-    ArrayRef<int64_t> sizes(descriptor + 3, rank);
-    ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
-    unsigned itemSize = std::max(1u, spec.bitWidth / 8);
-    NpyArray output =
-        NpyArray::zeros(spec.bitWidth == 1 ? 'b' : 'i', itemSize, sizes);
-    const char *aligned = reinterpret_cast<const char *>(descriptor[1]) +
-                          descriptor[2] * itemSize;
-    int64_t n = output.getNumElements();
-    bool contiguous = true;
-    for (int64_t d = rank - 1, expected = 1; d >= 0; --d) {
-      if (sizes[d] != 1 && strides[d] != expected)
-        contiguous = false;
-      expected *= sizes[d];
-    }
-    SmallVector<int64_t> index(rank, 0);
-    if (contiguous && n > 0)
-      std::memcpy(output.data.data(), aligned, n * itemSize);
-    for (int64_t i = 0; i < n && !contiguous; ++i) {
-      int64_t offset = 0;
-      for (size_t d = 0; d < rank; ++d)
-        offset += index[d] * strides[d];
-      std::memcpy(output.data.data() + i * itemSize,
-                  aligned + offset * itemSize, itemSize);
-      for (size_t d = rank; d-- > 0;) {
-        if (++index[d] < sizes[d])
-          break;
-        index[d] = 0;
-      }
-    }
-    outputs.push_back(std::move(output));
-    intptr_t allocated = descriptor[0];
-    if (allocated && !llvm::is_contained(freed, allocated)) {
-      freed.push_back(allocated);
-      std::free(reinterpret_cast<void *>(allocated));
-    }
+    descriptors.push_back(resultBlock.data() + position);
+    position += 3 + 2 * spec.shape.size();
   }
+  for (auto [descriptor, spec] : llvm::zip(descriptors, impl->results)) {
+    auto output = copyResult(descriptor, spec);
+    if (!output) {
+      copyError = output.takeError();
+      break;
+    }
+    outputs.push_back(std::move(*output));
+  }
+  llvm::SmallPtrSet<void *, 8> owned;
+  for (const std::vector<char> &buffer : buffers)
+    owned.insert(const_cast<char *>(buffer.data()));
+  for (const int64_t *descriptor : descriptors) {
+    void *allocated = reinterpret_cast<void *>(descriptor[0]);
+    if (allocated && owned.insert(allocated).second)
+      std::free(allocated);
+  }
+  if (copyError)
+    return std::move(copyError);
   return outputs;
 }

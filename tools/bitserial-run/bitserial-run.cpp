@@ -17,35 +17,46 @@
 using namespace mlir::bitserial;
 namespace cl = llvm::cl;
 
+// --help lists these; LLVM's own options are under --help-hidden.
+static cl::OptionCategory runCategory("bitserial-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(runCategory));
 static cl::opt<std::string>
     entry("entry", cl::desc("Function to call (default: the only public one)"),
-          cl::init(""));
+          cl::init(""), cl::cat(runCategory));
 static cl::list<std::string>
-    inputs("input", cl::desc("A .npy file per argument, in argument order"));
+    inputs("input", cl::desc("A .npy file per argument, in argument order"),
+           cl::cat(runCategory));
 static cl::list<std::string>
-    outputs("output", cl::desc("A .npy file per result, in result order"));
+    outputs("output", cl::desc("A .npy file per result, in result order"),
+            cl::cat(runCategory));
 static cl::opt<bool> randomInputs(
     "random-inputs",
-    cl::desc("Generate deterministic inputs within each argument's range"));
+    cl::desc("Generate deterministic inputs within each argument's range"),
+    cl::cat(runCategory));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of --random-inputs"),
-                              cl::init(0));
+                              cl::init(0), cl::cat(runCategory));
 static cl::opt<std::string> saveInputs(
     "save-inputs",
     cl::desc("Write the inputs used to PREFIX<i>.npy (with --random-inputs)"),
-    cl::value_desc("PREFIX"), cl::init(""));
-static cl::opt<bool> print("print", cl::desc("Print the results"));
+    cl::value_desc("PREFIX"), cl::init(""), cl::cat(runCategory));
+static cl::opt<bool> print("print", cl::desc("Print the results"),
+                           cl::cat(runCategory));
+// Each call's time is kept for the median.
+constexpr unsigned kMaxRepeat = 1000000;
 static cl::opt<unsigned> repeat(
-    "repeat", cl::desc("Call N times and print median/min/max time"),
-    cl::init(0));
+    "repeat",
+    cl::desc("Call N more times and print median/min/max time (N <= 10^6)"),
+    cl::init(0), cl::cat(runCategory));
 static cl::opt<LoweringStrategy> strategy(
     "strategy", cl::desc("Lowering of matmul and conv2d"),
     cl::init(LoweringStrategy::Vector),
     cl::values(clEnumValN(LoweringStrategy::Reference, "reference",
                           "linalg.generic reference lowering (the oracle)"),
                clEnumValN(LoweringStrategy::Vector, "vector",
-                          "vector micro-kernels")));
+                          "vector micro-kernels")),
+    cl::cat(runCategory));
 static cl::opt<KernelTarget> target(
     "target", cl::desc("Target of the vector micro-kernels"),
     cl::init(KernelTarget::Host),
@@ -56,25 +67,34 @@ static cl::opt<KernelTarget> target(
                clEnumValN(KernelTarget::X86Avx512Vpopcntdq,
                           "x86-avx512-vpopcntdq", "512-bit, vpopcntq"),
                clEnumValN(KernelTarget::Generic, "generic",
-                          "128-bit, portable widening")));
-static cl::opt<unsigned> threads(
-    "num-threads",
-    cl::desc("Threads for the vector kernels (OpenMP; default 1)"),
-    cl::init(1));
-static cl::opt<bool> tile(
-    "tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"));
+                          "128-bit, portable widening")),
+    cl::cat(runCategory));
+static cl::opt<unsigned>
+    threads("num-threads",
+            cl::desc("Threads for the vector kernels (OpenMP; default 1)"),
+            cl::init(1), cl::cat(runCategory));
+static cl::opt<bool>
+    tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
+         cl::cat(runCategory));
 static cl::opt<std::string> cpu(
     "cpu",
     cl::desc("CPU to generate code for, e.g. znver3 to emulate an AVX2-only "
              "machine (default: the host)"),
-    cl::init(""));
+    cl::init(""), cl::cat(runCategory));
 static cl::opt<std::string> objectFile(
     "dump-object",
     cl::desc("Also write the JIT-compiled code to this object file (to "
              "disassemble or profile it)"),
-    cl::value_desc("file"), cl::init(""));
-static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level"),
-                                  cl::init(2), cl::Prefix);
+    cl::value_desc("file"), cl::init(""), cl::cat(runCategory));
+static cl::opt<unsigned> optLevel("O", cl::desc("JIT optimization level (0-3)"),
+                                  cl::init(2), cl::Prefix,
+                                  cl::cat(runCategory));
+static cl::opt<bool> noCheckInputs(
+    "no-check-inputs",
+    cl::desc("Do not check input values (the encoding's range for arguments "
+             "that feed bitserial.pack, zero bits past the length of packed "
+             "arguments); out-of-range values then give unspecified results"),
+    cl::cat(runCategory));
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "bitserial-run: error: " << message << "\n";
@@ -97,8 +117,27 @@ static void printArray(llvm::raw_ostream &os, const std::string &name,
     os << "\n  ... (" << n - kMaxPrinted << " more)\n";
 }
 
+/// Prints `error`: MLIR diagnostics as they are rendered (source line,
+/// caret, notes), anything else as one line.
+static int fail(llvm::Error error) {
+  int code = 1;
+  llvm::handleAllErrors(
+      std::move(error),
+      [](const DiagnosticError &diagnostics) {
+        llvm::errs() << diagnostics.getRendered();
+      },
+      [&](const llvm::ErrorInfoBase &other) { code = fail(other.message()); });
+  return code;
+}
+
+static void printVersion(llvm::raw_ostream &os) {
+  os << "bitserial " BITSERIAL_VERSION " (bitserial-run)\n";
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(runCategory);
+  cl::AddExtraVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(argc, argv,
                               "bitserial-run: JIT-compile and call a function "
                               "of a bitserial module on .npy inputs\n");
@@ -108,6 +147,11 @@ int main(int argc, char **argv) {
     return fail("--save-inputs goes with --random-inputs");
   if (optLevel > 3)
     return fail("-O must be 0, 1, 2 or 3");
+  if (threads < 1 || threads > RunnerOptions::kMaxThreads)
+    return fail("--num-threads must be in [1, " +
+                llvm::Twine(RunnerOptions::kMaxThreads) + "]");
+  if (repeat > kMaxRepeat)
+    return fail("--repeat must be at most " + llvm::Twine(kMaxRepeat));
 
   RunnerOptions options;
   options.entry = entry;
@@ -118,11 +162,10 @@ int main(int argc, char **argv) {
   options.objectFile = objectFile;
   options.tile = tile;
   options.threads = threads;
-  if (threads < 1)
-    return fail("--num-threads must be at least 1");
+  options.checkInputValues = !noCheckInputs;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
-    return fail(llvm::toString(runner.takeError()));
+    return fail(runner.takeError());
 
   if (!outputs.empty() && outputs.size() != (*runner)->getResults().size())
     return fail("'" + (*runner)->getEntry() + "' returns " +
@@ -134,41 +177,41 @@ int main(int argc, char **argv) {
   if (randomInputs) {
     auto generated = (*runner)->makeRandomInputs(seed);
     if (!generated)
-      return fail(llvm::toString(generated.takeError()));
+      return fail(generated.takeError());
     arrays = std::move(*generated);
     for (size_t i = 0; i < arrays.size() && !saveInputs.empty(); ++i)
       if (llvm::Error error =
               writeNpy(saveInputs + std::to_string(i) + ".npy", arrays[i]))
-        return fail(llvm::toString(std::move(error)));
+        return fail(std::move(error));
   } else {
     for (const std::string &path : inputs) {
       auto array = readNpy(path);
       if (!array)
-        return fail(llvm::toString(array.takeError()));
+        return fail(array.takeError());
       arrays.push_back(std::move(*array));
     }
   }
-  if (llvm::Error error = (*runner)->checkInputs(arrays))
-    return fail(llvm::toString(std::move(error)));
 
+  // run() checks the inputs (count, shapes, dtypes, values) first.
   auto results = (*runner)->run(arrays);
   if (!results)
-    return fail(llvm::toString(results.takeError()));
+    return fail(results.takeError());
 
   for (auto [path, array] : llvm::zip(outputs, *results))
     if (llvm::Error error = writeNpy(path, array))
-      return fail(llvm::toString(std::move(error)));
+      return fail(std::move(error));
   if (print)
     for (auto [i, array] : llvm::enumerate(*results))
       printArray(llvm::outs(), "result #" + std::to_string(i), array);
 
   if (repeat > 0) {
     std::vector<double> times;
+    times.reserve(repeat);
     for (unsigned i = 0; i < repeat; ++i) {
       double seconds = 0;
       auto again = (*runner)->run(arrays, &seconds);
       if (!again)
-        return fail(llvm::toString(again.takeError()));
+        return fail(again.takeError());
       times.push_back(seconds * 1e3);
     }
     std::sort(times.begin(), times.end());
@@ -176,6 +219,14 @@ int main(int argc, char **argv) {
         "time over %u calls: median %.3f ms, min %.3f ms, max %.3f ms\n",
         repeat.getValue(), times[times.size() / 2], times.front(),
         times.back());
+  }
+
+  // A failed write to stdout (a full disk) would abort at exit otherwise.
+  llvm::outs().flush();
+  if (llvm::outs().has_error()) {
+    std::error_code error = llvm::outs().error();
+    llvm::outs().clear_error();
+    return fail("cannot write to standard output: " + error.message());
   }
   return 0;
 }

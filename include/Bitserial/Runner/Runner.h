@@ -33,6 +33,27 @@ struct TensorSpec {
   int64_t maxValue = 0;
   bool oddOnly = false;
   int64_t packedLength = 0;
+  /// Whether inputs must lie in [minValue, maxValue] (odd only if `oddOnly`):
+  /// the argument feeds bitserial.pack, which gives unspecified planes for
+  /// other values. `rangeOrigin` says where the range comes from.
+  bool rangeChecked = false;
+  std::string rangeOrigin;
+};
+
+/// MLIR diagnostics (parse, verify or lowering errors) rendered as
+/// bitserial-opt prints them: location, severity, source line, caret, notes.
+class DiagnosticError : public llvm::ErrorInfo<DiagnosticError> {
+public:
+  static char ID;
+  explicit DiagnosticError(std::string rendered)
+      : rendered(std::move(rendered)) {}
+  /// The rendered text, one or more lines ending in a newline.
+  const std::string &getRendered() const { return rendered; }
+  void log(llvm::raw_ostream &os) const override;
+  std::error_code convertToErrorCode() const override;
+
+private:
+  std::string rendered;
 };
 
 struct RunnerOptions {
@@ -44,6 +65,7 @@ struct RunnerOptions {
   LoweringStrategy strategy = LoweringStrategy::Vector;
   /// Threads for the vector kernels' output rows (OpenMP); 1 is sequential.
   unsigned threads = 1;
+  static constexpr unsigned kMaxThreads = 1024;
   /// Run bitserial-tile first (tile sizes from op attributes or its
   /// heuristic).
   bool tile = false;
@@ -53,12 +75,19 @@ struct RunnerOptions {
   KernelTarget target = KernelTarget::Host;
   /// If not empty, the JIT-compiled object is also written to this file.
   std::string objectFile;
+  /// Check input values: the encoding's range for arguments that feed
+  /// bitserial.pack, zero bits past the logical length for packed arguments.
+  bool checkInputValues = true;
+  /// Names the program in the message printed when memory allocation inside
+  /// the compiled code fails (which exits with code 1).
+  std::string programName = "bitserial-run";
 };
 
 class Runner {
 public:
-  /// Parses and verifies `path`, checks the entry function, lowers and
-  /// JIT-compiles it. Errors are single lines.
+  /// Parses and verifies `path`, checks the entry function and the CPU,
+  /// lowers and JIT-compiles it. MLIR diagnostics come back as a
+  /// DiagnosticError, other errors are single lines.
   static llvm::Expected<std::unique_ptr<Runner>>
   create(llvm::StringRef path, const RunnerOptions &options);
   ~Runner();
@@ -67,7 +96,8 @@ public:
   llvm::ArrayRef<TensorSpec> getArguments() const;
   llvm::ArrayRef<TensorSpec> getResults() const;
 
-  /// Checks count, rank, shape and dtype of `inputs` against the signature.
+  /// Checks count, rank, shape and dtype of `inputs` against the signature,
+  /// and their values (unless RunnerOptions::checkInputValues is false).
   llvm::Error checkInputs(llvm::ArrayRef<NpyArray> inputs) const;
 
   /// Deterministic inputs within each argument's range: the range of the
@@ -75,8 +105,10 @@ public:
   /// packed arguments, small values for accumulators and other integers.
   llvm::Expected<std::vector<NpyArray>> makeRandomInputs(uint64_t seed) const;
 
-  /// Calls the entry function. Inputs are never modified. If `seconds` is
-  /// given, it receives the wall time of the call alone.
+  /// Checks `inputs` and calls the entry function. Inputs are never
+  /// modified; each result is a separate array, also when the function
+  /// returns one tensor twice or returns an argument. If `seconds` is given,
+  /// it receives the wall time of the call alone.
   llvm::Expected<std::vector<NpyArray>> run(llvm::ArrayRef<NpyArray> inputs,
                                             double *seconds = nullptr);
 
