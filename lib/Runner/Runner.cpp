@@ -6,11 +6,13 @@
 #include "Bitserial/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -25,6 +27,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -167,6 +170,7 @@ struct Runner::Impl {
   OwningOpRef<ModuleOp> module;
   std::unique_ptr<ExecutionEngine> engine;
   std::string entry;
+  std::string targetDescription;
   SmallVector<TensorSpec> arguments, results;
   bool checkInputValues = true;
 };
@@ -175,6 +179,9 @@ Runner::Runner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 Runner::~Runner() = default;
 
 StringRef Runner::getEntry() const { return impl->entry; }
+StringRef Runner::getTargetDescription() const {
+  return impl->targetDescription;
+}
 ArrayRef<TensorSpec> Runner::getArguments() const { return impl->arguments; }
 ArrayRef<TensorSpec> Runner::getResults() const { return impl->results; }
 
@@ -230,21 +237,20 @@ static void *checkedRealloc(void *old, size_t bytes) {
   return pointer;
 }
 
-/// An error at the first value whose static tensor or memref type needs more
-/// than 2^47 bytes (more than any address space has) or whose byte size
-/// overflows: compiled code would compute a wrapped size and write past a
-/// small buffer.
-static LogicalResult checkStaticSizes(ModuleOp module) {
+/// An error at the first value, in `entry` or a function it calls, whose
+/// static tensor or memref type needs more than 2^47 bytes (more than any
+/// address space has) or whose byte size overflows: compiled code would
+/// compute a wrapped size and write past a small buffer.
+static LogicalResult checkStaticSizes(func::FuncOp entry) {
   constexpr int64_t kMaxBytes = int64_t(1) << 47;
-  auto check = [&](Type type, Operation *op, Location loc) -> LogicalResult {
+  auto check = [&](Type type, Location loc) -> LogicalResult {
     auto shaped = dyn_cast<ShapedType>(type);
     if (!shaped || isa<VectorType>(shaped) || !shaped.hasRank())
       return success();
-    unsigned bits = shaped.getElementType().isIntOrIndexOrFloat()
-                        ? shaped.getElementType().getIntOrFloatBitWidth()
-                        : 64;
-    if (shaped.getElementType().isIndex())
-      bits = 64;
+    Type elementType = shaped.getElementType();
+    unsigned bits = elementType.isIntOrFloat()
+                        ? elementType.getIntOrFloatBitWidth()
+                        : 64; // index, pointers, nested types
     std::optional<int64_t> bytes = std::max<int64_t>(1, (bits + 7) / 8);
     for (int64_t extent : shaped.getShape())
       if (!ShapedType::isDynamic(extent) && bytes)
@@ -257,21 +263,33 @@ static LogicalResult checkStaticSizes(ModuleOp module) {
     else
       diag << "its byte size overflows 64 bits";
     diag << " (at most 2^47 bytes can be allocated)";
-    (void)op;
     return failure();
   };
-  WalkResult walk = module.walk([&](Operation *op) {
+  auto checkOp = [&](Operation *op) {
     for (Value result : op->getResults())
-      if (failed(check(result.getType(), op, op->getLoc())))
+      if (failed(check(result.getType(), op->getLoc())))
         return WalkResult::interrupt();
     for (Region &region : op->getRegions())
       for (Block &block : region)
         for (BlockArgument arg : block.getArguments())
-          if (failed(check(arg.getType(), op, arg.getLoc())))
+          if (failed(check(arg.getType(), arg.getLoc())))
             return WalkResult::interrupt();
     return WalkResult::advance();
-  });
-  return failure(walk.wasInterrupted());
+  };
+  // The entry and the functions it calls, directly or not.
+  SmallVector<func::FuncOp> worklist{entry};
+  llvm::SmallPtrSet<Operation *, 8> seen{entry};
+  while (!worklist.empty()) {
+    func::FuncOp func = worklist.pop_back_val();
+    if (func.walk(checkOp).wasInterrupted())
+      return failure();
+    func.walk([&](CallOpInterface call) {
+      auto callee = dyn_cast_or_null<func::FuncOp>(call.resolveCallable());
+      if (callee && seen.insert(callee).second)
+        worklist.push_back(callee);
+    });
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -472,6 +490,11 @@ Runner::create(StringRef path, const RunnerOptions &options) {
 
   auto impl = std::make_unique<Impl>();
   impl->checkInputValues = options.checkInputValues;
+  impl->targetDescription =
+      (options.strategy == LoweringStrategy::Vector
+           ? getKernelTargetName(kernelTarget).str() + " kernels"
+           : std::string("reference lowering")) +
+      ", cpu " + builder->getCPU();
   DialectRegistry registry;
   registerAllDialects(registry);
   registerBuiltinDialectTranslation(registry);
@@ -490,8 +513,6 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   if (!impl->module)
     return diagnostics.takeError(path + ": cannot parse the module");
   ModuleOp module = *impl->module;
-  if (failed(checkStaticSizes(module)))
-    return diagnostics.takeError(path + ": a tensor is too large");
 
   // Find the entry function.
   SmallVector<func::FuncOp> publicFunctions;
@@ -517,6 +538,8 @@ Runner::create(StringRef path, const RunnerOptions &options) {
           " (public functions: " + (names.empty() ? "none" : names) + ")");
   }
   impl->entry = entry.getName().str();
+  if (failed(checkStaticSizes(entry)))
+    return diagnostics.takeError(path + ": a tensor is too large");
 
   for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
     auto spec = getTensorSpec(arg.getType(), "argument #" + std::to_string(i));
@@ -581,6 +604,20 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     add("realloc", &checkedRealloc);
     return symbols;
   });
+  // An unresolved symbol would only be reported (twice, once by the JIT
+  // session) when the entry is called: name the declaration instead.
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = func.getName();
+    if (!func.isExternal() || name.starts_with("llvm.") ||
+        llvm::is_contained({"malloc", "aligned_alloc", "realloc"}, name) ||
+        llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
+      continue;
+    emitError(func.getLoc())
+        << "'" << name
+        << "' is declared but not defined, and no loaded library "
+           "provides it";
+    return diagnostics.takeError(path + ": undefined symbol '" + name + "'");
+  }
   if (!options.objectFile.empty()) {
     // Compilation is lazy: look the entry up to produce the object first.
     if (auto entry = impl->engine->lookup("_mlir_ciface_" + impl->entry);

@@ -17,8 +17,9 @@
 using namespace mlir::bitserial;
 namespace cl = llvm::cl;
 
-// --help lists these; LLVM's own options are under --help-hidden.
-static cl::OptionCategory runCategory("bitserial-run options");
+// --help lists these first (categories are sorted by name, capitals first);
+// LLVM's own options are under --help-hidden.
+static cl::OptionCategory runCategory("Bitserial-run options");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
                                       cl::Required, cl::cat(runCategory));
@@ -76,11 +77,12 @@ static cl::opt<unsigned>
 static cl::opt<bool>
     tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
          cl::cat(runCategory));
-static cl::opt<std::string> cpu(
-    "cpu",
-    cl::desc("CPU to generate code for, e.g. znver3 to emulate an AVX2-only "
-             "machine (default: the host)"),
-    cl::init(""), cl::cat(runCategory));
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU to generate code for, e.g. x86-64-v3 to emulate an "
+                 "AVX2-only machine (default: the host); it may lack features "
+                 "of the host, not have more"),
+        cl::init(""), cl::cat(runCategory));
 static cl::opt<std::string> objectFile(
     "dump-object",
     cl::desc("Also write the JIT-compiled code to this object file (to "
@@ -130,13 +132,27 @@ static int fail(llvm::Error error) {
   return code;
 }
 
+/// Hides the options of LLVM and MLIR from --help, not from --help-hidden
+/// (cl::HideUnrelatedOptions hides them from both).
+static void hideOtherOptions() {
+  auto &options = cl::getRegisteredOptions();
+  llvm::DenseMap<llvm::StringRef, cl::OptionHidden> before;
+  for (auto &[name, option] : options)
+    before[name] = option->getOptionHiddenFlag();
+  cl::HideUnrelatedOptions(runCategory);
+  for (auto &[name, option] : options)
+    if (option->getOptionHiddenFlag() == cl::ReallyHidden &&
+        before[name] != cl::ReallyHidden)
+      option->setHiddenFlag(cl::Hidden);
+}
+
 static void printVersion(llvm::raw_ostream &os) {
   os << "bitserial " BITSERIAL_VERSION " (bitserial-run)\n";
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(runCategory);
+  hideOtherOptions();
   cl::AddExtraVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(argc, argv,
                               "bitserial-run: JIT-compile and call a function "
@@ -215,6 +231,7 @@ int main(int argc, char **argv) {
       times.push_back(seconds * 1e3);
     }
     std::sort(times.begin(), times.end());
+    llvm::outs() << "target: " << (*runner)->getTargetDescription() << "\n";
     llvm::outs() << llvm::format(
         "time over %u calls: median %.3f ms, min %.3f ms, max %.3f ms\n",
         repeat.getValue(), times[times.size() / 2], times.front(),

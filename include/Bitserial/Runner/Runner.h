@@ -93,6 +93,9 @@ public:
   ~Runner();
 
   llvm::StringRef getEntry() const;
+  /// What the code was generated for, e.g. "x86-avx2 kernels, cpu
+  /// x86-64-v3" (`host` resolved).
+  llvm::StringRef getTargetDescription() const;
   llvm::ArrayRef<TensorSpec> getArguments() const;
   llvm::ArrayRef<TensorSpec> getResults() const;
 
