@@ -1,6 +1,6 @@
 // --dump-object writes the JIT-compiled code (the entry, its C-interface
 // wrapper and the kernel) to an object file, for disassembly or profiling.
-// RUN: bitserial-run %s --random-inputs --seed 1 --repeat 1 --target x86-avx2 --cpu znver3 --dump-object %t.o | FileCheck %s
+// RUN: bitserial-run %s --random-inputs --seed 1 --repeat 1 --target x86-avx2 --cpu x86-64-v3 --dump-object %t.o | FileCheck %s
 // RUN: llvm-objdump -d %t.o | FileCheck %s --check-prefix=OBJ
 // RUN: not bitserial-run %s --random-inputs --dump-object %t.missing/dir/x.o 2>&1 | FileCheck %s --check-prefix=BAD
 // CHECK: time over 1 calls
