@@ -504,10 +504,9 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   MLIRContext *ctx = impl->context.get();
   DiagnosticCollector diagnostics(impl->sourceMgr, ctx);
 
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
+  auto buffer = readInputFile(path);
   if (!buffer)
-    return makeError("cannot read '" + path +
-                     "': " + buffer.getError().message());
+    return buffer.takeError();
   impl->sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   impl->module = parseSourceFile<ModuleOp>(impl->sourceMgr, ctx);
   if (!impl->module)
