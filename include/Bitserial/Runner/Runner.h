@@ -65,13 +65,18 @@ struct RunnerOptions {
   LoweringStrategy strategy = LoweringStrategy::Vector;
   /// Threads for the vector kernels' output rows (OpenMP); 1 is sequential.
   unsigned threads = 1;
+  /// Far above any core count: a typo cannot ask for millions of threads.
   static constexpr unsigned kMaxThreads = 1024;
   /// Run bitserial-tile first (tile sizes from op attributes or its
   /// heuristic).
   bool tile = false;
-  /// CPU the JIT generates code for (e.g. "znver3" to emulate an AVX2-only
-  /// machine); empty means the host CPU and all its features.
+  /// CPU the JIT generates code for (e.g. "x86-64-v3" to emulate an
+  /// AVX2-only machine), with its own features only; it may lack features of
+  /// the host, not have instruction set features the host lacks. Empty means
+  /// the host CPU and all its features.
   std::string cpu;
+  /// `host` means the best target `cpu` supports; other targets must be
+  /// supported by it.
   KernelTarget target = KernelTarget::Host;
   /// If not empty, the JIT-compiled object is also written to this file.
   std::string objectFile;
