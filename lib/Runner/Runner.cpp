@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -39,6 +40,9 @@
 #include <cstdlib>
 #include <malloc.h>
 #include <random>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -237,6 +241,59 @@ static void *checkedRealloc(void *old, size_t bytes) {
   return pointer;
 }
 
+/// While alive, a crash of the compiled code (undefined behavior in the IR:
+/// an out-of-bounds access, a stack overflow, a division by zero) prints one
+/// error line and exits with code 1 instead of dying by a signal.
+class CrashGuard {
+public:
+  CrashGuard() {
+    // A stack overflow leaves no stack for the handler: give it its own,
+    // unless LLVM's signal handling already did.
+    stack_t current;
+    if (sigaltstack(nullptr, &current) == 0 &&
+        (current.ss_flags & SS_DISABLE)) {
+      static char altStack[1 << 16];
+      stack_t alt = {};
+      alt.ss_sp = altStack;
+      alt.ss_size = sizeof(altStack);
+      sigaltstack(&alt, nullptr);
+    }
+    struct sigaction action = {};
+    action.sa_handler = onCrash;
+    action.sa_flags = SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < std::size(kSignals); ++i)
+      sigaction(kSignals[i], &action, &previous[i]);
+  }
+  ~CrashGuard() {
+    for (size_t i = 0; i < std::size(kSignals); ++i)
+      sigaction(kSignals[i], &previous[i], nullptr);
+  }
+
+private:
+  static constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+  struct sigaction previous[std::size(kSignals)];
+
+  static void onCrash(int signal) {
+    const char *what =
+        signal == SIGFPE   ? "SIGFPE (an integer division by zero or overflow)"
+        : signal == SIGILL ? "SIGILL (an instruction this CPU does not have)"
+        : signal == SIGBUS ? "SIGBUS (an out-of-bounds access)"
+                           : "SIGSEGV (an out-of-bounds access or a stack "
+                             "overflow)";
+    // Only async-signal-safe calls here.
+    auto put = [](const char *text) {
+      ssize_t ignored = write(STDERR_FILENO, text, std::strlen(text));
+      (void)ignored;
+    };
+    put(allocationErrorPrefix);
+    put(": the compiled function crashed with ");
+    put(what);
+    put("\n");
+    _exit(1);
+  }
+};
+
 /// An error at the first value, in `entry` or a function it calls, whose
 /// static tensor or memref type needs more than 2^47 bytes (more than any
 /// address space has) or whose byte size overflows: compiled code would
@@ -265,7 +322,31 @@ static LogicalResult checkStaticSizes(func::FuncOp entry) {
     diag << " (at most 2^47 bytes can be allocated)";
     return failure();
   };
+  // Half the main thread's stack (OpenMP threads have less, and other frames
+  // need some).
+  struct rlimit stack;
+  uint64_t stackBudget =
+      getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY
+          ? uint64_t(stack.rlim_cur) / 2
+          : uint64_t(4) << 20;
   auto checkOp = [&](Operation *op) {
+    if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+      MemRefType type = alloca.getType();
+      unsigned bits = type.getElementType().isIntOrFloat()
+                          ? type.getElementType().getIntOrFloatBitWidth()
+                          : 64;
+      std::optional<int64_t> bytes = std::max<int64_t>(1, (bits + 7) / 8);
+      for (int64_t extent : type.getShape())
+        if (!ShapedType::isDynamic(extent) && bytes)
+          bytes = llvm::checkedMul<int64_t>(*bytes, extent);
+      if (!bytes || uint64_t(*bytes) > stackBudget) {
+        emitError(op->getLoc())
+            << type << " on the stack needs more than half the stack ("
+            << stackBudget << " of " << 2 * stackBudget
+            << " bytes); allocate it with memref.alloc";
+        return WalkResult::interrupt();
+      }
+    }
     for (Value result : op->getResults())
       if (failed(check(result.getType(), op->getLoc())))
         return WalkResult::interrupt();
@@ -906,11 +987,18 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   for (void *&pointer : inputPointers)
     args.push_back(&pointer);
 
-  auto start = std::chrono::steady_clock::now();
-  if (llvm::Error error =
-          impl->engine->invokePacked("_mlir_ciface_" + impl->entry, args))
+  // Compile before the clock starts (the first lookup materializes); what
+  // invokePacked does, with the call guarded.
+  impl->engine->initialize();
+  auto function = impl->engine->lookupPacked("_mlir_ciface_" + impl->entry);
+  if (!function)
     return makeError("calling '" + impl->entry +
-                     "' failed: " + llvm::toString(std::move(error)));
+                     "' failed: " + llvm::toString(function.takeError()));
+  auto start = std::chrono::steady_clock::now();
+  {
+    CrashGuard guard;
+    (*function)(args.data());
+  }
   auto stop = std::chrono::steady_clock::now();
   if (seconds)
     *seconds = std::chrono::duration<double>(stop - start).count();
