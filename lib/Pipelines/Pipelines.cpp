@@ -110,6 +110,11 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A loop may carry a value that each iteration computes anew (a pack)
+  // rather than updates in place: without this, one-shot bufferization
+  // rejects such a loop. The ownership-based deallocation below frees the
+  // buffer of the previous iteration.
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   // Returning an argument's buffer leaves a bufferization.clone.
