@@ -87,6 +87,17 @@ def packed_calls(rng):
     return [x, w, init], init + 2 * mm(x, w)
 
 
+def constant_init(rng):
+    x, w = signed2(rng, (1, 130)), bipolar1(rng, (7, 130))
+    init = np.array([[1, -2, 3, -4, 5, -6, 7]], dtype=np.int32)
+    return [x, w], init + mm(x, w), np.int32
+
+
+def init_reused(rng):
+    x, w, init = signed2(rng, (2, 1, 130)), bipolar1(rng, (7, 130)), acc(rng, (1, 7), np.int32)
+    return [x, w, init], 2 * init + mm(x[0], w) + mm(x[1], w)
+
+
 # (case name, entry, input and expected-value maker)
 CASES = [
     ("matmul_accumulate", "matmul_accumulate", matmul_accumulate),
@@ -98,6 +109,8 @@ CASES = [
     ("packed_if_then", "packed_if", lambda rng: packed_if(rng, 7)),
     ("packed_if_else", "packed_if", lambda rng: packed_if(rng, -3)),
     ("packed_calls", "packed_calls", packed_calls),
+    ("constant_init", "constant_init", constant_init),
+    ("init_reused", "init_reused", init_reused),
 ]
 
 
@@ -113,8 +126,8 @@ def main():
     module = args.module
     for c, (name, entry, make) in enumerate(CASES):
         rng = np.random.default_rng(c)
-        inputs, expected = make(rng)
-        dtype = inputs[-1].dtype
+        inputs, expected, *dtype = make(rng)
+        dtype = dtype[0] if dtype else inputs[-1].dtype
         paths = []
         for i, array in enumerate(inputs):
             paths.append(os.path.join(args.work, f"{name}-in{i}.npy"))

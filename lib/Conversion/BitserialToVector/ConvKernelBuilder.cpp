@@ -601,11 +601,11 @@ Value ConvKernelBuilder::build() {
   auto resultVector = VectorType::get({lanes}, resultElement);
 
   Value zero = index(0), one = index(1);
-  // Every output element is written exactly once, so the kernel writes a
-  // fresh tensor and reads `init` on the side: no aliasing with `init` for
-  // bufferization to resolve.
-  Value output = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, pr.init), resultElement);
+  // The kernel updates `init` in place (destination-passing style), so its
+  // result is equivalent to `init`, e.g. to the iter_arg of a loop that
+  // accumulates. Each output block reads `init` from the tensor it writes,
+  // all reads before the first write (see the epilogue).
+  Value output = pr.init;
 
   // One output row (n, oh): loops over pixel blocks and channel blocks that
   // write `rowTensor`, either the whole output (`rowLocal` false) or a
@@ -663,9 +663,18 @@ Value ConvKernelBuilder::build() {
                 return next;
               });
 
-          // Epilogue: corrections, add to init, store valid lanes.
-          Value result = iterArgs[0];
+          // Epilogue: corrections, add to init, store valid lanes. Every
+          // read of the block precedes its first write, so the reads see
+          // `init` even when bufferization gives the writes a new buffer and
+          // skips copying `init` into it (MLIR 22 takes a write of one
+          // vector at constant zero indices for a whole-tensor overwrite):
+          // every element is written.
+          Value blockStart = iterArgs[0];
           Value outWidth = dim(pr.init, 2);
+          struct Store {
+            Value inside, sum, ow, co;
+          };
+          SmallVector<Store> stores;
           for (int64_t p = 0; p < pixels; ++p) {
             Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
             Value inside = arith::CmpIOp::create(
@@ -701,33 +710,36 @@ Value ConvKernelBuilder::build() {
                 narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
               Value padding = arith::ConstantOp::create(
                   b, loc, b.getZeroAttr(resultElement));
-              auto ifOp = scf::IfOp::create(
-                  b, loc, inside,
-                  [&](OpBuilder &tb, Location tloc) {
-                    Value current = vector::TransferReadOp::create(
-                        tb, tloc, resultVector, pr.init,
-                        ValueRange{n, oh, ow, co}, padding,
-                        ArrayRef<bool>{false});
-                    Value sum =
-                        arith::AddIOp::create(tb, tloc, current, narrowed);
-                    Value writeCo =
-                        rowLocal
-                            ? arith::SubIOp::create(tb, tloc, co, channelOffset)
-                                  .getResult()
-                            : co;
-                    Value written =
-                        vector::TransferWriteOp::create(
-                            tb, tloc, sum, result,
-                            ValueRange{writeN, writeOh, ow, writeCo},
-                            ArrayRef<bool>{false})
-                            .getResult();
-                    scf::YieldOp::create(tb, tloc, written);
-                  },
-                  [&](OpBuilder &eb, Location eloc) {
-                    scf::YieldOp::create(eb, eloc, result);
-                  });
-              result = ifOp.getResult(0);
+              Value writeCo =
+                  rowLocal ? arith::SubIOp::create(b, loc, co, channelOffset)
+                                 .getResult()
+                           : co;
+              // A pixel past the row end reads pixel 0 and stores nothing.
+              Value current = vector::TransferReadOp::create(
+                  b, loc, resultVector, blockStart,
+                  ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
+                  ArrayRef<bool>{false});
+              Value sum = arith::AddIOp::create(b, loc, current, narrowed);
+              stores.push_back({inside, sum, ow, writeCo});
             }
+          }
+          Value result = blockStart;
+          for (const Store &store : stores) {
+            auto ifOp = scf::IfOp::create(
+                b, loc, store.inside,
+                [&](OpBuilder &tb, Location tloc) {
+                  Value written =
+                      vector::TransferWriteOp::create(
+                          tb, tloc, store.sum, result,
+                          ValueRange{writeN, writeOh, store.ow, store.co},
+                          ArrayRef<bool>{false})
+                          .getResult();
+                  scf::YieldOp::create(tb, tloc, written);
+                },
+                [&](OpBuilder &eb, Location eloc) {
+                  scf::YieldOp::create(eb, eloc, result);
+                });
+            result = ifOp.getResult(0);
           }
           return scf::ValueVector{result};
         });
