@@ -1,17 +1,18 @@
-// Packed tensors and accumulators carried by scf.for, chosen by scf.if and
-// passed to and returned from called functions: every entry computes exactly
-// what NumPy does (control_flow.py) under both lowerings, tiled by the
-// pipeline or beforehand with tile sizes that do not divide the problem, and
-// on two threads.
+// Packed tensors and accumulators carried by scf.for and scf.while, chosen
+// by scf.if, passed to and returned from called functions, and inits that
+// bufferization cannot update in place: every entry computes exactly what
+// NumPy does (control_flow.py) under both lowerings, tiled by the pipeline or
+// beforehand with tile sizes that do not divide the problem, and on two
+// threads.
 //
 // RUN: rm -rf %t && mkdir -p %t/plain %t/tiled
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python %S/control_flow.py --runner %bitserial_obj_root/bin/bitserial-run --work %t/plain %s | FileCheck %s
 // RUN: bitserial-opt %s --bitserial-tile="matmul-tile-sizes=2,3 conv-tile-sizes=1,0,0,3" -o %t/tiled.mlir
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python %S/control_flow.py --runner %bitserial_obj_root/bin/bitserial-run --work %t/tiled --configs reference,vector %t/tiled.mlir | FileCheck %s --check-prefix=TILED
-// CHECK-COUNT-40: exact: control-flow.mlir
-// CHECK-NEXT: control-flow: 40 passed, 0 failed
-// TILED-COUNT-20: exact: tiled.mlir
-// TILED-NEXT: control-flow: 20 passed, 0 failed
+// CHECK-COUNT-44: exact: control-flow.mlir
+// CHECK-NEXT: control-flow: 44 passed, 0 failed
+// TILED-COUNT-22: exact: tiled.mlir
+// TILED-NEXT: control-flow: 22 passed, 0 failed
 
 !A = tensor<3x2x3xi64, #bitserial.packed<bits = 2, encoding = signed, length = 130>>
 !W = tensor<5x1x3xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 130>>
@@ -97,6 +98,27 @@ func.func @packed_and_accumulator(%x: tensor<4x3x130xi8>, %w: tensor<5x130xi8>, 
     scf.yield %px, %next : !A, tensor<3x5xi32>
   }
   return %r#1 : tensor<3x5xi32>
+}
+
+// The same with scf.while carrying the counter, packed value and accumulator.
+func.func @packed_while(%x: tensor<4x3x130xi8>, %w: tensor<5x130xi8>, %init: tensor<3x5xi32>) -> tensor<3x5xi32> {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %pw = bitserial.pack %w : tensor<5x130xi8> -> !W
+  %x0 = tensor.extract_slice %x[0, 0, 0] [1, 3, 130] [1, 1, 1] : tensor<4x3x130xi8> to tensor<3x130xi8>
+  %p0 = bitserial.pack %x0 : tensor<3x130xi8> -> !A
+  %r:3 = scf.while (%t = %c1, %p = %p0, %acc = %init) : (index, !A, tensor<3x5xi32>) -> (index, !A, tensor<3x5xi32>) {
+    %more = arith.cmpi ult, %t, %c4 : index
+    scf.condition(%more) %t, %p, %acc : index, !A, tensor<3x5xi32>
+  } do {
+  ^bb0(%t: index, %p: !A, %acc: tensor<3x5xi32>):
+    %next = bitserial.matmul ins(%p, %pw : !A, !W) outs(%acc : tensor<3x5xi32>) -> tensor<3x5xi32>
+    %xt = tensor.extract_slice %x[%t, 0, 0] [1, 3, 130] [1, 1, 1] : tensor<4x3x130xi8> to tensor<3x130xi8>
+    %px = bitserial.pack %xt : tensor<3x130xi8> -> !A
+    %t1 = arith.addi %t, %c1 : index
+    scf.yield %t1, %px, %next : index, !A, tensor<3x5xi32>
+  }
+  return %r#2 : tensor<3x5xi32>
 }
 
 // scf.if yields one of two packed values: x[0] if sel[0] > 0, else x[1].

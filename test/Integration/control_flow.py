@@ -106,6 +106,7 @@ CASES = [
     ("conv_accumulate", "conv_accumulate", conv_accumulate),
     ("packed_iter_args", "packed_iter_args", packed_iter_args),
     ("packed_and_accumulator", "packed_and_accumulator", packed_and_accumulator),
+    ("packed_while", "packed_while", packed_and_accumulator),
     ("packed_if_then", "packed_if", lambda rng: packed_if(rng, 7)),
     ("packed_if_else", "packed_if", lambda rng: packed_if(rng, -3)),
     ("packed_calls", "packed_calls", packed_calls),
