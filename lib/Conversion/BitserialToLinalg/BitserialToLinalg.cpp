@@ -585,6 +585,39 @@ struct ConvertPackedTypesOfAnyOp : public ConversionPattern {
     return success();
   }
 };
+
+/// Converts a function's type and the argument types of all its blocks:
+/// packed values may also flow into blocks other than the entry block
+/// (`cf.br`), which the upstream signature pattern leaves alone.
+struct ConvertFunctionTypes
+    : public OpInterfaceConversionPattern<FunctionOpInterface> {
+  using OpInterfaceConversionPattern::OpInterfaceConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(FunctionOpInterface func, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast<FunctionType>(func.getFunctionType());
+    if (!type)
+      return failure();
+    TypeConverter::SignatureConversion signature(type.getNumInputs());
+    for (auto [index, input] : llvm::enumerate(type.getInputs()))
+      if (failed(
+              getTypeConverter()->convertSignatureArg(index, input, signature)))
+        return failure();
+    SmallVector<Type> results;
+    if (failed(getTypeConverter()->convertTypes(type.getResults(), results)))
+      return failure();
+    if (!func.isExternal() &&
+        failed(rewriter.convertRegionTypes(&func.getFunctionBody(),
+                                           *getTypeConverter(), &signature)))
+      return failure();
+    rewriter.modifyOpInPlace(func, [&] {
+      func.setType(FunctionType::get(func.getContext(),
+                                     signature.getConvertedTypes(), results));
+    });
+    return success();
+  }
+};
 } // namespace
 
 void mlir::bitserial::populateBitserialToLinalgConversionPatterns(
@@ -626,8 +659,7 @@ mlir::bitserial::applyBitserialConversion(Operation *root,
 
   // The reference patterns lower what the given patterns leave alone.
   populateBitserialToLinalgConversionPatterns(converter, patterns);
-  populateAnyFunctionOpInterfaceTypeConversionPattern(patterns, converter);
-  patterns.add<ConvertPackedTypesOfAnyOp>(converter, ctx);
+  patterns.add<ConvertFunctionTypes, ConvertPackedTypesOfAnyOp>(converter, ctx);
   return applyFullConversion(root, target, std::move(patterns));
 }
 
