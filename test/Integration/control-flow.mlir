@@ -1,18 +1,18 @@
 // Packed tensors and accumulators carried by scf.for and scf.while, chosen
-// by scf.if, passed to and returned from called functions, and inits that
-// bufferization cannot update in place: every entry computes exactly what
-// NumPy does (control_flow.py) under both lowerings, tiled by the pipeline or
-// beforehand with tile sizes that do not divide the problem, and on two
-// threads.
+// by scf.if or a branch, passed to and returned from called functions, and
+// inits that bufferization cannot update in place: every entry computes
+// exactly what NumPy does (control_flow.py) under both lowerings, tiled by
+// the pipeline or beforehand with tile sizes that do not divide the
+// problem, and on two threads.
 //
 // RUN: rm -rf %t && mkdir -p %t/plain %t/tiled
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python %S/control_flow.py --runner %bitserial_obj_root/bin/bitserial-run --work %t/plain %s | FileCheck %s
 // RUN: bitserial-opt %s --bitserial-tile="matmul-tile-sizes=2,3 conv-tile-sizes=1,0,0,3" -o %t/tiled.mlir
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python %S/control_flow.py --runner %bitserial_obj_root/bin/bitserial-run --work %t/tiled --configs reference,vector %t/tiled.mlir | FileCheck %s --check-prefix=TILED
-// CHECK-COUNT-44: exact: control-flow.mlir
-// CHECK-NEXT: control-flow: 44 passed, 0 failed
-// TILED-COUNT-22: exact: tiled.mlir
-// TILED-NEXT: control-flow: 22 passed, 0 failed
+// CHECK-COUNT-52: exact: control-flow.mlir
+// CHECK-NEXT: control-flow: 52 passed, 0 failed
+// TILED-COUNT-26: exact: tiled.mlir
+// TILED-NEXT: control-flow: 26 passed, 0 failed
 
 !A = tensor<3x2x3xi64, #bitserial.packed<bits = 2, encoding = signed, length = 130>>
 !W = tensor<5x1x3xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 130>>
@@ -137,6 +137,23 @@ func.func @packed_if(%sel: tensor<1xi32>, %x: tensor<2x3x130xi8>, %w: tensor<5x1
     %pb = bitserial.pack %b : tensor<3x130xi8> -> !A
     scf.yield %pb : !A
   }
+  %y = bitserial.matmul ins(%p, %pw : !A, !W) outs(%init : tensor<3x5xi64>) -> tensor<3x5xi64>
+  return %y : tensor<3x5xi64>
+}
+
+// The same choice with a branch to a block that takes the packed value.
+func.func @packed_branches(%sel: tensor<1xi32>, %x: tensor<2x3x130xi8>, %w: tensor<5x130xi8>, %init: tensor<3x5xi64>) -> tensor<3x5xi64> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0 : i32
+  %s = tensor.extract %sel[%c0] : tensor<1xi32>
+  %cond = arith.cmpi sgt, %s, %zero : i32
+  %pw = bitserial.pack %w : tensor<5x130xi8> -> !W
+  %a = tensor.extract_slice %x[0, 0, 0] [1, 3, 130] [1, 1, 1] : tensor<2x3x130xi8> to tensor<3x130xi8>
+  %b = tensor.extract_slice %x[1, 0, 0] [1, 3, 130] [1, 1, 1] : tensor<2x3x130xi8> to tensor<3x130xi8>
+  %pa = bitserial.pack %a : tensor<3x130xi8> -> !A
+  %pb = bitserial.pack %b : tensor<3x130xi8> -> !A
+  cf.cond_br %cond, ^multiply(%pa : !A), ^multiply(%pb : !A)
+^multiply(%p: !A):
   %y = bitserial.matmul ins(%p, %pw : !A, !W) outs(%init : tensor<3x5xi64>) -> tensor<3x5xi64>
   return %y : tensor<3x5xi64>
 }

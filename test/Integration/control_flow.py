@@ -109,6 +109,8 @@ CASES = [
     ("packed_while", "packed_while", packed_and_accumulator),
     ("packed_if_then", "packed_if", lambda rng: packed_if(rng, 7)),
     ("packed_if_else", "packed_if", lambda rng: packed_if(rng, -3)),
+    ("packed_branches_then", "packed_branches", lambda rng: packed_if(rng, 1)),
+    ("packed_branches_else", "packed_branches", lambda rng: packed_if(rng, 0)),
     ("packed_calls", "packed_calls", packed_calls),
     ("constant_init", "constant_init", constant_init),
     ("init_reused", "init_reused", init_reused),
