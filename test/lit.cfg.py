@@ -32,3 +32,20 @@ tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
 tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
          "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# A sanitized build (-DBITSERIAL_SANITIZERS=...): the tools link Debian's
+# uninstrumented libMLIR.so, whose allocator poisoning ASan would report, and
+# LeakSanitizer would report MLIR's global registries; any report aborts so
+# that `not tool` fails on it too. Projects that link the sanitized libraries
+# (test/Embedding) compile and link with the same -fsanitize flags.
+if getattr(config, "bitserial_sanitizers", ""):
+    config.available_features.add("sanitizers")
+    sanitizer_defaults = {
+        "ASAN_OPTIONS": "allow_user_poisoning=0:detect_leaks=0:abort_on_error=1",
+        "UBSAN_OPTIONS": "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
+    }
+    for name, default in sanitizer_defaults.items():
+        config.environment[name] = os.environ.get(name, default)
+    config.environment["ASAN_SYMBOLIZER_PATH"] = os.path.join(
+        config.llvm_tools_dir, "llvm-symbolizer")
+    config.environment["CXXFLAGS"] = "-fsanitize=" + config.bitserial_sanitizers
