@@ -71,49 +71,61 @@ def _normalize(text):
     return text.strip()[:160]
 
 
+def _frame_name(frame):
+    """A frame's function (or library; None for the crash machinery)."""
+    module = re.search(r"\((/[^)+]*)[^)]*\)\s*$", frame)
+    symbol = re.sub(r"\s*\(/[^)]*\)\s*$", "", frame)  # (/lib/x.so+0x..)
+    if _BORING_FRAME.search(frame):
+        return None
+    if not symbol:
+        if module and re.search(r"lib(LLVM|MLIR|c)\b", module.group(1)):
+            return None  # an unsymbolized frame of the signal handling
+        return os.path.basename(module.group(1)) if module else "JIT-compiled code"
+    symbol = re.sub(r"\s+/\S+$", "", symbol)  # trailing source path
+    symbol = re.sub(r"\(.*\)", "()", symbol)  # argument lists
+    return _normalize(symbol)[:120]
+
+
 def _top_frame(output):
-    """The first frame outside the crash machinery: a function name, a
-    library, or JIT-compiled code (a frame with neither)."""
-    for match in _FRAME.finditer(output):
-        frame = match.group(1).strip()
-        module = re.search(r"\((/[^)+]*)[^)]*\)\s*$", frame)
-        symbol = re.sub(r"\s*\(/[^)]*\)\s*$", "", frame)  # (/lib/x.so+0x..)
-        if _BORING_FRAME.search(frame):
-            continue
-        if not symbol:
-            if module and re.search(r"lib(LLVM|MLIR|c)\b", module.group(1)):
-                continue  # an unsymbolized frame of the signal handling
-            return os.path.basename(module.group(1)) if module else "JIT-compiled code"
-        symbol = re.sub(r"\(.*\)", "()", symbol)  # argument lists
-        symbol = re.sub(r"\s+/\S+$", "", symbol)  # trailing source path
-        return _normalize(symbol)[:120]
-    return ""
+    """Where it crashed: the first frame of the project's code if there is
+    one, else the first frame outside the crash machinery."""
+    names = [name for name in (_frame_name(m.group(1).strip())
+                               for m in _FRAME.finditer(output)) if name]
+    for name in names[:12]:
+        if "bitserial" in name:
+            return name
+    return names[0] if names else ""
 
 
-def classify(returncode, output, timed_out):
-    """(kind, signature) of a crash, or None for a result or a clean error."""
+def classify(returncode, output, timed_out, tool=""):
+    """(kind, signature) of a crash, or None for a result or a clean error.
+    Sanitizer reports, assertions and fatal errors name themselves; other
+    deaths by signal are named by the signal and the crashing frame."""
     if timed_out:
-        return "timeout", "timeout"
-    for kind, pattern in _CRASH_PATTERNS:
-        match = pattern.search(output)
-        if match:
-            message = match.group(1)
-            if kind == "ubsan":
-                site = _UBSAN_SITE.search(output)
-                message = (site.group(1) + ": " if site else "") + message
-                message = re.sub(r"^.*/", "", message)
-            if kind in ("asan", "lsan", "stack-dump", "bug-report"):
-                frame = _top_frame(output[match.start():]) or _top_frame(output)
-                return kind, f"{kind}: {_normalize(message)} in {frame}"
+        return "timeout", f"timeout: {tool}".strip(": ")
+    patterns = [(kind, pattern.search(output)) for kind, pattern in _CRASH_PATTERNS]
+    found = [(kind, match) for kind, match in patterns if match]
+    generic = ("bug-report", "stack-dump")
+    specific = [(kind, match) for kind, match in found if kind not in generic]
+    if specific:
+        kind, match = specific[0]
+        message = match.group(1)
+        if kind == "ubsan":
+            site = _UBSAN_SITE.search(output)
+            message = re.sub(r"^.*/", "", site.group(1)) + ": " + message if site else message
             return kind, f"{kind}: {_normalize(message)}"
-    if returncode < 0:
+        if kind == "llvm-error":
+            return kind, f"{kind}: {_normalize(message)}"
+        frame = _top_frame(output[match.start():]) or _top_frame(output)
+        return kind, f"{kind}: {_normalize(message)}" + (f" in {frame}" if frame else "")
+    if returncode < 0 or found:
         try:
-            name = signal.Signals(-returncode).name
+            name = signal.Signals(-returncode).name if returncode < 0 else "crash"
         except ValueError:
             name = f"signal {-returncode}"
         frame = _top_frame(output)
-        return "signal", f"signal: {name} in {frame}"
-    if returncode > 128 + 0 and returncode < 128 + 65 and returncode != 255:
+        return "signal", f"signal: {name}" + (f" in {frame}" if frame else "")
+    if 128 < returncode < 128 + 65:
         # A shell-style death by signal (e.g. through a wrapper).
         return "signal", f"signal: exit {returncode}"
     return None
@@ -641,7 +653,7 @@ def make_case(rng, seeds):
     text, applied = seed.text, []
     if mutated_ir:
         text, applied = mutate_ir(rng, seed.text, donors, rng.choice([1, 1, 2, 3]))
-    tool = "run" if (use_generated or rng.random() < 0.4) else "opt"
+    tool = "run" if rng.random() < (0.75 if use_generated else 0.4) else "opt"
     if mutated_ir and _UNCHECKED_ACCESS.search(seed.text):
         # Out-of-bounds indices in such IR are undefined behaviour of the
         # program, not something the tools can diagnose: compile only.
@@ -684,7 +696,7 @@ def minimize(case, signature, tools, timeout, memory_limit, env, budget_s):
     def same(text):
         trial = Case(case.tool, text, case.args, case.npys)
         code, out, timed_out = execute(trial, tools, timeout, memory_limit, env)
-        found = classify(code, out, timed_out)
+        found = classify(code, out, timed_out, os.path.basename(tools[case.tool]))
         return found is not None and found[1] == signature
 
     lines = case.text.splitlines()
@@ -727,8 +739,10 @@ def default_env():
     # Symbolized stack dumps; sanitizer settings for a sanitized build (see
     # README: the tools link Debian's uninstrumented libMLIR.so).
     env["PATH"] = "/usr/lib/llvm-22/bin:" + env.get("PATH", "")
-    env.setdefault("ASAN_OPTIONS", "allow_user_poisoning=0:detect_leaks=0")
-    env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    env.setdefault("ASAN_OPTIONS",
+                   "allow_user_poisoning=0:detect_leaks=0:abort_on_error=1")
+    env.setdefault("UBSAN_OPTIONS",
+                   "halt_on_error=1:abort_on_error=1:print_stacktrace=1")
     env.setdefault("OMP_WAIT_POLICY", "passive")
     return env
 
@@ -755,8 +769,9 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
 
-    tools = {"opt": os.path.join(args.bin, "bitserial-opt"),
-             "run": os.path.join(args.bin, "bitserial-run")}
+    bin_dir = os.path.abspath(args.bin)
+    tools = {"opt": os.path.join(bin_dir, "bitserial-opt"),
+             "run": os.path.join(bin_dir, "bitserial-run")}
     for path in tools.values():
         if not os.access(path, os.X_OK):
             parser.error(f"{path}: not an executable")
@@ -787,7 +802,7 @@ def main(argv=None):
             timeout = min(args.timeout, max(5.0, deadline - time.time() + 5))
             code, output, timed_out = execute(case, tools, timeout,
                                               memory_limit, env)
-            found = classify(code, output, timed_out)
+            found = classify(code, output, timed_out, os.path.basename(tools[case.tool]))
             with lock:
                 if found is None:
                     stats["ok" if code == 0 else "errors"] += 1
