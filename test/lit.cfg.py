@@ -34,14 +34,13 @@ tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdum
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # A sanitized build (-DBITSERIAL_SANITIZERS=...): the tools link Debian's
-# uninstrumented libMLIR.so, whose allocator poisoning ASan would report, and
-# LeakSanitizer would report MLIR's global registries; any report aborts so
-# that `not tool` fails on it too. Projects that link the sanitized libraries
+# uninstrumented libMLIR.so, whose allocator poisoning ASan would report as
+# use-after-poison; any report aborts so that `not tool` fails on it too. Projects that link the sanitized libraries
 # (test/Embedding) compile and link with the same -fsanitize flags.
 if getattr(config, "bitserial_sanitizers", ""):
     config.available_features.add("sanitizers")
     sanitizer_defaults = {
-        "ASAN_OPTIONS": "allow_user_poisoning=0:detect_leaks=0:abort_on_error=1",
+        "ASAN_OPTIONS": "allow_user_poisoning=0:detect_leaks=1:abort_on_error=1",
         "UBSAN_OPTIONS": "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
     }
     for name, default in sanitizer_defaults.items():

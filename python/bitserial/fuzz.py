@@ -198,7 +198,9 @@ ENCODINGS = ["unsigned", "signed", "bipolar", "ternary", "Signed", ""]
 _NUMBER = re.compile(r"(?<![\w%#@^.])-?\d+\b(?!\.)")
 _SHAPE = re.compile(r"(?<=tensor<)((?:(?:\d+|\?)x)+)")
 _TENSOR = re.compile(r"tensor<[^<>]*(?:<[^<>]*>[^<>]*)?>")
-_ELEM = re.compile(r"(?<=[x<\s,(:])(?:i\d+|index|f16|f32|f64)\b")
+# Element types of tensors and values; not of dense arrays (MLIR's own parser
+# crashes on `array<index: ...>`, which no project code sees).
+_ELEM = re.compile(r"(?<=[x<\s,(:])(?<!array<)(?:i\d+|index|f16|f32|f64)\b")
 _LIST_ATTR = re.compile(r"\b(strides|padding|dilations)\s*=\s*\[([^\]]*)\]")
 _ARRAY = re.compile(r"array<i64(?::\s*([^>]*))?>")
 
@@ -740,7 +742,7 @@ def default_env():
     # README: the tools link Debian's uninstrumented libMLIR.so).
     env["PATH"] = "/usr/lib/llvm-22/bin:" + env.get("PATH", "")
     env.setdefault("ASAN_OPTIONS",
-                   "allow_user_poisoning=0:detect_leaks=0:abort_on_error=1")
+                   "allow_user_poisoning=0:detect_leaks=1:abort_on_error=1")
     env.setdefault("UBSAN_OPTIONS",
                    "halt_on_error=1:abort_on_error=1:print_stacktrace=1")
     env.setdefault("OMP_WAIT_POLICY", "passive")
