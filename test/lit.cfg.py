@@ -35,8 +35,9 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # A sanitized build (-DBITSERIAL_SANITIZERS=...): the tools link Debian's
 # uninstrumented libMLIR.so, whose allocator poisoning ASan would report as
-# use-after-poison; any report aborts so that `not tool` fails on it too. Projects that link the sanitized libraries
-# (test/Embedding) compile and link with the same -fsanitize flags.
+# use-after-poison; any report aborts so that `not tool` fails on it too.
+# Projects that link the sanitized libraries (test/Embedding) compile and link
+# with the same -fsanitize flags.
 if getattr(config, "bitserial_sanitizers", ""):
     config.available_features.add("sanitizers")
     sanitizer_defaults = {
