@@ -624,9 +624,12 @@ def execute(case, tools, timeout, memory_limit, env):
     workdir = tempfile.mkdtemp(prefix="bitserial-fuzz-")
     try:
         case.write(workdir)
-        proc = subprocess.Popen(case.command(tools, workdir), cwd=workdir,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                env=env, preexec_fn=_limit_memory(memory_limit))
+        try:
+            proc = subprocess.Popen(case.command(tools, workdir), cwd=workdir,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    env=env, preexec_fn=_limit_memory(memory_limit))
+        except OSError as error:  # e.g. the tool is being relinked
+            return 127, f"fuzz: cannot run {case.tool}: {error}", False
         try:
             _, err = proc.communicate(timeout=timeout)
             timed_out = False
@@ -736,13 +739,29 @@ def keep_reproducer(keep_root, case, tools, signature, output, extra):
     return path
 
 
-def default_env():
+def is_sanitized(tool):
+    """Whether `tool` was built with AddressSanitizer."""
+    with open(tool, "rb") as f:
+        tail = b""
+        while True:
+            chunk = f.read(1 << 24)
+            if not chunk:
+                return False
+            if b"__asan_init" in tail + chunk:
+                return True
+            tail = chunk[-16:]
+
+
+def default_env(memory_mb):
     env = dict(os.environ)
     # Symbolized stack dumps; sanitizer settings for a sanitized build (see
     # README: the tools link Debian's uninstrumented libMLIR.so).
     env["PATH"] = "/usr/lib/llvm-22/bin:" + env.get("PATH", "")
     env.setdefault("ASAN_OPTIONS",
                    "allow_user_poisoning=0:detect_leaks=1:abort_on_error=1")
+    if memory_mb and "hard_rss_limit_mb" not in env["ASAN_OPTIONS"]:
+        # A run that needs more memory than this is reported, not swapped in.
+        env["ASAN_OPTIONS"] += f":hard_rss_limit_mb={memory_mb}"
     env.setdefault("UBSAN_OPTIONS",
                    "halt_on_error=1:abort_on_error=1:print_stacktrace=1")
     env.setdefault("OMP_WAIT_POLICY", "passive")
@@ -763,8 +782,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=60,
                         help="seconds before a run counts as a hang")
-    parser.add_argument("--memory-mb", type=int, default=0,
-                        help="address-space limit per run (not with ASan); 0: none")
+    parser.add_argument("--memory-mb", type=int, default=6144,
+                        help="memory limit per run (address space; resident "
+                             "memory for ASan builds); 0: none")
     parser.add_argument("--keep", default="", help="directory for reproducers")
     parser.add_argument("--minimize-seconds", type=float, default=60,
                         help="time spent shrinking each distinct crash")
@@ -782,8 +802,10 @@ def main(argv=None):
         parser.error(f"no seed modules under {args.src}")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
-    env = default_env()
-    memory_limit = args.memory_mb << 20
+    env = default_env(args.memory_mb)
+    # ASan reserves terabytes of address space: limit its resident memory
+    # (hard_rss_limit_mb above) instead of the address space.
+    memory_limit = 0 if is_sanitized(tools["run"]) else args.memory_mb << 20
 
     start = time.time()
     deadline = start + args.seconds
