@@ -3,8 +3,9 @@
 # run them: builds a minimal bookworm root with mmdebstrap, clones the
 # project's committed HEAD into it and runs the commands of README's first
 # ```sh block under chroot. Prints how long each step took; exits non-zero if
-# a step fails. Run as root on a Debian 12 host with network access (about
-# 1 GB of downloads). Not part of CI.
+# a step fails (each step's output is in WORKDIR/logs; the end of it is
+# shown). Run as root on a Debian 12 host with network access (about 1 GB of
+# downloads). Not part of CI.
 #
 #   scripts/check-fresh.sh [WORKDIR]    (default: a new directory in /var/tmp)
 #   KEEP=1 scripts/check-fresh.sh       keep WORKDIR afterwards
@@ -35,7 +36,8 @@ cleanup() {
   fi
   if [ -z "${KEEP:-}" ]; then
     rm -rf "$CHROOT" "$WORK/root.tar"
-    rmdir "$WORK" 2>/dev/null || true
+    if [ "$status" -eq 0 ]; then rm -rf "$WORK/logs"; fi
+    rmdir "$WORK" 2>/dev/null || echo "check-fresh: logs in $WORK/logs"
   else
     echo "check-fresh: kept $WORK"
   fi
@@ -45,19 +47,22 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 TIMES=()
+mkdir -p "$WORK/logs"
 step() {
-  local name="$1" start status
+  local name="$1" start status log
   shift
+  log="$WORK/logs/$(printf '%02d' "${#TIMES[@]}").log"
   echo "check-fresh: $name ..."
   start=$(date +%s)
   set +e
-  ( set -e; "$@" )
+  ( set -e; "$@" ) > "$log" 2>&1
   status=$?
   set -e
-  TIMES+=("$(printf '%-40s %5d s' "$name" $(( $(date +%s) - start )))")
+  TIMES+=("$(printf '%5d s  %s' $(( $(date +%s) - start )) "$name")")
+  tail -n "${TAIL_LINES:-12}" "$log" | sed 's/^/  | /'
   echo "check-fresh: $name: $(( $(date +%s) - start )) s"
   if [ "$status" -ne 0 ]; then
-    echo "check-fresh: FAILED: $name (exit $status)"
+    echo "check-fresh: FAILED: $name (exit $status; log: $log)"
     printf '  %s\n' "${TIMES[@]}"
     exit "$status"
   fi
@@ -76,7 +81,9 @@ make_root() {
     "$WORK/root.tar" /etc/apt/sources.list.d/debian.sources
   tar -C "$CHROOT" -xf "$WORK/root.tar"
   rm -f "$WORK/root.tar"
-  # The machine's apt sources and settings (mirror, proxy), and its resolver.
+  # The machine's apt sources (instead of the copy mmdebstrap wrote) and
+  # settings (mirror, proxy), and its resolver.
+  rm -f "$CHROOT"/etc/apt/sources.list.d/*.sources "$CHROOT"/etc/apt/sources.list
   cp /etc/apt/sources.list.d/debian.sources "$CHROOT/etc/apt/sources.list.d/"
   cp /etc/apt/apt.conf.d/99* "$CHROOT/etc/apt/apt.conf.d/" 2>/dev/null || true
   cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null || true
