@@ -8,7 +8,7 @@
 #   scripts/test.sh --fast   only 1 (also FAST=1)
 #
 # Other arguments go to lit, e.g. `scripts/test.sh --fast --filter Runner`.
-# FUZZ_SECONDS (default 240), FUZZ_SEED (1), DIFF_CASES (120), DIFF_SEED (7)
+# FUZZ_SECONDS (default 180), FUZZ_SEED (1), DIFF_CASES (120), DIFF_SEED (7)
 # size the sanitizer runs. Ends with the normal suite's totals,
 # `bitserial: N passed, N failed, N skipped`; exits non-zero if any part failed.
 set -uo pipefail
@@ -112,7 +112,7 @@ if [ -z "$FAST" ]; then
     start=$(date +%s)
     rm -rf "$ASAN_BUILD/fuzz-repro"
     line="$(PYTHONPATH="$ROOT/python" "$PYTHON" -m bitserial.fuzz \
-      --bin "$ASAN_BUILD/bin" --seconds "${FUZZ_SECONDS:-240}" \
+      --bin "$ASAN_BUILD/bin" --seconds "${FUZZ_SECONDS:-180}" \
       --seed "${FUZZ_SEED:-1}" --jobs 2 --keep "$ASAN_BUILD/fuzz-repro" \
       | tee /dev/stderr | tail -n 1)" || failed=1
     SUMMARY+=("sanitizer fuzz: ${line:-no result} ($(seconds_since "$start") s)")
