@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -28,11 +29,7 @@ config.substitutions.append(
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
-tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
-         "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
-llvm_config.add_tool_substitutions(tools, tool_dirs)
-
+sanitized_tools = {}
 # A sanitized build (-DBITSERIAL_SANITIZERS=...): the tools link Debian's
 # uninstrumented libMLIR.so, whose allocator poisoning ASan would report as
 # use-after-poison; any report aborts so that `not tool` fails on it too.
@@ -49,3 +46,18 @@ if getattr(config, "bitserial_sanitizers", ""):
     config.environment["ASAN_SYMBOLIZER_PATH"] = os.path.join(
         config.llvm_tools_dir, "llvm-symbolizer")
     config.environment["CXXFLAGS"] = "-fsanitize=" + config.bitserial_sanitizers
+    # Stock mlir-opt is not instrumented: give it the ASan runtime to load
+    # the sanitized BitserialPlugin.so (test/Embedding).
+    if "address" in config.bitserial_sanitizers:
+        asan_runtime = subprocess.check_output(
+            [os.path.join(config.llvm_tools_dir, "clang"),
+             "-print-file-name=libclang_rt.asan-x86_64.so"], text=True).strip()
+        sanitized_tools["mlir-opt"] = ToolSubst(
+            "mlir-opt", command="env LD_PRELOAD={} {}".format(
+                asan_runtime, os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
+tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
+tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
+         "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
+tools = [sanitized_tools.get(tool, tool) for tool in tools]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
