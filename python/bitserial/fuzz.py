@@ -57,7 +57,7 @@ _CRASH_PATTERNS = [
 # Frames of the crash machinery itself, skipped when naming the crash site.
 _BORING_FRAME = re.compile(
     r"llvm::sys::|SignalHandler|PrintStackTrace|__sanitizer|__asan|__ubsan|"
-    r"libc\.so|libpthread|raise|abort|__GI_|_start|__libc_start|"
+    r"libc\.so|libpthread|\braise\b|\babort\b|__GI_|\b_start\b|__libc_start|"
     r"llvm::report_fatal_error|llvm::llvm_unreachable_internal|"
     r"reportFatal|__assert|__interceptor|compiler-rt|libclang_rt")
 _FRAME = re.compile(r"^\s*#\d+\s+0x[0-9a-f]+\s+(?:in\s+)?(.*)$", re.M)
@@ -695,7 +695,8 @@ def make_case(rng, seeds):
 
 
 def minimize(case, signature, tools, timeout, memory_limit, env, budget_s):
-    """Deletes lines (then single characters runs) while the signature holds."""
+    """Deletes runs of lines (halving their length down to single lines) as
+    long as the crash keeps its signature."""
     deadline = time.time() + budget_s
 
     def same(text):
