@@ -101,20 +101,22 @@ if [ -z "$FAST" ]; then
     section "sanitizer build: differential"
     start=$(date +%s)
     rm -rf "$ASAN_BUILD/differential-repro"
-    line="$(PYTHONPATH="$ROOT/python" "$PYTHON" -m bitserial.differential \
+    PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT/python" "$PYTHON" -m bitserial.differential \
       --runner "$ASAN_BUILD/bin/bitserial-run" --cases "${DIFF_CASES:-120}" \
       --seed "${DIFF_SEED:-7}" --jobs 2 --keep "$ASAN_BUILD/differential-repro" \
       --lowerings "reference,vector:host+tile,vector:x86-avx2+par,vector:generic+tile,vector:host+tile+par" \
-      | tee /dev/stderr | tail -n 1)" || failed=1
+      | tee "$ASAN_BUILD/differential.log" || failed=1
+    line="$(tail -n 1 "$ASAN_BUILD/differential.log")"
     SUMMARY+=("sanitizer differential: ${line:-no result} ($(seconds_since "$start") s)")
 
     section "sanitizer build: fuzz"
     start=$(date +%s)
     rm -rf "$ASAN_BUILD/fuzz-repro"
-    line="$(PYTHONPATH="$ROOT/python" "$PYTHON" -m bitserial.fuzz \
+    PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT/python" "$PYTHON" -m bitserial.fuzz \
       --bin "$ASAN_BUILD/bin" --seconds "${FUZZ_SECONDS:-180}" \
       --seed "${FUZZ_SEED:-1}" --jobs 2 --keep "$ASAN_BUILD/fuzz-repro" \
-      | tee /dev/stderr | tail -n 1)" || failed=1
+      | tee "$ASAN_BUILD/fuzz.log" || failed=1
+    line="$(tail -n 1 "$ASAN_BUILD/fuzz.log")"
     SUMMARY+=("sanitizer fuzz: ${line:-no result} ($(seconds_since "$start") s)")
   else
     echo "test: sanitizer build failed"
