@@ -8,7 +8,9 @@ suite's, then runs ``bitserial-opt`` with random passes and pipelines and
 Every input must end in a result or a clear error. A crash is a death by
 signal, ``LLVM ERROR``, an assertion, ``PLEASE submit a bug report``, a
 ``Stack dump``, an AddressSanitizer or UndefinedBehaviorSanitizer report
-(``runtime error:``) or a timeout (a hang). Crashes are grouped by signature;
+(``runtime error:``), a timeout (a hang) or bitserial-run's report that the
+JIT-compiled function crashed (mutated IR with its own loads, stores or
+``in_bounds`` promises is only compiled, never run). Crashes are grouped by signature;
 the first of each group is shrunk (line deletions that keep the signature)
 and kept in ``--keep DIR/<group>/`` with its command (``cmd.sh``) and output.
 
@@ -51,6 +53,10 @@ _CRASH_PATTERNS = [
     ("assertion", re.compile(r"Assertion `(.*)' failed")),
     ("unreachable", re.compile(r"UNREACHABLE executed at (.*)")),
     ("llvm-error", re.compile(r"LLVM ERROR: (.*)")),
+    # bitserial-run turns a crash of the JIT-compiled code into an error line;
+    # the fuzzer runs only IR whose accesses the compiler emits, so such a
+    # crash is the compiler's.
+    ("compiled-code", re.compile(r"the compiled function crashed with (SIG\w+)")),
     ("bug-report", re.compile(r"(PLEASE submit a bug report)")),
     ("stack-dump", re.compile(r"(Stack dump):")),
 ]
@@ -114,7 +120,7 @@ def classify(returncode, output, timed_out, tool=""):
             site = _UBSAN_SITE.search(output)
             message = re.sub(r"^.*/", "", site.group(1)) + ": " + message if site else message
             return kind, f"{kind}: {_normalize(message)}"
-        if kind == "llvm-error":
+        if kind in ("llvm-error", "compiled-code"):
             return kind, f"{kind}: {_normalize(message)}"
         frame = _top_frame(output[match.start():]) or _top_frame(output)
         return kind, f"{kind}: {_normalize(message)}" + (f" in {frame}" if frame else "")
