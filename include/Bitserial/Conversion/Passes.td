@@ -65,7 +65,7 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
            "SIMD register width in bits (128, 256 or 512)">,
     Option<"pixelBlock", "pixel-block", "int64_t", /*default=*/"4",
-           "Output pixels per register block">,
+           "Output pixels per register block (pixel-block x channel-block <= 16)">,
     Option<"channelBlock", "channel-block", "int64_t", /*default=*/"2",
            "Vectors of output channels per register block">,
     Option<"wordPopcount", "word-popcount", "bool", /*default=*/"false",

@@ -205,9 +205,11 @@ void mlir::bitserial::populateBitserialToVectorConversionPatterns(
 // Pass
 //===----------------------------------------------------------------------===//
 
-/// Accumulators of one register block: twice the 32 vector registers of
-/// AVX-512 or NEON.
-static constexpr int64_t kMaxAccumulators = 64;
+/// Accumulators of one register block: half the 32 vector registers of
+/// AVX-512 or NEON, the rest hold operands. Larger blocks only spill, and
+/// one-shot bufferization of the kernel grows superlinearly with them (24
+/// accumulators took 14 s, 32 over a minute).
+static constexpr int64_t kMaxAccumulators = 16;
 
 namespace {
 struct ConvertBitserialToVectorPass

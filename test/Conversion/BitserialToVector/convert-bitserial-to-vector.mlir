@@ -7,8 +7,9 @@
 // BITS: error: vector-bits must be 128, 256 or 512, got 4096
 // BITS-NOT: see current operation
 // RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="pixel-block=100000" 2>&1 | FileCheck %s --check-prefix=BLOCK
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="pixel-block=4 channel-block=8" 2>&1 | FileCheck %s --check-prefix=BLOCK
 // RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-vector="pixel-block=4294967296 channel-block=4294967296" 2>&1 | FileCheck %s --check-prefix=BLOCK
-// BLOCK: error: pixel-block and channel-block must be positive with a product of at most 64, got {{[0-9]+}} and {{[0-9]+}}
+// BLOCK: error: pixel-block and channel-block must be positive with a product of at most 16, got {{[0-9]+}} and {{[0-9]+}}
 
 // A matmul is a 1x1 convolution over a 1 x M image. Register block: 4 rows
 // x 2 vectors of 4 columns = 8 accumulators. Each step broadcasts one lhs
