@@ -2,7 +2,8 @@
 
 Generates a seeded, randomized matrix of pack / unpack / matmul / conv2d cases
 (bit widths 1..8 on each side, every encoding pair, K not a multiple of the
-word size, every word type, batch, strides, asymmetric padding, dilation),
+word size, every word type, batch, strides, asymmetric padding, dilation,
+dynamic dimensions, zero extents),
 writes each as an MLIR module, runs it with ``bitserial-run`` on .npy inputs
 and compares the result with plain integer arithmetic on the decoded values.
 
