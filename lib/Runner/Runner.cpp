@@ -16,9 +16,6 @@
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -578,9 +575,6 @@ Runner::create(StringRef path, const RunnerOptions &options) {
       ", cpu " + builder->getCPU();
   DialectRegistry registry;
   registerAllDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
   impl->context = std::make_unique<MLIRContext>(registry);
   MLIRContext *ctx = impl->context.get();
   DiagnosticCollector diagnostics(impl->sourceMgr, ctx);
