@@ -8,6 +8,8 @@
 #include "Bitserial/Conversion/Passes.h"
 #include "Bitserial/IR/BitserialDialect.h"
 #include "Bitserial/Pipelines/Pipelines.h"
+#include "Bitserial/Targets/AArch64/AArch64.h"
+#include "Bitserial/Targets/X86/X86.h"
 #include "Bitserial/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -25,6 +27,8 @@ void mlir::bitserial::registerBitserialPasses() {
   static const bool registered = [] {
     registerBitserialConversionPasses();
     registerBitserialTransformsPasses();
+    registerBitserialAArch64Passes();
+    registerBitserialX86Passes();
     registerBitserialPipelines();
     return true;
   }();

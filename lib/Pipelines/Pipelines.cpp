@@ -2,6 +2,8 @@
 
 #include "Bitserial/Pipelines/Pipelines.h"
 #include "Bitserial/Conversion/Passes.h"
+#include "Bitserial/Targets/AArch64/AArch64.h"
+#include "Bitserial/Targets/X86/X86.h"
 #include "Bitserial/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -30,22 +32,87 @@ llvm::cl::ValuesClass mlir::bitserial::getKernelTargetValues() {
                  "512-bit (AVX-512BW), pshufb nibble lookups, psadbw"),
       clEnumValN(KernelTarget::X86Avx512Vpopcntdq, "x86-avx512-vpopcntdq",
                  "512-bit, vpopcntq on 64-bit lanes"),
+      clEnumValN(KernelTarget::AArch64A53, "aarch64-a53",
+                 "128-bit NEON for in-order cores (Cortex-A53/A55): "
+                 "straight-line steps, cnt, uadalp"),
+      clEnumValN(KernelTarget::AArch64OutOfOrder, "aarch64-ooo",
+                 "128-bit NEON for out-of-order cores (Cortex-A72, "
+                 "Neoverse-N1)"),
       clEnumValN(KernelTarget::Generic, "generic",
                  "128-bit, portable counts and widening"));
+}
+
+StringRef mlir::bitserial::getKernelTargetName(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::Host:
+    return "host";
+  case KernelTarget::X86Avx2:
+    return "x86-avx2";
+  case KernelTarget::X86Avx512:
+    return "x86-avx512";
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return "x86-avx512-vpopcntdq";
+  case KernelTarget::AArch64A53:
+    return "aarch64-a53";
+  case KernelTarget::AArch64OutOfOrder:
+    return "aarch64-ooo";
+  case KernelTarget::Generic:
+    return "generic";
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+TargetArch mlir::bitserial::getKernelTargetArch(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::X86Avx2:
+  case KernelTarget::X86Avx512:
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return TargetArch::X86;
+  case KernelTarget::AArch64A53:
+  case KernelTarget::AArch64OutOfOrder:
+    return TargetArch::AArch64;
+  case KernelTarget::Host:
+  case KernelTarget::Generic:
+    return TargetArch::Any;
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+std::pair<std::string, std::string>
+mlir::bitserial::getDefaultTripleAndCPU(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::X86Avx2:
+    return {"x86_64-unknown-linux-gnu", "x86-64-v3"};
+  case KernelTarget::X86Avx512:
+    return {"x86_64-unknown-linux-gnu", "x86-64-v4"};
+  case KernelTarget::X86Avx512Vpopcntdq:
+    // x86-64-v4 lacks VPOPCNTDQ; Ice Lake is the oldest CPU with it.
+    return {"x86_64-unknown-linux-gnu", "icelake-server"};
+  case KernelTarget::AArch64A53:
+    return {"aarch64-unknown-linux-gnu", "cortex-a53"};
+  case KernelTarget::AArch64OutOfOrder:
+    return {"aarch64-unknown-linux-gnu", "neoverse-n1"};
+  case KernelTarget::Host:
+  case KernelTarget::Generic:
+    return {llvm::sys::getProcessTriple(), llvm::sys::getHostCPUName().str()};
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// AArch64 cores that issue in order: a rolled step loop stalls on them.
+static bool isInOrderAArch64(StringRef cpuName) {
+  return llvm::is_contained({"cortex-a35", "cortex-a53", "cortex-a55",
+                             "cortex-a510", "cortex-a520", "cortex-a320"},
+                            cpuName);
 }
 
 MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   if (target == KernelTarget::Host) {
     llvm::Triple triple(llvm::sys::getProcessTriple());
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    if (triple.isX86() && features.lookup("avx512vpopcntdq"))
-      target = KernelTarget::X86Avx512Vpopcntdq;
-    else if (triple.isX86() && features.lookup("avx512bw"))
-      target = KernelTarget::X86Avx512;
-    else if (triple.isX86() && features.lookup("avx2"))
-      target = KernelTarget::X86Avx2;
-    else
-      target = KernelTarget::Generic;
+    target = selectKernelTarget(
+        triple, llvm::sys::getHostCPUName(),
+        [&](StringRef feature) { return features.lookup(feature); });
   }
   switch (target) {
   case KernelTarget::X86Avx2:
@@ -54,9 +121,15 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
     return getX86Avx512KernelShape();
   case KernelTarget::X86Avx512Vpopcntdq:
     return getX86Avx512VpopcntdqKernelShape();
-  default:
+  case KernelTarget::AArch64A53:
+    return getAArch64A53KernelShape();
+  case KernelTarget::AArch64OutOfOrder:
+    return getAArch64OutOfOrderKernelShape();
+  case KernelTarget::Host:
+  case KernelTarget::Generic:
     return getGenericKernelShape();
   }
+  llvm_unreachable("unknown kernel target");
 }
 
 static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
@@ -83,6 +156,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.nibbleLookup = shape.nibbleLookup;
   vectorOptions.parallel = options.parallel;
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
+  vectorOptions.unrollSteps = shape.unrollSteps;
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
 
@@ -129,8 +203,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   // as LLVM intrinsic calls.
   if (options.strategy == LoweringStrategy::Vector) {
     MicroKernelShape shape = getKernelShape(options.target);
-    if (shape.x86Widening || shape.nibbleLookup)
+    if (shape.widening == ByteCountWidening::X86Psadbw || shape.nibbleLookup)
       pm.addPass(createBitserialX86ByteCounts());
+    if (shape.widening == ByteCountWidening::AArch64PairwiseAdd)
+      pm.addPass(createBitserialAArch64ByteCounts());
   }
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
   pm.addPass(createConvertVectorToSCFPass());
@@ -179,6 +255,9 @@ mlir::bitserial::getKernelTargetCPUFeatures(KernelTarget target) {
     return {"avx512f", "avx512bw"};
   case KernelTarget::X86Avx512Vpopcntdq:
     return {"avx512f", "avx512vpopcntdq"};
+  case KernelTarget::AArch64A53:
+  case KernelTarget::AArch64OutOfOrder:
+    return {"neon"};
   case KernelTarget::Host:
   case KernelTarget::Generic:
     return {};
@@ -187,8 +266,12 @@ mlir::bitserial::getKernelTargetCPUFeatures(KernelTarget target) {
 }
 
 KernelTarget mlir::bitserial::selectKernelTarget(
-    bool isX86, llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
-  if (!isX86)
+    const llvm::Triple &triple, StringRef cpuName,
+    llvm::function_ref<bool(llvm::StringRef)> hasFeature) {
+  if (triple.isAArch64() && hasFeature("neon"))
+    return isInOrderAArch64(cpuName) ? KernelTarget::AArch64A53
+                                     : KernelTarget::AArch64OutOfOrder;
+  if (!triple.isX86())
     return KernelTarget::Generic;
   for (KernelTarget target : {KernelTarget::X86Avx512Vpopcntdq,
                               KernelTarget::X86Avx512, KernelTarget::X86Avx2})

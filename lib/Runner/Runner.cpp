@@ -374,22 +374,6 @@ static LogicalResult checkStaticSizes(func::FuncOp entry) {
 // The CPU of the JIT and the kernel target
 //===----------------------------------------------------------------------===//
 
-static StringRef getKernelTargetName(KernelTarget target) {
-  switch (target) {
-  case KernelTarget::Host:
-    return "host";
-  case KernelTarget::X86Avx2:
-    return "x86-avx2";
-  case KernelTarget::X86Avx512:
-    return "x86-avx512";
-  case KernelTarget::X86Avx512Vpopcntdq:
-    return "x86-avx512-vpopcntdq";
-  case KernelTarget::Generic:
-    return "generic";
-  }
-  llvm_unreachable("unknown kernel target");
-}
-
 /// The target machine builder of the CPU the JIT generates code for (`cpu`,
 /// with its own features only, or the host CPU with all its features).
 static llvm::Expected<llvm::orc::JITTargetMachineBuilder>
@@ -495,15 +479,21 @@ static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
 /// select their intrinsics otherwise, and a real CPU would fault).
 static llvm::Expected<KernelTarget>
 resolveKernelTarget(KernelTarget target, const CpuFeatures &cpu,
-                    const llvm::Triple &triple, StringRef cpuName) {
+                    const llvm::Triple &triple, StringRef cpuModel,
+                    StringRef cpuName) {
   auto hasFeature = [&](StringRef feature) { return cpu.has(feature); };
   if (target == KernelTarget::Host)
-    return selectKernelTarget(triple.isX86(), hasFeature);
+    return selectKernelTarget(triple, cpuModel, hasFeature);
+  TargetArch arch = getKernelTargetArch(target);
+  if ((arch == TargetArch::X86 && !triple.isX86()) ||
+      (arch == TargetArch::AArch64 && !triple.isAArch64()))
+    return makeError("--target " + getKernelTargetName(target) + " needs " +
+                     (arch == TargetArch::X86 ? "an x86" : "an AArch64") +
+                     " CPU, but the JIT generates code for " + triple.str() +
+                     (arch == TargetArch::AArch64
+                          ? " (compile AArch64 code ahead of time)"
+                          : ""));
   SmallVector<StringRef> required = getKernelTargetCPUFeatures(target);
-  if (!required.empty() && !triple.isX86())
-    return makeError("--target " + getKernelTargetName(target) +
-                     " needs an x86 CPU, but the JIT generates code for " +
-                     triple.str());
   SmallVector<StringRef> missing;
   for (StringRef feature : required)
     if (!hasFeature(feature))
@@ -559,8 +549,10 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     std::string cpuName = options.cpu.empty()
                               ? "the host CPU '" + builder->getCPU() + "'"
                               : "--cpu '" + options.cpu + "'";
-    auto resolved = resolveKernelTarget(options.target, *cpuFeatures,
-                                        builder->getTargetTriple(), cpuName);
+    auto resolved =
+        resolveKernelTarget(options.target, *cpuFeatures,
+                            builder->getTargetTriple(), builder->getCPU(),
+                            cpuName);
     if (!resolved)
       return resolved.takeError();
     kernelTarget = *resolved;

@@ -61,14 +61,7 @@ static cl::opt<LoweringStrategy> strategy(
 static cl::opt<KernelTarget> target(
     "target", cl::desc("Target of the vector micro-kernels"),
     cl::init(KernelTarget::Host),
-    cl::values(clEnumValN(KernelTarget::Host, "host", "this machine"),
-               clEnumValN(KernelTarget::X86Avx2, "x86-avx2", "256-bit, psadbw"),
-               clEnumValN(KernelTarget::X86Avx512, "x86-avx512",
-                          "512-bit, psadbw"),
-               clEnumValN(KernelTarget::X86Avx512Vpopcntdq,
-                          "x86-avx512-vpopcntdq", "512-bit, vpopcntq"),
-               clEnumValN(KernelTarget::Generic, "generic",
-                          "128-bit, portable widening")),
+    getKernelTargetValues(),
     cl::cat(runCategory));
 static cl::opt<unsigned>
     threads("num-threads",

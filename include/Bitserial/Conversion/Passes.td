@@ -81,7 +81,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            /*default=*/"true",
            "Per op, trade pixels for channel vectors in the register block "
            "(same accumulator count) when that computes fewer padded "
-           "outputs, e.g. 4x2 -> 7x1 for rows of 7 pixels">
+           "outputs, e.g. 4x2 -> 7x1 for rows of 7 pixels">,
+    Option<"unrollSteps", "unroll-steps", "bool", /*default=*/"false",
+           "Emit the steps of each chunk of at most 31 steps as straight-line "
+           "code where kernel extents are static (for in-order cores)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -6,6 +6,7 @@
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace mlir::bitserial {
 
@@ -20,15 +21,40 @@ enum class LoweringStrategy {
 /// The target the vector micro-kernels are shaped for.
 enum class KernelTarget {
   /// On x86 the best of x86-avx512-vpopcntdq, x86-avx512 (AVX-512BW) and
-  /// x86-avx2 the host has; generic elsewhere.
+  /// x86-avx2 the host has; on AArch64 aarch64-a53 for in-order cores and
+  /// aarch64-ooo for the others; generic elsewhere.
   Host,
   X86Avx2,
   X86Avx512,
   /// AVX-512 with VPOPCNTDQ: vpopcntq on 64-bit lanes.
   X86Avx512Vpopcntdq,
+  /// In-order AArch64 (Cortex-A53/A55): NEON, straight-line steps.
+  AArch64A53,
+  /// Out-of-order AArch64 (Cortex-A72, Neoverse-N1 class).
+  AArch64OutOfOrder,
   /// 128-bit vectors and target-independent widening.
   Generic,
 };
+
+/// The instruction set family a kernel target's code needs.
+enum class TargetArch {
+  /// Any: `generic` (and `host`, before it is resolved).
+  Any,
+  X86,
+  AArch64,
+};
+
+/// The `--target` name of `target`, e.g. "x86-avx2".
+llvm::StringRef getKernelTargetName(KernelTarget target);
+
+/// The instruction set family of `target`.
+TargetArch getKernelTargetArch(KernelTarget target);
+
+/// The LLVM triple and CPU that ahead-of-time code for `target` is compiled
+/// for when none is given: the host's for `host` and `generic`, x86-64-v3
+/// or x86-64-v4 for x86, aarch64-linux-gnu with cortex-a53 or neoverse-n1
+/// for AArch64.
+std::pair<std::string, std::string> getDefaultTripleAndCPU(KernelTarget target);
 
 /// The `--target` values of the pipelines.
 llvm::cl::ValuesClass getKernelTargetValues();
@@ -114,15 +140,18 @@ MicroKernelShape getKernelShape(KernelTarget target);
 /// pipeline registry.
 void registerBitserialPipelines();
 
-/// The x86 CPU features (LLVM names) the micro-kernels of `target` need;
-/// empty for `generic` and for `host`, which is resolved first.
+/// The CPU features (LLVM names, of the target's architecture) the
+/// micro-kernels of `target` need; empty for `generic` and for `host`, which
+/// is resolved first.
 llvm::SmallVector<llvm::StringRef>
 getKernelTargetCPUFeatures(KernelTarget target);
 
-/// The best kernel target of a CPU: the x86 targets whose features it has
-/// (`hasFeature` takes LLVM feature names), `generic` otherwise.
+/// The best kernel target of a CPU of `triple` named `cpuName`: on x86 the
+/// best target whose features it has (`hasFeature` takes LLVM feature
+/// names); on AArch64 with NEON aarch64-a53 for in-order cores, aarch64-ooo
+/// otherwise; `generic` elsewhere.
 KernelTarget
-selectKernelTarget(bool isX86,
+selectKernelTarget(const llvm::Triple &triple, llvm::StringRef cpuName,
                    llvm::function_ref<bool(llvm::StringRef)> hasFeature);
 
 } // namespace mlir::bitserial

@@ -22,36 +22,11 @@ namespace mlir::bitserial {
 using namespace mlir;
 using namespace mlir::bitserial;
 
-// Caches: Zen 3 has 512 KiB of L2 per core, Zen 4 and 5 (the AVX-512 x86
-// we know) 1 MiB; the generic target assumes a small core (Cortex-A53 class,
-// 512 KiB shared L2).
-MicroKernelShape mlir::bitserial::getX86Avx2KernelShape() {
-  MicroKernelShape shape;
-  shape.vectorBits = 256;
-  shape.x86Widening = true;
-  shape.nibbleLookup = true;
-  shape.cacheBytes = 512 << 10;
-  return shape;
-}
-MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
-  MicroKernelShape shape = getX86Avx2KernelShape();
-  shape.vectorBits = 512;
-  shape.cacheBytes = 1 << 20;
-  return shape;
-}
-MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
-  MicroKernelShape shape;
-  shape.vectorBits = 512;
-  shape.channelBlock = 4;
-  shape.x86Widening = false;
-  shape.wordPopcount = true;
-  shape.cacheBytes = 1 << 20;
-  return shape;
-}
+// The generic target assumes a small core (Cortex-A53 class, 512 KiB shared
+// L2).
 MicroKernelShape mlir::bitserial::getGenericKernelShape() {
   MicroKernelShape shape;
   shape.vectorBits = 128;
-  shape.x86Widening = false;
   shape.cacheBytes = 512 << 10;
   return shape;
 }
@@ -240,9 +215,15 @@ struct ConvertBitserialToVectorPass
       emitError(loc) << "word-popcount and nibble-lookup are mutually exclusive";
       return signalPassFailure();
     }
-    MicroKernelShape shape{
-        vectorBits,   pixelBlock,   channelBlock, /*x86Widening=*/false,
-        wordPopcount, nibbleLookup, parallel,     fitRegisterBlock};
+    MicroKernelShape shape;
+    shape.vectorBits = vectorBits;
+    shape.pixelBlock = pixelBlock;
+    shape.channelBlock = channelBlock;
+    shape.wordPopcount = wordPopcount;
+    shape.nibbleLookup = nibbleLookup;
+    shape.parallel = parallel;
+    shape.fitRegisterBlock = fitRegisterBlock;
+    shape.unrollSteps = unrollSteps;
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

@@ -10,6 +10,18 @@
 
 namespace mlir::bitserial {
 
+/// How byte popcounts are widened into 64-bit lanes: the kernel always emits
+/// the portable idiom (see ConvKernelBuilder::widen); a target pass may
+/// rewrite it after bufferization.
+enum class ByteCountWidening {
+  /// Zero-extend and add: LLVM's generic lowering.
+  Portable,
+  /// x86 `psadbw` (bitserial-x86-byte-counts).
+  X86Psadbw,
+  /// AArch64 `uaddlp` / `uadalp` (bitserial-aarch64-byte-counts).
+  AArch64PairwiseAdd,
+};
+
 /// The shape of the micro-kernel: a parameter of the target.
 struct MicroKernelShape {
   /// SIMD register width; a vector holds vectorBits / 64 output channels.
@@ -18,9 +30,8 @@ struct MicroKernelShape {
   int64_t pixelBlock = 4;
   /// Vectors of output channels per register block.
   int64_t channelBlock = 2;
-  /// Byte counts widen with x86 psadbw (bitserial-x86-byte-counts) rather
-  /// than the portable extend-and-add.
-  bool x86Widening = true;
+  /// The target pass that rewrites the widening of byte counts, if any.
+  ByteCountWidening widening = ByteCountWidening::Portable;
   /// Count bits per 64-bit lane (AVX-512 VPOPCNTDQ `vpopcntq`) and
   /// accumulate in i64 lanes directly, instead of byte counts + widening.
   bool wordPopcount = false;
@@ -39,15 +50,18 @@ struct MicroKernelShape {
   /// (same number of accumulators) when that computes fewer padded outputs,
   /// e.g. 4x2 -> 7x1 for rows of 7 pixels.
   bool fitRegisterBlock = true;
+  /// Emit the steps of a chunk (at most 31, see kMaxByteSteps) as straight
+  /// line code rather than loops, where the kernel extents are static: an
+  /// in-order core (Cortex-A53) then overlaps the loads of one step with the
+  /// counts of the previous one, which a rolled loop serializes.
+  bool unrollSteps = false;
   /// Per-core cache (L2) that bitserial-tile's default sizes fit tiles
   /// into, for pipelines that tile.
   int64_t cacheBytes = 1 << 20;
 };
 
-/// Micro-kernel shapes for the targets we know.
-MicroKernelShape getX86Avx2KernelShape();
-MicroKernelShape getX86Avx512KernelShape();
-MicroKernelShape getX86Avx512VpopcntdqKernelShape();
+/// The portable micro-kernel shape (128-bit vectors, portable widening).
+/// Targets' shapes live with their passes under Bitserial/Targets/.
 MicroKernelShape getGenericKernelShape();
 
 #define GEN_PASS_DECL_CONVERTBITSERIALTOVECTOR

@@ -1,7 +1,7 @@
-//===- X86ByteCounts.cpp - Byte popcounts with pshufb and psadbw ----------===//
+//===- ByteCounts.cpp - Byte popcounts with pshufb and psadbw -------------===//
 
 #include "Bitserial/IR/BitserialDialect.h"
-#include "Bitserial/Transforms/Passes.h"
+#include "Bitserial/Targets/X86/X86.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -12,7 +12,7 @@
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALX86BYTECOUNTS
-#include "Bitserial/Transforms/Passes.h.inc"
+#include "Bitserial/Targets/X86/Passes.h.inc"
 } // namespace mlir::bitserial
 
 using namespace mlir;
@@ -114,9 +114,14 @@ struct BitserialX86ByteCountsPass
           BitserialX86ByteCountsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowNibbleCountToPshufb, ByteSumToPsadbw>(&getContext());
+    bitserial::populateX86ByteCountPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };
 } // namespace
+
+void mlir::bitserial::populateX86ByteCountPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<LowNibbleCountToPshufb, ByteSumToPsadbw>(patterns.getContext());
+}

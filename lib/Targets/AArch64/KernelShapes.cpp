@@ -1,0 +1,28 @@
+//===- KernelShapes.cpp - Micro-kernel shapes of the AArch64 targets ------===//
+
+#include "Bitserial/Targets/AArch64/AArch64.h"
+
+using namespace mlir::bitserial;
+
+// NEON has 32 128-bit registers. A 4 x 2 block keeps 8 byte accumulators,
+// 8 plane-weighted sums, 4 activation broadcasts and 2 filter vectors in
+// registers (plus 8 wide sums when a plane pair takes several chunks).
+MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
+  MicroKernelShape shape;
+  shape.vectorBits = 128;
+  shape.pixelBlock = 4;
+  shape.channelBlock = 2;
+  shape.widening = ByteCountWidening::AArch64PairwiseAdd;
+  // In order: a rolled step loop stalls on load -> and -> cnt -> add.
+  shape.unrollSteps = true;
+  // Raspberry Pi 3B: 512 KiB of L2 shared by four cores.
+  shape.cacheBytes = 512 << 10;
+  return shape;
+}
+
+MicroKernelShape mlir::bitserial::getAArch64OutOfOrderKernelShape() {
+  MicroKernelShape shape = getAArch64A53KernelShape();
+  // Neoverse-N1: 1 MiB of L2 per core.
+  shape.cacheBytes = 1 << 20;
+  return shape;
+}
