@@ -157,6 +157,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.parallel = options.parallel;
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
+  vectorOptions.narrowAccumulators = shape.narrowAccumulators;
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
 

@@ -263,6 +263,24 @@ def run_case(runner, seed, index, keep_root, lowering):
             f.write(mlir)
         spec, *flags = lowering.split("+")
         strategy, _, target = spec.partition(":")
+        kernel_options = [o for o in ("unroll-steps", "narrow-accumulators")
+                          if o.split("-")[0] in flags]
+        if kernel_options:
+            # Kernel options no target of this machine uses: lower the
+            # bitserial ops with bitserial-opt first, run the rest.
+            opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
+            options = " ".join(["vector-bits=128"] +
+                               [f"{o}=true" for o in kernel_options])
+            lowered = subprocess.run(
+                [opt, path, f"--convert-bitserial-to-vector={options}"],
+                capture_output=True, text=True, timeout=300)
+            if lowered.returncode != 0:
+                return index, name, ("bitserial-opt exited "
+                                     f"{lowered.returncode}: "
+                                     f"{lowered.stderr.strip()[:500]}")
+            path = os.path.join(work, "lowered.mlir")
+            with open(path, "w") as f:
+                f.write(lowered.stdout)
         args = [runner, path, "--entry", "main", "--strategy", strategy]
         if target:
             args += ["--target", target]
@@ -312,11 +330,14 @@ def main(argv=None):
     parser.add_argument(
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
-                "reference+tile,vector:host+tile+par",
-        help="comma-separated STRATEGY[:TARGET][+tile][+par] of "
-             "bitserial-run (+tile: bitserial-tile with each op's random "
-             "tile sizes; +par: 2 OpenMP threads); case i uses lowering "
-             "i %% count")
+                "reference+tile,vector:host+tile+par,"
+                "vector:generic+unroll+narrow",
+        help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
+             "[+narrow] of bitserial-run (+tile: bitserial-tile with each "
+             "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
+             "+narrow: 128-bit kernels with unroll-steps, "
+             "narrow-accumulators, lowered by bitserial-opt first); case i "
+             "uses lowering i %% count")
     args = parser.parse_args(argv)
     if not (os.path.isfile(args.runner) and os.access(args.runner, os.X_OK)):
         parser.error(f"--runner {args.runner}: not an executable file")

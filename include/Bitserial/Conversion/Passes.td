@@ -84,7 +84,11 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "outputs, e.g. 4x2 -> 7x1 for rows of 7 pixels">,
     Option<"unrollSteps", "unroll-steps", "bool", /*default=*/"false",
            "Emit the steps of each chunk of at most 31 steps as straight-line "
-           "code where kernel extents are static (for in-order cores)">
+           "code where kernel extents are static (for in-order cores)">,
+    Option<"narrowAccumulators", "narrow-accumulators", "bool",
+           /*default=*/"false",
+           "Sum plane pairs in 8- or 16-bit lanes where no partial sum can "
+           "overflow them, widening once per output block">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -224,6 +224,7 @@ struct ConvertBitserialToVectorPass
     shape.parallel = parallel;
     shape.fitRegisterBlock = fitRegisterBlock;
     shape.unrollSteps = unrollSteps;
+    shape.narrowAccumulators = narrowAccumulators;
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

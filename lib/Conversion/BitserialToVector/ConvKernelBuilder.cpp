@@ -443,14 +443,55 @@ Value ConvKernelBuilder::positionOf(const BorderClasses &classes, Value c) {
                                                          index(classes.low)));
 }
 
-/// sum of the 8 bytes of each 64-bit lane, as i64 lanes. Portable; on x86,
-/// bitserial-x86-byte-counts turns it into psadbw.
-Value ConvKernelBuilder::widen(Value bytes) {
-  auto grouped = VectorType::get({lanes, 8}, b.getI8Type());
-  auto groupedWide = VectorType::get({lanes, 8}, i64);
-  Value shaped = vector::ShapeCastOp::create(b, loc, grouped, bytes);
-  Value wide = arith::ExtUIOp::create(b, loc, groupedWide, shaped);
-  return vector::MultiDimReductionOp::create(b, loc, wide, zeroWords(),
+void ConvKernelBuilder::chooseSumWidth() {
+  sumsSigned = pr.inputLayout.getEncoding() == Encoding::Signed ||
+               pr.filterLayout.getEncoding() == Encoding::Signed;
+  accBits = 64;
+  if (shape.narrowAccumulators && !shape.wordPopcount) {
+    // A lane of w bits gains at most w per step (a count per byte, at most
+    // 8 each) times the plane pair's weight; the weights' magnitudes sum to
+    // (2^bits - 1) * scale per operand, whatever their signs.
+    int64_t steps = kernelH * kernelW * words * halves();
+    auto weightSum = [](PackedLayoutAttr layout, const PlaneDecoding &d) {
+      return ((int64_t(1) << layout.getBits()) - 1) * d.scale;
+    };
+    int64_t perBit = steps * weightSum(pr.inputLayout, decodeA) *
+                     weightSum(pr.filterLayout, decodeB);
+    for (int64_t bits : {8, 16}) {
+      int64_t limit = sumsSigned ? (int64_t(1) << (bits - 1)) - 1
+                                 : (int64_t(1) << bits) - 1;
+      // Byte sums need one chunk: steps * 8 <= 255.
+      if (bits == 8 && steps > kMaxByteSteps)
+        continue;
+      if (perBit <= limit / bits) {
+        accBits = bits;
+        break;
+      }
+    }
+  }
+  sumVector = VectorType::get({shape.vectorBits / accBits},
+                              b.getIntegerType(accBits));
+}
+
+/// The sums of the groups of adjacent lanes of `narrow` that make up each
+/// lane of `wideType` (e.g. the 8 bytes of each 64-bit lane), zero- or
+/// sign-extended. Portable; bitserial-x86-byte-counts turns byte sums into
+/// psadbw, bitserial-aarch64-byte-counts any of them into pairwise adds.
+Value ConvKernelBuilder::widenLanes(Value narrow, VectorType wideType,
+                                   bool isSigned) {
+  auto narrowType = cast<VectorType>(narrow.getType());
+  int64_t group = narrowType.getNumElements() / wideType.getNumElements();
+  auto grouped = VectorType::get({wideType.getNumElements(), group},
+                                 narrowType.getElementType());
+  auto groupedWide = VectorType::get({wideType.getNumElements(), group},
+                                     wideType.getElementType());
+  Value shaped = vector::ShapeCastOp::create(b, loc, grouped, narrow);
+  Value wide =
+      isSigned
+          ? arith::ExtSIOp::create(b, loc, groupedWide, shaped).getResult()
+          : arith::ExtUIOp::create(b, loc, groupedWide, shaped).getResult();
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(wideType));
+  return vector::MultiDimReductionOp::create(b, loc, wide, zero,
                                              ArrayRef<bool>{false, true},
                                              vector::CombiningKind::ADD);
 }
@@ -553,23 +594,50 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
         return level < 2 ? outerIvs[level] : innerIvs[0];
       return level < depth ? outerIvs[level] : innerIvs[level - depth];
     };
-    scf::LoopNest inner = scf::buildLoopNest(
-        b, loc, innerLbs, innerUbs, innerSteps, bytesInit,
-        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          return step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs), args);
-        });
-    SmallVector<Value> counts(inner.results);
+    SmallVector<Value> counts;
+    int64_t staticExtents[3] = {kernelH, kernelW, words};
+    int64_t chunkSteps = 1;
+    for (int64_t level = depth; level < 3; ++level)
+      chunkSteps *= staticExtents[level];
+    if (shape.unrollSteps && depth < 3 && chunkSteps <= kMaxByteSteps) {
+      // Straight-line steps, innermost level fastest (the loop order).
+      counts = bytesInit;
+      SmallVector<int64_t> position(3 - depth, 0);
+      for (int64_t s = 0; s < chunkSteps; ++s) {
+        SmallVector<Value> ivs;
+        for (int64_t p : position)
+          ivs.push_back(index(p));
+        counts = step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs),
+                      counts);
+        for (int64_t l = position.size() - 1; l >= 0; --l) {
+          if (++position[l] < staticExtents[depth + l])
+            break;
+          position[l] = 0;
+        }
+      }
+    } else {
+      scf::LoopNest inner = scf::buildLoopNest(
+          b, loc, innerLbs, innerUbs, innerSteps, bytesInit,
+          [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(nb.getInsertionBlock(),
+                                nb.getInsertionPoint());
+            return step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs),
+                        args);
+          });
+      counts.assign(inner.results.begin(), inner.results.end());
+    }
     SmallVector<Value> next;
-    for (int64_t k = 0; k < accumulators; ++k)
-      next.push_back(arith::AddIOp::create(
-          b, loc, wideAcc[k],
-          shape.wordPopcount ? counts[k] : widen(counts[k])));
+    for (int64_t k = 0; k < accumulators; ++k) {
+      Value widened = counts[k];
+      if (!shape.wordPopcount && accBits > 8)
+        widened = widenLanes(counts[k], sumVector, /*isSigned=*/false);
+      next.push_back(arith::AddIOp::create(b, loc, wideAcc[k], widened));
+    }
     return next;
   };
 
-  SmallVector<Value> wideInit(accumulators, zeroWords());
+  SmallVector<Value> wideInit(accumulators, zeroSums());
   if (outerLbs.empty())
     return chunk(ValueRange{}, wideInit);
   scf::LoopNest outer = scf::buildLoopNest(
@@ -628,7 +696,7 @@ Value ConvKernelBuilder::build() {
           Value writeN = rowLocal ? zero : n, writeOh = rowLocal ? zero : oh;
 
           // Weighted sum over plane pairs.
-          SmallVector<Value> accInit(accumulators, zeroWords());
+          SmallVector<Value> accInit(accumulators, zeroSums());
           scf::LoopNest planes = scf::buildLoopNest(
               b, loc, ValueRange{zero, zero},
               ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
@@ -641,14 +709,17 @@ Value ConvKernelBuilder::build() {
                     kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
                 // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
                 // then add or subtract (AVX2 has no 64-bit lane multiply).
+                Type sumElement = sumVector.getElementType();
                 Value exponent = arith::AddIOp::create(
                     b, loc,
                     arith::IndexCastOp::create(
-                        b, loc, i64,
+                        b, loc, sumElement,
                         arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
-                    constI64(llvm::Log2_64(decodeA.scale * decodeB.scale)));
+                    arith::ConstantIntOp::create(
+                        b, loc, sumElement,
+                        llvm::Log2_64(decodeA.scale * decodeB.scale)));
                 Value shifts =
-                    vector::BroadcastOp::create(b, loc, wordVector, exponent);
+                    vector::BroadcastOp::create(b, loc, sumVector, exponent);
                 Value negative = arith::XOrIOp::create(
                     b, loc, isNegativePlane(pivs[0], pr.inputLayout),
                     isNegativePlane(pivs[1], pr.filterLayout));
@@ -663,85 +734,127 @@ Value ConvKernelBuilder::build() {
                 return next;
               });
 
-          // Epilogue: corrections, add to init, store valid lanes. Every
-          // read of the block precedes its first write, so the reads see
-          // `init` even when bufferization gives the writes a new buffer and
-          // skips copying `init` into it (MLIR 22 takes a write of one
-          // vector at constant zero indices for a whole-tensor overwrite):
-          // every element is written.
+          // Epilogue: corrections, add to init, store. Every read of the
+          // block precedes its first write, so the reads see `init` even
+          // when bufferization gives the writes a new buffer and skips
+          // copying `init` into it (MLIR 22 takes a write of one vector at
+          // constant zero indices for a whole-tensor overwrite): every
+          // element is written. A full block (all pixels inside the row, all
+          // channel vectors inside CO) reads and writes whole vectors; only
+          // the blocks at the end of a row or of the channels mask.
           Value blockStart = iterArgs[0];
           Value outWidth = dim(pr.init, 2);
-          struct Store {
-            Value inside, sum, ow, co;
-          };
-          SmallVector<Store> stores;
-          for (int64_t p = 0; p < pixels; ++p) {
-            Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
-            Value inside = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::ult, ow, outWidth);
-            Value owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
-            Value pixelTerm;
-            if (weightsBipolar) {
-              Value count = tensor::ExtractOp::create(
-                  b, loc, bitCounts, ValueRange{n, oh, owClamped});
-              Value scaled = arith::MulIOp::create(
-                  b, loc, count,
-                  constI64(decodeB.offset *
-                           getPlaneWeightSum(pr.filterLayout)));
-              pixelTerm =
-                  vector::BroadcastOp::create(b, loc, wordVector, scaled);
-            }
-            for (int64_t q = 0; q < vectors; ++q) {
-              Value total = planes.results[p * vectors + q];
-              if (pixelTerm)
-                total = arith::AddIOp::create(b, loc, total, pixelTerm);
-              Value block = arith::AddIOp::create(b, loc, cob0, index(q));
-              if (inputBipolar) {
-                Value term = vector::TransferReadOp::create(
-                    b, loc, wordVector, tapTerms,
-                    ValueRange{classOf(rowClasses, oh),
-                               classOf(columnClasses, owClamped), block, zero},
-                    constI64(0), ArrayRef<bool>{true});
-                total = arith::AddIOp::create(b, loc, total, term);
+          SmallVector<Value> sums(planes.results);
+          if (accBits < 64)
+            for (Value &sum : sums)
+              sum = widenLanes(sum, wordVector, sumsSigned);
+          auto epilogue = [&](bool full) -> Value {
+            struct Store {
+              Value inside, sum, ow, co;
+            };
+            SmallVector<Store> stores;
+            for (int64_t p = 0; p < pixels; ++p) {
+              Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+              Value inside, owClamped = ow;
+              if (!full) {
+                inside = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::ult, ow, outWidth);
+                owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
               }
-              Value co = arith::MulIOp::create(b, loc, block, index(lanes));
-              Value narrowed = total;
-              if (resultElement != i64)
-                narrowed = arith::TruncIOp::create(b, loc, resultVector, total);
-              Value padding = arith::ConstantOp::create(
-                  b, loc, b.getZeroAttr(resultElement));
-              Value writeCo =
-                  rowLocal ? arith::SubIOp::create(b, loc, co, channelOffset)
-                                 .getResult()
-                           : co;
-              // A pixel past the row end reads pixel 0 and stores nothing.
-              Value current = vector::TransferReadOp::create(
-                  b, loc, resultVector, blockStart,
-                  ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
-                  ArrayRef<bool>{false});
-              Value sum = arith::AddIOp::create(b, loc, current, narrowed);
-              stores.push_back({inside, sum, ow, writeCo});
+              Value pixelTerm;
+              if (weightsBipolar) {
+                Value count = tensor::ExtractOp::create(
+                    b, loc, bitCounts, ValueRange{n, oh, owClamped});
+                Value scaled = arith::MulIOp::create(
+                    b, loc, count,
+                    constI64(decodeB.offset *
+                             getPlaneWeightSum(pr.filterLayout)));
+                pixelTerm =
+                    vector::BroadcastOp::create(b, loc, wordVector, scaled);
+              }
+              for (int64_t q = 0; q < vectors; ++q) {
+                Value total = sums[p * vectors + q];
+                if (pixelTerm)
+                  total = arith::AddIOp::create(b, loc, total, pixelTerm);
+                Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+                if (inputBipolar) {
+                  Value term = vector::TransferReadOp::create(
+                      b, loc, wordVector, tapTerms,
+                      ValueRange{classOf(rowClasses, oh),
+                                 classOf(columnClasses, owClamped), block,
+                                 zero},
+                      constI64(0), ArrayRef<bool>{true});
+                  total = arith::AddIOp::create(b, loc, total, term);
+                }
+                Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+                Value narrowed = total;
+                if (resultElement != i64)
+                  narrowed =
+                      arith::TruncIOp::create(b, loc, resultVector, total);
+                Value padding = arith::ConstantOp::create(
+                    b, loc, b.getZeroAttr(resultElement));
+                Value writeCo =
+                    rowLocal ? arith::SubIOp::create(b, loc, co, channelOffset)
+                                   .getResult()
+                             : co;
+                // A pixel past the row end reads pixel 0 and stores nothing.
+                Value current = vector::TransferReadOp::create(
+                    b, loc, resultVector, blockStart,
+                    ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
+                    ArrayRef<bool>{full});
+                Value sum = arith::AddIOp::create(b, loc, current, narrowed);
+                stores.push_back({inside, sum, ow, writeCo});
+              }
             }
-          }
-          Value result = blockStart;
-          for (const Store &store : stores) {
-            auto ifOp = scf::IfOp::create(
-                b, loc, store.inside,
-                [&](OpBuilder &tb, Location tloc) {
-                  Value written =
-                      vector::TransferWriteOp::create(
-                          tb, tloc, store.sum, result,
-                          ValueRange{writeN, writeOh, store.ow, store.co},
-                          ArrayRef<bool>{false})
-                          .getResult();
-                  scf::YieldOp::create(tb, tloc, written);
-                },
-                [&](OpBuilder &eb, Location eloc) {
-                  scf::YieldOp::create(eb, eloc, result);
-                });
-            result = ifOp.getResult(0);
-          }
-          return scf::ValueVector{result};
+            Value result = blockStart;
+            for (const Store &store : stores) {
+              auto write = [&](OpBuilder &wb, Location wloc) {
+                return vector::TransferWriteOp::create(
+                           wb, wloc, store.sum, result,
+                           ValueRange{writeN, writeOh, store.ow, store.co},
+                           ArrayRef<bool>{full})
+                    .getResult();
+              };
+              if (full) {
+                result = write(b, loc);
+                continue;
+              }
+              auto ifOp = scf::IfOp::create(
+                  b, loc, store.inside,
+                  [&](OpBuilder &tb, Location tloc) {
+                    scf::YieldOp::create(tb, tloc, write(tb, tloc));
+                  },
+                  [&](OpBuilder &eb, Location eloc) {
+                    scf::YieldOp::create(eb, eloc, result);
+                  });
+              result = ifOp.getResult(0);
+            }
+            return result;
+          };
+          Value pixelsFit = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ule,
+              arith::AddIOp::create(b, loc, ow0, index(pixels)), outWidth);
+          Value channelsFit = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ule,
+              arith::MulIOp::create(
+                  b, loc, arith::AddIOp::create(b, loc, cob0, index(vectors)),
+                  index(lanes)),
+              channelsOutValue);
+          auto blockIf = scf::IfOp::create(
+              b, loc, arith::AndIOp::create(b, loc, pixelsFit, channelsFit),
+              [&](OpBuilder &tb, Location tloc) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(tb.getInsertionBlock(),
+                                    tb.getInsertionPoint());
+                scf::YieldOp::create(b, tloc, epilogue(/*full=*/true));
+              },
+              [&](OpBuilder &eb, Location eloc) {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(eb.getInsertionBlock(),
+                                    eb.getInsertionPoint());
+                scf::YieldOp::create(b, eloc, epilogue(/*full=*/false));
+              });
+          return scf::ValueVector{blockIf.getResult(0)};
         });
     return nest.results.front();
   };

@@ -77,6 +77,7 @@ public:
       inputStrides[a] = subsampled[a] ? 1 : pr.strides[a];
     nibbles = shape.nibbleLookup && !shape.wordPopcount &&
               kernelH * kernelW * words >= kMinNibbleSteps;
+    chooseSumWidth();
   }
 
   Value build();
@@ -90,6 +91,10 @@ private:
   Value zeroWords() {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(wordVector, APInt(64, 0)));
+  }
+  /// Zero plane-pair sums (sumVector).
+  Value zeroSums() {
+    return arith::ConstantOp::create(b, loc, b.getZeroAttr(sumVector));
   }
   Value zeroBytes() {
     return arith::ConstantOp::create(
@@ -151,7 +156,9 @@ private:
   Value classOf(const BorderClasses &classes, Value position);
   /// A row or column of class `c` (index), inside a linalg body.
   Value positionOf(const BorderClasses &classes, Value c);
-  Value widen(Value bytes);
+  Value widenLanes(Value narrow, VectorType wideType, bool isSigned);
+  /// Sets accBits, sumVector and sumsSigned (see there).
+  void chooseSumWidth();
   /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
   SmallVector<Value> reducePlanePair(Value kernelInput, Value relaid, Value n,
                                      Value oh, Value ow0, Value cob0, Value i,
@@ -182,6 +189,15 @@ private:
   int64_t inputStrides[2] = {1, 1};
   Type i64;
   VectorType wordVector, byteVector;
+  /// Lane width of the plane-pair sums: 64, or with
+  /// MicroKernelShape::narrowAccumulators 8 or 16 when no partial sum can
+  /// overflow them; they widen to 64-bit lanes once per output block.
+  int64_t accBits = 64;
+  /// vectorBits / accBits lanes of i<accBits>.
+  VectorType sumVector;
+  /// Whether a plane weight is negative (signed operands): sums then widen
+  /// with sign extension.
+  bool sumsSigned = false;
 };
 
 } // namespace mlir::bitserial

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALAARCH64BYTECOUNTS
@@ -16,10 +17,12 @@ namespace mlir::bitserial {
 using namespace mlir;
 
 namespace {
-/// multi_reduction<add>(extui(shape_cast(bytes : 16xi8 -> 2x8xi8)), acc)
-/// over dim 1 -> acc + uaddlp(uaddlp(uaddlp(bytes))), i8 -> i16 -> i32 ->
-/// i64; the last pairwise add and the accumulation select as `uadalp`.
-struct ByteSumToPairwiseAdds
+/// multi_reduction<add>(ext(shape_cast(v : N x iW -> M x G x iW)) to iW*G,
+/// acc) over dim 1, v a 128-bit vector and G a power of two -> acc +
+/// log2(G) pairwise widening adds (uaddlp for extui, saddlp for extsi), each
+/// doubling the lane width; the last one and the accumulation select as
+/// uadalp / sadalp.
+struct LaneSumToPairwiseAdds
     : public OpRewritePattern<vector::MultiDimReductionOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -28,37 +31,46 @@ struct ByteSumToPairwiseAdds
     if (op.getKind() != vector::CombiningKind::ADD ||
         op.getReductionDims() != ArrayRef<int64_t>{1})
       return failure();
-    auto extend = op.getSource().getDefiningOp<arith::ExtUIOp>();
-    if (!extend)
+    Operation *extend = op.getSource().getDefiningOp();
+    if (!extend || !isa<arith::ExtUIOp, arith::ExtSIOp>(extend))
       return failure();
-    auto shapeCast = extend.getIn().getDefiningOp<vector::ShapeCastOp>();
+    bool isSigned = isa<arith::ExtSIOp>(extend);
+    auto shapeCast =
+        extend->getOperand(0).getDefiningOp<vector::ShapeCastOp>();
     if (!shapeCast)
       return failure();
-    auto bytesType = dyn_cast<VectorType>(shapeCast.getSource().getType());
+    auto narrowType = dyn_cast<VectorType>(shapeCast.getSource().getType());
     auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
     auto resultType = dyn_cast<VectorType>(op.getType());
-    if (!bytesType || !groupedType || !resultType ||
-        bytesType.isScalable() || bytesType.getRank() != 1 ||
-        bytesType.getNumElements() != 16 ||
-        !bytesType.getElementType().isInteger(8) ||
-        groupedType.getRank() != 2 || groupedType.getDimSize(1) != 8 ||
-        resultType.getRank() != 1 ||
-        !resultType.getElementType().isInteger(64))
+    if (!narrowType || !groupedType || !resultType ||
+        narrowType.isScalable() || narrowType.getRank() != 1 ||
+        groupedType.getRank() != 2 || resultType.getRank() != 1 ||
+        !narrowType.getElementType().isSignlessInteger() ||
+        !resultType.getElementType().isSignlessInteger())
+      return failure();
+    unsigned width = narrowType.getElementTypeBitWidth();
+    int64_t group = groupedType.getDimSize(1);
+    if (narrowType.getNumElements() * width != 128 || width < 8 ||
+        !llvm::isPowerOf2_64(group) || group < 2 ||
+        resultType.getElementTypeBitWidth() != width * group)
       return failure();
     Location loc = op.getLoc();
-    auto pairwise = [&](Value v, StringRef intrinsic, int64_t lanes,
-                        unsigned bits) {
-      auto type = VectorType::get({lanes}, rewriter.getIntegerType(bits));
-      return LLVM::CallIntrinsicOp::create(rewriter, loc, type,
+    Value sums = shapeCast.getSource();
+    unsigned resultWidth = resultType.getElementTypeBitWidth();
+    for (int64_t lanes = narrowType.getNumElements(); width < resultWidth;
+         lanes /= 2, width *= 2) {
+      auto type =
+          VectorType::get({lanes / 2}, rewriter.getIntegerType(width * 2));
+      std::string intrinsic =
+          llvm::formatv("llvm.aarch64.neon.{0}addlp.v{1}i{2}.v{3}i{4}",
+                        isSigned ? "s" : "u", lanes / 2, width * 2, lanes,
+                        width)
+              .str();
+      sums = LLVM::CallIntrinsicOp::create(rewriter, loc, type,
                                            rewriter.getStringAttr(intrinsic),
-                                           ValueRange{v})
-          .getResult(0);
-    };
-    Value halves = pairwise(shapeCast.getSource(),
-                            "llvm.aarch64.neon.uaddlp.v8i16.v16i8", 8, 16);
-    Value words =
-        pairwise(halves, "llvm.aarch64.neon.uaddlp.v4i32.v8i16", 4, 32);
-    Value sums = pairwise(words, "llvm.aarch64.neon.uaddlp.v2i64.v4i32", 2, 64);
+                                           ValueRange{sums})
+                 .getResult(0);
+    }
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, op.getAcc(), sums);
     return success();
   }
@@ -78,5 +90,5 @@ struct BitserialAArch64ByteCountsPass
 
 void mlir::bitserial::populateAArch64ByteCountPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ByteSumToPairwiseAdds>(patterns.getContext());
+  patterns.add<LaneSumToPairwiseAdds>(patterns.getContext());
 }

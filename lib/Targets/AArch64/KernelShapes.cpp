@@ -13,6 +13,9 @@ MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
   shape.pixelBlock = 4;
   shape.channelBlock = 2;
   shape.widening = ByteCountWidening::AArch64PairwiseAdd;
+  // Widening takes 1-3 pairwise adds per vector: do it once per block where
+  // 8- or 16-bit sums cannot overflow.
+  shape.narrowAccumulators = true;
   // In order: a rolled step loop stalls on load -> and -> cnt -> add.
   shape.unrollSteps = true;
   // Raspberry Pi 3B: 512 KiB of L2 shared by four cores.

@@ -90,8 +90,9 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // pixel block: 6 + 1 + 1 rows, 7 + 1 + 1 + 3 columns), and the filter tap
 // terms of the taps inside the input summed per class of output row and
 // column: the first and the last row (column) have taps outside, the others
-// share one class, so 3 x 3 classes. The epilogue adds one vector of that
-// table per pixel and channel vector, no per-tap masks.
+// share one class, so 3 x 3 classes. The epilogue (of whole blocks, then of
+// the masked tail) adds one vector of that table per pixel and channel
+// vector, no per-tap masks.
 // CHECK-LABEL: func.func @conv2d_bipolar_padded
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x1x1xi64>)
 // CHECK: %[[ROW:.*]] = arith.subi %{{.*}}, %c1 : index
@@ -104,6 +105,8 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // CHECK: %[[TERM:.*]] = vector.transfer_read %[[CLASSES]][%{{.*}}, %{{.*}}, %{{.*}}, %c0]
 // CHECK-NEXT: arith.addi %{{.*}}, %[[TERM]] : vector<4xi64>
 // CHECK-COUNT-7: vector.transfer_read %[[CLASSES]]
+// CHECK: } else {
+// CHECK-COUNT-8: vector.transfer_read %[[CLASSES]]
 // CHECK-NOT: vector.transfer_read %[[CLASSES]]
 // CHECK: scf.if
 !X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
@@ -293,4 +296,70 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<0x4x4x8xi32>) padding = [1, 1, 1, 1]
       -> tensor<0x4x4x8xi32>
   return %r : tensor<0x4x4x8xi32>
+}
+
+// -----
+
+// With unroll-steps, the 9 steps of a 3x3 window over one word are straight
+// line code: 9 steps x 4 accumulators (2 pixels x 2 vectors) = 36 counts,
+// no step loop carrying byte vectors. The output block is stored whole
+// (in_bounds) when its pixels and channels fit, else lane by lane.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true" --canonicalize | FileCheck %s --check-prefix=UNROLL
+// UNROLL-LABEL: func.func @conv2d_unrolled_steps
+// UNROLL-NOT: -> (vector<16xi8>
+// UNROLL-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
+// UNROLL-NOT: math.ctpop
+// UNROLL: scf.if %{{.*}} -> (tensor<1x5x7x8xi32>)
+// UNROLL-COUNT-4: vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<1x5x7x8xi32>, vector<2xi32>
+// UNROLL-COUNT-4: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<2xi32>, tensor<1x5x7x8xi32>
+// UNROLL: } else {
+// UNROLL-COUNT-4: vector.transfer_read %{{.*}} : tensor<1x5x7x8xi32>, vector<2xi32>
+// UNROLL: scf.if
+// UNROLL: vector.transfer_write %{{.*}} : vector<2xi32>, tensor<1x5x7x8xi32>
+
+// With narrow-accumulators, plane pairs are summed in bytes: no lane can
+// exceed 8 bits x 9 steps x (1 + 2) = 216 < 256; bytes widen to i64 lanes
+// once per output block, after the plane loop.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true" --canonicalize | FileCheck %s --check-prefix=NARROW
+// NARROW-LABEL: func.func @conv2d_unrolled_steps
+// NARROW: scf.for {{.*}} -> (vector<16xi8>, vector<16xi8>, vector<16xi8>, vector<16xi8>)
+// NARROW-NOT: vector.multi_reduction
+// NARROW-COUNT-4: arith.shli %{{.*}}, %{{.*}} : vector<16xi8>
+// NARROW: scf.yield
+// NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<2x8xi8>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<2x8xi8> to vector<2x8xi64>
+// NARROW-NEXT: vector.multi_reduction <add>, %{{.*}} [1] : vector<2x8xi64> to vector<2xi64>
+!X = tensor<1x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @conv2d_unrolled_steps(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
+}
+
+// -----
+
+// Signed weights, 3-bit activations, 18 steps: a 16-bit lane reaches at most
+// 16 x 18 x 7 x 3 = 6048 in magnitude, so plane pairs are summed in i16
+// lanes (bytes widen to halfwords per plane pair) and sign-extended to i64
+// once per block. 8-bit weights would not fit: the sums stay in i64 lanes.
+// NARROW-LABEL: func.func @conv2d_signed_halfword_sums
+// NARROW: scf.for {{.*}} -> (vector<8xi16>, vector<8xi16>, vector<8xi16>, vector<8xi16>)
+// NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<8x2xi8>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<8x2xi8> to vector<8x2xi16>
+// NARROW: arith.shli %{{.*}}, %{{.*}} : vector<8xi16>
+// NARROW: vector.shape_cast %{{.*}} : vector<8xi16> to vector<2x4xi16>
+// NARROW-NEXT: arith.extsi %{{.*}} : vector<2x4xi16> to vector<2x4xi64>
+// NARROW-LABEL: func.func @negative_conv2d_wide_sums
+// NARROW: scf.for {{.*}} -> (vector<2xi64>, vector<2xi64>, vector<2xi64>, vector<2xi64>)
+// NARROW-NOT: vector<8xi16>
+!X = tensor<1x7x9x3x2xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 128>>
+!F = tensor<8x3x3x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 128>>
+func.func @conv2d_signed_halfword_sums(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
+}
+!F8 = tensor<8x3x3x8x2xi64, #bitserial.packed<bits = 8, encoding = signed, length = 128>>
+func.func @negative_conv2d_wide_sums(%x: !X, %f: !F8, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F8) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
 }

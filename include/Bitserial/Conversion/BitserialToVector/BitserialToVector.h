@@ -55,6 +55,11 @@ struct MicroKernelShape {
   /// in-order core (Cortex-A53) then overlaps the loads of one step with the
   /// counts of the previous one, which a rolled loop serializes.
   bool unrollSteps = false;
+  /// Sum plane pairs in 8- or 16-bit lanes where no partial sum can
+  /// overflow them (short reductions, few bits: 1x1 layers), widening to
+  /// 64-bit lanes once per output block instead of once per plane pair. Pays
+  /// where widening takes several instructions (AArch64 uaddlp chains).
+  bool narrowAccumulators = false;
   /// Per-core cache (L2) that bitserial-tile's default sizes fit tiles
   /// into, for pipelines that tile.
   int64_t cacheBytes = 1 << 20;

@@ -6,7 +6,7 @@
 include "mlir/Pass/PassBase.td"
 
 def BitserialAArch64ByteCounts : Pass<"bitserial-aarch64-byte-counts"> {
-  let summary = "Widen per-byte popcounts with AArch64 NEON pairwise adds";
+  let summary = "Widen popcount sums with AArch64 NEON pairwise adds";
   let description = [{
     Rewrites the byte-sum widening emitted by `convert-bitserial-to-vector`,
 
@@ -21,8 +21,12 @@ def BitserialAArch64ByteCounts : Pass<"bitserial-aarch64-byte-counts"> {
     has no op for them) and an add into the accumulator, which the AArch64
     backend selects as `uadalp`. LLVM's generic lowering of the portable
     form takes about 27 instructions (`ushll`, `zip`, `addp` chains) per
-    vector; this takes three. The counts of `math.ctpop` on `vector<16xi8>`
-    already become `cnt`.
+    vector; this takes three. The same holds for any 128-bit vector whose
+    groups of 2, 4 or 8 lanes sum into lanes 2, 4 or 8 times as wide: one
+    pairwise add per doubling, `saddlp` / `sadalp` for a sign extension
+    (the kernel's 8- and 16-bit plane-pair sums, see `narrow-accumulators`
+    of `convert-bitserial-to-vector`). The counts of `math.ctpop` on
+    `vector<16xi8>` already become `cnt`.
 
     Run it after bufferization: the intrinsic calls have unknown memory
     effects.
