@@ -1,0 +1,41 @@
+// The AArch64 micro-kernels compile to the instructions their targets ask
+// for (checked on assembly from llc, so no AArch64 machine is needed):
+//   - `cnt` on 16 bytes counts, `uaddlp`/`uadalp` (or `saddlp`) widen: no
+//     ushll/uxtl/zip chains (the portable widening: what `generic` gives);
+//   - no stack access between the first and the last `cnt` of the step code
+//     (its hottest block).
+//
+// RUN: bitserial-opt %s --bitserial-to-llvm="target=aarch64-a53" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=cortex-a53 -o %t.a53.s
+// RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.a53.s | FileCheck %s --check-prefix=STATS
+// RUN: FileCheck %s --check-prefix=A53 < %t.a53.s
+// RUN: bitserial-opt %s --bitserial-to-llvm="target=aarch64-ooo" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 -o %t.n1.s
+// RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.n1.s | FileCheck %s --check-prefix=STATS
+// RUN: bitserial-opt %s --bitserial-to-llvm="target=generic" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=cortex-a53 -o %t.generic.s
+// RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.generic.s | FileCheck %s --check-prefix=GENERIC
+
+// A 3x3 layer at A2W1 with 128 channels (2 words per plane): 18 steps of 4
+// pixels x 2 vectors, straight-line: 144 counts in the hottest block.
+// STATS: conv3x3: hot-block-popcounts=144 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// A 1x1 layer at A2W1 with 64 channels: sums in bytes, one widening per block.
+// STATS: conv1x1: hot-block-popcounts=8 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// GENERIC: conv3x3: {{.*}} pairwise-adds=0 widening-chains={{[1-9][0-9]*}}
+
+// A53-LABEL: conv3x3:
+// A53: cnt v{{[0-9]+}}.16b
+// A53: uaddlp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
+// A53: uaddlp v{{[0-9]+}}.4s, v{{[0-9]+}}.8h
+// A53-LABEL: conv1x1:
+
+!X3 = tensor<1x16x16x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>
+!F3 = tensor<64x3x3x1x2xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 128>>
+func.func @conv3x3(%x: !X3, %f: !F3, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X3, !F3) outs(%init : tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32>
+  return %r : tensor<1x14x14x64xi32>
+}
+
+!X1 = tensor<1x14x14x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F1 = tensor<64x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @conv1x1(%x: !X1, %f: !F1, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X1, !F1) outs(%init : tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32>
+  return %r : tensor<1x14x14x64xi32>
+}
