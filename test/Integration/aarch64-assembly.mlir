@@ -13,24 +13,30 @@
 // RUN: bitserial-opt %s --bitserial-to-llvm="target=generic" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=cortex-a53 -o %t.generic.s
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.generic.s | FileCheck %s --check-prefix=GENERIC
 
-// A 3x3 layer at A2W1 with 128 channels (2 words per plane): 18 steps of 4
-// pixels x 2 vectors, straight-line: 144 counts in the hottest block.
-// STATS: conv3x3: hot-block-popcounts=144 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// A 3x3 layer at A2W1 with 128 channels (2 words per plane), rows of 28
+// pixels (4 x 2 register blocks): 6 straight-line steps (kw x words) in a
+// loop over kh, 48 counts in the hottest block.
+// STATS: conv3x3: hot-block-popcounts=48 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 // A 1x1 layer at A2W1 with 64 channels: sums in bytes, one widening per block.
 // STATS: conv1x1: hot-block-popcounts=8 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 // GENERIC: conv3x3: {{.*}} pairwise-adds=0 widening-chains={{[1-9][0-9]*}}
 
 // A53-LABEL: conv3x3:
-// A53: cnt v{{[0-9]+}}.16b
-// A53: uaddlp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
-// A53: uaddlp v{{[0-9]+}}.4s, v{{[0-9]+}}.8h
+// A53-DAG: cnt v{{[0-9]+}}.16b
+// A53-DAG: uaddlp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
+// A53-DAG: uaddlp v{{[0-9]+}}.4s, v{{[0-9]+}}.8h
 // A53-LABEL: conv1x1:
+// A 3x3 layer over 512 channels (8 words) reduces in chunks of 24 steps:
+// byte counts accumulate into halfwords with uadalp between chunks.
+// A53-LABEL: conv3x3_512:
+// A53: uadalp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
+// STATS: conv3x3_512: {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 
-!X3 = tensor<1x16x16x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>
+!X3 = tensor<1x30x30x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>
 !F3 = tensor<64x3x3x1x2xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 128>>
-func.func @conv3x3(%x: !X3, %f: !F3, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
-  %r = bitserial.conv2d ins(%x, %f : !X3, !F3) outs(%init : tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32>
-  return %r : tensor<1x14x14x64xi32>
+func.func @conv3x3(%x: !X3, %f: !F3, %init: tensor<1x28x28x64xi32>) -> tensor<1x28x28x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X3, !F3) outs(%init : tensor<1x28x28x64xi32>) -> tensor<1x28x28x64xi32>
+  return %r : tensor<1x28x28x64xi32>
 }
 
 !X1 = tensor<1x14x14x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
@@ -38,4 +44,11 @@ func.func @conv3x3(%x: !X3, %f: !F3, %init: tensor<1x14x14x64xi32>) -> tensor<1x
 func.func @conv1x1(%x: !X1, %f: !F1, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X1, !F1) outs(%init : tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32>
   return %r : tensor<1x14x14x64xi32>
+}
+
+!X5 = tensor<1x9x9x2x8xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 512>>
+!F5 = tensor<64x3x3x1x8xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 512>>
+func.func @conv3x3_512(%x: !X5, %f: !F5, %init: tensor<1x7x7x64xi32>) -> tensor<1x7x7x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X5, !F5) outs(%init : tensor<1x7x7x64xi32>) -> tensor<1x7x7x64xi32>
+  return %r : tensor<1x7x7x64xi32>
 }

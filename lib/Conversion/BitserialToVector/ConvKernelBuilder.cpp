@@ -571,62 +571,100 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
   }
 
   auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
-    SmallVector<Value> innerLbs, innerUbs, innerSteps;
-    for (int64_t level = depth; level < 3; ++level) {
-      innerLbs.push_back(zero);
-      innerUbs.push_back(extents[level]);
-      innerSteps.push_back(one);
-    }
-    if (depth == 3) { // cw in [cwb, min(cwb + 31, CW))
-      Value start = outerIvs[2];
-      innerLbs.push_back(start);
-      innerUbs.push_back(arith::MinSIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
-          extents[2]));
-      innerSteps.push_back(one);
-    }
     SmallVector<Value> bytesInit(
         accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
-    // Level l's induction variable: outer loops are levels < depth (the
-    // third outer loop, at depth 3, steps over chunks of cw).
-    auto levelIv = [&](int64_t level, ValueRange innerIvs) -> Value {
-      if (depth == 3)
-        return level < 2 ? outerIvs[level] : innerIvs[0];
-      return level < depth ? outerIvs[level] : innerIvs[level - depth];
-    };
-    SmallVector<Value> counts;
-    int64_t staticExtents[3] = {kernelH, kernelW, words};
-    int64_t chunkSteps = 1;
-    for (int64_t level = depth; level < 3; ++level)
-      chunkSteps *= staticExtents[level];
-    if (shape.unrollSteps && depth < 3 && chunkSteps <= kMaxByteSteps) {
-      // Straight-line steps, innermost level fastest (the loop order).
-      counts = bytesInit;
-      SmallVector<int64_t> position(3 - depth, 0);
-      for (int64_t s = 0; s < chunkSteps; ++s) {
-        SmallVector<Value> ivs;
-        for (int64_t p : position)
-          ivs.push_back(index(p));
-        counts = step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs),
-                      counts);
-        for (int64_t l = position.size() - 1; l >= 0; --l) {
-          if (++position[l] < staticExtents[depth + l])
-            break;
-          position[l] = 0;
-        }
-      }
+    // The chunk's levels, as loops or (with unrollSteps) straight-line
+    // steps. The order of steps is free (they only add into the
+    // accumulators): unrolled, kw varies fastest, so that consecutive steps
+    // of a stride-1 window share activation words (pixel p at kw + 1 is
+    // pixel p + 1 at kw) and broadcasts live briefly. The innermost levels
+    // of that order whose steps number at most kMaxUnrolledSteps are
+    // straight-line code inside loops over the others.
+    SmallVector<int64_t> order;
+    if (depth == 3) {
+      order = {2};
+    } else if (shape.unrollSteps) {
+      for (int64_t level : {0, 2, 1})
+        if (level >= depth)
+          order.push_back(level);
     } else {
-      scf::LoopNest inner = scf::buildLoopNest(
-          b, loc, innerLbs, innerUbs, innerSteps, bytesInit,
-          [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(nb.getInsertionBlock(),
-                                nb.getInsertionPoint());
-            return step(levelIv(0, ivs), levelIv(1, ivs), levelIv(2, ivs),
-                        args);
-          });
-      counts.assign(inner.results.begin(), inner.results.end());
+      for (int64_t level = depth; level < 3; ++level)
+        order.push_back(level);
     }
+    int64_t staticExtents[3] = {kernelH, kernelW, words};
+    int64_t rolled = order.size();
+    // The innermost loop may step by `factor`, its iterations unrolled too.
+    int64_t factor = 1;
+    if (shape.unrollSteps && depth < 3) {
+      int64_t steps = 1;
+      while (rolled > 0 &&
+             steps * staticExtents[order[rolled - 1]] <= kMaxUnrolledSteps)
+        steps *= staticExtents[order[--rolled]];
+      if (rolled > 0)
+        for (int64_t f = kMaxUnrolledSteps / steps; f > 1 && factor == 1; --f)
+          if (staticExtents[order[rolled - 1]] % f == 0)
+            factor = f;
+    }
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t k = 0; k < rolled; ++k) {
+      int64_t level = order[k];
+      if (depth == 3) { // cw in [cwb, min(cwb + 31, CW))
+        Value start = outerIvs[2];
+        lbs.push_back(start);
+        ubs.push_back(arith::MinSIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
+            extents[2]));
+      } else {
+        lbs.push_back(zero);
+        ubs.push_back(extents[level]);
+      }
+      steps.push_back(k == rolled - 1 ? index(factor) : one);
+    }
+    scf::LoopNest inner = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, bytesInit,
+        [&](OpBuilder &nb, Location, ValueRange rolledIvs, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          // Every combination of the unrolled levels (the innermost loop's
+          // `factor` iterations first), the last fastest.
+          SmallVector<SmallVector<int64_t>> positions;
+          for (int64_t v = 0; v < factor; ++v)
+            positions.push_back({v});
+          for (int64_t k = rolled, e = order.size(); k < e; ++k) {
+            SmallVector<SmallVector<int64_t>> next;
+            for (const SmallVector<int64_t> &prefix : positions)
+              for (int64_t v = 0; v < staticExtents[order[k]]; ++v) {
+                next.push_back(prefix);
+                next.back().push_back(v);
+              }
+            positions = std::move(next);
+          }
+          SmallVector<Value> bytes(args);
+          for (const SmallVector<int64_t> &position : positions) {
+            // Level l's induction variable: outer loops are levels < depth
+            // (the third outer loop, at depth 3, steps over chunks of cw).
+            Value ivs[3];
+            for (int64_t level = 0; level < std::min<int64_t>(depth, 2);
+                 ++level)
+              ivs[level] = outerIvs[level];
+            for (int64_t k = 0, e = order.size(); k < e; ++k) {
+              if (k < rolled - 1)
+                ivs[order[k]] = rolledIvs[k];
+              else if (k == rolled - 1)
+                ivs[order[k]] =
+                    factor == 1 ? rolledIvs[k]
+                                : arith::AddIOp::create(b, loc, rolledIvs[k],
+                                                        index(position[0]))
+                                      .getResult();
+              else
+                ivs[order[k]] = index(position[k - rolled + 1]);
+            }
+            bytes = step(ivs[0], ivs[1], ivs[2], bytes);
+          }
+          return bytes;
+        });
+    SmallVector<Value> counts(inner.results);
     SmallVector<Value> next;
     for (int64_t k = 0; k < accumulators; ++k) {
       Value widened = counts[k];

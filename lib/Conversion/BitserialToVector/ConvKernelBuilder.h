@@ -19,6 +19,10 @@ namespace mlir::bitserial {
 /// Steps a byte lane can take (at most 8 each) before it might overflow.
 inline constexpr int64_t kMaxByteSteps = 31;
 
+/// With unrollSteps, at most this many steps of a chunk are straight-line
+/// code; more keep too many loads in flight (LLVM hoists them) and spill.
+inline constexpr int64_t kMaxUnrolledSteps = 12;
+
 /// Nibble lookups need twice the loads and registers per step; they pay off
 /// only when a plane pair reduces over this many steps (measured on Zen 5
 /// with AVX2 code: 1.25x faster for 3x3 layers, 1.3x slower for 1x1 layers
