@@ -270,7 +270,8 @@ def run_case(runner, seed, index, keep_root, lowering):
             # bitserial ops with bitserial-opt first, run the rest.
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
             options = " ".join(["vector-bits=128"] +
-                               [f"{o}=true" for o in kernel_options])
+                               [f"{o}=true" for o in kernel_options] +
+                               (["parallel=true"] if "par" in flags else []))
             lowered = subprocess.run(
                 [opt, path, f"--convert-bitserial-to-vector={options}"],
                 capture_output=True, text=True, timeout=300)
@@ -331,7 +332,7 @@ def main(argv=None):
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
                 "reference+tile,vector:host+tile+par,"
-                "vector:generic+unroll+narrow",
+                "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
              "[+narrow] of bitserial-run (+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "

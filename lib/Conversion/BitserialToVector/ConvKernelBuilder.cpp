@@ -782,11 +782,108 @@ Value ConvKernelBuilder::build() {
           // the blocks at the end of a row or of the channels mask.
           Value blockStart = iterArgs[0];
           Value outWidth = dim(pr.init, 2);
-          SmallVector<Value> sums(planes.results);
-          if (accBits < 64)
-            for (Value &sum : sums)
-              sum = widenLanes(sum, wordVector, sumsSigned);
+          // Narrow sums of a block whose pixels and channels all fit, with
+          // i32 results: everything in i32 lanes (arithmetic mod 2^32 gives
+          // the low 32 bits of the i64 computation), each pair of channel
+          // vectors q, q + 1 summed pairwise into one vector of their
+          // 2 * lanes consecutive channels (on AArch64: uaddlp to 32-bit
+          // partial sums, one addp), read, added and stored at once.
+          auto narrowEpilogue = [&]() -> Value {
+            Type i32 = b.getI32Type();
+            auto partialType = VectorType::get({2 * lanes}, i32);
+            auto laneType = VectorType::get({lanes}, i32);
+            Value result = blockStart;
+            SmallVector<std::tuple<Value, Value, Value>> stores;
+            for (int64_t p = 0; p < pixels; ++p) {
+              Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+              Value pixelTerm;
+              if (weightsBipolar) {
+                Value count = tensor::ExtractOp::create(
+                    b, loc, bitCounts, ValueRange{n, oh, ow});
+                Value scaled = arith::MulIOp::create(
+                    b, loc, count,
+                    constI64(decodeB.offset *
+                             getPlaneWeightSum(pr.filterLayout)));
+                pixelTerm = arith::TruncIOp::create(b, loc, i32, scaled);
+              }
+              for (int64_t q = 0; q < vectors; q += 2) {
+                int64_t count = std::min<int64_t>(2, vectors - q);
+                // Partial sums [c0a, c0b, c1a, c1b, ...] of each vector.
+                SmallVector<Value> partials;
+                for (int64_t k = 0; k < count; ++k)
+                  partials.push_back(
+                      widenLanes(planes.results[p * vectors + q + k],
+                                 partialType, sumsSigned));
+                Value second = count == 2 ? partials[1] : partials[0];
+                SmallVector<int64_t> even, odd;
+                for (int64_t c = 0; c < count * lanes; ++c) {
+                  even.push_back(2 * c);
+                  odd.push_back(2 * c + 1);
+                }
+                Value total = arith::AddIOp::create(
+                    b, loc,
+                    vector::ShuffleOp::create(b, loc, partials[0], second,
+                                              even),
+                    vector::ShuffleOp::create(b, loc, partials[0], second,
+                                              odd));
+                auto totalType = cast<VectorType>(total.getType());
+                if (pixelTerm)
+                  total = arith::AddIOp::create(
+                      b, loc, total,
+                      vector::BroadcastOp::create(b, loc, totalType,
+                                                  pixelTerm));
+                Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+                if (inputBipolar) {
+                  SmallVector<Value> terms;
+                  for (int64_t k = 0; k < count; ++k) {
+                    Value term = vector::TransferReadOp::create(
+                        b, loc, wordVector, tapTerms,
+                        ValueRange{classOf(rowClasses, oh),
+                                   classOf(columnClasses, ow),
+                                   arith::AddIOp::create(b, loc, block,
+                                                         index(k)),
+                                   zero},
+                        constI64(0), ArrayRef<bool>{true});
+                    terms.push_back(
+                        arith::TruncIOp::create(b, loc, laneType, term));
+                  }
+                  Value term = terms[0];
+                  if (count == 2) {
+                    SmallVector<int64_t> both;
+                    for (int64_t c = 0; c < 2 * lanes; ++c)
+                      both.push_back(c);
+                    term = vector::ShuffleOp::create(b, loc, terms[0],
+                                                     terms[1], both);
+                  }
+                  total = arith::AddIOp::create(b, loc, total, term);
+                }
+                Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+                if (rowLocal)
+                  co = arith::SubIOp::create(b, loc, co, channelOffset);
+                Value current = vector::TransferReadOp::create(
+                    b, loc, totalType, blockStart,
+                    ValueRange{writeN, writeOh, ow, co},
+                    arith::ConstantOp::create(b, loc, b.getZeroAttr(i32)),
+                    ArrayRef<bool>{true});
+                stores.push_back(
+                    {arith::AddIOp::create(b, loc, current, total), ow, co});
+              }
+            }
+            for (auto [sum, ow, co] : stores)
+              result = vector::TransferWriteOp::create(
+                           b, loc, sum, result,
+                           ValueRange{writeN, writeOh, ow, co},
+                           ArrayRef<bool>{true})
+                           .getResult();
+            return result;
+          };
           auto epilogue = [&](bool full) -> Value {
+            if (full && accBits < 64 && resultElement.isInteger(32))
+              return narrowEpilogue();
+            SmallVector<Value> sums(planes.results);
+            if (accBits < 64)
+              for (Value &sum : sums)
+                sum = widenLanes(sum, wordVector, sumsSigned);
             struct Store {
               Value inside, sum, ow, co;
             };
