@@ -29,12 +29,15 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+from bitserial import asm  # noqa: E402  (the stack-access pattern)
 
 LAYERS = {  # name: (H, W, Cin, Cout, K, stride, pad); background.md
     "C2": (56, 56, 64, 64, 3, 1, 1), "C3": (56, 56, 64, 64, 1, 1, 0),
@@ -50,6 +53,8 @@ CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind)
     "neoverse-n1": ("aarch64-ooo", "neoverse-n1", "s8"),
 }
 BASELINE_NAMES = {"s16": "int16 smlal", "s8": "int8 sdot"}
+TOOLS = ["aarch64-linux-gnu-gcc", "qemu-aarch64", "mlir-translate-22", "llc-22",
+         "llvm-mca-22", "llvm-objdump-22", "clang-22"]
 GHZ = 1.2
 ITERATIONS = 100
 # The harness's own code inside the measured window (the call's set-up).
@@ -294,7 +299,8 @@ class Model:
         return tbs, lines
 
     def cost(self, cpu, tbs, kernel_symbols):
-        """Cycles in total, per category, and the hottest TB."""
+        """Cycles in total, per category, the hottest TB with a `cnt` (the
+        step code; the hottest TB if none has one) and all TBs by cost."""
         cycles = self.mca(cpu, [t for _, _, t, _ in tbs])
         total = 0.0
         parts = collections.Counter()
@@ -312,11 +318,12 @@ class Model:
                 parts["widening"] += c
             else:
                 parts["other"] += c
-            if hot is None or c > hot["cycles"]:
+            if (hot is None or (cnts > 0, c) > (hot["cnt"] > 0, hot["cycles"])):
                 hot = {"cycles": c, "pc": pc, "symbol": sym, "count": n,
                        "tb_cycles": cycles[text][0],
                        "tb_floor": cycles[text][1], "insns": len(lines),
-                       "cnt": cnts, "text": text}
+                       "cnt": cnts, "text": text,
+                       "stack": sum(1 for l in lines if asm.STACK.search(l))}
         top = sorted(((n * cycles[t][0], n, cycles[t][0], sym, t)
                       for _, sym, t, n in tbs), reverse=True)
         return total, parts, hot, top
@@ -350,7 +357,7 @@ def main():
                         help="after the tables, list each bitserial layer's "
                         "N costliest TBs")
     parser.add_argument("--keep", help="keep the objects and binaries, and "
-                        "write each hottest TB's instructions, in this "
+                        "write each step TB's instructions, in this "
                         "directory")
     args = parser.parse_args()
     layers = args.layers.split(",")
@@ -364,6 +371,15 @@ def main():
         parser.error("--jobs must be >= 1")
     if not os.path.exists(os.path.join(args.build, "bin", "bitserial-opt")):
         parser.error(f"no bitserial-opt in {args.build}/bin")
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        parser.error(f"missing tools: {', '.join(missing)} (see "
+                     "benchmarks/README.md)")
+    pairs = [p.split(":") for p in args.reference_check.split(",") if p]
+    for pair in pairs:
+        if len(pair) != 2 or pair[0] not in LAYERS or pair[1] not in CONFIGS:
+            parser.error(f"--reference-check: '{':'.join(pair)}' is not "
+                         "LAYER:CONFIG")
     start = time.time()
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
@@ -374,10 +390,19 @@ def main():
         work = tmp.name
     model = Model(args, work)
     pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+    try:
+        return report(args, model, pool, work, layers, configs, cpus, pairs,
+                      start)
+    finally:
+        pool.shutdown(cancel_futures=True)
+        if tmp:
+            tmp.cleanup()
+
+
+def report(args, model, pool, work, layers, configs, cpus, pairs, start):
 
     # The vector lowering against the reference lowering (and both against
     # the harness's loops) on a few layers first.
-    pairs = [p.split(":") for p in args.reference_check.split(",") if p]
     for layer, config in pairs:
         ref = model.bitserial_elf(layer, config, cpus[0], "reference")
         want = model.check(ref, cpus[0],
@@ -449,8 +474,9 @@ def main():
          "smlal/smlal2 by lane (Cortex-A53), int8 sdot by lane "
          "(Neoverse-N1; the A53 has no dot product). All outputs checked "
          "under qemu against plain C loops. Binary ops = MACs x bits_a x "
-         "bits_w; step TB binops/cycle = cnt .16b in the TB x 128 / its "
-         "cycles.")
+         "bits_w; step TB = the costliest TB containing cnt; its binops/"
+         "cycle = cnt .16b in the TB x 128 / its cycles (in brackets: / "
+         "llvm-mca's resource bound).")
     emit()
     for cpu in cpus:
         base_name = BASELINE_NAMES[CPUS[cpu][2]]
@@ -459,9 +485,9 @@ def main():
             emit(f"### {cpu}, {config} (unsigned x unsigned)")
             emit()
             emit(f"| layer | bitserial ms | {base_name} ms | x vs {base_name} "
-                 "| binop/cycle | hottest TB share "
-                 "| hottest TB insns / cnt / cycles | hottest TB binop/cycle "
-                 "(resource bound) "
+                 "| binop/cycle | step TB share "
+                 "| step TB insns / cnt / stack / cycles "
+                 "| step TB binop/cycle (resource bound) "
                  "| popcount TBs | widening | other kernel | libc |")
             emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
             tot = tb = 0.0
@@ -483,7 +509,8 @@ def main():
                      f"| {bcyc / cyc:.2f} "
                      f"| {macs(layer) * ba * bw / cyc:.1f} "
                      f"| {100 * hot['cycles'] / cyc:.0f}% "
-                     f"| {hot['insns']} / {hot['cnt']} / {hot['tb_cycles']:.2f} "
+                     f"| {hot['insns']} / {hot['cnt']} / {hot['stack']} "
+                     f"/ {hot['tb_cycles']:.2f} "
                      f"| {hot_binops} "
                      f"| {share('popcount'):.0f}% | {share('widening'):.0f}% "
                      f"| {share('other'):.0f}% | {100 * libc / cyc:.0f}% |")
@@ -520,9 +547,6 @@ def main():
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
-    pool.shutdown()
-    if tmp:
-        tmp.cleanup()
     return 0
 
 
