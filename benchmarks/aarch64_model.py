@@ -523,6 +523,33 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
                 emit(f"1x1 layers: {100 * onebyone[1] / allmacs:.1f}% of the "
                      f"MACs, {100 * onebyone[0] / tot:.1f}% of the time.")
             emit()
+    for cpu in cpus:
+        base_name = BASELINE_NAMES[CPUS[cpu][2]]
+        emit(f"### {cpu}: summary (ms at {GHZ} GHz; x = {base_name} ms / "
+             "bitserial ms; step = the step TB's binops/cycle)")
+        emit()
+        emit("| layer | MACs (M) | " + " | ".join(
+            f"{c} ms" for c in configs) + f" | {base_name} ms | " +
+            " | ".join(f"x {c}" for c in configs) + " | " +
+            " | ".join(f"step {c}" for c in configs) + " |")
+        emit("|---|---|" + "---|" * (3 * len(configs) + 1))
+        for layer in layers + ["sum"]:
+            row = layers if layer == "sum" else [layer]
+            cyc = {c: sum(results[(c, l, cpu)][0] for l in row)
+                   for c in configs}
+            bcyc = sum(results[("base", l, cpu)][0] for l in row)
+            step = []
+            for c in configs:
+                hot = results[(c, layer, cpu)][2] if layer != "sum" else None
+                step.append(f"{hot['cnt'] * 128 / hot['tb_cycles']:.1f}"
+                            if hot and hot["cnt"] else "")
+            name = "**sum**" if layer == "sum" else layer
+            emit(f"| {name} | {sum(macs(l) for l in row) / 1e6:.1f} | "
+                 + " | ".join(f"{ms(cyc[c]):.2f}" for c in configs)
+                 + f" | {ms(bcyc):.2f} | "
+                 + " | ".join(f"{bcyc / cyc[c]:.2f}" for c in configs)
+                 + " | " + " | ".join(step) + " |")
+        emit()
     if args.top:
         emit("### Costliest TBs (share of the layer, executions x cycles, "
              "symbol, instructions)")
@@ -541,7 +568,8 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
                              + " ".join(f"{k}:{v}" for k, v in
                                         mnemonics.most_common(8)))
         emit()
-    emit(f"Largest exec log of one call: {max_lines} TB executions (streamed). "
+    emit(f"Largest qemu exec log: {max_lines} TB executions (whole process, "
+         "streamed). "
          f"Run time {time.time() - start:.0f} s, {args.jobs} jobs; "
          f"{len(model.cache)} distinct TB timings.")
     if args.markdown:

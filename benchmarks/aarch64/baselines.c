@@ -65,7 +65,14 @@ void conv_s16(const int16_t *in, const int16_t *w, int32_t *out, int wp, int c,
     acc[3][2] = vmlal_laneq_s16(acc[3][2], l1, a3, j);                         \
     acc[3][3] = vmlal_high_laneq_s16(acc[3][3], w1, a3, j);                    \
   }
-            LANE(0) LANE(1) LANE(2) LANE(3) LANE(4) LANE(5) LANE(6) LANE(7)
+            LANE(0);
+            LANE(1);
+            LANE(2);
+            LANE(3);
+            LANE(4);
+            LANE(5);
+            LANE(6);
+            LANE(7);
 #undef LANE
             wt += 16 * 8;
           }
@@ -118,7 +125,10 @@ void conv_s8(const int8_t *in, const int8_t *w, int32_t *out, int wp, int c,
     acc[3][2] = vdotq_laneq_s32(acc[3][2], w2, a3, j);                         \
     acc[3][3] = vdotq_laneq_s32(acc[3][3], w3, a3, j);                         \
   }
-            LANE(0) LANE(1) LANE(2) LANE(3)
+            LANE(0);
+            LANE(1);
+            LANE(2);
+            LANE(3);
 #undef LANE
             wt += 64 * 4;
           }

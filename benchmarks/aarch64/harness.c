@@ -123,7 +123,8 @@ static int bitserial(int check, int h, int w, int c, int co, int k, int s,
   int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
   int words = (c + 63) / 64;
   int64_t xs[5] = {1, h, w, ba, words}, fs[5] = {co, k, k, bw, words};
-  int64_t nx = (int64_t)h * w * ba * words, nf = (int64_t)co * k * k * bw * words;
+  int64_t nx = (int64_t)h * w * ba * words,
+          nf = (int64_t)co * k * k * bw * words;
   int64_t no = (int64_t)oh * ow * co;
   uint64_t *x = xmalloc(nx * 8), *f = xmalloc(nf * 8);
   // Random bits; the unused tail of a partial last word stays zero.
@@ -142,8 +143,11 @@ static int bitserial(int check, int h, int w, int c, int co, int k, int s,
   Desc5 dx, df;
   desc5(&dx, x, xs);
   desc5(&df, f, fs);
-  Desc4 di = {init, init, 0, {1, oh, ow, co}, {(int64_t)oh * ow * co,
-                                               (int64_t)ow * co, co, 1}};
+  Desc4 di = {init,
+              init,
+              0,
+              {1, oh, ow, co},
+              {(int64_t)oh * ow * co, (int64_t)ow * co, co, 1}};
   Desc4 dr;
   bench_begin();
   _mlir_ciface_kernel(&dr, &dx, &df, &di);
@@ -162,7 +166,8 @@ static int bitserial(int check, int h, int w, int c, int co, int k, int s,
               if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                 continue;
               const uint64_t *a = x + ((int64_t)iy * w + ix) * ba * words;
-              const uint64_t *b = f + (((int64_t)o * k + ky) * k + kx) * bw * words;
+              const uint64_t *b =
+                  f + (((int64_t)o * k + ky) * k + kx) * bw * words;
               for (int i = 0; i < ba; ++i)
                 for (int j = 0; j < bw; ++j)
                   for (int q = 0; q < words; ++q)
@@ -222,8 +227,10 @@ static int baseline(int check, int s8, int h, int w, int c, int co, int k,
     for (int o = 0; o < co; ++o)
       for (int t = 0; t < k * k; ++t)
         for (int i = 0; i < c; ++i)
-          wl[((((int64_t)(o / 16) * k * k + t) * (c / 4) + i / 4) * 16 + o % 16) *
-                 4 + i % 4] = f[((int64_t)t * c + i) * co + o];
+          wl[((((int64_t)(o / 16) * k * k + t) * (c / 4) + i / 4) * 16 +
+              o % 16) *
+                 4 +
+             i % 4] = f[((int64_t)t * c + i) * co + o];
     xin = x;
     win = wl;
   } else {
@@ -273,8 +280,10 @@ static int baseline(int check, int s8, int h, int w, int c, int co, int k,
 
 int main(int argc, char **argv) {
   if (argc != 12) {
-    fprintf(stderr, "usage: %s model|check bitserial|s16|s8 H W CIN COUT K "
-                    "STRIDE PAD BA BW\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s model|check bitserial|s16|s8 H W CIN COUT K "
+            "STRIDE PAD BA BW\n",
+            argv[0]);
     return 2;
   }
   int v[9];
