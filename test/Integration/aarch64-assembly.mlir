@@ -17,8 +17,9 @@
 // pixels (4 x 2 register blocks): 6 straight-line steps (kw x words) in a
 // loop over kh, 48 counts in the hottest block.
 // STATS: conv3x3: hot-block-popcounts=48 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
-// A 1x1 layer at A2W1 with 64 channels: sums in bytes, one widening per block.
-// STATS: conv1x1: hot-block-popcounts=8 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// A 1x1 layer at A2W1 with 64 channels: both plane pairs straight-line (16
+// counts), sums in bytes, one widening per block.
+// STATS: conv1x1: hot-block-popcounts=16 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 // GENERIC: conv3x3: {{.*}} pairwise-adds=0 widening-chains={{[1-9][0-9]*}}
 
 // A53-LABEL: conv3x3:

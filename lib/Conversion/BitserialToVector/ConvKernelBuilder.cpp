@@ -735,14 +735,7 @@ Value ConvKernelBuilder::build() {
 
           // Weighted sum over plane pairs.
           SmallVector<Value> accInit(accumulators, zeroSums());
-          scf::LoopNest planes = scf::buildLoopNest(
-              b, loc, ValueRange{zero, zero},
-              ValueRange{index(planesA), index(planesB)}, ValueRange{one, one},
-              accInit,
-              [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPoint(pb.getInsertionBlock(),
-                                    pb.getInsertionPoint());
+          auto planePair = [&](ValueRange pivs, ValueRange acc) {
                 SmallVector<Value> counts = reducePlanePair(
                     kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
                 // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
@@ -770,7 +763,33 @@ Value ConvKernelBuilder::build() {
                       arith::AddIOp::create(b, loc, acc[k], term)));
                 }
                 return next;
-              });
+          };
+          // Short reductions (1x1 layers) with straight-line steps: all plane
+          // pairs straight-line too. No loop overhead or zeroed accumulators
+          // per block, constant shifts, and an in-order core interleaves the
+          // plane pairs' independent counts.
+          SmallVector<Value> planeSums;
+          int64_t pairSteps = kernelH * kernelW * words * halves();
+          if (shape.unrollSteps && pairSteps <= kMaxByteSteps &&
+              planesA * planesB * pairSteps <= kMaxUnrolledSteps) {
+            planeSums = accInit;
+            for (int64_t i = 0; i < planesA; ++i)
+              for (int64_t j = 0; j < planesB; ++j)
+                planeSums = planePair({index(i), index(j)}, planeSums);
+          } else {
+            scf::LoopNest planes = scf::buildLoopNest(
+                b, loc, ValueRange{zero, zero},
+                ValueRange{index(planesA), index(planesB)},
+                ValueRange{one, one}, accInit,
+                [&](OpBuilder &pb, Location, ValueRange pivs,
+                    ValueRange acc) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPoint(pb.getInsertionBlock(),
+                                      pb.getInsertionPoint());
+                  return planePair(pivs, acc);
+                });
+            planeSums.assign(planes.results.begin(), planes.results.end());
+          }
 
           // Epilogue: corrections, add to init, store. Every read of the
           // block precedes its first write, so the reads see `init` even
@@ -812,7 +831,7 @@ Value ConvKernelBuilder::build() {
                 SmallVector<Value> partials;
                 for (int64_t k = 0; k < count; ++k)
                   partials.push_back(
-                      widenLanes(planes.results[p * vectors + q + k],
+                      widenLanes(planeSums[p * vectors + q + k],
                                  partialType, sumsSigned));
                 Value second = count == 2 ? partials[1] : partials[0];
                 SmallVector<int64_t> even, odd;
@@ -880,7 +899,7 @@ Value ConvKernelBuilder::build() {
           auto epilogue = [&](bool full) -> Value {
             if (full && accBits < 64 && resultElement.isInteger(32))
               return narrowEpilogue();
-            SmallVector<Value> sums(planes.results);
+            SmallVector<Value> sums(planeSums);
             if (accBits < 64)
               for (Value &sum : sums)
                 sum = widenLanes(sum, wordVector, sumsSigned);
