@@ -3,6 +3,7 @@
 #ifndef BITSERIAL_CONVERSION_PASSES_H
 #define BITSERIAL_CONVERSION_PASSES_H
 
+#include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 

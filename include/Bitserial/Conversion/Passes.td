@@ -100,4 +100,58 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
   ];
 }
 
+def ConvertBitserialToArmNeon
+    : Pass<"convert-bitserial-to-arm-neon", "ModuleOp"> {
+  let summary = "Lower wide bitserial matmuls to exact int8 dot products "
+                "(AArch64 sdot/udot, i8mm smmla/ummla/usmmla)";
+  let description = [{
+    Bit-serial costs grow with the product of activation and weight bits;
+    an int8 dot product does not. On cores with dot-product instructions
+    this pass rewrites each `bitserial.matmul` whose bit product is at least
+    `min-bit-product` (by default 3 with `dot-product`, 2 with `i8mm`; see
+    docs/design.md) into:
+
+    - `bitserial.unpack` of both operands, mapped elementwise to i8 values
+      `x` with `value = scale * x + offset`: `x = value` for values that fit
+      s8 (signed, bipolar up to 7 bits, unsigned up to 7 bits) or u8
+      (unsigned 8 bits); 8-bit bipolar uses `(value + 255) / 2` (u8) or
+      `(value - 1) / 2` (s8); an 8-bit unsigned operand multiplied by a
+      signed one without i8mm uses `value - 128` (s8). The affine terms come
+      back as per-row sums, so every pair of encodings is exact;
+    - an i8 x i8 GEMM on tensors: 4 x 4 output blocks of `arm_neon.intr.sdot`
+      (or a call of the `llvm.aarch64.neon.udot` intrinsic, declared as a private function) over 16
+      values of K, or with `i8mm` 8 x 8 blocks of `arm_neon.intr.smmla`,
+      `ummla` or `usmmla` over 8 values of K (operands re-laid out in pairs
+      of rows). K, M and N are zero-padded to whole steps and blocks;
+    - i32 results accumulate the whole K in i32 (wrapping, which is exact
+      whenever the result fits); i64 results sum chunks of at most 16384
+      values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each
+      chunk. The offsets' row sums and `init` are added last.
+
+    Other ops, including `conv2d`, are left alone for the bit-serial
+    lowerings that follow. The result holds `bitserial.unpack` ops and
+    packed types; run it before `convert-bitserial-to-vector` or
+    `convert-bitserial-to-linalg`, which lower them.
+  }];
+  let options = [
+    Option<"dotProduct", "dot-product", "bool", /*default=*/"true",
+           "The target has the dot-product extension (sdot, udot)">,
+    Option<"i8mm", "i8mm", "bool", /*default=*/"false",
+           "The target has the int8 matrix multiply extension (smmla, "
+           "ummla, usmmla); used instead of sdot/udot">,
+    Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
+           "Smallest activation bits x weight bits lowered to int8 (0: 3 "
+           "with dot products only, 2 with i8mm)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::arm_neon::ArmNeonDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BITSERIAL_CONVERSION_PASSES_TD

@@ -1,0 +1,38 @@
+//===- BitserialToArmNeon.h - Int8 dot-product lowering ---------*- C++ -*-===//
+
+#ifndef BITSERIAL_CONVERSION_BITSERIALTOARMNEON_BITSERIALTOARMNEON_H
+#define BITSERIAL_CONVERSION_BITSERIALTOARMNEON_BITSERIALTOARMNEON_H
+
+#include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::bitserial {
+
+#define GEN_PASS_DECL_CONVERTBITSERIALTOARMNEON
+#include "Bitserial/Conversion/Passes.h.inc"
+
+/// The smallest product of activation and weight bits that the int8 lowering
+/// takes: `options.minBitProduct` if positive, otherwise 2 with i8mm and 3
+/// with dot products only. Without either it is never taken.
+int64_t getMinBitProduct(const ConvertBitserialToArmNeonOptions &options);
+
+/// The selection rule: true when `op` is a `bitserial.matmul` that the int8
+/// dot-product lowering handles and that should run as int8 GEMM rather than
+/// bit-serial on a core with `options` (see docs/design.md).
+bool prefersInt8DotProduct(Operation *op,
+                           const ConvertBitserialToArmNeonOptions &options);
+
+/// Patterns rewriting the ops `prefersInt8DotProduct` selects into
+/// `bitserial.unpack` of both operands to i8 and an i8 x i8 -> i32 GEMM on
+/// tensors (`sdot`/`udot`, or `smmla`/`ummla`/`usmmla` with i8mm). Other
+/// ops are left alone for a later bit-serial lowering.
+void populateBitserialToArmNeonPatterns(
+    RewritePatternSet &patterns,
+    const ConvertBitserialToArmNeonOptions &options);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_CONVERSION_BITSERIALTOARMNEON_BITSERIALTOARMNEON_H

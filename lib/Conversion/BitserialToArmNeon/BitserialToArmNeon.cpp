@@ -1,0 +1,674 @@
+//===- BitserialToArmNeon.cpp - Int8 dot-product lowering of bitserial ----===//
+//
+// Rewrites a bitserial.matmul whose activation bits x weight bits make
+// bit-serial slower than an int8 GEMM (docs/design.md) into: decode both
+// operands to i8 (`value = scale * x + offset`), an i8 x i8 -> i32 GEMM on
+// tensors with AArch64 dot-product (sdot/udot) or i8mm (smmla/ummla/usmmla)
+// instructions, and an epilogue that adds the offsets' row sums and `init`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_CONVERTBITSERIALTOARMNEON
+#include "Bitserial/Conversion/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+/// Values of K per i32 chunk of an i64 result: 16384 * 255 * 255 < 2^31, so
+/// no lane or 2x2 element of the chunk wraps, whatever the instruction.
+static constexpr int64_t kChunk = 16384;
+
+/// MLIR 22 has no arm_neon op for udot, and `llvm.call_intrinsic` has
+/// unknown memory effects, which the buffer deallocation pipeline rejects.
+/// A call of a private function named after the intrinsic is a plain call
+/// until LLVM IR, where the name makes it the intrinsic.
+static constexpr llvm::StringLiteral kUdot =
+    "llvm.aarch64.neon.udot.v4i32.v16i8";
+
+static FunctionType getUdotType(MLIRContext *ctx) {
+  auto i32x4 = VectorType::get({4}, IntegerType::get(ctx, 32));
+  auto i8x16 = VectorType::get({16}, IntegerType::get(ctx, 8));
+  return FunctionType::get(ctx, {i32x4, i8x16, i8x16}, {i32x4});
+}
+
+/// Declares the udot intrinsic in the module of `op`; fails if the name is
+/// taken by something else.
+static LogicalResult declareUdot(RewriterBase &rewriter, Operation *op) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return failure();
+  FunctionType type = getUdotType(rewriter.getContext());
+  if (Operation *existing = module.lookupSymbol(kUdot)) {
+    auto function = dyn_cast<func::FuncOp>(existing);
+    return success(function && function.isDeclaration() &&
+                   function.getFunctionType() == type);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto function = func::FuncOp::create(rewriter, op->getLoc(), kUdot, type);
+  function.setPrivate();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Selection rule
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::bitserial::getMinBitProduct(
+    const ConvertBitserialToArmNeonOptions &options) {
+  if (options.minBitProduct > 0)
+    return options.minBitProduct;
+  // Neoverse-N1 class: udot/sdot (~32 MACs/cycle) beat bit-serial above 2 bit
+  // products; i8mm doubles that and leaves only 1x1 bit to bit-serial.
+  return options.i8mm ? 2 : 3;
+}
+
+bool mlir::bitserial::prefersInt8DotProduct(
+    Operation *op, const ConvertBitserialToArmNeonOptions &options) {
+  auto matmul = dyn_cast<MatmulOp>(op);
+  // Without dot products (Cortex-A53 class) bit-serial always wins.
+  if (!matmul || (!options.dotProduct && !options.i8mm))
+    return false;
+  PackedLayoutAttr lhs = matmul.getLhsLayout(), rhs = matmul.getRhsLayout();
+  if (!lhs || !rhs)
+    return false;
+  return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);
+}
+
+//===----------------------------------------------------------------------===//
+// Operand representation
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// How the decoded values of an operand map to the i8 values `x` the GEMM
+/// reads: value = scale * x + offset, with x read as u8 or s8.
+struct Int8Operand {
+  bool isUnsigned = false;
+  int64_t scale = 1;
+  int64_t offset = 0;
+};
+
+enum class Instruction { Sdot, Udot, Smmla, Ummla, Usmmla };
+
+/// The choice for one matmul.
+struct Int8Plan {
+  Int8Operand lhs, rhs;
+  Instruction instruction;
+  /// usmmla takes the unsigned operand first: the rhs when set.
+  bool swap = false;
+  bool isMmla() const {
+    return instruction == Instruction::Smmla ||
+           instruction == Instruction::Ummla ||
+           instruction == Instruction::Usmmla;
+  }
+};
+} // namespace
+
+/// Every value of the encoding fits s8 as is.
+static bool fitsS8(PackedLayoutAttr layout) {
+  return layout.getEncoding() == Encoding::Signed || layout.getBits() <= 7;
+}
+
+/// The encoding maps to u8: unsigned values as is, 8-bit bipolar values v
+/// as (v + 255) / 2.
+static bool mapsToU8(PackedLayoutAttr layout) {
+  return layout.getEncoding() == Encoding::Unsigned ||
+         (layout.getEncoding() == Encoding::Bipolar && layout.getBits() == 8);
+}
+
+static Int8Operand asSigned(PackedLayoutAttr layout) {
+  if (fitsS8(layout))
+    return {false, 1, 0};
+  // 8-bit unsigned: v - 128; 8-bit bipolar (odd v): (v - 1) / 2.
+  if (layout.getEncoding() == Encoding::Unsigned)
+    return {false, 1, 128};
+  return {false, 2, 1};
+}
+
+static Int8Operand asUnsigned(PackedLayoutAttr layout) {
+  if (layout.getEncoding() == Encoding::Unsigned)
+    return {true, 1, 0};
+  return {true, 2, -255};
+}
+
+static Int8Plan planMatmul(PackedLayoutAttr lhs, PackedLayoutAttr rhs,
+                           bool i8mm) {
+  Int8Plan plan;
+  if (fitsS8(lhs) && fitsS8(rhs)) {
+    plan.lhs = asSigned(lhs);
+    plan.rhs = asSigned(rhs);
+    plan.instruction = i8mm ? Instruction::Smmla : Instruction::Sdot;
+  } else if (mapsToU8(lhs) && mapsToU8(rhs)) {
+    plan.lhs = asUnsigned(lhs);
+    plan.rhs = asUnsigned(rhs);
+    plan.instruction = i8mm ? Instruction::Ummla : Instruction::Udot;
+  } else if (i8mm) {
+    // One operand only maps to u8, the other only fits s8.
+    plan.swap = !mapsToU8(lhs);
+    plan.lhs = plan.swap ? asSigned(lhs) : asUnsigned(lhs);
+    plan.rhs = plan.swap ? asUnsigned(rhs) : asSigned(rhs);
+    plan.instruction = Instruction::Usmmla;
+  } else {
+    // No mixed-sign dot product without i8mm: shift the u8 operand to s8
+    // and add the shift back through row sums.
+    plan.lhs = asSigned(lhs);
+    plan.rhs = asSigned(rhs);
+    plan.instruction = Instruction::Sdot;
+  }
+  return plan;
+}
+
+//===----------------------------------------------------------------------===//
+// Decoding
+//===----------------------------------------------------------------------===//
+
+static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+static Value constantInt(OpBuilder &b, Location loc, Type type,
+                         int64_t value) {
+  return arith::ConstantOp::create(b, loc, IntegerAttr::get(type, value));
+}
+
+/// `size` rounded up to a multiple of `multiple`.
+static OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
+                            int64_t multiple) {
+  if (std::optional<int64_t> value = getConstantIntValue(size))
+    return b.getIndexAttr(llvm::divideCeil(*value, multiple) * multiple);
+  Value m = constantIndex(b, loc, multiple);
+  Value up = arith::AddIOp::create(b, loc, cast<Value>(size),
+                                   constantIndex(b, loc, multiple - 1));
+  return Value(arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, up, m), m));
+}
+
+static int64_t staticSize(OpFoldResult size) {
+  return getConstantIntValue(size).value_or(ShapedType::kDynamic);
+}
+
+namespace {
+/// The decoded operand: `x` as i8, either `[lead..., Rp, Kp]` (dot
+/// products) or `[lead..., Rp / 2, Kp / 8, 16]` (pairs of rows, 8 values of
+/// K each, for the 2x8 operands of the i8mm instructions); `rowSum` the
+/// per-row sums of x, `[lead..., R]` in the result type, if asked for.
+struct DecodedOperand {
+  Value x;
+  Value rowSum;
+};
+} // namespace
+
+/// x = (value - offset) >> log2(scale), exact in i16.
+static Value buildToX(OpBuilder &b, Location loc, Value value,
+                      Int8Operand rep) {
+  Type type = value.getType();
+  if (rep.offset != 0)
+    value = arith::SubIOp::create(b, loc, value,
+                                  constantInt(b, loc, type, rep.offset));
+  if (rep.scale == 2)
+    value = arith::ShRSIOp::create(b, loc, value, constantInt(b, loc, type, 1));
+  return value;
+}
+
+static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value packed,
+                                    PackedLayoutAttr layout, Int8Operand rep,
+                                    int64_t rowMultiple, int64_t kStep,
+                                    bool rowPairs, Type resultType,
+                                    bool needRowSum) {
+  MLIRContext *ctx = b.getContext();
+  auto packedType = cast<RankedTensorType>(packed.getType());
+  int64_t rank = packedType.getRank() - 1, lead = rank - 2;
+  int64_t length = layout.getLength();
+  SmallVector<int64_t> shape(packedType.getShape().drop_back(2));
+  shape.push_back(length);
+  Type i16 = b.getI16Type(), i8 = b.getI8Type();
+  // i16 holds every decoded value (8-bit bipolar needs 9 bits).
+  Value values =
+      UnpackOp::create(b, loc, RankedTensorType::get(shape, i16), packed);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, values);
+
+  DecodedOperand decoded;
+  if (needRowSum) {
+    SmallVector<OpFoldResult> sumSizes(ArrayRef(sizes).drop_back());
+    Value empty = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
+    Value zero = constantInt(b, loc, resultType, 0);
+    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    SmallVector<AffineMap> maps{
+        b.getMultiDimIdentityMap(rank),
+        AffineMap::getMultiDimIdentityMap(rank, ctx).getMajorSubMap(rank - 1)};
+    SmallVector<utils::IteratorType> iterators(rank - 1,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    decoded.rowSum =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{values}, ValueRange{init}, maps,
+            iterators,
+            [&](OpBuilder &nb, Location nloc, ValueRange args) {
+              Value x = arith::ExtSIOp::create(
+                  nb, nloc, resultType, buildToX(nb, nloc, args[0], rep));
+              linalg::YieldOp::create(
+                  nb, nloc, Value(arith::AddIOp::create(nb, nloc, args[1], x)));
+            })
+            .getResult(0);
+  }
+
+  // Pad rows and K with the value whose x is 0: padded K contributes
+  // nothing, padded rows are cut off the result.
+  OpFoldResult rows = sizes[rank - 2];
+  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
+  int64_t paddedLength = llvm::divideCeil(length, kStep) * kStep;
+  SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0)), high = low;
+  if (auto staticRows = getConstantIntValue(rows))
+    high[rank - 2] = b.getIndexAttr(staticSize(paddedRows) - *staticRows);
+  else
+    high[rank - 2] = Value(arith::SubIOp::create(
+        b, loc, getValueOrCreateConstantIndexOp(b, loc, paddedRows),
+        cast<Value>(rows)));
+  high[rank - 1] = b.getIndexAttr(paddedLength - length);
+  SmallVector<int64_t> paddedShape(shape);
+  paddedShape[rank - 2] = staticSize(paddedRows);
+  paddedShape[rank - 1] = paddedLength;
+  Value padded = tensor::PadOp::create(
+      b, loc, RankedTensorType::get(paddedShape, i16), values, low, high,
+      constantInt(b, loc, i16, rep.offset));
+
+  // Map to x (and re-lay out pairs of rows for i8mm) in one pass.
+  SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
+  SmallVector<AffineExpr> inputExprs;
+  int64_t numLoops = rowPairs ? lead + 4 : rank;
+  for (int64_t d = 0; d < lead; ++d)
+    inputExprs.push_back(getAffineDimExpr(d, ctx));
+  if (rowPairs) {
+    OpFoldResult pairs =
+        getConstantIntValue(paddedRows)
+            ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
+            : OpFoldResult(Value(arith::DivUIOp::create(
+                  b, loc, cast<Value>(paddedRows), constantIndex(b, loc, 2))));
+    xSizes.append({pairs, b.getIndexAttr(paddedLength / 8),
+                   b.getIndexAttr(2), b.getIndexAttr(8)});
+    AffineExpr pair = getAffineDimExpr(lead, ctx);
+    AffineExpr block = getAffineDimExpr(lead + 1, ctx);
+    AffineExpr row = getAffineDimExpr(lead + 2, ctx);
+    AffineExpr col = getAffineDimExpr(lead + 3, ctx);
+    inputExprs.append({pair * 2 + row, block * 8 + col});
+  } else {
+    xSizes.append({paddedRows, b.getIndexAttr(paddedLength)});
+    inputExprs.append(
+        {getAffineDimExpr(lead, ctx), getAffineDimExpr(lead + 1, ctx)});
+  }
+  Value xEmpty = tensor::EmptyOp::create(b, loc, xSizes, i8);
+  SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, inputExprs, ctx),
+                              b.getMultiDimIdentityMap(numLoops)};
+  SmallVector<utils::IteratorType> iterators(numLoops,
+                                             utils::IteratorType::parallel);
+  Value x = linalg::GenericOp::create(
+                b, loc, xEmpty.getType(), ValueRange{padded},
+                ValueRange{xEmpty}, maps, iterators,
+                [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                  Value v = buildToX(nb, nloc, args[0], rep);
+                  linalg::YieldOp::create(
+                      nb, nloc, Value(arith::TruncIOp::create(nb, nloc, i8, v)));
+                })
+                .getResult(0);
+  if (rowPairs) {
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < lead + 2; ++d)
+      groups.push_back({d});
+    groups.push_back({lead + 2, lead + 3});
+    x = tensor::CollapseShapeOp::create(b, loc, x, groups);
+  }
+  decoded.x = x;
+  return decoded;
+}
+
+//===----------------------------------------------------------------------===//
+// The GEMM
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Builds S[b?, Mp, Np] = sum_k xA[b?, m, k] * xB[b?, n, k] in the result
+/// type, blocks of rows x cols outputs at a time.
+struct GemmBuilder {
+  OpBuilder &b;
+  Location loc;
+  const Int8Plan &plan;
+  Value xa, xb;
+  bool lhsBatched, rhsBatched, batched;
+  int64_t paddedLength;
+  Type resultType;
+
+  int64_t rows() const { return plan.isMmla() ? 8 : 4; }
+  int64_t cols() const { return rows(); }
+  int64_t kStep() const { return plan.isMmla() ? 8 : 16; }
+  int64_t numAccumulators() const {
+    return plan.isMmla() ? rows() * cols() / 4 : rows() * cols();
+  }
+
+  Value index(int64_t value) { return constantIndex(b, loc, value); }
+
+  /// The 16 bytes operand `x` gives for row (or pair of rows) `r` at `k`.
+  Value load(Value x, bool operandBatched, Value batch, Value r, Value k) {
+    SmallVector<Value> indices;
+    if (operandBatched)
+      indices.push_back(batch);
+    if (plan.isMmla())
+      indices.append({r, arith::DivUIOp::create(b, loc, k, index(8)),
+                      index(0)});
+    else
+      indices.append({r, k});
+    auto type = VectorType::get({16}, b.getI8Type());
+    Value zero = constantInt(b, loc, b.getI8Type(), 0);
+    return vector::TransferReadOp::create(b, loc, type, x, indices, zero,
+                                          ArrayRef<bool>{true});
+  }
+
+  Value multiplyAccumulate(Value acc, Value lhs, Value rhs) {
+    Type type = acc.getType();
+    switch (plan.instruction) {
+    case Instruction::Sdot:
+      return arm_neon::SdotOp::create(b, loc, type, acc, lhs, rhs);
+    case Instruction::Udot:
+      return func::CallOp::create(b, loc, kUdot, TypeRange{type},
+                                  ValueRange{acc, lhs, rhs})
+          .getResult(0);
+    case Instruction::Smmla:
+      return arm_neon::SmmlaOp::create(b, loc, type, acc, lhs, rhs);
+    case Instruction::Ummla:
+      return arm_neon::UmmlaOp::create(b, loc, type, acc, lhs, rhs);
+    case Instruction::Usmmla:
+      if (plan.swap)
+        return arm_neon::UsmmlaOp::create(b, loc, type, acc, rhs, lhs);
+      return arm_neon::UsmmlaOp::create(b, loc, type, acc, lhs, rhs);
+    }
+    llvm_unreachable("unknown instruction");
+  }
+
+  /// The i32 sums of the block at (m0, n0) over K in [kBegin, kEnd), one per
+  /// output, row-major.
+  SmallVector<Value> sumRange(Value batch, Value m0, Value n0, Value kBegin,
+                              Value kEnd) {
+    auto accType = VectorType::get({4}, b.getI32Type());
+    Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
+    SmallVector<Value> inits(numAccumulators(), zero);
+    bool mmla = plan.isMmla();
+    // Operand rows (or pairs of rows) of the block.
+    int64_t lhsUnits = mmla ? rows() / 2 : rows();
+    int64_t rhsUnits = mmla ? cols() / 2 : cols();
+    Value lhsBase = m0, rhsBase = n0;
+    if (mmla) {
+      lhsBase = arith::DivUIOp::create(b, loc, m0, index(2));
+      rhsBase = arith::DivUIOp::create(b, loc, n0, index(2));
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, kBegin, kEnd, index(kStep()), inits,
+        [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+          SmallVector<Value> lhs, rhs;
+          for (int64_t i = 0; i < lhsUnits; ++i)
+            lhs.push_back(load(xa, lhsBatched, batch,
+                               arith::AddIOp::create(b, loc, lhsBase, index(i)),
+                               k));
+          for (int64_t j = 0; j < rhsUnits; ++j)
+            rhs.push_back(load(xb, rhsBatched, batch,
+                               arith::AddIOp::create(b, loc, rhsBase, index(j)),
+                               k));
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < lhsUnits; ++i)
+            for (int64_t j = 0; j < rhsUnits; ++j)
+              next.push_back(
+                  multiplyAccumulate(accs[i * rhsUnits + j], lhs[i], rhs[j]));
+          scf::YieldOp::create(b, loc, next);
+        });
+
+    SmallVector<Value> sums(rows() * cols());
+    for (int64_t i = 0; i < lhsUnits; ++i) {
+      for (int64_t j = 0; j < rhsUnits; ++j) {
+        Value acc = loop.getResult(i * rhsUnits + j);
+        if (!mmla) {
+          sums[i * cols() + j] = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, acc);
+          continue;
+        }
+        // A 2x2 tile, row-major: element (r, c) is src1 row r . src2 row c;
+        // usmmla with the operands swapped gives the transposed tile.
+        for (int64_t e = 0; e < 4; ++e) {
+          int64_t r = e / 2, c = e % 2;
+          if (plan.swap)
+            std::swap(r, c);
+          sums[(2 * i + r) * cols() + 2 * j + c] =
+              vector::ExtractOp::create(b, loc, acc, e);
+        }
+      }
+    }
+    return sums;
+  }
+
+  Value build(OpFoldResult batch, OpFoldResult paddedRows,
+              OpFoldResult paddedCols) {
+    SmallVector<OpFoldResult> sizes;
+    if (batched)
+      sizes.push_back(batch);
+    sizes.append({paddedRows, paddedCols});
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, resultType);
+    SmallVector<Value> lbs, ubs, steps;
+    for (OpFoldResult size : sizes) {
+      lbs.push_back(index(0));
+      ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+    }
+    if (batched)
+      steps.push_back(index(1));
+    steps.append({index(rows()), index(cols())});
+    bool wide = !resultType.isInteger(32);
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{empty},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value bi = batched ? ivs[0] : Value();
+          Value m0 = ivs[batched ? 1 : 0], n0 = ivs[batched ? 2 : 1];
+          SmallVector<Value> sums;
+          auto widen = [&](Value v) -> Value {
+            return wide ? arith::ExtSIOp::create(b, loc, resultType, v) : v;
+          };
+          if (!wide || paddedLength <= kChunk) {
+            // i32 results wrap like the exact value modulo 2^32.
+            for (Value v : sumRange(bi, m0, n0, index(0), index(paddedLength)))
+              sums.push_back(widen(v));
+          } else {
+            Value zero = constantInt(b, loc, resultType, 0);
+            SmallVector<Value> inits(rows() * cols(), zero);
+            auto chunks = scf::ForOp::create(
+                b, loc, index(0), index(paddedLength), index(kChunk), inits,
+                [&](OpBuilder &cb, Location, Value kc, ValueRange totals) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPoint(cb.getInsertionBlock(),
+                                      cb.getInsertionPoint());
+                  Value kEnd = arith::MinSIOp::create(
+                      b, loc, arith::AddIOp::create(b, loc, kc, index(kChunk)),
+                      index(paddedLength));
+                  SmallVector<Value> next;
+                  for (auto [total, part] :
+                       llvm::zip_equal(totals, sumRange(bi, m0, n0, kc, kEnd)))
+                    next.push_back(
+                        arith::AddIOp::create(b, loc, total, widen(part)));
+                  scf::YieldOp::create(b, loc, next);
+                });
+            sums.assign(chunks.getResults().begin(), chunks.getResults().end());
+          }
+          Value block = vector::FromElementsOp::create(
+              b, loc, VectorType::get({rows(), cols()}, resultType), sums);
+          SmallVector<Value> at;
+          if (batched)
+            at.push_back(bi);
+          at.append({m0, n0});
+          Value written = vector::TransferWriteOp::create(
+                              b, loc, block, iterArgs[0], at,
+                              ArrayRef<bool>{true, true})
+                              .getResult();
+          return scf::ValueVector{written};
+        });
+    return nest.results.front();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pattern
+//===----------------------------------------------------------------------===//
+
+struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
+  MatmulToInt8DotProduct(MLIRContext *ctx,
+                         const ConvertBitserialToArmNeonOptions &options)
+      : OpRewritePattern<MatmulOp>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!prefersInt8DotProduct(op, options))
+      return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    Location loc = op.getLoc();
+    PackedLayoutAttr lhsLayout = op.getLhsLayout();
+    PackedLayoutAttr rhsLayout = op.getRhsLayout();
+    Int8Plan plan = planMatmul(lhsLayout, rhsLayout, options.i8mm);
+    if (plan.instruction == Instruction::Udot && failed(declareUdot(rewriter, op)))
+      return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    bool batched = op.isBatched();
+    bool lhsBatched = cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4;
+    bool rhsBatched = cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4;
+    int64_t length = lhsLayout.getLength();
+
+    GemmBuilder gemm{rewriter,   loc,        plan,       Value(),
+                     Value(),    lhsBatched, rhsBatched, batched,
+                     0,          resultType};
+    int64_t kStep = gemm.kStep();
+    gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
+    // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
+    Int8Operand a = plan.lhs, c = plan.rhs;
+    DecodedOperand lhs = decodeOperand(
+        rewriter, loc, op.getLhs(), lhsLayout, a, gemm.rows(), kStep,
+        plan.isMmla(), resultType, /*needRowSum=*/c.offset != 0);
+    DecodedOperand rhs = decodeOperand(
+        rewriter, loc, op.getRhs(), rhsLayout, c, gemm.cols(), kStep,
+        plan.isMmla(), resultType, /*needRowSum=*/a.offset != 0);
+    gemm.xa = lhs.x;
+    gemm.xb = rhs.x;
+
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    unsigned first = batched ? 1 : 0;
+    Value sum =
+        gemm.build(batched ? sizes[0] : OpFoldResult(),
+                   roundUp(rewriter, loc, sizes[first], gemm.rows()),
+                   roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
+    SmallVector<OpFoldResult> zeros(sizes.size(), rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ones(sizes.size(), rewriter.getIndexAttr(1));
+    Value product = tensor::ExtractSliceOp::create(
+        rewriter, loc, RankedTensorType::get(initType.getShape(), resultType),
+        sum, zeros, sizes, ones);
+
+    // Epilogue: init + sa sb S + sa ob rowsum(xa) + oa sb rowsum(xb)
+    // + oa ob K, wrapping in the result type like the exact value.
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = initType.getRank();
+    SmallVector<Value> inputs{product};
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+    auto rowMap = [&](bool operandBatched, unsigned dim) {
+      SmallVector<AffineExpr> exprs;
+      if (operandBatched)
+        exprs.push_back(getAffineDimExpr(0, ctx));
+      exprs.push_back(getAffineDimExpr(dim, ctx));
+      return AffineMap::get(rank, 0, exprs, ctx);
+    };
+    if (lhs.rowSum) {
+      inputs.push_back(lhs.rowSum);
+      maps.push_back(rowMap(lhsBatched, first));
+    }
+    if (rhs.rowSum) {
+      inputs.push_back(rhs.rowSum);
+      maps.push_back(rowMap(rhsBatched, first + 1));
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto epilogue = linalg::GenericOp::create(
+        rewriter, loc, initType, inputs, ValueRange{init}, maps, iterators,
+        [&](OpBuilder &b, Location nloc, ValueRange args) {
+          auto term = [&](Value value, int64_t factor) -> Value {
+            if (factor == 1)
+              return value;
+            return arith::MulIOp::create(
+                b, nloc, value, constantInt(b, nloc, resultType, factor));
+          };
+          Value total = arith::AddIOp::create(
+              b, nloc, args.back(), term(args[0], a.scale * c.scale));
+          unsigned next = 1;
+          if (lhs.rowSum)
+            total = arith::AddIOp::create(
+                b, nloc, total, term(args[next++], a.scale * c.offset));
+          if (rhs.rowSum)
+            total = arith::AddIOp::create(
+                b, nloc, total, term(args[next++], a.offset * c.scale));
+          if (a.offset * c.offset != 0)
+            total = arith::AddIOp::create(
+                b, nloc, total,
+                constantInt(b, nloc, resultType,
+                            a.offset * c.offset * length));
+          linalg::YieldOp::create(b, nloc, total);
+        });
+    rewriter.replaceOp(op, epilogue.getResult(0));
+    return success();
+  }
+
+  ConvertBitserialToArmNeonOptions options;
+};
+} // namespace
+
+void mlir::bitserial::populateBitserialToArmNeonPatterns(
+    RewritePatternSet &patterns,
+    const ConvertBitserialToArmNeonOptions &options) {
+  patterns.add<MatmulToInt8DotProduct>(patterns.getContext(), options);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvertBitserialToArmNeonPass
+    : public bitserial::impl::ConvertBitserialToArmNeonBase<
+          ConvertBitserialToArmNeonPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (minBitProduct < 0) {
+      emitError(getOperation()->getLoc())
+          << "min-bit-product must be at least 0, got "
+          << minBitProduct.getValue();
+      return signalPassFailure();
+    }
+    ConvertBitserialToArmNeonOptions options;
+    options.dotProduct = dotProduct;
+    options.i8mm = i8mm;
+    options.minBitProduct = minBitProduct;
+    RewritePatternSet patterns(&getContext());
+    populateBitserialToArmNeonPatterns(patterns, options);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+} // namespace
