@@ -61,3 +61,8 @@ tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdum
          "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
 tools = [sanitized_tools.get(tool, tool) for tool in tools]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# AArch64 execution under user-mode qemu: a cross compiler and the emulator.
+import shutil
+if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):
+    config.available_features.add("aarch64-emulator")

@@ -1,0 +1,299 @@
+"""Cases for the int8 dot-product lowering's execution test on AArch64.
+
+Writes OUT/{ref,dot,mmla}.mlir, the same functions under the prefixes ref_,
+dot_ and mmla_ (one per case: pack logical i16 operands, bitserial.matmul into
+`init`), and OUT/harness.c, which fills the operands of every case with
+pseudo-random values of their encodings' ranges, computes the expected result
+with plain int64 loops and compares it with every lowering's output.
+"""
+
+import argparse
+import itertools
+import os
+
+ENCODINGS = ["unsigned", "signed", "bipolar"]
+WORDS = [8, 16, 32, 64]
+
+
+def value_range(encoding, bits):
+    if encoding == "unsigned":
+        return 0, (1 << bits) - 1
+    if encoding == "signed":
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return -((1 << bits) - 1), (1 << bits) - 1
+
+
+def make_cases():
+    cases = []
+    shapes = [(1, 1), (3, 5), (5, 4), (9, 7), (4, 9), (8, 8), (2, 13)]
+    lengths = [1, 3, 17, 37, 70, 129, 200, 15, 65]
+    n = 0
+
+    def add(ea, ba, eb, bb, **kw):
+        nonlocal n
+        m, nn = shapes[n % len(shapes)]
+        case = dict(ea=ea, ba=ba, eb=eb, bb=bb, m=m, n=nn,
+                    k=lengths[n % len(lengths)], word=WORDS[n % len(WORDS)],
+                    result=64 if n % 3 == 0 else 32,
+                    batch=[None, (3, False), (2, True)][n % 3 if n % 5 == 4 else 0],
+                    extreme=False)
+        case.update(kw)
+        cases.append(case)
+        n += 1
+
+    # Every encoding pair with every width on each side (the other side's
+    # width rotates), and all four 7/8-bit combinations, which need the u8
+    # and shifted representations.
+    for pair, (ea, eb) in enumerate(itertools.product(ENCODINGS, ENCODINGS)):
+        for ba in range(1, 9):
+            add(ea, ba, eb, (ba + pair) % 8 + 1)
+        for ba, bb in itertools.product([7, 8], [7, 8]):
+            add(ea, ba, eb, bb)
+    # Batches: a batched lhs with shared weights, and both batched.
+    add("unsigned", 8, "signed", 3, batch=(3, False), result=32)
+    add("bipolar", 8, "unsigned", 8, batch=(2, True), result=64)
+    add("signed", 4, "bipolar", 8, batch=(2, True), result=32)
+    # i64 results whose chunks of K need the widening: extreme values and K
+    # past the 16384-value chunk, for each representation.
+    for ea, ba, eb, bb in [("unsigned", 8, "unsigned", 8),
+                           ("bipolar", 8, "bipolar", 8),
+                           ("signed", 8, "unsigned", 8),
+                           ("signed", 8, "signed", 8)]:
+        add(ea, ba, eb, bb, m=2, n=3, k=40001, word=64, result=64,
+            batch=None, extreme=True)
+    return cases
+
+
+def packed_type(shape, encoding, bits, k, word):
+    words = (k + word - 1) // word
+    dims = "x".join(str(d) for d in list(shape) + [bits, words])
+    return (f"tensor<{dims}xi{word}, #bitserial.packed<bits = {bits}, "
+            f"encoding = {encoding}, length = {k}>>")
+
+
+def shapes_of(case):
+    b = case["batch"]
+    lhs = [case["m"], case["k"]]
+    rhs = [case["n"], case["k"]]
+    res = [case["m"], case["n"]]
+    if b:
+        lhs = [b[0]] + lhs
+        res = [b[0]] + res
+        if b[1]:
+            rhs = [b[0]] + rhs
+    return lhs, rhs, res
+
+
+def tensor(shape, element):
+    return "tensor<" + "x".join(str(d) for d in shape) + f"x{element}>"
+
+
+def mlir_function(prefix, index, case):
+    lhs, rhs, res = shapes_of(case)
+    k, word = case["k"], case["word"]
+    ta, tb = tensor(lhs, "i16"), tensor(rhs, "i16")
+    tr = tensor(res, f"i{case['result']}")
+    pa = packed_type(lhs[:-1], case["ea"], case["ba"], k, word)
+    pb = packed_type(rhs[:-1], case["eb"], case["bb"], k, word)
+    return (f"func.func @{prefix}c{index}(%a: {ta}, %b: {tb}, %init: {tr}) -> {tr} {{\n"
+            f"  %pa = bitserial.pack %a : {ta} -> {pa}\n"
+            f"  %pb = bitserial.pack %b : {tb} -> {pb}\n"
+            f"  %r = bitserial.matmul ins(%pa, %pb : {pa}, {pb}) outs(%init : {tr}) -> {tr}\n"
+            f"  return %r : {tr}\n}}\n")
+
+
+HEADER = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  void *allocated, *aligned;
+  int64_t offset, rest[6]; /* sizes, then strides */
+} Memref;
+
+/* MLIR's runtime copy (libmlir_c_runner_utils has no AArch64 build here):
+   strided copy of ranked descriptors {allocated, aligned, offset, sizes,
+   strides}. */
+typedef struct {
+  int64_t rank;
+  void *descriptor;
+} Unranked;
+
+void memrefCopy(int64_t elementSize, Unranked *src, Unranked *dst) {
+  int64_t rank = src->rank;
+  char **s = src->descriptor, **d = dst->descriptor;
+  int64_t *sm = (int64_t *)(s + 2), *dm = (int64_t *)(d + 2);
+  int64_t count = 1, index[8] = {0};
+  for (int64_t r = 0; r < rank; ++r)
+    count *= sm[1 + r];
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t so = sm[0], doff = dm[0];
+    for (int64_t r = 0; r < rank; ++r) {
+      so += index[r] * sm[1 + rank + r];
+      doff += index[r] * dm[1 + rank + r];
+    }
+    memcpy(d[1] + doff * elementSize, s[1] + so * elementSize, elementSize);
+    for (int64_t r = rank - 1; r >= 0; --r) {
+      if (++index[r] < sm[1 + r])
+        break;
+      index[r] = 0;
+    }
+  }
+}
+
+static uint64_t state = 0x9e3779b97f4a7c15ull;
+static uint64_t next(void) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
+/* A value of the encoding's range; `extreme` favours its ends. */
+static int16_t draw(int lo, int hi, int bipolar, int extreme) {
+  if (extreme && next() % 4 != 0)
+    return next() % 2 ? lo : hi;
+  int v = lo + (int)(next() % (uint64_t)(hi - lo + 1));
+  if (bipolar && (v & 1) == 0)
+    v = v == hi ? v - 1 : v + 1;
+  return (int16_t)v;
+}
+
+static Memref view(void *data, int rank, const int64_t *shape) {
+  Memref m = {data, data, 0, {0}};
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    m.rest[d] = shape[d];
+    m.rest[rank + d] = stride;
+    stride *= shape[d];
+  }
+  return m;
+}
+
+static void range(int encoding, int bits, int *lo, int *hi) {
+  if (encoding == 0) {
+    *lo = 0; *hi = (1 << bits) - 1;
+  } else if (encoding == 1) {
+    *lo = -(1 << (bits - 1)); *hi = (1 << (bits - 1)) - 1;
+  } else {
+    *lo = -((1 << bits) - 1); *hi = (1 << bits) - 1;
+  }
+}
+
+typedef void (*Fn)(Memref *, Memref *, Memref *, Memref *);
+static int failures = 0;
+
+static void check(const char *name, int index, Memref *r, const int64_t *expected,
+                  int64_t count, int wide) {
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t got = wide ? ((int64_t *)r->aligned)[r->offset + i]
+                       : ((int32_t *)r->aligned)[r->offset + i];
+    if (got != expected[i]) {
+      printf("MISMATCH %s case %d at %lld: got %lld, expected %lld\n", name,
+             index, (long long)i, (long long)got, (long long)expected[i]);
+      ++failures;
+      return;
+    }
+  }
+}
+
+/* Runs one case: lhs [B?, M, K], rhs [B?, N, K], result [B?, M, N]. */
+static void run(int index, Fn *fns, const char **names, int numFns,
+                int ea, int ba, int eb, int bb, int batch, int rhsBatched,
+                int64_t m, int64_t n, int64_t k, int wide, int extreme) {
+  int64_t lb = batch ? batch : 1, rb = rhsBatched ? batch : 1;
+  int16_t *a = malloc(sizeof(int16_t) * lb * m * k);
+  int16_t *b = malloc(sizeof(int16_t) * rb * n * k);
+  int64_t outputs = lb * m * n;
+  int64_t *init = malloc(sizeof(int64_t) * outputs);
+  int64_t *expected = malloc(sizeof(int64_t) * outputs);
+  int alo, ahi, blo, bhi;
+  range(ea, ba, &alo, &ahi);
+  range(eb, bb, &blo, &bhi);
+  for (int64_t i = 0; i < lb * m * k; ++i)
+    a[i] = draw(alo, ahi, ea == 2, extreme);
+  for (int64_t i = 0; i < rb * n * k; ++i)
+    b[i] = draw(blo, bhi, eb == 2, extreme);
+  for (int64_t i = 0; i < outputs; ++i)
+    init[i] = (int64_t)(next() % 2001) - 1000;
+  for (int64_t bi = 0; bi < lb; ++bi)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        const int16_t *ar = a + (bi * m + i) * k;
+        const int16_t *br = b + ((rhsBatched ? bi : 0) * n + j) * k;
+        int64_t sum = init[(bi * m + i) * n + j];
+        for (int64_t kk = 0; kk < k; ++kk)
+          sum += (int64_t)ar[kk] * br[kk];
+        expected[(bi * m + i) * n + j] = wide ? sum : (int64_t)(int32_t)sum;
+      }
+  int rank = batch ? 3 : 2;
+  int64_t ashape[3], bshape[3], rshape[3];
+  int d = 0;
+  if (batch) {
+    ashape[0] = rshape[0] = batch;
+    ++d;
+  }
+  ashape[d] = m; ashape[d + 1] = k;
+  rshape[d] = m; rshape[d + 1] = n;
+  int brank = rhsBatched ? 3 : 2;
+  if (rhsBatched) {
+    bshape[0] = batch; bshape[1] = n; bshape[2] = k;
+  } else {
+    bshape[0] = n; bshape[1] = k;
+  }
+  for (int f = 0; f < numFns; ++f) {
+    /* Fresh copies: a lowering may update `init` in place. */
+    void *initCopy = malloc((wide ? 8 : 4) * outputs);
+    for (int64_t i = 0; i < outputs; ++i) {
+      if (wide)
+        ((int64_t *)initCopy)[i] = init[i];
+      else
+        ((int32_t *)initCopy)[i] = (int32_t)init[i];
+    }
+    Memref ma = view(a, rank, ashape), mb = view(b, brank, bshape);
+    Memref mi = view(initCopy, rank, rshape), result;
+    fns[f](&result, &ma, &mb, &mi);
+    check(names[f], index, &result, expected, outputs, wide);
+  }
+  free(a);
+  free(b);
+  free(init);
+  free(expected);
+}
+"""
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    cases = make_cases()
+    prefixes = ["ref_", "dot_", "mmla_"]
+    for prefix in prefixes:
+        with open(os.path.join(args.out, prefix[:-1] + ".mlir"), "w") as f:
+            for i, case in enumerate(cases):
+                f.write(mlir_function(prefix, i, case))
+    with open(os.path.join(args.out, "harness.c"), "w") as f:
+        f.write(HEADER)
+        for i in range(len(cases)):
+            for prefix in prefixes:
+                f.write(f"void _mlir_ciface_{prefix}c{i}(Memref *, Memref *, "
+                        "Memref *, Memref *);\n")
+        f.write("\nint main(void) {\n")
+        f.write('  const char *names[] = {"reference", "sdot/udot", "i8mm"};\n')
+        for i, case in enumerate(cases):
+            fns = ", ".join(f"_mlir_ciface_{p}c{i}" for p in prefixes)
+            batch = case["batch"]
+            f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
+                    f"    run({i}, fns, names, 3, {ENCODINGS.index(case['ea'])}, "
+                    f"{case['ba']}, {ENCODINGS.index(case['eb'])}, {case['bb']}, "
+                    f"{batch[0] if batch else 0}, {int(bool(batch and batch[1]))}, "
+                    f"{case['m']}, {case['n']}, {case['k']}, "
+                    f"{int(case['result'] == 64)}, {int(case['extreme'])}); }}\n")
+        f.write(f'  printf("%d of {len(cases)} cases x 3 lowerings failed\\n", '
+                "failures);\n  return failures != 0;\n}\n")
+
+
+if __name__ == "__main__":
+    main()
