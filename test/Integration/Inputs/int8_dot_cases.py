@@ -36,7 +36,7 @@ def make_cases():
                     k=lengths[n % len(lengths)], word=WORDS[n % len(WORDS)],
                     result=64 if n % 3 == 0 else 32,
                     batch=[None, (3, False), (2, True)][n % 3 if n % 5 == 4 else 0],
-                    extreme=False)
+                    extreme=False, dynamic=False)
         case.update(kw)
         cases.append(case)
         n += 1
@@ -53,6 +53,9 @@ def make_cases():
     add("unsigned", 8, "signed", 3, batch=(3, False), result=32)
     add("bipolar", 8, "unsigned", 8, batch=(2, True), result=64)
     add("signed", 4, "bipolar", 8, batch=(2, True), result=32)
+    # Dynamic batch, M and N (K is always static).
+    add("signed", 5, "unsigned", 8, dynamic=True, result=32)
+    add("bipolar", 8, "signed", 2, batch=(3, True), dynamic=True, result=64)
     # i64 results whose chunks of K need the widening: extreme values and K
     # past the 16384-value chunk, for each representation.
     for ea, ba, eb, bb in [("unsigned", 8, "unsigned", 8),
@@ -90,6 +93,11 @@ def tensor(shape, element):
 
 def mlir_function(prefix, index, case):
     lhs, rhs, res = shapes_of(case)
+    if case["dynamic"]:
+        # Every dimension but K.
+        lhs = ["?"] * (len(lhs) - 1) + lhs[-1:]
+        rhs = ["?"] * (len(rhs) - 1) + rhs[-1:]
+        res = ["?"] * len(res)
     k, word = case["k"], case["word"]
     ta, tb = tensor(lhs, "i16"), tensor(rhs, "i16")
     tr = tensor(res, f"i{case['result']}")
