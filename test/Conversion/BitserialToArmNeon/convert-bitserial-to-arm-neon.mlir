@@ -1,0 +1,214 @@
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true" | FileCheck %s --check-prefix=I8MM
+// Cortex-A53 class (no dot product): bit-serial everywhere.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="dot-product=false" | FileCheck %s --check-prefix=NODOT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="min-bit-product=5" | FileCheck %s --check-prefix=MIN5
+
+// NODOT-NOT: arm_neon
+// NODOT-NOT: aarch64
+
+// s8 x s8 (2-bit signed x 2-bit unsigned): 4x4 blocks of sdot over 16
+// values of K, zero-padded.
+// CHECK-LABEL: func.func @sdot_signed_unsigned
+// CHECK-SAME: %[[A:[^:]+]]: tensor<5x2x1xi64
+// CHECK-SAME: %[[B:[^:]+]]: tensor<6x2x1xi64
+// CHECK-SAME: %[[INIT:[^:]+]]: tensor<5x6xi32>
+// CHECK: %[[UA:.*]] = bitserial.unpack %[[A]] {{.*}} -> tensor<5x37xi16>
+// CHECK: tensor.pad %[[UA]] low[0, 0] high[3, 11]
+// CHECK: } : tensor<5x37xi16> to tensor<8x48xi16>
+// CHECK: %[[XA:.*]] = linalg.generic
+// CHECK: arith.trunci {{.*}} : i16 to i8
+// CHECK: } -> tensor<8x48xi8>
+// CHECK: bitserial.unpack %[[B]] {{.*}} -> tensor<6x37xi16>
+// CHECK: %[[XB:.*]] = linalg.generic
+// CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x8xi32>)
+// CHECK: scf.for {{.*}} -> (tensor<8x8xi32>)
+// CHECK: %[[ACC:.*]]:16 = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
+// CHECK-COUNT-4: vector.transfer_read %[[XA]]{{.*}} : tensor<8x48xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_read %[[XB]]{{.*}} : tensor<8x48xi8>, vector<16xi8>
+// CHECK-COUNT-16: arm_neon.intr.sdot
+// CHECK: scf.yield
+// CHECK-COUNT-16: vector.reduction <add>, %[[ACC]]#{{[0-9]+}} : vector<4xi32> into i32
+// CHECK: %[[BLOCK:.*]] = vector.from_elements {{.*}} : vector<4x4xi32>
+// CHECK: vector.transfer_write %[[BLOCK]], {{.*}} {in_bounds = [true, true]} : vector<4x4xi32>, tensor<8x8xi32>
+// CHECK: %[[P:.*]] = tensor.extract_slice %[[S]][0, 0] [5, 6] [1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<5x6xi32>) outs(%[[INIT]] : tensor<5x6xi32>)
+// CHECK: arith.addi
+// CHECK-NOT: arith.muli
+// CHECK: linalg.yield
+// CHECK-NOT: bitserial.matmul
+// I8MM-LABEL: func.func @sdot_signed_unsigned
+// I8MM: tensor<5x37xi16> to tensor<8x40xi16>
+// I8MM: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x5x2x8xi8>)
+// I8MM: tensor.collapse_shape {{.*}} into tensor<4x5x16xi8>
+// I8MM-COUNT-16: arm_neon.intr.smmla
+// I8MM: vector.from_elements {{.*}} : vector<8x8xi32>
+// MIN5-LABEL: func.func @sdot_signed_unsigned
+// MIN5: bitserial.matmul
+!A = tensor<5x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 37>>
+!B = tensor<6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 37>>
+func.func @sdot_signed_unsigned(%a: !A, %b: !B, %init: tensor<5x6xi32>) -> tensor<5x6xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<5x6xi32>) -> tensor<5x6xi32>
+  return %r : tensor<5x6xi32>
+}
+
+// -----
+
+// u8 x u8 (8-bit unsigned x 3-bit unsigned): udot, a call of the intrinsic
+// declared as a private function.
+// CHECK: func.func private @llvm.aarch64.neon.udot.v4i32.v16i8(vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK-LABEL: func.func @udot_unsigned
+// CHECK-COUNT-16: func.call @llvm.aarch64.neon.udot.v4i32.v16i8({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK-NOT: arm_neon.intr.sdot
+// I8MM-LABEL: func.func @udot_unsigned
+// I8MM-COUNT-16: arm_neon.intr.ummla
+// MIN5-LABEL: func.func @udot_unsigned
+// MIN5: func.call @llvm.aarch64.neon.udot
+!A = tensor<4x8x2xi32, #bitserial.packed<bits = 8, encoding = unsigned, length = 64>>
+!B = tensor<4x3x2xi32, #bitserial.packed<bits = 3, encoding = unsigned, length = 64>>
+func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<4x4xi32>) -> tensor<4x4xi32>
+  return %r : tensor<4x4xi32>
+}
+
+// -----
+
+// u8 x s8 without i8mm: the unsigned operand shifted to s8 (x = v - 128,
+// padded with v = 128), sdot, and 128 times the rhs row sums added back.
+// With i8mm: usmmla with the unsigned operand first.
+// CHECK-LABEL: func.func @mixed_unsigned_signed
+// CHECK: %[[UA:.*]] = bitserial.unpack %{{.*}} -> tensor<3x20xi16>
+// CHECK: %[[C128:.*]] = arith.constant 128 : i16
+// CHECK: tensor.pad %[[UA]]
+// CHECK: tensor.yield %[[C128]] : i16
+// CHECK: linalg.generic
+// CHECK: arith.subi %{{.*}}, %{{.*}} : i16
+// CHECK: arith.trunci
+// CHECK: %[[UB:.*]] = bitserial.unpack %{{.*}} -> tensor<2x20xi16>
+// CHECK: %[[RB:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[UB]] : tensor<2x20xi16>) outs(%{{.*}} : tensor<2xi32>)
+// CHECK-COUNT-16: arm_neon.intr.sdot
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[RB]] : tensor<3x2xi32>, tensor<2xi32>)
+// CHECK: %[[F:.*]] = arith.constant 128 : i32
+// CHECK: arith.muli %{{.*}}, %[[F]] : i32
+// I8MM-LABEL: func.func @mixed_unsigned_signed
+// I8MM-NOT: linalg.generic {{.*}} "reduction"
+// I8MM: %[[XA:.*]] = tensor.collapse_shape {{.*}} into tensor<4x3x16xi8>
+// I8MM: %[[XB:.*]] = tensor.collapse_shape {{.*}} into tensor<4x3x16xi8>
+// I8MM: %[[LA:.*]] = vector.transfer_read %[[XA]]
+// I8MM: %[[LB:.*]] = vector.transfer_read %[[XB]]
+// I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LA]], %[[LB]]
+!A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 20>>
+!B = tensor<2x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 20>>
+func.func @mixed_unsigned_signed(%a: !A, %b: !B, %init: tensor<3x2xi32>) -> tensor<3x2xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<3x2xi32>) -> tensor<3x2xi32>
+  return %r : tensor<3x2xi32>
+}
+
+// -----
+
+// With i8mm, an unsigned rhs goes first into usmmla (the tile is transposed
+// when read back).
+// I8MM-LABEL: func.func @mixed_signed_bipolar8
+// I8MM: %[[XA:.*]] = tensor.collapse_shape {{.*}} into tensor<4x2x16xi8>
+// I8MM: %[[XB:.*]] = tensor.collapse_shape {{.*}} into tensor<4x2x16xi8>
+// I8MM: %[[LA:.*]] = vector.transfer_read %[[XA]]
+// I8MM: %[[LB:.*]] = vector.transfer_read %[[XB]]
+// I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LB]], %[[LA]]
+// 8-bit bipolar as s8: x = (v - 1) >> 1, scale 2 offset 1.
+// CHECK-LABEL: func.func @mixed_signed_bipolar8
+// CHECK: bitserial.unpack {{.*}} -> tensor<2x9xi16>
+// CHECK: %[[ONE:.*]] = arith.constant 1 : i16
+// CHECK: tensor.pad
+// CHECK: tensor.yield %[[ONE]] : i16
+// CHECK: arith.subi
+// CHECK: arith.shrsi
+// CHECK: arm_neon.intr.sdot
+!A = tensor<2x3x1xi16, #bitserial.packed<bits = 3, encoding = signed, length = 9>>
+!B = tensor<7x8x1xi16, #bitserial.packed<bits = 8, encoding = bipolar, length = 9>>
+func.func @mixed_signed_bipolar8(%a: !A, %b: !B, %init: tensor<2x7xi64>) -> tensor<2x7xi64> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x7xi64>) -> tensor<2x7xi64>
+  return %r : tensor<2x7xi64>
+}
+
+// -----
+
+// i64 results over K past one chunk: i32 sums of at most 16384 values of K,
+// sign-extended and added in i64.
+// CHECK-LABEL: func.func @i64_chunks
+// CHECK: %[[KP:.*]] = arith.constant 40000 : index
+// CHECK: %[[CHUNK:.*]] = arith.constant 16384 : index
+// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %[[KP]] step %[[CHUNK]] iter_args({{.*}}) -> (i64,
+// CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
+// CHECK: scf.for %{{.*}} = %[[KC]] to %[[END]]
+// CHECK-COUNT-16: arm_neon.intr.sdot
+// CHECK: vector.reduction <add>
+// CHECK: arith.extsi %{{.*}} : i32 to i64
+// CHECK: vector.from_elements {{.*}} : vector<4x4xi64>
+!A = tensor<2x4x625xi64, #bitserial.packed<bits = 4, encoding = signed, length = 40000>>
+!B = tensor<3x4x625xi64, #bitserial.packed<bits = 4, encoding = signed, length = 40000>>
+func.func @i64_chunks(%a: !A, %b: !B, %init: tensor<2x3xi64>) -> tensor<2x3xi64> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x3xi64>) -> tensor<2x3xi64>
+  return %r : tensor<2x3xi64>
+}
+
+// -----
+
+// Batched lhs with shared weights and dynamic batch and M: the loops run over
+// the batch, the rows round up at run time.
+// CHECK-LABEL: func.func @batched_dynamic
+// CHECK: bitserial.unpack {{.*}} -> tensor<?x?x40xi16>
+// CHECK: tensor.pad
+// CHECK: } : tensor<?x?x40xi16> to tensor<?x?x48xi16>
+// CHECK: scf.for {{.*}} -> (tensor<?x?x8xi32>)
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<?x?x48xi8>, vector<16xi8>
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], {{.*}} : tensor<8x48xi8>, vector<16xi8>
+// CHECK: tensor.extract_slice {{.*}} : tensor<?x?x8xi32> to tensor<?x?x5xi32>
+!A = tensor<?x?x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 40>>
+!B = tensor<5x3x1xi64, #bitserial.packed<bits = 3, encoding = signed, length = 40>>
+func.func @batched_dynamic(%a: !A, %b: !B, %init: tensor<?x?x5xi32>) -> tensor<?x?x5xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<?x?x5xi32>) -> tensor<?x?x5xi32>
+  return %r : tensor<?x?x5xi32>
+}
+
+// -----
+
+// 1 x 2 bits: bit-serial wins with dot products only; i8mm takes it.
+// CHECK-LABEL: func.func @negative_1x2_without_i8mm
+// CHECK: bitserial.matmul
+// CHECK-NOT: bitserial.unpack
+// I8MM-LABEL: func.func @negative_1x2_without_i8mm
+// I8MM: arm_neon.intr.smmla
+!A = tensor<4x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+!B = tensor<4x2x1xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 64>>
+func.func @negative_1x2_without_i8mm(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<4x4xi32>) -> tensor<4x4xi32>
+  return %r : tensor<4x4xi32>
+}
+
+// -----
+
+// 1 x 1 bit: bit-serial wins with i8mm too.
+// CHECK-LABEL: func.func @negative_1x1
+// CHECK: bitserial.matmul
+// I8MM-LABEL: func.func @negative_1x1
+// I8MM: bitserial.matmul
+// I8MM-NOT: arm_neon
+!A = tensor<4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !A) outs(%init : tensor<4x4xi32>) -> tensor<4x4xi32>
+  return %r : tensor<4x4xi32>
+}
+
+// -----
+
+// Convolutions stay bit-serial (no im2col lowering yet).
+// CHECK-LABEL: func.func @negative_conv2d
+// CHECK: bitserial.conv2d
+// I8MM-LABEL: func.func @negative_conv2d
+// I8MM: bitserial.conv2d
+!X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
+!F = tensor<8x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
+func.func @negative_conv2d(%x: !X, %f: !F, %init: tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32>
+  return %r : tensor<1x4x4x8xi32>
+}
