@@ -119,10 +119,10 @@ def ConvertBitserialToArmNeon
       signed one without i8mm uses `value - 128` (s8). The affine terms come
       back as per-row sums, so every pair of encodings is exact;
     - an i8 x i8 GEMM on tensors: 4 x 4 output blocks of `arm_neon.intr.sdot`
-      (or a call of the `llvm.aarch64.neon.udot` intrinsic, declared as a private function) over 16
-      values of K, or with `i8mm` 8 x 8 blocks of `arm_neon.intr.smmla`,
-      `ummla` or `usmmla` over 8 values of K (operands re-laid out in pairs
-      of rows). K, M and N are zero-padded to whole steps and blocks;
+      (or calls of the `llvm.aarch64.neon.udot` intrinsic, declared as a
+      private function) over 16 values of K, or with `i8mm` 8 x 8 blocks of
+      `arm_neon.intr.smmla`, `ummla` or `usmmla` over 8 values of K
+      (operands re-laid out in pairs of rows). K, M and N are zero-padded to whole steps and blocks;
     - i32 results accumulate the whole K in i32 (wrapping, which is exact
       whenever the result fits); i64 results sum chunks of at most 16384
       values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each

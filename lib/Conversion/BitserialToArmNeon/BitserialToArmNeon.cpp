@@ -180,8 +180,7 @@ static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-static Value constantInt(OpBuilder &b, Location loc, Type type,
-                         int64_t value) {
+static Value constantInt(OpBuilder &b, Location loc, Type type, int64_t value) {
   return arith::ConstantOp::create(b, loc, IntegerAttr::get(type, value));
 }
 
@@ -193,8 +192,8 @@ static OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
   Value m = constantIndex(b, loc, multiple);
   Value up = arith::AddIOp::create(b, loc, cast<Value>(size),
                                    constantIndex(b, loc, multiple - 1));
-  return Value(arith::MulIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, up, m), m));
+  return Value(
+      arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, up, m), m));
 }
 
 static int64_t staticSize(OpFoldResult size) {
@@ -298,8 +297,8 @@ static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value packed,
             ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
             : OpFoldResult(Value(arith::DivUIOp::create(
                   b, loc, cast<Value>(paddedRows), constantIndex(b, loc, 2))));
-    xSizes.append({pairs, b.getIndexAttr(paddedLength / 8),
-                   b.getIndexAttr(2), b.getIndexAttr(8)});
+    xSizes.append({pairs, b.getIndexAttr(paddedLength / 8), b.getIndexAttr(2),
+                   b.getIndexAttr(8)});
     AffineExpr pair = getAffineDimExpr(lead, ctx);
     AffineExpr block = getAffineDimExpr(lead + 1, ctx);
     AffineExpr row = getAffineDimExpr(lead + 2, ctx);
@@ -315,15 +314,16 @@ static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value packed,
                               b.getMultiDimIdentityMap(numLoops)};
   SmallVector<utils::IteratorType> iterators(numLoops,
                                              utils::IteratorType::parallel);
-  Value x = linalg::GenericOp::create(
-                b, loc, xEmpty.getType(), ValueRange{padded},
-                ValueRange{xEmpty}, maps, iterators,
-                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                  Value v = buildToX(nb, nloc, args[0], rep);
-                  linalg::YieldOp::create(
-                      nb, nloc, Value(arith::TruncIOp::create(nb, nloc, i8, v)));
-                })
-                .getResult(0);
+  Value x =
+      linalg::GenericOp::create(
+          b, loc, xEmpty.getType(), ValueRange{padded}, ValueRange{xEmpty},
+          maps, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value v = buildToX(nb, nloc, args[0], rep);
+            linalg::YieldOp::create(
+                nb, nloc, Value(arith::TruncIOp::create(nb, nloc, i8, v)));
+          })
+          .getResult(0);
   if (rowPairs) {
     SmallVector<ReassociationIndices> groups;
     for (int64_t d = 0; d < lead + 2; ++d)
@@ -366,8 +366,8 @@ struct GemmBuilder {
     if (operandBatched)
       indices.push_back(batch);
     if (plan.isMmla())
-      indices.append({r, arith::DivUIOp::create(b, loc, k, index(8)),
-                      index(0)});
+      indices.append(
+          {r, arith::DivUIOp::create(b, loc, k, index(8)), index(0)});
     else
       indices.append({r, k});
     auto type = VectorType::get({16}, b.getI8Type());
@@ -516,10 +516,10 @@ struct GemmBuilder {
           if (batched)
             at.push_back(bi);
           at.append({m0, n0});
-          Value written = vector::TransferWriteOp::create(
-                              b, loc, block, iterArgs[0], at,
-                              ArrayRef<bool>{true, true})
-                              .getResult();
+          Value written =
+              vector::TransferWriteOp::create(b, loc, block, iterArgs[0], at,
+                                              ArrayRef<bool>{true, true})
+                  .getResult();
           return scf::ValueVector{written};
         });
     return nest.results.front();
@@ -543,19 +543,21 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
     PackedLayoutAttr lhsLayout = op.getLhsLayout();
     PackedLayoutAttr rhsLayout = op.getRhsLayout();
     Int8Plan plan = planMatmul(lhsLayout, rhsLayout, options.i8mm);
-    if (plan.instruction == Instruction::Udot && failed(declareUdot(rewriter, op)))
+    if (plan.instruction == Instruction::Udot &&
+        failed(declareUdot(rewriter, op)))
       return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
     Type resultType = initType.getElementType();
     bool batched = op.isBatched();
-    bool lhsBatched = cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4;
-    bool rhsBatched = cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4;
+    bool lhsBatched =
+        cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4;
+    bool rhsBatched =
+        cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4;
     int64_t length = lhsLayout.getLength();
 
-    GemmBuilder gemm{rewriter,   loc,        plan,       Value(),
-                     Value(),    lhsBatched, rhsBatched, batched,
-                     0,          resultType};
+    GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
+                     lhsBatched, rhsBatched, batched, 0,       resultType};
     int64_t kStep = gemm.kStep();
     gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
     // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
@@ -615,8 +617,8 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
             return arith::MulIOp::create(
                 b, nloc, value, constantInt(b, nloc, resultType, factor));
           };
-          Value total = arith::AddIOp::create(
-              b, nloc, args.back(), term(args[0], a.scale * c.scale));
+          Value total = arith::AddIOp::create(b, nloc, args.back(),
+                                              term(args[0], a.scale * c.scale));
           unsigned next = 1;
           if (lhs.rowSum)
             total = arith::AddIOp::create(
@@ -627,8 +629,7 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
           if (a.offset * c.offset != 0)
             total = arith::AddIOp::create(
                 b, nloc, total,
-                constantInt(b, nloc, resultType,
-                            a.offset * c.offset * length));
+                constantInt(b, nloc, resultType, a.offset * c.offset * length));
           linalg::YieldOp::create(b, nloc, total);
         });
     rewriter.replaceOp(op, epilogue.getResult(0));
