@@ -102,14 +102,14 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
 
 def ConvertBitserialToArmNeon
     : Pass<"convert-bitserial-to-arm-neon", "ModuleOp"> {
-  let summary = "Lower wide bitserial matmuls to exact int8 dot products "
-                "(AArch64 sdot/udot, i8mm smmla/ummla/usmmla)";
+  let summary = "Lower wide bitserial matmuls and convolutions to exact int8 "
+                "dot products (AArch64 sdot/udot, i8mm smmla/ummla/usmmla)";
   let description = [{
     Bit-serial costs grow with the product of activation and weight bits;
     an int8 dot product does not. On cores with dot-product instructions
-    this pass rewrites each `bitserial.matmul` whose bit product is at least
-    `min-bit-product` (by default 3 with `dot-product`, 2 with `i8mm`; see
-    docs/design.md) into:
+    this pass rewrites each `bitserial.matmul` and `bitserial.conv2d` whose
+    bit product is at least `min-bit-product` (by default 3 with
+    `dot-product`, 2 with `i8mm`; see docs/design.md) into:
 
     - `bitserial.unpack` of both operands, mapped elementwise to i8 values
       `x` with `value = scale * x + offset`: `x = value` for values that fit
@@ -128,8 +128,13 @@ def ConvertBitserialToArmNeon
       values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each
       chunk. The offsets' row sums and `init` are added last.
 
-    Other ops, including `conv2d`, are left alone for the bit-serial
-    lowerings that follow. The result holds `bitserial.unpack` ops and
+    A conv2d becomes a batched matmul of the im2col patches of its decoded
+    input (`[N, OH * OW, KH * KW * C]`, padding is the value 0) with the
+    filter `[CO, KH * KW * C]`; it needs static kernel extents, and with
+    padding an input whose zero is not `x = 0` (8-bit bipolar, or 8-bit
+    unsigned shifted to s8) stays bit-serial.
+
+    Other ops are left alone for the bit-serial lowerings that follow. The result holds `bitserial.unpack` ops and
     packed types; run it before `convert-bitserial-to-vector` or
     `convert-bitserial-to-linalg`, which lower them.
   }];

@@ -1,10 +1,11 @@
 //===- BitserialToArmNeon.cpp - Int8 dot-product lowering of bitserial ----===//
 //
-// Rewrites a bitserial.matmul whose activation bits x weight bits make
-// bit-serial slower than an int8 GEMM (docs/design.md) into: decode both
-// operands to i8 (`value = scale * x + offset`), an i8 x i8 -> i32 GEMM on
-// tensors with AArch64 dot-product (sdot/udot) or i8mm (smmla/ummla/usmmla)
-// instructions, and an epilogue that adds the offsets' row sums and `init`.
+// Rewrites a bitserial.matmul (or conv2d, through an im2col of its decoded
+// input) whose activation bits x weight bits make bit-serial slower than an
+// int8 GEMM (docs/design.md) into: decode both operands to i8
+// (`value = scale * x + offset`), an i8 x i8 -> i32 GEMM on tensors with
+// AArch64 dot-product (sdot/udot) or i8mm (smmla/ummla/usmmla) instructions,
+// and an epilogue that adds the offsets' row sums and `init`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,18 +76,6 @@ int64_t mlir::bitserial::getMinBitProduct(
   // Neoverse-N1 class: udot/sdot (~32 MACs/cycle) beat bit-serial above 2 bit
   // products; i8mm doubles that and leaves only 1x1 bit to bit-serial.
   return options.i8mm ? 2 : 3;
-}
-
-bool mlir::bitserial::prefersInt8DotProduct(
-    Operation *op, const ConvertBitserialToArmNeonOptions &options) {
-  auto matmul = dyn_cast<MatmulOp>(op);
-  // Without dot products (Cortex-A53 class) bit-serial always wins.
-  if (!matmul || (!options.dotProduct && !options.i8mm))
-    return false;
-  PackedLayoutAttr lhs = matmul.getLhsLayout(), rhs = matmul.getRhsLayout();
-  if (!lhs || !rhs)
-    return false;
-  return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);
 }
 
 //===----------------------------------------------------------------------===//
@@ -172,6 +161,34 @@ static Int8Plan planMatmul(PackedLayoutAttr lhs, PackedLayoutAttr rhs,
   return plan;
 }
 
+bool mlir::bitserial::prefersInt8DotProduct(
+    Operation *op, const ConvertBitserialToArmNeonOptions &options) {
+  // Without dot products (Cortex-A53 class) bit-serial always wins.
+  if (!options.dotProduct && !options.i8mm)
+    return false;
+  PackedLayoutAttr lhs, rhs;
+  if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    lhs = matmul.getLhsLayout();
+    rhs = matmul.getRhsLayout();
+  } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    lhs = conv.getInputLayout();
+    rhs = conv.getFilterLayout();
+    // im2col needs static kernel extents.
+    auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
+    if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2))
+      return false;
+    // Padding (the value 0) must be x = 0: not for 8-bit bipolar inputs, nor
+    // 8-bit unsigned ones shifted to s8.
+    if (lhs && rhs &&
+        llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; }) &&
+        planMatmul(lhs, rhs, options.i8mm).lhs.offset != 0)
+      return false;
+  }
+  if (!lhs || !rhs)
+    return false;
+  return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);
+}
+
 //===----------------------------------------------------------------------===//
 // Decoding
 //===----------------------------------------------------------------------===//
@@ -223,21 +240,28 @@ static Value buildToX(OpBuilder &b, Location loc, Value value,
   return value;
 }
 
-static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value packed,
-                                    PackedLayoutAttr layout, Int8Operand rep,
-                                    int64_t rowMultiple, int64_t kStep,
-                                    bool rowPairs, Type resultType,
-                                    bool needRowSum) {
-  MLIRContext *ctx = b.getContext();
+/// The decoded values of `packed` in i16, which holds every decoded value
+/// (8-bit bipolar needs 9 bits): `[leading..., length]`.
+static Value unpackToI16(OpBuilder &b, Location loc, Value packed,
+                         PackedLayoutAttr layout) {
   auto packedType = cast<RankedTensorType>(packed.getType());
-  int64_t rank = packedType.getRank() - 1, lead = rank - 2;
-  int64_t length = layout.getLength();
   SmallVector<int64_t> shape(packedType.getShape().drop_back(2));
-  shape.push_back(length);
+  shape.push_back(layout.getLength());
+  return UnpackOp::create(b, loc, RankedTensorType::get(shape, b.getI16Type()),
+                          packed);
+}
+
+/// `values`: i16 `[lead..., R, K]` with a static K.
+static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value values,
+                                    Int8Operand rep, int64_t rowMultiple,
+                                    int64_t kStep, bool rowPairs,
+                                    Type resultType, bool needRowSum) {
+  MLIRContext *ctx = b.getContext();
+  auto valuesType = cast<RankedTensorType>(values.getType());
+  int64_t rank = valuesType.getRank(), lead = rank - 2;
+  int64_t length = valuesType.getShape().back();
+  SmallVector<int64_t> shape(valuesType.getShape());
   Type i16 = b.getI16Type(), i8 = b.getI8Type();
-  // i16 holds every decoded value (8-bit bipolar needs 9 bits).
-  Value values =
-      UnpackOp::create(b, loc, RankedTensorType::get(shape, i16), packed);
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, values);
 
   DecodedOperand decoded;
@@ -530,6 +554,96 @@ struct GemmBuilder {
 // Pattern
 //===----------------------------------------------------------------------===//
 
+/// init + lhs * transpose(rhs) on decoded i16 values: lhs `[B?, M, K]`,
+/// rhs `[B?, N, K]`, init `[B?, M, N]`, as the int8 GEMM of `plan`.
+static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
+                             const Int8Plan &plan, Value lhsValues,
+                             Value rhsValues, Value init) {
+  auto initType = cast<RankedTensorType>(init.getType());
+  Type resultType = initType.getElementType();
+  bool batched = initType.getRank() == 3;
+  auto lhsType = cast<RankedTensorType>(lhsValues.getType());
+  bool lhsBatched = lhsType.getRank() == 3;
+  bool rhsBatched = cast<RankedTensorType>(rhsValues.getType()).getRank() == 3;
+  int64_t length = lhsType.getShape().back();
+
+  GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
+                   lhsBatched, rhsBatched, batched, 0,       resultType};
+  int64_t kStep = gemm.kStep();
+  gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
+  // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
+  Int8Operand a = plan.lhs, c = plan.rhs;
+  DecodedOperand lhs =
+      decodeOperand(rewriter, loc, lhsValues, a, gemm.rows(), kStep,
+                    plan.isMmla(), resultType, /*needRowSum=*/c.offset != 0);
+  DecodedOperand rhs =
+      decodeOperand(rewriter, loc, rhsValues, c, gemm.cols(), kStep,
+                    plan.isMmla(), resultType, /*needRowSum=*/a.offset != 0);
+  gemm.xa = lhs.x;
+  gemm.xb = rhs.x;
+
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, init);
+  unsigned first = batched ? 1 : 0;
+  Value sum = gemm.build(batched ? sizes[0] : OpFoldResult(),
+                         roundUp(rewriter, loc, sizes[first], gemm.rows()),
+                         roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
+  SmallVector<OpFoldResult> zeros(sizes.size(), rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(sizes.size(), rewriter.getIndexAttr(1));
+  Value product = tensor::ExtractSliceOp::create(
+      rewriter, loc, RankedTensorType::get(initType.getShape(), resultType),
+      sum, zeros, sizes, ones);
+
+  // Epilogue: init + sa sb S + sa ob rowsum(xa) + oa sb rowsum(xb)
+  // + oa ob K, wrapping in the result type like the exact value.
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rank = initType.getRank();
+  SmallVector<Value> inputs{product};
+  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+  auto rowMap = [&](bool operandBatched, unsigned dim) {
+    SmallVector<AffineExpr> exprs;
+    if (operandBatched)
+      exprs.push_back(getAffineDimExpr(0, ctx));
+    exprs.push_back(getAffineDimExpr(dim, ctx));
+    return AffineMap::get(rank, 0, exprs, ctx);
+  };
+  if (lhs.rowSum) {
+    inputs.push_back(lhs.rowSum);
+    maps.push_back(rowMap(lhsBatched, first));
+  }
+  if (rhs.rowSum) {
+    inputs.push_back(rhs.rowSum);
+    maps.push_back(rowMap(rhsBatched, first + 1));
+  }
+  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto epilogue = linalg::GenericOp::create(
+      rewriter, loc, initType, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &b, Location nloc, ValueRange args) {
+        auto term = [&](Value value, int64_t factor) -> Value {
+          if (factor == 1)
+            return value;
+          return arith::MulIOp::create(
+              b, nloc, value, constantInt(b, nloc, resultType, factor));
+        };
+        Value total = arith::AddIOp::create(b, nloc, args.back(),
+                                            term(args[0], a.scale * c.scale));
+        unsigned next = 1;
+        if (lhs.rowSum)
+          total = arith::AddIOp::create(b, nloc, total,
+                                        term(args[next++], a.scale * c.offset));
+        if (rhs.rowSum)
+          total = arith::AddIOp::create(b, nloc, total,
+                                        term(args[next++], a.offset * c.scale));
+        if (a.offset * c.offset != 0)
+          total = arith::AddIOp::create(
+              b, nloc, total,
+              constantInt(b, nloc, resultType, a.offset * c.offset * length));
+        linalg::YieldOp::create(b, nloc, total);
+      });
+  return epilogue.getResult(0);
+}
+
 struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
   MatmulToInt8DotProduct(MLIRContext *ctx,
                          const ConvertBitserialToArmNeonOptions &options)
@@ -546,93 +660,99 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
     if (plan.instruction == Instruction::Udot &&
         failed(declareUdot(rewriter, op)))
       return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
+    Value lhs = unpackToI16(rewriter, loc, op.getLhs(), lhsLayout);
+    Value rhs = unpackToI16(rewriter, loc, op.getRhs(), rhsLayout);
+    rewriter.replaceOp(
+        op, buildInt8Matmul(rewriter, loc, plan, lhs, rhs, op.getInit()));
+    return success();
+  }
+
+  ConvertBitserialToArmNeonOptions options;
+};
+
+/// conv2d as a batched matmul of the im2col patches of the decoded input,
+/// `[N, OH * OW, KH * KW * C]`, with the filter `[CO, KH * KW * C]`.
+struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
+  Conv2DToInt8DotProduct(MLIRContext *ctx,
+                         const ConvertBitserialToArmNeonOptions &options)
+      : OpRewritePattern<Conv2DOp>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!prefersInt8DotProduct(op, options))
+      return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    PackedLayoutAttr inputLayout = op.getInputLayout();
+    PackedLayoutAttr filterLayout = op.getFilterLayout();
+    Int8Plan plan = planMatmul(inputLayout, filterLayout, options.i8mm);
+    if (plan.instruction == Instruction::Udot &&
+        failed(declareUdot(rewriter, op)))
+      return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    ArrayRef<int64_t> padding = op.getPadding();
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
-    Type resultType = initType.getElementType();
-    bool batched = op.isBatched();
-    bool lhsBatched =
-        cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4;
-    bool rhsBatched =
-        cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4;
-    int64_t length = lhsLayout.getLength();
+    Type i16 = rewriter.getI16Type();
 
-    GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
-                     lhsBatched, rhsBatched, batched, 0,       resultType};
-    int64_t kStep = gemm.kStep();
-    gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
-    // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
-    Int8Operand a = plan.lhs, c = plan.rhs;
-    DecodedOperand lhs = decodeOperand(
-        rewriter, loc, op.getLhs(), lhsLayout, a, gemm.rows(), kStep,
-        plan.isMmla(), resultType, /*needRowSum=*/c.offset != 0);
-    DecodedOperand rhs = decodeOperand(
-        rewriter, loc, op.getRhs(), rhsLayout, c, gemm.cols(), kStep,
-        plan.isMmla(), resultType, /*needRowSum=*/a.offset != 0);
-    gemm.xa = lhs.x;
-    gemm.xb = rhs.x;
+    // Padding is the value 0 (the selection rule makes it x = 0 as well).
+    Value input = unpackToI16(rewriter, loc, op.getInput(), inputLayout);
+    if (llvm::any_of(padding, [](int64_t p) { return p != 0; })) {
+      auto inputType = cast<RankedTensorType>(input.getType());
+      SmallVector<OpFoldResult> low(4, rewriter.getIndexAttr(0)), high = low;
+      low[1] = rewriter.getIndexAttr(padding[0]);
+      high[1] = rewriter.getIndexAttr(padding[1]);
+      low[2] = rewriter.getIndexAttr(padding[2]);
+      high[2] = rewriter.getIndexAttr(padding[3]);
+      SmallVector<int64_t> shape(inputType.getShape());
+      for (int axis = 0; axis < 2; ++axis)
+        if (!ShapedType::isDynamic(shape[axis + 1]))
+          shape[axis + 1] += padding[2 * axis] + padding[2 * axis + 1];
+      input = tensor::PadOp::create(
+          rewriter, loc, RankedTensorType::get(shape, i16), input, low, high,
+          constantInt(rewriter, loc, i16, 0));
+    }
+    Value filter = unpackToI16(rewriter, loc, op.getFilter(), filterLayout);
+    auto filterType = cast<RankedTensorType>(filter.getType());
+    int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
+    int64_t channels = filterType.getDimSize(3);
 
+    // patches[n, oh, ow, kh, kw, c] = input[n, oh sh + kh dh, ow sw + kw dw, c]
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
-    unsigned first = batched ? 1 : 0;
-    Value sum =
-        gemm.build(batched ? sizes[0] : OpFoldResult(),
-                   roundUp(rewriter, loc, sizes[first], gemm.rows()),
-                   roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
-    SmallVector<OpFoldResult> zeros(sizes.size(), rewriter.getIndexAttr(0));
-    SmallVector<OpFoldResult> ones(sizes.size(), rewriter.getIndexAttr(1));
-    Value product = tensor::ExtractSliceOp::create(
-        rewriter, loc, RankedTensorType::get(initType.getShape(), resultType),
-        sum, zeros, sizes, ones);
-
-    // Epilogue: init + sa sb S + sa ob rowsum(xa) + oa sb rowsum(xb)
-    // + oa ob K, wrapping in the result type like the exact value.
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t rank = initType.getRank();
-    SmallVector<Value> inputs{product};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
-    auto rowMap = [&](bool operandBatched, unsigned dim) {
-      SmallVector<AffineExpr> exprs;
-      if (operandBatched)
-        exprs.push_back(getAffineDimExpr(0, ctx));
-      exprs.push_back(getAffineDimExpr(dim, ctx));
-      return AffineMap::get(rank, 0, exprs, ctx);
-    };
-    if (lhs.rowSum) {
-      inputs.push_back(lhs.rowSum);
-      maps.push_back(rowMap(lhsBatched, first));
-    }
-    if (rhs.rowSum) {
-      inputs.push_back(rhs.rowSum);
-      maps.push_back(rowMap(rhsBatched, first + 1));
-    }
-    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
-    SmallVector<utils::IteratorType> iterators(rank,
+    SmallVector<OpFoldResult> patchSizes(ArrayRef(sizes).take_front(3));
+    patchSizes.append({rewriter.getIndexAttr(kh), rewriter.getIndexAttr(kw),
+                       rewriter.getIndexAttr(channels)});
+    Value empty = tensor::EmptyOp::create(rewriter, loc, patchSizes, i16);
+    AffineExpr d[6];
+    for (unsigned i = 0; i < 6; ++i)
+      d[i] = getAffineDimExpr(i, ctx);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(6, 0,
+                       {d[0], d[1] * strides[0] + d[3] * dilations[0],
+                        d[2] * strides[1] + d[4] * dilations[1], d[5]},
+                       ctx),
+        rewriter.getMultiDimIdentityMap(6)};
+    SmallVector<utils::IteratorType> iterators(6,
                                                utils::IteratorType::parallel);
-    auto epilogue = linalg::GenericOp::create(
-        rewriter, loc, initType, inputs, ValueRange{init}, maps, iterators,
-        [&](OpBuilder &b, Location nloc, ValueRange args) {
-          auto term = [&](Value value, int64_t factor) -> Value {
-            if (factor == 1)
-              return value;
-            return arith::MulIOp::create(
-                b, nloc, value, constantInt(b, nloc, resultType, factor));
-          };
-          Value total = arith::AddIOp::create(b, nloc, args.back(),
-                                              term(args[0], a.scale * c.scale));
-          unsigned next = 1;
-          if (lhs.rowSum)
-            total = arith::AddIOp::create(
-                b, nloc, total, term(args[next++], a.scale * c.offset));
-          if (rhs.rowSum)
-            total = arith::AddIOp::create(
-                b, nloc, total, term(args[next++], a.offset * c.scale));
-          if (a.offset * c.offset != 0)
-            total = arith::AddIOp::create(
-                b, nloc, total,
-                constantInt(b, nloc, resultType, a.offset * c.offset * length));
-          linalg::YieldOp::create(b, nloc, total);
-        });
-    rewriter.replaceOp(op, epilogue.getResult(0));
+    Value patches = linalg::GenericOp::create(
+                        rewriter, loc, empty.getType(), ValueRange{input},
+                        ValueRange{empty}, maps, iterators,
+                        [&](OpBuilder &b, Location nloc, ValueRange args) {
+                          linalg::YieldOp::create(b, nloc, args[0]);
+                        })
+                        .getResult(0);
+    patches = tensor::CollapseShapeOp::create(
+        rewriter, loc, patches,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4, 5}});
+    filter = tensor::CollapseShapeOp::create(
+        rewriter, loc, filter,
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+    SmallVector<ReassociationIndices> groups{{0}, {1, 2}, {3}};
+    Value image = tensor::CollapseShapeOp::create(rewriter, loc, init, groups);
+    Value result = buildInt8Matmul(rewriter, loc, plan, patches, filter, image);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, initType, result,
+                                                       groups, sizes);
     return success();
   }
 
@@ -643,7 +763,8 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
 void mlir::bitserial::populateBitserialToArmNeonPatterns(
     RewritePatternSet &patterns,
     const ConvertBitserialToArmNeonOptions &options) {
-  patterns.add<MatmulToInt8DotProduct>(patterns.getContext(), options);
+  patterns.add<MatmulToInt8DotProduct, Conv2DToInt8DotProduct>(
+      patterns.getContext(), options);
 }
 
 //===----------------------------------------------------------------------===//

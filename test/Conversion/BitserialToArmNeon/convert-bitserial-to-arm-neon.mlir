@@ -14,12 +14,13 @@
 // CHECK-SAME: %[[B:[^:]+]]: tensor<6x2x1xi64
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<5x6xi32>
 // CHECK: %[[UA:.*]] = bitserial.unpack %[[A]] {{.*}} -> tensor<5x37xi16>
+// CHECK: %[[UB:.*]] = bitserial.unpack %[[B]] {{.*}} -> tensor<6x37xi16>
 // CHECK: tensor.pad %[[UA]] low[0, 0] high[3, 11]
 // CHECK: } : tensor<5x37xi16> to tensor<8x48xi16>
 // CHECK: %[[XA:.*]] = linalg.generic
 // CHECK: arith.trunci {{.*}} : i16 to i8
 // CHECK: } -> tensor<8x48xi8>
-// CHECK: bitserial.unpack %[[B]] {{.*}} -> tensor<6x37xi16>
+// CHECK: tensor.pad %[[UB]]
 // CHECK: %[[XB:.*]] = linalg.generic
 // CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x8xi32>)
 // CHECK: scf.for {{.*}} -> (tensor<8x8xi32>)
@@ -78,13 +79,13 @@ func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi
 // With i8mm: usmmla with the unsigned operand first.
 // CHECK-LABEL: func.func @mixed_unsigned_signed
 // CHECK: %[[UA:.*]] = bitserial.unpack %{{.*}} -> tensor<3x20xi16>
+// CHECK: %[[UB:.*]] = bitserial.unpack %{{.*}} -> tensor<2x20xi16>
 // CHECK: %[[C128:.*]] = arith.constant 128 : i16
 // CHECK: tensor.pad %[[UA]]
 // CHECK: tensor.yield %[[C128]] : i16
 // CHECK: linalg.generic
 // CHECK: arith.subi %{{.*}}, %{{.*}} : i16
 // CHECK: arith.trunci
-// CHECK: %[[UB:.*]] = bitserial.unpack %{{.*}} -> tensor<2x20xi16>
 // CHECK: %[[RB:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[UB]] : tensor<2x20xi16>) outs(%{{.*}} : tensor<2xi32>)
 // CHECK-COUNT-16: arm_neon.intr.sdot
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[RB]] : tensor<3x2xi32>, tensor<2xi32>)
@@ -201,14 +202,80 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 
 // -----
 
-// Convolutions stay bit-serial (no im2col lowering yet).
-// CHECK-LABEL: func.func @negative_conv2d
-// CHECK: bitserial.conv2d
-// I8MM-LABEL: func.func @negative_conv2d
-// I8MM: bitserial.conv2d
+// conv2d: im2col of the decoded input padded with the value 0 (patches
+// [N, OH * OW, KH * KW * C]), the filter as [CO, KH * KW * C], a batched
+// int8 matmul into init viewed as [N, OH * OW, CO].
+// CHECK: #[[IM2COL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d3, d2 * 2 + d4, d5)>
+// CHECK-LABEL: func.func @conv2d
+// CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x3x3x8xi32>
+// CHECK: %[[X:.*]] = bitserial.unpack %{{.*}} -> tensor<1x6x6x16xi16>
+// CHECK: %[[P:.*]] = tensor.pad %[[X]] low[0, 1, 1, 0] high[0, 0, 0, 0]
+// CHECK: tensor.yield %{{.*}} : i16
+// CHECK: %[[F:.*]] = bitserial.unpack %{{.*}} -> tensor<8x3x3x16xi16>
+// CHECK: %[[PATCHES:.*]] = linalg.generic {indexing_maps = [#[[IM2COL]], #{{.*}}], {{.*}} ins(%[[P]] : tensor<1x7x7x16xi16>) outs(%{{.*}} : tensor<1x3x3x3x3x16xi16>)
+// CHECK: tensor.collapse_shape %[[PATCHES]] {{\[\[}}0], [1, 2], [3, 4, 5]] : tensor<1x3x3x3x3x16xi16> into tensor<1x9x144xi16>
+// CHECK: tensor.collapse_shape %[[F]] {{\[\[}}0], [1, 2, 3]] : tensor<8x3x3x16xi16> into tensor<8x144xi16>
+// CHECK: %[[IMAGE:.*]] = tensor.collapse_shape %[[INIT]] {{\[\[}}0], [1, 2], [3]] : tensor<1x3x3x8xi32> into tensor<1x9x8xi32>
+// CHECK-COUNT-16: arm_neon.intr.sdot
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} outs(%[[IMAGE]] : tensor<1x9x8xi32>)
+// CHECK: tensor.expand_shape %[[R]] {{\[\[}}0], [1, 2], [3]] output_shape [1, 3, 3, 8] : tensor<1x9x8xi32> into tensor<1x3x3x8xi32>
+// CHECK-NOT: bitserial.conv2d
+// I8MM-LABEL: func.func @conv2d
+// I8MM-COUNT-16: arm_neon.intr.smmla
 !X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
 !F = tensor<8x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
-func.func @negative_conv2d(%x: !X, %f: !F, %init: tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32> {
+func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x8xi32>) strides = [2, 2] padding = [1, 0, 1, 0] -> tensor<1x3x3x8xi32>
+  return %r : tensor<1x3x3x8xi32>
+}
+
+// -----
+
+// Padding is the value 0, which an 8-bit bipolar input cannot map to x = 0
+// (x = (v + 255) / 2 or (v - 1) / 2): bit-serial. Unpadded, it is a plain
+// matmul of the patches.
+// CHECK-LABEL: func.func @negative_conv2d_bipolar8_padded
+// CHECK: bitserial.conv2d
+// I8MM-LABEL: func.func @negative_conv2d_bipolar8_padded
+// I8MM: bitserial.conv2d
+// CHECK-LABEL: func.func @conv2d_bipolar8_unpadded
+// CHECK-NOT: bitserial.conv2d
+// CHECK: arm_neon.intr.sdot
+!X = tensor<1x4x4x8x1xi64, #bitserial.packed<bits = 8, encoding = bipolar, length = 8>>
+!F = tensor<4x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 8>>
+func.func @negative_conv2d_bipolar8_padded(%x: !X, %f: !F, %init: tensor<1x4x4x4xi32>) -> tensor<1x4x4x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x4xi32>) padding = [1, 1, 1, 1] -> tensor<1x4x4x4xi32>
+  return %r : tensor<1x4x4x4xi32>
+}
+func.func @conv2d_bipolar8_unpadded(%x: !X, %f: !F, %init: tensor<1x2x2x4xi32>) -> tensor<1x2x2x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x2x2x4xi32>) -> tensor<1x2x2x4xi32>
+  return %r : tensor<1x2x2x4xi32>
+}
+
+// -----
+
+// An 8-bit unsigned input with a signed filter and padding: shifted to s8
+// (x = v - 128) for sdot it would pad with x = 0, v = 128, so bit-serial;
+// i8mm keeps it u8 (usmmla) and takes it.
+// CHECK-LABEL: func.func @negative_conv2d_unsigned8_padded_without_i8mm
+// CHECK: bitserial.conv2d
+// I8MM-LABEL: func.func @negative_conv2d_unsigned8_padded_without_i8mm
+// I8MM: arm_neon.intr.usmmla
+!X = tensor<1x4x4x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 8>>
+!F = tensor<4x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 8>>
+func.func @negative_conv2d_unsigned8_padded_without_i8mm(%x: !X, %f: !F, %init: tensor<1x4x4x4xi32>) -> tensor<1x4x4x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x4xi32>) padding = [1, 1, 1, 1] -> tensor<1x4x4x4xi32>
+  return %r : tensor<1x4x4x4xi32>
+}
+
+// -----
+
+// Dynamic kernel extents: no static im2col.
+// CHECK-LABEL: func.func @negative_conv2d_dynamic_kernel
+// CHECK: bitserial.conv2d
+!X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
+!F = tensor<8x?x?x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
+func.func @negative_conv2d_dynamic_kernel(%x: !X, %f: !F, %init: tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32>
   return %r : tensor<1x4x4x8xi32>
 }

@@ -1,10 +1,11 @@
 """Cases for the int8 dot-product lowering's execution test on AArch64.
 
 Writes OUT/{ref,dot,mmla}.mlir, the same functions under the prefixes ref_,
-dot_ and mmla_ (one per case: pack logical i16 operands, bitserial.matmul into
-`init`), and OUT/harness.c, which fills the operands of every case with
-pseudo-random values of their encodings' ranges, computes the expected result
-with plain int64 loops and compares it with every lowering's output.
+dot_ and mmla_ (one per case: pack logical i16 operands, bitserial.matmul or
+bitserial.conv2d into `init`), and OUT/harness.c, which fills the operands of
+every case with pseudo-random values of their encodings' ranges, computes the
+expected result with plain int64 loops and compares it with every lowering's
+output.
 """
 
 import argparse
@@ -67,6 +68,54 @@ def make_cases():
     return cases
 
 
+def make_convs():
+    """(encodings, widths, N, H, W, C, CO, KH, KW, strides, padding,
+    dilations, result bits)."""
+    convs = []
+    geometries = [
+        # n, h, w, c, co, kh, kw, strides, padding, dilations
+        (1, 6, 6, 16, 8, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),
+        (2, 7, 5, 3, 5, 3, 3, (2, 2), (1, 0, 1, 0), (1, 1)),
+        (1, 8, 8, 37, 6, 3, 3, (1, 2), (0, 0, 0, 0), (2, 1)),
+        (1, 5, 6, 9, 3, 1, 1, (2, 1), (0, 0, 0, 0), (1, 1)),
+        (2, 6, 7, 5, 9, 2, 3, (1, 1), (2, 1, 0, 2), (1, 2)),
+    ]
+    i = 0
+    for ea, eb in itertools.product(ENCODINGS, ENCODINGS):
+        for ba, bb in [(3, 2), (8, 8), (8, 5), (4, 8), (7, 7)]:
+            g = geometries[i % len(geometries)]
+            convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=g,
+                              word=WORDS[i % len(WORDS)],
+                              result=64 if i % 4 == 0 else 32))
+            i += 1
+    return convs
+
+
+def conv_output(h, w, kh, kw, strides, padding, dilations):
+    oh = (h + padding[0] + padding[1] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w + padding[2] + padding[3] - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    return oh, ow
+
+
+def conv_function(prefix, index, conv):
+    n, h, w, c, co, kh, kw, strides, padding, dilations = conv["geometry"]
+    oh, ow = conv_output(h, w, kh, kw, strides, padding, dilations)
+    word = conv["word"]
+    tx, tf = tensor([n, h, w, c], "i16"), tensor([co, kh, kw, c], "i16")
+    tr = tensor([n, oh, ow, co], f"i{conv['result']}")
+    px = packed_type([n, h, w], conv["ea"], conv["ba"], c, word)
+    pf = packed_type([co, kh, kw], conv["eb"], conv["bb"], c, word)
+    attrs = (f"strides = [{strides[0]}, {strides[1]}] padding = "
+             f"[{', '.join(map(str, padding))}] dilations = "
+             f"[{dilations[0]}, {dilations[1]}]")
+    return (f"func.func @{prefix}v{index}(%x: {tx}, %f: {tf}, %init: {tr}) -> {tr} {{\n"
+            f"  %px = bitserial.pack %x : {tx} -> {px}\n"
+            f"  %pf = bitserial.pack %f : {tf} -> {pf}\n"
+            f"  %r = bitserial.conv2d ins(%px, %pf : {px}, {pf}) outs(%init : {tr}) "
+            f"{attrs} -> {tr}\n"
+            f"  return %r : {tr}\n}}\n")
+
+
 def packed_type(shape, encoding, bits, k, word):
     words = (k + word - 1) // word
     dims = "x".join(str(d) for d in list(shape) + [bits, words])
@@ -118,7 +167,7 @@ HEADER = r"""
 
 typedef struct {
   void *allocated, *aligned;
-  int64_t offset, rest[6]; /* sizes, then strides */
+  int64_t offset, rest[8]; /* sizes, then strides */
 } Memref;
 
 /* MLIR's runtime copy (libmlir_c_runner_utils has no AArch64 build here):
@@ -270,6 +319,66 @@ static void run(int index, Fn *fns, const char **names, int numFns,
   free(init);
   free(expected);
 }
+
+/* Runs one convolution: x [N, H, W, C], f [CO, KH, KW, C], zero padding. */
+static void runConv(int index, Fn *fns, const char **names, int numFns,
+                    int ea, int ba, int eb, int bb, int64_t n, int64_t h,
+                    int64_t w, int64_t c, int64_t co, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl,
+                    int64_t pr, int64_t dh, int64_t dw, int wide) {
+  int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+  int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+  int16_t *x = malloc(sizeof(int16_t) * n * h * w * c);
+  int16_t *f = malloc(sizeof(int16_t) * co * kh * kw * c);
+  int64_t outputs = n * oh * ow * co;
+  int64_t *init = malloc(sizeof(int64_t) * outputs);
+  int64_t *expected = malloc(sizeof(int64_t) * outputs);
+  int alo, ahi, blo, bhi;
+  range(ea, ba, &alo, &ahi);
+  range(eb, bb, &blo, &bhi);
+  for (int64_t i = 0; i < n * h * w * c; ++i)
+    x[i] = draw(alo, ahi, ea == 2, 0);
+  for (int64_t i = 0; i < co * kh * kw * c; ++i)
+    f[i] = draw(blo, bhi, eb == 2, 0);
+  for (int64_t i = 0; i < outputs; ++i)
+    init[i] = (int64_t)(next() % 2001) - 1000;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t z = 0; z < ow; ++z)
+        for (int64_t o = 0; o < co; ++o) {
+          int64_t at = ((b * oh + y) * ow + z) * co + o;
+          int64_t sum = init[at];
+          for (int64_t i = 0; i < kh; ++i)
+            for (int64_t j = 0; j < kw; ++j) {
+              int64_t row = y * sh + i * dh - pt, col = z * sw + j * dw - pl;
+              if (row < 0 || row >= h || col < 0 || col >= w)
+                continue;
+              for (int64_t k = 0; k < c; ++k)
+                sum += (int64_t)x[((b * h + row) * w + col) * c + k] *
+                       f[((o * kh + i) * kw + j) * c + k];
+            }
+          expected[at] = wide ? sum : (int64_t)(int32_t)sum;
+        }
+  int64_t xshape[4] = {n, h, w, c}, fshape[4] = {co, kh, kw, c};
+  int64_t rshape[4] = {n, oh, ow, co};
+  for (int fn = 0; fn < numFns; ++fn) {
+    void *initCopy = malloc((wide ? 8 : 4) * outputs);
+    for (int64_t i = 0; i < outputs; ++i) {
+      if (wide)
+        ((int64_t *)initCopy)[i] = init[i];
+      else
+        ((int32_t *)initCopy)[i] = (int32_t)init[i];
+    }
+    Memref mx = view(x, 4, xshape), mf = view(f, 4, fshape);
+    Memref mi = view(initCopy, 4, rshape), result;
+    fns[fn](&result, &mx, &mf, &mi);
+    check(names[fn], 1000 + index, &result, expected, outputs, wide);
+  }
+  free(x);
+  free(f);
+  free(init);
+  free(expected);
+}
 """
 
 def main():
@@ -277,16 +386,23 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     cases = make_cases()
+    convs = make_convs()
     prefixes = ["ref_", "dot_", "mmla_"]
     for prefix in prefixes:
         with open(os.path.join(args.out, prefix[:-1] + ".mlir"), "w") as f:
             for i, case in enumerate(cases):
                 f.write(mlir_function(prefix, i, case))
+            for i, conv in enumerate(convs):
+                f.write(conv_function(prefix, i, conv))
     with open(os.path.join(args.out, "harness.c"), "w") as f:
         f.write(HEADER)
         for i in range(len(cases)):
             for prefix in prefixes:
                 f.write(f"void _mlir_ciface_{prefix}c{i}(Memref *, Memref *, "
+                        "Memref *, Memref *);\n")
+        for i in range(len(convs)):
+            for prefix in prefixes:
+                f.write(f"void _mlir_ciface_{prefix}v{i}(Memref *, Memref *, "
                         "Memref *, Memref *);\n")
         f.write("\nint main(void) {\n")
         f.write('  const char *names[] = {"reference", "sdot/udot", "i8mm"};\n')
@@ -299,7 +415,17 @@ def main():
                     f"{batch[0] if batch else 0}, {int(bool(batch and batch[1]))}, "
                     f"{case['m']}, {case['n']}, {case['k']}, "
                     f"{int(case['result'] == 64)}, {int(case['extreme'])}); }}\n")
-        f.write(f'  printf("%d of {len(cases)} cases x 3 lowerings failed\\n", '
+        for i, conv in enumerate(convs):
+            fns = ", ".join(f"_mlir_ciface_{p}v{i}" for p in prefixes)
+            n, h, w, c, co, kh, kw, st, pad, dil = conv["geometry"]
+            geometry = ", ".join(str(v) for v in [n, h, w, c, co, kh, kw] +
+                                 list(st) + list(pad) + list(dil))
+            f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
+                    f"    runConv({i}, fns, names, 3, {ENCODINGS.index(conv['ea'])}, "
+                    f"{conv['ba']}, {ENCODINGS.index(conv['eb'])}, {conv['bb']}, "
+                    f"{geometry}, {int(conv['result'] == 64)}); }}\n")
+        total = len(cases) + len(convs)
+        f.write(f'  printf("%d of {total} cases x 3 lowerings failed\\n", '
                 "failures);\n  return failures != 0;\n}\n")
 
 

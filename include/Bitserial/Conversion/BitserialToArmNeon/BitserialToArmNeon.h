@@ -19,9 +19,11 @@ namespace mlir::bitserial {
 /// with dot products only. Without either it is never taken.
 int64_t getMinBitProduct(const ConvertBitserialToArmNeonOptions &options);
 
-/// The selection rule: true when `op` is a `bitserial.matmul` that the int8
-/// dot-product lowering handles and that should run as int8 GEMM rather than
-/// bit-serial on a core with `options` (see docs/design.md).
+/// The selection rule: true when `op` is a `bitserial.matmul` or
+/// `bitserial.conv2d` that should run as an int8 GEMM rather than bit-serial
+/// on a core with `options` (see docs/design.md) and that the int8 lowering
+/// handles (convolutions: static kernel extents; with padding, an input
+/// whose value 0 maps to the i8 value 0).
 bool prefersInt8DotProduct(Operation *op,
                            const ConvertBitserialToArmNeonOptions &options);
 
