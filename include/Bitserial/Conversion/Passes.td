@@ -111,18 +111,21 @@ def ConvertBitserialToArmNeon
     bit product is at least `min-bit-product` (by default 3 with
     `dot-product`, 2 with `i8mm`; see docs/design.md) into:
 
-    - `bitserial.unpack` of both operands, mapped elementwise to i8 values
-      `x` with `value = scale * x + offset`: `x = value` for values that fit
-      s8 (signed, bipolar up to 7 bits, unsigned up to 7 bits) or u8
-      (unsigned 8 bits); 8-bit bipolar uses `(value + 255) / 2` (u8) or
-      `(value - 1) / 2` (s8); an 8-bit unsigned operand multiplied by a
-      signed one without i8mm uses `value - 128` (s8). The affine terms come
-      back as per-row sums, so every pair of encodings is exact;
+    - both operands decoded to i8 values `x` with
+      `value = scale * x + offset` (matmul: straight from the words with
+      vector code, 64 values of K per plane at a time; conv2d: through
+      `bitserial.unpack`): `x = value` for values that fit s8 (signed,
+      bipolar up to 7 bits, unsigned up to 7 bits) or u8 (unsigned 8 bits);
+      8-bit bipolar uses `(value + 255) / 2` (u8) or `(value - 1) / 2` (s8);
+      an 8-bit unsigned operand multiplied by a signed one without i8mm uses
+      `value - 128` (s8). The affine terms come back as per-row sums, so
+      every pair of encodings is exact;
     - an i8 x i8 GEMM on tensors: 4 x 4 output blocks of `arm_neon.intr.sdot`
       (or calls of the `llvm.aarch64.neon.udot` intrinsic, declared as a
       private function) over 16 values of K, or with `i8mm` 8 x 8 blocks of
       `arm_neon.intr.smmla`, `ummla` or `usmmla` over 8 values of K
-      (operands re-laid out in pairs of rows). K, M and N are zero-padded to whole steps and blocks;
+      (operands laid out in pairs of rows). K, M and N are zero-padded to
+      whole steps and blocks;
     - i32 results accumulate the whole K in i32 (wrapping, which is exact
       whenever the result fits); i64 results sum chunks of at most 16384
       values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each
@@ -134,9 +137,10 @@ def ConvertBitserialToArmNeon
     padding an input whose zero is not `x = 0` (8-bit bipolar, or 8-bit
     unsigned shifted to s8) stays bit-serial.
 
-    Other ops are left alone for the bit-serial lowerings that follow. The result holds `bitserial.unpack` ops and
-    packed types; run it before `convert-bitserial-to-vector` or
-    `convert-bitserial-to-linalg`, which lower them.
+    Other ops are left alone for the bit-serial lowerings that follow. The
+    result may hold `bitserial.unpack` ops and packed types; run it before
+    `convert-bitserial-to-vector` or `convert-bitserial-to-linalg`, which
+    lower them.
   }];
   let options = [
     Option<"dotProduct", "dot-product", "bool", /*default=*/"true",

@@ -359,6 +359,247 @@ static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value values,
   return decoded;
 }
 
+namespace {
+/// x = sum_p gamma_p b_p + delta (mod 256) for the plane bits b_p of an
+/// element: the representation `rep` of the encoding's value.
+struct PlaneWeights {
+  SmallVector<int64_t> gamma;
+  int64_t delta;
+};
+} // namespace
+
+static PlaneWeights getPlaneWeights(PackedLayoutAttr layout, Int8Operand rep) {
+  // value = a sum_p w_p b_p + a' sum_p w_p, x = (value - offset) / scale.
+  PlaneDecoding decoding = getPlaneDecoding(layout.getEncoding());
+  PlaneWeights weights;
+  for (unsigned p = 0; p < layout.getBits(); ++p)
+    weights.gamma.push_back(decoding.scale * getPlaneWeight(layout, p) /
+                            rep.scale);
+  weights.delta =
+      (decoding.offset * getPlaneWeightSum(layout) - rep.offset) / rep.scale;
+  return weights;
+}
+
+/// The i8 with the low 8 bits of `value`.
+static int8_t lowByte(int64_t value) {
+  return static_cast<int8_t>(static_cast<uint8_t>(value & 0xff));
+}
+
+static Value splatI8(OpBuilder &b, Location loc, int64_t value) {
+  auto type = VectorType::get({16}, b.getI8Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(lowByte(value))));
+}
+
+/// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
+/// to the i8 values x of `rep` with vector code: 64 elements (8 bytes of
+/// each plane) at a time, each byte spread over 8 lanes, tested against the
+/// lane's bit and weighted. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
+/// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
+/// 64; padded rows and K are 0. Row sums are of x over the R rows.
+static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
+                                   PackedLayoutAttr layout, Int8Operand rep,
+                                   int64_t rowMultiple, bool rowPairs,
+                                   Type resultType, bool needRowSum) {
+  auto packedType = cast<RankedTensorType>(packed.getType());
+  auto wordType = cast<IntegerType>(packedType.getElementType());
+  Value words = tensor::CastOp::create(
+      b, loc, RankedTensorType::get(packedType.getShape(), wordType), packed);
+  int64_t perChunk = 64 / wordType.getWidth();
+  int64_t rank = packedType.getRank(), lead = rank - 3;
+  int64_t length = layout.getLength();
+  int64_t chunks = llvm::divideCeil(length, 64), paddedLength = chunks * 64;
+  Type i8 = b.getI8Type();
+  auto bytesType = VectorType::get({16}, i8);
+  PlaneWeights weights = getPlaneWeights(layout, rep);
+  auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
+
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, words);
+  OpFoldResult rows = sizes[lead];
+  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
+  SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
+  if (rowPairs) {
+    OpFoldResult pairs =
+        getConstantIntValue(paddedRows)
+            ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
+            : OpFoldResult(Value(arith::DivUIOp::create(
+                  b, loc, cast<Value>(paddedRows), index(2))));
+    xSizes.append(
+        {pairs, b.getIndexAttr(paddedLength / 8), b.getIndexAttr(16)});
+  } else {
+    xSizes.append({paddedRows, b.getIndexAttr(paddedLength)});
+  }
+  Value x = tensor::EmptyOp::create(b, loc, xSizes, i8);
+  Value rowSum;
+  if (needRowSum) {
+    SmallVector<OpFoldResult> sumSizes(ArrayRef(sizes).take_front(lead + 1));
+    rowSum = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
+  }
+
+  // Writes the 16 values of row `r` from K index `k` on.
+  auto write = [&](Value value, Value into, ValueRange leadIvs, Value r,
+                   Value k) -> Value {
+    SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
+    if (!rowPairs) {
+      at.append({r, k});
+      return vector::TransferWriteOp::create(b, loc, value, into, at,
+                                             ArrayRef<bool>{true})
+          .getResult();
+    }
+    // Rows 2i and 2i + 1 interleave in blocks of 8 values of K.
+    at.push_back(arith::DivUIOp::create(b, loc, r, index(2)));
+    Value half = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, r, index(2)), index(8));
+    Value block = arith::DivUIOp::create(b, loc, k, index(8));
+    for (int64_t h = 0; h < 2; ++h) {
+      Value part = vector::ExtractStridedSliceOp::create(
+          b, loc, value, ArrayRef<int64_t>{8 * h}, ArrayRef<int64_t>{8},
+          ArrayRef<int64_t>{1});
+      SmallVector<Value> partAt(at);
+      partAt.append({arith::AddIOp::create(b, loc, block, index(h)), half});
+      into = vector::TransferWriteOp::create(b, loc, part, into, partAt,
+                                             ArrayRef<bool>{true})
+                 .getResult();
+    }
+    return into;
+  };
+
+  Value zeroBytes = splatI8(b, loc, 0);
+  SmallVector<int8_t> bitValues;
+  for (int64_t i = 0; i < 16; ++i)
+    bitValues.push_back(lowByte(int64_t(1) << (i % 8)));
+  Value bitMask = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(bitValues)));
+  // The last chunk of a row may reach past its words (i8 to i32 words).
+  bool wordsInBounds = !packedType.isDynamicDim(rank - 1) &&
+                       packedType.getDimSize(rank - 1) % perChunk == 0;
+
+  // Rows [0, R): decode.
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d <= lead; ++d) {
+    lbs.push_back(index(0));
+    ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[d]));
+    steps.push_back(index(1));
+  }
+  SmallVector<Value> inits{x};
+  if (rowSum)
+    inits.push_back(rowSum);
+  scf::LoopNest decode = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, inits,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        ValueRange leadIvs = ivs.drop_back();
+        Value r = ivs.back();
+        SmallVector<Value> chunkInits{iterArgs[0]};
+        if (rowSum)
+          chunkInits.push_back(constantInt(b, loc, resultType, 0));
+        auto chunkLoop = scf::ForOp::create(
+            b, loc, index(0), index(chunks), index(1), chunkInits,
+            [&](OpBuilder &cb, Location, Value c, ValueRange args) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(cb.getInsertionBlock(),
+                                  cb.getInsertionPoint());
+              SmallVector<Value> parts(4, zeroBytes);
+              Value firstWord =
+                  arith::MulIOp::create(b, loc, c, index(perChunk));
+              for (unsigned p = 0; p < layout.getBits(); ++p) {
+                SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
+                at.append({r, index(p), firstWord});
+                Value wordVector = vector::TransferReadOp::create(
+                    b, loc, VectorType::get({perChunk}, wordType), words, at,
+                    constantInt(b, loc, wordType, 0),
+                    ArrayRef<bool>{wordsInBounds});
+                // Little endian: byte j holds elements 8j .. 8j + 7.
+                Value bytes = vector::BitCastOp::create(
+                    b, loc, VectorType::get({8}, i8), wordVector);
+                Value gamma = splatI8(b, loc, weights.gamma[p]);
+                for (int64_t s = 0; s < 4; ++s) {
+                  SmallVector<int64_t> spread;
+                  for (int64_t i = 0; i < 16; ++i)
+                    spread.push_back(2 * s + i / 8);
+                  Value spreadBytes =
+                      vector::ShuffleOp::create(b, loc, bytes, bytes, spread);
+                  Value set = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::ne,
+                      arith::AndIOp::create(b, loc, spreadBytes, bitMask),
+                      zeroBytes);
+                  parts[s] = arith::AddIOp::create(
+                      b, loc, parts[s],
+                      arith::SelectOp::create(b, loc, set, gamma, zeroBytes));
+                }
+              }
+              Value into = args[0];
+              Value sum = rowSum ? args[1] : Value();
+              Value chunkStart = arith::MulIOp::create(b, loc, c, index(64));
+              for (int64_t s = 0; s < 4; ++s) {
+                Value k =
+                    arith::AddIOp::create(b, loc, chunkStart, index(16 * s));
+                Value part = parts[s];
+                if (weights.delta != 0) {
+                  // Zero bits are x = delta: clear the lanes past K.
+                  part = arith::AddIOp::create(b, loc, part,
+                                               splatI8(b, loc, weights.delta));
+                  Value valid = vector::CreateMaskOp::create(
+                      b, loc, VectorType::get({16}, b.getI1Type()),
+                      ValueRange{
+                          arith::SubIOp::create(b, loc, index(length), k)});
+                  part =
+                      arith::SelectOp::create(b, loc, valid, part, zeroBytes);
+                }
+                into = write(part, into, leadIvs, r, k);
+                if (sum) {
+                  auto wideType = VectorType::get({16}, b.getI32Type());
+                  Value wide = rep.isUnsigned ? Value(arith::ExtUIOp::create(
+                                                    b, loc, wideType, part))
+                                              : Value(arith::ExtSIOp::create(
+                                                    b, loc, wideType, part));
+                  Value total = vector::ReductionOp::create(
+                      b, loc, vector::CombiningKind::ADD, wide);
+                  if (!resultType.isInteger(32))
+                    total = arith::ExtSIOp::create(b, loc, resultType, total);
+                  sum = arith::AddIOp::create(b, loc, sum, total);
+                }
+              }
+              SmallVector<Value> yields{into};
+              if (sum)
+                yields.push_back(sum);
+              scf::YieldOp::create(b, loc, yields);
+            });
+        SmallVector<Value> results{chunkLoop.getResult(0)};
+        if (rowSum) {
+          SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
+          at.push_back(r);
+          results.push_back(tensor::InsertOp::create(
+              b, loc, chunkLoop.getResult(1), iterArgs[1], at));
+        }
+        return scf::ValueVector(results.begin(), results.end());
+      });
+  x = decode.results.front();
+  if (rowSum)
+    rowSum = decode.results.back();
+
+  // Rows [R, Rp): zeros.
+  if (rowMultiple > 1) {
+    lbs.back() = getValueOrCreateConstantIndexOp(b, loc, rows);
+    ubs.back() = getValueOrCreateConstantIndexOp(b, loc, paddedRows);
+    lbs.push_back(index(0));
+    ubs.push_back(index(paddedLength));
+    steps.push_back(index(16));
+    scf::LoopNest zeros = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{x},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return scf::ValueVector{write(zeroBytes, iterArgs[0],
+                                        ivs.take_front(lead), ivs[lead],
+                                        ivs[lead + 1])};
+        });
+    x = zeros.results.front();
+  }
+  return {x, rowSum};
+}
+
 //===----------------------------------------------------------------------===//
 // The GEMM
 //===----------------------------------------------------------------------===//
@@ -554,18 +795,21 @@ struct GemmBuilder {
 // Pattern
 //===----------------------------------------------------------------------===//
 
-/// init + lhs * transpose(rhs) on decoded i16 values: lhs `[B?, M, K]`,
-/// rhs `[B?, N, K]`, init `[B?, M, N]`, as the int8 GEMM of `plan`.
+/// Decodes one operand for the GEMM: (representation, rows multiple,
+/// K multiple, pairs of rows, row sums needed).
+using OperandDecoder = llvm::function_ref<DecodedOperand(Int8Operand, int64_t,
+                                                         int64_t, bool, bool)>;
+
+/// init + lhs * transpose(rhs) as the int8 GEMM of `plan`: lhs `[B?, M, K]`,
+/// rhs `[B?, N, K]`, init `[B?, M, N]`, the operands given by their
+/// decoders.
 static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
-                             const Int8Plan &plan, Value lhsValues,
-                             Value rhsValues, Value init) {
+                             const Int8Plan &plan, OperandDecoder decodeLhs,
+                             bool lhsBatched, OperandDecoder decodeRhs,
+                             bool rhsBatched, int64_t length, Value init) {
   auto initType = cast<RankedTensorType>(init.getType());
   Type resultType = initType.getElementType();
   bool batched = initType.getRank() == 3;
-  auto lhsType = cast<RankedTensorType>(lhsValues.getType());
-  bool lhsBatched = lhsType.getRank() == 3;
-  bool rhsBatched = cast<RankedTensorType>(rhsValues.getType()).getRank() == 3;
-  int64_t length = lhsType.getShape().back();
 
   GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
                    lhsBatched, rhsBatched, batched, 0,       resultType};
@@ -573,12 +817,10 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
   gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
   // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
   Int8Operand a = plan.lhs, c = plan.rhs;
-  DecodedOperand lhs =
-      decodeOperand(rewriter, loc, lhsValues, a, gemm.rows(), kStep,
-                    plan.isMmla(), resultType, /*needRowSum=*/c.offset != 0);
-  DecodedOperand rhs =
-      decodeOperand(rewriter, loc, rhsValues, c, gemm.cols(), kStep,
-                    plan.isMmla(), resultType, /*needRowSum=*/a.offset != 0);
+  DecodedOperand lhs = decodeLhs(a, gemm.rows(), kStep, plan.isMmla(),
+                                 /*needRowSum=*/c.offset != 0);
+  DecodedOperand rhs = decodeRhs(c, gemm.cols(), kStep, plan.isMmla(),
+                                 /*needRowSum=*/a.offset != 0);
   gemm.xa = lhs.x;
   gemm.xb = rhs.x;
 
@@ -660,10 +902,24 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
     if (plan.instruction == Instruction::Udot &&
         failed(declareUdot(rewriter, op)))
       return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
-    Value lhs = unpackToI16(rewriter, loc, op.getLhs(), lhsLayout);
-    Value rhs = unpackToI16(rewriter, loc, op.getRhs(), rhsLayout);
+    Type resultType = op.getInit().getType().getElementType();
+    auto decoder = [&](Value packed, PackedLayoutAttr layout) {
+      return
+          [&, packed, layout](Int8Operand rep, int64_t rowMultiple,
+                              int64_t kStep, bool rowPairs, bool needRowSum) {
+            return decodePacked(rewriter, loc, packed, layout, rep, rowMultiple,
+                                rowPairs, resultType, needRowSum);
+          };
+    };
+    auto decodeLhs = decoder(op.getLhs(), lhsLayout);
+    auto decodeRhs = decoder(op.getRhs(), rhsLayout);
     rewriter.replaceOp(
-        op, buildInt8Matmul(rewriter, loc, plan, lhs, rhs, op.getInit()));
+        op, buildInt8Matmul(
+                rewriter, loc, plan, decodeLhs,
+                cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4,
+                decodeRhs,
+                cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4,
+                lhsLayout.getLength(), op.getInit()));
     return success();
   }
 
@@ -750,7 +1006,20 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
         SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
     SmallVector<ReassociationIndices> groups{{0}, {1, 2}, {3}};
     Value image = tensor::CollapseShapeOp::create(rewriter, loc, init, groups);
-    Value result = buildInt8Matmul(rewriter, loc, plan, patches, filter, image);
+    Type resultType = initType.getElementType();
+    auto decoder = [&](Value values) {
+      return [&, values](Int8Operand rep, int64_t rowMultiple, int64_t kStep,
+                         bool rowPairs, bool needRowSum) {
+        return decodeOperand(rewriter, loc, values, rep, rowMultiple, kStep,
+                             rowPairs, resultType, needRowSum);
+      };
+    };
+    auto decodePatches = decoder(patches);
+    auto decodeFilter = decoder(filter);
+    Value result =
+        buildInt8Matmul(rewriter, loc, plan, decodePatches,
+                        /*lhsBatched=*/true, decodeFilter,
+                        /*rhsBatched=*/false, kh * kw * channels, image);
     rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, initType, result,
                                                        groups, sizes);
     return success();

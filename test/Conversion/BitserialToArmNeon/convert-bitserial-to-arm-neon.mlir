@@ -8,25 +8,36 @@
 // NODOT-NOT: aarch64
 
 // s8 x s8 (2-bit signed x 2-bit unsigned): 4x4 blocks of sdot over 16
-// values of K, zero-padded.
+// values of K, zero-padded. Decoding: per 64 values of K and plane, one
+// 64-bit chunk of words as 8 bytes, each byte spread over 8 lanes, tested
+// against the lane's bit and weighted (the signed top plane by -2 = 0xfe).
 // CHECK-LABEL: func.func @sdot_signed_unsigned
 // CHECK-SAME: %[[A:[^:]+]]: tensor<5x2x1xi64
 // CHECK-SAME: %[[B:[^:]+]]: tensor<6x2x1xi64
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<5x6xi32>
-// CHECK: %[[UA:.*]] = bitserial.unpack %[[A]] {{.*}} -> tensor<5x37xi16>
-// CHECK: %[[UB:.*]] = bitserial.unpack %[[B]] {{.*}} -> tensor<6x37xi16>
-// CHECK: tensor.pad %[[UA]] low[0, 0] high[3, 11]
-// CHECK: } : tensor<5x37xi16> to tensor<8x48xi16>
-// CHECK: %[[XA:.*]] = linalg.generic
-// CHECK: arith.trunci {{.*}} : i16 to i8
-// CHECK: } -> tensor<8x48xi8>
-// CHECK: tensor.pad %[[UB]]
-// CHECK: %[[XB:.*]] = linalg.generic
+// CHECK-DAG: %[[BITS:.*]] = arith.constant dense<[1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128]> : vector<16xi8>
+// CHECK-DAG: %[[WA:.*]] = tensor.cast %[[A]] : {{.*}} to tensor<5x2x1xi64>
+// CHECK-DAG: %[[XA0:.*]] = tensor.empty() : tensor<8x64xi8>
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[XA0]]) -> (tensor<8x64xi8>)
+// CHECK: %[[WORD:.*]] = vector.transfer_read %[[WA]][%[[R]], %{{.*}}, %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<5x2x1xi64>, vector<1xi64>
+// CHECK: %[[BYTES:.*]] = vector.bitcast %[[WORD]] : vector<1xi64> to vector<8xi8>
+// CHECK: %[[SPREAD:.*]] = vector.shuffle %[[BYTES]], %[[BYTES]] [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+// CHECK: %[[BIT:.*]] = arith.andi %[[SPREAD]], %[[BITS]] : vector<16xi8>
+// CHECK: %[[SET:.*]] = arith.cmpi ne, %[[BIT]]
+// CHECK: arith.select %[[SET]]
+// CHECK-COUNT-3: vector.shuffle %[[BYTES]], %[[BYTES]]
+// CHECK: vector.transfer_read %[[WA]]
+// CHECK-COUNT-4: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<8x64xi8>
+// Rows 5 to 7 are zeros.
+// CHECK: scf.for {{.*}} -> (tensor<8x64xi8>)
+// CHECK: scf.for {{.*}} -> (tensor<8x64xi8>)
+// CHECK: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<8x64xi8>
+// CHECK: tensor.cast %[[B]]
 // CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x8xi32>)
 // CHECK: scf.for {{.*}} -> (tensor<8x8xi32>)
 // CHECK: %[[ACC:.*]]:16 = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
-// CHECK-COUNT-4: vector.transfer_read %[[XA]]{{.*}} : tensor<8x48xi8>, vector<16xi8>
-// CHECK-COUNT-4: vector.transfer_read %[[XB]]{{.*}} : tensor<8x48xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_read %{{.*}} : tensor<8x64xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_read %{{.*}} : tensor<8x64xi8>, vector<16xi8>
 // CHECK-COUNT-16: arm_neon.intr.sdot
 // CHECK: scf.yield
 // CHECK-COUNT-16: vector.reduction <add>, %[[ACC]]#{{[0-9]+}} : vector<4xi32> into i32
@@ -39,9 +50,10 @@
 // CHECK: linalg.yield
 // CHECK-NOT: bitserial.matmul
 // I8MM-LABEL: func.func @sdot_signed_unsigned
-// I8MM: tensor<5x37xi16> to tensor<8x40xi16>
-// I8MM: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x5x2x8xi8>)
-// I8MM: tensor.collapse_shape {{.*}} into tensor<4x5x16xi8>
+// I8MM: tensor.empty() : tensor<4x8x16xi8>
+// Rows 2i and 2i + 1 in 8-byte halves of blocks of 16.
+// I8MM: %[[HALF:.*]] = vector.extract_strided_slice %{{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xi8> to vector<8xi8>
+// I8MM: vector.transfer_write %[[HALF]], {{.*}} : vector<8xi8>, tensor<4x8x16xi8>
 // I8MM-COUNT-16: arm_neon.intr.smmla
 // I8MM: vector.from_elements {{.*}} : vector<8x8xi32>
 // MIN5-LABEL: func.func @sdot_signed_unsigned
@@ -75,28 +87,30 @@ func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi
 // -----
 
 // u8 x s8 without i8mm: the unsigned operand shifted to s8 (x = v - 128,
-// padded with v = 128), sdot, and 128 times the rhs row sums added back.
+// lanes past K cleared), sdot, and 128 times the rhs row sums added back.
 // With i8mm: usmmla with the unsigned operand first.
 // CHECK-LABEL: func.func @mixed_unsigned_signed
-// CHECK: %[[UA:.*]] = bitserial.unpack %{{.*}} -> tensor<3x20xi16>
-// CHECK: %[[UB:.*]] = bitserial.unpack %{{.*}} -> tensor<2x20xi16>
-// CHECK: %[[C128:.*]] = arith.constant 128 : i16
-// CHECK: tensor.pad %[[UA]]
-// CHECK: tensor.yield %[[C128]] : i16
-// CHECK: linalg.generic
-// CHECK: arith.subi %{{.*}}, %{{.*}} : i16
-// CHECK: arith.trunci
-// CHECK: %[[RB:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[UB]] : tensor<2x20xi16>) outs(%{{.*}} : tensor<2xi32>)
+// CHECK: tensor.empty() : tensor<4x64xi8>
+// CHECK: arith.constant dense<-128> : vector<16xi8>
+// CHECK: %[[N:.*]] = arith.subi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[VALID:.*]] = vector.create_mask %[[N]] : vector<16xi1>
+// CHECK-NEXT: arith.select %[[VALID]], %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xi8>
+// CHECK: tensor.empty() : tensor<4x64xi8>
+// CHECK: %[[RB0:.*]] = tensor.empty() : tensor<2xi32>
+// CHECK: %[[RB:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[RB0]]) -> (tensor<4x64xi8>, tensor<2xi32>)
+// CHECK: %[[WIDE:.*]] = arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: vector.reduction <add>, %[[WIDE]] : vector<16xi32> into i32
+// CHECK: tensor.insert %{{.*}} into %{{.*}} : tensor<2xi32>
 // CHECK-COUNT-16: arm_neon.intr.sdot
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[RB]] : tensor<3x2xi32>, tensor<2xi32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[RB]]#1 : tensor<3x2xi32>, tensor<2xi32>)
 // CHECK: %[[F:.*]] = arith.constant 128 : i32
 // CHECK: arith.muli %{{.*}}, %[[F]] : i32
 // I8MM-LABEL: func.func @mixed_unsigned_signed
-// I8MM-NOT: linalg.generic {{.*}} "reduction"
-// I8MM: %[[XA:.*]] = tensor.collapse_shape {{.*}} into tensor<4x3x16xi8>
-// I8MM: %[[XB:.*]] = tensor.collapse_shape {{.*}} into tensor<4x3x16xi8>
-// I8MM: %[[LA:.*]] = vector.transfer_read %[[XA]]
-// I8MM: %[[LB:.*]] = vector.transfer_read %[[XB]]
+// I8MM-NOT: vector.reduction <add>, %{{.*}} : vector<16xi32>
+// I8MM: scf.for {{.*}} -> (vector<4xi32>,
+// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
+// I8MM-COUNT-3: vector.transfer_read
+// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
 // I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LA]], %[[LB]]
 !A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 20>>
 !B = tensor<2x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 20>>
@@ -110,19 +124,20 @@ func.func @mixed_unsigned_signed(%a: !A, %b: !B, %init: tensor<3x2xi32>) -> tens
 // With i8mm, an unsigned rhs goes first into usmmla (the tile is transposed
 // when read back).
 // I8MM-LABEL: func.func @mixed_signed_bipolar8
-// I8MM: %[[XA:.*]] = tensor.collapse_shape {{.*}} into tensor<4x2x16xi8>
-// I8MM: %[[XB:.*]] = tensor.collapse_shape {{.*}} into tensor<4x2x16xi8>
-// I8MM: %[[LA:.*]] = vector.transfer_read %[[XA]]
-// I8MM: %[[LB:.*]] = vector.transfer_read %[[XB]]
+// I8MM: scf.for {{.*}} -> (vector<4xi32>,
+// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
+// I8MM-COUNT-3: vector.transfer_read
+// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
 // I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LB]], %[[LA]]
-// 8-bit bipolar as s8: x = (v - 1) >> 1, scale 2 offset 1.
+// 8-bit bipolar as s8: x = (v - 1) / 2 = u - 128 for the planes' unsigned
+// value u (scale 2, offset 1): the signed lhs needs its row sums, in i64.
 // CHECK-LABEL: func.func @mixed_signed_bipolar8
-// CHECK: bitserial.unpack {{.*}} -> tensor<2x9xi16>
-// CHECK: %[[ONE:.*]] = arith.constant 1 : i16
-// CHECK: tensor.pad
-// CHECK: tensor.yield %[[ONE]] : i16
-// CHECK: arith.subi
-// CHECK: arith.shrsi
+// CHECK: tensor.empty() : tensor<4x64xi8>
+// CHECK: tensor.empty() : tensor<2xi64>
+// CHECK: arith.extsi %{{.*}} : i32 to i64
+// CHECK: tensor.empty() : tensor<8x64xi8>
+// CHECK: arith.constant dense<-128> : vector<16xi8>
+// CHECK: vector.create_mask
 // CHECK: arm_neon.intr.sdot
 !A = tensor<2x3x1xi16, #bitserial.packed<bits = 3, encoding = signed, length = 9>>
 !B = tensor<7x8x1xi16, #bitserial.packed<bits = 8, encoding = bipolar, length = 9>>
@@ -136,9 +151,8 @@ func.func @mixed_signed_bipolar8(%a: !A, %b: !B, %init: tensor<2x7xi64>) -> tens
 // i64 results over K past one chunk: i32 sums of at most 16384 values of K,
 // sign-extended and added in i64.
 // CHECK-LABEL: func.func @i64_chunks
-// CHECK: %[[KP:.*]] = arith.constant 40000 : index
 // CHECK: %[[CHUNK:.*]] = arith.constant 16384 : index
-// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %[[KP]] step %[[CHUNK]] iter_args({{.*}}) -> (i64,
+// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %[[CHUNK]] iter_args({{.*}}) -> (i64,
 // CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
 // CHECK: scf.for %{{.*}} = %[[KC]] to %[[END]]
 // CHECK-COUNT-16: arm_neon.intr.sdot
@@ -157,12 +171,11 @@ func.func @i64_chunks(%a: !A, %b: !B, %init: tensor<2x3xi64>) -> tensor<2x3xi64>
 // Batched lhs with shared weights and dynamic batch and M: the loops run over
 // the batch, the rows round up at run time.
 // CHECK-LABEL: func.func @batched_dynamic
-// CHECK: bitserial.unpack {{.*}} -> tensor<?x?x40xi16>
-// CHECK: tensor.pad
-// CHECK: } : tensor<?x?x40xi16> to tensor<?x?x48xi16>
+// CHECK: tensor.cast %{{.*}} to tensor<?x?x3x1xi64>
+// CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x64xi8>
 // CHECK: scf.for {{.*}} -> (tensor<?x?x8xi32>)
-// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<?x?x48xi8>, vector<16xi8>
-// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], {{.*}} : tensor<8x48xi8>, vector<16xi8>
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<?x?x64xi8>, vector<16xi8>
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], {{.*}} : tensor<8x64xi8>, vector<16xi8>
 // CHECK: tensor.extract_slice {{.*}} : tensor<?x?x8xi32> to tensor<?x?x5xi32>
 !A = tensor<?x?x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 40>>
 !B = tensor<5x3x1xi64, #bitserial.packed<bits = 3, encoding = signed, length = 40>>
