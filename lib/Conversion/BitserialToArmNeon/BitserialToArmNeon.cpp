@@ -396,11 +396,14 @@ static Value splatI8(OpBuilder &b, Location loc, int64_t value) {
 /// each plane) at a time, each byte spread over 8 lanes, tested against the
 /// lane's bit and weighted. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
 /// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
-/// 64; padded rows and K are 0. Row sums are of x over the R rows.
+/// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
+/// leading dimension and the rows around the values. Padding is x = 0. Row
+/// sums are of x over the R rows.
 static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                                    PackedLayoutAttr layout, Int8Operand rep,
                                    int64_t rowMultiple, bool rowPairs,
-                                   Type resultType, bool needRowSum) {
+                                   Type resultType, bool needRowSum,
+                                   ArrayRef<int64_t> padding = {}) {
   auto packedType = cast<RankedTensorType>(packed.getType());
   auto wordType = cast<IntegerType>(packedType.getElementType());
   Value words = tensor::CastOp::create(
@@ -415,9 +418,23 @@ static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
   auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
 
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, words);
-  OpFoldResult rows = sizes[lead];
-  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
+  int64_t top = 0, left = 0;
   SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
+  OpFoldResult rows = sizes[lead];
+  auto grow = [&](OpFoldResult size, int64_t by) -> OpFoldResult {
+    if (by == 0)
+      return size;
+    if (std::optional<int64_t> value = getConstantIntValue(size))
+      return b.getIndexAttr(*value + by);
+    return Value(arith::AddIOp::create(b, loc, cast<Value>(size), index(by)));
+  };
+  if (!padding.empty()) {
+    top = padding[0];
+    left = padding[2];
+    xSizes[lead - 1] = grow(xSizes[lead - 1], padding[0] + padding[1]);
+    rows = grow(rows, padding[2] + padding[3]);
+  }
+  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
   if (rowPairs) {
     OpFoldResult pairs =
         getConstantIntValue(paddedRows)
@@ -474,7 +491,31 @@ static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
   bool wordsInBounds = !packedType.isDynamicDim(rank - 1) &&
                        packedType.getDimSize(rank - 1) % perChunk == 0;
 
-  // Rows [0, R): decode.
+  // Padding first: zeros everywhere.
+  if (rowMultiple > 1 || llvm::any_of(padding, [](int64_t p) { return p; })) {
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t d = 0; d < lead; ++d) {
+      lbs.push_back(index(0));
+      ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
+      steps.push_back(index(1));
+    }
+    lbs.append({index(0), index(0)});
+    ubs.append({getValueOrCreateConstantIndexOp(b, loc, paddedRows),
+                index(paddedLength)});
+    steps.append({index(1), index(16)});
+    scf::LoopNest zeros = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{x},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          return scf::ValueVector{write(zeroBytes, iterArgs[0],
+                                        ivs.take_front(lead), ivs[lead],
+                                        ivs[lead + 1])};
+        });
+    x = zeros.results.front();
+  }
+
+  // The values, at (top, left) past the padding.
   SmallVector<Value> lbs, ubs, steps;
   for (int64_t d = 0; d <= lead; ++d) {
     lbs.push_back(index(0));
@@ -491,6 +532,14 @@ static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         ValueRange leadIvs = ivs.drop_back();
         Value r = ivs.back();
+        // Where the row goes in x.
+        SmallVector<Value> xLead(leadIvs.begin(), leadIvs.end());
+        Value xRow = r;
+        if (top)
+          xLead.back() =
+              arith::AddIOp::create(b, loc, xLead.back(), index(top));
+        if (left)
+          xRow = arith::AddIOp::create(b, loc, r, index(left));
         SmallVector<Value> chunkInits{iterArgs[0]};
         if (rowSum)
           chunkInits.push_back(constantInt(b, loc, resultType, 0));
@@ -547,7 +596,7 @@ static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                   part =
                       arith::SelectOp::create(b, loc, valid, part, zeroBytes);
                 }
-                into = write(part, into, leadIvs, r, k);
+                into = write(part, into, xLead, xRow, k);
                 if (sum) {
                   auto wideType = VectorType::get({16}, b.getI32Type());
                   Value wide = rep.isUnsigned ? Value(arith::ExtUIOp::create(
@@ -579,24 +628,6 @@ static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
   if (rowSum)
     rowSum = decode.results.back();
 
-  // Rows [R, Rp): zeros.
-  if (rowMultiple > 1) {
-    lbs.back() = getValueOrCreateConstantIndexOp(b, loc, rows);
-    ubs.back() = getValueOrCreateConstantIndexOp(b, loc, paddedRows);
-    lbs.push_back(index(0));
-    ubs.push_back(index(paddedLength));
-    steps.push_back(index(16));
-    scf::LoopNest zeros = scf::buildLoopNest(
-        b, loc, lbs, ubs, steps, ValueRange{x},
-        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          return scf::ValueVector{write(zeroBytes, iterArgs[0],
-                                        ivs.take_front(lead), ivs[lead],
-                                        ivs[lead + 1])};
-        });
-    x = zeros.results.front();
-  }
   return {x, rowSum};
 }
 
