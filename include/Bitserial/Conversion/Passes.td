@@ -112,9 +112,9 @@ def ConvertBitserialToArmNeon
     `dot-product`, 2 with `i8mm`; see docs/design.md) into:
 
     - both operands decoded to i8 values `x` with
-      `value = scale * x + offset` (matmul: straight from the words with
-      vector code, 64 values of K per plane at a time; conv2d: through
-      `bitserial.unpack`): `x = value` for values that fit s8 (signed,
+      `value = scale * x + offset`, straight from the words with vector
+      code, 64 values of K per plane at a time: `x = value` for values that
+      fit s8 (signed,
       bipolar up to 7 bits, unsigned up to 7 bits) or u8 (unsigned 8 bits);
       8-bit bipolar uses `(value + 255) / 2` (u8) or `(value - 1) / 2` (s8);
       an 8-bit unsigned operand multiplied by a signed one without i8mm uses
@@ -131,16 +131,17 @@ def ConvertBitserialToArmNeon
       values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each
       chunk. The offsets' row sums and `init` are added last.
 
-    A conv2d becomes a batched matmul of the im2col patches of its decoded
-    input (`[N, OH * OW, KH * KW * C]`, padding is the value 0) with the
-    filter `[CO, KH * KW * C]`; it needs static kernel extents, and with
-    padding an input whose zero is not `x = 0` (8-bit bipolar, or 8-bit
-    unsigned shifted to s8) stays bit-serial.
+    A conv2d runs directly over its taps: blocks of output pixels of one
+    row x output channels reduce over (kh, kw, channels) of the decoded
+    input, zero-padded (x = 0). It needs static kernel extents, i64 results
+    at most 16384 values of `KH * KW * C` (one i32 chunk), and with padding
+    an input whose value 0 is `x = 0` (not 8-bit bipolar, nor 8-bit
+    unsigned shifted to s8); other convolutions stay bit-serial.
 
     Other ops are left alone for the bit-serial lowerings that follow. The
-    result may hold `bitserial.unpack` ops and packed types; run it before
-    `convert-bitserial-to-vector` or `convert-bitserial-to-linalg`, which
-    lower them.
+    result keeps packed types on function arguments and `tensor.cast` ops;
+    run it before `convert-bitserial-to-vector` or
+    `convert-bitserial-to-linalg`, which drop them.
   }];
   let options = [
     Option<"dotProduct", "dot-product", "bool", /*default=*/"true",

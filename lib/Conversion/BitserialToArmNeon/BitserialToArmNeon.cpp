@@ -1,11 +1,11 @@
 //===- BitserialToArmNeon.cpp - Int8 dot-product lowering of bitserial ----===//
 //
-// Rewrites a bitserial.matmul (or conv2d, through an im2col of its decoded
-// input) whose activation bits x weight bits make bit-serial slower than an
-// int8 GEMM (docs/design.md) into: decode both operands to i8
-// (`value = scale * x + offset`), an i8 x i8 -> i32 GEMM on tensors with
-// AArch64 dot-product (sdot/udot) or i8mm (smmla/ummla/usmmla) instructions,
-// and an epilogue that adds the offsets' row sums and `init`.
+// Rewrites a bitserial.matmul or conv2d whose activation bits x weight bits
+// make bit-serial slower than an int8 GEMM (docs/design.md) into: decode
+// both operands to i8 (`value = scale * x + offset`) with vector code, an
+// i8 x i8 -> i32 GEMM (a direct convolution over the taps for conv2d) on
+// tensors with AArch64 dot-product (sdot/udot) or i8mm (smmla/ummla/usmmla)
+// instructions, and an epilogue that adds the offsets' sums and `init`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -173,9 +173,15 @@ bool mlir::bitserial::prefersInt8DotProduct(
   } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
     lhs = conv.getInputLayout();
     rhs = conv.getFilterLayout();
-    // im2col needs static kernel extents.
+    // The tap loops need static kernel extents.
     auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
     if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2))
+      return false;
+    // i64 results: the whole reduction in one i32 chunk.
+    if (lhs && !conv.getInit().getType().getElementType().isInteger(32) &&
+        filterType.getDimSize(1) * filterType.getDimSize(2) *
+                llvm::divideCeil(lhs.getLength(), 16) * 16 >
+            kChunk)
       return false;
     // Padding (the value 0) must be x = 0: not for 8-bit bipolar inputs, nor
     // 8-bit unsigned ones shifted to s8.
@@ -227,137 +233,6 @@ struct DecodedOperand {
   Value rowSum;
 };
 } // namespace
-
-/// x = (value - offset) >> log2(scale), exact in i16.
-static Value buildToX(OpBuilder &b, Location loc, Value value,
-                      Int8Operand rep) {
-  Type type = value.getType();
-  if (rep.offset != 0)
-    value = arith::SubIOp::create(b, loc, value,
-                                  constantInt(b, loc, type, rep.offset));
-  if (rep.scale == 2)
-    value = arith::ShRSIOp::create(b, loc, value, constantInt(b, loc, type, 1));
-  return value;
-}
-
-/// The decoded values of `packed` in i16, which holds every decoded value
-/// (8-bit bipolar needs 9 bits): `[leading..., length]`.
-static Value unpackToI16(OpBuilder &b, Location loc, Value packed,
-                         PackedLayoutAttr layout) {
-  auto packedType = cast<RankedTensorType>(packed.getType());
-  SmallVector<int64_t> shape(packedType.getShape().drop_back(2));
-  shape.push_back(layout.getLength());
-  return UnpackOp::create(b, loc, RankedTensorType::get(shape, b.getI16Type()),
-                          packed);
-}
-
-/// `values`: i16 `[lead..., R, K]` with a static K.
-static DecodedOperand decodeOperand(OpBuilder &b, Location loc, Value values,
-                                    Int8Operand rep, int64_t rowMultiple,
-                                    int64_t kStep, bool rowPairs,
-                                    Type resultType, bool needRowSum) {
-  MLIRContext *ctx = b.getContext();
-  auto valuesType = cast<RankedTensorType>(values.getType());
-  int64_t rank = valuesType.getRank(), lead = rank - 2;
-  int64_t length = valuesType.getShape().back();
-  SmallVector<int64_t> shape(valuesType.getShape());
-  Type i16 = b.getI16Type(), i8 = b.getI8Type();
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, values);
-
-  DecodedOperand decoded;
-  if (needRowSum) {
-    SmallVector<OpFoldResult> sumSizes(ArrayRef(sizes).drop_back());
-    Value empty = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
-    Value zero = constantInt(b, loc, resultType, 0);
-    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-    SmallVector<AffineMap> maps{
-        b.getMultiDimIdentityMap(rank),
-        AffineMap::getMultiDimIdentityMap(rank, ctx).getMajorSubMap(rank - 1)};
-    SmallVector<utils::IteratorType> iterators(rank - 1,
-                                               utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
-    decoded.rowSum =
-        linalg::GenericOp::create(
-            b, loc, init.getType(), ValueRange{values}, ValueRange{init}, maps,
-            iterators,
-            [&](OpBuilder &nb, Location nloc, ValueRange args) {
-              Value x = arith::ExtSIOp::create(
-                  nb, nloc, resultType, buildToX(nb, nloc, args[0], rep));
-              linalg::YieldOp::create(
-                  nb, nloc, Value(arith::AddIOp::create(nb, nloc, args[1], x)));
-            })
-            .getResult(0);
-  }
-
-  // Pad rows and K with the value whose x is 0: padded K contributes
-  // nothing, padded rows are cut off the result.
-  OpFoldResult rows = sizes[rank - 2];
-  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
-  int64_t paddedLength = llvm::divideCeil(length, kStep) * kStep;
-  SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0)), high = low;
-  if (auto staticRows = getConstantIntValue(rows))
-    high[rank - 2] = b.getIndexAttr(staticSize(paddedRows) - *staticRows);
-  else
-    high[rank - 2] = Value(arith::SubIOp::create(
-        b, loc, getValueOrCreateConstantIndexOp(b, loc, paddedRows),
-        cast<Value>(rows)));
-  high[rank - 1] = b.getIndexAttr(paddedLength - length);
-  SmallVector<int64_t> paddedShape(shape);
-  paddedShape[rank - 2] = staticSize(paddedRows);
-  paddedShape[rank - 1] = paddedLength;
-  Value padded = tensor::PadOp::create(
-      b, loc, RankedTensorType::get(paddedShape, i16), values, low, high,
-      constantInt(b, loc, i16, rep.offset));
-
-  // Map to x (and re-lay out pairs of rows for i8mm) in one pass.
-  SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
-  SmallVector<AffineExpr> inputExprs;
-  int64_t numLoops = rowPairs ? lead + 4 : rank;
-  for (int64_t d = 0; d < lead; ++d)
-    inputExprs.push_back(getAffineDimExpr(d, ctx));
-  if (rowPairs) {
-    OpFoldResult pairs =
-        getConstantIntValue(paddedRows)
-            ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
-            : OpFoldResult(Value(arith::DivUIOp::create(
-                  b, loc, cast<Value>(paddedRows), constantIndex(b, loc, 2))));
-    xSizes.append({pairs, b.getIndexAttr(paddedLength / 8), b.getIndexAttr(2),
-                   b.getIndexAttr(8)});
-    AffineExpr pair = getAffineDimExpr(lead, ctx);
-    AffineExpr block = getAffineDimExpr(lead + 1, ctx);
-    AffineExpr row = getAffineDimExpr(lead + 2, ctx);
-    AffineExpr col = getAffineDimExpr(lead + 3, ctx);
-    inputExprs.append({pair * 2 + row, block * 8 + col});
-  } else {
-    xSizes.append({paddedRows, b.getIndexAttr(paddedLength)});
-    inputExprs.append(
-        {getAffineDimExpr(lead, ctx), getAffineDimExpr(lead + 1, ctx)});
-  }
-  Value xEmpty = tensor::EmptyOp::create(b, loc, xSizes, i8);
-  SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, inputExprs, ctx),
-                              b.getMultiDimIdentityMap(numLoops)};
-  SmallVector<utils::IteratorType> iterators(numLoops,
-                                             utils::IteratorType::parallel);
-  Value x =
-      linalg::GenericOp::create(
-          b, loc, xEmpty.getType(), ValueRange{padded}, ValueRange{xEmpty},
-          maps, iterators,
-          [&](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value v = buildToX(nb, nloc, args[0], rep);
-            linalg::YieldOp::create(
-                nb, nloc, Value(arith::TruncIOp::create(nb, nloc, i8, v)));
-          })
-          .getResult(0);
-  if (rowPairs) {
-    SmallVector<ReassociationIndices> groups;
-    for (int64_t d = 0; d < lead + 2; ++d)
-      groups.push_back({d});
-    groups.push_back({lead + 2, lead + 3});
-    x = tensor::CollapseShapeOp::create(b, loc, x, groups);
-  }
-  decoded.x = x;
-  return decoded;
-}
 
 namespace {
 /// x = sum_p gamma_p b_p + delta (mod 256) for the plane bits b_p of an
@@ -731,10 +606,18 @@ struct GemmBuilder {
           scf::YieldOp::create(b, loc, next);
         });
 
+    return reduceTile(loop.getResults());
+  }
+
+  /// The rows x cols i32 sums of the accumulators, row-major.
+  SmallVector<Value> reduceTile(ValueRange accs) {
+    bool mmla = plan.isMmla();
+    int64_t lhsUnits = mmla ? rows() / 2 : rows();
+    int64_t rhsUnits = mmla ? cols() / 2 : cols();
     SmallVector<Value> sums(rows() * cols());
     for (int64_t i = 0; i < lhsUnits; ++i) {
       for (int64_t j = 0; j < rhsUnits; ++j) {
-        Value acc = loop.getResult(i * rhsUnits + j);
+        Value acc = accs[i * rhsUnits + j];
         if (!mmla) {
           sums[i * cols() + j] = vector::ReductionOp::create(
               b, loc, vector::CombiningKind::ADD, acc);
@@ -826,66 +709,26 @@ struct GemmBuilder {
 // Pattern
 //===----------------------------------------------------------------------===//
 
-/// Decodes one operand for the GEMM: (representation, rows multiple,
-/// K multiple, pairs of rows, row sums needed).
-using OperandDecoder = llvm::function_ref<DecodedOperand(Int8Operand, int64_t,
-                                                         int64_t, bool, bool)>;
-
-/// init + lhs * transpose(rhs) as the int8 GEMM of `plan`: lhs `[B?, M, K]`,
-/// rhs `[B?, N, K]`, init `[B?, M, N]`, the operands given by their
-/// decoders.
-static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
-                             const Int8Plan &plan, OperandDecoder decodeLhs,
-                             bool lhsBatched, OperandDecoder decodeRhs,
-                             bool rhsBatched, int64_t length, Value init) {
+/// init + sa sb product + sa ob lhsRowSum + oa sb rhsRowSum + oa ob K,
+/// wrapping in the result type like the exact value; the row sums (if any)
+/// are read through their maps from the result's iteration space.
+static Value buildEpilogue(RewriterBase &rewriter, Location loc,
+                           const Int8Plan &plan, Value init, Value product,
+                           Value lhsRowSum, AffineMap lhsMap, Value rhsRowSum,
+                           AffineMap rhsMap, int64_t length) {
   auto initType = cast<RankedTensorType>(init.getType());
   Type resultType = initType.getElementType();
-  bool batched = initType.getRank() == 3;
-
-  GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
-                   lhsBatched, rhsBatched, batched, 0,       resultType};
-  int64_t kStep = gemm.kStep();
-  gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
-  // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
   Int8Operand a = plan.lhs, c = plan.rhs;
-  DecodedOperand lhs = decodeLhs(a, gemm.rows(), kStep, plan.isMmla(),
-                                 /*needRowSum=*/c.offset != 0);
-  DecodedOperand rhs = decodeRhs(c, gemm.cols(), kStep, plan.isMmla(),
-                                 /*needRowSum=*/a.offset != 0);
-  gemm.xa = lhs.x;
-  gemm.xb = rhs.x;
-
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, init);
-  unsigned first = batched ? 1 : 0;
-  Value sum = gemm.build(batched ? sizes[0] : OpFoldResult(),
-                         roundUp(rewriter, loc, sizes[first], gemm.rows()),
-                         roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
-  SmallVector<OpFoldResult> zeros(sizes.size(), rewriter.getIndexAttr(0));
-  SmallVector<OpFoldResult> ones(sizes.size(), rewriter.getIndexAttr(1));
-  Value product = tensor::ExtractSliceOp::create(
-      rewriter, loc, RankedTensorType::get(initType.getShape(), resultType),
-      sum, zeros, sizes, ones);
-
-  // Epilogue: init + sa sb S + sa ob rowsum(xa) + oa sb rowsum(xb)
-  // + oa ob K, wrapping in the result type like the exact value.
-  MLIRContext *ctx = rewriter.getContext();
   int64_t rank = initType.getRank();
   SmallVector<Value> inputs{product};
   SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
-  auto rowMap = [&](bool operandBatched, unsigned dim) {
-    SmallVector<AffineExpr> exprs;
-    if (operandBatched)
-      exprs.push_back(getAffineDimExpr(0, ctx));
-    exprs.push_back(getAffineDimExpr(dim, ctx));
-    return AffineMap::get(rank, 0, exprs, ctx);
-  };
-  if (lhs.rowSum) {
-    inputs.push_back(lhs.rowSum);
-    maps.push_back(rowMap(lhsBatched, first));
+  if (lhsRowSum) {
+    inputs.push_back(lhsRowSum);
+    maps.push_back(lhsMap);
   }
-  if (rhs.rowSum) {
-    inputs.push_back(rhs.rowSum);
-    maps.push_back(rowMap(rhsBatched, first + 1));
+  if (rhsRowSum) {
+    inputs.push_back(rhsRowSum);
+    maps.push_back(rhsMap);
   }
   maps.push_back(rewriter.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iterators(rank,
@@ -902,10 +745,10 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
         Value total = arith::AddIOp::create(b, nloc, args.back(),
                                             term(args[0], a.scale * c.scale));
         unsigned next = 1;
-        if (lhs.rowSum)
+        if (lhsRowSum)
           total = arith::AddIOp::create(b, nloc, total,
                                         term(args[next++], a.scale * c.offset));
-        if (rhs.rowSum)
+        if (rhsRowSum)
           total = arith::AddIOp::create(b, nloc, total,
                                         term(args[next++], a.offset * c.scale));
         if (a.offset * c.offset != 0)
@@ -915,6 +758,59 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
         linalg::YieldOp::create(b, nloc, total);
       });
   return epilogue.getResult(0);
+}
+
+/// init + lhs * transpose(rhs) as the int8 GEMM of `plan` for a matmul.
+static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
+                             const Int8Plan &plan, MatmulOp op) {
+  Value init = op.getInit();
+  auto initType = cast<RankedTensorType>(init.getType());
+  Type resultType = initType.getElementType();
+  bool batched = initType.getRank() == 3;
+  bool lhsBatched = op.getLhs().getType().getRank() == 4;
+  bool rhsBatched = op.getRhs().getType().getRank() == 4;
+  int64_t length = op.getLhsLayout().getLength();
+
+  GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
+                   lhsBatched, rhsBatched, batched, 0,       resultType};
+  int64_t kStep = gemm.kStep();
+  gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
+  // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
+  Int8Operand a = plan.lhs, c = plan.rhs;
+  DecodedOperand lhs =
+      decodePacked(rewriter, loc, op.getLhs(), op.getLhsLayout(), a,
+                   gemm.rows(), plan.isMmla(), resultType,
+                   /*needRowSum=*/c.offset != 0);
+  DecodedOperand rhs =
+      decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
+                   gemm.cols(), plan.isMmla(), resultType,
+                   /*needRowSum=*/a.offset != 0);
+  gemm.xa = lhs.x;
+  gemm.xb = rhs.x;
+
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, init);
+  unsigned first = batched ? 1 : 0;
+  Value sum = gemm.build(batched ? sizes[0] : OpFoldResult(),
+                         roundUp(rewriter, loc, sizes[first], gemm.rows()),
+                         roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
+  SmallVector<OpFoldResult> zeros(sizes.size(), rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(sizes.size(), rewriter.getIndexAttr(1));
+  Value product = tensor::ExtractSliceOp::create(
+      rewriter, loc, RankedTensorType::get(initType.getShape(), resultType),
+      sum, zeros, sizes, ones);
+
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rank = initType.getRank();
+  auto rowMap = [&](bool operandBatched, unsigned dim) {
+    SmallVector<AffineExpr> exprs;
+    if (operandBatched)
+      exprs.push_back(getAffineDimExpr(0, ctx));
+    exprs.push_back(getAffineDimExpr(dim, ctx));
+    return AffineMap::get(rank, 0, exprs, ctx);
+  };
+  return buildEpilogue(rewriter, loc, plan, init, product, lhs.rowSum,
+                       rowMap(lhsBatched, first), rhs.rowSum,
+                       rowMap(rhsBatched, first + 1), length);
 }
 
 struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
@@ -933,32 +829,15 @@ struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
     if (plan.instruction == Instruction::Udot &&
         failed(declareUdot(rewriter, op)))
       return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
-    Type resultType = op.getInit().getType().getElementType();
-    auto decoder = [&](Value packed, PackedLayoutAttr layout) {
-      return
-          [&, packed, layout](Int8Operand rep, int64_t rowMultiple,
-                              int64_t kStep, bool rowPairs, bool needRowSum) {
-            return decodePacked(rewriter, loc, packed, layout, rep, rowMultiple,
-                                rowPairs, resultType, needRowSum);
-          };
-    };
-    auto decodeLhs = decoder(op.getLhs(), lhsLayout);
-    auto decodeRhs = decoder(op.getRhs(), rhsLayout);
-    rewriter.replaceOp(
-        op, buildInt8Matmul(
-                rewriter, loc, plan, decodeLhs,
-                cast<RankedTensorType>(op.getLhs().getType()).getRank() == 4,
-                decodeRhs,
-                cast<RankedTensorType>(op.getRhs().getType()).getRank() == 4,
-                lhsLayout.getLength(), op.getInit()));
+    rewriter.replaceOp(op, buildInt8Matmul(rewriter, loc, plan, op));
     return success();
   }
 
   ConvertBitserialToArmNeonOptions options;
 };
 
-/// conv2d as a batched matmul of the im2col patches of the decoded input,
-/// `[N, OH * OW, KH * KW * C]`, with the filter `[CO, KH * KW * C]`.
+/// conv2d directly over the taps of the decoded, zero-padded input: blocks
+/// of output pixels of one row x output channels, reducing over (kh, kw, c).
 struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
   Conv2DToInt8DotProduct(MLIRContext *ctx,
                          const ConvertBitserialToArmNeonOptions &options)
@@ -977,82 +856,239 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
         failed(declareUdot(rewriter, op)))
       return rewriter.notifyMatchFailure(op, "cannot declare " + kUdot);
     ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
-    ArrayRef<int64_t> padding = op.getPadding();
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
-    Type i16 = rewriter.getI16Type();
-
-    // Padding is the value 0 (the selection rule makes it x = 0 as well).
-    Value input = unpackToI16(rewriter, loc, op.getInput(), inputLayout);
-    if (llvm::any_of(padding, [](int64_t p) { return p != 0; })) {
-      auto inputType = cast<RankedTensorType>(input.getType());
-      SmallVector<OpFoldResult> low(4, rewriter.getIndexAttr(0)), high = low;
-      low[1] = rewriter.getIndexAttr(padding[0]);
-      high[1] = rewriter.getIndexAttr(padding[1]);
-      low[2] = rewriter.getIndexAttr(padding[2]);
-      high[2] = rewriter.getIndexAttr(padding[3]);
-      SmallVector<int64_t> shape(inputType.getShape());
-      for (int axis = 0; axis < 2; ++axis)
-        if (!ShapedType::isDynamic(shape[axis + 1]))
-          shape[axis + 1] += padding[2 * axis] + padding[2 * axis + 1];
-      input = tensor::PadOp::create(
-          rewriter, loc, RankedTensorType::get(shape, i16), input, low, high,
-          constantInt(rewriter, loc, i16, 0));
-    }
-    Value filter = unpackToI16(rewriter, loc, op.getFilter(), filterLayout);
-    auto filterType = cast<RankedTensorType>(filter.getType());
+    Type resultType = initType.getElementType();
+    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
     int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
-    int64_t channels = filterType.getDimSize(3);
+    int64_t channels = inputLayout.getLength();
+    Int8Operand a = plan.lhs, c = plan.rhs;
 
-    // patches[n, oh, ow, kh, kw, c] = input[n, oh sh + kh dh, ow sw + kw dw, c]
+    // x [N, H + pads, W + pads, Cx] with the value 0 (x = 0) around it, and
+    // the filter [CO, KH, KW, Cx]; channels past C are 0.
+    Value input =
+        decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/false, op.getPadding())
+            .x;
+    Value filter =
+        decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/false)
+            .x;
+
+    GemmBuilder gemm{rewriter, loc,   plan,  input, filter,
+                     false,    false, false, 0,     resultType};
+    int64_t rows = gemm.rows(), cols = gemm.cols(), kStep = gemm.kStep();
+    int64_t paddedChannels = llvm::divideCeil(channels, kStep) * kStep;
+    auto index = [&](int64_t v) { return constantIndex(rewriter, loc, v); };
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
-    SmallVector<OpFoldResult> patchSizes(ArrayRef(sizes).take_front(3));
-    patchSizes.append({rewriter.getIndexAttr(kh), rewriter.getIndexAttr(kw),
-                       rewriter.getIndexAttr(channels)});
-    Value empty = tensor::EmptyOp::create(rewriter, loc, patchSizes, i16);
+    Value outWidth = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[2]);
+    Value outChannels =
+        getValueOrCreateConstantIndexOp(rewriter, loc, sizes[3]);
+    OpFoldResult paddedWidth = roundUp(rewriter, loc, sizes[2], rows);
+    OpFoldResult paddedOut = roundUp(rewriter, loc, sizes[3], cols);
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc,
+        SmallVector<OpFoldResult>{sizes[0], sizes[1], paddedWidth, paddedOut},
+        resultType);
+    auto i8x8 = VectorType::get({8}, rewriter.getI8Type());
+    auto i8x16 = VectorType::get({16}, rewriter.getI8Type());
+    Value zeroByte = constantInt(rewriter, loc, rewriter.getI8Type(), 0);
+    SmallVector<int64_t> concat = llvm::to_vector(llvm::seq<int64_t>(0, 16));
+
+    SmallVector<Value> lbs(4, index(0)), ubs,
+        steps{index(1), index(1), index(rows), index(cols)};
+    for (OpFoldResult size : {sizes[0], sizes[1], paddedWidth, paddedOut})
+      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+    bool wide = !resultType.isInteger(32);
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lbs, ubs, steps, ValueRange{empty},
+        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPoint(nb.getInsertionBlock(),
+                                     nb.getInsertionPoint());
+          Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], co0 = ivs[3];
+          // Pixels and channels past the output repeat the last one (their
+          // sums are cut off): every read stays inside x and the filter.
+          auto clamped = [&](Value base, int64_t offset, Value extent) {
+            Value last = arith::SubIOp::create(rewriter, loc, extent, index(1));
+            return arith::MinUIOp::create(
+                rewriter, loc,
+                arith::AddIOp::create(rewriter, loc, base, index(offset)),
+                last);
+          };
+          auto accType = VectorType::get({4}, rewriter.getI32Type());
+          Value zero = arith::ConstantOp::create(rewriter, loc,
+                                                 rewriter.getZeroAttr(accType));
+          SmallVector<Value> inits(gemm.numAccumulators(), zero);
+          scf::LoopNest taps = scf::buildLoopNest(
+              rewriter, loc, {index(0), index(0), index(0)},
+              {index(kh), index(kw), index(paddedChannels)},
+              {index(1), index(1), index(kStep)}, inits,
+              [&](OpBuilder &tb, Location, ValueRange tivs, ValueRange accs) {
+                OpBuilder::InsertionGuard guard(rewriter);
+                rewriter.setInsertionPoint(tb.getInsertionBlock(),
+                                           tb.getInsertionPoint());
+                Value i = tivs[0], j = tivs[1], ch = tivs[2];
+                Value row = arith::AddIOp::create(
+                    rewriter, loc,
+                    arith::MulIOp::create(rewriter, loc, oh, index(strides[0])),
+                    arith::MulIOp::create(rewriter, loc, i,
+                                          index(dilations[0])));
+                Value tapColumn = arith::MulIOp::create(rewriter, loc, j,
+                                                        index(dilations[1]));
+                // `size` bytes of pixel `p` (0 .. rows) or channel `q`.
+                auto pixel = [&](int64_t p, int64_t size) -> Value {
+                  Value column = arith::AddIOp::create(
+                      rewriter, loc,
+                      arith::MulIOp::create(rewriter, loc,
+                                            clamped(ow0, p, outWidth),
+                                            index(strides[1])),
+                      tapColumn);
+                  return vector::TransferReadOp::create(
+                      rewriter, loc, size == 16 ? i8x16 : i8x8, input,
+                      ValueRange{n, row, column, ch}, zeroByte,
+                      ArrayRef<bool>{true});
+                };
+                auto channel = [&](int64_t q, int64_t size) -> Value {
+                  return vector::TransferReadOp::create(
+                      rewriter, loc, size == 16 ? i8x16 : i8x8, filter,
+                      ValueRange{clamped(co0, q, outChannels), i, j, ch},
+                      zeroByte, ArrayRef<bool>{true});
+                };
+                // i8mm operands: 8 values of K of two rows.
+                auto pair = [&](auto read, int64_t unit) -> Value {
+                  return vector::ShuffleOp::create(
+                      rewriter, loc, read(2 * unit, 8), read(2 * unit + 1, 8),
+                      concat);
+                };
+                bool mmla = plan.isMmla();
+                int64_t lhsUnits = mmla ? rows / 2 : rows;
+                int64_t rhsUnits = mmla ? cols / 2 : cols;
+                SmallVector<Value> lhs, rhs;
+                for (int64_t u = 0; u < lhsUnits; ++u)
+                  lhs.push_back(mmla ? pair(pixel, u) : pixel(u, 16));
+                for (int64_t u = 0; u < rhsUnits; ++u)
+                  rhs.push_back(mmla ? pair(channel, u) : channel(u, 16));
+                SmallVector<Value> next;
+                for (int64_t u = 0; u < lhsUnits; ++u)
+                  for (int64_t v = 0; v < rhsUnits; ++v)
+                    next.push_back(gemm.multiplyAccumulate(
+                        accs[u * rhsUnits + v], lhs[u], rhs[v]));
+                return scf::ValueVector(next.begin(), next.end());
+              });
+          SmallVector<Value> sums = gemm.reduceTile(taps.results);
+          // i64: the whole reduction is one chunk (see the selection rule).
+          if (wide)
+            for (Value &sum : sums)
+              sum = arith::ExtSIOp::create(rewriter, loc, resultType, sum);
+          Value block = vector::FromElementsOp::create(
+              rewriter, loc, VectorType::get({1, rows, cols}, resultType),
+              sums);
+          Value written =
+              vector::TransferWriteOp::create(rewriter, loc, block, iterArgs[0],
+                                              ValueRange{n, oh, ow0, co0},
+                                              ArrayRef<bool>{true, true, true})
+                  .getResult();
+          return scf::ValueVector{written};
+        });
+    SmallVector<OpFoldResult> zeros(4, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
+    Value product = tensor::ExtractSliceOp::create(
+        rewriter, loc, initType, nest.results.front(), zeros, sizes, ones);
+
+    // Offsets: the input's window sums (filter offset) and the filter's
+    // sums (input offset, never with padding), both of x.
+    Value inputSums, filterSums;
     AffineExpr d[6];
-    for (unsigned i = 0; i < 6; ++i)
-      d[i] = getAffineDimExpr(i, ctx);
-    SmallVector<AffineMap> maps{
-        AffineMap::get(6, 0,
-                       {d[0], d[1] * strides[0] + d[3] * dilations[0],
-                        d[2] * strides[1] + d[4] * dilations[1], d[5]},
-                       ctx),
-        rewriter.getMultiDimIdentityMap(6)};
-    SmallVector<utils::IteratorType> iterators(6,
-                                               utils::IteratorType::parallel);
-    Value patches = linalg::GenericOp::create(
-                        rewriter, loc, empty.getType(), ValueRange{input},
-                        ValueRange{empty}, maps, iterators,
-                        [&](OpBuilder &b, Location nloc, ValueRange args) {
-                          linalg::YieldOp::create(b, nloc, args[0]);
-                        })
-                        .getResult(0);
-    patches = tensor::CollapseShapeOp::create(
-        rewriter, loc, patches,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4, 5}});
-    filter = tensor::CollapseShapeOp::create(
-        rewriter, loc, filter,
-        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
-    SmallVector<ReassociationIndices> groups{{0}, {1, 2}, {3}};
-    Value image = tensor::CollapseShapeOp::create(rewriter, loc, init, groups);
-    Type resultType = initType.getElementType();
-    auto decoder = [&](Value values) {
-      return [&, values](Int8Operand rep, int64_t rowMultiple, int64_t kStep,
-                         bool rowPairs, bool needRowSum) {
-        return decodeOperand(rewriter, loc, values, rep, rowMultiple, kStep,
-                             rowPairs, resultType, needRowSum);
-      };
+    for (unsigned e = 0; e < 6; ++e)
+      d[e] = getAffineDimExpr(e, ctx);
+    auto widen = [&](OpBuilder &b, Location nloc, Value x, bool isUnsigned) {
+      return isUnsigned ? Value(arith::ExtUIOp::create(b, nloc, resultType, x))
+                        : Value(arith::ExtSIOp::create(b, nloc, resultType, x));
     };
-    auto decodePatches = decoder(patches);
-    auto decodeFilter = decoder(filter);
-    Value result =
-        buildInt8Matmul(rewriter, loc, plan, decodePatches,
-                        /*lhsBatched=*/true, decodeFilter,
-                        /*rhsBatched=*/false, kh * kw * channels, image);
-    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, initType, result,
-                                                       groups, sizes);
+    auto zeroFilled = [&](ArrayRef<OpFoldResult> shape) {
+      Value e = tensor::EmptyOp::create(rewriter, loc, shape, resultType);
+      return linalg::FillOp::create(
+                 rewriter, loc, constantInt(rewriter, loc, resultType, 0), e)
+          .getResult(0);
+    };
+    if (c.offset != 0) {
+      // (n, oh, ow, kh, kw, c); the kernel extents come from a [KH, KW]
+      // operand.
+      Value taps = tensor::EmptyOp::create(
+          rewriter, loc, SmallVector<int64_t>{kh, kw}, rewriter.getI8Type());
+      Value cIn = tensor::ExtractSliceOp::create(
+          rewriter, loc, input,
+          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)),
+          SmallVector<OpFoldResult>{
+              tensor::getMixedSize(rewriter, loc, input, 0),
+              tensor::getMixedSize(rewriter, loc, input, 1),
+              tensor::getMixedSize(rewriter, loc, input, 2),
+              rewriter.getIndexAttr(channels)},
+          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
+      SmallVector<AffineMap> maps{
+          AffineMap::get(6, 0,
+                         {d[0], d[1] * strides[0] + d[3] * dilations[0],
+                          d[2] * strides[1] + d[4] * dilations[1], d[5]},
+                         ctx),
+          AffineMap::get(6, 0, {d[3], d[4]}, ctx),
+          AffineMap::get(6, 0, {d[0], d[1], d[2]}, ctx)};
+      SmallVector<utils::IteratorType> iterators(3,
+                                                 utils::IteratorType::parallel);
+      iterators.append(3, utils::IteratorType::reduction);
+      inputSums = linalg::GenericOp::create(
+                      rewriter, loc,
+                      RankedTensorType::get(initType.getShape().take_front(3),
+                                            resultType),
+                      ValueRange{cIn, taps},
+                      ValueRange{zeroFilled(ArrayRef(sizes).take_front(3))},
+                      maps, iterators,
+                      [&](OpBuilder &b, Location nloc, ValueRange args) {
+                        linalg::YieldOp::create(
+                            b, nloc,
+                            Value(arith::AddIOp::create(
+                                b, nloc, args[2],
+                                widen(b, nloc, args[0], a.isUnsigned))));
+                      })
+                      .getResult(0);
+    }
+    if (a.offset != 0) {
+      Value cFilter = tensor::ExtractSliceOp::create(
+          rewriter, loc, filter,
+          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)),
+          SmallVector<OpFoldResult>{
+              tensor::getMixedSize(rewriter, loc, filter, 0),
+              rewriter.getIndexAttr(kh), rewriter.getIndexAttr(kw),
+              rewriter.getIndexAttr(channels)},
+          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
+      SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(4, ctx),
+                                  AffineMap::get(4, 0, {d[0]}, ctx)};
+      SmallVector<utils::IteratorType> iterators(1,
+                                                 utils::IteratorType::parallel);
+      iterators.append(3, utils::IteratorType::reduction);
+      filterSums =
+          linalg::GenericOp::create(
+              rewriter, loc,
+              RankedTensorType::get({initType.getDimSize(3)}, resultType),
+              ValueRange{cFilter}, ValueRange{zeroFilled({sizes[3]})}, maps,
+              iterators,
+              [&](OpBuilder &b, Location nloc, ValueRange args) {
+                linalg::YieldOp::create(
+                    b, nloc,
+                    Value(arith::AddIOp::create(
+                        b, nloc, args[1],
+                        widen(b, nloc, args[0], c.isUnsigned))));
+              })
+              .getResult(0);
+    }
+    rewriter.replaceOp(
+        op,
+        buildEpilogue(rewriter, loc, plan, init, product, inputSums,
+                      AffineMap::get(4, 0, {d[0], d[1], d[2]}, ctx), filterSums,
+                      AffineMap::get(4, 0, {d[3]}, ctx), kh * kw * channels));
     return success();
   }
 

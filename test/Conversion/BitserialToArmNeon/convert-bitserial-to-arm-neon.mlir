@@ -214,26 +214,42 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 
 // -----
 
-// conv2d: im2col of the decoded input padded with the value 0 (patches
-// [N, OH * OW, KH * KW * C]), the filter as [CO, KH * KW * C], a batched
-// int8 matmul into init viewed as [N, OH * OW, CO].
-// CHECK: #[[IM2COL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * 2 + d3, d2 * 2 + d4, d5)>
+// conv2d directly over the taps: the input decoded into x [N, H + 1, W + 1,
+// 64] with zeros around it (padding top and left), the filter into
+// [CO, KH, KW, 64]; blocks of 4 output pixels of a row x 4 channels reduce
+// over (kh, kw, 16 channels); pixels and channels past the output repeat
+// the last one.
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x3x3x8xi32>
-// CHECK: %[[X:.*]] = bitserial.unpack %{{.*}} -> tensor<1x6x6x16xi16>
-// CHECK: %[[P:.*]] = tensor.pad %[[X]] low[0, 1, 1, 0] high[0, 0, 0, 0]
-// CHECK: tensor.yield %{{.*}} : i16
-// CHECK: %[[F:.*]] = bitserial.unpack %{{.*}} -> tensor<8x3x3x16xi16>
-// CHECK: %[[PATCHES:.*]] = linalg.generic {indexing_maps = [#[[IM2COL]], #{{.*}}], {{.*}} ins(%[[P]] : tensor<1x7x7x16xi16>) outs(%{{.*}} : tensor<1x3x3x3x3x16xi16>)
-// CHECK: tensor.collapse_shape %[[PATCHES]] {{\[\[}}0], [1, 2], [3, 4, 5]] : tensor<1x3x3x3x3x16xi16> into tensor<1x9x144xi16>
-// CHECK: tensor.collapse_shape %[[F]] {{\[\[}}0], [1, 2, 3]] : tensor<8x3x3x16xi16> into tensor<8x144xi16>
-// CHECK: %[[IMAGE:.*]] = tensor.collapse_shape %[[INIT]] {{\[\[}}0], [1, 2], [3]] : tensor<1x3x3x8xi32> into tensor<1x9x8xi32>
+// CHECK: %[[XE:.*]] = tensor.empty() : tensor<1x7x7x64xi8>
+// CHECK: %[[Z:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[XE]]) -> (tensor<1x7x7x64xi8>)
+// CHECK: %[[X:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[Z]]) -> (tensor<1x7x7x64xi8>)
+// CHECK: %[[H:.*]] = arith.addi %{{.*}}, %[[ONE:.*]] : index
+// CHECK: %[[W:.*]] = arith.addi %{{.*}}, %[[ONE2:.*]] : index
+// CHECK: vector.transfer_write %{{.*}}[%{{.*}}, %[[H]], %[[W]], %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
+// CHECK: %[[F:.*]] = scf.for {{.*}} -> (tensor<8x3x3x64xi8>)
+// CHECK: %[[S0:.*]] = tensor.empty() : tensor<1x3x4x8xi32>
+// CHECK: %[[S:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[S0]]) -> (tensor<1x3x4x8xi32>)
+// CHECK: scf.for %[[KH:[a-z0-9_]+]] = {{.*}} -> (vector<4xi32>,
+// CHECK: scf.for %[[KW:[a-z0-9_]+]] = {{.*}} -> (vector<4xi32>,
+// CHECK: scf.for %[[C:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
+// CHECK: arith.minui
+// CHECK: vector.transfer_read %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[C]]], %{{.*}} {in_bounds = [true]} : tensor<1x7x7x64xi8>, vector<16xi8>
+// CHECK-COUNT-3: vector.transfer_read %[[X]]
+// CHECK-COUNT-4: vector.transfer_read %[[F]][%{{.*}}, %[[KH]], %[[KW]], %[[C]]]
 // CHECK-COUNT-16: arm_neon.intr.sdot
-// CHECK: %[[R:.*]] = linalg.generic {{.*}} outs(%[[IMAGE]] : tensor<1x9x8xi32>)
-// CHECK: tensor.expand_shape %[[R]] {{\[\[}}0], [1, 2], [3]] output_shape [1, 3, 3, 8] : tensor<1x9x8xi32> into tensor<1x3x3x8xi32>
+// CHECK: vector.from_elements {{.*}} : vector<1x4x4xi32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true, true, true]} : vector<1x4x4xi32>, tensor<1x3x4x8xi32>
+// CHECK: %[[P:.*]] = tensor.extract_slice %[[S]][0, 0, 0, 0] [1, 3, 3, 8] [1, 1, 1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<1x3x3x8xi32>) outs(%[[INIT]] : tensor<1x3x3x8xi32>)
 // CHECK-NOT: bitserial.conv2d
 // I8MM-LABEL: func.func @conv2d
+// Two pixels (or channels) of 8 values each make one i8mm operand.
+// I8MM: %[[LO:.*]] = vector.transfer_read {{.*}} : tensor<1x7x7x64xi8>, vector<8xi8>
+// I8MM: %[[HI:.*]] = vector.transfer_read {{.*}} : tensor<1x7x7x64xi8>, vector<8xi8>
+// I8MM: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
 // I8MM-COUNT-16: arm_neon.intr.smmla
+// I8MM: vector.from_elements {{.*}} : vector<1x8x8xi32>
 !X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
 !F = tensor<8x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
 func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8xi32> {
@@ -244,8 +260,8 @@ func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8x
 // -----
 
 // Padding is the value 0, which an 8-bit bipolar input cannot map to x = 0
-// (x = (v + 255) / 2 or (v - 1) / 2): bit-serial. Unpadded, it is a plain
-// matmul of the patches.
+// (x = (v + 255) / 2 or (v - 1) / 2): bit-serial. Unpadded, the filter's
+// sums of x bring the offset back.
 // CHECK-LABEL: func.func @negative_conv2d_bipolar8_padded
 // CHECK: bitserial.conv2d
 // I8MM-LABEL: func.func @negative_conv2d_bipolar8_padded
@@ -253,6 +269,8 @@ func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8x
 // CHECK-LABEL: func.func @conv2d_bipolar8_unpadded
 // CHECK-NOT: bitserial.conv2d
 // CHECK: arm_neon.intr.sdot
+// CHECK: %[[FS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x3x3x8xi8>) outs(%{{.*}} : tensor<4xi32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[FS]] : tensor<1x2x2x4xi32>, tensor<4xi32>)
 !X = tensor<1x4x4x8x1xi64, #bitserial.packed<bits = 8, encoding = bipolar, length = 8>>
 !F = tensor<4x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 8>>
 func.func @negative_conv2d_bipolar8_padded(%x: !X, %f: !F, %init: tensor<1x4x4x4xi32>) -> tensor<1x4x4x4xi32> {
@@ -290,4 +308,19 @@ func.func @negative_conv2d_unsigned8_padded_without_i8mm(%x: !X, %f: !F, %init: 
 func.func @negative_conv2d_dynamic_kernel(%x: !X, %f: !F, %init: tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32>
   return %r : tensor<1x4x4x8xi32>
+}
+
+// -----
+
+// An i64 convolution sums its whole reduction in one i32 chunk: 3 x 3 x 2048
+// values of K are past the 16384 that cannot wrap, so bit-serial.
+// CHECK-LABEL: func.func @negative_conv2d_i64_long_reduction
+// CHECK: bitserial.conv2d
+// I8MM-LABEL: func.func @negative_conv2d_i64_long_reduction
+// I8MM: bitserial.conv2d
+!X = tensor<1x3x3x4x32xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 2048>>
+!F = tensor<4x3x3x4x32xi64, #bitserial.packed<bits = 4, encoding = signed, length = 2048>>
+func.func @negative_conv2d_i64_long_reduction(%x: !X, %f: !F, %init: tensor<1x1x1x4xi64>) -> tensor<1x1x1x4xi64> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x1x1x4xi64>) -> tensor<1x1x1x4xi64>
+  return %r : tensor<1x1x1x4xi64>
 }

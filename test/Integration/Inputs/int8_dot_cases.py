@@ -83,11 +83,21 @@ def make_convs():
     i = 0
     for ea, eb in itertools.product(ENCODINGS, ENCODINGS):
         for ba, bb in [(3, 2), (8, 8), (8, 5), (4, 8), (7, 7)]:
-            g = geometries[i % len(geometries)]
+            # Every width pair meets every geometry across encoding pairs.
+            g = geometries[(i + i // 5) % len(geometries)]
             convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=g,
                               word=WORDS[i % len(WORDS)],
                               result=64 if i % 4 == 0 else 32))
             i += 1
+    # Offsets (8-bit unsigned shifted to s8, 8-bit bipolar) of the filter
+    # with dilations, strides and padding, and of an unpadded input.
+    for ea, ba, eb, bb, g in [("signed", 3, "bipolar", 8, 2),
+                              ("signed", 5, "unsigned", 8, 1),
+                              ("unsigned", 8, "bipolar", 8, 4),
+                              ("bipolar", 8, "signed", 4, 2),
+                              ("unsigned", 8, "signed", 6, 3)]:
+        convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=geometries[g],
+                          word=64, result=64 if g % 2 else 32))
     return convs
 
 

@@ -22,15 +22,16 @@ int64_t getMinBitProduct(const ConvertBitserialToArmNeonOptions &options);
 /// The selection rule: true when `op` is a `bitserial.matmul` or
 /// `bitserial.conv2d` that should run as an int8 GEMM rather than bit-serial
 /// on a core with `options` (see docs/design.md) and that the int8 lowering
-/// handles (convolutions: static kernel extents; with padding, an input
-/// whose value 0 maps to the i8 value 0).
+/// handles (convolutions: static kernel extents, i64 results over at most
+/// 16384 values of KH * KW * C, and with padding an input whose value 0 is
+/// the i8 value 0).
 bool prefersInt8DotProduct(Operation *op,
                            const ConvertBitserialToArmNeonOptions &options);
 
-/// Patterns rewriting the ops `prefersInt8DotProduct` selects into
-/// `bitserial.unpack` of both operands to i8 and an i8 x i8 -> i32 GEMM on
-/// tensors (`sdot`/`udot`, or `smmla`/`ummla`/`usmmla` with i8mm). Other
-/// ops are left alone for a later bit-serial lowering.
+/// Patterns rewriting the ops `prefersInt8DotProduct` selects into a
+/// decoding of both operands to i8 and an i8 x i8 -> i32 GEMM on tensors
+/// (`sdot`/`udot`, or `smmla`/`ummla`/`usmmla` with i8mm). Other ops are
+/// left alone for a later bit-serial lowering.
 void populateBitserialToArmNeonPatterns(
     RewritePatternSet &patterns,
     const ConvertBitserialToArmNeonOptions &options);
