@@ -1,7 +1,7 @@
 """Cases for the int8 dot-product lowering's execution test on AArch64.
 
-Writes OUT/{ref,dot,mmla}.mlir, the same functions under the prefixes ref_,
-dot_ and mmla_ (one per case: pack logical i16 operands, bitserial.matmul or
+Writes OUT/{ref,dot,mmla,tiled}.mlir, the same functions under the prefixes
+ref_, dot_, mmla_ and tiled_ (one per case: pack logical i16 operands, bitserial.matmul or
 bitserial.conv2d into `init`), and OUT/harness.c, which fills the operands of
 every case with pseudo-random values of their encodings' ranges, computes the
 expected result with plain int64 loops and compares it with every lowering's
@@ -397,7 +397,7 @@ def main():
     args = parser.parse_args()
     cases = make_cases()
     convs = make_convs()
-    prefixes = ["ref_", "dot_", "mmla_"]
+    prefixes = ["ref_", "dot_", "mmla_", "tiled_"]
     for prefix in prefixes:
         with open(os.path.join(args.out, prefix[:-1] + ".mlir"), "w") as f:
             for i, case in enumerate(cases):
@@ -415,12 +415,13 @@ def main():
                 f.write(f"void _mlir_ciface_{prefix}v{i}(Memref *, Memref *, "
                         "Memref *, Memref *);\n")
         f.write("\nint main(void) {\n")
-        f.write('  const char *names[] = {"reference", "sdot/udot", "i8mm"};\n')
+        f.write('  const char *names[] = {"reference", "sdot/udot", "i8mm", '
+                '"tiled sdot/udot"};\n')
         for i, case in enumerate(cases):
             fns = ", ".join(f"_mlir_ciface_{p}c{i}" for p in prefixes)
             batch = case["batch"]
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
-                    f"    run({i}, fns, names, 3, {ENCODINGS.index(case['ea'])}, "
+                    f"    run({i}, fns, names, 4, {ENCODINGS.index(case['ea'])}, "
                     f"{case['ba']}, {ENCODINGS.index(case['eb'])}, {case['bb']}, "
                     f"{batch[0] if batch else 0}, {int(bool(batch and batch[1]))}, "
                     f"{case['m']}, {case['n']}, {case['k']}, "
@@ -431,11 +432,11 @@ def main():
             geometry = ", ".join(str(v) for v in [n, h, w, c, co, kh, kw] +
                                  list(st) + list(pad) + list(dil))
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
-                    f"    runConv({i}, fns, names, 3, {ENCODINGS.index(conv['ea'])}, "
+                    f"    runConv({i}, fns, names, 4, {ENCODINGS.index(conv['ea'])}, "
                     f"{conv['ba']}, {ENCODINGS.index(conv['eb'])}, {conv['bb']}, "
                     f"{geometry}, {int(conv['result'] == 64)}); }}\n")
         total = len(cases) + len(convs)
-        f.write(f'  printf("%d of {total} cases x 3 lowerings failed\\n", '
+        f.write(f'  printf("%d of {total} cases x 4 lowerings failed\\n", '
                 "failures);\n  return failures != 0;\n}\n")
 
 
