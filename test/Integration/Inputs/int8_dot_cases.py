@@ -54,6 +54,9 @@ def make_cases():
     add("unsigned", 8, "signed", 3, batch=(3, False), result=32)
     add("bipolar", 8, "unsigned", 8, batch=(2, True), result=64)
     add("signed", 4, "bipolar", 8, batch=(2, True), result=32)
+    # Shared activations, batched weights.
+    add("unsigned", 3, "signed", 5, batch=(3, True, False), result=32)
+    add("bipolar", 8, "unsigned", 6, batch=(2, True, False), result=64)
     # Dynamic batch, M and N (K is always static).
     add("signed", 5, "unsigned", 8, dynamic=True, result=32)
     add("bipolar", 8, "signed", 2, batch=(3, True), dynamic=True, result=64)
@@ -139,10 +142,11 @@ def shapes_of(case):
     rhs = [case["n"], case["k"]]
     res = [case["m"], case["n"]]
     if b:
-        lhs = [b[0]] + lhs
         res = [b[0]] + res
         if b[1]:
             rhs = [b[0]] + rhs
+        if len(b) < 3 or b[2]:
+            lhs = [b[0]] + lhs
     return lhs, rhs, res
 
 
@@ -268,12 +272,14 @@ static void check(const char *name, int index, Memref *r, const int64_t *expecte
 
 /* Runs one case: lhs [B?, M, K], rhs [B?, N, K], result [B?, M, N]. */
 static void run(int index, Fn *fns, const char **names, int numFns,
-                int ea, int ba, int eb, int bb, int batch, int rhsBatched,
-                int64_t m, int64_t n, int64_t k, int wide, int extreme) {
-  int64_t lb = batch ? batch : 1, rb = rhsBatched ? batch : 1;
+                int ea, int ba, int eb, int bb, int batch, int lhsBatched,
+                int rhsBatched, int64_t m, int64_t n, int64_t k, int wide,
+                int extreme) {
+  int64_t ob = batch ? batch : 1, lb = lhsBatched ? batch : 1;
+  int64_t rb = rhsBatched ? batch : 1;
   int16_t *a = malloc(sizeof(int16_t) * lb * m * k);
   int16_t *b = malloc(sizeof(int16_t) * rb * n * k);
-  int64_t outputs = lb * m * n;
+  int64_t outputs = ob * m * n;
   int64_t *init = malloc(sizeof(int64_t) * outputs);
   int64_t *expected = malloc(sizeof(int64_t) * outputs);
   int alo, ahi, blo, bhi;
@@ -285,25 +291,29 @@ static void run(int index, Fn *fns, const char **names, int numFns,
     b[i] = draw(blo, bhi, eb == 2, extreme);
   for (int64_t i = 0; i < outputs; ++i)
     init[i] = (int64_t)(next() % 2001) - 1000;
-  for (int64_t bi = 0; bi < lb; ++bi)
+  for (int64_t bi = 0; bi < ob; ++bi)
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
-        const int16_t *ar = a + (bi * m + i) * k;
+        const int16_t *ar = a + ((lhsBatched ? bi : 0) * m + i) * k;
         const int16_t *br = b + ((rhsBatched ? bi : 0) * n + j) * k;
         int64_t sum = init[(bi * m + i) * n + j];
         for (int64_t kk = 0; kk < k; ++kk)
           sum += (int64_t)ar[kk] * br[kk];
         expected[(bi * m + i) * n + j] = wide ? sum : (int64_t)(int32_t)sum;
       }
-  int rank = batch ? 3 : 2;
+  int rank = batch ? 3 : 2, arank = lhsBatched ? 3 : 2;
   int64_t ashape[3], bshape[3], rshape[3];
   int d = 0;
   if (batch) {
-    ashape[0] = rshape[0] = batch;
+    rshape[0] = batch;
     ++d;
   }
-  ashape[d] = m; ashape[d + 1] = k;
   rshape[d] = m; rshape[d + 1] = n;
+  if (lhsBatched) {
+    ashape[0] = batch; ashape[1] = m; ashape[2] = k;
+  } else {
+    ashape[0] = m; ashape[1] = k;
+  }
   int brank = rhsBatched ? 3 : 2;
   if (rhsBatched) {
     bshape[0] = batch; bshape[1] = n; bshape[2] = k;
@@ -319,7 +329,7 @@ static void run(int index, Fn *fns, const char **names, int numFns,
       else
         ((int32_t *)initCopy)[i] = (int32_t)init[i];
     }
-    Memref ma = view(a, rank, ashape), mb = view(b, brank, bshape);
+    Memref ma = view(a, arank, ashape), mb = view(b, brank, bshape);
     Memref mi = view(initCopy, rank, rshape), result;
     fns[f](&result, &ma, &mb, &mi);
     check(names[f], index, &result, expected, outputs, wide);
@@ -423,7 +433,9 @@ def main():
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
                     f"    run({i}, fns, names, 4, {ENCODINGS.index(case['ea'])}, "
                     f"{case['ba']}, {ENCODINGS.index(case['eb'])}, {case['bb']}, "
-                    f"{batch[0] if batch else 0}, {int(bool(batch and batch[1]))}, "
+                    f"{batch[0] if batch else 0}, "
+                    f"{int(bool(batch and (len(batch) < 3 or batch[2])))}, "
+                    f"{int(bool(batch and batch[1]))}, "
                     f"{case['m']}, {case['n']}, {case['k']}, "
                     f"{int(case['result'] == 64)}, {int(case['extreme'])}); }}\n")
         for i, conv in enumerate(convs):
