@@ -48,9 +48,12 @@ LAYERS = {  # name: (H, W, Cin, Cout, K, stride, pad); background.md
     "C12": (7, 7, 512, 512, 3, 1, 1),
 }
 CONFIGS = {"A1W1": (1, 1), "A2W1": (2, 1), "A2W2": (2, 2)}  # unsigned x unsigned
-CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind)
-    "cortex-a53": ("aarch64-a53", "cortex-a53", "s16"),
-    "neoverse-n1": ("aarch64-ooo", "neoverse-n1", "s8"),
+CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind,
+          #                   pipeline options of the CPU's features)
+    "cortex-a53": ("aarch64-a53", "cortex-a53", "s16", ""),
+    # N1 has the dot product: the pipeline's int8 rule may pick sdot/udot
+    # (from a bit product of 5: none of A1W1, A2W1, A2W2).
+    "neoverse-n1": ("aarch64-ooo", "neoverse-n1", "s8", " dot-product=true"),
 }
 BASELINE_NAMES = {"s16": "int16 smlal", "s8": "int8 sdot"}
 TOOLS = ["aarch64-linux-gnu-gcc", "qemu-aarch64", "mlir-translate-22", "llc-22",
@@ -127,6 +130,8 @@ class Model:
         with open(stem + ".mlir", "w") as f:
             f.write(conv_module(layer, config))
         options = f"target={target} emit-c-interface=true"
+        if strategy == "vector":
+            options += CPUS[cpu][3]
         if strategy != "vector":
             options += f" strategy={strategy}"
         run([self.opt, stem + ".mlir", f"--bitserial-to-llvm={options}",

@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Bitserial lowering pipelines -----------------------===//
 
 #include "Bitserial/Pipelines/Pipelines.h"
+#include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/Passes.h"
 #include "Bitserial/Targets/AArch64/AArch64.h"
 #include "Bitserial/Targets/X86/X86.h"
@@ -106,15 +107,18 @@ static bool isInOrderAArch64(StringRef cpuName) {
                             cpuName);
 }
 
+KernelTarget mlir::bitserial::resolveKernelTarget(KernelTarget target) {
+  if (target != KernelTarget::Host)
+    return target;
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return selectKernelTarget(
+      triple, llvm::sys::getHostCPUName(),
+      [&](StringRef feature) { return features.lookup(feature); });
+}
+
 MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
-  if (target == KernelTarget::Host) {
-    llvm::Triple triple(llvm::sys::getProcessTriple());
-    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    target = selectKernelTarget(
-        triple, llvm::sys::getHostCPUName(),
-        [&](StringRef feature) { return features.lookup(feature); });
-  }
-  switch (target) {
+  switch (resolveKernelTarget(target)) {
   case KernelTarget::X86Avx2:
     return getX86Avx2KernelShape();
   case KernelTarget::X86Avx512:
@@ -158,6 +162,14 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
+  if (getKernelTargetArch(resolveKernelTarget(options.target)) ==
+          TargetArch::AArch64 &&
+      (options.dotProduct || options.i8mm)) {
+    ConvertBitserialToArmNeonOptions int8Options;
+    int8Options.dotProduct = options.dotProduct;
+    int8Options.i8mm = options.i8mm;
+    pm.addPass(createConvertBitserialToArmNeon(int8Options));
+  }
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
 
@@ -172,6 +184,8 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorize.tile = options.tile;
     vectorize.matmulTileSizes = options.matmulTileSizes;
     vectorize.convTileSizes = options.convTileSizes;
+    vectorize.dotProduct = options.dotProduct;
+    vectorize.i8mm = options.i8mm;
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)

@@ -108,8 +108,8 @@ def ConvertBitserialToArmNeon
     Bit-serial costs grow with the product of activation and weight bits;
     an int8 dot product does not. On cores with dot-product instructions
     this pass rewrites each `bitserial.matmul` and `bitserial.conv2d` whose
-    bit product is at least `min-bit-product` (by default 3 with
-    `dot-product`, 2 with `i8mm`; see docs/design.md) into:
+    bit product is at least `min-bit-product` (by default 5 with
+    `dot-product`, 3 with `i8mm`; see docs/design.md) into:
 
     - both operands decoded to i8 values `x` with
       `value = scale * x + offset`, straight from the words with vector
@@ -150,8 +150,8 @@ def ConvertBitserialToArmNeon
            "The target has the int8 matrix multiply extension (smmla, "
            "ummla, usmmla); used instead of sdot/udot">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
-           "Smallest activation bits x weight bits lowered to int8 (0: 3 "
-           "with dot products only, 2 with i8mm)">
+           "Smallest activation bits x weight bits lowered to int8 (0: 5 "
+           "with dot products only, 3 with i8mm)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -81,10 +81,24 @@ struct BitserialVectorizePipelineOptions
   PassOptions::ListOption<int64_t> convTileSizes{
       *this, "conv-tile-sizes",
       llvm::cl::desc("With tile: tile sizes of conv2d (N, OH, OW, CO)")};
+  PassOptions::Option<bool> dotProduct{
+      *this, "dot-product",
+      llvm::cl::desc("AArch64 targets: the CPU has the dot product "
+                     "instructions (sdot/udot); matmul and conv2d of enough "
+                     "bits become int8 dot products "
+                     "(convert-bitserial-to-arm-neon)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> i8mm{
+      *this, "i8mm",
+      llvm::cl::desc("AArch64 targets: the CPU has the int8 matrix multiply "
+                     "instructions (smmla/ummla/usmmla)"),
+      llvm::cl::init(false)};
 };
 
 /// Appends to `pm` (anchored on builtin.module) optional tiling and the
-/// vector micro-kernel lowering shaped for `options.target`, on tensors.
+/// vector micro-kernel lowering shaped for `options.target`, on tensors. On
+/// AArch64 targets with `dot-product` or `i8mm`, the ops the int8 rule
+/// selects (`prefersInt8DotProduct`) become int8 dot products first.
 void buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options);
 
@@ -119,6 +133,18 @@ struct BitserialToLLVMPipelineOptions
   PassOptions::ListOption<int64_t> convTileSizes{
       *this, "conv-tile-sizes",
       llvm::cl::desc("With tile: tile sizes of conv2d (N, OH, OW, CO)")};
+  PassOptions::Option<bool> dotProduct{
+      *this, "dot-product",
+      llvm::cl::desc("AArch64 targets: the CPU has the dot product "
+                     "instructions (sdot/udot); matmul and conv2d of enough "
+                     "bits become int8 dot products "
+                     "(convert-bitserial-to-arm-neon)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> i8mm{
+      *this, "i8mm",
+      llvm::cl::desc("AArch64 targets: the CPU has the int8 matrix multiply "
+                     "instructions (smmla/ummla/usmmla)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "
@@ -132,6 +158,9 @@ struct BitserialToLLVMPipelineOptions
 /// included, identity layouts), buffer deallocation, loops and LLVM.
 void buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options);
+
+/// `target`, or for `host` the best target of this machine.
+KernelTarget resolveKernelTarget(KernelTarget target);
 
 /// The micro-kernel shape for `target`, resolving `host` on this machine.
 MicroKernelShape getKernelShape(KernelTarget target);

@@ -1,7 +1,9 @@
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon | FileCheck %s
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true" | FileCheck %s --check-prefix=I8MM
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="min-bit-product=3" | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true min-bit-product=2" | FileCheck %s --check-prefix=I8MM
 // Cortex-A53 class (no dot product): bit-serial everywhere.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="dot-product=false" | FileCheck %s --check-prefix=NODOT
+// The default threshold with dot products only is 5.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon | FileCheck %s --check-prefix=MIN5
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="min-bit-product=5" | FileCheck %s --check-prefix=MIN5
 
 // NODOT-NOT: arm_neon
