@@ -1,6 +1,7 @@
 //===- Npy.cpp - NumPy .npy files of integer arrays -----------------------===//
 
 #include "Bitserial/Runner/Npy.h"
+#include "Bitserial/Runner/Compiler.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CheckedArithmetic.h"
@@ -265,65 +266,6 @@ llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
       llvm::any_of(array.data, [](char c) { return c != 0 && c != 1; }))
     return fail("bool array holds values other than 0 and 1");
   return array;
-}
-
-llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-mlir::bitserial::readInputFile(StringRef path) {
-  bool isStdin = path == "-";
-  std::string name = isStdin ? "standard input" : "'" + path.str() + "'";
-  auto cannotRead = [&](std::error_code error) {
-    return makeError("cannot read " + name + ": " + error.message());
-  };
-  llvm::sys::fs::file_status status;
-  if (!isStdin) {
-    if (std::error_code error = llvm::sys::fs::status(path, status))
-      return cannotRead(error);
-    if (status.type() == llvm::sys::fs::file_type::directory_file)
-      return cannotRead(std::make_error_code(std::errc::is_a_directory));
-    if (status.type() == llvm::sys::fs::file_type::regular_file) {
-      auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/true);
-      if (!file)
-        return cannotRead(file.getError());
-      return std::move(*file);
-    }
-  }
-  // A stream: read it in chunks, up to a limit.
-  constexpr size_t kLimit = size_t(1) << 30;
-  llvm::sys::fs::file_t handle = llvm::sys::fs::getStdinHandle();
-  if (!isStdin) {
-    llvm::Expected<llvm::sys::fs::file_t> opened =
-        llvm::sys::fs::openNativeFileForRead(path);
-    if (!opened)
-      return cannotRead(llvm::errorToErrorCode(opened.takeError()));
-    handle = *opened;
-  }
-  std::string bytes;
-  llvm::Error error = llvm::Error::success();
-  while (true) {
-    size_t size = bytes.size();
-    if (size >= kLimit) {
-      error = makeError("cannot read " + name +
-                        ": a stream of more than 1 GiB (save it to a file)");
-      break;
-    }
-    bytes.resize(size + (size_t(1) << 16));
-    llvm::Expected<size_t> read = llvm::sys::fs::readNativeFile(
-        handle, llvm::MutableArrayRef<char>(bytes.data() + size, 1 << 16));
-    if (!read) {
-      error = cannotRead(llvm::errorToErrorCode(read.takeError()));
-      break;
-    }
-    bytes.resize(size + *read);
-    if (*read == 0)
-      break;
-  }
-  if (!isStdin)
-    llvm::sys::fs::closeFile(handle);
-  if (error)
-    return std::move(error);
-  return llvm::MemoryBuffer::getMemBufferCopy(bytes,
-                                              isStdin ? "<stdin>" : path);
 }
 
 llvm::Expected<NpyArray> mlir::bitserial::readNpy(StringRef path) {

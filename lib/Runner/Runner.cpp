@@ -1,21 +1,14 @@
 //===- Runner.cpp - Compile and run bitserial modules on the host ---------===//
 
 #include "Bitserial/Runner/Runner.h"
-#include "Bitserial/IR/BitserialOps.h"
-#include "Bitserial/InitAll.h"
-#include "Bitserial/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Interfaces/CallInterfaces.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -24,10 +17,8 @@
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/Format.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -48,127 +39,13 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-static std::string typeToString(Type type) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << type;
-  return s;
-}
-
-char DiagnosticError::ID = 0;
-
-void DiagnosticError::log(llvm::raw_ostream &os) const {
-  os << StringRef(rendered).rtrim('\n');
-}
-
-std::error_code DiagnosticError::convertToErrorCode() const {
-  return llvm::inconvertibleErrorCode();
-}
-
-/// Renders every diagnostic reported while it is alive as bitserial-opt
-/// does (source line, caret, notes), into a string.
-class DiagnosticCollector {
-public:
-  DiagnosticCollector(llvm::SourceMgr &sourceMgr, MLIRContext *ctx)
-      : os(text), handler(sourceMgr, ctx, os) {}
-
-  /// The rendered diagnostics, or `fallback` if none were reported.
-  llvm::Error takeError(const llvm::Twine &fallback) {
-    if (text.empty())
-      return makeError(fallback);
-    return llvm::make_error<DiagnosticError>(std::move(text));
-  }
-
-  /// Passes warnings and remarks of a successful step on to stderr.
-  void flush() {
-    llvm::errs() << text;
-    text.clear();
-  }
-
-private:
-  std::string text;
-  llvm::raw_string_ostream os;
-  SourceMgrDiagnosticHandler handler;
-};
-
-//===----------------------------------------------------------------------===//
-// Signature analysis
-//===----------------------------------------------------------------------===//
-
-/// The TensorSpec of a ranked integer tensor, or an error naming it.
-static llvm::Expected<TensorSpec> getTensorSpec(Type type,
-                                                const std::string &what) {
-  std::string description = what + " (" + typeToString(type) + ")";
-  auto tensorType = dyn_cast<RankedTensorType>(type);
-  if (!tensorType)
-    return makeError("unsupported signature: " + description +
-                     " is not a ranked tensor");
-  auto elementType = dyn_cast<IntegerType>(tensorType.getElementType());
-  if (!elementType ||
-      !llvm::is_contained({1u, 8u, 16u, 32u, 64u}, elementType.getWidth()))
-    return makeError("unsupported signature: " + description +
-                     " must have an i1, i8, i16, i32 or i64 element type");
-  TensorSpec spec;
-  spec.description = description;
-  spec.bitWidth = elementType.getWidth();
-  spec.shape.assign(tensorType.getShape().begin(), tensorType.getShape().end());
-  return spec;
-}
-
-/// Fills the random-input range of argument `arg` from how it is used.
-static void inferInputRange(BlockArgument arg, TensorSpec &spec) {
-  unsigned width = spec.bitWidth;
-  if (width == 1) {
-    spec.minValue = 0;
-    spec.maxValue = 1;
-    return;
-  }
-  if (PackedLayoutAttr layout = getPackedLayout(arg.getType())) {
-    spec.packedLength = layout.getLength();
-    return;
-  }
-  // Values must suit every bitserial.pack that reads the argument.
-  for (Operation *user : arg.getUsers()) {
-    auto pack = dyn_cast<PackOp>(user);
-    if (!pack)
-      continue;
-    PackedLayoutAttr layout = pack.getLayout();
-    int64_t minValue = getMinValue(layout.getBits(), layout.getEncoding());
-    int64_t maxValue = getMaxValue(layout.getBits(), layout.getEncoding());
-    std::string origin = std::to_string(layout.getBits()) + "-bit " +
-                         stringifyEncoding(layout.getEncoding()).str();
-    if (!spec.rangeChecked) {
-      spec.minValue = minValue;
-      spec.maxValue = maxValue;
-      spec.rangeOrigin = origin;
-    } else {
-      spec.minValue = std::max(spec.minValue, minValue);
-      spec.maxValue = std::min(spec.maxValue, maxValue);
-      if (spec.rangeOrigin.find(origin) == std::string::npos)
-        spec.rangeOrigin += " and " + origin;
-    }
-    spec.rangeChecked = true;
-    spec.oddOnly |= layout.getEncoding() == Encoding::Bipolar;
-  }
-  if (spec.rangeChecked) {
-    spec.rangeOrigin =
-        "the " + spec.rangeOrigin + " encoding of bitserial.pack";
-    return;
-  }
-  // Accumulators and other integers: small values that cannot overflow.
-  int64_t limit = width == 8 ? 127 : 1000;
-  spec.minValue = -limit - (width == 8 ? 1 : 0);
-  spec.maxValue = limit;
-}
-
 //===----------------------------------------------------------------------===//
 // Runner
 //===----------------------------------------------------------------------===//
 
 struct Runner::Impl {
-  std::unique_ptr<MLIRContext> context;
-  llvm::SourceMgr sourceMgr;
-  OwningOpRef<ModuleOp> module;
+  /// The lowered module; the engine refers to its context.
+  std::unique_ptr<LoweringSession> session;
   std::unique_ptr<ExecutionEngine> engine;
   std::string entry;
   std::string targetDescription;
@@ -291,85 +168,6 @@ private:
   }
 };
 
-/// An error at the first value, in `entry` or a function it calls, whose
-/// static tensor or memref type needs more than 2^47 bytes (more than any
-/// address space has) or whose byte size overflows: compiled code would
-/// compute a wrapped size and write past a small buffer.
-static LogicalResult checkStaticSizes(func::FuncOp entry) {
-  constexpr int64_t kMaxBytes = int64_t(1) << 47;
-  auto check = [&](Type type, Location loc) -> LogicalResult {
-    auto shaped = dyn_cast<ShapedType>(type);
-    if (!shaped || isa<VectorType>(shaped) || !shaped.hasRank())
-      return success();
-    Type elementType = shaped.getElementType();
-    unsigned bits = elementType.isIntOrFloat()
-                        ? elementType.getIntOrFloatBitWidth()
-                        : 64; // index, pointers, nested types
-    std::optional<int64_t> bytes = std::max<int64_t>(1, (bits + 7) / 8);
-    for (int64_t extent : shaped.getShape())
-      if (!ShapedType::isDynamic(extent) && bytes)
-        bytes = llvm::checkedMul<int64_t>(*bytes, extent);
-    if (bytes && *bytes <= kMaxBytes)
-      return success();
-    InFlightDiagnostic diag = emitError(loc) << type << " is too large: ";
-    if (bytes)
-      diag << *bytes << " bytes";
-    else
-      diag << "its byte size overflows 64 bits";
-    diag << " (at most 2^47 bytes can be allocated)";
-    return failure();
-  };
-  // Half the main thread's stack (OpenMP threads have less, and other frames
-  // need some).
-  struct rlimit stack;
-  uint64_t stackBudget =
-      getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY
-          ? uint64_t(stack.rlim_cur) / 2
-          : uint64_t(4) << 20;
-  auto checkOp = [&](Operation *op) {
-    if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
-      MemRefType type = alloca.getType();
-      unsigned bits = type.getElementType().isIntOrFloat()
-                          ? type.getElementType().getIntOrFloatBitWidth()
-                          : 64;
-      std::optional<int64_t> bytes = std::max<int64_t>(1, (bits + 7) / 8);
-      for (int64_t extent : type.getShape())
-        if (!ShapedType::isDynamic(extent) && bytes)
-          bytes = llvm::checkedMul<int64_t>(*bytes, extent);
-      if (!bytes || uint64_t(*bytes) > stackBudget) {
-        emitError(op->getLoc())
-            << type << " on the stack needs more than half the stack ("
-            << stackBudget << " of " << 2 * stackBudget
-            << " bytes); allocate it with memref.alloc";
-        return WalkResult::interrupt();
-      }
-    }
-    for (Value result : op->getResults())
-      if (failed(check(result.getType(), op->getLoc())))
-        return WalkResult::interrupt();
-    for (Region &region : op->getRegions())
-      for (Block &block : region)
-        for (BlockArgument arg : block.getArguments())
-          if (failed(check(arg.getType(), arg.getLoc())))
-            return WalkResult::interrupt();
-    return WalkResult::advance();
-  };
-  // The entry and the functions it calls, directly or not.
-  SmallVector<func::FuncOp> worklist{entry};
-  llvm::SmallPtrSet<Operation *, 8> seen{entry};
-  while (!worklist.empty()) {
-    func::FuncOp func = worklist.pop_back_val();
-    if (func.walk(checkOp).wasInterrupted())
-      return failure();
-    func.walk([&](CallOpInterface call) {
-      auto callee = dyn_cast_or_null<func::FuncOp>(call.resolveCallable());
-      if (callee && seen.insert(callee).second)
-        worklist.push_back(callee);
-    });
-  }
-  return success();
-}
-
 //===----------------------------------------------------------------------===//
 // The CPU of the JIT and the kernel target
 //===----------------------------------------------------------------------===//
@@ -403,40 +201,6 @@ getJitTargetMachineBuilder(StringRef cpu) {
   builder->getFeatures() = llvm::SubtargetFeatures(); // the CPU's own only
   return builder;
 }
-
-/// The features of the CPU a target machine builder describes.
-class CpuFeatures {
-public:
-  static llvm::Expected<CpuFeatures>
-  get(const llvm::orc::JITTargetMachineBuilder &builder) {
-    const llvm::Triple &triple = builder.getTargetTriple();
-    std::string lookupError;
-    const llvm::Target *target =
-        llvm::TargetRegistry::lookupTarget(triple, lookupError);
-    if (!target)
-      return makeError("no code generator for " + triple.str() + ": " +
-                       lookupError);
-    CpuFeatures features;
-    features.subtarget.reset(target->createMCSubtargetInfo(
-        triple, builder.getCPU(), builder.getFeatures().getString()));
-    if (!features.subtarget)
-      return makeError("cannot describe the CPU '" + builder.getCPU() + "'");
-    return features;
-  }
-
-  /// Whether the CPU has the feature of LLVM name `name` (false for names
-  /// this target does not know).
-  bool has(StringRef name) const {
-    for (const llvm::SubtargetFeatureKV &kv :
-         subtarget->getAllProcessorFeatures())
-      if (name == kv.Key)
-        return subtarget->getFeatureBits().test(kv.Value);
-    return false;
-  }
-
-private:
-  std::unique_ptr<llvm::MCSubtargetInfo> subtarget;
-};
 
 /// Whether LLVM emits instructions of `feature` only for explicit intrinsics
 /// (system, cache, crypto and matrix instructions, which our code never
@@ -474,38 +238,6 @@ static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
                    " (host CPU: " + llvm::sys::getHostCPUName() + ")");
 }
 
-/// Resolves `host` to the best target the JIT's CPU supports, and checks that
-/// the CPU has every feature an explicit target's kernels need (LLVM cannot
-/// select their intrinsics otherwise, and a real CPU would fault).
-static llvm::Expected<KernelTarget>
-resolveKernelTarget(KernelTarget target, const CpuFeatures &cpu,
-                    const llvm::Triple &triple, StringRef cpuModel,
-                    StringRef cpuName) {
-  auto hasFeature = [&](StringRef feature) { return cpu.has(feature); };
-  if (target == KernelTarget::Host)
-    return selectKernelTarget(triple, cpuModel, hasFeature);
-  TargetArch arch = getKernelTargetArch(target);
-  if ((arch == TargetArch::X86 && !triple.isX86()) ||
-      (arch == TargetArch::AArch64 && !triple.isAArch64()))
-    return makeError("--target " + getKernelTargetName(target) + " needs " +
-                     (arch == TargetArch::X86 ? "an x86" : "an AArch64") +
-                     " CPU, but the JIT generates code for " + triple.str() +
-                     (arch == TargetArch::AArch64
-                          ? " (compile AArch64 code ahead of time)"
-                          : ""));
-  SmallVector<StringRef> required = getKernelTargetCPUFeatures(target);
-  SmallVector<StringRef> missing;
-  for (StringRef feature : required)
-    if (!hasFeature(feature))
-      missing.push_back(feature);
-  if (!missing.empty())
-    return makeError("--target " + getKernelTargetName(target) + " needs " +
-                     llvm::join(missing, ", ") + ", which " + cpuName +
-                     " does not have (choose another --target, or --target "
-                     "host for the best one it supports)");
-  return target;
-}
-
 llvm::Expected<std::unique_ptr<Runner>>
 Runner::create(StringRef path, const RunnerOptions &options) {
   static bool initialized = [] {
@@ -538,7 +270,9 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   auto builder = getJitTargetMachineBuilder(options.cpu);
   if (!builder)
     return builder.takeError();
-  auto cpuFeatures = CpuFeatures::get(*builder);
+  auto cpuFeatures =
+      CpuFeatures::get(builder->getTargetTriple(), builder->getCPU(),
+                       builder->getFeatures().getString());
   if (!cpuFeatures)
     return cpuFeatures.takeError();
   if (!options.cpu.empty())
@@ -552,7 +286,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     auto resolved =
         resolveKernelTarget(options.target, *cpuFeatures,
                             builder->getTargetTriple(), builder->getCPU(),
-                            cpuName);
+                            cpuName, /*jit=*/true);
     if (!resolved)
       return resolved.takeError();
     kernelTarget = *resolved;
@@ -565,26 +299,15 @@ Runner::create(StringRef path, const RunnerOptions &options) {
            ? getKernelTargetName(kernelTarget).str() + " kernels"
            : std::string("reference lowering")) +
       ", cpu " + builder->getCPU();
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  impl->context = std::make_unique<MLIRContext>(registry);
-  MLIRContext *ctx = impl->context.get();
-  DiagnosticCollector diagnostics(impl->sourceMgr, ctx);
-
-  auto buffer = readInputFile(path);
-  if (!buffer)
-    return buffer.takeError();
-  impl->sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  impl->module = parseSourceFile<ModuleOp>(impl->sourceMgr, ctx);
-  if (!impl->module)
-    return diagnostics.takeError(path + ": cannot parse the module");
-  ModuleOp module = *impl->module;
+  auto session = LoweringSession::parse(path);
+  if (!session)
+    return session.takeError();
+  impl->session = std::move(*session);
+  LoweringSession &lowering = *impl->session;
+  ModuleOp module = lowering.getModule();
 
   // Find the entry function.
-  SmallVector<func::FuncOp> publicFunctions;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (func.isPublic() && !func.isExternal())
-      publicFunctions.push_back(func);
+  SmallVector<func::FuncOp> publicFunctions = lowering.getPublicFunctions();
   std::string names;
   for (func::FuncOp f : publicFunctions)
     names += (names.empty() ? "" : ", ") + f.getName().str();
@@ -604,35 +327,31 @@ Runner::create(StringRef path, const RunnerOptions &options) {
           " (public functions: " + (names.empty() ? "none" : names) + ")");
   }
   impl->entry = entry.getName().str();
-  if (failed(checkStaticSizes(entry)))
-    return diagnostics.takeError(path + ": a tensor is too large");
+  // Half the main thread's stack (OpenMP threads have less, and other frames
+  // need some).
+  struct rlimit stack;
+  uint64_t stackBudget =
+      getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY
+          ? uint64_t(stack.rlim_cur) / 2
+          : uint64_t(4) << 20;
+  if (llvm::Error error = lowering.checkStaticSizes(entry, stackBudget))
+    return std::move(error);
+  if (llvm::Error error =
+          getSignatureSpecs(entry, impl->arguments, impl->results))
+    return std::move(error);
 
-  for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
-    auto spec = getTensorSpec(arg.getType(), "argument #" + std::to_string(i));
-    if (!spec)
-      return spec.takeError();
-    inferInputRange(arg, *spec);
-    impl->arguments.push_back(std::move(*spec));
-  }
-  for (auto [i, type] : llvm::enumerate(entry.getResultTypes())) {
-    auto spec = getTensorSpec(type, "result #" + std::to_string(i));
-    if (!spec)
-      return spec.takeError();
-    impl->results.push_back(std::move(*spec));
-  }
-
-  {
-    PassManager pm(ctx);
-    BitserialToLLVMPipelineOptions pipelineOptions;
-    pipelineOptions.emitCInterface = true;
-    pipelineOptions.strategy = options.strategy;
-    pipelineOptions.tile = options.tile;
-    pipelineOptions.parallel = options.threads > 1;
-    pipelineOptions.target = kernelTarget;
-    buildBitserialToLLVMPipeline(pm, pipelineOptions);
-    if (failed(pm.run(module)))
-      return diagnostics.takeError(path + ": lowering to LLVM failed");
-  }
+  LoweringOptions loweringOptions;
+  loweringOptions.strategy = options.strategy;
+  loweringOptions.tile = options.tile;
+  loweringOptions.parallel = options.threads > 1;
+  loweringOptions.target =
+      kernelTarget == KernelTarget::Host
+          ? selectKernelTarget(
+                builder->getTargetTriple(), builder->getCPU(),
+                [&](StringRef feature) { return cpuFeatures->has(feature); })
+          : kernelTarget;
+  if (llvm::Error error = lowering.lowerToLLVMDialect(loweringOptions))
+    return std::move(error);
 
   // `transformer` is a function_ref: keep the callable alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
@@ -655,7 +374,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
       ExecutionEngine::create(module, engineOptions, std::move(*machine));
   if (!engine) {
     std::string message = llvm::toString(engine.takeError());
-    return diagnostics.takeError("JIT compilation failed: " + message);
+    return lowering.takeError("JIT compilation failed: " + message);
   }
   impl->engine = std::move(*engine);
   // Before anything is compiled: these take precedence over the process's.
@@ -682,7 +401,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
         << "'" << name
         << "' is declared but not defined, and no loaded library "
            "provides it";
-    return diagnostics.takeError(path + ": undefined symbol '" + name + "'");
+    return lowering.takeError(path + ": undefined symbol '" + name + "'");
   }
   if (!options.objectFile.empty()) {
     // Compilation is lazy: look the entry up to produce the object first.
@@ -700,7 +419,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     }
     impl->engine->dumpToObjectFile(options.objectFile);
   }
-  diagnostics.flush();
+  lowering.flushDiagnostics();
   return std::unique_ptr<Runner>(new Runner(std::move(impl)));
 }
 

@@ -59,12 +59,6 @@ uint64_t getPhysicalMemory();
 /// abort the process instead.
 llvm::Error checkAllocation(uint64_t bytes, const llvm::Twine &what);
 
-/// The bytes of `path` ("-" is standard input). Regular files are mapped;
-/// pipes and devices are read up to 1 GiB, so that an endless stream such as
-/// /dev/zero is an error rather than an abort when memory runs out.
-llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-readInputFile(llvm::StringRef path);
-
 /// Parses `buffer` (the bytes of a .npy file); `name` is used in messages.
 llvm::Expected<NpyArray> parseNpy(llvm::StringRef buffer, llvm::StringRef name);
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);

@@ -2,7 +2,8 @@
 //
 // The library behind bitserial-run: parses a module, checks the signature of
 // an entry function (ranked integer tensors in, ranked integer tensors out),
-// lowers it with the bitserial-to-llvm pipeline, JIT-compiles it with
+// lowers it with the bitserial-to-llvm pipeline (the lowering of Compiler.h,
+// shared with ahead-of-time compilation), JIT-compiles it with
 // mlir::ExecutionEngine and calls it on NpyArray inputs.
 //
 //===----------------------------------------------------------------------===//
@@ -10,51 +11,12 @@
 #ifndef BITSERIAL_RUNNER_RUNNER_H
 #define BITSERIAL_RUNNER_RUNNER_H
 
-#include "Bitserial/Pipelines/Pipelines.h"
+#include "Bitserial/Runner/Compiler.h"
 #include "Bitserial/Runner/Npy.h"
 
 #include <memory>
 
 namespace mlir::bitserial {
-
-/// One argument or result of the entry function.
-struct TensorSpec {
-  /// "argument #0 (tensor<4x70xi8>)" or "result #0 (...)", for messages.
-  std::string description;
-  /// Element bit width: 1, 8, 16, 32 or 64.
-  unsigned bitWidth = 32;
-  /// Extents; ShapedType::kDynamic (any size) where the type has '?'.
-  llvm::SmallVector<int64_t> shape;
-
-  /// What random inputs look like: integers in [minValue, maxValue] (odd
-  /// only if `oddOnly`), or packed words with `packedLength` valid bits per
-  /// plane when `packedLength` > 0.
-  int64_t minValue = 0;
-  int64_t maxValue = 0;
-  bool oddOnly = false;
-  int64_t packedLength = 0;
-  /// Whether inputs must lie in [minValue, maxValue] (odd only if `oddOnly`):
-  /// the argument feeds bitserial.pack, which gives unspecified planes for
-  /// other values. `rangeOrigin` says where the range comes from.
-  bool rangeChecked = false;
-  std::string rangeOrigin;
-};
-
-/// MLIR diagnostics (parse, verify or lowering errors) rendered as
-/// bitserial-opt prints them: location, severity, source line, caret, notes.
-class DiagnosticError : public llvm::ErrorInfo<DiagnosticError> {
-public:
-  static char ID;
-  explicit DiagnosticError(std::string rendered)
-      : rendered(std::move(rendered)) {}
-  /// The rendered text, one or more lines ending in a newline.
-  const std::string &getRendered() const { return rendered; }
-  void log(llvm::raw_ostream &os) const override;
-  std::error_code convertToErrorCode() const override;
-
-private:
-  std::string rendered;
-};
 
 struct RunnerOptions {
   /// The function to call; empty means the module's only public function.
