@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -57,12 +58,15 @@ if getattr(config, "bitserial_sanitizers", ""):
                 asan_runtime, os.path.join(config.llvm_tools_dir, "mlir-opt")))
 
 tool_dirs = [config.bitserial_tools_dir, config.llvm_tools_dir]
-tools = ["bitserial-opt", "bitserial-run", "mlir-translate", "llc", "llvm-objdump",
-         "mlir-opt", "mlir-runner", "lli", "llvm-nm"]
+tools = ["bitserial-opt", "bitserial-run", "bitserial-compile", "mlir-translate", "llc", "llvm-objdump",
+         "mlir-opt", "mlir-runner", "lli", "llvm-nm", "llvm-readelf"]
 tools = [sanitized_tools.get(tool, tool) for tool in tools]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
+# A C compiler for the host, to link harnesses with objects from
+# bitserial-compile.
+config.substitutions.append(("%host_cc", os.path.join(config.llvm_tools_dir, "clang")))
+
 # AArch64 execution under user-mode qemu: a cross compiler and the emulator.
-import shutil
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):
     config.available_features.add("aarch64-emulator")

@@ -978,6 +978,14 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
     // or `free` does not clash with the program it is linked into.
     function->setLinkage(llvm::GlobalValue::InternalLinkage);
   }
+  // The emitted LLVM IR names its CPU, as clang's does.
+  for (llvm::Function &function : *module) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", cpu);
+    if (!features.empty())
+      function.addFnAttr("target-features", features);
+  }
   bool writesGlobals = false;
   for (const llvm::GlobalVariable &global : module->globals())
     if (!global.isConstant())

@@ -1,0 +1,3 @@
+func.func @buffers(%x: memref<4xi32>) {
+  return
+}

@@ -1,0 +1,172 @@
+//===- bitserial-compile.cpp - Compile a bitserial module ahead of time ---===//
+//
+//   bitserial-compile FILE.mlir --target aarch64-a53 -o k.o --header k.h
+//
+// Writes an object file (or assembly, or LLVM IR) for a target triple and a
+// C header declaring each public function's _mlir_ciface_<name>.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Runner/Compiler.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::bitserial;
+namespace cl = llvm::cl;
+
+// --help lists these first; LLVM's own options are under --help-hidden.
+static cl::OptionCategory compileCategory("Bitserial-compile options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
+                                      cl::Required, cl::cat(compileCategory));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("file"), cl::Required,
+                                       cl::cat(compileCategory));
+static cl::opt<std::string> headerFile(
+    "header",
+    cl::desc("Also write a C header declaring the _mlir_ciface_ functions"),
+    cl::value_desc("file"), cl::init(""), cl::cat(compileCategory));
+static cl::opt<OutputKind> emit(
+    "emit", cl::desc("What -o holds"), cl::init(OutputKind::Object),
+    cl::values(clEnumValN(OutputKind::Object, "obj", "an object file"),
+               clEnumValN(OutputKind::Assembly, "asm", "assembly"),
+               clEnumValN(OutputKind::LLVMIR, "llvm", "optimized LLVM IR")),
+    cl::cat(compileCategory));
+static cl::opt<KernelTarget>
+    target("target",
+           cl::desc("Target of the vector micro-kernels (host: the best "
+                    "one the CPU has)"),
+           cl::init(KernelTarget::Host), getKernelTargetValues(),
+           cl::cat(compileCategory));
+static cl::opt<std::string>
+    triple("triple",
+           cl::desc("Target triple, e.g. aarch64-linux-gnu (default: this "
+                    "machine's)"),
+           cl::init(""), cl::cat(compileCategory));
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU to generate code for, e.g. cortex-a53 or x86-64-v3 "
+                 "(default: the host CPU for this machine's triple, a "
+                 "generic CPU otherwise)"),
+        cl::init(""), cl::cat(compileCategory));
+static cl::opt<LoweringStrategy> strategy(
+    "strategy", cl::desc("Lowering of matmul and conv2d"),
+    cl::init(LoweringStrategy::Vector),
+    cl::values(clEnumValN(LoweringStrategy::Reference, "reference",
+                          "linalg.generic reference lowering (the oracle)"),
+               clEnumValN(LoweringStrategy::Vector, "vector",
+                          "vector micro-kernels")),
+    cl::cat(compileCategory));
+static cl::opt<bool>
+    tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
+         cl::cat(compileCategory));
+static cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Vector kernels on OpenMP threads (x86 only; the program then "
+             "links the OpenMP runtime)"),
+    cl::cat(compileCategory));
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "bitserial-compile: error: " << message << "\n";
+  return 1;
+}
+
+/// Prints `error`: MLIR diagnostics as they are rendered (source line,
+/// caret, notes), anything else as one line.
+static int fail(llvm::Error error) {
+  int code = 1;
+  llvm::handleAllErrors(
+      std::move(error),
+      [](const DiagnosticError &diagnostics) {
+        llvm::errs() << diagnostics.getRendered();
+      },
+      [&](const llvm::ErrorInfoBase &other) { code = fail(other.message()); });
+  return code;
+}
+
+/// Hides the options of LLVM and MLIR from --help, not from --help-hidden
+/// (cl::HideUnrelatedOptions hides them from both).
+static void hideOtherOptions() {
+  auto &options = cl::getRegisteredOptions();
+  llvm::DenseMap<llvm::StringRef, cl::OptionHidden> before;
+  for (auto &[name, option] : options)
+    before[name] = option->getOptionHiddenFlag();
+  cl::HideUnrelatedOptions(compileCategory);
+  for (auto &[name, option] : options)
+    if (option->getOptionHiddenFlag() == cl::ReallyHidden &&
+        before[name] != cl::ReallyHidden)
+      option->setHiddenFlag(cl::Hidden);
+}
+
+static void printVersion(llvm::raw_ostream &os) {
+  os << "bitserial " BITSERIAL_VERSION " (bitserial-compile)\n";
+}
+
+/// Opens `path` for writing (deleted again unless kept).
+static llvm::Expected<std::unique_ptr<llvm::ToolOutputFile>>
+openOutput(llvm::StringRef path, bool binary) {
+  std::error_code error;
+  auto file = std::make_unique<llvm::ToolOutputFile>(
+      path, error, binary ? llvm::sys::fs::OF_None : llvm::sys::fs::OF_Text);
+  if (error)
+    return llvm::createStringError(error, "cannot write '" + path +
+                                              "': " + error.message());
+  return file;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  hideOtherOptions();
+  cl::AddExtraVersionPrinter(printVersion);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "bitserial-compile: compile the public functions of a bitserial module "
+      "to an object file and a C header\n");
+
+  // Fail on an unwritable output before compiling.
+  auto output = openOutput(outputFile, emit == OutputKind::Object);
+  if (!output)
+    return fail(output.takeError());
+  std::unique_ptr<llvm::ToolOutputFile> header;
+  if (!headerFile.empty()) {
+    auto opened = openOutput(headerFile, /*binary=*/false);
+    if (!opened)
+      return fail(opened.takeError());
+    header = std::move(*opened);
+  }
+
+  CompilerOptions options;
+  options.strategy = strategy;
+  options.target = target;
+  options.tile = tile;
+  options.parallel = parallel;
+  options.triple = triple;
+  options.cpu = cpu;
+  options.outputKind = emit;
+  options.producer = "bitserial-compile " BITSERIAL_VERSION;
+  if (!headerFile.empty())
+    options.headerName = headerFile;
+  auto compiled = compileModule(inputFile, options);
+  if (!compiled)
+    return fail(compiled.takeError());
+
+  for (auto [file, text] : {std::pair{output->get(), &compiled->output},
+                            std::pair{header.get(), &compiled->header}}) {
+    if (!file)
+      continue;
+    file->os() << *text;
+    file->os().flush();
+    if (file->os().has_error()) {
+      std::error_code error = file->os().error();
+      file->os().clear_error();
+      return fail("cannot write '" + file->getFilename() +
+                  "': " + error.message());
+    }
+    file->keep();
+  }
+  return 0;
+}
