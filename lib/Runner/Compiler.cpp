@@ -844,10 +844,11 @@ llvm::Expected<CompiledModule>
 mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   initializeTargets();
 
-  // The triple, the CPU and its features.
-  bool hostTriple = options.triple.empty();
-  llvm::Triple triple(hostTriple ? llvm::sys::getProcessTriple()
-                                 : llvm::Triple::normalize(options.triple));
+  // The triple, the CPU and its features: an AArch64 or x86 kernel target
+  // implies its architecture's triple and a CPU it suits, unless told.
+  auto [defaultTriple, defaultCpu] = getDefaultTripleAndCPU(options.target);
+  llvm::Triple triple(llvm::Triple::normalize(
+      options.triple.empty() ? defaultTriple : options.triple));
   std::string lookupError;
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
@@ -859,18 +860,27 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
     return makeError("unsupported --triple '" + options.triple +
                      "': the generated code and header are for 64-bit "
                      "x86_64 and aarch64 targets only");
+  TargetArch targetArch = getKernelTargetArch(options.target);
   std::string cpu = options.cpu;
   std::string features;
-  bool hostCpu = false;
-  if (cpu.empty() && triple == llvm::Triple(llvm::sys::getProcessTriple())) {
+  std::string cpuName = "--cpu '" + cpu + "'";
+  if (cpu.empty() &&
+      ((targetArch == TargetArch::X86 && triple.isX86()) ||
+       (targetArch == TargetArch::AArch64 && triple.isAArch64()))) {
+    cpu = defaultCpu;
+    cpuName = "the CPU '" + cpu + "'";
+  } else if (cpu.empty() &&
+             triple == llvm::Triple(llvm::sys::getProcessTriple())) {
+    // This machine's CPU with all its features, as the JIT does.
     cpu = llvm::sys::getHostCPUName().str();
     llvm::SubtargetFeatures hostFeatures;
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       hostFeatures.AddFeature(feature.getKey(), feature.getValue());
     features = hostFeatures.getString();
-    hostCpu = true;
+    cpuName = "the host CPU '" + cpu + "'";
   } else if (cpu.empty()) {
     cpu = "generic";
+    cpuName = "the CPU 'generic'";
   }
   {
     std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
@@ -884,8 +894,6 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   auto cpuFeatures = CpuFeatures::get(triple, cpu, features);
   if (!cpuFeatures)
     return cpuFeatures.takeError();
-  std::string cpuName =
-      hostCpu ? "the host CPU '" + cpu + "'" : "--cpu '" + cpu + "'";
   auto kernelTarget = resolveKernelTarget(options.target, *cpuFeatures, triple,
                                           cpu, cpuName, /*jit=*/false);
   if (!kernelTarget)
