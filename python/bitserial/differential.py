@@ -11,6 +11,15 @@ and compares the result with plain integer arithmetic on the decoded values.
 
 Prints one line per failure (with a kept reproducer directory) and a closing
 ``differential: N passed, N failed`` line; exits non-zero on any failure.
+
+With ``--aot-qemu``, each case is instead compiled ahead of time for AArch64
+with ``bitserial-compile``, linked with a C harness written for its shapes
+and dtypes (inputs and the result through raw binary files), run under
+``qemu-aarch64`` and compared with the reference lowering run on the host by
+``bitserial-run`` (and with NumPy):
+
+    python3 -m bitserial.differential --aot-qemu --compiler build/bin/bitserial-compile \\
+        --runner build/bin/bitserial-run --cases 24 --cover
 """
 
 import argparse
@@ -99,10 +108,21 @@ def _init(rng, shape, acc):
     return rng.integers(-50, 51, size=shape).astype(ACCUMULATORS[acc])
 
 
-def make_matmul(rng, word64_share):
+def _covered(index):
+    """Bits and encodings of both operands for case `index` of a covering
+    run: consecutive cases walk every encoding pair and, on each side, bits
+    1..8."""
+    pair = index % (len(ref.ENCODINGS) ** 2)
+    return (1 + index % ref.MAX_BITS, ref.ENCODINGS[pair // len(ref.ENCODINGS)],
+            1 + (3 * index + 5) % ref.MAX_BITS, ref.ENCODINGS[pair % len(ref.ENCODINGS)])
+
+
+def make_matmul(rng, word64_share, cover=None):
     m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
     k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1,
                         int(rng.integers(500, 1100))]))
+    if cover:
+        k |= 1
     batch = int(rng.integers(1, 4))
     mode = str(rng.choice(["none", "both", "lhs", "rhs"]))
     sizes = _maybe_empty(rng, {"m": m, "n": n} |
@@ -119,7 +139,9 @@ def make_matmul(rng, word64_share):
                if d in dyn}
     word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
-    a, b = Operand(rng, lhs_shape), Operand(rng, rhs_shape)
+    bits_a, enc_a, bits_b, enc_b = cover or (None,) * 4
+    a = Operand(rng, lhs_shape, bits_a, enc_a)
+    b = Operand(rng, rhs_shape, bits_b, enc_b)
     init = _init(rng, out_shape, acc)
     ta = _packed(lhs_shape, a.bits, a.encoding, word_bits, lhs_dyn)
     tb = _packed(rhs_shape, b.bits, b.encoding, word_bits, rhs_dyn)
@@ -141,13 +163,15 @@ def make_matmul(rng, word64_share):
     return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
 
 
-def make_conv2d(rng, word64_share):
+def make_conv2d(rng, word64_share, cover=None):
     while True:
         n = int(rng.integers(1, 4))
         h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
         if rng.random() < 0.3:  # wide rows: interior and border columns
             w = int(rng.integers(10, 25))
         c = int(rng.choice([int(rng.integers(1, 80)), 3, 64, 65]))
+        if cover:
+            c |= 1
         co = int(rng.integers(1, 10))
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         strides = [int(rng.integers(1, 4)) for _ in range(2)]
@@ -163,7 +187,9 @@ def make_conv2d(rng, word64_share):
             continue
     word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
-    x, f = Operand(rng, (n, h, w, c)), Operand(rng, (co, kh, kw, c))
+    bits_x, enc_x, bits_f, enc_f = cover or (None,) * 4
+    x = Operand(rng, (n, h, w, c), bits_x, enc_x)
+    f = Operand(rng, (co, kh, kw, c), bits_f, enc_f)
     init = _init(rng, out_shape, acc)
     dyn = _dynamic(rng, ["n", "h", "w", "co"])
     x_dyn = {i for i, d in enumerate(["n", "h", "w"]) if d in dyn}
@@ -243,18 +269,45 @@ GENERATORS = [(make_matmul, 0.4), (make_conv2d, 0.4), (make_pack, 0.1),
               (make_unpack, 0.1)]
 
 
-def make_case(seed, index, word64_share=0.25):
+def make_case(seed, index, word64_share=0.25, cover=False):
     """Case `index` of `seed`. The vector kernels take 64-bit words (others
-    fall back to the reference lowering), so their cases raise word64_share."""
+    fall back to the reference lowering), so their cases raise word64_share.
+    With `cover`, cases alternate between matmul and conv2d with odd K and
+    walk every encoding pair and bit width (_covered)."""
     rng = np.random.default_rng([seed, index])
+    if cover:
+        generator = make_matmul if index % 2 == 0 else make_conv2d
+        return generator(rng, word64_share, _covered(index))
     generators, weights = zip(*GENERATORS)
     generator = generators[rng.choice(len(generators), p=weights)]
     return generator(rng, word64_share)
 
 
-def run_case(runner, seed, index, keep_root, lowering):
+def _compare(got, expected):
+    """None if `got` equals `expected` (dtype, shape, values), else why not."""
+    if got.dtype != expected.dtype or got.shape != expected.shape:
+        return (f"got {got.dtype}{got.shape}, expected "
+                f"{expected.dtype}{expected.shape}")
+    if not np.array_equal(got, expected):
+        bad = np.argwhere(got != expected)
+        first = tuple(bad[0])
+        return (f"{len(bad)} of {got.size} elements differ; at "
+                f"{first}: got {got[first]}, expected {expected[first]}")
+    return None
+
+
+def _keep(work, keep_root, index, expected):
+    """Copies the case's directory to `keep_root`; the note for the report."""
+    kept = os.path.join(keep_root, f"case{index}")
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(work, kept)
+    np.save(os.path.join(kept, "expected.npy"), expected)
+    return f" (reproducer: {kept})"
+
+
+def run_case(runner, seed, index, keep_root, lowering, cover=False):
     name, mlir, inputs, expected = make_case(
-        seed, index, 0.8 if lowering.startswith("vector") else 0.25)
+        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover)
     name += f" via {lowering}"
     work = tempfile.mkdtemp(prefix=f"case{index}-")
     try:
@@ -298,23 +351,132 @@ def run_case(runner, seed, index, keep_root, lowering):
         if proc.returncode != 0:
             problem = f"runner exited {proc.returncode}: {proc.stderr.strip()[:500]}"
         else:
-            got = np.load(out)
-            if got.dtype != expected.dtype or got.shape != expected.shape:
-                problem = (f"got {got.dtype}{got.shape}, expected "
-                           f"{expected.dtype}{expected.shape}")
-            elif not np.array_equal(got, expected):
-                bad = np.argwhere(got != expected)
-                first = tuple(bad[0])
-                problem = (f"{len(bad)} of {got.size} elements differ; at "
-                           f"{first}: got {got[first]}, expected {expected[first]}")
-            else:
-                problem = None
+            problem = _compare(np.load(out), expected)
         if problem and keep_root:
-            kept = os.path.join(keep_root, f"case{index}")
-            shutil.rmtree(kept, ignore_errors=True)
-            shutil.copytree(work, kept)
-            np.save(os.path.join(kept, "expected.npy"), expected)
-            problem += f" (reproducer: {kept})"
+            problem += _keep(work, keep_root, index, expected)
+        return index, name, problem
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Ahead-of-time compilation for AArch64, run under qemu
+# ---------------------------------------------------------------------------
+
+# AArch64 kernel targets (the triple is aarch64-linux-gnu throughout).
+AOT_LOWERINGS = ["vector:aarch64-a53", "vector:aarch64-ooo", "reference",
+                 "vector:aarch64-a53+tile", "vector:generic",
+                 "vector:aarch64-ooo+tile"]
+# The qemu CPU of each kernel target: qemu's Cortex-A53 model (which rejects
+# newer instructions) unless the code is for a newer core.
+QEMU_CPUS = {"aarch64-ooo": "max"}
+
+
+def write_harness(path, inputs, expected):
+    """A C program that calls _mlir_ciface_main on in<i>.bin (the raw C-order
+    data of `inputs`) and writes the result's sizes (int64) and data to
+    out.bin. It checks that the result is row-major and contiguous, as the
+    header's ABI says, and frees everything."""
+    def descriptor(array):
+        return f"bitserial_memref_i{array.dtype.itemsize * 8}_{array.ndim}d"
+
+    lines = ['#include "case.h"', "#include <stdio.h>", "#include <stdlib.h>", "",
+             "static void *load(const char *path, size_t bytes) {",
+             "  void *data = malloc(bytes ? bytes : 1);",
+             '  FILE *f = fopen(path, "rb");',
+             "  if (!data || !f || fread(data, 1, bytes, f) != bytes) {",
+             '    fprintf(stderr, "harness: cannot read %s\\n", path);',
+             "    exit(2);",
+             "  }",
+             "  fclose(f);",
+             "  return data;",
+             "}", "",
+             "int main(void) {"]
+    args = []
+    for i, array in enumerate(inputs):
+        lines += [f"  {descriptor(array)} a{i};",
+                  f'  a{i}.allocated = a{i}.aligned = load("in{i}.bin", {array.nbytes});',
+                  f"  a{i}.offset = 0;"]
+        stride = 1
+        for d in reversed(range(array.ndim)):
+            lines += [f"  a{i}.sizes[{d}] = {array.shape[d]};",
+                      f"  a{i}.strides[{d}] = {stride};"]
+            stride *= array.shape[d]
+        args.append(f"&a{i}")
+    rank = expected.ndim
+    lines += [f"  {descriptor(expected)} r;",
+              f"  _mlir_ciface_main(&r{''.join(', ' + a for a in args)});",
+              "  long long n = 1;",
+              f"  for (int d = {rank - 1}; d >= 0; --d) {{",
+              "    if (r.sizes[d] != 1 && r.strides[d] != n) {",
+              '      fprintf(stderr, "harness: the result is not row-major\\n");',
+              "      return 3;",
+              "    }",
+              "    n *= r.sizes[d];",
+              "  }",
+              '  FILE *out = fopen("out.bin", "wb");',
+              f"  if (!out || fwrite(r.sizes, 8, {rank}, out) != {rank} ||",
+              f"      fwrite(r.aligned + r.offset, {expected.itemsize}, (size_t)n, out) != (size_t)n)",
+              "    return 4;",
+              "  fclose(out);",
+              "  free(r.allocated);"]
+    lines += [f"  free(a{i}.allocated);" for i in range(len(inputs))]
+    lines += ["  return 0;", "}", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def run_aot_case(tools, seed, index, keep_root, lowering, cover=False):
+    """Case `index` compiled for AArch64 with `lowering` and run under qemu,
+    against the reference lowering run on the host and NumPy."""
+    name, mlir, inputs, expected = make_case(
+        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover)
+    name += f" via {lowering} on aarch64"
+    work = tempfile.mkdtemp(prefix=f"aot{index}-")
+    try:
+        with open(os.path.join(work, "case.mlir"), "w") as f:
+            f.write(mlir)
+        for i, array in enumerate(inputs):
+            np.save(os.path.join(work, f"in{i}.npy"), array)
+            np.ascontiguousarray(array).tofile(os.path.join(work, f"in{i}.bin"))
+        write_harness(os.path.join(work, "harness.c"), inputs, expected)
+        spec, *flags = lowering.split("+")
+        strategy, _, target = spec.partition(":")
+        target = target or "aarch64-a53"
+        compile_args = [tools.compiler, "case.mlir", "--strategy", strategy,
+                        "--target", target, "--triple", "aarch64-linux-gnu",
+                        "-o", "case.o", "--header", "case.h"]
+        if "tile" in flags:
+            compile_args.append("--tile")
+        host_args = [tools.runner, "case.mlir", "--entry", "main", "--strategy",
+                     "reference", "--output", "host.npy"]
+        host_args += [f"--input=in{i}.npy" for i in range(len(inputs))]
+        steps = [("bitserial-compile", compile_args),
+                 ("the cross compiler", [tools.cross_cc, "-O1", "-static", "-o",
+                                         "harness", "harness.c", "case.o"]),
+                 ("qemu", [tools.qemu, "-cpu", QEMU_CPUS.get(target, "cortex-a53"),
+                           "./harness"]),
+                 ("the host reference run", host_args)]
+        problem = None
+        for what, args in steps:
+            proc = subprocess.run(args, cwd=work, capture_output=True, text=True,
+                                  timeout=300)
+            if proc.returncode != 0:
+                problem = (f"{what} exited {proc.returncode}: "
+                           f"{proc.stderr.strip()[:500]}")
+                break
+        if problem is None:
+            raw = np.fromfile(os.path.join(work, "out.bin"), dtype=np.uint8)
+            rank = expected.ndim
+            shape = tuple(int(v) for v in raw[:8 * rank].view(np.int64))
+            got = raw[8 * rank:].view(expected.dtype).reshape(shape)
+            problem = _compare(got, np.load(os.path.join(work, "host.npy")))
+            if problem:
+                problem = "against the host's reference lowering: " + problem
+            elif _compare(got, expected):
+                problem = "against NumPy: " + _compare(got, expected)
+        if problem and keep_root:
+            problem += _keep(work, keep_root, index, expected)
         return index, name, problem
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -329,6 +491,20 @@ def main(argv=None):
     parser.add_argument("--keep", default="", help="directory for reproducers")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(
+        "--aot-qemu", action="store_true",
+        help="compile each case for AArch64 with --compiler, run it under "
+             "qemu-aarch64 with a generated C harness and compare with the "
+             "host's reference lowering (--runner) and NumPy")
+    parser.add_argument("--compiler", help="path to bitserial-compile (--aot-qemu)")
+    parser.add_argument("--cross-cc", default="aarch64-linux-gnu-gcc",
+                        help="C compiler for AArch64 (--aot-qemu)")
+    parser.add_argument("--qemu", default="qemu-aarch64",
+                        help="qemu user-mode emulator (--aot-qemu)")
+    parser.add_argument(
+        "--cover", action="store_true",
+        help="alternate matmul and conv2d cases with odd K that walk every "
+             "encoding pair and bit width 1..8 on each side")
+    parser.add_argument(
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
                 "reference+tile,vector:host+tile+par,"
@@ -338,18 +514,36 @@ def main(argv=None):
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
              "+narrow: 128-bit kernels with unroll-steps, "
              "narrow-accumulators, lowered by bitserial-opt first); case i "
-             "uses lowering i %% count")
+             "uses lowering i %% count (with --aot-qemu: bitserial-compile's "
+             "--strategy and --target, default " + ",".join(AOT_LOWERINGS) +
+             ")")
     args = parser.parse_args(argv)
-    if not (os.path.isfile(args.runner) and os.access(args.runner, os.X_OK)):
-        parser.error(f"--runner {args.runner}: not an executable file")
+    tools = {"runner": args.runner}
+    if args.aot_qemu:
+        if not args.compiler:
+            parser.error("--aot-qemu needs --compiler (bitserial-compile)")
+        tools["compiler"] = args.compiler
+        for name, program in (("cross_cc", args.cross_cc), ("qemu", args.qemu)):
+            tools[name] = shutil.which(program) or program
+    for name, path in tools.items():
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            parser.error(f"--{name.replace('_', '-')} {path}: not an executable file")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
 
-    lowerings = args.lowerings.split(",")
+    if args.aot_qemu:
+        explicit = "--lowerings" in " ".join(argv if argv is not None else sys.argv)
+        lowerings = args.lowerings.split(",") if explicit else AOT_LOWERINGS
+        paths = argparse.Namespace(**tools)
+        run = lambda i, lowering: run_aot_case(paths, args.seed, i, args.keep,
+                                               lowering, args.cover)
+    else:
+        lowerings = args.lowerings.split(",")
+        run = lambda i, lowering: run_case(args.runner, args.seed, i, args.keep,
+                                           lowering, args.cover)
     failures = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_case, args.runner, args.seed, i, args.keep,
-                               lowerings[i % len(lowerings)])
+        futures = [pool.submit(run, i, lowerings[i % len(lowerings)])
                    for i in range(args.cases)]
         for future in concurrent.futures.as_completed(futures):
             index, name, problem = future.result()
