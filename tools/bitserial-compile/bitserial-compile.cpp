@@ -44,14 +44,15 @@ static cl::opt<KernelTarget>
            cl::cat(compileCategory));
 static cl::opt<std::string>
     triple("triple",
-           cl::desc("Target triple, e.g. aarch64-linux-gnu (default: this "
-                    "machine's)"),
+           cl::desc("Target triple, e.g. aarch64-linux-gnu (default: that "
+                    "of an AArch64 or x86 --target, else this machine's)"),
            cl::init(""), cl::cat(compileCategory));
 static cl::opt<std::string>
     cpu("cpu",
-        cl::desc("CPU to generate code for, e.g. cortex-a53 or x86-64-v3 "
-                 "(default: the host CPU for this machine's triple, a "
-                 "generic CPU otherwise)"),
+        cl::desc("CPU to generate code for, e.g. cortex-a72 (default: "
+                 "the --target's: cortex-a53 for aarch64-a53, neoverse-n1 "
+                 "for aarch64-ooo, x86-64-v3 for x86-avx2, ...; else the "
+                 "host CPU on this machine's triple, generic elsewhere)"),
         cl::init(""), cl::cat(compileCategory));
 static cl::opt<LoweringStrategy> strategy(
     "strategy", cl::desc("Lowering of matmul and conv2d"),
