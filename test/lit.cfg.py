@@ -66,6 +66,8 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # A C compiler for the host, to link harnesses with objects from
 # bitserial-compile.
 config.substitutions.append(("%host_cc", os.path.join(config.llvm_tools_dir, "clang")))
+# LLVM's libraries (libomp for parallel objects).
+config.substitutions.append(("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 
 # AArch64 execution under user-mode qemu: a cross compiler and the emulator.
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):
