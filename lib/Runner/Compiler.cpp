@@ -729,7 +729,8 @@ static std::string makeGuard(StringRef name) {
 static std::string makeHeader(ArrayRef<PublicFunction> functions,
                               const CompilerOptions &options,
                               StringRef modulePath, StringRef description,
-                              bool writesGlobals) {
+                              bool writesGlobals,
+                              ArrayRef<std::string> external) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = makeGuard(options.headerName);
@@ -764,8 +765,20 @@ static std::string makeHeader(ArrayRef<PublicFunction> functions,
   if (options.parallel)
     os << " * - Parallel code: calls into the OpenMP runtime (libomp, link\n"
        << " *   with -lomp); OMP_NUM_THREADS sets the thread count.\n";
-  else
+  else if (external.empty())
     os << " * - Links with libc only (malloc, free, memcpy, memset).\n";
+  if (!external.empty()) {
+    // The module's own external calls (vector.print, declared functions).
+    std::string line = " * - Also calls, to be linked in:";
+    for (const std::string &name : external) {
+      if (line.size() + name.size() > 76) {
+        os << line << "\n";
+        line = " *  ";
+      }
+      line += " " + name;
+    }
+    os << line << "\n";
+  }
   if (writesGlobals)
     os << " * - The module writes global variables: calls are NOT reentrant\n"
        << " *   and must not run concurrently.\n";
@@ -1006,6 +1019,16 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
     return makeError("optimizing the LLVM IR failed: " +
                      toString(std::move(error)));
 
+  // What the object needs besides libc (OpenMP, the module's own externals).
+  SmallVector<std::string> external;
+  for (const llvm::Function &function : *module)
+    if (function.isDeclaration() && !function.isIntrinsic() &&
+        !function.use_empty() &&
+        !llvm::is_contained({"malloc", "free", "memcpy", "memset"},
+                            function.getName()))
+      external.push_back(function.getName().str());
+  llvm::sort(external);
+
   llvm::raw_string_ostream out(compiled.output);
   if (options.outputKind == OutputKind::LLVMIR) {
     module->print(out, nullptr);
@@ -1022,8 +1045,9 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
     codegen.run(*module);
     out << buffer;
   }
-  compiled.header = makeHeader(functions, options, path,
-                               compiled.targetDescription, writesGlobals);
+  compiled.header =
+      makeHeader(functions, options, path, compiled.targetDescription,
+                 writesGlobals, external);
   (*session)->flushDiagnostics();
   return compiled;
 }
