@@ -247,7 +247,7 @@ bool CpuFeatures::has(StringRef name) const {
   return false;
 }
 
-llvm::Expected<KernelTarget> mlir::bitserial::resolveKernelTarget(
+llvm::Expected<KernelTarget> mlir::bitserial::resolveKernelTargetForCPU(
     KernelTarget target, const CpuFeatures &cpu, const llvm::Triple &triple,
     StringRef cpuModel, StringRef cpuName, bool jit) {
   auto hasFeature = [&](StringRef feature) { return cpu.has(feature); };
@@ -436,6 +436,8 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.tile = options.tile;
   pipelineOptions.parallel = options.parallel;
   pipelineOptions.target = options.target;
+  pipelineOptions.dotProduct = options.dotProduct;
+  pipelineOptions.i8mm = options.i8mm;
   buildBitserialToLLVMPipeline(pm, pipelineOptions);
   if (failed(pm.run(getModule())))
     return takeError(getPath() + ": lowering to LLVM failed");
@@ -907,8 +909,8 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   auto cpuFeatures = CpuFeatures::get(triple, cpu, features);
   if (!cpuFeatures)
     return cpuFeatures.takeError();
-  auto kernelTarget = resolveKernelTarget(options.target, *cpuFeatures, triple,
-                                          cpu, cpuName, /*jit=*/false);
+  auto kernelTarget = resolveKernelTargetForCPU(
+      options.target, *cpuFeatures, triple, cpu, cpuName, /*jit=*/false);
   if (!kernelTarget)
     return kernelTarget.takeError();
   if (options.parallel && !triple.isX86())
@@ -917,9 +919,18 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
                      triple.str() + " code must be serial)");
 
   CompiledModule compiled;
+  // AArch64 CPUs with dot products or i8mm: the vector lowering hands the
+  // ops the int8 rule selects to int8 dot-product kernels.
+  bool dotProduct = triple.isAArch64() && cpuFeatures->has("dotprod");
+  bool i8mm = triple.isAArch64() && cpuFeatures->has("i8mm");
+  std::string int8;
+  if (options.strategy == LoweringStrategy::Vector && (dotProduct || i8mm))
+    int8 = std::string(" and int8 dot products (") +
+           (dotProduct ? "dotprod" : "") + (dotProduct && i8mm ? ", " : "") +
+           (i8mm ? "i8mm" : "") + ") where they win";
   compiled.targetDescription =
       (options.strategy == LoweringStrategy::Vector
-           ? getKernelTargetName(*kernelTarget).str() + " kernels"
+           ? getKernelTargetName(*kernelTarget).str() + " kernels" + int8
            : std::string("reference lowering")) +
       ", " + triple.str() + ", cpu " + cpu +
       (options.parallel ? ", parallel (OpenMP)" : "");
@@ -967,6 +978,8 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   lowering.target = *kernelTarget;
   lowering.tile = options.tile;
   lowering.parallel = options.parallel;
+  lowering.dotProduct = dotProduct;
+  lowering.i8mm = i8mm;
   if (llvm::Error error = (*session)->lowerToLLVMDialect(lowering))
     return std::move(error);
 

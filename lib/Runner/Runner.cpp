@@ -284,9 +284,9 @@ Runner::create(StringRef path, const RunnerOptions &options) {
                               ? "the host CPU '" + builder->getCPU() + "'"
                               : "--cpu '" + options.cpu + "'";
     auto resolved =
-        resolveKernelTarget(options.target, *cpuFeatures,
-                            builder->getTargetTriple(), builder->getCPU(),
-                            cpuName, /*jit=*/true);
+        resolveKernelTargetForCPU(options.target, *cpuFeatures,
+                                  builder->getTargetTriple(),
+                                  builder->getCPU(), cpuName, /*jit=*/true);
     if (!resolved)
       return resolved.takeError();
     kernelTarget = *resolved;
@@ -344,6 +344,10 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   loweringOptions.strategy = options.strategy;
   loweringOptions.tile = options.tile;
   loweringOptions.parallel = options.threads > 1;
+  if (builder->getTargetTriple().isAArch64()) {
+    loweringOptions.dotProduct = cpuFeatures->has("dotprod");
+    loweringOptions.i8mm = cpuFeatures->has("i8mm");
+  }
   loweringOptions.target =
       kernelTarget == KernelTarget::Host
           ? selectKernelTarget(

@@ -108,9 +108,9 @@ private:
 /// `cpuName` names the CPU in messages ("--cpu 'x86-64'"); `jit` words the
 /// messages for the JIT rather than for --triple.
 llvm::Expected<KernelTarget>
-resolveKernelTarget(KernelTarget target, const CpuFeatures &cpu,
-                    const llvm::Triple &triple, llvm::StringRef cpuModel,
-                    llvm::StringRef cpuName, bool jit);
+resolveKernelTargetForCPU(KernelTarget target, const CpuFeatures &cpu,
+                          const llvm::Triple &triple, llvm::StringRef cpuModel,
+                          llvm::StringRef cpuName, bool jit);
 
 /// How a module is lowered to the LLVM dialect.
 struct LoweringOptions {
@@ -121,6 +121,10 @@ struct LoweringOptions {
   bool tile = false;
   /// Vector kernels on OpenMP threads.
   bool parallel = false;
+  /// AArch64: the CPU has dot products / int8 matrix multiplies, which the
+  /// int8 lowering may use (the code generator needs them too).
+  bool dotProduct = false;
+  bool i8mm = false;
 };
 
 /// A module parsed from a file into its own context. Diagnostics reported
