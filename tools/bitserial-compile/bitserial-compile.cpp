@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Runner/Compiler.h"
+#include "Bitserial/Runner/ToolSupport.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -72,35 +73,13 @@ static cl::opt<bool> parallel(
     cl::cat(compileCategory));
 
 static int fail(const llvm::Twine &message) {
-  llvm::errs() << "bitserial-compile: error: " << message << "\n";
-  return 1;
+  return reportToolError("bitserial-compile", message);
 }
 
-/// Prints `error`: MLIR diagnostics as they are rendered (source line,
-/// caret, notes), anything else as one line.
+/// Prints `error`: MLIR diagnostics as they are rendered, anything else as
+/// one line.
 static int fail(llvm::Error error) {
-  int code = 1;
-  llvm::handleAllErrors(
-      std::move(error),
-      [](const DiagnosticError &diagnostics) {
-        llvm::errs() << diagnostics.getRendered();
-      },
-      [&](const llvm::ErrorInfoBase &other) { code = fail(other.message()); });
-  return code;
-}
-
-/// Hides the options of LLVM and MLIR from --help, not from --help-hidden
-/// (cl::HideUnrelatedOptions hides them from both).
-static void hideOtherOptions() {
-  auto &options = cl::getRegisteredOptions();
-  llvm::DenseMap<llvm::StringRef, cl::OptionHidden> before;
-  for (auto &[name, option] : options)
-    before[name] = option->getOptionHiddenFlag();
-  cl::HideUnrelatedOptions(compileCategory);
-  for (auto &[name, option] : options)
-    if (option->getOptionHiddenFlag() == cl::ReallyHidden &&
-        before[name] != cl::ReallyHidden)
-      option->setHiddenFlag(cl::Hidden);
+  return reportToolError("bitserial-compile", std::move(error));
 }
 
 static void printVersion(llvm::raw_ostream &os) {
@@ -121,7 +100,7 @@ openOutput(llvm::StringRef path, bool binary) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  hideOtherOptions();
+  hideOptionsOutside(compileCategory);
   cl::AddExtraVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(
       argc, argv,

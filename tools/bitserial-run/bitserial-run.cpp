@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Runner/Runner.h"
+#include "Bitserial/Runner/ToolSupport.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/CommandLine.h"
@@ -92,8 +93,7 @@ static cl::opt<bool> noCheckInputs(
     cl::cat(runCategory));
 
 static int fail(const llvm::Twine &message) {
-  llvm::errs() << "bitserial-run: error: " << message << "\n";
-  return 1;
+  return reportToolError("bitserial-run", message);
 }
 
 static void printArray(llvm::raw_ostream &os, const std::string &name,
@@ -112,31 +112,10 @@ static void printArray(llvm::raw_ostream &os, const std::string &name,
     os << "\n  ... (" << n - kMaxPrinted << " more)\n";
 }
 
-/// Prints `error`: MLIR diagnostics as they are rendered (source line,
-/// caret, notes), anything else as one line.
+/// Prints `error`: MLIR diagnostics as they are rendered, anything else as
+/// one line.
 static int fail(llvm::Error error) {
-  int code = 1;
-  llvm::handleAllErrors(
-      std::move(error),
-      [](const DiagnosticError &diagnostics) {
-        llvm::errs() << diagnostics.getRendered();
-      },
-      [&](const llvm::ErrorInfoBase &other) { code = fail(other.message()); });
-  return code;
-}
-
-/// Hides the options of LLVM and MLIR from --help, not from --help-hidden
-/// (cl::HideUnrelatedOptions hides them from both).
-static void hideOtherOptions() {
-  auto &options = cl::getRegisteredOptions();
-  llvm::DenseMap<llvm::StringRef, cl::OptionHidden> before;
-  for (auto &[name, option] : options)
-    before[name] = option->getOptionHiddenFlag();
-  cl::HideUnrelatedOptions(runCategory);
-  for (auto &[name, option] : options)
-    if (option->getOptionHiddenFlag() == cl::ReallyHidden &&
-        before[name] != cl::ReallyHidden)
-      option->setHiddenFlag(cl::Hidden);
+  return reportToolError("bitserial-run", std::move(error));
 }
 
 static void printVersion(llvm::raw_ostream &os) {
@@ -145,7 +124,7 @@ static void printVersion(llvm::raw_ostream &os) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  hideOtherOptions();
+  hideOptionsOutside(runCategory);
   cl::AddExtraVersionPrinter(printVersion);
   cl::ParseCommandLineOptions(argc, argv,
                               "bitserial-run: JIT-compile and call a function "

@@ -31,6 +31,31 @@ MicroKernelShape mlir::bitserial::getGenericKernelShape() {
   return shape;
 }
 
+std::optional<LaneGroupSum>
+mlir::bitserial::matchLaneGroupSum(vector::MultiDimReductionOp op) {
+  if (op.getKind() != vector::CombiningKind::ADD ||
+      op.getReductionDims() != ArrayRef<int64_t>{1})
+    return std::nullopt;
+  Operation *extend = op.getSource().getDefiningOp();
+  if (!extend || !isa<arith::ExtUIOp, arith::ExtSIOp>(extend))
+    return std::nullopt;
+  auto shapeCast = extend->getOperand(0).getDefiningOp<vector::ShapeCastOp>();
+  if (!shapeCast)
+    return std::nullopt;
+  auto narrowType = dyn_cast<VectorType>(shapeCast.getSource().getType());
+  auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
+  auto resultType = dyn_cast<VectorType>(op.getType());
+  if (!narrowType || !groupedType || !resultType || narrowType.isScalable() ||
+      narrowType.getRank() != 1 || groupedType.getRank() != 2 ||
+      resultType.getRank() != 1 ||
+      !narrowType.getElementType().isSignlessInteger() ||
+      !resultType.getElementType().isSignlessInteger())
+    return std::nullopt;
+  return LaneGroupSum{shapeCast.getSource(), narrowType,
+                      groupedType.getDimSize(1), isa<arith::ExtSIOp>(extend),
+                      resultType};
+}
+
 /// The constant words of a (possibly packed) tensor value, if any.
 static DenseIntElementsAttr getConstantWords(Value value) {
   DenseIntElementsAttr attr;
@@ -202,8 +227,8 @@ struct ConvertBitserialToVectorPass
     }
     // A register block is unrolled into one accumulator per output vector;
     // past the register file it only spills (and huge blocks take forever).
-    if (pixelBlock < 1 || channelBlock < 1 ||
-        pixelBlock > kMaxAccumulators || channelBlock > kMaxAccumulators ||
+    if (pixelBlock < 1 || channelBlock < 1 || pixelBlock > kMaxAccumulators ||
+        channelBlock > kMaxAccumulators ||
         pixelBlock * channelBlock > kMaxAccumulators) {
       emitError(loc) << "pixel-block and channel-block must be positive with "
                         "a product of at most "
@@ -212,7 +237,8 @@ struct ConvertBitserialToVectorPass
       return signalPassFailure();
     }
     if (wordPopcount && nibbleLookup) {
-      emitError(loc) << "word-popcount and nibble-lookup are mutually exclusive";
+      emitError(loc)
+          << "word-popcount and nibble-lookup are mutually exclusive";
       return signalPassFailure();
     }
     MicroKernelShape shape;

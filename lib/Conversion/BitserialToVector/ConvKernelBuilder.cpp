@@ -469,8 +469,8 @@ void ConvKernelBuilder::chooseSumWidth() {
       }
     }
   }
-  sumVector = VectorType::get({shape.vectorBits / accBits},
-                              b.getIntegerType(accBits));
+  sumVector =
+      VectorType::get({shape.vectorBits / accBits}, b.getIntegerType(accBits));
 }
 
 /// The sums of the groups of adjacent lanes of `narrow` that make up each
@@ -478,7 +478,7 @@ void ConvKernelBuilder::chooseSumWidth() {
 /// sign-extended. Portable; bitserial-x86-byte-counts turns byte sums into
 /// psadbw, bitserial-aarch64-byte-counts any of them into pairwise adds.
 Value ConvKernelBuilder::widenLanes(Value narrow, VectorType wideType,
-                                   bool isSigned) {
+                                    bool isSigned) {
   auto narrowType = cast<VectorType>(narrow.getType());
   int64_t group = narrowType.getNumElements() / wideType.getNumElements();
   auto grouped = VectorType::get({wideType.getNumElements(), group},
@@ -612,8 +612,7 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
         Value start = outerIvs[2];
         lbs.push_back(start);
         ubs.push_back(arith::MinSIOp::create(
-            b, loc,
-            arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
+            b, loc, arith::AddIOp::create(b, loc, start, index(kMaxByteSteps)),
             extents[2]));
       } else {
         lbs.push_back(zero);
@@ -736,33 +735,32 @@ Value ConvKernelBuilder::build() {
           // Weighted sum over plane pairs.
           SmallVector<Value> accInit(accumulators, zeroSums());
           auto planePair = [&](ValueRange pivs, ValueRange acc) {
-                SmallVector<Value> counts = reducePlanePair(
-                    kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
-                // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
-                // then add or subtract (AVX2 has no 64-bit lane multiply).
-                Type sumElement = sumVector.getElementType();
-                Value exponent = arith::AddIOp::create(
-                    b, loc,
-                    arith::IndexCastOp::create(
-                        b, loc, sumElement,
-                        arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
-                    arith::ConstantIntOp::create(
-                        b, loc, sumElement,
-                        llvm::Log2_64(decodeA.scale * decodeB.scale)));
-                Value shifts =
-                    vector::BroadcastOp::create(b, loc, sumVector, exponent);
-                Value negative = arith::XOrIOp::create(
-                    b, loc, isNegativePlane(pivs[0], pr.inputLayout),
-                    isNegativePlane(pivs[1], pr.filterLayout));
-                SmallVector<Value> next;
-                for (int64_t k = 0; k < accumulators; ++k) {
-                  Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
-                  next.push_back(arith::SelectOp::create(
-                      b, loc, negative,
-                      arith::SubIOp::create(b, loc, acc[k], term),
-                      arith::AddIOp::create(b, loc, acc[k], term)));
-                }
-                return next;
+            SmallVector<Value> counts = reducePlanePair(
+                kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+            // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
+            // then add or subtract (AVX2 has no 64-bit lane multiply).
+            Type sumElement = sumVector.getElementType();
+            Value exponent = arith::AddIOp::create(
+                b, loc,
+                arith::IndexCastOp::create(
+                    b, loc, sumElement,
+                    arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
+                arith::ConstantIntOp::create(
+                    b, loc, sumElement,
+                    llvm::Log2_64(decodeA.scale * decodeB.scale)));
+            Value shifts =
+                vector::BroadcastOp::create(b, loc, sumVector, exponent);
+            Value negative = arith::XOrIOp::create(
+                b, loc, isNegativePlane(pivs[0], pr.inputLayout),
+                isNegativePlane(pivs[1], pr.filterLayout));
+            SmallVector<Value> next;
+            for (int64_t k = 0; k < accumulators; ++k) {
+              Value term = arith::ShLIOp::create(b, loc, counts[k], shifts);
+              next.push_back(arith::SelectOp::create(
+                  b, loc, negative, arith::SubIOp::create(b, loc, acc[k], term),
+                  arith::AddIOp::create(b, loc, acc[k], term)));
+            }
+            return next;
           };
           // Short reductions (1x1 layers) with straight-line steps: all plane
           // pairs straight-line too. No loop overhead or zeroed accumulators
@@ -781,8 +779,7 @@ Value ConvKernelBuilder::build() {
                 b, loc, ValueRange{zero, zero},
                 ValueRange{index(planesA), index(planesB)},
                 ValueRange{one, one}, accInit,
-                [&](OpBuilder &pb, Location, ValueRange pivs,
-                    ValueRange acc) {
+                [&](OpBuilder &pb, Location, ValueRange pivs, ValueRange acc) {
                   OpBuilder::InsertionGuard guard(b);
                   b.setInsertionPoint(pb.getInsertionBlock(),
                                       pb.getInsertionPoint());
@@ -807,6 +804,14 @@ Value ConvKernelBuilder::build() {
           // vectors q, q + 1 summed pairwise into one vector of their
           // 2 * lanes consecutive channels (on AArch64: uaddlp to 32-bit
           // partial sums, one addp), read, added and stored at once.
+          // Bipolar weights: bW * sum(d) * S_A[n, oh, ow], as i64.
+          auto weightOffsetTerm = [&](Value ow) -> Value {
+            Value count = tensor::ExtractOp::create(b, loc, bitCounts,
+                                                    ValueRange{n, oh, ow});
+            return arith::MulIOp::create(
+                b, loc, count,
+                constI64(decodeB.offset * getPlaneWeightSum(pr.filterLayout)));
+          };
           auto narrowEpilogue = [&]() -> Value {
             Type i32 = b.getI32Type();
             auto partialType = VectorType::get({2 * lanes}, i32);
@@ -816,23 +821,16 @@ Value ConvKernelBuilder::build() {
             for (int64_t p = 0; p < pixels; ++p) {
               Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
               Value pixelTerm;
-              if (weightsBipolar) {
-                Value count = tensor::ExtractOp::create(
-                    b, loc, bitCounts, ValueRange{n, oh, ow});
-                Value scaled = arith::MulIOp::create(
-                    b, loc, count,
-                    constI64(decodeB.offset *
-                             getPlaneWeightSum(pr.filterLayout)));
-                pixelTerm = arith::TruncIOp::create(b, loc, i32, scaled);
-              }
+              if (weightsBipolar)
+                pixelTerm =
+                    arith::TruncIOp::create(b, loc, i32, weightOffsetTerm(ow));
               for (int64_t q = 0; q < vectors; q += 2) {
                 int64_t count = std::min<int64_t>(2, vectors - q);
                 // Partial sums [c0a, c0b, c1a, c1b, ...] of each vector.
                 SmallVector<Value> partials;
                 for (int64_t k = 0; k < count; ++k)
-                  partials.push_back(
-                      widenLanes(planeSums[p * vectors + q + k],
-                                 partialType, sumsSigned));
+                  partials.push_back(widenLanes(planeSums[p * vectors + q + k],
+                                                partialType, sumsSigned));
                 Value second = count == 2 ? partials[1] : partials[0];
                 SmallVector<int64_t> even, odd;
                 for (int64_t c = 0; c < count * lanes; ++c) {
@@ -847,21 +845,20 @@ Value ConvKernelBuilder::build() {
                                               odd));
                 auto totalType = cast<VectorType>(total.getType());
                 if (pixelTerm)
-                  total = arith::AddIOp::create(
-                      b, loc, total,
-                      vector::BroadcastOp::create(b, loc, totalType,
-                                                  pixelTerm));
+                  total =
+                      arith::AddIOp::create(b, loc, total,
+                                            vector::BroadcastOp::create(
+                                                b, loc, totalType, pixelTerm));
                 Value block = arith::AddIOp::create(b, loc, cob0, index(q));
                 if (inputBipolar) {
                   SmallVector<Value> terms;
                   for (int64_t k = 0; k < count; ++k) {
                     Value term = vector::TransferReadOp::create(
                         b, loc, wordVector, tapTerms,
-                        ValueRange{classOf(rowClasses, oh),
-                                   classOf(columnClasses, ow),
-                                   arith::AddIOp::create(b, loc, block,
-                                                         index(k)),
-                                   zero},
+                        ValueRange{
+                            classOf(rowClasses, oh), classOf(columnClasses, ow),
+                            arith::AddIOp::create(b, loc, block, index(k)),
+                            zero},
                         constI64(0), ArrayRef<bool>{true});
                     terms.push_back(
                         arith::TruncIOp::create(b, loc, laneType, term));
@@ -871,8 +868,8 @@ Value ConvKernelBuilder::build() {
                     SmallVector<int64_t> both;
                     for (int64_t c = 0; c < 2 * lanes; ++c)
                       both.push_back(c);
-                    term = vector::ShuffleOp::create(b, loc, terms[0],
-                                                     terms[1], both);
+                    term = vector::ShuffleOp::create(b, loc, terms[0], terms[1],
+                                                     both);
                   }
                   total = arith::AddIOp::create(b, loc, total, term);
                 }
@@ -889,11 +886,11 @@ Value ConvKernelBuilder::build() {
               }
             }
             for (auto [sum, ow, co] : stores)
-              result = vector::TransferWriteOp::create(
-                           b, loc, sum, result,
-                           ValueRange{writeN, writeOh, ow, co},
-                           ArrayRef<bool>{true})
-                           .getResult();
+              result =
+                  vector::TransferWriteOp::create(
+                      b, loc, sum, result, ValueRange{writeN, writeOh, ow, co},
+                      ArrayRef<bool>{true})
+                      .getResult();
             return result;
           };
           auto epilogue = [&](bool full) -> Value {
@@ -916,16 +913,9 @@ Value ConvKernelBuilder::build() {
                 owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
               }
               Value pixelTerm;
-              if (weightsBipolar) {
-                Value count = tensor::ExtractOp::create(
-                    b, loc, bitCounts, ValueRange{n, oh, owClamped});
-                Value scaled = arith::MulIOp::create(
-                    b, loc, count,
-                    constI64(decodeB.offset *
-                             getPlaneWeightSum(pr.filterLayout)));
-                pixelTerm =
-                    vector::BroadcastOp::create(b, loc, wordVector, scaled);
-              }
+              if (weightsBipolar)
+                pixelTerm = vector::BroadcastOp::create(
+                    b, loc, wordVector, weightOffsetTerm(owClamped));
               for (int64_t q = 0; q < vectors; ++q) {
                 Value total = sums[p * vectors + q];
                 if (pixelTerm)

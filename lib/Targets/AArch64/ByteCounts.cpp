@@ -28,34 +28,20 @@ struct LaneSumToPairwiseAdds
 
   LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getKind() != vector::CombiningKind::ADD ||
-        op.getReductionDims() != ArrayRef<int64_t>{1})
+    std::optional<bitserial::LaneGroupSum> sum =
+        bitserial::matchLaneGroupSum(op);
+    if (!sum)
       return failure();
-    Operation *extend = op.getSource().getDefiningOp();
-    if (!extend || !isa<arith::ExtUIOp, arith::ExtSIOp>(extend))
-      return failure();
-    bool isSigned = isa<arith::ExtSIOp>(extend);
-    auto shapeCast =
-        extend->getOperand(0).getDefiningOp<vector::ShapeCastOp>();
-    if (!shapeCast)
-      return failure();
-    auto narrowType = dyn_cast<VectorType>(shapeCast.getSource().getType());
-    auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
-    auto resultType = dyn_cast<VectorType>(op.getType());
-    if (!narrowType || !groupedType || !resultType ||
-        narrowType.isScalable() || narrowType.getRank() != 1 ||
-        groupedType.getRank() != 2 || resultType.getRank() != 1 ||
-        !narrowType.getElementType().isSignlessInteger() ||
-        !resultType.getElementType().isSignlessInteger())
-      return failure();
+    bool isSigned = sum->isSigned;
+    VectorType narrowType = sum->narrowType, resultType = sum->resultType;
     unsigned width = narrowType.getElementTypeBitWidth();
-    int64_t group = groupedType.getDimSize(1);
+    int64_t group = sum->group;
     if (narrowType.getNumElements() * width != 128 || width < 8 ||
         !llvm::isPowerOf2_64(group) || group < 2 ||
         resultType.getElementTypeBitWidth() != width * group)
       return failure();
     Location loc = op.getLoc();
-    Value sums = shapeCast.getSource();
+    Value sums = sum->narrow;
     unsigned resultWidth = resultType.getElementTypeBitWidth();
     for (int64_t lanes = narrowType.getNumElements(); width < resultWidth;
          lanes /= 2, width *= 2) {

@@ -65,23 +65,14 @@ struct ByteSumToPsadbw : public OpRewritePattern<vector::MultiDimReductionOp> {
 
   LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getKind() != vector::CombiningKind::ADD ||
-        op.getReductionDims() != ArrayRef<int64_t>{1})
+    std::optional<bitserial::LaneGroupSum> sum =
+        bitserial::matchLaneGroupSum(op);
+    if (!sum || sum->isSigned || sum->group != 8 ||
+        !sum->narrowType.getElementType().isInteger(8) ||
+        !sum->resultType.getElementType().isInteger(64))
       return failure();
-    auto extend = op.getSource().getDefiningOp<arith::ExtUIOp>();
-    if (!extend)
-      return failure();
-    auto shapeCast = extend.getIn().getDefiningOp<vector::ShapeCastOp>();
-    if (!shapeCast)
-      return failure();
-    auto bytesType = dyn_cast<VectorType>(shapeCast.getSource().getType());
-    auto groupedType = dyn_cast<VectorType>(shapeCast.getType());
-    auto resultType = dyn_cast<VectorType>(op.getType());
-    if (!bytesType || !groupedType || !resultType || bytesType.getRank() != 1 ||
-        !bytesType.getElementType().isInteger(8) ||
-        groupedType.getRank() != 2 || groupedType.getDimSize(1) != 8 ||
-        !resultType.getElementType().isInteger(64))
-      return failure();
+    VectorType bytesType = sum->narrowType;
+    VectorType resultType = sum->resultType;
     StringRef intrinsic;
     switch (bytesType.getNumElements()) {
     case 16:
@@ -102,7 +93,7 @@ struct ByteSumToPsadbw : public OpRewritePattern<vector::MultiDimReductionOp> {
     Value sums =
         LLVM::CallIntrinsicOp::create(rewriter, loc, resultType,
                                       rewriter.getStringAttr(intrinsic),
-                                      ValueRange{shapeCast.getSource(), zero})
+                                      ValueRange{sum->narrow, zero})
             .getResult(0);
     rewriter.replaceOpWithNewOp<arith::AddIOp>(op, sums, op.getAcc());
     return success();

@@ -69,6 +69,29 @@ struct MicroKernelShape {
 /// Targets' shapes live with their passes under Bitserial/Targets/.
 MicroKernelShape getGenericKernelShape();
 
+/// The portable widening the micro-kernels emit, which target passes turn
+/// into their instructions:
+///
+///   multi_reduction<add>(ext(shape_cast(v : N x iW -> M x G x iW)) to
+///                        M x G x iW', acc) over dim 1 : M x iW'
+///
+/// the sums of each group of G adjacent lanes of `v`, zero- or
+/// sign-extended.
+struct LaneGroupSum {
+  /// `v` and its type.
+  Value narrow;
+  VectorType narrowType;
+  /// G, the lanes summed into one.
+  int64_t group;
+  /// Whether the lanes are sign-extended (arith.extsi).
+  bool isSigned;
+  /// M x iW'.
+  VectorType resultType;
+};
+
+/// `op` as a LaneGroupSum of a rank-1, fixed-size vector, if it is one.
+std::optional<LaneGroupSum> matchLaneGroupSum(vector::MultiDimReductionOp op);
+
 #define GEN_PASS_DECL_CONVERTBITSERIALTOVECTOR
 #include "Bitserial/Conversion/Passes.h.inc"
 
