@@ -952,26 +952,38 @@ Value ConvKernelBuilder::build() {
             }
             Value result = blockStart;
             for (const Store &store : stores) {
-              auto write = [&](OpBuilder &wb, Location wloc) {
-                return vector::TransferWriteOp::create(
-                           wb, wloc, store.sum, result,
-                           ValueRange{writeN, writeOh, store.ow, store.co},
-                           ArrayRef<bool>{full})
-                    .getResult();
-              };
               if (full) {
-                result = write(b, loc);
+                result = vector::TransferWriteOp::create(
+                             b, loc, store.sum, result,
+                             ValueRange{writeN, writeOh, store.ow, store.co},
+                             ArrayRef<bool>{true})
+                             .getResult();
                 continue;
               }
-              auto ifOp = scf::IfOp::create(
+              // A mask rather than an scf.if per store: one-shot
+              // bufferization's analysis grows exponentially with nested
+              // scf.if chains inside the block's scf.if (a tiled 4 x 4 block
+              // never finished). Lanes past the channels, and every lane of
+              // a pixel past the row end (stored at pixel 0), are masked off.
+              Value extent = dim(result, 3);
+              Value left = arith::SubIOp::create(
+                  b, loc, arith::MaxSIOp::create(b, loc, extent, store.co),
+                  store.co);
+              Value valid = arith::SelectOp::create(
                   b, loc, store.inside,
-                  [&](OpBuilder &tb, Location tloc) {
-                    scf::YieldOp::create(tb, tloc, write(tb, tloc));
-                  },
-                  [&](OpBuilder &eb, Location eloc) {
-                    scf::YieldOp::create(eb, eloc, result);
-                  });
-              result = ifOp.getResult(0);
+                  arith::MinSIOp::create(b, loc, left, index(lanes)), zero);
+              auto maskType = VectorType::get({lanes}, b.getI1Type());
+              Value mask =
+                  vector::CreateMaskOp::create(b, loc, maskType, valid);
+              Value owClamped =
+                  arith::SelectOp::create(b, loc, store.inside, store.ow, zero);
+              result = vector::TransferWriteOp::create(
+                           b, loc, store.sum, result,
+                           ValueRange{writeN, writeOh, owClamped, store.co},
+                           AffineMapAttr::get(AffineMap::getMinorIdentityMap(
+                               4, 1, b.getContext())),
+                           mask, b.getBoolArrayAttr({false}))
+                           .getResult();
             }
             return result;
           };

@@ -50,7 +50,7 @@
 // CHECK: tensor.extract %[[COUNTS]]
 // CHECK: arith.trunci %{{.*}} : vector<4xi64> to vector<4xi32>
 // CHECK: vector.transfer_read %[[OUTPUT]]{{.*}} : tensor<1x1x10x16xi32>, vector<4xi32>
-// CHECK: scf.if
+// CHECK: vector.create_mask
 // CHECK: vector.transfer_write %{{.*}}, %[[OUTPUT]]{{.*}} : vector<4xi32>, tensor<1x1x10x16xi32>
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x10x16xi32> into tensor<10x16xi32>
 
@@ -108,7 +108,7 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // CHECK: } else {
 // CHECK-COUNT-8: vector.transfer_read %[[CLASSES]]
 // CHECK-NOT: vector.transfer_read %[[CLASSES]]
-// CHECK: scf.if
+// CHECK: vector.create_mask
 !X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 !F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) -> tensor<1x6x7x10xi32> {
@@ -314,7 +314,7 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // UNROLL-COUNT-4: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<2xi32>, tensor<1x5x7x8xi32>
 // UNROLL: } else {
 // UNROLL-COUNT-4: vector.transfer_read %{{.*}} : tensor<1x5x7x8xi32>, vector<2xi32>
-// UNROLL: scf.if
+// UNROLL: vector.create_mask
 // UNROLL: vector.transfer_write %{{.*}} : vector<2xi32>, tensor<1x5x7x8xi32>
 
 // With narrow-accumulators, plane pairs are summed in bytes: no lane can
