@@ -143,6 +143,13 @@ unsigned mlir::bitserial::getRequiredWidth(unsigned bits, Encoding encoding) {
   return encoding == Encoding::Bipolar ? bits + 1 : bits;
 }
 
+uint64_t mlir::bitserial::getThresholdCodePlanes(uint64_t count, unsigned bits,
+                                                 Encoding encoding) {
+  if (encoding == Encoding::Signed)
+    return count ^ (uint64_t(1) << (bits - 1));
+  return count;
+}
+
 //===----------------------------------------------------------------------===//
 // PackedLayoutAttr
 //===----------------------------------------------------------------------===//

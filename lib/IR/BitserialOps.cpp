@@ -7,6 +7,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::bitserial;
 
@@ -498,4 +500,271 @@ OpFoldResult Conv2DOp::fold(FoldAdaptor) {
   if (hasEmptyExtent(*this) && getInit().getType() == getResult().getType())
     return getInit();
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogues: shared checks
+//===----------------------------------------------------------------------===//
+
+/// Checks that `param` is a `[C]` (or `[C, trailing]`) tensor of per-channel
+/// values for `acc`, whose channel axis is its innermost one.
+static LogicalResult verifyPerChannel(Operation *op, RankedTensorType acc,
+                                      RankedTensorType param, StringRef name,
+                                      std::optional<int64_t> trailing = {}) {
+  if (acc.getRank() < 1)
+    return op->emitOpError() << "accumulator must have rank >= 1";
+  int64_t rank = trailing ? 2 : 1;
+  if (param.getRank() != rank)
+    return op->emitOpError()
+           << name << " must have rank " << rank << ", got " << param;
+  int64_t channels = acc.getShape().back();
+  if (staticMismatch(param.getDimSize(0), channels))
+    return op->emitOpError()
+           << name << " has " << param.getDimSize(0)
+           << " channels, but the accumulator's innermost dimension is "
+           << channels;
+  if (trailing && staticMismatch(param.getDimSize(1), *trailing))
+    return op->emitOpError() << name << " must have " << *trailing
+                             << " values per channel, got "
+                             << dimToString(param.getDimSize(1));
+  return success();
+}
+
+static LogicalResult verifySameShape(Operation *op, RankedTensorType acc,
+                                     RankedTensorType result) {
+  if (acc.getRank() != result.getRank())
+    return op->emitOpError() << "result must have the accumulator's rank ("
+                             << acc.getRank() << "), got " << result;
+  for (int64_t i = 0, e = acc.getRank(); i < e; ++i)
+    if (staticMismatch(acc.getDimSize(i), result.getDimSize(i)))
+      return op->emitOpError()
+             << "result dimension " << i << " ("
+             << dimToString(result.getDimSize(i))
+             << ") must equal accumulator dimension " << i << " ("
+             << dimToString(acc.getDimSize(i)) << ")";
+  return success();
+}
+
+/// The constant values of a folded operand, or null when it is not a small
+/// enough constant.
+template <typename AttrT>
+static AttrT getFoldableConstant(Attribute attr) {
+  auto elements = dyn_cast_or_null<AttrT>(attr);
+  if (!elements || elements.getNumElements() > kMaxFoldedElements)
+    return {};
+  return elements;
+}
+
+//===----------------------------------------------------------------------===//
+// ThresholdOp
+//===----------------------------------------------------------------------===//
+
+PackedLayoutAttr ThresholdOp::getLayout() {
+  return getPackedLayout(getResult().getType());
+}
+
+LogicalResult ThresholdOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
+  FailureOr<PackedLayoutAttr> layout =
+      getPackedOperandLayout(*this, getResult(), "result");
+  if (failed(layout))
+    return failure();
+  RankedTensorType accType = getAcc().getType();
+  if (accType.getRank() < 1)
+    return emitOpError() << "accumulator must have rank >= 1";
+  if (getThresholds().getType().getElementType() != accType.getElementType())
+    return emitOpError() << "thresholds element type "
+                         << getThresholds().getType().getElementType()
+                         << " must equal the accumulator element type "
+                         << accType.getElementType();
+  if (failed(verifyPerChannel(*this, accType, getThresholds().getType(),
+                              "thresholds",
+                              (int64_t(1) << layout->getBits()) - 1)))
+    return failure();
+  if (getDescending() &&
+      failed(verifyPerChannel(*this, accType, getDescending().getType(),
+                              "descending")))
+    return failure();
+  // The result packs the accumulator's shape along the channel axis; the
+  // accumulator's element type only needs to hold the thresholds.
+  RankedTensorType logical = RankedTensorType::get(
+      accType.getShape(), IntegerType::get(getContext(), 64));
+  return verifyLogicalMatchesPacked(*this, logical, "accumulator",
+                                    getResult().getType(), "result", *layout);
+}
+
+OpFoldResult ThresholdOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType resultType = getResult().getType();
+  if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
+    return DenseIntElementsAttr::get(resultType, ArrayRef<APInt>{});
+  auto acc = getFoldableConstant<DenseIntElementsAttr>(adaptor.getAcc());
+  auto thresholds =
+      getFoldableConstant<DenseIntElementsAttr>(adaptor.getThresholds());
+  DenseIntElementsAttr descending;
+  if (getDescending()) {
+    descending =
+        getFoldableConstant<DenseIntElementsAttr>(adaptor.getDescending());
+    if (!descending)
+      return {};
+  }
+  if (!acc || !thresholds || !resultType.hasStaticShape() ||
+      resultType.getNumElements() > kMaxFoldedElements)
+    return {};
+  PackedLayoutAttr layout = getLayout();
+  unsigned bits = layout.getBits(), wordBits = getWordBits(resultType);
+  int64_t channels = layout.getLength();
+  int64_t numThresholds = (int64_t(1) << bits) - 1;
+  int64_t numWords = resultType.getShape().back();
+  int64_t rows = acc.getNumElements() / channels;
+
+  SmallVector<int64_t> t = llvm::map_to_vector(
+      thresholds.getValues<APInt>(),
+      [](const APInt &v) { return v.getSExtValue(); });
+  SmallVector<APInt> words(resultType.getNumElements(), APInt(wordBits, 0));
+  auto values = acc.getValues<APInt>();
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int64_t c = 0; c < channels; ++c) {
+      int64_t value = values[row * channels + c].getSExtValue();
+      bool down = descending && descending.getValues<bool>()[c];
+      uint64_t count = 0;
+      for (int64_t i = 0; i < numThresholds; ++i) {
+        int64_t threshold = t[c * numThresholds + i];
+        count += down ? value <= threshold : value >= threshold;
+      }
+      uint64_t planes =
+          getThresholdCodePlanes(count, bits, layout.getEncoding());
+      for (unsigned p = 0; p < bits; ++p)
+        if ((planes >> p) & 1)
+          words[(row * bits + p) * numWords + c / wordBits].setBit(c %
+                                                                   wordBits);
+    }
+  }
+  return DenseIntElementsAttr::get(resultType, words);
+}
+
+//===----------------------------------------------------------------------===//
+// RequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RequantizeOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
+  RankedTensorType accType = getAcc().getType();
+  if (failed(verifyPerChannel(*this, accType, getMultiplier().getType(),
+                              "multiplier")) ||
+      failed(
+          verifyPerChannel(*this, accType, getShift().getType(), "shift")) ||
+      failed(verifySameShape(*this, accType, getResult().getType())))
+    return failure();
+  if (getClamp().size() != 2)
+    return emitOpError() << "clamp must be [min, max], got "
+                         << getClamp().size() << " values";
+  unsigned width = getResult().getType().getElementTypeBitWidth();
+  int64_t lowest = APInt::getSignedMinValue(width).getSExtValue();
+  int64_t highest = APInt::getSignedMaxValue(width).getSExtValue();
+  if (getClampMin() > getClampMax() || getClampMin() < lowest ||
+      getClampMax() > highest)
+    return emitOpError() << "clamp [" << getClampMin() << ", " << getClampMax()
+                         << "] must be an ordered range within the result "
+                            "type's ["
+                         << lowest << ", " << highest << "]";
+  return success();
+}
+
+/// TFLite's MultiplyByQuantizedMultiplier (gemmlowp's rounding), on i32.
+static int32_t multiplyByQuantizedMultiplier(int32_t x, int32_t multiplier,
+                                             int64_t shift) {
+  shift = std::clamp<int64_t>(shift, -31, 30);
+  int64_t left = std::max<int64_t>(shift, 0);
+  int64_t right = std::max<int64_t>(-shift, 0);
+  int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left);
+  int32_t high;
+  if (shifted == INT32_MIN && multiplier == INT32_MIN) {
+    high = INT32_MAX;
+  } else {
+    int64_t product = int64_t(shifted) * int64_t(multiplier);
+    int64_t nudge = product >= 0 ? (int64_t(1) << 30) : 1 - (int64_t(1) << 30);
+    high = static_cast<int32_t>((product + nudge) / (int64_t(1) << 31));
+  }
+  int32_t mask = static_cast<int32_t>((int64_t(1) << right) - 1);
+  int32_t remainder = high & mask;
+  int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (remainder > threshold ? 1 : 0);
+}
+
+OpFoldResult RequantizeOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType resultType = getResult().getType();
+  if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
+    return DenseIntElementsAttr::get(resultType, ArrayRef<APInt>{});
+  auto acc = getFoldableConstant<DenseIntElementsAttr>(adaptor.getAcc());
+  auto multiplier =
+      getFoldableConstant<DenseIntElementsAttr>(adaptor.getMultiplier());
+  auto shift = getFoldableConstant<DenseIntElementsAttr>(adaptor.getShift());
+  if (!acc || !multiplier || !shift || !resultType.hasStaticShape())
+    return {};
+  int64_t channels = resultType.getShape().back();
+  unsigned width = resultType.getElementTypeBitWidth();
+  auto m = llvm::to_vector(multiplier.getValues<int32_t>());
+  auto s = llvm::to_vector(shift.getValues<int8_t>());
+  SmallVector<APInt> results;
+  results.reserve(acc.getNumElements());
+  int64_t index = 0;
+  for (int32_t value : acc.getValues<int32_t>()) {
+    int64_t c = index++ % channels;
+    int64_t y = int64_t(multiplyByQuantizedMultiplier(value, m[c], s[c])) +
+                getSignedZeroPoint();
+    y = std::clamp(y, getClampMin(), getClampMax());
+    results.push_back(APInt(width, y, /*isSigned=*/true));
+  }
+  return DenseIntElementsAttr::get(resultType, results);
+}
+
+//===----------------------------------------------------------------------===//
+// DequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DequantizeOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
+  RankedTensorType accType = getAcc().getType();
+  Type floatType = getResult().getType().getElementType();
+  if (getScale().getType().getElementType() != floatType ||
+      getBias().getType().getElementType() != floatType)
+    return emitOpError() << "scale and bias must have the result's element "
+                            "type "
+                         << floatType;
+  if (failed(verifyPerChannel(*this, accType, getScale().getType(), "scale")) ||
+      failed(verifyPerChannel(*this, accType, getBias().getType(), "bias")))
+    return failure();
+  return verifySameShape(*this, accType, getResult().getType());
+}
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
+  RankedTensorType resultType = getResult().getType();
+  if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
+    return DenseFPElementsAttr::get(resultType, ArrayRef<APFloat>{});
+  auto acc = getFoldableConstant<DenseIntElementsAttr>(adaptor.getAcc());
+  auto scale = getFoldableConstant<DenseFPElementsAttr>(adaptor.getScale());
+  auto bias = getFoldableConstant<DenseFPElementsAttr>(adaptor.getBias());
+  if (!acc || !scale || !bias || !resultType.hasStaticShape())
+    return {};
+  int64_t channels = resultType.getShape().back();
+  auto semantics =
+      &cast<FloatType>(resultType.getElementType()).getFloatSemantics();
+  auto s = llvm::to_vector(scale.getValues<APFloat>());
+  auto b = llvm::to_vector(bias.getValues<APFloat>());
+  SmallVector<APFloat> results;
+  results.reserve(acc.getNumElements());
+  int64_t index = 0;
+  for (const APInt &value : acc.getValues<APInt>()) {
+    int64_t c = index++ % channels;
+    APFloat y(*semantics);
+    y.convertFromAPInt(value, /*IsSigned=*/true,
+                       APFloat::rmNearestTiesToEven);
+    y.multiply(s[c], APFloat::rmNearestTiesToEven);
+    y.add(b[c], APFloat::rmNearestTiesToEven);
+    results.push_back(y);
+  }
+  return DenseFPElementsAttr::get(resultType, results);
 }

@@ -33,6 +33,7 @@ __all__ = [
     "pack", "unpack",
     "matmul", "conv2d", "conv2d_output_shape",
     "popcount", "bitplane_dot",
+    "threshold", "requantize", "dequantize",
 ]
 
 ENCODINGS = ("unsigned", "signed", "bipolar")
@@ -481,3 +482,82 @@ def bitplane_dot(a_words, b_words, a_bits, a_encoding, b_bits, b_encoding, lengt
                 term = 4 * pc_ab - 2 * pc_a - 2 * pc_b + length
             acc += (a_w[i] * b_w[j]) * np.broadcast_to(term, shape)
     return _add_init(acc, init)
+
+
+# ---------------------------------------------------------------------------
+# Epilogues: accumulators to the next layer's input
+# ---------------------------------------------------------------------------
+
+def threshold(acc, thresholds, bits, encoding, descending=None):
+    """Decoded values of ``bitserial.threshold``: per-channel threshold counts.
+
+    ``acc`` is ``[..., C]``; ``thresholds`` is ``[C, 2^bits - 1]``.  The count
+    of thresholds each value reaches (``acc >= t``, or ``acc <= t`` where
+    ``descending[c]``) is mapped to the encoding: ``count`` (unsigned),
+    ``count - 2^(bits-1)`` (signed), ``2 count - (2^bits - 1)`` (bipolar).
+    Pack the result with ``pack(values, bits, encoding)`` for the op's words.
+    """
+    _check_bits(bits)
+    _check_encoding(encoding)
+    acc = _as_int_array(acc, "acc").astype(np.int64)
+    t = _as_int_array(thresholds, "thresholds").astype(np.int64)
+    channels = acc.shape[-1]
+    if t.shape != (channels, (1 << bits) - 1):
+        raise ValueError(f"thresholds must have shape {(channels, (1 << bits) - 1)}, got {t.shape}")
+    count = np.zeros(acc.shape, dtype=np.int64)
+    down = np.zeros(channels, dtype=bool) if descending is None else np.asarray(descending, dtype=bool)
+    for c in range(channels):
+        for i in range(t.shape[1]):
+            if down[c]:
+                count[..., c] += acc[..., c] <= t[c, i]
+            else:
+                count[..., c] += acc[..., c] >= t[c, i]
+    if encoding == "signed":
+        return count - (1 << (bits - 1))
+    if encoding == "bipolar":
+        return 2 * count - ((1 << bits) - 1)
+    return count
+
+
+def _srdhm(a, b):
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int64 arrays of int32 values."""
+    product = a * b
+    nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
+    total = product + nudge
+    # Division by 2^31 rounded toward zero (C++ integer division).
+    high = np.where(total >= 0, total // (1 << 31), -((-total) // (1 << 31)))
+    overflow = (a == -(1 << 31)) & (b == -(1 << 31))
+    return np.where(overflow, (1 << 31) - 1, high)
+
+
+def _rounding_divide_by_pot(x, exponent):
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def requantize(acc, multiplier, shift, zero_point, clamp_min, clamp_max):
+    """``bitserial.requantize``: TFLite's MultiplyByQuantizedMultiplier per
+    channel (the innermost axis), then ``+ zero_point`` and a clamp; int64 out.
+    """
+    acc = _as_int_array(acc, "acc").astype(np.int64)
+    m = _as_int_array(multiplier, "multiplier").astype(np.int64)
+    s = np.clip(_as_int_array(shift, "shift").astype(np.int64), -31, 30)
+    left = np.maximum(s, 0)
+    right = np.maximum(-s, 0)
+    # x << left wraps to int32, as in TFLite's x * (1 << left).
+    x = ((acc << left) + (1 << 31)) % (1 << 32) - (1 << 31)
+    y = _rounding_divide_by_pot(_srdhm(x, m), right)
+    return np.clip(y + int(zero_point), int(clamp_min), int(clamp_max))
+
+
+def dequantize(acc, scale, bias):
+    """``bitserial.dequantize``: ``fl(fl(fl(acc) * scale) + bias)`` per channel,
+    in the dtype of ``scale`` (float32 or float64), each step rounded."""
+    scale = np.asarray(scale)
+    bias = np.asarray(bias, dtype=scale.dtype)
+    acc = _as_int_array(acc, "acc")
+    value = acc.astype(scale.dtype)
+    value = (value * scale).astype(scale.dtype)
+    return (value + bias).astype(scale.dtype)

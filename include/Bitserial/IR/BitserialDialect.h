@@ -53,6 +53,12 @@ int64_t getPlaneWeightSum(PackedLayoutAttr layout);
 /// (unsigned values may also use exactly `bits` bits, as a bit pattern).
 unsigned getRequiredWidth(unsigned bits, Encoding encoding);
 
+/// The planes of the value `bitserial.threshold` gives for `count` reached
+/// thresholds: the bits of `count`, with the top plane flipped for a signed
+/// encoding (count - 2^(bits-1) in two's complement).
+uint64_t getThresholdCodePlanes(uint64_t count, unsigned bits,
+                                Encoding encoding);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_IR_BITSERIALDIALECT_H

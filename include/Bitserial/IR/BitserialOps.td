@@ -199,4 +199,147 @@ def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Epilogues: accumulators to the next layer's input
+//===----------------------------------------------------------------------===//
+
+def Bitserial_ThresholdOp : Bitserial_Op<"threshold", [Pure]> {
+  let summary = "Per-channel thresholds: accumulators to packed k-bit codes";
+  let description = [{
+    Quantizes accumulators to `bits`-bit codes by counting the thresholds
+    each value reaches (FINN's MultiThreshold), and packs the codes as the
+    next layer's input. The channel is the innermost axis of `acc` (`C`
+    channels); `thresholds` is `[C, 2^bits - 1]` with the element type of
+    `acc`. For each element at channel `c`:
+
+    ```
+    count = #{ i : acc >= thresholds[c, i] }     (ties count)
+    count = #{ i : acc <= thresholds[c, i] }     (where descending[c] is 1)
+    ```
+
+    The thresholds need not be sorted. The result is a packed tensor (`acc`'s
+    shape with the channel axis replaced by `[bits, words]`, `length = C`)
+    whose decoded value is the count in the result's encoding: `count`
+    (unsigned), `count - 2^(bits-1)` (signed), `2 * count - (2^bits - 1)`
+    (bipolar); so a 1-bit bipolar result is the sign activation, `+1` where
+    `acc >= t` and `-1` elsewhere.
+
+    Batch norm, an activation and a uniform quantizer between two layers
+    fold into these integer thresholds; a negative batch-norm scale flips a
+    channel's comparison (`descending`).
+
+    ```mlir
+    %y = bitserial.threshold %acc, %t : tensor<1x56x56x64xi32>, tensor<64x3xi32>
+        -> tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+    %s = bitserial.threshold %acc, %t1 descending(%flip : tensor<64xi1>)
+        : tensor<1x56x56x64xi32>, tensor<64x1xi32>
+        -> tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+    ```
+  }];
+  let arguments = (ins Bitserial_AccumulatorTensor:$acc,
+                       Bitserial_AccumulatorTensor:$thresholds,
+                       Optional<RankedTensorOf<[I1]>>:$descending);
+  let results = (outs Bitserial_WordTensor:$result);
+  let assemblyFormat = [{
+    $acc `,` $thresholds
+    (`descending` `(` $descending^ `:` type($descending) `)`)?
+    attr-dict `:` type($acc) `,` type($thresholds) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::bitserial::PackedLayoutAttr getLayout();
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Bitserial_RequantizeOp : Bitserial_Op<"requantize", [Pure]> {
+  let summary = "Per-channel requantization of i32 accumulators (TFLite rounding)";
+  let description = [{
+    Scales `acc` by a per-channel fixed-point multiplier and power of two,
+    adds `zero_point` and clamps to `[min, max]`, with the integer steps of
+    TFLite's `MultiplyByQuantizedMultiplier` (gemmlowp), so results are
+    identical to TFLite's per-channel int8 kernels. For an element at
+    channel `c` (the innermost axis of `acc`), with
+    `s = clamp(shift[c], -31, 30)`, `left = max(s, 0)`, `right = max(-s, 0)`:
+
+    ```
+    x = acc << left                          (wraps in i32, as x * (1 << left))
+    y = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, multiplier[c]), right)
+    result = clamp(y + zero_point, min, max)
+    ```
+
+    `SaturatingRoundingDoublingHighMul(a, b)` is `INT32_MAX` when
+    `a = b = INT32_MIN`, else `(a * b + nudge) / 2^31` computed in 64 bits
+    and rounded toward zero, with `nudge = 2^30` for a non-negative product
+    and `1 - 2^30` for a negative one. `RoundingDivideByPOT(x, e)` is
+    `(x >> e) + (r > (m >> 1) + (x < 0))` with `m = 2^e - 1` and `r = x & m`
+    (an arithmetic shift: round half away from zero). `acc` is `i32`,
+    `multiplier` `[C] x i32`, `shift` `[C] x i8` (positive shifts left); the
+    result has `acc`'s shape and element type `i8`, `i16` or `i32`, and
+    `min <= max` lie in its range.
+
+    ```mlir
+    %q = bitserial.requantize %acc, %mult, %shift zero_point = -128
+        clamp = [-128, 127]
+        : tensor<1x7x7x512xi32>, tensor<512xi32>, tensor<512xi8>
+        -> tensor<1x7x7x512xi8>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I32]>:$acc,
+                       RankedTensorOf<[I32]>:$multiplier,
+                       RankedTensorOf<[I8]>:$shift,
+                       DefaultValuedAttr<I32Attr, "0">:$zero_point,
+                       DenseI64ArrayAttr:$clamp);
+  let results = (outs RankedTensorOf<[I8, I16, I32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $multiplier `,` $shift (`zero_point` `=` $zero_point^)?
+    `clamp` `=` $clamp attr-dict
+    `:` type($acc) `,` type($multiplier) `,` type($shift) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    int64_t getSignedZeroPoint() {
+      return static_cast<int32_t>(getZeroPoint());
+    }
+    int64_t getClampMin() { return getClamp()[0]; }
+    int64_t getClampMax() { return getClamp()[1]; }
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Bitserial_DequantizeOp : Bitserial_Op<"dequantize", [Pure]> {
+  let summary = "Per-channel scale and bias: accumulators to floating point";
+  let description = [{
+    Converts accumulators to floating point for a network's float outputs
+    (the last layer's scores): for an element at channel `c` (the innermost
+    axis of `acc`),
+
+    ```
+    result = fl(fl(fl(acc) * scale[c]) + bias[c])
+    ```
+
+    where `fl` rounds to the nearest representable value (ties to even): the
+    conversion, an IEEE multiply and an IEEE add, each rounded on its own
+    (never contracted into a fused multiply-add), so every lowering and a
+    NumPy evaluation in the same precision agree bit for bit. `acc` is `i32`
+    or `i64`; `scale` and `bias` are `[C]` of the result's element type
+    (`f32` or `f64`).
+
+    ```mlir
+    %f = bitserial.dequantize %acc, %scale, %bias
+        : tensor<1x1000xi32>, tensor<1000xf32>, tensor<1000xf32> -> tensor<1x1000xf32>
+    ```
+  }];
+  let arguments = (ins Bitserial_AccumulatorTensor:$acc,
+                       RankedTensorOf<[F32, F64]>:$scale,
+                       RankedTensorOf<[F32, F64]>:$bias);
+  let results = (outs RankedTensorOf<[F32, F64]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $scale `,` $bias attr-dict
+    `:` type($acc) `,` type($scale) `,` type($bias) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 #endif // BITSERIAL_IR_BITSERIALOPS_TD

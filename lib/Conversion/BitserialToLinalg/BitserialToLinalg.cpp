@@ -624,6 +624,7 @@ void mlir::bitserial::populateBitserialToLinalgConversionPatterns(
     const TypeConverter &typeConverter, RewritePatternSet &patterns) {
   patterns.add<PackOpLowering, UnpackOpLowering, MatmulOpLowering,
                Conv2DOpLowering>(typeConverter, patterns.getContext());
+  populateEpilogueToLinalgConversionPatterns(typeConverter, patterns);
 }
 
 //===----------------------------------------------------------------------===//

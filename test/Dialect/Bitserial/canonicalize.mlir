@@ -191,3 +191,59 @@ func.func @negative_dynamic_matmul(%a: !A, %b: !B, %init: tensor<?x16xi32>) -> t
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<?x16xi32>) -> tensor<?x16xi32>
   return %r : tensor<?x16xi32>
 }
+
+// -----
+
+// Thresholds of constants fold to packed constants: counts 1, 0, 1 give the
+// bipolar signs +1, -1, +1 (bits 0b101); descending flips channel 1.
+// CHECK-LABEL: func.func @threshold_fold
+// CHECK-DAG: arith.constant dense<5> : tensor<1x1x1xi64, #bitserial.packed
+// CHECK-DAG: arith.constant dense<7> : tensor<1x1x1xi64, #bitserial.packed
+// CHECK-NOT: bitserial.threshold
+func.func @threshold_fold() -> (tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>, tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>) {
+  %acc = arith.constant dense<[[-5, 0, 7]]> : tensor<1x3xi32>
+  %t = arith.constant dense<[[-5], [1], [7]]> : tensor<3x1xi32>
+  %flip = arith.constant dense<[false, true, false]> : tensor<3xi1>
+  %0 = bitserial.threshold %acc, %t : tensor<1x3xi32>, tensor<3x1xi32> -> tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+  %1 = bitserial.threshold %acc, %t descending(%flip : tensor<3xi1>) : tensor<1x3xi32>, tensor<3x1xi32> -> tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+  return %0, %1 : tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>, tensor<1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+}
+
+// -----
+
+// Signed 2-bit codes: counts 2 and 3 are the values 0 and 1 (planes 00, 01).
+// CHECK-LABEL: func.func @threshold_fold_signed
+// CHECK: arith.constant dense<{{\[\[\[}}2], [0]]]> : tensor<1x2x1xi64, #bitserial.packed
+func.func @threshold_fold_signed() -> tensor<1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>> {
+  %acc = arith.constant dense<[[10, -3]]> : tensor<1x2xi32>
+  %t = arith.constant dense<[[0, 5, 20], [-10, -3, -4]]> : tensor<2x3xi32>
+  %0 = bitserial.threshold %acc, %t : tensor<1x2xi32>, tensor<2x3xi32> -> tensor<1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+  return %0 : tensor<1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+}
+
+// -----
+
+// multiplier 2^30 (one half), shift -2, zero point 3: 1000 -> 125 + 3
+// clamped to 127; -1000 -> -125 + 3; 6 -> 3.5 -> 3 (toward zero), then
+// 3 / 4 rounds to 1, + 3.
+// CHECK-LABEL: func.func @requantize_fold
+// CHECK: arith.constant dense<[127, -122, 4]> : tensor<3xi8>
+func.func @requantize_fold() -> tensor<3xi8> {
+  %acc = arith.constant dense<[1000, -1000, 6]> : tensor<3xi32>
+  %m = arith.constant dense<1073741824> : tensor<3xi32>
+  %s = arith.constant dense<-2> : tensor<3xi8>
+  %0 = bitserial.requantize %acc, %m, %s zero_point = 3 clamp = [-128, 127] : tensor<3xi32>, tensor<3xi32>, tensor<3xi8> -> tensor<3xi8>
+  return %0 : tensor<3xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @dequantize_fold
+// CHECK: arith.constant dense<[2.500000e+00, -1.500000e+00]> : tensor<2xf32>
+func.func @dequantize_fold() -> tensor<2xf32> {
+  %acc = arith.constant dense<[3, -2]> : tensor<2xi32>
+  %s = arith.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %b = arith.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %0 = bitserial.dequantize %acc, %s, %b : tensor<2xi32>, tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}

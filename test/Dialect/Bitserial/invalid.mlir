@@ -916,3 +916,127 @@ func.func @pack_too_large(%x: tensor<?x35184372088832x100xi8>) -> tensor<?x35184
 func.func @packed_without_element_type(%p: tensor<, #bitserial.packed<bits = 8, encoding = unsigned, length = 10>>) {
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Epilogues
+//===----------------------------------------------------------------------===//
+
+func.func @threshold_not_packed(%acc: tensor<2x70xi32>, %t: tensor<70x3xi32>) {
+  // expected-error @+1 {{result must be a packed tensor}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x3xi32> -> tensor<2x2x2xi64>
+  return
+}
+
+// -----
+
+func.func @threshold_count(%acc: tensor<2x70xi32>, %t: tensor<70x2xi32>) {
+  // expected-error @+1 {{thresholds must have 3 values per channel, got 2}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x2xi32> -> tensor<2x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 70>>
+  return
+}
+
+// -----
+
+func.func @threshold_channels(%acc: tensor<2x70xi32>, %t: tensor<69x1xi32>) {
+  // expected-error @+1 {{thresholds has 69 channels, but the accumulator's innermost dimension is 70}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<69x1xi32> -> tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+  return
+}
+
+// -----
+
+func.func @threshold_element_type(%acc: tensor<2x70xi32>, %t: tensor<70x1xi64>) {
+  // expected-error @+1 {{thresholds element type 'i64' must equal the accumulator element type 'i32'}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x1xi64> -> tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+  return
+}
+
+// -----
+
+func.func @threshold_length(%acc: tensor<2x70xi32>, %t: tensor<70x1xi32>) {
+  // expected-error @+1 {{result length (64) must equal the innermost dimension of accumulator (70)}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x1xi32> -> tensor<2x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+  return
+}
+
+// -----
+
+func.func @threshold_shape(%acc: tensor<2x70xi32>, %t: tensor<70x1xi32>) {
+  // expected-error @+1 {{result dimension 0 (3) must equal accumulator dimension 0 (2)}}
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x1xi32> -> tensor<3x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+  return
+}
+
+// -----
+
+func.func @threshold_descending(%acc: tensor<2x70xi32>, %t: tensor<70x1xi32>, %d: tensor<71xi1>) {
+  // expected-error @+1 {{descending has 71 channels, but the accumulator's innermost dimension is 70}}
+  %0 = bitserial.threshold %acc, %t descending(%d : tensor<71xi1>) : tensor<2x70xi32>, tensor<70x1xi32> -> tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+  return
+}
+
+// -----
+
+func.func @requantize_clamp(%acc: tensor<2x70xi32>, %m: tensor<70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{clamp [-129, 127] must be an ordered range within the result type's [-128, 127]}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [-129, 127] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  return
+}
+
+// -----
+
+func.func @requantize_clamp_order(%acc: tensor<2x70xi32>, %m: tensor<70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{clamp [5, 4] must be an ordered range}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [5, 4] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  return
+}
+
+// -----
+
+func.func @requantize_clamp_size(%acc: tensor<2x70xi32>, %m: tensor<70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{clamp must be [min, max], got 1 values}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [5] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  return
+}
+
+// -----
+
+func.func @requantize_multiplier(%acc: tensor<2x70xi32>, %m: tensor<2x70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{multiplier must have rank 1, got 'tensor<2x70xi32>'}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<2x70xi32>, tensor<2x70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  return
+}
+
+// -----
+
+func.func @requantize_result_shape(%acc: tensor<2x70xi32>, %m: tensor<70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{result dimension 0 (3) must equal accumulator dimension 0 (2)}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<3x70xi8>
+  return
+}
+
+// -----
+
+func.func @requantize_i64(%acc: tensor<2x70xi64>, %m: tensor<70xi32>, %s: tensor<70xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit signless integer values}}
+  %0 = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<2x70xi64>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  return
+}
+
+// -----
+
+func.func @dequantize_types(%acc: tensor<2x70xi32>, %s: tensor<70xf64>, %b: tensor<70xf32>) {
+  // expected-error @+1 {{scale and bias must have the result's element type 'f32'}}
+  %0 = bitserial.dequantize %acc, %s, %b : tensor<2x70xi32>, tensor<70xf64>, tensor<70xf32> -> tensor<2x70xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_channels(%acc: tensor<2x70xi32>, %s: tensor<7xf32>, %b: tensor<70xf32>) {
+  // expected-error @+1 {{scale has 7 channels, but the accumulator's innermost dimension is 70}}
+  %0 = bitserial.dequantize %acc, %s, %b : tensor<2x70xi32>, tensor<7xf32>, tensor<70xf32> -> tensor<2x70xf32>
+  return
+}

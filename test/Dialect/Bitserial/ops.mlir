@@ -122,3 +122,18 @@ func.func @encoding_attr() {
   "test.use"() {e = #bitserial.encoding<bipolar>} : () -> ()
   return
 }
+
+// CHECK-LABEL: func.func @epilogues
+// CHECK: bitserial.threshold %{{.*}}, %{{.*}} : tensor<2x70xi32>, tensor<70x3xi32> -> tensor<2x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+// CHECK: bitserial.threshold %{{.*}}, %{{.*}} descending(%{{.*}} : tensor<70xi1>) : tensor<2x70xi64>, tensor<70x1xi64> -> tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+// CHECK: bitserial.requantize %{{.*}}, %{{.*}}, %{{.*}} zero_point = -128 clamp = [-128, 127] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+// CHECK: bitserial.requantize %{{.*}}, %{{.*}}, %{{.*}} clamp = [0, 255] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi16>
+// CHECK: bitserial.dequantize %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x70xi32>, tensor<70xf32>, tensor<70xf32> -> tensor<2x70xf32>
+func.func @epilogues(%acc: tensor<2x70xi32>, %acc64: tensor<2x70xi64>, %t: tensor<70x3xi32>, %t64: tensor<70x1xi64>, %flip: tensor<70xi1>, %m: tensor<70xi32>, %s: tensor<70xi8>, %scale: tensor<70xf32>, %bias: tensor<70xf32>) {
+  %0 = bitserial.threshold %acc, %t : tensor<2x70xi32>, tensor<70x3xi32> -> tensor<2x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+  %1 = bitserial.threshold %acc64, %t64 descending(%flip : tensor<70xi1>) : tensor<2x70xi64>, tensor<70x1xi64> -> tensor<2x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 70>>
+  %2 = bitserial.requantize %acc, %m, %s zero_point = -128 clamp = [-128, 127] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi8>
+  %3 = bitserial.requantize %acc, %m, %s clamp = [0, 255] : tensor<2x70xi32>, tensor<70xi32>, tensor<70xi8> -> tensor<2x70xi16>
+  %4 = bitserial.dequantize %acc, %scale, %bias : tensor<2x70xi32>, tensor<70xf32>, tensor<70xf32> -> tensor<2x70xf32>
+  return
+}

@@ -28,9 +28,26 @@ public:
 Value buildPlaneWeight(OpBuilder &b, Location loc, Value plane,
                        PackedLayoutAttr layout);
 
-/// Patterns lowering bitserial.pack, unpack, matmul and conv2d to linalg.
+/// Patterns lowering every bitserial op to linalg (the epilogues included).
 void populateBitserialToLinalgConversionPatterns(
     const TypeConverter &typeConverter, RewritePatternSet &patterns);
+
+/// Patterns lowering bitserial.threshold, requantize and dequantize to
+/// elementwise linalg.generic ops (a threshold's codes through a pack).
+void populateEpilogueToLinalgConversionPatterns(
+    const TypeConverter &typeConverter, RewritePatternSet &patterns);
+
+/// The requantization of `acc` (i32, scalar or vector) by `multiplier` (i32)
+/// and `shift` (i8) of the same shape, TFLite's rounding, then zero point and
+/// clamp: the semantics of bitserial.requantize, truncated to `resultType`.
+Value buildRequantize(OpBuilder &b, Location loc, Value acc, Value multiplier,
+                      Value shift, int64_t zeroPoint, int64_t clampMin,
+                      int64_t clampMax, Type resultType);
+
+/// fl(fl(fl(acc) * scale) + bias) with the float type of `scale`: the
+/// semantics of bitserial.dequantize (scalar or vector operands).
+Value buildDequantize(OpBuilder &b, Location loc, Value acc, Value scale,
+                      Value bias);
 
 /// Lowers every bitserial op under `root` and drops packed encodings from
 /// all types: `patterns` first (they may lower some ops differently, with a

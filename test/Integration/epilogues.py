@@ -1,0 +1,320 @@
+"""Runs bitserial.threshold, requantize and dequantize, alone and after
+matmul/conv2d layers, under several lowerings and checks each result against
+bitserial's NumPy reference.
+
+    epilogues.py --runner BITSERIAL_RUN --work DIR [--configs A,B] [--write-only]
+
+Writes DIR/CASE.mlir (one module per case) and seeded inputs,
+runs every entry under every configuration and compares exactly: packed words
+for threshold, integers for requantize, the IEEE bit patterns of dequantize
+(results bitcast to integers, since they must agree bit for bit). Prints one
+line per run and a summary; exits 1 on any mismatch or failed run.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import bitserial
+from bitserial import reference as ref
+
+CONFIGS = {
+    "reference": ["--strategy", "reference"],
+    "vector": ["--strategy", "vector"],
+    "vector-generic": ["--strategy", "vector", "--target", "generic"],
+    "vector-avx2": ["--strategy", "vector", "--target", "x86-avx2", "--cpu", "x86-64-v3"],
+    "vector-tile": ["--strategy", "vector", "--tile"],
+    "vector-threads": ["--strategy", "vector", "--tile", "--num-threads", "2"],
+}
+DEFAULT_CONFIGS = "reference,vector,vector-generic,vector-avx2,vector-tile,vector-threads"
+
+NP_TYPE = {np.int8: "i8", np.int16: "i16", np.int32: "i32", np.int64: "i64",
+           np.bool_: "i1", np.float32: "f32", np.float64: "f64"}
+
+
+def tensor(shape, dtype, layout=None):
+    dims = "x".join(str(d) for d in shape)
+    suffix = f", {layout}" if layout else ""
+    return f"tensor<{dims}x{NP_TYPE[dtype]}{suffix}>"
+
+
+def packed_type(shape, bits, encoding):
+    shape = list(shape)
+    words = ref.packed_shape(shape, bits)
+    layout = f"#bitserial.packed<bits = {bits}, encoding = {encoding}, length = {shape[-1]}>"
+    return tensor(words, np.int64, layout), words
+
+
+def float_constant(name, values, dtype):
+    items = ", ".join(repr(float(v)) for v in values)
+    return f"  %{name} = arith.constant dense<[{items}]> : {tensor(values.shape, dtype)}\n"
+
+
+def bitcast_to_int(value, shape, fdtype):
+    idtype = np.int32 if fdtype == np.float32 else np.int64
+    rank = len(shape)
+    dims = ", ".join(f"d{i}" for i in range(rank))
+    ftype, itype = tensor(shape, fdtype), tensor(shape, idtype)
+    iterators = ", ".join(['"parallel"'] * rank)
+    return (
+        f"  %bits_empty = tensor.empty() : {itype}\n"
+        f"  %bits = linalg.generic {{indexing_maps = [affine_map<({dims}) -> ({dims})>, "
+        f"affine_map<({dims}) -> ({dims})>], iterator_types = [{iterators}]}} "
+        f"ins(%{value} : {ftype}) outs(%bits_empty : {itype}) {{\n"
+        f"  ^bb0(%in: {NP_TYPE[fdtype]}, %out: {NP_TYPE[idtype]}):\n"
+        f"    %b = arith.bitcast %in : {NP_TYPE[fdtype]} to {NP_TYPE[idtype]}\n"
+        f"    linalg.yield %b : {NP_TYPE[idtype]}\n"
+        f"  }} -> {itype}\n"), "bits", itype, idtype
+
+
+class Case:
+    """One entry: MLIR text, its inputs, and the expected outputs."""
+
+    def __init__(self, name, body, inputs, expected):
+        self.name, self.body, self.inputs, self.expected = name, body, inputs, expected
+
+
+def thresholds_for(rng, acc, channels, bits, spread):
+    """Per-channel thresholds around the data, so every code occurs."""
+    count = (1 << bits) - 1
+    t = rng.integers(-spread, spread, (channels, count))
+    # Some ties with actual values, and some unsorted rows.
+    flat = acc.reshape(-1, channels)
+    t[:, 0] = flat[rng.integers(0, flat.shape[0], channels), np.arange(channels)]
+    return t.astype(acc.dtype)
+
+
+def threshold_case(rng, name, shape, bits, encoding, dtype, descending):
+    acc = rng.integers(-300, 300, shape).astype(dtype)
+    channels = shape[-1]
+    t = thresholds_for(rng, acc, channels, bits, 300)
+    flip = rng.integers(0, 2, channels).astype(np.bool_) if descending else None
+    result_type, _ = packed_type(shape, bits, encoding)
+    args = [f"%acc: {tensor(shape, dtype)}", f"%t: {tensor(t.shape, dtype)}"]
+    flip_text = ""
+    inputs = [acc, t]
+    if descending:
+        args.append(f"%flip: {tensor((channels,), np.bool_)}")
+        flip_text = f" descending(%flip : {tensor((channels,), np.bool_)})"
+        inputs.append(flip)
+    body = (f"func.func @{name}({', '.join(args)}) -> {result_type} {{\n"
+            f"  %y = bitserial.threshold %acc, %t{flip_text} : {tensor(shape, dtype)}, "
+            f"{tensor(t.shape, dtype)} -> {result_type}\n"
+            f"  return %y : {result_type}\n}}\n")
+    values = ref.threshold(acc, t, bits, encoding, flip)
+    return Case(name, body, inputs, [ref.pack(values, bits, encoding)])
+
+
+def requantize_params(rng, channels):
+    multiplier = rng.integers(1 << 30, (1 << 31) - 1, channels, dtype=np.int64)
+    multiplier[0] = -(1 << 31)  # the saturating case with x = INT32_MIN
+    if channels > 2:
+        multiplier[1] = 0
+        multiplier[2] = rng.integers(-(1 << 31), 0)
+    shift = rng.integers(-34, 34, channels).astype(np.int8)  # clamped to [-31, 30]
+    shift[rng.random(channels) < 0.5] = rng.integers(-12, 2)
+    return multiplier.astype(np.int32), shift
+
+
+def requantize_case(rng, name, shape, out_dtype, zero_point, clamp):
+    acc = rng.integers(-(1 << 20), 1 << 20, shape).astype(np.int32)
+    acc.reshape(-1)[0] = -(1 << 31)
+    acc.reshape(-1)[-1] = (1 << 31) - 1
+    channels = shape[-1]
+    m, s = requantize_params(rng, channels)
+    out = tensor(shape, out_dtype)
+    body = (f"func.func @{name}(%acc: {tensor(shape, np.int32)}, %m: {tensor((channels,), np.int32)}, "
+            f"%s: {tensor((channels,), np.int8)}) -> {out} {{\n"
+            f"  %q = bitserial.requantize %acc, %m, %s zero_point = {zero_point} clamp = [{clamp[0]}, {clamp[1]}]"
+            f" : {tensor(shape, np.int32)}, {tensor((channels,), np.int32)}, {tensor((channels,), np.int8)} -> {out}\n"
+            f"  return %q : {out}\n}}\n")
+    expected = ref.requantize(acc, m, s, zero_point, *clamp).astype(out_dtype)
+    return Case(name, body, [acc, m, s], [expected])
+
+
+def dequantize_case(rng, name, shape, acc_dtype, fdtype):
+    limit = (1 << 30) if acc_dtype == np.int32 else (1 << 60)
+    acc = rng.integers(-limit, limit, shape).astype(acc_dtype)
+    channels = shape[-1]
+    scale = (rng.standard_normal(channels) * 1e-3).astype(fdtype)
+    bias = rng.standard_normal(channels).astype(fdtype)
+    f = tensor(shape, fdtype)
+    cast, bits, itype, idtype = bitcast_to_int("f", shape, fdtype)
+    body = (f"func.func @{name}(%acc: {tensor(shape, acc_dtype)}) -> {itype} {{\n"
+            + float_constant("scale", scale, fdtype) + float_constant("bias", bias, fdtype)
+            + f"  %f = bitserial.dequantize %acc, %scale, %bias : {tensor(shape, acc_dtype)}, "
+            f"{tensor((channels,), fdtype)}, {tensor((channels,), fdtype)} -> {f}\n"
+            + cast + f"  return %{bits} : {itype}\n}}\n")
+    expected = ref.dequantize(acc, scale, bias).view(idtype)
+    return Case(name, body, [acc], [expected])
+
+
+def conv_threshold_case(rng, name, n, h, w, c, co, k, stride, pad, a_bits, a_enc, w_enc,
+                        out_bits, out_enc):
+    x = ref.random_values(rng, (n, h, w, c), a_bits, a_enc)
+    f = ref.random_values(rng, (co, k, k, c), 1, w_enc)
+    padding = (pad, pad, pad, pad)
+    acc = ref.conv2d(x, f, strides=(stride, stride), padding=padding)
+    t = thresholds_for(rng, acc.astype(np.int32), co, out_bits, int(np.abs(acc).max()) + 1)
+    flip = rng.integers(0, 2, co).astype(np.bool_)
+    values = ref.threshold(acc, t, out_bits, out_enc, flip)
+    xp, xs = packed_type((n, h, w, c), a_bits, a_enc)
+    fp, fs = packed_type((co, k, k, c), 1, w_enc)
+    out_type, _ = packed_type(acc.shape, out_bits, out_enc)
+    init = tensor(acc.shape, np.int32)
+    body = (f"func.func @{name}(%x: {xp}, %f: {fp}, %t: {tensor(t.shape, np.int32)}, "
+            f"%flip: {tensor((co,), np.bool_)}) -> {out_type} {{\n"
+            f"  %zero = arith.constant 0 : i32\n"
+            f"  %empty = tensor.empty() : {init}\n"
+            f"  %init = linalg.fill ins(%zero : i32) outs(%empty : {init}) -> {init}\n"
+            f"  %acc = bitserial.conv2d ins(%x, %f : {xp}, {fp}) outs(%init : {init}) "
+            f"strides = [{stride}, {stride}] padding = [{pad}, {pad}, {pad}, {pad}] -> {init}\n"
+            f"  %y = bitserial.threshold %acc, %t descending(%flip : {tensor((co,), np.bool_)}) : {init}, "
+            f"{tensor(t.shape, np.int32)} -> {out_type}\n"
+            f"  return %y : {out_type}\n}}\n")
+    inputs = [ref.pack(x, a_bits, a_enc), ref.pack(f, 1, w_enc), t, flip]
+    return Case(name, body, inputs, [ref.pack(values, out_bits, out_enc)])
+
+
+def conv_requantize_case(rng, name, n, h, w, c, co, residual):
+    x = ref.random_values(rng, (n, h, w, c), 2, "unsigned")
+    f = ref.random_values(rng, (co, 3, 3, c), 2, "signed")
+    xp, _ = packed_type((n, h, w, c), 2, "unsigned")
+    fp, _ = packed_type((co, 3, 3, c), 2, "signed")
+    shape = (n, h, w, co)
+    init_value = rng.integers(-500, 500, shape).astype(np.int32) if residual else np.zeros(shape, np.int32)
+    acc = ref.conv2d(x, f, padding=(1, 1, 1, 1), init=init_value)
+    m, s = requantize_params(rng, co)
+    s = np.clip(s, -20, 0).astype(np.int8)
+    expected = ref.requantize(acc, m, s, -3, -128, 127).astype(np.int8)
+    init = tensor(shape, np.int32)
+    out = tensor(shape, np.int8)
+    body = (f"func.func @{name}(%x: {xp}, %f: {fp}, %init: {init}, %m: {tensor((co,), np.int32)}, "
+            f"%s: {tensor((co,), np.int8)}) -> {out} {{\n"
+            f"  %acc = bitserial.conv2d ins(%x, %f : {xp}, {fp}) outs(%init : {init}) "
+            f"padding = [1, 1, 1, 1] -> {init}\n"
+            f"  %q = bitserial.requantize %acc, %m, %s zero_point = -3 clamp = [-128, 127] : {init}, "
+            f"{tensor((co,), np.int32)}, {tensor((co,), np.int8)} -> {out}\n"
+            f"  return %q : {out}\n}}\n")
+    inputs = [ref.pack(x, 2, "unsigned"), ref.pack(f, 2, "signed"), init_value, m, s]
+    return Case(name, body, inputs, [expected])
+
+
+def mlp_case(rng, name, batch, k, hidden, classes):
+    """matmul -> threshold (1-bit bipolar) -> matmul -> dequantize (f32)."""
+    x = ref.random_values(rng, (batch, k), 2, "unsigned")
+    w1 = ref.random_values(rng, (hidden, k), 1, "bipolar")
+    w2 = ref.random_values(rng, (classes, hidden), 1, "bipolar")
+    acc1 = ref.matmul(x, w1)
+    t = np.median(acc1, axis=0).astype(np.int32).reshape(hidden, 1)
+    h = ref.threshold(acc1, t, 1, "bipolar")
+    acc2 = ref.matmul(h, w2)
+    scale = (rng.standard_normal(classes) * 0.01).astype(np.float32)
+    bias = rng.standard_normal(classes).astype(np.float32)
+    scores = ref.dequantize(acc2, scale, bias)
+    xp, _ = packed_type((batch, k), 2, "unsigned")
+    w1p, _ = packed_type((hidden, k), 1, "bipolar")
+    hp, _ = packed_type((batch, hidden), 1, "bipolar")
+    w2p, _ = packed_type((classes, hidden), 1, "bipolar")
+    a1, a2 = tensor((batch, hidden), np.int32), tensor((batch, classes), np.int32)
+    cast, bits, itype, _ = bitcast_to_int("scores", (batch, classes), np.float32)
+    body = (f"func.func @{name}(%x: {xp}, %w1: {w1p}, %t: {tensor(t.shape, np.int32)}, %w2: {w2p}) -> {itype} {{\n"
+            f"  %zero = arith.constant 0 : i32\n"
+            f"  %e1 = tensor.empty() : {a1}\n"
+            f"  %i1 = linalg.fill ins(%zero : i32) outs(%e1 : {a1}) -> {a1}\n"
+            f"  %acc1 = bitserial.matmul ins(%x, %w1 : {xp}, {w1p}) outs(%i1 : {a1}) -> {a1}\n"
+            f"  %h = bitserial.threshold %acc1, %t : {a1}, {tensor(t.shape, np.int32)} -> {hp}\n"
+            f"  %e2 = tensor.empty() : {a2}\n"
+            f"  %i2 = linalg.fill ins(%zero : i32) outs(%e2 : {a2}) -> {a2}\n"
+            f"  %acc2 = bitserial.matmul ins(%h, %w2 : {hp}, {w2p}) outs(%i2 : {a2}) -> {a2}\n"
+            + float_constant("scale", scale, np.float32) + float_constant("bias", bias, np.float32)
+            + f"  %scores = bitserial.dequantize %acc2, %scale, %bias : {a2}, "
+            f"{tensor((classes,), np.float32)}, {tensor((classes,), np.float32)} -> {tensor((batch, classes), np.float32)}\n"
+            + cast + f"  return %{bits} : {itype}\n}}\n")
+    inputs = [ref.pack(x, 2, "unsigned"), ref.pack(w1, 1, "bipolar"), t, ref.pack(w2, 1, "bipolar")]
+    return Case(name, body, inputs, [scores.view(np.int32)])
+
+
+def build_cases(rng):
+    cases = []
+    for bits, encoding in [(1, "bipolar"), (1, "unsigned"), (2, "unsigned"), (2, "signed"),
+                           (3, "bipolar"), (4, "signed"), (8, "unsigned")]:
+        for dtype in (np.int32, np.int64):
+            for descending in (False, True):
+                name = f"threshold_{encoding}{bits}_{NP_TYPE[dtype]}{'_desc' if descending else ''}"
+                shape = (2, 3, 70) if bits < 8 else (5, 33)
+                cases.append(threshold_case(rng, name, shape, bits, encoding, dtype, descending))
+    cases.append(threshold_case(rng, "threshold_one_channel", (9, 1), 2, "unsigned", np.int32, True))
+    cases.append(threshold_case(rng, "threshold_130_channels", (3, 130), 1, "bipolar", np.int32, False))
+    for out_dtype, clamp in [(np.int8, (-128, 127)), (np.int8, (0, 100)), (np.int16, (-32768, 32767)),
+                             (np.int32, (-(1 << 31), (1 << 31) - 1))]:
+        for zero_point in (0, -128, 77):
+            name = f"requantize_{NP_TYPE[out_dtype]}_{clamp[0]}_{zero_point}".replace("-", "m")
+            cases.append(requantize_case(rng, name, (3, 4, 37), out_dtype, zero_point, clamp))
+    for acc_dtype in (np.int32, np.int64):
+        for fdtype in (np.float32, np.float64):
+            name = f"dequantize_{NP_TYPE[acc_dtype]}_{NP_TYPE[fdtype]}"
+            cases.append(dequantize_case(rng, name, (4, 3, 29), acc_dtype, fdtype))
+    cases.append(conv_threshold_case(rng, "conv_threshold_bipolar", 2, 6, 7, 70, 20, 3, 1, 1,
+                                     1, "bipolar", "bipolar", 1, "bipolar"))
+    cases.append(conv_threshold_case(rng, "conv_threshold_unsigned2", 1, 9, 9, 64, 40, 3, 2, 1,
+                                     2, "unsigned", "bipolar", 2, "unsigned"))
+    cases.append(conv_threshold_case(rng, "conv_threshold_1x1_signed3", 1, 5, 6, 130, 67, 1, 1, 0,
+                                     2, "unsigned", "bipolar", 3, "signed"))
+    cases.append(conv_requantize_case(rng, "conv_requantize", 1, 6, 5, 33, 24, False))
+    cases.append(conv_requantize_case(rng, "conv_residual_requantize", 2, 4, 4, 64, 16, True))
+    cases.append(mlp_case(rng, "mlp", 3, 200, 96, 10))
+    return cases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runner", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--write-only", action="store_true",
+                        help="write the module and inputs, run nothing")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    cases = build_cases(rng)
+    for case in cases:
+        with open(os.path.join(args.work, f"{case.name}.mlir"), "w") as f:
+            f.write(case.body)
+        for i, value in enumerate(case.inputs):
+            np.save(os.path.join(args.work, f"{case.name}.in{i}.npy"), value)
+    if args.write_only:
+        print(f"wrote {len(cases)} cases to {args.work}")
+        return 0
+
+    failures = runs = 0
+    for config in args.configs.split(","):
+        for case in cases:
+            runs += 1
+            out = os.path.join(args.work, f"{case.name}.{config}.npy")
+            module = os.path.join(args.work, f"{case.name}.mlir")
+            command = [args.runner, module, "--entry", case.name, "--output", out] + CONFIGS[config]
+            for i in range(len(case.inputs)):
+                command += ["--input", os.path.join(args.work, f"{case.name}.in{i}.npy")]
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                failures += 1
+                print(f"FAIL {config} {case.name}: exit {result.returncode}\n{result.stderr}")
+                continue
+            got = np.load(out)
+            want = case.expected[0]
+            if got.shape != want.shape or not np.array_equal(got, want.astype(got.dtype)):
+                failures += 1
+                bad = np.argwhere(got != want)[:3] if got.shape == want.shape else "shape"
+                print(f"FAIL {config} {case.name}: mismatch at {bad}")
+            else:
+                print(f"ok {config} {case.name}")
+    print(f"{runs - failures}/{runs} runs exact")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
