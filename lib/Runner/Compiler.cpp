@@ -129,7 +129,8 @@ mlir::bitserial::readInputFile(StringRef path) {
 // Signature analysis
 //===----------------------------------------------------------------------===//
 
-/// The TensorSpec of a ranked integer tensor, or an error naming it.
+/// The TensorSpec of a ranked integer or float tensor, or an error naming
+/// it.
 static llvm::Expected<TensorSpec> getTensorSpec(Type type,
                                                 const std::string &what) {
   std::string description = what + " (" + typeToString(type) + ")";
@@ -137,14 +138,18 @@ static llvm::Expected<TensorSpec> getTensorSpec(Type type,
   if (!tensorType)
     return makeError("unsupported signature: " + description +
                      " is not a ranked tensor");
-  auto elementType = dyn_cast<IntegerType>(tensorType.getElementType());
-  if (!elementType ||
-      !llvm::is_contained({1u, 8u, 16u, 32u, 64u}, elementType.getWidth()))
+  Type elementType = tensorType.getElementType();
+  auto integerType = dyn_cast<IntegerType>(elementType);
+  bool isFloat = elementType.isF32() || elementType.isF64();
+  if (!isFloat && (!integerType || !llvm::is_contained({1u, 8u, 16u, 32u, 64u},
+                                                       integerType.getWidth())))
     return makeError("unsupported signature: " + description +
-                     " must have an i1, i8, i16, i32 or i64 element type");
+                     " must have an i1, i8, i16, i32, i64, f32 or f64 "
+                     "element type");
   TensorSpec spec;
   spec.description = description;
-  spec.bitWidth = elementType.getWidth();
+  spec.isFloat = isFloat;
+  spec.bitWidth = elementType.getIntOrFloatBitWidth();
   spec.shape.assign(tensorType.getShape().begin(), tensorType.getShape().end());
   return spec;
 }
@@ -152,6 +157,8 @@ static llvm::Expected<TensorSpec> getTensorSpec(Type type,
 /// Fills the random-input range of argument `arg` from how it is used.
 static void inferInputRange(BlockArgument arg, TensorSpec &spec) {
   unsigned width = spec.bitWidth;
+  if (spec.isFloat)
+    return;
   if (width == 1) {
     spec.minValue = 0;
     spec.maxValue = 1;
@@ -679,11 +686,14 @@ static bool isCIdentifier(StringRef name) {
 }
 
 static std::string descriptorName(const TensorSpec &spec) {
-  return "bitserial_memref_i" + std::to_string(spec.bitWidth) + "_" +
+  return std::string("bitserial_memref_") + (spec.isFloat ? "f" : "i") +
+         std::to_string(spec.bitWidth) + "_" +
          std::to_string(spec.shape.size()) + "d";
 }
 
 static std::string cElementType(const TensorSpec &spec) {
+  if (spec.isFloat)
+    return spec.bitWidth == 32 ? "float" : "double";
   return spec.bitWidth == 1 ? "bool"
                             : "int" + std::to_string(spec.bitWidth) + "_t";
 }

@@ -1,4 +1,4 @@
-//===- Npy.cpp - NumPy .npy files of integer arrays -----------------------===//
+//===- Npy.cpp - NumPy .npy files of integer and float arrays -------------===//
 
 #include "Bitserial/Runner/Npy.h"
 #include "Bitserial/Runner/Compiler.h"
@@ -31,7 +31,8 @@ int64_t NpyArray::getNumElements() const {
 std::string NpyArray::getDtypeName() const {
   if (kind == 'b')
     return "bool";
-  return (kind == 'u' ? "uint" : "int") + std::to_string(itemSize * 8);
+  return (kind == 'u' ? "uint" : kind == 'f' ? "float" : "int") +
+         std::to_string(itemSize * 8);
 }
 
 int64_t NpyArray::getElement(int64_t i) const {
@@ -60,6 +61,28 @@ int64_t NpyArray::getElement(int64_t i) const {
 
 void NpyArray::setElement(int64_t i, int64_t value) {
   std::memcpy(data.data() + i * itemSize, &value, itemSize); // little-endian
+}
+
+double NpyArray::getFloatElement(int64_t i) const {
+  const char *p = data.data() + i * itemSize;
+  if (itemSize == 4) {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  double v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+void NpyArray::setFloatElement(int64_t i, double value) {
+  char *p = data.data() + i * itemSize;
+  if (itemSize == 4) {
+    float v = static_cast<float>(value);
+    std::memcpy(p, &v, 4);
+    return;
+  }
+  std::memcpy(p, &value, 8);
 }
 
 NpyArray NpyArray::zeros(char kind, unsigned itemSize,
@@ -189,15 +212,17 @@ llvm::Expected<NpyArray> mlir::bitserial::parseNpy(StringRef buffer,
   if (dtype.size() < 3)
     return makeError(name + ": unsupported dtype '" + dtype +
                      "' (structured or object arrays are not supported; "
-                     "use integer arrays)");
+                     "use integer or float arrays)");
   char order = dtype[0], kind = dtype[1];
   unsigned itemSize;
   if (dtype.drop_front(2).getAsInteger(10, itemSize) ||
-      !llvm::is_contained({'i', 'u', 'b'}, kind) ||
+      !llvm::is_contained({'i', 'u', 'b', 'f'}, kind) ||
       !llvm::is_contained({1u, 2u, 4u, 8u}, itemSize) ||
-      (kind == 'b' && itemSize != 1))
+      (kind == 'b' && itemSize != 1) ||
+      (kind == 'f' && itemSize != 4 && itemSize != 8))
     return makeError(name + ": unsupported dtype '" + dtype +
-                     "' (expected int8/16/32/64, uint8/16/32/64 or bool)");
+                     "' (expected int8/16/32/64, uint8/16/32/64, bool, "
+                     "float32 or float64)");
   if (order == '>' && itemSize > 1)
     return makeError(name + ": big-endian dtype '" + dtype +
                      "' is not supported (use a little-endian array)");

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <malloc.h>
@@ -527,17 +528,21 @@ llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
         return makeError(spec.description + ": expected shape " +
                          shapeToString(spec.shape) + ", got " +
                          shapeToString(input.shape));
-    bool dtypeOk = spec.bitWidth == 1
-                       ? input.kind == 'b'
-                       : input.kind != 'b' && input.itemSize * 8 == spec.bitWidth;
+    bool dtypeOk =
+        spec.isFloat ? input.kind == 'f' && input.itemSize * 8 == spec.bitWidth
+        : spec.bitWidth == 1
+            ? input.kind == 'b'
+            : (input.kind == 'i' || input.kind == 'u') &&
+                  input.itemSize * 8 == spec.bitWidth;
     if (!dtypeOk)
-      return makeError(spec.description + ": expected dtype " +
-                       (spec.bitWidth == 1
-                            ? std::string("bool")
-                            : "int" + std::to_string(spec.bitWidth) +
-                                  " (or uint" + std::to_string(spec.bitWidth) +
-                                  ")") +
-                       ", got " + input.getDtypeName());
+      return makeError(
+          spec.description + ": expected dtype " +
+          (spec.isFloat ? "float" + std::to_string(spec.bitWidth)
+           : spec.bitWidth == 1
+               ? std::string("bool")
+               : "int" + std::to_string(spec.bitWidth) + " (or uint" +
+                     std::to_string(spec.bitWidth) + ")") +
+          ", got " + input.getDtypeName());
     // Arrays not read by parseNpy: the data must match the shape.
     auto bytes = getByteSize(input.shape, input.itemSize, spec.description);
     if (!bytes)
@@ -561,6 +566,11 @@ llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
   return llvm::Error::success();
 }
 
+/// The .npy kind of arrays for `spec`: signed integers, bool or float.
+static char getArrayKind(const TensorSpec &spec) {
+  return spec.isFloat ? 'f' : spec.bitWidth == 1 ? 'b' : 'i';
+}
+
 llvm::Expected<std::vector<NpyArray>>
 Runner::makeRandomInputs(uint64_t seed) const {
   std::mt19937_64 rng(seed);
@@ -570,13 +580,22 @@ Runner::makeRandomInputs(uint64_t seed) const {
       return makeError(spec.description +
                        ": cannot make random inputs for a dynamic shape; "
                        "pass --input files");
-    auto array = NpyArray::allocate(spec.bitWidth == 1 ? 'b' : 'i',
+    auto array = NpyArray::allocate(getArrayKind(spec),
                                     std::max(1u, spec.bitWidth / 8), spec.shape,
                                     spec.description);
     if (!array)
       return array.takeError();
     int64_t n = array->getNumElements();
-    if (spec.packedLength > 0) {
+    if (spec.isFloat) {
+      // Uniform in [-1, 1) on a grid the element type holds exactly (a
+      // rounded draw could otherwise reach 1.0).
+      unsigned bits = spec.bitWidth == 32 ? 24 : 53;
+      for (int64_t i = 0; i < n; ++i)
+        array->setFloatElement(
+            i, std::ldexp(static_cast<double>(rng() >> (64 - bits)),
+                          1 - int(bits)) -
+                   1.0);
+    } else if (spec.packedLength > 0) {
       // Random bits, zero past the logical length (the packed invariant).
       int64_t words = spec.shape.back();
       for (int64_t i = 0; i < n; ++i) {
@@ -625,8 +644,8 @@ static llvm::Expected<NpyArray> copyResult(const int64_t *descriptor,
   ArrayRef<int64_t> sizes(descriptor + 3, rank);
   ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
   unsigned itemSize = std::max(1u, spec.bitWidth / 8);
-  auto output = NpyArray::allocate(spec.bitWidth == 1 ? 'b' : 'i', itemSize,
-                                   sizes, spec.description);
+  auto output = NpyArray::allocate(getArrayKind(spec), itemSize, sizes,
+                                   spec.description);
   if (!output)
     return output.takeError();
   const char *aligned =

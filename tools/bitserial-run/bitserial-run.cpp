@@ -10,6 +10,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -105,9 +106,16 @@ static void printArray(llvm::raw_ostream &os, const std::string &name,
   int64_t n = array.getNumElements();
   int64_t row = array.shape.empty() ? 1 : std::max<int64_t>(1, array.shape.back());
   constexpr int64_t kMaxPrinted = 4096;
-  for (int64_t i = 0; i < std::min(n, kMaxPrinted); ++i)
-    os << (i % row ? " " : "  ") << array.getElement(i)
-       << ((i + 1) % row == 0 ? "\n" : "");
+  for (int64_t i = 0; i < std::min(n, kMaxPrinted); ++i) {
+    os << (i % row ? " " : "  ");
+    // Floats with the digits that read back to the same value.
+    if (array.kind == 'f')
+      os << llvm::format(array.itemSize == 4 ? "%.9g" : "%.17g",
+                         array.getFloatElement(i));
+    else
+      os << array.getElement(i);
+    os << ((i + 1) % row == 0 ? "\n" : "");
+  }
   if (n > kMaxPrinted)
     os << "\n  ... (" << n - kMaxPrinted << " more)\n";
 }

@@ -52,12 +52,14 @@ struct TensorSpec {
   std::string description;
   /// Element bit width: 1, 8, 16, 32 or 64.
   unsigned bitWidth = 32;
+  /// f32 or f64 elements (bitWidth 32 or 64) rather than integers.
+  bool isFloat = false;
   /// Extents; ShapedType::kDynamic (any size) where the type has '?'.
   llvm::SmallVector<int64_t> shape;
 
   /// What random inputs look like: integers in [minValue, maxValue] (odd
   /// only if `oddOnly`), or packed words with `packedLength` valid bits per
-  /// plane when `packedLength` > 0.
+  /// plane when `packedLength` > 0; floats are uniform in [-1, 1).
   int64_t minValue = 0;
   int64_t maxValue = 0;
   bool oddOnly = false;
@@ -70,8 +72,8 @@ struct TensorSpec {
 };
 
 /// The specs of `func`'s arguments (with their value ranges) and results, or
-/// an error for a type other than a ranked tensor of i1, i8, i16, i32 or
-/// i64.
+/// an error for a type other than a ranked tensor of i1, i8, i16, i32, i64,
+/// f32 or f64.
 llvm::Error getSignatureSpecs(func::FuncOp func,
                               llvm::SmallVectorImpl<TensorSpec> &arguments,
                               llvm::SmallVectorImpl<TensorSpec> &results);

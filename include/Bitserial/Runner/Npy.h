@@ -1,7 +1,7 @@
 //===- Npy.h - NumPy .npy files of integer arrays ---------------*- C++ -*-===//
 //
 // Reading and writing the subset of NumPy's .npy format that bitserial-run
-// exchanges: C-order, little-endian integer and bool arrays.
+// exchanges: C-order, little-endian integer, bool and float32/float64 arrays.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,8 +20,8 @@
 
 namespace mlir::bitserial {
 
-/// A dense integer array: kind 'i' (signed), 'u' (unsigned) or 'b' (bool),
-/// elements of `itemSize` bytes in C order.
+/// A dense array: kind 'i' (signed), 'u' (unsigned), 'b' (bool) or 'f'
+/// (IEEE float32 or float64), elements of `itemSize` bytes in C order.
 struct NpyArray {
   char kind = 'i';
   unsigned itemSize = 4;
@@ -29,11 +29,16 @@ struct NpyArray {
   std::vector<char> data;
 
   int64_t getNumElements() const;
-  /// NumPy's name of the dtype, e.g. "int32".
+  /// NumPy's name of the dtype, e.g. "int32" or "float64".
   std::string getDtypeName() const;
-  /// The element at flat index `i`, sign- or zero-extended to 64 bits.
+  /// The element at flat index `i`, sign- or zero-extended to 64 bits
+  /// (integer and bool arrays).
   int64_t getElement(int64_t i) const;
   void setElement(int64_t i, int64_t value);
+  /// The element at flat index `i` of a float array, widened to double.
+  double getFloatElement(int64_t i) const;
+  /// Stores `value` (rounded to float32 for a float32 array).
+  void setFloatElement(int64_t i, double value);
 
   static NpyArray zeros(char kind, unsigned itemSize,
                         llvm::ArrayRef<int64_t> shape);

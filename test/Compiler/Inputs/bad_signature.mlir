@@ -1,3 +1,3 @@
-func.func @floats(%x: tensor<4xf32>) -> tensor<4xf32> {
-  return %x : tensor<4xf32>
+func.func @floats(%x: tensor<4xf16>) -> tensor<4xf16> {
+  return %x : tensor<4xf16>
 }
