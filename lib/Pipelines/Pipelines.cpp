@@ -8,6 +8,10 @@
 #include "Bitserial/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/TosaToArith/TosaToArith.h"
+#include "mlir/Conversion/TosaToLinalg/TosaToLinalg.h"
+#include "mlir/Conversion/TosaToSCF/TosaToSCF.h"
+#include "mlir/Conversion/TosaToTensor/TosaToTensor.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -173,10 +177,32 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
 
+void mlir::bitserial::buildFrontEndPipeline(OpPassManager &pm) {
+  // TOSA as upstream's tosa-to-linalg-pipeline lowers it (decompositions,
+  // shape inference, broadcasts made explicit, named ops first), without
+  // the validation pass: the TOSA verifiers already reject malformed ops.
+  tosa::addTosaToLinalgPasses(pm, TosaToLinalgOptions(),
+                              TosaToLinalgNamedOptions(),
+                              /*validationOptions=*/std::nullopt);
+  // tosa.rescale becomes linalg.generic around tosa.apply_scale, lowered
+  // here with 64-bit intermediates (exact for every shift).
+  TosaToArithPassOptions arithOptions;
+  arithOptions.includeApplyRescale = true;
+  arithOptions.use32Bit = false;
+  pm.addNestedPass<func::FuncOp>(createTosaToArithPass(arithOptions));
+  pm.addNestedPass<func::FuncOp>(createTosaToTensorPass());
+  pm.addNestedPass<func::FuncOp>(createTosaToSCFPass());
+  // Elementwise arith and math on tensors (a residual add, a ReLU as
+  // arith.maxsi) become fused linalg.generic ops, which bufferize.
+  pm.addNestedPass<func::FuncOp>(createBitserialElementwiseToLinalg());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void mlir::bitserial::buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options) {
   if (options.emitCInterface)
     pm.addPass(createBitserialEmitCInterface());
+  buildFrontEndPipeline(pm);
   if (options.strategy == LoweringStrategy::Vector) {
     BitserialVectorizePipelineOptions vectorize;
     vectorize.target = options.target;
@@ -253,6 +279,11 @@ void mlir::bitserial::registerBitserialPipelines() {
       "Tile (optionally) and lower bitserial matmul and conv2d to vector "
       "micro-kernels shaped for a target, on tensors",
       buildBitserialVectorizePipeline);
+  PassPipelineRegistration<>(
+      "bitserial-front-end",
+      "The front part of bitserial-to-llvm: TOSA to linalg, arith, tensor "
+      "and scf; elementwise ops on tensors to linalg; elementwise fusion",
+      buildFrontEndPipeline);
   PassPipelineRegistration<BitserialToLLVMPipelineOptions>(
       "bitserial-to-llvm",
       "Lower bitserial ops on tensors to the LLVM dialect (reference "

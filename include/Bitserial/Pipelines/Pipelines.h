@@ -152,10 +152,18 @@ struct BitserialToLLVMPipelineOptions
       llvm::cl::init(false)};
 };
 
+/// Appends to `pm` (anchored on builtin.module) the front part of
+/// bitserial-to-llvm: TOSA to linalg, arith, tensor and scf (upstream's
+/// decompositions and shape preparation first), elementwise arith and math
+/// on tensors to fused linalg.generic (bitserial-elementwise-to-linalg),
+/// canonicalization. Bitserial ops pass through unchanged.
+void buildFrontEndPipeline(OpPassManager &pm);
+
 /// Appends to `pm` (anchored on builtin.module) the passes that take a module
 /// of bitserial ops on tensors, in func.func functions, to the LLVM dialect:
-/// reference lowering to linalg, one-shot bufferization (function boundaries
-/// included, identity layouts), buffer deallocation, loops and LLVM.
+/// the front part above (TOSA, elementwise ops on tensors), the bitserial
+/// lowering, one-shot bufferization (function boundaries included, identity
+/// layouts), buffer deallocation, loops and LLVM.
 void buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options);
 

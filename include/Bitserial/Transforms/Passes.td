@@ -54,4 +54,31 @@ def BitserialTile : Pass<"bitserial-tile"> {
   ];
 }
 
+def BitserialElementwiseToLinalg : Pass<"bitserial-elementwise-to-linalg"> {
+  let summary = "Elementwise ops on tensors to fused linalg.generic";
+  let description = [{
+    Rewrites elementwise-mappable ops on ranked tensors (`arith.addi` of two
+    tensors for a residual add, `arith.maxsi` as a ReLU, `math` ops) to
+    `linalg.generic`, which bufferizes, as upstream's
+    `convert-elementwise-to-linalg` does, except for ops on tensors with an
+    encoding (packed bitserial tensors, which the bitserial lowering
+    handles) and `arith.select` with a scalar condition (which bufferizes
+    as it is, without a copy).
+
+    Then fuses a `linalg.generic` producer into a consumer `linalg.generic`
+    when the producer has a single use and the consumer is elementwise (all
+    loops parallel, the fused operand read through a permutation): a bias
+    add, a ReLU and a requantization become one loop nest and one buffer.
+    Unlike upstream's `linalg-fuse-elementwise-ops`, it never fuses into a
+    reduction (which would recompute the producer for every element the
+    reduction combines, e.g. an average pool's division once per output
+    column of the following matmul) and does not propagate reshapes (which
+    turns named ops such as `linalg.batch_matmul` into `linalg.generic`).
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD
