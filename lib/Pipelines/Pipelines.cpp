@@ -203,6 +203,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   if (options.emitCInterface)
     pm.addPass(createBitserialEmitCInterface());
   buildFrontEndPipeline(pm);
+  // Before the bitserial lowering: one entry per op, also when it is tiled,
+  // and outside the parallel regions of the kernels.
+  if (options.profile)
+    pm.addPass(createBitserialProfileOps());
   if (options.strategy == LoweringStrategy::Vector) {
     BitserialVectorizePipelineOptions vectorize;
     vectorize.target = options.target;

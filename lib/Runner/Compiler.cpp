@@ -445,6 +445,7 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.target = options.target;
   pipelineOptions.dotProduct = options.dotProduct;
   pipelineOptions.i8mm = options.i8mm;
+  pipelineOptions.profile = options.profile;
   buildBitserialToLLVMPipeline(pm, pipelineOptions);
   if (failed(pm.run(getModule())))
     return takeError(getPath() + ": lowering to LLVM failed");

@@ -44,6 +44,53 @@ static llvm::Error makeError(const llvm::Twine &message) {
 // Runner
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// Per-op profile
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// What the compiled code's profiling calls update: exclusive time per op,
+/// with the time of a nested profiled op (a profiled function called from
+/// another) counted to it alone.
+struct ProfileState {
+  std::vector<uint64_t> calls;
+  std::vector<double> seconds;
+  /// The ops entered and not yet exited, innermost last.
+  std::vector<int64_t> stack;
+  std::chrono::steady_clock::time_point last;
+
+  void charge(std::chrono::steady_clock::time_point now) {
+    if (!stack.empty())
+      seconds[stack.back()] +=
+          std::chrono::duration<double>(now - last).count();
+    last = now;
+  }
+};
+} // namespace
+
+/// The state of the one profiling Runner (the compiled code calls plain
+/// functions).
+static ProfileState *activeProfile = nullptr;
+
+static void profileEnter(int64_t id) {
+  auto now = std::chrono::steady_clock::now();
+  ProfileState *state = activeProfile;
+  if (!state || id < 0 || size_t(id) >= state->calls.size())
+    return;
+  state->charge(now);
+  ++state->calls[id];
+  state->stack.push_back(id);
+}
+
+static void profileExit(int64_t id) {
+  auto now = std::chrono::steady_clock::now();
+  ProfileState *state = activeProfile;
+  if (!state || state->stack.empty() || state->stack.back() != id)
+    return;
+  state->charge(now);
+  state->stack.pop_back();
+}
+
 struct Runner::Impl {
   /// The lowered module; the engine refers to its context.
   std::unique_ptr<LoweringSession> session;
@@ -52,6 +99,18 @@ struct Runner::Impl {
   std::string targetDescription;
   SmallVector<TensorSpec> arguments, results;
   bool checkInputValues = true;
+
+  bool profile = false;
+  /// Name and location of each profiled op, by id.
+  std::vector<std::pair<std::string, std::string>> profiledOps;
+  ProfileState profileState;
+  uint64_t profileCalls = 0;
+  double profileSeconds = 0;
+
+  ~Impl() {
+    if (activeProfile == &profileState)
+      activeProfile = nullptr;
+  }
 };
 
 Runner::Runner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -345,6 +404,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   loweringOptions.strategy = options.strategy;
   loweringOptions.tile = options.tile;
   loweringOptions.parallel = options.threads > 1;
+  loweringOptions.profile = options.profile;
   if (builder->getTargetTriple().isAArch64()) {
     loweringOptions.dotProduct = cpuFeatures->has("dotprod");
     loweringOptions.i8mm = cpuFeatures->has("i8mm");
@@ -357,6 +417,24 @@ Runner::create(StringRef path, const RunnerOptions &options) {
           : kernelTarget;
   if (llvm::Error error = lowering.lowerToLLVMDialect(loweringOptions))
     return std::move(error);
+  if (options.profile) {
+    // The table bitserial-profile-ops left: [name, location] per id.
+    impl->profile = true;
+    if (auto table = module->getAttrOfType<ArrayAttr>("bitserial.profile_ops"))
+      for (Attribute row : table) {
+        auto pair = dyn_cast<ArrayAttr>(row);
+        auto name = pair && pair.size() == 2
+                        ? dyn_cast<StringAttr>(pair[0])
+                        : StringAttr();
+        auto location = name ? dyn_cast<StringAttr>(pair[1]) : StringAttr();
+        impl->profiledOps.emplace_back(
+            name ? name.str() : "?", location ? location.str() : "?");
+      }
+    module->removeAttr("bitserial.profile_ops");
+    impl->profileState.calls.assign(impl->profiledOps.size(), 0);
+    impl->profileState.seconds.assign(impl->profiledOps.size(), 0);
+    activeProfile = &impl->profileState;
+  }
 
   // `transformer` is a function_ref: keep the callable alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
@@ -392,6 +470,8 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     add("malloc", &checkedMalloc);
     add("aligned_alloc", &checkedAlignedAlloc);
     add("realloc", &checkedRealloc);
+    add("bitserial_profile_enter", &profileEnter);
+    add("bitserial_profile_exit", &profileExit);
     return symbols;
   });
   // An unresolved symbol would only be reported (twice, once by the JIT
@@ -399,7 +479,10 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
     StringRef name = func.getName();
     if (!func.isExternal() || name.starts_with("llvm.") ||
-        llvm::is_contained({"malloc", "aligned_alloc", "realloc"}, name) ||
+        llvm::is_contained({"malloc", "aligned_alloc", "realloc",
+                            "bitserial_profile_enter",
+                            "bitserial_profile_exit"},
+                           name) ||
         llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
       continue;
     emitError(func.getLoc())
@@ -728,8 +811,13 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
     (*function)(args.data());
   }
   auto stop = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(stop - start).count();
   if (seconds)
-    *seconds = std::chrono::duration<double>(stop - start).count();
+    *seconds = elapsed;
+  if (impl->profile) {
+    ++impl->profileCalls;
+    impl->profileSeconds += elapsed;
+  }
 
   // Results may share a buffer with each other (`return %r, %r`) or with an
   // argument: copy every result out before freeing anything, then free each
@@ -761,4 +849,24 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   if (copyError)
     return std::move(copyError);
   return outputs;
+}
+
+Profile Runner::getProfile() const {
+  Profile profile;
+  if (!impl->profile)
+    return profile;
+  for (auto [i, op] : llvm::enumerate(impl->profiledOps))
+    profile.ops.push_back({op.first, op.second, impl->profileState.calls[i],
+                           impl->profileState.seconds[i]});
+  profile.calls = impl->profileCalls;
+  profile.seconds = impl->profileSeconds;
+  return profile;
+}
+
+void Runner::resetProfile() {
+  llvm::fill(impl->profileState.calls, 0);
+  llvm::fill(impl->profileState.seconds, 0.0);
+  impl->profileState.stack.clear();
+  impl->profileCalls = 0;
+  impl->profileSeconds = 0;
 }

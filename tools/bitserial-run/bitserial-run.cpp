@@ -93,6 +93,12 @@ static cl::opt<bool> noCheckInputs(
              "arguments); out-of-range values then give unspecified results"),
     cl::cat(runCategory));
 
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Print a per-op time table of the entry's top-level compute ops "
+             "(over the --repeat calls, or the one call)"),
+    cl::cat(runCategory));
+
 static int fail(const llvm::Twine &message) {
   return reportToolError("bitserial-run", message);
 }
@@ -118,6 +124,44 @@ static void printArray(llvm::raw_ostream &os, const std::string &name,
   }
   if (n > kMaxPrinted)
     os << "\n  ... (" << n - kMaxPrinted << " more)\n";
+}
+
+/// The per-op table, most expensive first; time outside the profiled ops is
+/// "other".
+static void printProfile(llvm::raw_ostream &os, llvm::StringRef entry,
+                         const Profile &profile) {
+  std::vector<ProfileRow> rows = profile.ops;
+  double inside = 0;
+  for (const ProfileRow &row : rows)
+    inside += row.seconds;
+  rows.push_back({"other", "", profile.calls,
+                  std::max(0.0, profile.seconds - inside)});
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const ProfileRow &a, const ProfileRow &b) {
+                     return a.seconds > b.seconds;
+                   });
+  double total = std::max(profile.seconds, inside);
+  size_t nameWidth = 5, locationWidth = 8;
+  for (const ProfileRow &row : rows) {
+    nameWidth = std::max(nameWidth, row.name.size());
+    locationWidth = std::max(locationWidth, row.location.size());
+  }
+  os << "profile of '" << entry << "' over " << profile.calls
+     << (profile.calls == 1 ? " call" : " calls") << ":\n";
+  auto line = [&](llvm::StringRef name, llvm::StringRef location,
+                  uint64_t calls, double seconds) {
+    os << "  " << llvm::left_justify(name, nameWidth) << "  "
+       << llvm::left_justify(location, locationWidth) << "  "
+       << llvm::format("%8llu  %10.3f  %5.1f%%\n",
+                       static_cast<unsigned long long>(calls), seconds * 1e3,
+                       total > 0 ? 100.0 * seconds / total : 0.0);
+  };
+  os << "  " << llvm::left_justify("op", nameWidth) << "  "
+     << llvm::left_justify("location", locationWidth) << "  "
+     << "   calls    total ms  share\n";
+  for (const ProfileRow &row : rows)
+    line(row.name, row.location, row.calls, row.seconds);
+  line("total", "", profile.calls, total);
 }
 
 /// Prints `error`: MLIR diagnostics as they are rendered, anything else as
@@ -159,6 +203,7 @@ int main(int argc, char **argv) {
   options.tile = tile;
   options.threads = threads;
   options.checkInputValues = !noCheckInputs;
+  options.profile = profile;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(runner.takeError());
@@ -201,6 +246,8 @@ int main(int argc, char **argv) {
       printArray(llvm::outs(), "result #" + std::to_string(i), array);
 
   if (repeat > 0) {
+    // The profile covers the timed calls, not the first one.
+    (*runner)->resetProfile();
     std::vector<double> times;
     times.reserve(repeat);
     for (unsigned i = 0; i < repeat; ++i) {
@@ -217,6 +264,8 @@ int main(int argc, char **argv) {
         repeat.getValue(), times[times.size() / 2], times.front(),
         times.back());
   }
+  if (profile)
+    printProfile(llvm::outs(), (*runner)->getEntry(), (*runner)->getProfile());
 
   // A failed write to stdout (a full disk) would abort at exit otherwise.
   llvm::outs().flush();

@@ -150,6 +150,13 @@ struct BitserialToLLVMPipelineOptions
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "
                      "(needed to call them through mlir::ExecutionEngine)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Bracket the compute ops of public functions with calls "
+                     "to bitserial_profile_enter/exit(i64 id), after the "
+                     "front end and before bitserial ops are lowered "
+                     "(bitserial-profile-ops; the host defines the two)"),
+      llvm::cl::init(false)};
 };
 
 /// Appends to `pm` (anchored on builtin.module) the front part of

@@ -127,6 +127,9 @@ struct LoweringOptions {
   /// int8 lowering may use (the code generator needs them too).
   bool dotProduct = false;
   bool i8mm = false;
+  /// Bracket the compute ops of public functions with profiling calls
+  /// (bitserial-profile-ops).
+  bool profile = false;
 };
 
 /// A module parsed from a file into its own context. Diagnostics reported

@@ -48,6 +48,30 @@ struct RunnerOptions {
   /// Names the program in the message printed when memory allocation inside
   /// the compiled code fails (which exits with code 1).
   std::string programName = "bitserial-run";
+  /// Time each top-level compute op of the entry (bitserial-profile-ops);
+  /// see Runner::getProfile(). One profiling Runner per process at a time.
+  bool profile = false;
+};
+
+/// One row of a per-op profile.
+struct ProfileRow {
+  /// "bitserial.matmul", "linalg.generic", "func.call callee", ...
+  std::string name;
+  /// "file.mlir:12", or "?".
+  std::string location;
+  /// How often the op ran.
+  uint64_t calls = 0;
+  /// Time inside the op (not inside other profiled ops it calls).
+  double seconds = 0;
+};
+
+/// The profile of the calls since the last Runner::resetProfile().
+struct Profile {
+  /// One row per profiled op of the module, in module order.
+  std::vector<ProfileRow> ops;
+  /// Calls of the entry and their total wall time (as run() measures it).
+  uint64_t calls = 0;
+  double seconds = 0;
 };
 
 class Runner {
@@ -81,6 +105,12 @@ public:
   /// it receives the wall time of the call alone.
   llvm::Expected<std::vector<NpyArray>> run(llvm::ArrayRef<NpyArray> inputs,
                                             double *seconds = nullptr);
+
+  /// With RunnerOptions::profile: the time of each profiled op over the
+  /// calls since the last reset (the time of the rest is `seconds` less
+  /// the ops' time). Empty otherwise.
+  Profile getProfile() const;
+  void resetProfile();
 
 private:
   struct Impl;

@@ -81,4 +81,30 @@ def BitserialElementwiseToLinalg : Pass<"bitserial-elementwise-to-linalg"> {
   ];
 }
 
+def BitserialProfileOps : Pass<"bitserial-profile-ops", "ModuleOp"> {
+  let summary = "Bracket the compute ops of public functions with timer calls";
+  let description = [{
+    Instruments every public `func.func` with a body for a per-op time
+    profile: each compute op in the function's own blocks (not nested in
+    another op) is preceded by `call @bitserial_profile_enter(%id)` and
+    followed by `call @bitserial_profile_exit(%id)`, with `%id` an `i64`
+    constant numbering the ops of the module from 0. Compute ops are
+    bitserial and linalg ops, `tensor.pad` and `tensor.concat`, calls, and
+    ops with regions (loops, conditionals) that contain any of these.
+
+    The two functions are declared (private, `(i64) -> ()`) for the host
+    to define; `bitserial-run --profile` does. The module gets a
+    `bitserial.profile_ops` attribute: an array with, for each id, the
+    op's name and its source location (`file:line`), for the host's table.
+
+    Run it before bitserial ops are lowered (the `profile` option of
+    `bitserial-to-llvm` does, after the front end), so that each bitserial
+    op is one entry even after tiling, and outside any parallel region.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD
