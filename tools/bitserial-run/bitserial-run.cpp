@@ -12,9 +12,11 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <chrono>
 
 using namespace mlir::bitserial;
 namespace cl = llvm::cl;
@@ -98,6 +100,17 @@ static cl::opt<bool> profile(
     cl::desc("Print a per-op time table of the entry's top-level compute ops "
              "(over the --repeat calls, or the one call)"),
     cl::cat(runCategory));
+
+static cl::opt<bool> progress(
+    "progress",
+    cl::desc("Report progress on stderr once a --repeat run passes 2 s "
+             "(default: only when stderr is a terminal)"),
+    cl::cat(runCategory));
+
+static cl::opt<double> progressAfter(
+    "progress-after",
+    cl::desc("Seconds of --repeat before the first progress line"),
+    cl::init(2.0), cl::Hidden, cl::cat(runCategory));
 
 static int fail(const llvm::Twine &message) {
   return reportToolError("bitserial-run", message);
@@ -190,6 +203,8 @@ int main(int argc, char **argv) {
   if (threads < 1 || threads > RunnerOptions::kMaxThreads)
     return fail("--num-threads must be in [1, " +
                 llvm::Twine(RunnerOptions::kMaxThreads) + "]");
+  if (!(progressAfter >= 0 && progressAfter <= 1e6))
+    return fail("--progress-after must be in [0, 10^6] seconds");
   if (repeat > kMaxRepeat)
     return fail("--repeat must be at most " + llvm::Twine(kMaxRepeat));
 
@@ -250,12 +265,28 @@ int main(int argc, char **argv) {
     (*runner)->resetProfile();
     std::vector<double> times;
     times.reserve(repeat);
+    // Progress goes to stderr only, never into the results on stdout.
+    bool report = progress || llvm::sys::Process::StandardErrIsDisplayed();
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point start = Clock::now();
+    Clock::time_point nextReport =
+        start + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(progressAfter));
     for (unsigned i = 0; i < repeat; ++i) {
       double seconds = 0;
       auto again = (*runner)->run(arrays, &seconds);
       if (!again)
         return fail(again.takeError());
       times.push_back(seconds * 1e3);
+      Clock::time_point now = Clock::now();
+      if (report && now >= nextReport && i + 1 < repeat) {
+        double elapsed = std::chrono::duration<double>(now - start).count();
+        llvm::errs() << llvm::format(
+            "bitserial-run: repeat %u/%u, %.1f s elapsed, about %.1f s left\n",
+            i + 1, repeat.getValue(), elapsed,
+            elapsed / (i + 1) * (repeat - i - 1));
+        nextReport = now + std::chrono::seconds(1);
+      }
     }
     std::sort(times.begin(), times.end());
     llvm::outs() << "target: " << (*runner)->getTargetDescription() << "\n";
