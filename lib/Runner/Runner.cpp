@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -100,6 +101,8 @@ struct Runner::Impl {
   SmallVector<TensorSpec> arguments, results;
   bool checkInputValues = true;
 
+  ModuleStats stats;
+
   bool profile = false;
   /// Name and location of each profiled op, by id.
   std::vector<std::pair<std::string, std::string>> profiledOps;
@@ -122,6 +125,7 @@ StringRef Runner::getTargetDescription() const {
 }
 ArrayRef<TensorSpec> Runner::getArguments() const { return impl->arguments; }
 ArrayRef<TensorSpec> Runner::getResults() const { return impl->results; }
+const ModuleStats &Runner::getStats() const { return impl->stats; }
 
 //===----------------------------------------------------------------------===//
 // Memory allocation in compiled code
@@ -417,6 +421,17 @@ Runner::create(StringRef path, const RunnerOptions &options) {
           : kernelTarget;
   if (llvm::Error error = lowering.lowerToLLVMDialect(loweringOptions))
     return std::move(error);
+  {
+    // Constant data the code carries: weights (also packed at compile
+    // time), lookup tables.
+    DataLayout layout(module);
+    module.walk([&](LLVM::GlobalOp global) {
+      if (!global.getConstant())
+        return;
+      ++impl->stats.constantGlobals;
+      impl->stats.constantBytes += layout.getTypeSize(global.getGlobalType());
+    });
+  }
   if (options.profile) {
     // The table bitserial-profile-ops left: [name, location] per id.
     impl->profile = true;

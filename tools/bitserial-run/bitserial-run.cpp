@@ -101,6 +101,11 @@ static cl::opt<bool> profile(
              "(over the --repeat calls, or the one call)"),
     cl::cat(runCategory));
 
+// LLVM's own --stats (pass statistics) takes the plain name.
+static cl::opt<bool> moduleStats(
+    "module-stats",
+    cl::desc("Print the size of the lowered module's constants (weights)"),
+    cl::cat(runCategory));
 static cl::opt<bool> progress(
     "progress",
     cl::desc("Report progress on stderr once a --repeat run passes 2 s "
@@ -294,6 +299,12 @@ int main(int argc, char **argv) {
         "time over %u calls: median %.3f ms, min %.3f ms, max %.3f ms\n",
         repeat.getValue(), times[times.size() / 2], times.front(),
         times.back());
+  }
+  if (moduleStats) {
+    const ModuleStats &stats = (*runner)->getStats();
+    llvm::outs() << "constants: " << stats.constantGlobals
+                 << (stats.constantGlobals == 1 ? " global, " : " globals, ")
+                 << stats.constantBytes << " bytes\n";
   }
   if (profile)
     printProfile(llvm::outs(), (*runner)->getEntry(), (*runner)->getProfile());

@@ -74,6 +74,14 @@ struct Profile {
   double seconds = 0;
 };
 
+/// What the lowered module holds.
+struct ModuleStats {
+  /// Constant globals (weights, packed weights, lookup tables) and their
+  /// total size in bytes.
+  uint64_t constantGlobals = 0;
+  uint64_t constantBytes = 0;
+};
+
 class Runner {
 public:
   /// Parses and verifies `path`, checks the entry function and the CPU,
@@ -89,6 +97,8 @@ public:
   llvm::StringRef getTargetDescription() const;
   llvm::ArrayRef<TensorSpec> getArguments() const;
   llvm::ArrayRef<TensorSpec> getResults() const;
+  /// Sizes of the lowered module.
+  const ModuleStats &getStats() const;
 
   /// Checks count, rank, shape and dtype of `inputs` against the signature,
   /// and their values (unless RunnerOptions::checkInputValues is false).
