@@ -181,8 +181,11 @@ void mlir::bitserial::buildFrontEndPipeline(OpPassManager &pm) {
   // TOSA as upstream's tosa-to-linalg-pipeline lowers it (decompositions,
   // shape inference, broadcasts made explicit, named ops first), without
   // the validation pass: the TOSA verifiers already reject malformed ops.
-  tosa::addTosaToLinalgPasses(pm, TosaToLinalgOptions(),
-                              TosaToLinalgNamedOptions(),
+  // HWCF filters: the layout bitserial-vectorize-linalg vectorizes (a
+  // constant filter is transposed at compile time).
+  TosaToLinalgNamedOptions namedOptions;
+  namedOptions.preferConv2DKernelLayoutHWCF = true;
+  tosa::addTosaToLinalgPasses(pm, TosaToLinalgOptions(), namedOptions,
                               /*validationOptions=*/std::nullopt);
   // tosa.rescale becomes linalg.generic around tosa.apply_scale, lowered
   // here with 64-bit intermediates (exact for every shift).
@@ -207,6 +210,8 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   // and outside the parallel regions of the kernels.
   if (options.profile)
     pm.addPass(createBitserialProfileOps());
+  // The model's own matmuls, convolutions and pools (not bitserial ops).
+  pm.addNestedPass<func::FuncOp>(createBitserialVectorizeLinalg());
   if (options.strategy == LoweringStrategy::Vector) {
     BitserialVectorizePipelineOptions vectorize;
     vectorize.target = options.target;

@@ -53,7 +53,8 @@ func.func @residual(%x: tensor<4x70xi8>, %w: tensor<8x70xi8>, %skip: tensor<4x8x
 
 // CHECK-LABEL: func.func @tosa_float
 // CHECK:         tensor.pad
-// CHECK:         linalg.conv_2d_nhwc_fhwc
+// CHECK:         linalg.transpose
+// CHECK:         linalg.conv_2d_nhwc_hwcf
 // CHECK:         arith.minimumf
 // CHECK:         arith.maximumf
 // CHECK:         linalg.pooling_nhwc_max

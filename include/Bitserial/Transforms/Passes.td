@@ -107,4 +107,34 @@ def BitserialProfileOps : Pass<"bitserial-profile-ops", "ModuleOp"> {
   ];
 }
 
+def BitserialVectorizeLinalg : Pass<"bitserial-vectorize-linalg"> {
+  let summary = "Tile and vectorize named linalg matmuls, convolutions and pools";
+  let description = [{
+    Gives the named linalg ops a model brings along next to bitserial ops
+    (from TOSA or written as linalg) vector code instead of scalar loops:
+    `linalg.matmul`, `linalg.batch_matmul`, `linalg.conv_2d_nhwc_hwcf` and
+    the `linalg.pooling_nhwc_{max,min,sum}` ops with static shapes and
+    integer or float elements are tiled (`scf::tileUsingSCF`) into tiles of
+    static shape, register-sized: matmul 4 x 16 x 16 (M, N, K), convolution
+    one output row of up to 8 pixels x 16 output channels x 8 input
+    channels per step, pooling up to 8 pixels x 32 channels, each extent
+    the largest divisor of the op's extent up to that size, so no tile
+    needs masks. Convolution and pooling tiles with one window row are
+    rewritten to their 1-D forms (`populateDecomposeConvolutionPatterns`);
+    then every such op and tile is vectorized (`linalg::vectorize`) and
+    the contractions become outer products (FMA chains).
+
+    Other linalg ops (generic, fill) keep the loop lowering, bitserial ops
+    their own.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD
