@@ -31,8 +31,10 @@ int64_t NpyArray::getNumElements() const {
 std::string NpyArray::getDtypeName() const {
   if (kind == 'b')
     return "bool";
-  return (kind == 'u' ? "uint" : kind == 'f' ? "float" : "int") +
-         std::to_string(itemSize * 8);
+  std::string width = std::to_string(itemSize * 8);
+  if (kind == 'f')
+    return "float" + width;
+  return (kind == 'u' ? "uint" : "int") + width;
 }
 
 int64_t NpyArray::getElement(int64_t i) const {

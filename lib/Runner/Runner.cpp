@@ -438,12 +438,11 @@ Runner::create(StringRef path, const RunnerOptions &options) {
     if (auto table = module->getAttrOfType<ArrayAttr>("bitserial.profile_ops"))
       for (Attribute row : table) {
         auto pair = dyn_cast<ArrayAttr>(row);
-        auto name = pair && pair.size() == 2
-                        ? dyn_cast<StringAttr>(pair[0])
-                        : StringAttr();
+        auto name = pair && pair.size() == 2 ? dyn_cast<StringAttr>(pair[0])
+                                             : StringAttr();
         auto location = name ? dyn_cast<StringAttr>(pair[1]) : StringAttr();
-        impl->profiledOps.emplace_back(
-            name ? name.str() : "?", location ? location.str() : "?");
+        impl->profiledOps.emplace_back(name ? name.str() : "?",
+                                       location ? location.str() : "?");
       }
     module->removeAttr("bitserial.profile_ops");
     impl->profileState.calls.assign(impl->profiledOps.size(), 0);
@@ -611,6 +610,26 @@ static llvm::Error checkPackedWords(const NpyArray &input,
   return llvm::Error::success();
 }
 
+/// Whether `input` has a dtype that `spec`'s element type takes: bool for
+/// i1, signed or unsigned integers of the width, floats of the width.
+static bool hasDtype(const NpyArray &input, const TensorSpec &spec) {
+  if (spec.isFloat)
+    return input.kind == 'f' && input.itemSize * 8 == spec.bitWidth;
+  if (spec.bitWidth == 1)
+    return input.kind == 'b';
+  return (input.kind == 'i' || input.kind == 'u') &&
+         input.itemSize * 8 == spec.bitWidth;
+}
+
+static std::string getExpectedDtype(const TensorSpec &spec) {
+  std::string width = std::to_string(spec.bitWidth);
+  if (spec.isFloat)
+    return "float" + width;
+  if (spec.bitWidth == 1)
+    return "bool";
+  return "int" + width + " (or uint" + width + ")";
+}
+
 llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
   if (inputs.size() != impl->arguments.size())
     return makeError("'" + impl->entry + "' takes " +
@@ -626,21 +645,10 @@ llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
         return makeError(spec.description + ": expected shape " +
                          shapeToString(spec.shape) + ", got " +
                          shapeToString(input.shape));
-    bool dtypeOk =
-        spec.isFloat ? input.kind == 'f' && input.itemSize * 8 == spec.bitWidth
-        : spec.bitWidth == 1
-            ? input.kind == 'b'
-            : (input.kind == 'i' || input.kind == 'u') &&
-                  input.itemSize * 8 == spec.bitWidth;
-    if (!dtypeOk)
-      return makeError(
-          spec.description + ": expected dtype " +
-          (spec.isFloat ? "float" + std::to_string(spec.bitWidth)
-           : spec.bitWidth == 1
-               ? std::string("bool")
-               : "int" + std::to_string(spec.bitWidth) + " (or uint" +
-                     std::to_string(spec.bitWidth) + ")") +
-          ", got " + input.getDtypeName());
+    if (!hasDtype(input, spec))
+      return makeError(spec.description + ": expected dtype " +
+                       getExpectedDtype(spec) + ", got " +
+                       input.getDtypeName());
     // Arrays not read by parseNpy: the data must match the shape.
     auto bytes = getByteSize(input.shape, input.itemSize, spec.description);
     if (!bytes)
@@ -678,9 +686,9 @@ Runner::makeRandomInputs(uint64_t seed) const {
       return makeError(spec.description +
                        ": cannot make random inputs for a dynamic shape; "
                        "pass --input files");
-    auto array = NpyArray::allocate(getArrayKind(spec),
-                                    std::max(1u, spec.bitWidth / 8), spec.shape,
-                                    spec.description);
+    auto array =
+        NpyArray::allocate(getArrayKind(spec), std::max(1u, spec.bitWidth / 8),
+                           spec.shape, spec.description);
     if (!array)
       return array.takeError();
     int64_t n = array->getNumElements();
@@ -742,8 +750,8 @@ static llvm::Expected<NpyArray> copyResult(const int64_t *descriptor,
   ArrayRef<int64_t> sizes(descriptor + 3, rank);
   ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
   unsigned itemSize = std::max(1u, spec.bitWidth / 8);
-  auto output = NpyArray::allocate(getArrayKind(spec), itemSize, sizes,
-                                   spec.description);
+  auto output =
+      NpyArray::allocate(getArrayKind(spec), itemSize, sizes, spec.description);
   if (!output)
     return output.takeError();
   const char *aligned =

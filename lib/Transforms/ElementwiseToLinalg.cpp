@@ -23,8 +23,8 @@ static bool shouldConvert(Operation *op) {
   if (!OpTrait::hasElementwiseMappableTraits(op))
     return false;
   bool anyTensor = false;
-  for (Type type : llvm::concat<const Type>(op->getOperandTypes(),
-                                            op->getResultTypes())) {
+  for (Type type :
+       llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
     if (auto tensor = dyn_cast<RankedTensorType>(type)) {
       if (tensor.getEncoding())
         return false;

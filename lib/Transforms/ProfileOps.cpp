@@ -23,8 +23,8 @@ static constexpr StringLiteral kExit = "bitserial_profile_exit";
 
 static bool isComputeLeaf(Operation *op) {
   Dialect *dialect = op->getDialect();
-  if (dialect && isa<bitserial::BitserialDialect, linalg::LinalgDialect>(
-                     dialect))
+  if (dialect &&
+      isa<bitserial::BitserialDialect, linalg::LinalgDialect>(dialect))
     return true;
   return isa<tensor::PadOp, tensor::ConcatOp, CallOpInterface>(op);
 }
@@ -61,8 +61,8 @@ static std::string formatLocation(Location loc) {
 static std::string formatName(Operation *op) {
   std::string name = op->getName().getStringRef().str();
   if (auto call = dyn_cast<CallOpInterface>(op))
-    if (auto callee = dyn_cast_if_present<SymbolRefAttr>(
-            call.getCallableForCallee()))
+    if (auto callee =
+            dyn_cast_if_present<SymbolRefAttr>(call.getCallableForCallee()))
       name += " " + callee.getLeafReference().str();
   return name;
 }
@@ -91,8 +91,7 @@ struct BitserialProfileOpsPass
     Type i64 = builder.getI64Type();
     auto declare = [&](StringRef name) {
       if (auto existing = module.lookupSymbol<func::FuncOp>(name)) {
-        if (existing.getFunctionType() !=
-            builder.getFunctionType({i64}, {})) {
+        if (existing.getFunctionType() != builder.getFunctionType({i64}, {})) {
           existing.emitError() << "'" << name
                                << "' is reserved for the profiler: expected "
                                   "type (i64) -> ()";

@@ -126,8 +126,7 @@ struct BitserialVectorizeLinalgPass
     // 3. Vectorize.
     SmallVector<linalg::LinalgOp> toVectorize;
     root->walk([&](linalg::LinalgOp op) {
-      if (isVectorizable(op) &&
-          succeeded(linalg::vectorizeOpPrecondition(op)))
+      if (isVectorizable(op) && succeeded(linalg::vectorizeOpPrecondition(op)))
         toVectorize.push_back(op);
     });
     for (linalg::LinalgOp op : toVectorize) {

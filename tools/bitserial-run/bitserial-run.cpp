@@ -152,8 +152,8 @@ static void printProfile(llvm::raw_ostream &os, llvm::StringRef entry,
   double inside = 0;
   for (const ProfileRow &row : rows)
     inside += row.seconds;
-  rows.push_back({"other", "", profile.calls,
-                  std::max(0.0, profile.seconds - inside)});
+  rows.push_back(
+      {"other", "", profile.calls, std::max(0.0, profile.seconds - inside)});
   std::stable_sort(rows.begin(), rows.end(),
                    [](const ProfileRow &a, const ProfileRow &b) {
                      return a.seconds > b.seconds;
