@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -155,6 +156,33 @@ static LogicalResult verifyAddressable(Operation *op) {
 
 static constexpr int64_t kMaxFoldedElements = int64_t(1) << 22;
 
+/// The integer elements of a constant: a dense attribute, or a
+/// `dense_resource` blob (model weights) read as one, if its blob is present
+/// and holds whole bytes per element.
+static DenseIntElementsAttr getIntegerElements(Attribute attr) {
+  if (auto dense = dyn_cast_or_null<DenseIntElementsAttr>(attr))
+    return dense;
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return {};
+  ShapedType type = resource.getType();
+  auto elementType = dyn_cast<IntegerType>(type.getElementType());
+  if (!elementType || elementType.getWidth() % 8 != 0 ||
+      !type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+    return {};
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return {};
+  ArrayRef<char> data = blob->getData();
+  bool splat = false;
+  if (data.size() !=
+          size_t(type.getNumElements()) * (elementType.getWidth() / 8) ||
+      !DenseElementsAttr::isValidRawBuffer(type, data, splat))
+    return {};
+  return cast<DenseIntElementsAttr>(
+      DenseElementsAttr::getFromRawBuffer(type, data));
+}
+
 //===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
@@ -195,7 +223,7 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   RankedTensorType resultType = getResult().getType();
   if (resultType.hasStaticShape() && resultType.getNumElements() == 0)
     return DenseIntElementsAttr::get(resultType, ArrayRef<APInt>{});
-  auto input = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getInput());
+  DenseIntElementsAttr input = getIntegerElements(adaptor.getInput());
   if (!input || !resultType.hasStaticShape() ||
       input.getNumElements() > kMaxFoldedElements)
     return {};

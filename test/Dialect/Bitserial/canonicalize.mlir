@@ -47,7 +47,7 @@ func.func @negative_pack_of_unpack(%p: tensor<1x1x1xi8, #bitserial.packed<bits =
 // plane 1 = 0b00110 = 6.
 // CHECK-LABEL: func.func @pack_constant_unsigned
 // CHECK: %[[C:.*]] = arith.constant dense<{{\[\[}}[21], [6]]]> : tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>>
-// CHECK-NOT: bitserial.pack
+// CHECK-NOT: bitserial.pack %
 // CHECK: return %[[C]]
 func.func @pack_constant_unsigned()
     -> tensor<1x2x1xi8, #bitserial.packed<bits = 2, encoding = unsigned, length = 5>> {
@@ -247,3 +247,24 @@ func.func @dequantize_fold() -> tensor<2xf32> {
   %0 = bitserial.dequantize %acc, %s, %b : tensor<2xi32>, tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// Weights stored as a dense_resource blob (model files) pack at compile time
+// like dense constants: rows (+1, -1, +1) and (-1, -1, +1) are bits 0b101, 0b100.
+// CHECK-LABEL: func.func @pack_resource_fold
+// CHECK: arith.constant dense<{{\[\[\[}}5]], {{\[\[}}4]]]> : tensor<2x1x1xi64, #bitserial.packed
+// CHECK-NOT: bitserial.pack %
+func.func @pack_resource_fold() -> tensor<2x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>> {
+  %w = arith.constant dense_resource<weights> : tensor<2x3xi8>
+  %p = bitserial.pack %w : tensor<2x3xi8> -> tensor<2x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+  return %p : tensor<2x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      weights: "0x0100000001FF01FFFF01"
+    }
+  }
+#-}
