@@ -4,7 +4,10 @@
 #include "Bitserial/Transforms/Passes.h"
 #include "Bitserial/Transforms/Transforms.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::bitserial {
@@ -70,9 +73,7 @@ SmallVector<int64_t> mlir::bitserial::getDefaultTileSizes(TilingInterface op,
   int64_t taps = filter.getDimSize(1) * filter.getDimSize(2);
   int64_t filterPerChannel = taps * packedRowBytes(filter);
   sizes[3] = fitMultiple(init.getDimSize(3), 64, filterPerChannel, budget / 2);
-  ArrayRef<int64_t> padding = conv.getPadding();
-  bool heightPadded = padding[0] != 0 || padding[1] != 0;
-  if (!heightPadded && !ShapedType::isDynamic(input.getDimSize(2)) &&
+  if (!ShapedType::isDynamic(input.getDimSize(2)) &&
       !ShapedType::isDynamic(init.getDimSize(2))) {
     int64_t channels = sizes[3] ? sizes[3] : init.getDimSize(3);
     int64_t perRow = conv.getStrides()[0] * input.getDimSize(2) *
@@ -83,30 +84,26 @@ SmallVector<int64_t> mlir::bitserial::getDefaultTileSizes(TilingInterface op,
   return sizes;
 }
 
+/// A tile size at least a static extent leaves that axis whole (0).
+static SmallVector<int64_t> normalizeTileSizes(ArrayRef<int64_t> tileSizes,
+                                               ArrayRef<int64_t> extents) {
+  SmallVector<int64_t> normalized(tileSizes);
+  for (auto [size, extent] : llvm::zip(normalized, extents))
+    if (!ShapedType::isDynamic(extent) && size >= extent)
+      size = 0;
+  return normalized;
+}
+
 FailureOr<scf::SCFTilingResult>
 mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
                                  ArrayRef<int64_t> tileSizes) {
   // A tile at least as large as a static extent leaves that axis whole.
   ArrayRef<int64_t> extents =
       cast<RankedTensorType>(op->getResult(0).getType()).getShape();
-  SmallVector<int64_t> normalized(tileSizes);
-  for (auto [size, extent] : llvm::zip(normalized, extents))
-    if (!ShapedType::isDynamic(extent) && size >= extent)
-      size = 0;
+  SmallVector<int64_t> normalized = normalizeTileSizes(tileSizes, extents);
   tileSizes = normalized;
-  // A padded spatial axis of a conv can only stay whole.
-  if (auto conv = dyn_cast<Conv2DOp>(op.getOperation())) {
-    ArrayRef<int64_t> padding = conv.getPadding();
-    for (unsigned axis = 0; axis < 2; ++axis) {
-      int64_t size = tileSizes[axis + 1];
-      bool padded = padding[2 * axis] != 0 || padding[2 * axis + 1] != 0;
-      if (padded && size != 0)
-        return conv.emitOpError()
-               << "cannot tile the padded " << (axis ? "width" : "height")
-               << " dimension (tile size " << size
-               << "); use 0 to keep it whole";
-    }
-  }
+  if (llvm::all_of(tileSizes, [](int64_t s) { return s == 0; }))
+    return scf::SCFTilingResult{};
   scf::SCFTilingOptions options;
   SmallVector<OpFoldResult> sizes;
   for (int64_t size : tileSizes)
@@ -123,10 +120,93 @@ mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
   return result;
 }
 
+LogicalResult mlir::bitserial::tileEpilogueChain(RewriterBase &rewriter,
+                                                 TilingInterface epilogue,
+                                                 TilingInterface producer,
+                                                 ArrayRef<int64_t> tileSizes) {
+  SmallVector<int64_t> sizes = normalizeTileSizes(
+      tileSizes,
+      cast<RankedTensorType>(producer->getResult(0).getType()).getShape());
+  // The epilogue's domain is the producer's, without the channel axis when
+  // it packs channels (threshold): channel tiles are then made inside.
+  size_t rank = epilogue.getLoopIteratorTypes().size();
+  SmallVector<int64_t> outer(sizes.begin(), sizes.begin() + rank);
+  SmallVector<int64_t> inner(sizes.size(), 0);
+  if (rank < sizes.size())
+    inner.back() = sizes.back();
+
+  if (llvm::all_of(outer, [](int64_t s) { return s == 0; }))
+    return success(succeeded(tileBitserialOp(rewriter, producer, inner)));
+
+  scf::SCFTileAndFuseOptions options;
+  SmallVector<OpFoldResult> ofrs;
+  for (int64_t size : outer)
+    ofrs.push_back(rewriter.getIndexAttr(size));
+  options.tilingOptions.setTileSizes(ofrs);
+  // Fuse the accumulating op only, never its operands' producers (a pack or
+  // the previous layer would be recomputed on overlapping windows).
+  Operation *producerOp = producer;
+  options.setFusionControlFn(
+      [producerOp](tensor::ExtractSliceOp, OpResult original,
+                   bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestination || original.getOwner() != producerOp)
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+  rewriter.setInsertionPoint(epilogue);
+  FailureOr<scf::SCFTileAndFuseResult> result =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, epilogue, options);
+  if (failed(result))
+    return failure();
+  for (OpResult r : epilogue->getResults())
+    rewriter.replaceAllUsesWith(r, result->replacements.lookup(r));
+  rewriter.eraseOp(epilogue);
+  if (producer->use_empty())
+    rewriter.eraseOp(producer);
+  if (llvm::all_of(inner, [](int64_t s) { return s == 0; }) ||
+      result->loops.empty())
+    return success();
+  // Channel tiles of the fused producer tile(s).
+  SmallVector<TilingInterface> fused;
+  result->loops.front()->walk([&](Operation *op) {
+    if (isa<MatmulOp, Conv2DOp>(op))
+      fused.push_back(cast<TilingInterface>(op));
+  });
+  for (TilingInterface op : fused)
+    if (failed(tileBitserialOp(rewriter, op, inner)))
+      return failure();
+  return success();
+}
+
 namespace {
 struct BitserialTilePass
     : public bitserial::impl::BitserialTileBase<BitserialTilePass> {
   using Base::Base;
+
+  /// Tile sizes from the op's attribute, the options or the heuristic.
+  FailureOr<SmallVector<int64_t>> getTileSizes(TilingInterface op) {
+    size_t rank = op.getLoopIteratorTypes().size();
+    SmallVector<int64_t> sizes;
+    Attribute given = op->getAttr(kTileSizesAttr);
+    if (given && !isa<DenseI64ArrayAttr>(given))
+      return op->emitError()
+             << kTileSizesAttr << " must be an array<i64: ...>, got " << given;
+    if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given))
+      sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
+    else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
+      sizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
+    else if (isa<Conv2DOp>(op) && !convTileSizes.empty())
+      sizes.assign(convTileSizes.begin(), convTileSizes.end());
+    else
+      sizes = getDefaultTileSizes(op, cacheBytes);
+    if (sizes.size() != rank)
+      return op->emitError()
+             << "expected " << rank << " tile sizes, got " << sizes.size();
+    if (llvm::any_of(sizes, [](int64_t s) { return s < 0; }))
+      return op->emitError() << "tile sizes must be non-negative";
+    return sizes;
+  }
 
   void runOnOperation() override {
     if (cacheBytes < 1) {
@@ -144,34 +224,27 @@ struct BitserialTilePass
       // Nothing to tile: the op folds to its init.
       if (hasEmptyExtent(op))
         continue;
-      size_t rank = op.getLoopIteratorTypes().size();
-      SmallVector<int64_t> sizes;
-      Attribute given = op->getAttr(kTileSizesAttr);
-      if (given && !isa<DenseI64ArrayAttr>(given)) {
-        op->emitError() << kTileSizesAttr
-                        << " must be an array<i64: ...>, got " << given;
+      FailureOr<SmallVector<int64_t>> sizes = getTileSizes(op);
+      if (failed(sizes))
         return signalPassFailure();
-      }
-      if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given))
-        sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
-      else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
-        sizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
-      else if (isa<Conv2DOp>(op) && !convTileSizes.empty())
-        sizes.assign(convTileSizes.begin(), convTileSizes.end());
-      else
-        sizes = getDefaultTileSizes(op, cacheBytes);
-      if (sizes.size() != rank) {
-        op->emitError() << "expected " << rank << " tile sizes, got "
-                        << sizes.size();
-        return signalPassFailure();
-      }
-      if (llvm::any_of(sizes, [](int64_t s) { return s < 0; })) {
-        op->emitError() << "tile sizes must be non-negative";
-        return signalPassFailure();
-      }
-      if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+      // An epilogue that is the only user of the op is tiled with it: each
+      // tile computes its accumulators and their epilogue together.
+      Operation *user =
+          op->hasOneUse() ? *op->getResult(0).getUsers().begin() : nullptr;
+      if (fuseEpilogues && user &&
+          isa<ThresholdOp, RequantizeOp, DequantizeOp>(user) &&
+          user->getBlock() == op->getBlock() &&
+          user->getOperand(0) == op->getResult(0) && !hasEmptyExtent(user)) {
+        if (llvm::all_of(*sizes, [](int64_t s) { return s == 0; }))
+          continue;
+        if (failed(tileEpilogueChain(rewriter, cast<TilingInterface>(user), op,
+                                     *sizes)))
+          return signalPassFailure();
         continue;
-      if (failed(tileBitserialOp(rewriter, op, sizes)))
+      }
+      if (llvm::all_of(*sizes, [](int64_t s) { return s == 0; }))
+        continue;
+      if (failed(tileBitserialOp(rewriter, op, *sizes)))
         return signalPassFailure();
     }
   }

@@ -6,17 +6,29 @@
 include "Bitserial/IR/BitserialBase.td"
 include "Bitserial/IR/BitserialAttrs.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
 
 def Bitserial_WordTensor : RankedTensorOf<[I8, I16, I32, I64]>;
 def Bitserial_AccumulatorTensor : RankedTensorOf<[I32, I64]>;
 
+// Value ops without a destination: their iteration domain is the result's
+// leading (unpacked) axes; tiling creates a `tensor.empty` destination, whose
+// dynamic sizes come from `reifyResultShapes`.
+defvar Bitserial_ValueOpTiling = [
+    DeclareOpInterfaceMethods<TilingInterface, [
+      "getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+      "getResultTilePosition", "generateResultTileValue",
+      "getIterationDomainTileFromResultTile"]>,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                              ["reifyResultShapes"]>];
+
 //===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
 
-def Bitserial_PackOp : Bitserial_Op<"pack", [Pure]> {
+def Bitserial_PackOp : Bitserial_Op<"pack", !listconcat([Pure], Bitserial_ValueOpTiling)> {
   let summary = "Packs an integer tensor into bit planes along its innermost axis";
   let description = [{
     Splits every element of `input` into `bits` bit planes and packs each
@@ -59,7 +71,7 @@ def Bitserial_PackOp : Bitserial_Op<"pack", [Pure]> {
 // UnpackOp
 //===----------------------------------------------------------------------===//
 
-def Bitserial_UnpackOp : Bitserial_Op<"unpack", [Pure]> {
+def Bitserial_UnpackOp : Bitserial_Op<"unpack", !listconcat([Pure], Bitserial_ValueOpTiling)> {
   let summary = "Decodes a bit-plane packed tensor back to integers";
   let description = [{
     The exact inverse of `bitserial.pack`: decodes every logical element of
@@ -203,7 +215,7 @@ def Bitserial_Conv2DOp : Bitserial_Op<"conv2d", [
 // Epilogues: accumulators to the next layer's input
 //===----------------------------------------------------------------------===//
 
-def Bitserial_ThresholdOp : Bitserial_Op<"threshold", [Pure]> {
+def Bitserial_ThresholdOp : Bitserial_Op<"threshold", !listconcat([Pure], Bitserial_ValueOpTiling)> {
   let summary = "Per-channel thresholds: accumulators to packed k-bit codes";
   let description = [{
     Quantizes accumulators to `bits`-bit codes by counting the thresholds
@@ -252,7 +264,7 @@ def Bitserial_ThresholdOp : Bitserial_Op<"threshold", [Pure]> {
   let hasFolder = 1;
 }
 
-def Bitserial_RequantizeOp : Bitserial_Op<"requantize", [Pure]> {
+def Bitserial_RequantizeOp : Bitserial_Op<"requantize", !listconcat([Pure], Bitserial_ValueOpTiling)> {
   let summary = "Per-channel requantization of i32 accumulators (TFLite rounding)";
   let description = [{
     Scales `acc` by a per-channel fixed-point multiplier and power of two,
@@ -307,7 +319,7 @@ def Bitserial_RequantizeOp : Bitserial_Op<"requantize", [Pure]> {
   let hasFolder = 1;
 }
 
-def Bitserial_DequantizeOp : Bitserial_Op<"dequantize", [Pure]> {
+def Bitserial_DequantizeOp : Bitserial_Op<"dequantize", !listconcat([Pure], Bitserial_ValueOpTiling)> {
   let summary = "Per-channel scale and bias: accumulators to floating point";
   let description = [{
     Converts accumulators to floating point for a network's float outputs

@@ -45,10 +45,14 @@ def BitserialTile : Pass<"bitserial-tile"> {
     ListOption<"convTileSizes", "conv-tile-sizes", "int64_t",
                "Tile sizes of conv2d (N, OH, OW, CO)">,
     Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"1048576",
-           "Cache size the default tile sizes are chosen for">
+           "Cache size the default tile sizes are chosen for">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Tile an epilogue (threshold, requantize, dequantize) that is the "
+           "only user of a matmul or conv2d together with it">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];

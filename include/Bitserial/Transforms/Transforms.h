@@ -19,6 +19,15 @@ FailureOr<scf::SCFTilingResult> tileBitserialOp(RewriterBase &rewriter,
                                                 TilingInterface op,
                                                 ArrayRef<int64_t> tileSizes);
 
+/// Tiles `epilogue` (a threshold, requantize or dequantize whose accumulator
+/// `producer`, a matmul or conv2d, computes) with the producer's `tileSizes`
+/// and fuses the producer into each tile (a threshold keeps its channels
+/// whole: the producer's channel tiles become a loop inside). Replaces both.
+LogicalResult tileEpilogueChain(RewriterBase &rewriter,
+                                TilingInterface epilogue,
+                                TilingInterface producer,
+                                ArrayRef<int64_t> tileSizes);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_TRANSFORMS_TRANSFORMS_H
