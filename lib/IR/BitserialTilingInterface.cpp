@@ -158,11 +158,16 @@ SmallVector<Range> Conv2DOp::getIterationDomain(OpBuilder &b) {
 static bool isDimOf(OpFoldResult size, Value tensor, unsigned dim) {
   auto value = dyn_cast<Value>(size);
   auto dimOp = value ? value.getDefiningOp<tensor::DimOp>() : nullptr;
-  if (!dimOp || getConstantIntValue(dimOp.getIndex()) != int64_t(dim))
-    return false;
+  if (dimOp && getConstantIntValue(dimOp.getIndex()) != int64_t(dim))
+    dimOp = nullptr;
   for (Value v = tensor; v;) {
-    if (dimOp.getSource() == v)
+    if (dimOp && dimOp.getSource() == v)
       return true;
+    // tensor.dim of a slice folds to the slice's size.
+    if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+      if (slice.getType().getRank() == slice.getSourceType().getRank() &&
+          isEqualConstantIntOrValue(slice.getMixedSizes()[dim], size))
+        return true;
     auto arg = dyn_cast<BlockArgument>(v);
     auto loop = arg ? dyn_cast<LoopLikeOpInterface>(arg.getOwner()->getParentOp())
                     : nullptr;
@@ -183,6 +188,17 @@ static bool coversWholeDim(Conv2DOp op, unsigned dim, OpFoldResult offset,
     return getConstantIntValue(size) == extent;
   if (isDimOf(size, op.getInit(), dim))
     return true;
+  // Value bounds read loop-carried values through the loop's terminator, which
+  // a loop being built by a tiling driver does not have yet.
+  for (Operation *parent = op->getParentOp();
+       parent && !parent->hasTrait<OpTrait::IsIsolatedFromAbove>();
+       parent = parent->getParentOp())
+    if (llvm::any_of(parent->getRegions(), [](Region &region) {
+          return llvm::any_of(region, [](Block &block) {
+            return !block.mightHaveTerminator();
+          });
+        }))
+      return false;
   FailureOr<bool> equal =
       ValueBoundsConstraintSet::areEqual(size, {op.getInit(), int64_t(dim)});
   return succeeded(equal) && *equal;

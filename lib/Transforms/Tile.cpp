@@ -120,6 +120,46 @@ mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
   return result;
 }
 
+/// Gives `type` (a packed tensor type) back to the destination that tiling
+/// created for a value op and to every loop-carried value built from it:
+/// MLIR 22's `tensor::getOrCreateDestination` makes a `tensor.empty` of the
+/// element type only, dropping the encoding. The shapes are the same.
+static void restoreEncoding(Value destination, RankedTensorType type) {
+  SmallVector<Value> worklist{destination};
+  auto retype = [&](Value v) {
+    if (v.getType() != type) {
+      v.setType(type);
+      worklist.push_back(v);
+    }
+  };
+  destination.setType(type);
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (auto loop = dyn_cast<scf::ForOp>(user)) {
+        if (OpOperand *init = &use; loop.getTiedLoopRegionIterArg(init)) {
+          retype(loop.getTiedLoopRegionIterArg(init));
+          retype(loop.getTiedLoopResult(init));
+        }
+      } else if (auto insert = dyn_cast<tensor::InsertSliceOp>(user)) {
+        if (use.getOperandNumber() == 1)
+          retype(insert.getResult());
+      } else if (auto yield = dyn_cast<scf::YieldOp>(user)) {
+        if (auto loop = dyn_cast<scf::ForOp>(yield->getParentOp())) {
+          retype(loop.getResult(use.getOperandNumber()));
+          retype(loop.getRegionIterArgs()[use.getOperandNumber()]);
+        }
+      } else if (auto extract = dyn_cast<tensor::ExtractSliceOp>(user)) {
+        RankedTensorType sliceType = extract.getType();
+        extract.getResult().setType(RankedTensorType::get(
+            sliceType.getShape(), sliceType.getElementType(),
+            type.getEncoding()));
+      }
+    }
+  }
+}
+
 LogicalResult mlir::bitserial::tileEpilogueChain(RewriterBase &rewriter,
                                                  TilingInterface epilogue,
                                                  TilingInterface producer,
@@ -159,8 +199,18 @@ LogicalResult mlir::bitserial::tileEpilogueChain(RewriterBase &rewriter,
       scf::tileConsumerAndFuseProducersUsingSCF(rewriter, epilogue, options);
   if (failed(result))
     return failure();
-  for (OpResult r : epilogue->getResults())
-    rewriter.replaceAllUsesWith(r, result->replacements.lookup(r));
+  for (OpResult r : epilogue->getResults()) {
+    Value replacement = result->replacements.lookup(r);
+    auto type = cast<RankedTensorType>(r.getType());
+    if (replacement.getType() != type && type.getEncoding()) {
+      auto loop = replacement.getDefiningOp<scf::ForOp>();
+      if (!loop)
+        return epilogue->emitOpError() << "tiled result has no loop";
+      restoreEncoding(
+          loop.getInits()[cast<OpResult>(replacement).getResultNumber()], type);
+    }
+    rewriter.replaceAllUsesWith(r, replacement);
+  }
   rewriter.eraseOp(epilogue);
   if (producer->use_empty())
     rewriter.eraseOp(producer);

@@ -40,16 +40,20 @@ func.func @matmul_attribute(%a: !A, %b: !B, %init: tensor<10x16xi32>) -> tensor<
 
 // -----
 
-// A padded conv keeps its rows whole; a small one is not tiled at all.
-// CHECK-LABEL: func.func @negative_conv2d_small
-// CHECK-NOT: scf.for
-// CHECK: bitserial.conv2d
-// OPTIONS-LABEL: func.func @negative_conv2d_small
+// The heuristic tiles the rows of a padded conv too (56 rows by 17): tiles
+// clamp their input window and pad themselves.
+// CHECK-LABEL: func.func @conv2d_padded_rows_default
+// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c17
+// CHECK: scf.if
+// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x56x64xi32>
+// CHECK: } else {
+// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x56x64xi32>
+// OPTIONS-LABEL: func.func @conv2d_padded_rows_default
 // OPTIONS: scf.for %{{.*}} = %c0 to %c64 step %c16
 // OPTIONS: bitserial.conv2d {{.*}} -> tensor<1x56x56x16xi32>
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
-func.func @negative_conv2d_small(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+func.func @conv2d_padded_rows_default(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
   return %r : tensor<1x56x56x64xi32>
 }
@@ -67,10 +71,22 @@ func.func @conv2d_bad_attribute(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -
 
 // -----
 
+// Padded rows tiled by 8: a tile at a constant position (the first of a
+// loop that has one iteration per axis here would fold) has constant padding;
+// in a loop, an interior tile runs one unpadded conv2d and a border tile one
+// conv2d per kernel row, over the rows that tap reads inside the input.
+// CHECK-LABEL: func.func @conv2d_tile_padded_rows
+// CHECK: scf.for %[[OH:.*]] = %c0 to %c56 step %c8
+// CHECK: %[[COND:.*]] = arith.andi
+// CHECK: scf.if %[[COND]]
+// CHECK: bitserial.conv2d {{.*}} outs({{.*}} : tensor<1x8x56x64xi32>) padding = [0, 0, 1, 1] -> tensor<1x8x56x64xi32>
+// CHECK: } else {
+// CHECK: scf.for %[[KH:.*]] = %c0 to %c3 step %c1
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[KH]], 0, 0, 0] [64, 1, 3, 1, 1]
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x56x64xi32>
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 func.func @conv2d_tile_padded_rows(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
-  // expected-error @+1 {{cannot tile the padded height dimension (tile size 8); use 0 to keep it whole}}
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1]
       {bitserial.tile_sizes = array<i64: 1, 8, 0, 0>} -> tensor<1x56x56x64xi32>
   return %r : tensor<1x56x56x64xi32>
@@ -129,11 +145,42 @@ func.func @conv2d_tile_covers_padded(%x: !X, %f: !F, %init: tensor<1x6x6x4xi32>)
 
 // -----
 
+// Dynamic extents: the padded width is tiled the same way.
+// CHECK-LABEL: func.func @conv2d_dynamic_tile_padded
+// CHECK: scf.if
+// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x?x?xi32>
+// CHECK: } else {
+// CHECK: scf.for
+// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x?x?xi32>
 !X = tensor<?x?x?x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
 !F = tensor<?x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
 func.func @conv2d_dynamic_tile_padded(%x: !X, %f: !F, %init: tensor<?x?x?x?xi32>) -> tensor<?x?x?x?xi32> {
-  // expected-error @+1 {{cannot tile the padded width dimension (tile size 4); use 0 to keep it whole}}
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<?x?x?x?xi32>) padding = [0, 0, 1, 1]
       {bitserial.tile_sizes = array<i64: 1, 2, 4, 0>} -> tensor<?x?x?x?xi32>
   return %r : tensor<?x?x?x?xi32>
+}
+
+// -----
+
+// A threshold after a conv2d is tiled with it: the outer loops tile the
+// threshold's rows and columns (its channels are packed, so whole), the
+// conv2d is fused into each tile, and its channel tiles become a loop inside.
+// CHECK-LABEL: func.func @conv2d_threshold_chain
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c4 iter_args(%{{.*}} = %[[EMPTY]]) -> (tensor<1x6x6x2x1xi64, #bitserial.packed
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK: bitserial.conv2d
+// CHECK: bitserial.threshold {{.*}} -> tensor<1x?x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
+// CHECK: tensor.insert_slice
+// OPTIONS-LABEL: func.func @conv2d_threshold_chain
+// OPTIONS: scf.for %{{.*}} step %c4
+// OPTIONS: bitserial.threshold
+!X = tensor<1x6x6x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+!F = tensor<16x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
+!Y = tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
+func.func @conv2d_threshold_chain(%x: !X, %f: !F, %init: tensor<1x6x6x16xi32>, %t: tensor<16x3xi32>) -> !Y {
+  %a = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x16xi32>) padding = [1, 1, 1, 1]
+      {bitserial.tile_sizes = array<i64: 1, 4, 0, 8>} -> tensor<1x6x6x16xi32>
+  %y = bitserial.threshold %a, %t : tensor<1x6x6x16xi32>, tensor<16x3xi32> -> !Y
+  return %y : !Y
 }
