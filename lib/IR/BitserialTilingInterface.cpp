@@ -275,9 +275,12 @@ static AxisWindow getAxisWindow(OpBuilder &b, Location loc, Conv2DOp op,
   OpFoldResult last =
       minOf({d0, d1},
             {maxOf({end, getAffineConstantExpr(0, ctx)}, operands), extent});
-  w.offset = first;
   w.size = affine::makeComposedFoldedAffineApply(b, loc, d1 - d0,
                                                  {first, last});
+  // An empty window starts inside the input too: a static offset at the
+  // extent is out of bounds for tensor.extract_slice.
+  w.offset = maxOf({d0, getAffineConstantExpr(0, ctx)},
+                   {minOf({d0, d1 - 1}, {first, extent})});
   // Leading padding: max(0, -begin), at most the span (a window entirely
   // past the input reads nothing and pads all of it); trailing: the rest.
   w.padBefore = minOf({d0, d1}, {maxOf({-begin, getAffineConstantExpr(0, ctx)},
@@ -404,9 +407,13 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
       AffineExpr x, y, z;
       bindDims(ctx, x, y, z);
       OpFoldResult count = fold(y - x, {q0, q1});
+      // Inside the input also for an empty sub-tile (see getAxisWindow).
       OpFoldResult start = clamp(
           fold((x + z) * s + y * d - pad, {w.outOffset, *taps[a], q0}), zero,
-          extent);
+          fold(x - 1, {extent}));
+      start = affine::makeComposedFoldedAffineMax(
+          b, loc, AffineMap::get(1, 0, {x, getAffineConstantExpr(0, ctx)}, ctx),
+          {start});
       // (count - 1) * s + 1 rows, none for an empty sub-tile.
       OpFoldResult rows = affine::makeComposedFoldedAffineMax(
           b, loc, AffineMap::get(1, 0, {(x - 1) * s + 1, getAffineConstantExpr(0, ctx)}, ctx),

@@ -120,6 +120,139 @@ mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
   return result;
 }
 
+namespace {
+/// A range of output rows (or columns) of a conv2d axis.
+struct AxisRegion {
+  int64_t offset, size;
+  bool border;
+};
+/// A part of a split op: `root` (the conv2d, or its epilogue with the conv2d
+/// part `producer` fused), to be tiled with `sizes` (conv2d domain).
+struct SplitPart {
+  TilingInterface root, producer;
+  SmallVector<int64_t> sizes;
+};
+} // namespace
+
+/// The border and interior output ranges of a padded axis (0: height, 1:
+/// width) tiled by `tile`: outputs [first, last) read only input rows, the
+/// ones before and after read padding. None (one whole region) when the axis
+/// is not tiled, not padded, not static, or has no interior.
+static SmallVector<AxisRegion> getAxisRegions(Conv2DOp conv, unsigned axis,
+                                              int64_t tile) {
+  int64_t extent = conv.getInit().getType().getDimSize(axis + 1);
+  SmallVector<AxisRegion> whole{{0, extent, false}};
+  int64_t padBefore = conv.getPadding()[2 * axis];
+  int64_t padAfter = conv.getPadding()[2 * axis + 1];
+  int64_t input = conv.getInput().getType().getDimSize(axis + 1);
+  int64_t kernel = conv.getFilter().getType().getDimSize(axis + 1);
+  if (tile == 0 || (padBefore == 0 && padAfter == 0) ||
+      ShapedType::isDynamic(extent) || ShapedType::isDynamic(input) ||
+      ShapedType::isDynamic(kernel))
+    return whole;
+  int64_t stride = conv.getStrides()[axis];
+  int64_t window = (kernel - 1) * conv.getDilations()[axis] + 1;
+  int64_t first = std::min(llvm::divideCeilSigned(padBefore, stride), extent);
+  int64_t last = std::clamp<int64_t>(
+      llvm::divideFloorSigned(input + padBefore - window, stride) + 1, first,
+      extent);
+  if (first >= last || (first == 0 && last == extent))
+    return whole;
+  SmallVector<AxisRegion> regions;
+  if (first > 0)
+    regions.push_back({0, first, true});
+  regions.push_back({first, last - first, false});
+  if (last < extent)
+    regions.push_back({last, extent - last, true});
+  return regions;
+}
+
+/// Splits `root` (`conv` itself, or its epilogue) into the parts of `conv`'s
+/// output between the border regions of its padded tiled axes, so that each
+/// part is a conv2d with constant padding: interior parts have none on the
+/// split axes and tile along them without any, border parts are a few rows
+/// or columns kept whole there. Returns no parts when nothing is split.
+static FailureOr<SmallVector<SplitPart>>
+splitPaddedBorders(RewriterBase &rewriter, TilingInterface root, Conv2DOp conv,
+                   ArrayRef<int64_t> sizes) {
+  SmallVector<AxisRegion> rows = getAxisRegions(conv, 0, sizes[1]);
+  SmallVector<AxisRegion> cols = getAxisRegions(conv, 1, sizes[2]);
+  if (rows.size() == 1 && cols.size() == 1)
+    return SmallVector<SplitPart>{};
+  auto resultType = cast<RankedTensorType>(root->getResult(0).getType());
+  if (!conv.getInit().getType().hasStaticShape() ||
+      !resultType.hasStaticShape())
+    return SmallVector<SplitPart>{};
+  Location loc = root->getLoc();
+  rewriter.setInsertionPoint(root);
+  bool isConv = root.getOperation() == conv.getOperation();
+  Value dest = isConv ? conv.getInit()
+                      : tensor::EmptyOp::create(rewriter, loc,
+                                                resultType.getShape(),
+                                                resultType.getElementType(),
+                                                resultType.getEncoding())
+                            .getResult();
+  ArrayRef<int64_t> extents = conv.getInit().getType().getShape();
+  size_t rank = root.getLoopIteratorTypes().size();
+  SmallVector<SplitPart> parts;
+  for (const AxisRegion &row : rows) {
+    for (const AxisRegion &col : cols) {
+      SmallVector<OpFoldResult> offsets, partSizes;
+      int64_t regionOffsets[] = {0, row.offset, col.offset, 0};
+      int64_t regionSizes[] = {extents[0], row.size, col.size, extents[3]};
+      for (size_t i = 0; i < rank; ++i) {
+        offsets.push_back(rewriter.getIndexAttr(regionOffsets[i]));
+        partSizes.push_back(rewriter.getIndexAttr(regionSizes[i]));
+      }
+      FailureOr<TilingResult> part =
+          root.getTiledImplementation(rewriter, offsets, partSizes);
+      if (failed(part))
+        return failure();
+      SplitPart split;
+      split.root = cast<TilingInterface>(part->tiledOps.back());
+      split.sizes.assign(sizes.begin(), sizes.end());
+      if (row.border)
+        split.sizes[1] = 0;
+      if (col.border)
+        split.sizes[2] = 0;
+      if (!isConv) {
+        // The epilogue part reads a slice of the conv2d: compute that slice
+        // by a conv2d part instead.
+        for (Operation *op : part->generatedSlices) {
+          auto slice = dyn_cast<tensor::ExtractSliceOp>(op);
+          if (!slice || slice.getSource() != conv.getResult())
+            continue;
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPoint(slice);
+          FailureOr<TilingResult> producer = conv.generateResultTileValue(
+              rewriter, 0, slice.getMixedOffsets(), slice.getMixedSizes());
+          if (failed(producer))
+            return failure();
+          split.producer = cast<TilingInterface>(producer->tiledOps.back());
+          rewriter.replaceOp(slice, producer->tiledValues);
+        }
+        if (!split.producer)
+          return root->emitOpError() << "does not read its conv2d";
+      }
+      SmallVector<OpFoldResult> resultOffsets, resultSizes;
+      if (failed(root.getResultTilePosition(rewriter, 0, offsets, partSizes,
+                                            resultOffsets, resultSizes)))
+        return failure();
+      SmallVector<OpFoldResult> unit(resultOffsets.size(),
+                                     rewriter.getIndexAttr(1));
+      dest = tensor::InsertSliceOp::create(rewriter, loc,
+                                           part->tiledValues[0], dest,
+                                           resultOffsets, resultSizes, unit)
+                 .getResult();
+      parts.push_back(split);
+    }
+  }
+  rewriter.replaceOp(root, dest);
+  if (!isConv && conv->use_empty())
+    rewriter.eraseOp(conv);
+  return parts;
+}
+
 /// Gives `type` (a packed tensor type) back to the destination that tiling
 /// created for a value op and to every loop-carried value built from it:
 /// MLIR 22's `tensor::getOrCreateDestination` makes a `tensor.empty` of the
@@ -167,6 +300,20 @@ LogicalResult mlir::bitserial::tileEpilogueChain(RewriterBase &rewriter,
   SmallVector<int64_t> sizes = normalizeTileSizes(
       tileSizes,
       cast<RankedTensorType>(producer->getResult(0).getType()).getShape());
+  if (auto conv = dyn_cast<Conv2DOp>(producer.getOperation())) {
+    FailureOr<SmallVector<SplitPart>> parts =
+        splitPaddedBorders(rewriter, epilogue, conv, sizes);
+    if (failed(parts))
+      return failure();
+    if (!parts->empty()) {
+      for (SplitPart &part : *parts)
+        if (!hasEmptyExtent(part.producer) &&
+            failed(tileEpilogueChain(rewriter, part.root, part.producer,
+                                     part.sizes)))
+          return failure();
+      return success();
+    }
+  }
   // The epilogue's domain is the producer's, without the channel axis when
   // it packs channels (threshold): channel tiles are then made inside.
   size_t rank = epilogue.getLoopIteratorTypes().size();
@@ -227,6 +374,28 @@ LogicalResult mlir::bitserial::tileEpilogueChain(RewriterBase &rewriter,
     if (failed(tileBitserialOp(rewriter, op, inner)))
       return failure();
   return success();
+}
+
+LogicalResult mlir::bitserial::tileLayer(RewriterBase &rewriter,
+                                         TilingInterface op,
+                                         ArrayRef<int64_t> tileSizes) {
+  if (auto conv = dyn_cast<Conv2DOp>(op.getOperation())) {
+    SmallVector<int64_t> sizes =
+        normalizeTileSizes(tileSizes, conv.getInit().getType().getShape());
+    FailureOr<SmallVector<SplitPart>> parts =
+        splitPaddedBorders(rewriter, op, conv, sizes);
+    if (failed(parts))
+      return failure();
+    if (!parts->empty()) {
+      // A border part that reads no input rows folds to its init.
+      for (SplitPart &part : *parts)
+        if (!hasEmptyExtent(part.root) &&
+            failed(tileBitserialOp(rewriter, part.root, part.sizes)))
+          return failure();
+      return success();
+    }
+  }
+  return success(succeeded(tileBitserialOp(rewriter, op, tileSizes)));
 }
 
 namespace {
@@ -294,7 +463,7 @@ struct BitserialTilePass
       }
       if (llvm::all_of(*sizes, [](int64_t s) { return s == 0; }))
         continue;
-      if (failed(tileBitserialOp(rewriter, op, *sizes)))
+      if (failed(tileLayer(rewriter, op, *sizes)))
         return signalPassFailure();
     }
   }

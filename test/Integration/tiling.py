@@ -53,8 +53,8 @@ class Case:
     def __init__(self, name, body, inputs, expected, transform=None, expect_if=False):
         self.name, self.body, self.inputs, self.expected = name, body, inputs, expected
         self.transform = transform
-        # Padded axes tiled in loops: the tiles choose between the unpadded
-        # conv2d and the split by kernel taps.
+        # Padded axes tiled in loops of a transform script: the tiles choose
+        # between the unpadded conv2d and the split by kernel taps.
         self.expect_if = expect_if
 
 
@@ -304,7 +304,9 @@ def main():
             print(f"FAIL tile {case.name}: exit {result.returncode}\n{result.stderr}")
             continue
         tiled = open(base + ".tiled.mlir").read()
-        if "scf.for" not in tiled or (case.expect_if and "scf.if" not in tiled):
+        # bitserial-tile splits off border parts, so every tile has constant
+        # padding; loops of other drivers test the padding at run time.
+        if "scf.for" not in tiled or ("scf.if" in tiled) != bool(case.transform and case.expect_if):
             failures += 1
             print(f"FAIL tile {case.name}: not tiled as expected")
             continue

@@ -19,10 +19,19 @@ FailureOr<scf::SCFTilingResult> tileBitserialOp(RewriterBase &rewriter,
                                                 TilingInterface op,
                                                 ArrayRef<int64_t> tileSizes);
 
+/// Tiles `op` like tileBitserialOp; a conv2d tiled along a padded axis is
+/// first split at the border rows (columns) whose windows read padding, so
+/// every tile has constant padding: interior tiles none, border parts (kept
+/// whole along that axis) the op's.
+LogicalResult tileLayer(RewriterBase &rewriter, TilingInterface op,
+                        ArrayRef<int64_t> tileSizes);
+
 /// Tiles `epilogue` (a threshold, requantize or dequantize whose accumulator
 /// `producer`, a matmul or conv2d, computes) with the producer's `tileSizes`
 /// and fuses the producer into each tile (a threshold keeps its channels
-/// whole: the producer's channel tiles become a loop inside). Replaces both.
+/// whole: the producer's channel tiles become a loop inside). A conv2d's
+/// padded tiled axes are split at their borders first, as in tileLayer.
+/// Replaces both.
 LogicalResult tileEpilogueChain(RewriterBase &rewriter,
                                 TilingInterface epilogue,
                                 TilingInterface producer,
