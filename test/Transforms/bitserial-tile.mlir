@@ -40,14 +40,15 @@ func.func @matmul_attribute(%a: !A, %b: !B, %init: tensor<10x16xi32>) -> tensor<
 
 // -----
 
-// The heuristic tiles the rows of a padded conv too (56 rows by 17): tiles
-// clamp their input window and pad themselves.
+// The heuristic tiles the rows of a padded conv too: the first and last
+// rows, whose windows read padding, are split off (kept whole, constant
+// padding), and the 54 rows between are tiled by 17 without padding.
 // CHECK-LABEL: func.func @conv2d_padded_rows_default
-// CHECK: scf.for %{{.*}} = %c0 to %c56 step %c17
-// CHECK: scf.if
-// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x56x64xi32>
-// CHECK: } else {
-// CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x56x64xi32>
+// CHECK-NOT: scf.if
+// CHECK: bitserial.conv2d {{.*}} padding = [1, 0, 1, 1] -> tensor<1x1x56x64xi32>
+// CHECK: scf.for %{{.*}} = %c0 to %c54 step %c17
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x56x64xi32>
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 1, 1, 1] -> tensor<1x1x56x64xi32>
 // OPTIONS-LABEL: func.func @conv2d_padded_rows_default
 // OPTIONS: scf.for %{{.*}} = %c0 to %c64 step %c16
 // OPTIONS: bitserial.conv2d {{.*}} -> tensor<1x56x56x16xi32>
@@ -71,19 +72,22 @@ func.func @conv2d_bad_attribute(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -
 
 // -----
 
-// Padded rows tiled by 8: a tile at a constant position (the first of a
-// loop that has one iteration per axis here would fold) has constant padding;
-// in a loop, an interior tile runs one unpadded conv2d and a border tile one
-// conv2d per kernel row, over the rows that tap reads inside the input.
+// Padded rows tiled by 8: row 0 (top padding) and row 55 (bottom padding)
+// are conv2d ops of their own, the interior rows 1-54 tiles without padding
+// on the height; the parts go back in place.
 // CHECK-LABEL: func.func @conv2d_tile_padded_rows
-// CHECK: scf.for %[[OH:.*]] = %c0 to %c56 step %c8
-// CHECK: %[[COND:.*]] = arith.andi
-// CHECK: scf.if %[[COND]]
-// CHECK: bitserial.conv2d {{.*}} outs({{.*}} : tensor<1x8x56x64xi32>) padding = [0, 0, 1, 1] -> tensor<1x8x56x64xi32>
-// CHECK: } else {
-// CHECK: scf.for %[[KH:.*]] = %c0 to %c3 step %c1
-// CHECK: tensor.extract_slice %{{.*}}[0, %[[KH]], 0, 0, 0] [64, 1, 3, 1, 1]
+// CHECK-SAME: (%[[X:[a-z0-9_]+]]: {{.*}}, %[[F:[a-z0-9_]+]]: {{.*}}, %[[INIT:[a-z0-9_]+]]:
+// CHECK-NOT: scf.if
+// CHECK: %[[TOPX:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0, 0] [1, 2, 56, 1, 1]
+// CHECK: %[[TOP:.*]] = bitserial.conv2d ins(%[[TOPX]], {{.*}} padding = [1, 0, 1, 1] -> tensor<1x1x56x64xi32>
+// CHECK: %[[R0:.*]] = tensor.insert_slice %[[TOP]] into %[[INIT]][0, 0, 0, 0] [1, 1, 56, 64]
+// CHECK: %[[MID:.*]] = scf.for %[[OH:.*]] = %c0 to %c54 step %c8
+// CHECK: tensor.extract_slice %[[X]][0, %[[OH]], 0, 0, 0]
 // CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x56x64xi32>
+// CHECK: %[[R1:.*]] = tensor.insert_slice %[[MID]] into %[[R0]][0, 1, 0, 0] [1, 54, 56, 64]
+// CHECK: %[[BOTX:.*]] = tensor.extract_slice %[[X]][0, 54, 0, 0, 0] [1, 2, 56, 1, 1]
+// CHECK: %[[BOT:.*]] = bitserial.conv2d ins(%[[BOTX]], {{.*}} padding = [0, 1, 1, 1] -> tensor<1x1x56x64xi32>
+// CHECK: tensor.insert_slice %[[BOT]] into %[[R1]][0, 55, 0, 0] [1, 1, 56, 64]
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 func.func @conv2d_tile_padded_rows(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
@@ -145,7 +149,9 @@ func.func @conv2d_tile_covers_padded(%x: !X, %f: !F, %init: tensor<1x6x6x4xi32>)
 
 // -----
 
-// Dynamic extents: the padded width is tiled the same way.
+// Dynamic extents cannot be split at the borders: each tile tests its
+// padding at run time, an interior tile runs one unpadded conv2d, a border
+// tile one conv2d per kernel column over the columns that tap reads.
 // CHECK-LABEL: func.func @conv2d_dynamic_tile_padded
 // CHECK: scf.if
 // CHECK: bitserial.conv2d {{.*}} -> tensor<1x?x?x?xi32>
@@ -162,25 +168,30 @@ func.func @conv2d_dynamic_tile_padded(%x: !X, %f: !F, %init: tensor<?x?x?x?xi32>
 
 // -----
 
-// A threshold after a conv2d is tiled with it: the outer loops tile the
-// threshold's rows and columns (its channels are packed, so whole), the
-// conv2d is fused into each tile, and its channel tiles become a loop inside.
+// A threshold after a conv2d is tiled with it: split at the border rows like
+// the conv2d alone, then loops tile the threshold's rows (its channels are
+// packed, so whole), the conv2d is fused into each tile, and its channel
+// tiles become a loop inside.
 // CHECK-LABEL: func.func @conv2d_threshold_chain
 // CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
-// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c4 iter_args(%{{.*}} = %[[EMPTY]]) -> (tensor<1x6x6x2x1xi64, #bitserial.packed
+// CHECK: bitserial.conv2d {{.*}} padding = [1, 0, 1, 1] -> tensor<1x1x6x8xi32>
+// CHECK: bitserial.threshold {{.*}} -> tensor<1x1x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
+// CHECK: %[[TOP:.*]] = tensor.insert_slice {{.*}} into %[[EMPTY]][0, 0, 0, 0, 0] [1, 1, 6, 2, 1]
+// CHECK: %[[MID:.*]] = scf.for %{{.*}} = %c0 to %c4 step %c3 iter_args(%{{.*}}) -> (tensor<1x4x6x2x1xi64, #bitserial.packed
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
-// CHECK: bitserial.conv2d
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x6x8xi32>
 // CHECK: bitserial.threshold {{.*}} -> tensor<1x?x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
-// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice %[[MID]] into %[[TOP]][0, 1, 0, 0, 0] [1, 4, 6, 2, 1]
+// CHECK: bitserial.threshold {{.*}} -> tensor<1x1x6x2x1xi64
 // OPTIONS-LABEL: func.func @conv2d_threshold_chain
-// OPTIONS: scf.for %{{.*}} step %c4
+// OPTIONS: scf.for %{{.*}} step %c3
 // OPTIONS: bitserial.threshold
 !X = tensor<1x6x6x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
 !F = tensor<16x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 20>>
 !Y = tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
 func.func @conv2d_threshold_chain(%x: !X, %f: !F, %init: tensor<1x6x6x16xi32>, %t: tensor<16x3xi32>) -> !Y {
   %a = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x16xi32>) padding = [1, 1, 1, 1]
-      {bitserial.tile_sizes = array<i64: 1, 4, 0, 8>} -> tensor<1x6x6x16xi32>
+      {bitserial.tile_sizes = array<i64: 1, 3, 0, 8>} -> tensor<1x6x6x16xi32>
   %y = bitserial.threshold %a, %t : tensor<1x6x6x16xi32>, tensor<16x3xi32> -> !Y
   return %y : !Y
 }

@@ -82,3 +82,120 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Requantize tiles every axis; its per-channel parameters are sliced along
+// the channel tile.
+// CHECK-LABEL: func.func @tile_requantize
+// CHECK-SAME: (%[[ACC:[a-z0-9_]+]]: tensor<5x10xi32>, %[[M:[a-z0-9_]+]]: tensor<10xi32>, %[[S:[a-z0-9_]+]]: tensor<10xi8>)
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<5x10xi8>
+// CHECK: scf.for %[[I:[a-z0-9_]+]] = %c0 to %c5 step %c2 iter_args(%{{.*}} = %[[EMPTY]])
+// CHECK: scf.for %[[J:[a-z0-9_]+]] = %c0 to %c10 step %c4 iter_args(%[[OUT:[a-z0-9_]+]] =
+// CHECK: affine.min
+// CHECK: %[[N:.*]] = affine.min
+// CHECK: %[[A:.*]] = tensor.extract_slice %[[ACC]][%[[I]], %[[J]]] [%{{.*}}, %[[N]]]
+// CHECK: %[[MS:.*]] = tensor.extract_slice %[[M]][%[[J]]] [%[[N]]] [1]
+// CHECK: %[[SS:.*]] = tensor.extract_slice %[[S]][%[[J]]] [%[[N]]] [1]
+// CHECK: %[[Q:.*]] = bitserial.requantize %[[A]], %[[MS]], %[[SS]] zero_point = 1 clamp = [-128, 127] : tensor<?x?xi32>, tensor<?xi32>, tensor<?xi8> -> tensor<?x?xi8>
+// CHECK: tensor.insert_slice %[[Q]] into %[[OUT]][%[[I]], %[[J]]]
+func.func @tile_requantize(%acc: tensor<5x10xi32>, %m: tensor<10xi32>, %s: tensor<10xi8>) -> tensor<5x10xi8> {
+  %q = bitserial.requantize %acc, %m, %s zero_point = 1 clamp = [-128, 127] : tensor<5x10xi32>, tensor<10xi32>, tensor<10xi8> -> tensor<5x10xi8>
+  return %q : tensor<5x10xi8>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %0 = transform.structured.match ops{["bitserial.requantize"]} in %root : (!transform.any_op) -> !transform.any_op
+    %1, %loops:2 = transform.structured.tile_using_for %0 tile_sizes [2, 4]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Unpack tiles its leading axes; planes and words stay whole.
+// CHECK-LABEL: func.func @tile_unpack
+// CHECK: scf.for %[[I:[a-z0-9_]+]] = %c0 to %c6 step %c4
+// CHECK: %[[P:.*]] = tensor.extract_slice %{{.*}}[%[[I]], 0, 0] [%{{.*}}, 2, 2] [1, 1, 1] : {{.*}} to tensor<?x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+// CHECK: bitserial.unpack %[[P]] : {{.*}} -> tensor<?x70xi8>
+!P = tensor<6x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+func.func @tile_unpack(%p: !P) -> tensor<6x70xi8> {
+  %x = bitserial.unpack %p : !P -> tensor<6x70xi8>
+  return %x : tensor<6x70xi8>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %0 = transform.structured.match ops{["bitserial.unpack"]} in %root : (!transform.any_op) -> !transform.any_op
+    %1, %loops = transform.structured.tile_using_for %0 tile_sizes [4]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Tile-and-fuse rooted at a conv2d: the threshold producing its packed input
+// is computed on the rows each tile reads (a window with halo), and the
+// conv2d producing the accumulators on those rows with all channels.
+// CHECK-LABEL: func.func @fuse_threshold_producer
+// CHECK: scf.for %[[OH:[a-z0-9_]+]] = %c0 to %c6 step %c2
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[OH]], 0, 0] [1, 4, 6, 8]
+// CHECK: %[[ACC:.*]] = scf.if
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x4x6x8xi32>
+// CHECK: } else {
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x6x8xi32>
+// CHECK: %[[Y:.*]] = bitserial.threshold %[[ACC]], %{{.*}} : tensor<1x4x6x8xi32>, tensor<8x3xi32> -> tensor<1x4x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 8>>
+// CHECK: bitserial.conv2d ins(%[[Y]], {{.*}} -> tensor<1x2x4x4xi32>
+!X = tensor<1x8x6x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 16>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 16>>
+!Y = tensor<1x8x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 8>>
+!G = tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 8>>
+func.func @fuse_threshold_producer(%x: !X, %f: !F, %t: tensor<8x3xi32>, %g: !G, %i1: tensor<1x8x6x8xi32>, %i2: tensor<1x6x4x4xi32>) -> tensor<1x6x4x4xi32> {
+  %a = bitserial.conv2d ins(%x, %f : !X, !F) outs(%i1 : tensor<1x8x6x8xi32>) padding = [1, 1, 1, 1] -> tensor<1x8x6x8xi32>
+  %y = bitserial.threshold %a, %t : tensor<1x8x6x8xi32>, tensor<8x3xi32> -> !Y
+  %b = bitserial.conv2d ins(%y, %g : !Y, !G) outs(%i2 : tensor<1x6x4x4xi32>) {root} -> tensor<1x6x4x4xi32>
+  return %b : tensor<1x6x4x4xi32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %0 = transform.structured.match ops{["bitserial.conv2d"]} attributes{root} in %root : (!transform.any_op) -> !transform.any_op
+    %1, %loops = transform.structured.fuse %0 tile_sizes [0, 2]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// A padded axis tiled in a loop: each tile clamps its input window and
+// computes its own padding; an interior tile (no padding) runs one conv2d,
+// a border tile one conv2d per kernel row over the rows it reads inside.
+// CHECK-LABEL: func.func @tile_padded_rows
+// CHECK: scf.for %[[OH:[a-z0-9_]+]] = %c0 to %c4 step %c3
+// CHECK: %[[TOP:.*]] = affine.min {{.*}}(%{{.*}}, %{{.*}})
+// CHECK: %[[BOTTOM:.*]] = affine.apply
+// CHECK: %[[NOTOP:.*]] = arith.cmpi eq, %[[TOP]], %c0
+// CHECK: %[[NOBOTTOM:.*]] = arith.cmpi eq, %[[BOTTOM]], %c0
+// CHECK: %[[INTERIOR:.*]] = arith.andi %[[NOTOP]], %[[NOBOTTOM]]
+// CHECK: scf.if %[[INTERIOR]]
+// CHECK: bitserial.conv2d {{.*}} strides = [2, 1] padding = [0, 0, 1, 1] -> tensor<1x?x5x4xi32>
+// CHECK: } else {
+// CHECK: scf.for %[[KH:[a-z0-9_]+]] = %c0 to %c3 step %c1
+// CHECK: %[[F:.*]] = tensor.extract_slice %{{.*}}[0, %[[KH]], 0, 0, 0] [4, 1, 3, 1, 1]
+// CHECK: bitserial.conv2d ins(%{{.*}}, %[[F]] : {{.*}} strides = [2, 1] padding = [0, 0, 1, 1] -> tensor<1x?x5x4xi32>
+!X = tensor<1x7x5x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+!F = tensor<4x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 3>>
+func.func @tile_padded_rows(%x: !X, %f: !F, %init: tensor<1x4x5x4xi32>) -> tensor<1x4x5x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x4xi32>)
+      strides = [2, 1] padding = [1, 1, 1, 1] -> tensor<1x4x5x4xi32>
+  return %r : tensor<1x4x5x4xi32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %0 = transform.structured.match ops{["bitserial.conv2d"]} in %root : (!transform.any_op) -> !transform.any_op
+    %1, %loops = transform.structured.tile_using_for %0 tile_sizes [0, 3]
+        : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
