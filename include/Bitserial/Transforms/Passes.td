@@ -16,24 +16,38 @@ def BitserialEmitCInterface : Pass<"bitserial-emit-c-interface", "ModuleOp"> {
 }
 
 def BitserialTile : Pass<"bitserial-tile"> {
-  let summary = "Tile bitserial matmul and conv2d for the caches";
+  let summary = "Tile bitserial matmul and conv2d, with their epilogues, for the caches";
   let description = [{
     Tiles every `bitserial.matmul` and `bitserial.conv2d` through
     `TilingInterface` (`scf::tileUsingSCF`, `scf.for` loops); each tile is
     again a bitserial op on slices of the packed operands, so the vector
     lowering then runs on tiles.
 
-    Tile sizes, per iteration dimension (0 leaves a dimension whole), come
-    from, in order: a `bitserial.tile_sizes` array attribute on the op, the
-    `matmul-tile-sizes` / `conv-tile-sizes` options, or the default
-    heuristic. The heuristic keeps one tile's packed operands and i32
-    outputs within about half of `cache-bytes`:
+    A `threshold`, `requantize` or `dequantize` that is the only user of the
+    op is tiled with it (`fuse-epilogues`, on by default): the epilogue is
+    tiled and the op fused into each tile
+    (`scf::tileConsumerAndFuseProducersUsingSCF`), so each tile computes its
+    accumulators and their epilogue together. A threshold's channels are
+    packed and stay whole; the op's channel tiles become a loop inside.
+
+    Padded conv2d axes are tiled too. A padded axis with a static extent is
+    first split into border parts (the output rows or columns whose windows
+    read padding, kept whole along that axis, with constant padding) and the
+    interior, which has no padding and is tiled; every tile's conv2d has
+    constant padding. With dynamic extents, each tile tests its padding at
+    run time (an unpadded conv2d inside, a conv2d per kernel row at the
+    borders).
+
+    Tile sizes, per iteration dimension of the matmul or conv2d (0 leaves a
+    dimension whole), come from, in order: a `bitserial.tile_sizes` array
+    attribute on the op, the `matmul-tile-sizes` / `conv-tile-sizes`
+    options, or the default heuristic. The heuristic keeps one tile's packed
+    operands and i32 outputs within about half of `cache-bytes`:
     - matmul (`[batch,] M, N`): all of M up to 64 rows, N in multiples of 64
       columns such that the rhs tile (N x K bits x planes) fits;
     - conv2d (`N, OH, OW, CO`): one image, output channels in multiples of
-      64 such that the filter tile fits, and (only where the height has no
-      padding, since a padded axis cannot be tiled) output rows such that
-      the input window and output tile fit.
+      64 such that the filter tile fits, and output rows (padded or not)
+      such that the input window and output tile fit.
 
     The pipelines (`bitserial-vectorize`, `bitserial-to-llvm` with
     `tile=true`) set `cache-bytes` from the target: 512 KiB for `x86-avx2`
