@@ -2,7 +2,8 @@
 //
 // Matmul and conv2d expose their parallel output dimensions as the iteration
 // domain; the reduction over packed words stays inside each tiled op, so a
-// tile is again a bitserial op on slices of the packed operands.
+// tile is again a bitserial op on slices of the packed operands. Pack, unpack
+// and the epilogues tile their leading (unpacked) axes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -269,24 +270,24 @@ static AxisWindow getAxisWindow(OpBuilder &b, Location loc, Conv2DOp op,
   };
   // Window [begin, end) in input coordinates, clamped to [0, H).
   AffineExpr begin = d0 * s - padBefore, end = begin + span;
-  OpFoldResult first = minOf(
-      {d0, d1}, {maxOf({begin, getAffineConstantExpr(0, ctx)}, operands),
-                 extent});
+  OpFoldResult first =
+      minOf({d0, d1},
+            {maxOf({begin, getAffineConstantExpr(0, ctx)}, operands), extent});
   OpFoldResult last =
       minOf({d0, d1},
             {maxOf({end, getAffineConstantExpr(0, ctx)}, operands), extent});
-  w.size = affine::makeComposedFoldedAffineApply(b, loc, d1 - d0,
-                                                 {first, last});
+  w.size =
+      affine::makeComposedFoldedAffineApply(b, loc, d1 - d0, {first, last});
   // An empty window starts inside the input too: a static offset at the
   // extent is out of bounds for tensor.extract_slice.
   w.offset = maxOf({d0, getAffineConstantExpr(0, ctx)},
                    {minOf({d0, d1 - 1}, {first, extent})});
   // Leading padding: max(0, -begin), at most the span (a window entirely
   // past the input reads nothing and pads all of it); trailing: the rest.
-  w.padBefore = minOf({d0, d1}, {maxOf({-begin, getAffineConstantExpr(0, ctx)},
-                                       operands),
-                                 affine::makeComposedFoldedAffineApply(
-                                     b, loc, span, operands)});
+  w.padBefore =
+      minOf({d0, d1},
+            {maxOf({-begin, getAffineConstantExpr(0, ctx)}, operands),
+             affine::makeComposedFoldedAffineApply(b, loc, span, operands)});
   w.padAfter = affine::makeComposedFoldedAffineApply(
       b, loc, d0 - d1 - d2,
       {affine::makeComposedFoldedAffineApply(b, loc, span, operands),
@@ -304,10 +305,10 @@ static RankedTensorType withShape(RankedTensorType type,
 }
 
 /// A conv2d on `input` (already sliced) with the filter's output channels
-/// [co, co + nco) and kernel rows/columns [tap, tap + 1) on the axes in
-/// `tapAxes` (all of them elsewhere), accumulating into `init`.
-static Value buildConvTile(OpBuilder &b, Location loc, Conv2DOp op,
-                           Value input, OpFoldResult co, OpFoldResult nco,
+/// [co, co + nco), kernel row (column) `taps[axis]` where it is set and all
+/// of them elsewhere, accumulating into `init`.
+static Value buildConvTile(OpBuilder &b, Location loc, Conv2DOp op, Value input,
+                           OpFoldResult co, OpFoldResult nco,
                            ArrayRef<std::optional<Value>> taps, Value init,
                            ArrayRef<int64_t> padding,
                            SmallVectorImpl<Operation *> &slices) {
@@ -323,10 +324,9 @@ static Value buildConvTile(OpBuilder &b, Location loc, Conv2DOp op,
   }
   appendFullDims(b, loc, op.getFilter(), 3, fOffsets, fSizes);
   Value filter = extractSlice(b, loc, op.getFilter(), fOffsets, fSizes, slices);
-  auto conv = Conv2DOp::create(b, loc, init.getType(), input, filter, init,
-                               op.getStridesAttr(),
-                               b.getDenseI64ArrayAttr(padding),
-                               op.getDilationsAttr());
+  auto conv = Conv2DOp::create(
+      b, loc, init.getType(), input, filter, init, op.getStridesAttr(),
+      b.getDenseI64ArrayAttr(padding), op.getDilationsAttr());
   return conv.getResult();
 }
 
@@ -335,7 +335,8 @@ static Value buildConvTile(OpBuilder &b, Location loc, Conv2DOp op,
 /// input row for that tap lies inside the input, so none needs padding there.
 static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
                                ArrayRef<AxisWindow> windows,
-                               ArrayRef<bool> split, ArrayRef<OpFoldResult> offsets,
+                               ArrayRef<bool> split,
+                               ArrayRef<OpFoldResult> offsets,
                                ArrayRef<OpFoldResult> sizes, Value initTile,
                                SmallVectorImpl<Operation *> &slices) {
   MLIRContext *ctx = b.getContext();
@@ -366,8 +367,7 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
     // Innermost: the sub-tile of each split axis that tap reads inside the
     // input, and the input slice for it.
     SmallVector<OpFoldResult> inOffsets{offsets[0]}, inSizes{sizes[0]};
-    SmallVector<OpFoldResult> accOffsets{b.getIndexAttr(0)},
-        accSizes{sizes[0]};
+    SmallVector<OpFoldResult> accOffsets{b.getIndexAttr(0)}, accSizes{sizes[0]};
     SmallVector<int64_t> padding;
     for (unsigned a = 0; a < 2; ++a) {
       const AxisWindow &w = windows[a];
@@ -382,8 +382,7 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
       }
       int64_t s = op.getStrides()[a], d = op.getDilations()[a];
       int64_t pad = op.getPadding()[2 * a];
-      OpFoldResult extent =
-          tensor::getMixedSize(b, loc, op.getInput(), a + 1);
+      OpFoldResult extent = tensor::getMixedSize(b, loc, op.getInput(), a + 1);
       AffineExpr o, n, t, h;
       bindDims(ctx, o, n, t, h);
       SmallVector<OpFoldResult> ops{w.outOffset, w.outSize, *taps[a], extent};
@@ -400,7 +399,8 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
       };
       // Output rows r with 0 <= r * s + t * d - pad < H, relative to o.
       OpFoldResult rowBegin = fold((pad - t * d).ceilDiv(s) - o, ops);
-      OpFoldResult rowEnd = fold((h - 1 + pad - t * d).floorDiv(s) + 1 - o, ops);
+      OpFoldResult rowEnd =
+          fold((h - 1 + pad - t * d).floorDiv(s) + 1 - o, ops);
       OpFoldResult zero = b.getIndexAttr(0);
       OpFoldResult q0 = clamp(rowBegin, zero, w.outSize);
       OpFoldResult q1 = clamp(rowEnd, q0, w.outSize);
@@ -408,15 +408,17 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
       bindDims(ctx, x, y, z);
       OpFoldResult count = fold(y - x, {q0, q1});
       // Inside the input also for an empty sub-tile (see getAxisWindow).
-      OpFoldResult start = clamp(
-          fold((x + z) * s + y * d - pad, {w.outOffset, *taps[a], q0}), zero,
-          fold(x - 1, {extent}));
+      OpFoldResult start =
+          clamp(fold((x + z) * s + y * d - pad, {w.outOffset, *taps[a], q0}),
+                zero, fold(x - 1, {extent}));
       start = affine::makeComposedFoldedAffineMax(
           b, loc, AffineMap::get(1, 0, {x, getAffineConstantExpr(0, ctx)}, ctx),
           {start});
       // (count - 1) * s + 1 rows, none for an empty sub-tile.
       OpFoldResult rows = affine::makeComposedFoldedAffineMax(
-          b, loc, AffineMap::get(1, 0, {(x - 1) * s + 1, getAffineConstantExpr(0, ctx)}, ctx),
+          b, loc,
+          AffineMap::get(1, 0, {(x - 1) * s + 1, getAffineConstantExpr(0, ctx)},
+                         ctx),
           {count});
       inOffsets.push_back(start);
       inSizes.push_back(rows);
@@ -426,7 +428,8 @@ static Value buildTapSplitTile(OpBuilder &b, Location loc, Conv2DOp op,
       padding.push_back(0);
     }
     appendFullDims(b, loc, op.getInput(), 3, inOffsets, inSizes);
-    Value input = extractSlice(b, loc, op.getInput(), inOffsets, inSizes, slices);
+    Value input =
+        extractSlice(b, loc, op.getInput(), inOffsets, inSizes, slices);
     accOffsets.push_back(b.getIndexAttr(0));
     accSizes.push_back(sizes[3]);
     auto accType = cast<RankedTensorType>(acc.getType());
@@ -501,8 +504,8 @@ Conv2DOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
                                  sizes[3], noTaps, init, padding, slices);
     scf::YieldOp::create(b, loc, result);
     b.setInsertionPointToStart(ifOp.elseBlock());
-    Value split = buildTapSplitTile(b, loc, *this, windows, dynamicPad,
-                                    offsets, sizes, init, slices);
+    Value split = buildTapSplitTile(b, loc, *this, windows, dynamicPad, offsets,
+                                    sizes, init, slices);
     scf::YieldOp::create(b, loc, split);
   }
   return TilingResult{{ifOp}, {ifOp.getResult(0)}, slices};
@@ -571,17 +574,16 @@ static void getLeadingResultTile(OpBuilder &b, Location loc, Value result,
 
 /// The iteration tile of a result tile: its leading offsets and sizes, if the
 /// trailing (packed) axes are whole (they are static).
-static LogicalResult
-getLeadingIterationTile(Operation *op, int64_t rank,
-                        ArrayRef<OpFoldResult> resultOffsets,
-                        ArrayRef<OpFoldResult> resultSizes,
-                        SmallVectorImpl<OpFoldResult> &offsets,
-                        SmallVectorImpl<OpFoldResult> &sizes) {
+static LogicalResult getLeadingIterationTile(
+    Operation *op, int64_t rank, ArrayRef<OpFoldResult> resultOffsets,
+    ArrayRef<OpFoldResult> resultSizes, SmallVectorImpl<OpFoldResult> &offsets,
+    SmallVectorImpl<OpFoldResult> &sizes) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   for (int64_t i = rank; i < type.getRank(); ++i)
     if (!isZeroInteger(resultOffsets[i]) ||
         getConstantIntValue(resultSizes[i]) != type.getDimSize(i))
-      return op->emitOpError() << "can only be tiled with its packed axes whole";
+      return op->emitOpError()
+             << "can only be tiled with its packed axes whole";
   offsets.assign(resultOffsets.begin(), resultOffsets.begin() + rank);
   sizes.assign(resultSizes.begin(), resultSizes.begin() + rank);
   return success();
@@ -626,8 +628,8 @@ static LogicalResult reifyLeading(OpBuilder &b, Operation *op, Value source,
 }
 
 /// TilingInterface and ReifyRankedShapedTypeOpInterface methods of a value op
-/// `OP` whose iteration domain is the first `RANK` axes of `SOURCE`, tiled by
-/// `TILE(b, loc, offsets, sizes, slices) -> Operation *`.
+/// `OP` whose iteration domain is the first `RANK` axes of `SOURCE`; each op
+/// defines getTiledImplementation itself.
 #define BITSERIAL_VALUE_OP_TILING(OP, SOURCE, RANK)                            \
   SmallVector<utils::IteratorType> OP::getLoopIteratorTypes() {                \
     return SmallVector<utils::IteratorType>(RANK,                              \
@@ -668,7 +670,8 @@ static LogicalResult reifyLeading(OpBuilder &b, Operation *op, Value source,
     return reifyLeading(b, *this, SOURCE, RANK, shapes);                       \
   }
 
-BITSERIAL_VALUE_OP_TILING(PackOp, getInput(), getInput().getType().getRank() - 1)
+BITSERIAL_VALUE_OP_TILING(PackOp, getInput(),
+                          getInput().getType().getRank() - 1)
 BITSERIAL_VALUE_OP_TILING(UnpackOp, getInput(),
                           getInput().getType().getRank() - 2)
 BITSERIAL_VALUE_OP_TILING(ThresholdOp, getAcc(),
@@ -683,7 +686,8 @@ PackOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
                                ArrayRef<OpFoldResult> sizes) {
   SmallVector<Operation *> slices;
   Value input = sliceLeading(b, getLoc(), getInput(), offsets, sizes, slices);
-  auto tiled = PackOp::create(b, getLoc(), getTileType(getType(), sizes), input);
+  auto tiled =
+      PackOp::create(b, getLoc(), getTileType(getType(), sizes), input);
   return TilingResult{{tiled}, {tiled.getResult()}, slices};
 }
 
@@ -698,7 +702,8 @@ UnpackOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
 }
 
 FailureOr<TilingResult>
-ThresholdOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
+ThresholdOp::getTiledImplementation(OpBuilder &b,
+                                    ArrayRef<OpFoldResult> offsets,
                                     ArrayRef<OpFoldResult> sizes) {
   SmallVector<Operation *> slices;
   Value acc = sliceLeading(b, getLoc(), getAcc(), offsets, sizes, slices);

@@ -186,12 +186,12 @@ splitPaddedBorders(RewriterBase &rewriter, TilingInterface root, Conv2DOp conv,
   Location loc = root->getLoc();
   rewriter.setInsertionPoint(root);
   bool isConv = root.getOperation() == conv.getOperation();
-  Value dest = isConv ? conv.getInit()
-                      : tensor::EmptyOp::create(rewriter, loc,
-                                                resultType.getShape(),
-                                                resultType.getElementType(),
-                                                resultType.getEncoding())
-                            .getResult();
+  Value dest =
+      isConv ? conv.getInit()
+             : tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                       resultType.getElementType(),
+                                       resultType.getEncoding())
+                   .getResult();
   ArrayRef<int64_t> extents = conv.getInit().getType().getShape();
   size_t rank = root.getLoopIteratorTypes().size();
   SmallVector<SplitPart> parts;
@@ -240,10 +240,10 @@ splitPaddedBorders(RewriterBase &rewriter, TilingInterface root, Conv2DOp conv,
         return failure();
       SmallVector<OpFoldResult> unit(resultOffsets.size(),
                                      rewriter.getIndexAttr(1));
-      dest = tensor::InsertSliceOp::create(rewriter, loc,
-                                           part->tiledValues[0], dest,
-                                           resultOffsets, resultSizes, unit)
-                 .getResult();
+      dest =
+          tensor::InsertSliceOp::create(rewriter, loc, part->tiledValues[0],
+                                        dest, resultOffsets, resultSizes, unit)
+              .getResult();
       parts.push_back(split);
     }
   }
