@@ -201,13 +201,9 @@ def make_conv2d(rng, word64_share, cover=None):
     tlx = _tensor(x.shape, x.elem(), dynamic=x_dyn)
     tlf = _tensor(f.shape, f.elem(), dynamic=f_dyn)
     fmt = lambda v: "[" + ", ".join(str(i) for i in v) + "]"
-    # Tile sizes for bitserial-tile (used with +tile lowerings): any size for
-    # batch and channels, rows and columns only on unpadded axes.
+    # Tile sizes for bitserial-tile (used with +tile lowerings): any size on
+    # every axis, padded ones included.
     tiles = [int(rng.integers(0, d + 1)) for d in out_shape]
-    if padding[0] or padding[1]:
-        tiles[1] = 0
-    if padding[2] or padding[3]:
-        tiles[2] = 0
     mlir = f"""func.func @main(%x: {tlx}, %f: {tlf}, %init: {tout}) -> {tout} {{
   %px = bitserial.pack %x : {tlx} -> {tx}
   %pf = bitserial.pack %f : {tlf} -> {tf}
