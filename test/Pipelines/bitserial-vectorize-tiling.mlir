@@ -5,7 +5,8 @@
 // into the target's cache: 512 KiB for x86-avx2 (Zen 3), 1 MiB for the
 // AVX-512 targets. The filter has 9 taps x 8 words x 8 bytes = 576 bytes per
 // output channel and may take a quarter of the cache: 192 channels (a
-// multiple of 64) on AVX2, 448 on AVX-512. The padded height is not tiled.
+// multiple of 64) on AVX2, 448 on AVX-512. All 7 rows fit: the height stays
+// whole.
 // AVX2-LABEL: func.func @conv
 // AVX2: scf.for %{{.*}} = %c0{{.*}} to %c512 step %c192
 // VPOPCNT-LABEL: func.func @conv
