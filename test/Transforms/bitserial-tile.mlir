@@ -42,12 +42,13 @@ func.func @matmul_attribute(%a: !A, %b: !B, %init: tensor<10x16xi32>) -> tensor<
 
 // The heuristic tiles the rows of a padded conv too: the first and last
 // rows, whose windows read padding, are split off (kept whole, constant
-// padding), and the 54 rows between are tiled by 17 without padding.
+// padding), and the 54 rows between are tiled without padding: 17 rows fit
+// the cache, 9 divide 54 (static tiles).
 // CHECK-LABEL: func.func @conv2d_padded_rows_default
 // CHECK-NOT: scf.if
 // CHECK: bitserial.conv2d {{.*}} padding = [1, 0, 1, 1] -> tensor<1x1x56x64xi32>
-// CHECK: scf.for %{{.*}} = %c0 to %c54 step %c17
-// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x?x56x64xi32>
+// CHECK: scf.for %{{.*}} = %c0 to %c54 step %c9
+// CHECK: bitserial.conv2d {{.*}} padding = [0, 0, 1, 1] -> tensor<1x9x56x64xi32>
 // CHECK: bitserial.conv2d {{.*}} padding = [0, 1, 1, 1] -> tensor<1x1x56x64xi32>
 // OPTIONS-LABEL: func.func @conv2d_padded_rows_default
 // OPTIONS: scf.for %{{.*}} = %c0 to %c64 step %c16

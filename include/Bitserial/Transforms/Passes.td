@@ -47,7 +47,9 @@ def BitserialTile : Pass<"bitserial-tile"> {
       columns such that the rhs tile (N x K bits x planes) fits;
     - conv2d (`N, OH, OW, CO`): one image, output channels in multiples of
       64 such that the filter tile fits, and output rows (padded or not)
-      such that the input window and output tile fit.
+      such that the input window and output tile fit, lowered to a divisor
+      of the rows tiled (the interior of a padded height) if one is at least
+      half of them, so that no tile has a dynamic size.
 
     The pipelines (`bitserial-vectorize`, `bitserial-to-llvm` with
     `tile=true`) set `cache-bytes` from the target: 512 KiB for `x86-avx2`
