@@ -28,11 +28,12 @@
 // FOLD-NOT:     bitserial.pack %cst
 // FOLD:         bitserial.matmul
 //
-// Constants of the lowered module (both functions): the packed dense weights
-// (48 bytes; their 24-byte unpacked form is gone), the resource's 24 bytes,
-// the shared 24-byte zero accumulator.
+// Constants of the lowered module (both functions): the packed weights
+// (48 bytes: the packs of the dense and the resource weights fold to one
+// constant; the unpacked forms are gone), the shared 24-byte zero
+// accumulator.
 // RUN: bitserial-run %t/model.mlirbc --entry dense_weights --input %t/x.npy --strategy reference --module-stats | FileCheck %s --check-prefix=STATS
-// STATS: constants: 3 globals, 96 bytes
+// STATS: constants: 2 globals, 72 bytes
 //
 // Bad model files are one clear error.
 // RUN: head -c 100 %t/model.mlirbc > %t/truncated.mlirbc
