@@ -90,6 +90,8 @@ struct Options {
   bool check = false;
   bool runDnnl = true, runInt16 = true, runPeak = true;
   std::string dnnlMaxIsa; // empty: oneDNN's default (best ISA of the CPU)
+  std::string network;    // "resnet18": time the whole network instead
+  int resolution = 224;
 };
 
 [[noreturn]] void usage(int code) {
@@ -109,6 +111,9 @@ struct Options {
       "  --onednn-max-isa ISA  cap oneDNN's ISA: avx2, avx512_core,\n"
       "                  avx512_core_vnni, ... (default: the CPU's best; the\n"
       "                  DNNL_MAX_CPU_ISA environment variable does the same)\n"
+      "  --network resnet18  time a whole ResNet-18 (batch 1, NHWC) in oneDNN\n"
+      "                  int8 and fp32 instead of the per-layer table\n"
+      "  --resolution N  input height and width of --network (default 224)\n"
       "  -h, --help      this text\n");
   std::exit(code);
 }
@@ -157,6 +162,15 @@ Options parseArgs(int argc, char **argv) {
         std::fprintf(stderr, "bitserial-baselines: error: bad --skip '%s'\n", w.c_str());
         std::exit(1);
       }
+    } else if (a == "--network") {
+      o.network = need(i);
+      if (o.network != "resnet18") {
+        std::fprintf(stderr, "bitserial-baselines: error: unknown network '%s' (resnet18)\n",
+                     o.network.c_str());
+        std::exit(1);
+      }
+    } else if (a == "--resolution") {
+      o.resolution = toInt(need(i), "--resolution", 32);
     } else if (a == "--layers") {
       std::stringstream ss(need(i));
       std::string item;
@@ -778,6 +792,170 @@ struct DnnlConv {
     return r;
   }
 };
+
+// A whole ResNet-18 (batch 1, activations NHWC, weights format_tag::any,
+// reordered when the network is built): stem 7x7/2 + ReLU, max pool 3x3/2,
+// 8 BasicBlocks (3x3 conv + ReLU, 3x3 conv with the shortcut added by a sum
+// post-op + ReLU, 1x1/2 downsample convs), global average pool, fully
+// connected 512 -> 1000 with f32 output. int8: u8 activations, s8 weights,
+// output scales to u8 (what an int8 deployment runs); fp32: all f32. One call
+// executes every primitive in order and waits for the stream.
+struct DnnlNet {
+  engine eng{engine::kind::cpu, 0};
+  stream strm{eng};
+  bool int8;
+  memory::data_type act;
+  std::vector<primitive> prims;
+  std::vector<std::unordered_map<int, memory>> args;
+  std::vector<std::string> impls;
+  uint64_t seed = 77;
+
+  explicit DnnlNet(bool int8)
+      : int8(int8), act(int8 ? memory::data_type::u8 : memory::data_type::f32) {}
+
+  memory::desc actMd(int c, int h, int w) {
+    return memory::desc({1, c, h, w}, act, memory::format_tag::nhwc);
+  }
+
+  // Weights OHWI from random values, reordered into the primitive's layout.
+  memory weights(const memory::desc &want, memory::dims dims) {
+    size_t n = 1;
+    for (auto d : dims) n *= size_t(d);
+    memory::data_type wdt = int8 ? memory::data_type::s8 : memory::data_type::f32;
+    memory::format_tag userTag =
+        dims.size() == 4 ? memory::format_tag::ohwi : memory::format_tag::oi;
+    memory user({dims, wdt, userTag}, eng);
+    if (int8) {
+      auto v = randomInts<int8_t>(n, -64, 63, seed++);
+      std::memcpy(user.get_data_handle(), v.data(), n);
+    } else {
+      auto v = randomInts<float>(n, -1, 1, seed++);
+      std::memcpy(user.get_data_handle(), v.data(), n * sizeof(float));
+    }
+    memory w(want, eng);
+    reorder(user, w).execute(strm, user, w);
+    strm.wait();
+    return w;
+  }
+
+  void add(primitive p, std::unordered_map<int, memory> a, const std::string &impl) {
+    prims.push_back(p);
+    args.push_back(std::move(a));
+    if (std::find(impls.begin(), impls.end(), impl) == impls.end()) impls.push_back(impl);
+  }
+
+  // dst = [relu](conv(src) [+ dst]) when sumInto is given (in place).
+  memory conv(memory src, int c, int h, int w, int co, int k, int s, int p, bool relu,
+              memory *sumInto = nullptr) {
+    int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    memory::dims padR = {(oh - 1) * s + k - h - p, (ow - 1) * s + k - w - p};
+    memory::desc dstMd = actMd(co, oh, ow);
+    memory::desc weiAny({co, c, k, k}, int8 ? memory::data_type::s8 : memory::data_type::f32,
+                        memory::format_tag::any);
+    convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct,
+                                actMd(c, h, w), weiAny, dstMd, {s, s}, {p, p}, padR);
+    primitive_attr attr;
+    if (int8) attr.set_output_scales(0, {1.0f / 256});
+    post_ops po;
+    if (sumInto) po.append_sum(1.0f);
+    if (relu) po.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(po);
+    convolution_forward::primitive_desc pd(d, attr, eng);
+    memory wei = weights(pd.weights_desc(), {co, c, k, k}); // logical OIHW, stored OHWI
+    memory dst = sumInto ? *sumInto : memory(dstMd, eng);
+    add(convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei},
+                                  {DNNL_ARG_DST, dst}}, pd.impl_info_str());
+    return dst;
+  }
+
+  memory pool(memory src, int c, int h, int w, algorithm alg, int k, int s, int p) {
+    int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+    memory::dims padR = {(oh - 1) * s + k - h - p, (ow - 1) * s + k - w - p};
+    memory::desc dstMd = actMd(c, oh, ow);
+    pooling_forward::desc d(prop_kind::forward_inference, alg, actMd(c, h, w), dstMd, {s, s},
+                            {k, k}, {p, p}, padR);
+    pooling_forward::primitive_desc pd(d, eng);
+    memory dst(dstMd, eng);
+    add(pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, pd.impl_info_str());
+    return dst;
+  }
+
+  memory fc(memory src, int c, int n) {
+    memory::desc srcMd({1, c}, act, memory::format_tag::nc);
+    memory::desc weiAny({n, c}, int8 ? memory::data_type::s8 : memory::data_type::f32,
+                        memory::format_tag::any);
+    memory::desc dstMd({1, n}, memory::data_type::f32, memory::format_tag::nc);
+    inner_product_forward::desc d(prop_kind::forward_inference, srcMd, weiAny, dstMd);
+    primitive_attr attr;
+    if (int8) attr.set_output_scales(0, {1.0f / 256});
+    inner_product_forward::primitive_desc pd(d, attr, eng);
+    memory wei = weights(pd.weights_desc(), {n, c});
+    memory flat(srcMd, eng, src.get_data_handle()); // [1, c, 1, 1] NHWC is [1, c]
+    memory dst(dstMd, eng);
+    add(inner_product_forward(pd), {{DNNL_ARG_SRC, flat}, {DNNL_ARG_WEIGHTS, wei},
+                                    {DNNL_ARG_DST, dst}}, pd.impl_info_str());
+    return dst;
+  }
+
+  // Builds the network on a random image of r x r x 3.
+  memory input;
+  void build(int r) {
+    input = memory(actMd(3, r, r), eng);
+    size_t n = size_t(r) * r * 3;
+    if (int8) {
+      auto v = randomInts<uint8_t>(n, 0, 255, 5);
+      std::memcpy(input.get_data_handle(), v.data(), n);
+    } else {
+      auto v = randomInts<float>(n, 0, 255, 5);
+      std::memcpy(input.get_data_handle(), v.data(), n * sizeof(float));
+    }
+    int h = r, c = 64;
+    memory x = conv(input, 3, h, h, 64, 7, 2, 3, true);
+    h = (h + 6 - 7) / 2 + 1;
+    x = pool(x, 64, h, h, algorithm::pooling_max, 3, 2, 1);
+    h = (h + 2 - 3) / 2 + 1;
+    for (int stage = 0; stage < 4; ++stage) {
+      int co = 64 << stage;
+      for (int block = 0; block < 2; ++block) {
+        int s = (stage > 0 && block == 0) ? 2 : 1;
+        int oh = (h + 2 - 3) / s + 1;
+        memory shortcut = x;
+        if (s != 1 || co != c) shortcut = conv(x, c, h, h, co, 1, s, 0, false);
+        memory y = conv(x, c, h, h, co, 3, s, 1, true);
+        x = conv(y, co, oh, oh, co, 3, 1, 1, true, &shortcut);
+        h = oh, c = co;
+      }
+    }
+    x = pool(x, c, h, h, algorithm::pooling_avg_exclude_padding, h, 1, 0);
+    fc(x, c, 1000);
+  }
+
+  void run() {
+    for (size_t i = 0; i < prims.size(); ++i) prims[i].execute(strm, args[i]);
+    strm.wait();
+  }
+};
+
+int runNetwork(const Options &opt) {
+  int failed = 0;
+  for (bool int8 : {true, false}) {
+    const char *what = int8 ? "int8" : "fp32";
+    try {
+      DnnlNet net(int8);
+      net.build(opt.resolution);
+      Stat st = timeIt([&] { net.run(); }, opt.repeat, opt.minTime);
+      std::string impls;
+      for (auto &i : net.impls) impls += (impls.empty() ? "" : ", ") + i;
+      std::printf("network resnet18 %dx%d %s: median %.3f ms, min %.3f ms, %d calls "
+                  "(%zu primitives: %s)\n", opt.resolution, opt.resolution, what,
+                  st.medianMs, st.minMs, st.reps, net.prims.size(), impls.c_str());
+    } catch (const std::exception &e) {
+      std::printf("network resnet18 %s: ERROR %s\n", what, e.what());
+      failed = 1;
+    }
+  }
+  return failed;
+}
 #endif // BITSERIAL_HAVE_DNNL
 
 //===----------------------------------------------------------------------===//
@@ -879,6 +1057,16 @@ int main(int argc, char **argv) {
   std::printf("oneDNN: NOT AVAILABLE at build time -- oneDNN rows are n/a\n");
 #endif
   if (!opt.runDnnl) std::printf("oneDNN: skipped (--skip onednn)\n");
+  if (!opt.network.empty()) {
+#if BITSERIAL_HAVE_DNNL
+    int rc = runNetwork(opt);
+    std::printf("load average at end %s\n", loadAvg().c_str());
+    return rc;
+#else
+    std::fprintf(stderr, "bitserial-baselines: error: --network needs oneDNN\n");
+    return 1;
+#endif
+  }
 
   bool checkFailed = false, fullRangeMismatch = false;
   std::vector<std::string> checkLines;
