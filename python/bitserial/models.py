@@ -760,12 +760,23 @@ class Builder:
         oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
         padded, pshape = self._pad(x, p, INT32_MIN)
         init = self._zeros((n, oh, ow, c), "i32", INT32_MIN)
+        out = Value(self._fresh("pool"), (n, oh, ow, c), "i32")
+        # Loops (n, oh, kh, kw, ow, c): the channel loop innermost and
+        # contiguous in both tensors, so it vectorizes (linalg.pooling_nhwc_max
+        # puts the window innermost).
+        src = f"affine_map<(n, oh, kh, kw, ow, c) -> (n, oh * {s} + kh, ow * {s} + kw, c)>"
+        dst = "affine_map<(n, oh, kh, kw, ow, c) -> (n, oh, ow, c)>"
+        it = '"parallel", "parallel", "reduction", "reduction", "parallel", "parallel"'
         win = self._fresh("win")
         self.emit(f"{win} = tensor.empty() : {_ttype((k, k), 'i32')}")
-        out = Value(self._fresh("pool"), (n, oh, ow, c), "i32")
-        self.emit(f"{out.name} = linalg.pooling_nhwc_max {{dilations = dense<1> : tensor<2xi64>,"
-                  f" strides = dense<{s}> : tensor<2xi64>}} ins({padded}, {win} :"
-                  f" {_ttype(pshape, 'i32')}, {_ttype((k, k), 'i32')}) outs({init} : {out.type}) -> {out.type}")
+        wmap = "affine_map<(n, oh, kh, kw, ow, c) -> (kh, kw)>"
+        self.emit(f"{out.name} = linalg.generic {{indexing_maps = [{src}, {wmap}, {dst}], iterator_types = [{it}]}}"
+                  f" ins({padded}, {win} : {_ttype(pshape, 'i32')}, {_ttype((k, k), 'i32')})"
+                  f" outs({init} : {out.type}) {{")
+        self.emit("^bb0(%in: i32, %unused: i32, %o: i32):")
+        self.emit("  %m = arith.maxsi %in, %o : i32")
+        self.emit("  linalg.yield %m : i32")
+        self.emit("} -> " + out.type)
         out.node = self._node_of(out, "max_pool", [x], {"k": k, "s": s, "p": p},
                               max_pool(self.value_of(x), k, s, p))
         return out
