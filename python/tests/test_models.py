@@ -82,6 +82,25 @@ class EpilogueTest(unittest.TestCase):
                 for a, b, s in zip(acc, mult, shift)]
         np.testing.assert_array_equal(got, want)
 
+    def test_agrees_with_the_dialect_reference(self):
+        # bitserial.reference has its own transcription of the epilogue rules.
+        rng = np.random.default_rng(6)
+        acc = rng.integers(-300, 300, (3, 5, 16))
+        for bits, enc in ((1, "bipolar"), (2, "unsigned"), (2, "signed"), (3, "bipolar")):
+            t = rng.integers(-300, 300, (16, (1 << bits) - 1))
+            flip = rng.random(16) < 0.5
+            np.testing.assert_array_equal(m.threshold(acc, t, bits, enc, flip),
+                                          ref.threshold(acc, t, bits, enc, flip))
+        big = rng.integers(I32_MIN, I32_MAX, (64, 16), endpoint=True)
+        mult = rng.integers(I32_MIN, I32_MAX, 16, endpoint=True)
+        shift = rng.integers(-40, 40, 16)
+        np.testing.assert_array_equal(m.requantize(big, mult, shift, -5, -1000, 1000),
+                                      ref.requantize(big, mult, shift, -5, -1000, 1000))
+        scale = rng.standard_normal(16).astype(np.float32)
+        bias = rng.standard_normal(16).astype(np.float32)
+        np.testing.assert_array_equal(m.dequantize(big, scale, bias).view(np.uint32),
+                                      ref.dequantize(big, scale, bias).view(np.uint32))
+
     def test_quantize_multiplier(self):
         for real in (0.5, 0.75, 1e-4, 3.0, 0.999999999):
             q, e = m.quantize_multiplier(real)
