@@ -24,7 +24,6 @@ same run.
 """
 
 import argparse
-import json
 import os
 import re
 import subprocess
