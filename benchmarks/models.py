@@ -11,12 +11,10 @@ bit), and times them with bitserial-run --repeat (median of single calls;
 the lowest median of --rounds runs; the machines are shared). Compilation
 is not timed.
 
---profile times the ResNet cut after each stage boundary (stem, max pool,
-the residual stream's requantize, each BasicBlock, global pool, classifier)
-and prints the differences: a per-layer table by prefixes, since the runner
-has no per-layer timer (it includes what each part adds to the whole, e.g.
-the threshold that starts the next block is counted with the block that
-reads it).
+--profile times each part of the ResNet alone (stem, max pool, the residual
+stream's requantize, each BasicBlock with its two thresholds, global pool,
+head) as a function of its inputs on random values, since the runner has no
+per-layer timer; the sum of the parts is printed next to the whole.
 
 With bitserial-baselines built (oneDNN), also runs its whole-network mode
 (--network resnet18: the same ResNet-18 shape in oneDNN int8 and fp32) in the
@@ -97,33 +95,32 @@ def generate(kind, outdir, args, **kw):
     return b, base, paths
 
 
-def profile_points(builder):
-    """(label, node) at the boundaries of the ResNet's parts."""
-    points, block = [], 0
+def profile_parts(builder):
+    """(label, first node, last node) of the ResNet's parts, in order."""
+    marks, block = [], 0
     stages = {64: 1, 128: 2, 256: 3, 512: 4}
     seen_stem = False
     for i, (op, ins, p) in enumerate(builder.nodes):
         if op == "conv2d" and not seen_stem:
-            points.append(("stem 7x7/2 (im2col + matmul, 8-bit x 4-bit)", i))
+            marks.append(("stem 7x7/2: im2col, pack, matmul 8-bit x 4-bit", i))
             seen_stem = True
         elif op == "max_pool":
-            points.append(("max pool 3x3/2", i))
+            marks.append(("max pool 3x3/2", i))
         elif op == "requantize" and block == 0:
-            points.append(("requantize to the residual stream", i))
+            marks.append(("requantize to the residual stream", i))
         elif op == "conv2d" and p["has_init"]:
             co = p["w"].shape[0]
             block += 1
-            points.append((f"block {block} (stage {stages.get(co, '?')}, {co} ch):"
-                           " threshold, conv, threshold, conv (+ shortcut)", i))
+            marks.append((f"block {block} (stage {stages.get(co, '?')}, {co} ch)", i))
         elif op == "sum_pool":
-            points.append(("global sum pool", i))
-        elif op == "requantize":
-            points.append(("requantize to 8 bits", i))
-        elif op == "matmul":
-            points.append(("pack + classifier 512x1000 (8-bit x 8-bit)", i))
+            marks.append(("global sum pool", i))
         elif op == "dequantize":
-            points.append(("dequantize to f32", i))
-    return points
+            marks.append(("requantize, pack, classifier 8-bit x 8-bit, dequantize", i))
+    parts, first = [], 1  # node 0 is the input
+    for label, last in marks:
+        parts.append((label, first, last))
+        first = last + 1
+    return parts
 
 
 def main():
@@ -164,31 +161,37 @@ def main():
     mlp, mlp_base, mlp_in = generate("mlp", outdir, args)
     say(f"MLP: result against NumPy: {check_once(runner, mlp_base, mlp_in)}")
     say()
-    say("| network | threads | median ms | kernels |")
-    say("|---|---|---|---|")
-    figures = {}
+    say("| network | threads | median ms | fastest call ms | kernels |")
+    say("|---|---|---|---|---|")
     for name, base, inputs in (("ResNet-18", rn_base, rn_in), ("MLP", mlp_base, mlp_in)):
         for t in threads:
             ms, target = best_of(args.rounds, lambda: run_timed(
                 runner, base + ".mlir", inputs, args.repeat, t))
-            figures[(name, t)] = ms
-            say(f"| {name} {args.resolution if name == 'ResNet-18' else 'B=1'} | {t} | {ms:.3f} | {target} |")
+            fastest, _ = best_of(1, lambda: run_timed(
+                runner, base + ".mlir", inputs, args.repeat, t, use_min=True))
+            label = f"{args.resolution}x{args.resolution}" if name == "ResNet-18" else "B=1"
+            say(f"| {name} {label} | {t} | {ms:.3f} | {fastest:.3f} | {target} |")
 
     if args.profile:
         say()
-        say("Per part (differences of the fastest calls of prefixes, 1 thread, ms):")
+        say("Per part: each part alone as a function on random inputs (its packed or i32")
+        say("inputs as arguments), 1 thread, ms:")
         say()
-        say("| part | ms | cumulative |")
+        say("| part | median | fastest call |")
         say("|---|---|---|")
-        prev = 0.0
-        for label, node in profile_points(rn):
-            path = f"{rn_base}.prefix{node}.mlir"
+        total_med = total_min = 0.0
+        for i, (label, first, last) in enumerate(profile_parts(rn)):
+            path = f"{rn_base}.part{i}.mlir"
             with open(path, "w") as f:
-                f.write(rn.prefix(node))
-            ms, _ = best_of(args.rounds, lambda: run_timed(runner, path, rn_in, args.repeat, 1,
-                                                           use_min=True))
-            say(f"| {label} | {ms - prev:.3f} | {ms:.3f} |")
-            prev = ms
+                f.write(rn.part(first, last))
+            med, _ = best_of(args.rounds, lambda: run_timed(
+                runner, path, [], args.repeat, 1, extra=("--random-inputs",)))
+            fast, _ = best_of(1, lambda: run_timed(
+                runner, path, [], args.repeat, 1, extra=("--random-inputs",), use_min=True))
+            total_med += med
+            total_min += fast
+            say(f"| {label} | {med:.3f} | {fast:.3f} |")
+        say(f"| sum of the parts | {total_med:.3f} | {total_min:.3f} |")
 
     if not args.skip_baselines and os.path.exists(baselines):
         say()

@@ -44,6 +44,7 @@ import json
 import math
 import os
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -823,6 +824,30 @@ class Builder:
             self.body = saved
         args = ", ".join(f"{a.name}: {a.type}" for a in self.args)
         head = (f"func.func @{self.name}({args}) -> ({out.type})"
+                f" attributes {{llvm.emit_c_interface}} {{")
+        return "\n".join([head] + body + [f"  return {out.name} : {out.type}", "}", ""])
+
+    def part(self, first, last, name="part"):
+        """Nodes ``first..last`` alone as a function: the values they read
+        from earlier nodes become arguments (packed ones as packed words), the
+        value of ``last`` the result. For per-layer timing with random inputs."""
+        start = self.values[first - 1][1] if first > 0 else 0
+        out, end = self.values[last]
+        saved, self.body = self.body, self.body[start:end]
+        try:
+            if out.elem == "f32" and self.float_abi == "bits":
+                out = self._bitcast(out, "i32")
+            body = self.body
+        finally:
+            self.body = saved
+        text = "\n".join(body)
+        args = []
+        for node in range(first):
+            v = self.values[node][0]
+            if v not in args and re.search(re.escape(v.name) + r"\b", text):
+                args.append(v)
+        sig = ", ".join(f"{a.name}: {a.type}" for a in args)
+        head = (f"func.func @{name}({sig}) -> ({out.type})"
                 f" attributes {{llvm.emit_c_interface}} {{")
         return "\n".join([head] + body + [f"  return {out.name} : {out.type}", "}", ""])
 
