@@ -389,15 +389,12 @@ class Builder:
             self.emit(f"{flat} = tensor.collapse_shape {x.name} [{lead}, [{len(x.shape) - 1}]]"
                       f" : {x.type} into {_ttype((rows, k), 'i8')}")
             src, src_shape = flat, (rows, k)
-        if k % 64:
-            # Pad with the value whose plane code is 0: bits past the length stay zero.
-            pad_value = -((1 << bits) - 1) if encoding == "bipolar" else 0
-            z = self._zeros((rows, words * 64), "i8", pad_value)
-            padded = self._fresh("kpad")
-            self.emit(f"{padded} = tensor.insert_slice {src} into {z}[0, 0] [{rows}, {k}] [1, 1]"
-                      f" : {_ttype(src_shape, 'i8')} into {_ttype((rows, words * 64), 'i8')}")
-            src = padded
-        st = _ttype((rows, words * 64), "i8")
+        # Past the length, reads give the value whose plane code is 0, so the
+        # bits past the length are zero (a masked load, not a padded copy:
+        # strided tensor.insert_slice copies go element by element).
+        pad_value = -((1 << bits) - 1) if encoding == "bipolar" else 0
+        in_bounds = "false" if k % 64 else "true"
+        st = _ttype(src_shape, "i8")
         wt = _ttype((rows, bits, words), "i64")
         n = self._fresh("pk")[1:]
         self.emit(f"%{n}_e = tensor.empty() : {wt}")
@@ -406,7 +403,7 @@ class Builder:
         self.emit(f"%{n}_c64 = arith.constant 64 : index")
         self.emit(f"%{n}_rows = arith.constant {rows} : index")
         self.emit(f"%{n}_words = arith.constant {words} : index")
-        self.emit(f"%{n}_pad = arith.constant 0 : i8")
+        self.emit(f"%{n}_pad = arith.constant {pad_value} : i8")
         self.emit(f"%{n}_zero = arith.constant dense<0> : vector<64xi8>")
         if encoding == "bipolar":  # code = (v + 2^bits - 1) / 2
             self.emit(f"%{n}_off = arith.constant dense<{(1 << bits) - 1}> : vector<64xi8>")
@@ -420,7 +417,7 @@ class Builder:
                   f" iter_args(%{n}_a2 = %{n}_a) -> ({wt}) {{")
         self.emit(f"    %{n}_k = arith.muli %{n}_w, %{n}_c64 : index")
         self.emit(f"    %{n}_v0 = vector.transfer_read {src}[%{n}_i, %{n}_k], %{n}_pad"
-                  f" {{in_bounds = [true]}} : {st}, vector<64xi8>")
+                  f" {{in_bounds = [{in_bounds}]}} : {st}, vector<64xi8>")
         if encoding == "bipolar":
             self.emit(f"    %{n}_vs = arith.addi %{n}_v0, %{n}_off : vector<64xi8>")
             self.emit(f"    %{n}_v = arith.shrui %{n}_vs, %{n}_one : vector<64xi8>")
@@ -701,13 +698,36 @@ class Builder:
         return out
 
     def _pad(self, x, pad, value):
-        """x [N, H, W, C] (i8/i32) inside a tensor filled with ``value``."""
+        """x [N, H, W, C] inside a tensor filled with ``value``: one vector
+        copy per row (a strided tensor.insert_slice copies element by
+        element)."""
         n, h, w, c = x.shape
         shape = (n, h + 2 * pad, w + 2 * pad, c)
-        z = self._zeros(shape, x.elem, value)
+        flat_shape = (n, h + 2 * pad, (w + 2 * pad) * c)
+        z = self._zeros(flat_shape, x.elem, value)
+        q = self._fresh("pd")[1:]
+        src_t, dst_t = _ttype((n, h, w * c), x.elem), _ttype(flat_shape, x.elem)
+        self.emit(f"%{q}_src = tensor.collapse_shape {x.name} [[0], [1], [2, 3]] : {x.type} into {src_t}")
+        for name, v in (("c0", 0), ("c1", 1), ("n", n), ("h", h), ("p", pad), ("pc", pad * c)):
+            self.emit(f"%{q}_{name} = arith.constant {v} : index")
+        self.emit(f"%{q}_fill = arith.constant {value} : {x.elem}")
+        vt = f"vector<{w * c}x{x.elem}>"
+        self.emit(f"%{q}_r = scf.for %{q}_b = %{q}_c0 to %{q}_n step %{q}_c1"
+                  f" iter_args(%{q}_t0 = {z}) -> ({dst_t}) {{")
+        self.emit(f"  %{q}_r1 = scf.for %{q}_y = %{q}_c0 to %{q}_h step %{q}_c1"
+                  f" iter_args(%{q}_t1 = %{q}_t0) -> ({dst_t}) {{")
+        self.emit(f"    %{q}_v = vector.transfer_read %{q}_src[%{q}_b, %{q}_y, %{q}_c0], %{q}_fill"
+                  f" {{in_bounds = [true]}} : {src_t}, {vt}")
+        self.emit(f"    %{q}_yp = arith.addi %{q}_y, %{q}_p : index")
+        self.emit(f"    %{q}_w = vector.transfer_write %{q}_v, %{q}_t1[%{q}_b, %{q}_yp, %{q}_pc]"
+                  f" {{in_bounds = [true]}} : {vt}, {dst_t}")
+        self.emit(f"    scf.yield %{q}_w : {dst_t}")
+        self.emit("  }")
+        self.emit(f"  scf.yield %{q}_r1 : {dst_t}")
+        self.emit("}")
         out = self._fresh("pad")
-        self.emit(f"{out} = tensor.insert_slice {x.name} into {z}[0, {pad}, {pad}, 0]"
-                  f" [{n}, {h}, {w}, {c}] [1, 1, 1, 1] : {x.type} into {_ttype(shape, x.elem)}")
+        self.emit(f"{out} = tensor.expand_shape %{q}_r [[0], [1], [2, 3]] output_shape"
+                  f" [{', '.join(str(d) for d in shape)}] : {dst_t} into {_ttype(shape, x.elem)}")
         return out, shape
 
     def im2col_matmul(self, x, w, bits, encoding, stride, pad, x_bits, x_encoding):
@@ -757,27 +777,57 @@ class Builder:
         return out
 
     def max_pool(self, x, k, s, p):
+        """Max pooling of an i32 NHWC tensor (padding never wins), as vector
+        code: per output pixel, the maximum of the k*k window's channel
+        vectors. linalg's pooling op on a padded copy took 3 ms for the
+        224x224 stem's 112x112x64, mostly the strided copy into the padding."""
         n, h, w, c = x.shape
         oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-        padded, pshape = self._pad(x, p, INT32_MIN)
-        init = self._zeros((n, oh, ow, c), "i32", INT32_MIN)
         out = Value(self._fresh("pool"), (n, oh, ow, c), "i32")
-        # Loops (n, oh, kh, kw, ow, c): the channel loop innermost and
-        # contiguous in both tensors, so it vectorizes (linalg.pooling_nhwc_max
-        # puts the window innermost).
-        src = f"affine_map<(n, oh, kh, kw, ow, c) -> (n, oh * {s} + kh, ow * {s} + kw, c)>"
-        dst = "affine_map<(n, oh, kh, kw, ow, c) -> (n, oh, ow, c)>"
-        it = '"parallel", "parallel", "reduction", "reduction", "parallel", "parallel"'
-        win = self._fresh("win")
-        self.emit(f"{win} = tensor.empty() : {_ttype((k, k), 'i32')}")
-        wmap = "affine_map<(n, oh, kh, kw, ow, c) -> (kh, kw)>"
-        self.emit(f"{out.name} = linalg.generic {{indexing_maps = [{src}, {wmap}, {dst}], iterator_types = [{it}]}}"
-                  f" ins({padded}, {win} : {_ttype(pshape, 'i32')}, {_ttype((k, k), 'i32')})"
-                  f" outs({init} : {out.type}) {{")
-        self.emit("^bb0(%in: i32, %unused: i32, %o: i32):")
-        self.emit("  %m = arith.maxsi %in, %o : i32")
-        self.emit("  linalg.yield %m : i32")
-        self.emit("} -> " + out.type)
+        pt, ot = x.type, out.type
+        vt = f"vector<{c}xi32>"
+        q = self._fresh("mp")[1:]
+        self.emit(f"%{q}_e = tensor.empty() : {ot}")
+        for name, v in (("c0", 0), ("c1", 1), ("s", s), ("n", n), ("oh", oh), ("ow", ow),
+                        ("p", p), ("hmax", h - 1), ("wmax", w - 1)):
+            self.emit(f"%{q}_{name} = arith.constant {v} : index")
+        for i in range(k):
+            self.emit(f"%{q}_k{i} = arith.constant {i} : index")
+        self.emit(f"%{q}_pad = arith.constant 0 : i32")
+        self.emit(f"%{q}_min = arith.constant dense<{INT32_MIN}> : {vt}")
+        self.emit(f"%{out.name[1:]} = scf.for %{q}_b = %{q}_c0 to %{q}_n step %{q}_c1"
+                  f" iter_args(%{q}_t0 = %{q}_e) -> ({ot}) {{")
+        self.emit(f"  %{q}_r1 = scf.for %{q}_y = %{q}_c0 to %{q}_oh step %{q}_c1"
+                  f" iter_args(%{q}_t1 = %{q}_t0) -> ({ot}) {{")
+        self.emit(f"    %{q}_y0 = arith.muli %{q}_y, %{q}_s : index")
+        self.emit(f"    %{q}_r2 = scf.for %{q}_x = %{q}_c0 to %{q}_ow step %{q}_c1"
+                  f" iter_args(%{q}_t2 = %{q}_t1) -> ({ot}) {{")
+        self.emit(f"      %{q}_x0 = arith.muli %{q}_x, %{q}_s : index")
+        acc = f"%{q}_min"
+        # A window position outside the input reads the nearest row/column
+        # inside it instead of padding: that element is in the window too,
+        # and max ignores duplicates (every window overlaps the input).
+        for axis, count, hi in (("yi", k, "hmax"), ("xj", k, "wmax")):
+            base = f"%{q}_y0" if axis == "yi" else f"%{q}_x0"
+            for i in range(count):
+                self.emit(f"      %{q}_{axis}a{i} = arith.addi {base}, %{q}_k{i} : index")
+                self.emit(f"      %{q}_{axis}b{i} = arith.maxsi %{q}_{axis}a{i}, %{q}_p : index")
+                self.emit(f"      %{q}_{axis}c{i} = arith.subi %{q}_{axis}b{i}, %{q}_p : index")
+                self.emit(f"      %{q}_{axis}{i} = arith.minsi %{q}_{axis}c{i}, %{q}_{hi} : index")
+        for i in range(k):
+            for j in range(k):
+                self.emit(f"      %{q}_v{i}_{j} = vector.transfer_read {x.name}[%{q}_b, %{q}_yi{i},"
+                          f" %{q}_xj{j}, %{q}_c0], %{q}_pad {{in_bounds = [true]}} : {pt}, {vt}")
+                self.emit(f"      %{q}_m{i}_{j} = arith.maxsi {acc}, %{q}_v{i}_{j} : {vt}")
+                acc = f"%{q}_m{i}_{j}"
+        self.emit(f"      %{q}_w = vector.transfer_write {acc}, %{q}_t2[%{q}_b, %{q}_y, %{q}_x, %{q}_c0]"
+                  f" {{in_bounds = [true]}} : {vt}, {ot}")
+        self.emit(f"      scf.yield %{q}_w : {ot}")
+        self.emit("    }")
+        self.emit(f"    scf.yield %{q}_r2 : {ot}")
+        self.emit("  }")
+        self.emit(f"  scf.yield %{q}_r1 : {ot}")
+        self.emit("}")
         out.node = self._node_of(out, "max_pool", [x], {"k": k, "s": s, "p": p},
                               max_pool(self.value_of(x), k, s, p))
         return out
