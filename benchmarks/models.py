@@ -81,7 +81,8 @@ def generate(kind, outdir, args, **kw):
         b, text = models.mlp(epilogue=args.epilogue, float_abi=args.float_abi, **kw)
     else:
         b, text = models.resnet18(resolution=args.resolution, epilogue=args.epilogue,
-                                  float_abi=args.float_abi, calib_batch=1, **kw)
+                                  float_abi=args.float_abi, calib_batch=1,
+                                  stem_wbits=args.stem_wbits, **kw)
     base = os.path.join(outdir, kind)
     with open(base + ".mlir", "w") as f:
         f.write(text)
@@ -102,7 +103,7 @@ def profile_parts(builder):
     seen_stem = False
     for i, (op, ins, p) in enumerate(builder.nodes):
         if op == "conv2d" and not seen_stem:
-            marks.append(("stem 7x7/2: im2col, pack, matmul 8-bit x 4-bit", i))
+            marks.append((f"stem 7x7/2: im2col, pack, matmul 8-bit x {p['w_bits']}-bit", i))
             seen_stem = True
         elif op == "max_pool":
             marks.append(("max pool 3x3/2", i))
@@ -132,6 +133,7 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--epilogue", choices=("ops", "linalg"), default="ops")
     p.add_argument("--float-abi", choices=("native", "bits"), default="native")
+    p.add_argument("--stem-wbits", type=int, default=4)
     p.add_argument("--profile", action="store_true")
     p.add_argument("--skip-baselines", action="store_true")
     p.add_argument("--markdown", help="also write the tables to this file")

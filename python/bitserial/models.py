@@ -772,8 +772,9 @@ class Builder:
         calib = ref.conv2d(self._check_codes(self.value_of(x), x_bits, x_encoding), w,
                            (stride, stride), (pad,) * 4)
         out.node = self._node_of(out, "conv2d", [x], {"w": w, "stride": stride, "pad": pad,
-                                             "has_init": False, "x_bits": x_bits,
-                                             "x_encoding": x_encoding}, calib)
+                                                      "has_init": False, "x_bits": x_bits,
+                                                      "x_encoding": x_encoding, "w_bits": bits},
+                                 calib)
         return out
 
     def max_pool(self, x, k, s, p):
