@@ -27,16 +27,19 @@ are not degenerate.
 
 Weights are emitted as hex ``dense<"0x...">`` constants, already packed (the
 vector lowering re-lays out constant filters at compile time, which needs a
-``DenseElementsAttr``). Epilogues can be emitted as the dialect's ops
+``DenseElementsAttr``; the conversion also drops the packed encoding only
+from those, so ``dense_resource`` blobs are not an option today). Epilogues can be emitted as the dialect's ops
 (``epilogue="ops"``, the default) or as ``linalg.generic`` glue that computes
 the same values (``epilogue="linalg"``), which also serves as a cross-check of
 the ops' lowerings.
 
 Command line: ``python -m bitserial.models {mlp,resnet18} -o DIR [options]``
-writes ``DIR/NAME.mlir``, ``DIR/NAME.input.npy`` (seeded random input),
-``DIR/NAME.expected*.npy`` (the NumPy evaluation) and ``DIR/NAME.graph.npz``
-(the graph, for ``check``); ``python -m bitserial.models check DIR/NAME
-OUT.npy`` compares a result of ``bitserial-run`` with the evaluation.
+writes ``DIR/NAME.mlir``, ``DIR/NAME.input0.npy`` (a seeded random input),
+``DIR/NAME.expected0.npy`` (its NumPy evaluation), ``DIR/NAME.graph.pkl``
+(the graph) and ``DIR/NAME.json`` (sizes); ``python -m bitserial.models
+check DIR/NAME OUT.npy`` compares a result of ``bitserial-run`` with the
+evaluation (exactly; float32 bit for bit) and ``self-test DIR/NAME`` shows
+that the comparison rejects a one-ulp change.
 """
 
 import argparse
