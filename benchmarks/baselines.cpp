@@ -808,6 +808,8 @@ struct DnnlNet {
   std::vector<primitive> prims;
   std::vector<std::unordered_map<int, memory>> args;
   std::vector<std::string> impls;
+  std::vector<std::string> labels; // per primitive: stem, pool, block N, head
+  std::string label = "stem";
   uint64_t seed = 77;
 
   explicit DnnlNet(bool int8)
@@ -841,6 +843,7 @@ struct DnnlNet {
   void add(primitive p, std::unordered_map<int, memory> a, const std::string &impl) {
     prims.push_back(p);
     args.push_back(std::move(a));
+    labels.push_back(label);
     if (std::find(impls.begin(), impls.end(), impl) == impls.end()) impls.push_back(impl);
   }
 
@@ -912,11 +915,13 @@ struct DnnlNet {
     int h = r, c = 64;
     memory x = conv(input, 3, h, h, 64, 7, 2, 3, true);
     h = (h + 6 - 7) / 2 + 1;
+    label = "max pool";
     x = pool(x, 64, h, h, algorithm::pooling_max, 3, 2, 1);
     h = (h + 2 - 3) / 2 + 1;
     for (int stage = 0; stage < 4; ++stage) {
       int co = 64 << stage;
       for (int block = 0; block < 2; ++block) {
+        label = "blocks";
         int s = (stage > 0 && block == 0) ? 2 : 1;
         int oh = (h + 2 - 3) / s + 1;
         memory shortcut = x;
@@ -926,6 +931,7 @@ struct DnnlNet {
         h = oh, c = co;
       }
     }
+    label = "average pool + fc";
     x = pool(x, c, h, h, algorithm::pooling_avg_exclude_padding, h, 1, 0);
     fc(x, c, 1000);
   }
@@ -949,6 +955,21 @@ int runNetwork(const Options &opt) {
       std::printf("network resnet18 %dx%d %s: median %.3f ms, min %.3f ms, %d calls "
                   "(%zu primitives: %s)\n", opt.resolution, opt.resolution, what,
                   st.medianMs, st.minMs, st.reps, net.prims.size(), impls.c_str());
+      // Each primitive alone (the same arguments), summed per part.
+      std::vector<std::pair<std::string, Stat>> parts;
+      for (size_t i = 0; i < net.prims.size(); ++i) {
+        Stat one = timeIt([&] {
+          net.prims[i].execute(net.strm, net.args[i]);
+          net.strm.wait();
+        }, opt.repeat, opt.minTime / 4);
+        if (parts.empty() || parts.back().first != net.labels[i])
+          parts.push_back({net.labels[i], Stat{0, 0, 0, 0}});
+        parts.back().second.medianMs += one.medianMs;
+        parts.back().second.minMs += one.minMs;
+      }
+      for (auto &p : parts)
+        std::printf("  part %s %s: median %.3f ms, min %.3f ms\n", what, p.first.c_str(),
+                    p.second.medianMs, p.second.minMs);
     } catch (const std::exception &e) {
       std::printf("network resnet18 %s: ERROR %s\n", what, e.what());
       failed = 1;

@@ -206,8 +206,8 @@ def main():
                 say(f"  threads {t}: failed: {out.stderr.strip()}")
                 continue
             for line in out.stdout.splitlines():
-                if line.startswith("network"):
-                    say(f"  {line}")
+                if line.startswith("network") or line.startswith("  part"):
+                    say(f"  {line.strip()}")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
