@@ -207,7 +207,7 @@ def main():
                 continue
             for line in out.stdout.splitlines():
                 if line.startswith("network") or line.startswith("  part"):
-                    say(f"  {line.strip()}")
+                    say(f"  threads {t}: {line.strip()}")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
