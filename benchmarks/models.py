@@ -195,6 +195,39 @@ def main():
             say(f"| {label} | {med:.3f} | {fast:.3f} |")
         say(f"| sum of the parts | {total_med:.3f} | {total_min:.3f} |")
 
+    if args.profile:
+        # The runner's own per-op profile of the whole network, summed per op.
+        cmd = [runner, rn_base + ".mlir", "--profile", "--repeat", str(args.repeat),
+               "--no-check-inputs"] + [a for x in rn_in for a in ("--input", x)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        rows, inside = {}, False
+        for line in out.stdout.splitlines():
+            if line.startswith("profile of"):
+                inside = True
+                continue
+            f = line.split()
+            if not inside or len(f) < 4 or not f[-1].endswith("%") or f[0] == "op":
+                continue
+            try:
+                ms, share = float(f[-2]), float(f[-1][:-1])
+            except ValueError:
+                continue
+            total, pct = rows.get(f[0], (0.0, 0.0))
+            rows[f[0]] = (total + ms, pct + share)
+        if rows:
+            say()
+            say(f"bitserial-run --profile of the whole network ({args.repeat} calls, summed per op):")
+            say()
+            say("| op | total ms | share |")
+            say("|---|---|---|")
+            for op, (ms, pct) in sorted(rows.items(), key=lambda r: -r[1][0]):
+                if op != "total":
+                    say(f"| {op} | {ms:.3f} | {pct:.1f}% |")
+            if "total" in rows:
+                say(f"| total | {rows['total'][0]:.3f} | 100% |")
+        elif out.returncode != 0:
+            say(f"bitserial-run --profile failed: {out.stderr.strip()[:200]}")
+
     if not args.skip_baselines and os.path.exists(baselines):
         say()
         say("oneDNN, the same ResNet-18 shape (bitserial-baselines --network resnet18):")

@@ -28,7 +28,7 @@ are not degenerate.
 Weights are emitted as hex ``dense<"0x...">`` constants, already packed (the
 vector lowering re-lays out constant filters at compile time, which needs a
 ``DenseElementsAttr``; the conversion also drops the packed encoding only
-from those, so ``dense_resource`` blobs are not an option today). Epilogues can be emitted as the dialect's ops
+from those, not from a packed ``dense_resource``). Epilogues can be emitted as the dialect's ops
 (``epilogue="ops"``, the default) or as ``linalg.generic`` glue that computes
 the same values (``epilogue="linalg"``), which also serves as a cross-check of
 the ops' lowerings.
