@@ -565,6 +565,11 @@ static llvm::Error checkRange(const NpyArray &input, const TensorSpec &spec) {
     int64_t value;
     uint64_t unsignedValue;
     bool fits = getFileValue(input, i, value, unsignedValue);
+    // Unsigned codes as wide as the element type are bit patterns: an 8-bit
+    // unsigned 200 is -56 in an i8 tensor.
+    if (fits && spec.bitWidth < 64 &&
+        spec.maxValue > (int64_t(1) << (spec.bitWidth - 1)) - 1)
+      value &= (int64_t(1) << spec.bitWidth) - 1;
     if (fits && value >= spec.minValue && value <= spec.maxValue &&
         (!spec.oddOnly || (value & 1)))
       continue;
