@@ -2,7 +2,8 @@
 matmul/conv2d layers, under several lowerings and checks each result against
 bitserial's NumPy reference.
 
-    epilogues.py --runner BITSERIAL_RUN --work DIR [--configs A,B] [--write-only]
+    epilogues.py --runner BITSERIAL_RUN --work DIR [--configs A,B] [--cases fused]
+                 [--write-only]
 
 Writes DIR/CASE.mlir (one module per case) and seeded inputs,
 runs every entry under every configuration and compares exactly: packed words
@@ -27,8 +28,10 @@ CONFIGS = {
     "vector-avx2": ["--strategy", "vector", "--target", "x86-avx2", "--cpu", "x86-64-v3"],
     "vector-tile": ["--strategy", "vector", "--tile"],
     "vector-threads": ["--strategy", "vector", "--tile", "--num-threads", "2"],
+    "vector-parallel": ["--strategy", "vector", "--num-threads", "2"],
 }
-DEFAULT_CONFIGS = "reference,vector,vector-generic,vector-avx2,vector-tile,vector-threads"
+DEFAULT_CONFIGS = ("reference,vector,vector-generic,vector-avx2,vector-tile,vector-threads,"
+                   "vector-parallel")
 
 NP_TYPE = {np.int8: "i8", np.int16: "i16", np.int32: "i32", np.int64: "i64",
            np.bool_: "i1", np.float32: "f32", np.float64: "f64"}
@@ -237,6 +240,182 @@ def mlp_case(rng, name, batch, k, hidden, classes):
     return Case(name, body, inputs, [scores.view(np.int32)])
 
 
+def int_constant(name, values, dtype):
+    """An arith.constant of an integer (or i1) array."""
+    if dtype == np.bool_:
+        items = ", ".join("true" if v else "false" for v in values.reshape(-1))
+    else:
+        items = ", ".join(str(int(v)) for v in values.reshape(-1))
+    shape = values.shape
+    text = f"dense<[{items}]>" if len(shape) == 1 else \
+        "dense<" + repr(values.astype(np.int64).tolist()).replace(" ", "") + ">"
+    return f"  %{name} = arith.constant {text} : {tensor(shape, dtype)}\n"
+
+
+class Fused:
+    """A matmul or conv2d whose only use is an epilogue (fused by the vector
+    lowering): geometry, operands, init, and the epilogue's parameters."""
+
+    def __init__(self, rng, name, epilogue, n=1, h=1, w=1, c=64, co=20, k=1, stride=1, pad=0,
+                 a=(1, "bipolar"), wt=(1, "bipolar"), acc_dtype=np.int32, residual=False,
+                 matmul=False, batched=False, out=(1, "bipolar"), descending=True,
+                 constants=False, out_dtype=np.int8, fdtype=np.float32):
+        self.rng, self.name, self.epilogue = rng, name, epilogue
+        self.args, self.inputs, self.lines = [], [], []
+        if matmul:
+            # [B?, M, K] x [N, K]: n = B (batched) or None, w = M.
+            lhs_shape = (n, w, c) if batched else (w, c)
+            x = ref.random_values(rng, lhs_shape, *a)
+            f = ref.random_values(rng, (co, c), *wt)
+            acc_shape = lhs_shape[:-1] + (co,)
+        else:
+            x = ref.random_values(rng, (n, h, w, c), *a)
+            f = ref.random_values(rng, (co, k, k, c), *wt)
+            acc_shape = ref.conv2d_output_shape(x.shape, f.shape, (stride, stride),
+                                                (pad,) * 4)
+        init = (rng.integers(-500, 500, acc_shape).astype(acc_dtype) if residual
+                else np.zeros(acc_shape, acc_dtype))
+        if matmul:
+            acc = ref.matmul(x, f, init=init)
+        else:
+            acc = ref.conv2d(x, f, strides=(stride, stride), padding=(pad,) * 4, init=init)
+        self.acc_shape = acc_shape
+        xp, _ = packed_type(x.shape, *a)
+        fp, _ = packed_type(f.shape, *wt)
+        self.arg("x", xp, ref.pack(x, *a))
+        self.arg("f", fp, ref.pack(f, *wt))
+        it = tensor(acc_shape, acc_dtype)
+        if residual:
+            self.arg("init", it, init)
+        else:
+            self.lines.append(f"  %zero = arith.constant 0 : {NP_TYPE[acc_dtype]}\n"
+                              f"  %empty = tensor.empty() : {it}\n"
+                              f"  %init = linalg.fill ins(%zero : {NP_TYPE[acc_dtype]}) "
+                              f"outs(%empty : {it}) -> {it}\n")
+        if matmul:
+            op = f"bitserial.matmul ins(%x, %f : {xp}, {fp}) outs(%init : {it}) -> {it}"
+        else:
+            op = (f"bitserial.conv2d ins(%x, %f : {xp}, {fp}) outs(%init : {it}) "
+                  f"strides = [{stride}, {stride}] padding = [{pad}, {pad}, {pad}, {pad}] -> {it}")
+        self.lines.append(f"  %acc = {op}\n")
+        self.constants = constants
+        if epilogue == "threshold":
+            bits, enc = out
+            t = thresholds_for(rng, acc.astype(np.int64), co, bits, int(np.abs(acc).max()) + 2)
+            t = t.astype(acc_dtype)
+            flip = rng.integers(0, 2, co).astype(np.bool_) if descending else None
+            self.param("t", t, acc_dtype)
+            flip_text = ""
+            if descending:
+                self.param("flip", flip, np.bool_)
+                flip_text = f" descending(%flip : {tensor((co,), np.bool_)})"
+            rt, _ = packed_type(acc_shape, bits, enc)
+            self.lines.append(f"  %y = bitserial.threshold %acc, %t{flip_text} : {it}, "
+                              f"{tensor(t.shape, acc_dtype)} -> {rt}\n")
+            self.result, self.result_type = "y", rt
+            self.expected = ref.pack(ref.threshold(acc, t, bits, enc, flip), bits, enc)
+        elif epilogue == "requantize":
+            acc32 = ((acc + (1 << 31)) % (1 << 32) - (1 << 31))
+            m, sh = requantize_params(rng, co)
+            sh = np.clip(sh, -20, 2).astype(np.int8)
+            self.param("m", m, np.int32)
+            self.param("s", sh, np.int8)
+            info = np.iinfo(out_dtype)
+            lo, hi = int(info.min), int(info.max)
+            zp = -5
+            ot = tensor(acc_shape, out_dtype)
+            self.lines.append(f"  %q = bitserial.requantize %acc, %m, %s zero_point = {zp} "
+                              f"clamp = [{lo}, {hi}] : {it}, {tensor((co,), np.int32)}, "
+                              f"{tensor((co,), np.int8)} -> {ot}\n")
+            self.result, self.result_type = "q", ot
+            self.expected = ref.requantize(acc32, m, sh, zp, lo, hi).astype(out_dtype)
+        else:
+            scale = (rng.standard_normal(co) * 1e-2).astype(fdtype)
+            bias = rng.standard_normal(co).astype(fdtype)
+            self.lines.append(float_constant("scale", scale, fdtype)
+                              + float_constant("bias", bias, fdtype))
+            ft = tensor(acc_shape, fdtype)
+            self.lines.append(f"  %d = bitserial.dequantize %acc, %scale, %bias : {it}, "
+                              f"{tensor((co,), fdtype)}, {tensor((co,), fdtype)} -> {ft}\n")
+            cast, bits_name, itype, idtype = bitcast_to_int("d", acc_shape, fdtype)
+            self.lines.append(cast)
+            self.result, self.result_type = bits_name, itype
+            acc_wrapped = acc.astype(acc_dtype)
+            self.expected = ref.dequantize(acc_wrapped, scale, bias).view(idtype)
+
+    def arg(self, name, type_text, value):
+        self.args.append(f"%{name}: {type_text}")
+        self.inputs.append(value)
+
+    def param(self, name, value, dtype):
+        if self.constants:
+            self.lines.append(int_constant(name, value, dtype))
+        else:
+            self.arg(name, tensor(value.shape, dtype), value)
+
+    def case(self):
+        body = (f"func.func @{self.name}({', '.join(self.args)}) -> {self.result_type} {{\n"
+                + "".join(self.lines) + f"  return %{self.result} : {self.result_type}\n}}\n")
+        return Case(self.name, body, self.inputs, [self.expected])
+
+
+# Geometries of fused layers: (n, h, w, c, co, k, stride, pad).
+FUSED_GEOMETRIES = [
+    (2, 5, 6, 64, 20, 1, 1, 0),
+    (1, 9, 9, 130, 67, 1, 2, 0),
+    (1, 7, 8, 70, 1, 3, 1, 1),
+    (2, 6, 7, 64, 130, 3, 2, 1),
+    (1, 5, 11, 33, 200, 3, 1, 0),
+    (1, 4, 4, 128, 64, 1, 1, 0),
+    (2, 3, 14, 96, 67, 3, 1, 2),
+    (1, 8, 3, 200, 129, 1, 1, 0),
+]
+
+
+def build_fused_cases(rng):
+    cases = []
+    encodings = ["unsigned", "signed", "bipolar"]
+    operands = [((1, "bipolar"), (1, "bipolar")), ((2, "unsigned"), (1, "bipolar")),
+                ((2, "signed"), (2, "unsigned")), ((1, "unsigned"), (3, "signed"))]
+    index = 0
+    for bits in range(1, 9):
+        for enc in encodings:
+            n, h, w, c, co, k, stride, pad = FUSED_GEOMETRIES[index % len(FUSED_GEOMETRIES)]
+            a, wt = operands[index % len(operands)]
+            acc_dtype = np.int64 if index % 5 == 3 else np.int32
+            cases.append(Fused(rng, f"fused_conv{k}x{k}_{enc}{bits}_co{co}", "threshold",
+                               n, h, w, c, co, k, stride, pad, a, wt, acc_dtype,
+                               residual=index % 4 == 1, out=(bits, enc),
+                               descending=index % 3 != 2,
+                               constants=index % 6 == 0 and bits < 6).case())
+            index += 1
+    for i, (n, h, w, c, co, k, stride, pad) in enumerate(FUSED_GEOMETRIES[:5]):
+        a, wt = operands[i % len(operands)]
+        cases.append(Fused(rng, f"fused_conv{k}x{k}_requantize_co{co}", "requantize",
+                           n, h, w, c, co, k, stride, pad, a, wt, np.int32,
+                           residual=i % 2 == 0, constants=i == 1,
+                           out_dtype=np.int16 if i == 4 else np.int8).case())
+        cases.append(Fused(rng, f"fused_conv{k}x{k}_dequantize_co{co}", "dequantize",
+                           n, h, w, c, co, k, stride, pad, a, wt,
+                           np.int64 if i == 3 else np.int32, residual=i % 2 == 1,
+                           fdtype=np.float64 if i == 2 else np.float32).case())
+    # Matmuls (a 1 x M image), batched ones ([B, M, K] x [N, K]).
+    for i, (batched, m, k, co) in enumerate([(False, 5, 130, 67), (True, 3, 200, 130),
+                                             (False, 1, 64, 1), (True, 9, 70, 200)]):
+        a, wt = operands[i % len(operands)]
+        cases.append(Fused(rng, f"fused_matmul{'_batched' if batched else ''}_threshold_n{co}",
+                           "threshold", n=2, w=m, c=k, co=co, a=a, wt=wt, matmul=True,
+                           batched=batched, out=(2 if i % 2 else 1, encodings[i % 3]),
+                           residual=i == 1).case())
+        cases.append(Fused(rng, f"fused_matmul{'_batched' if batched else ''}_requantize_n{co}",
+                           "requantize", n=2, w=m, c=k, co=co, a=a, wt=wt, matmul=True,
+                           batched=batched, residual=i == 2).case())
+        cases.append(Fused(rng, f"fused_matmul{'_batched' if batched else ''}_dequantize_n{co}",
+                           "dequantize", n=2, w=m, c=k, co=co, a=a, wt=wt, matmul=True,
+                           batched=batched, acc_dtype=np.int64 if i == 3 else np.int32).case())
+    return cases
+
+
 def build_cases(rng):
     cases = []
     for bits, encoding in [(1, "bipolar"), (1, "unsigned"), (2, "unsigned"), (2, "signed"),
@@ -266,7 +445,7 @@ def build_cases(rng):
     cases.append(conv_requantize_case(rng, "conv_requantize", 1, 6, 5, 33, 24, False))
     cases.append(conv_requantize_case(rng, "conv_residual_requantize", 2, 4, 4, 64, 16, True))
     cases.append(mlp_case(rng, "mlp", 3, 200, 96, 10))
-    return cases
+    return cases + build_fused_cases(rng)
 
 
 def main():
@@ -275,12 +454,18 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--configs", default=DEFAULT_CONFIGS)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--cases", choices=["all", "fused", "unfused"], default="all",
+                        help="fused: a matmul or conv2d whose only use is an epilogue "
+                             "(the fused_* cases); unfused: the others")
     parser.add_argument("--write-only", action="store_true",
                         help="write the module and inputs, run nothing")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     cases = build_cases(rng)
+    if args.cases != "all":
+        fused = args.cases == "fused"
+        cases = [case for case in cases if case.name.startswith("fused_") == fused]
     for case in cases:
         with open(os.path.join(args.work, f"{case.name}.mlir"), "w") as f:
             f.write(case.body)

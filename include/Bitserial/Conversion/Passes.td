@@ -60,6 +60,15 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     nibbles and byte counts are `math.ctpop` marked `bitserial.low_nibbles`
     (every byte below 16), for `bitserial-x86-byte-counts` to turn into
     `pshufb` lookups; used when a plane pair reduces over at least 8 steps.
+
+    With `fuse-epilogues` (the default), a matmul or conv2d whose result's
+    only use is the accumulator of a `bitserial.threshold`, `requantize` or
+    `dequantize` in the same block is lowered together with it: the kernel
+    applies the epilogue to `init` + its accumulators in registers and
+    writes the epilogue's result (packed codes, narrow integers or floats);
+    the accumulators never reach memory. Per-channel parameters are read
+    once per channel block; a threshold's table is re-laid out once per call
+    (at compile time when constant).
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
@@ -88,7 +97,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"narrowAccumulators", "narrow-accumulators", "bool",
            /*default=*/"false",
            "Sum plane pairs in 8- or 16-bit lanes where no partial sum can "
-           "overflow them, widening once per output block">
+           "overflow them, widening once per output block">,
+    Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
+           "Apply a threshold, requantize or dequantize that is the only use "
+           "of a matmul or conv2d inside its kernel">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -85,6 +85,54 @@ static bool isSupported(Value input, Value filter) {
   });
 }
 
+/// The threshold, requantize or dequantize whose accumulator is `result`
+/// and which is its only use, in the same block (a use in a loop body would
+/// repeat the kernel), described for the kernel.
+static std::optional<std::pair<Operation *, FusedEpilogue>>
+matchFusibleEpilogue(Value result) {
+  if (!result.hasOneUse())
+    return std::nullopt;
+  OpOperand &use = *result.getUses().begin();
+  Operation *user = use.getOwner();
+  if (use.getOperandNumber() != 0 ||
+      user->getBlock() != result.getParentBlock())
+    return std::nullopt;
+  FusedEpilogue epilogue;
+  if (auto threshold = dyn_cast<ThresholdOp>(user)) {
+    epilogue.kind = FusedEpilogue::Kind::Threshold;
+    epilogue.thresholds = threshold.getThresholds();
+    epilogue.descending = threshold.getDescending();
+    epilogue.layout = threshold.getLayout();
+    epilogue.resultElement = IntegerType::get(user->getContext(), 64);
+    if (!threshold.getThresholds().getType().hasStaticShape())
+      return std::nullopt;
+  } else if (auto requantize = dyn_cast<RequantizeOp>(user)) {
+    epilogue.kind = FusedEpilogue::Kind::Requantize;
+    epilogue.multiplier = requantize.getMultiplier();
+    epilogue.shift = requantize.getShift();
+    epilogue.zeroPoint = requantize.getSignedZeroPoint();
+    epilogue.clampMin = requantize.getClampMin();
+    epilogue.clampMax = requantize.getClampMax();
+    epilogue.resultElement = requantize.getType().getElementType();
+  } else if (auto dequantize = dyn_cast<DequantizeOp>(user)) {
+    epilogue.kind = FusedEpilogue::Kind::Dequantize;
+    epilogue.scale = dequantize.getScale();
+    epilogue.bias = dequantize.getBias();
+    epilogue.resultElement = dequantize.getType().getElementType();
+  } else {
+    return std::nullopt;
+  }
+  return std::make_pair(user, epilogue);
+}
+
+/// The scalar `value` is filled with, if it is a linalg.fill (the usual zero
+/// init): a fused kernel then broadcasts it instead of reading a tensor.
+static Value getFillScalar(Value value) {
+  if (auto fill = value.getDefiningOp<linalg::FillOp>())
+    return fill.getInputs()[0];
+  return {};
+}
+
 namespace {
 /// A kernel lowering: preferred (benefit 2) over the reference patterns,
 /// which take the ops it declines.
@@ -114,8 +162,22 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.dilations.assign(op.getDilations().begin(),
                              op.getDilations().end());
     problem.filterConstant = getConstantWords(op.getFilter());
-    rewriter.replaceOp(
-        op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
+    std::optional<std::pair<Operation *, FusedEpilogue>> epilogue;
+    if (shape.fuseEpilogues)
+      epilogue = matchFusibleEpilogue(op.getResult());
+    if (!epilogue) {
+      rewriter.replaceOp(
+          op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
+      return success();
+    }
+    // Built where the epilogue is: its parameters may be defined after the
+    // convolution.
+    problem.epilogue = epilogue->second;
+    problem.initScalar = getFillScalar(op.getInit());
+    rewriter.setInsertionPoint(epilogue->first);
+    Value fused = ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build();
+    rewriter.replaceOp(epilogue->first, fused);
+    rewriter.eraseOp(op);
     return success();
   }
 };
@@ -129,6 +191,11 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    std::optional<std::pair<Operation *, FusedEpilogue>> epilogue;
+    if (shape.fuseEpilogues)
+      epilogue = matchFusibleEpilogue(op.getResult());
+    if (epilogue)
+      rewriter.setInsertionPoint(epilogue->first);
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     Value init = adaptor.getInit();
     auto lhsType = cast<RankedTensorType>(lhs.getType());
@@ -186,9 +253,31 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
     ConvProblem problem{input, filter, image, op.getLhsLayout(),
                         op.getRhsLayout()};
     problem.filterConstant = getConstantWords(op.getRhs());
-    Value conv = ConvKernelBuilder(rewriter, loc, problem, shape).build();
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
-                                                         initGroups);
+    if (!epilogue) {
+      Value conv = ConvKernelBuilder(rewriter, loc, problem, shape).build();
+      rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
+                                                           initGroups);
+      return success();
+    }
+    problem.epilogue = epilogue->second;
+    problem.initScalar = getFillScalar(op.getInit());
+    Value fused = ConvKernelBuilder(rewriter, loc, problem, shape).build();
+    // [.., M, CO] or, for a threshold, [.., M, bits, words]: the image's
+    // groups, then the trailing dimension(s) one by one.
+    auto fusedType = cast<RankedTensorType>(fused.getType());
+    SmallVector<ReassociationIndices> groups(initGroups);
+    SmallVector<int64_t> resultShape(initType.getShape());
+    if (problem.epilogue.kind == FusedEpilogue::Kind::Threshold) {
+      groups.push_back({groups.back().back() + 1});
+      resultShape.back() = fusedType.getDimSize(fusedType.getRank() - 2);
+      resultShape.push_back(fusedType.getDimSize(fusedType.getRank() - 1));
+    }
+    auto resultType =
+        RankedTensorType::get(resultShape, fusedType.getElementType());
+    Value collapsed = tensor::CollapseShapeOp::create(rewriter, loc, resultType,
+                                                      fused, groups);
+    rewriter.replaceOp(epilogue->first, collapsed);
+    rewriter.eraseOp(op);
     return success();
   }
 };
@@ -251,6 +340,7 @@ struct ConvertBitserialToVectorPass
     shape.fitRegisterBlock = fitRegisterBlock;
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;
+    shape.fuseEpilogues = fuseEpilogues;
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

@@ -38,6 +38,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -59,9 +60,11 @@ Value ConvKernelBuilder::weightedCount(Location at, Value word,
 
 Value ConvKernelBuilder::buildIndexedTensor(
     ArrayRef<OpFoldResult> sizes,
-    llvm::function_ref<Value(Location, ArrayRef<Value>)> element) {
+    llvm::function_ref<Value(Location, ArrayRef<Value>)> element,
+    Type elementType) {
   int64_t rank = sizes.size();
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, sizes, elementType ? elementType : i64);
   SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -687,6 +690,259 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
   return SmallVector<Value>(outer.results);
 }
 
+std::pair<Value, Value> ConvKernelBuilder::relayoutThresholds() {
+  const FusedEpilogue &ep = pr.epilogue;
+  auto thresholdType = cast<RankedTensorType>(ep.thresholds.getType());
+  Type accType = thresholdType.getElementType();
+  unsigned width = accType.getIntOrFloatBitWidth();
+  int64_t count = thresholdType.getDimSize(1);
+  DenseIntElementsAttr thresholdsConstant, descendingConstant;
+  bool constant =
+      !ShapedType::isDynamic(channelBlocks) &&
+      matchPattern(ep.thresholds, m_Constant(&thresholdsConstant)) &&
+      (!ep.descending ||
+       matchPattern(ep.descending, m_Constant(&descendingConstant)));
+  if (constant) {
+    // Folded now, like a constant filter's relayout.
+    int64_t padded = channelBlocks * lanes;
+    SmallVector<APInt> source(thresholdsConstant.getValues<APInt>());
+    SmallVector<APInt> relaid(count * padded, APInt(width, 0));
+    SmallVector<APInt> masks(padded, APInt(width, 0));
+    for (int64_t c = 0; c < channelsOut; ++c) {
+      if (descendingConstant && descendingConstant.getValues<bool>()[c])
+        masks[c] = APInt::getAllOnes(width);
+      for (int64_t i = 0; i < count; ++i)
+        relaid[i * padded + c] = source[c * count + i] ^ masks[c];
+    }
+    auto relaidType = RankedTensorType::get({count, padded}, accType);
+    auto maskType = RankedTensorType::get({padded}, accType);
+    Value masksValue;
+    if (ep.descending)
+      masksValue = arith::ConstantOp::create(
+          b, loc, maskType, DenseIntElementsAttr::get(maskType, masks));
+    return {arith::ConstantOp::create(
+                b, loc, relaidType,
+                DenseIntElementsAttr::get(relaidType, relaid)),
+            masksValue};
+  }
+  OpFoldResult padded =
+      ShapedType::isDynamic(channelBlocks)
+          ? OpFoldResult(arith::MulIOp::create(b, loc, channelBlocksValue,
+                                               index(lanes))
+                             .getResult())
+          : OpFoldResult(b.getIndexAttr(channelBlocks * lanes));
+  auto zeroOf = [&](Location at) {
+    return arith::ConstantOp::create(b, at, IntegerAttr::get(accType, 0));
+  };
+  // The mask of channel `co`: -1 where descending, 0 elsewhere (and past
+  // CO); `inRange` and `clamped` as in relayoutFilter.
+  auto maskOf = [&](Location at, Value inRange, Value clamped) -> Value {
+    Value flag = tensor::ExtractOp::create(b, at, ep.descending, clamped);
+    Value ones =
+        arith::ConstantOp::create(b, at, IntegerAttr::get(accType, -1));
+    return arith::SelectOp::create(
+        b, at, arith::AndIOp::create(b, at, flag, inRange), ones, zeroOf(at));
+  };
+  auto channel = [&](Location at, Value co) {
+    Value inRange = arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, co,
+                                          channelsOutValue);
+    return std::make_pair(inRange, Value(arith::SelectOp::create(
+                                       b, at, inRange, co, index(0))));
+  };
+  Value masks;
+  if (ep.descending)
+    masks = buildIndexedTensor(
+        {padded},
+        [&](Location at, ArrayRef<Value> idx) -> Value {
+          auto [inRange, clamped] = channel(at, idx[0]);
+          return maskOf(at, inRange, clamped);
+        },
+        accType);
+  Value relaid = buildIndexedTensor(
+      {b.getIndexAttr(count), padded},
+      [&](Location at, ArrayRef<Value> idx) -> Value {
+        auto [inRange, clamped] = channel(at, idx[1]);
+        Value t = tensor::ExtractOp::create(b, at, ep.thresholds,
+                                            ValueRange{clamped, idx[0]});
+        if (ep.descending)
+          t = arith::XOrIOp::create(b, at, t, maskOf(at, inRange, clamped));
+        return arith::SelectOp::create(b, at, inRange, t, zeroOf(at));
+      },
+      accType);
+  return {relaid, masks};
+}
+
+Value ConvKernelBuilder::createEpilogueOutput() {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.init);
+  if (pr.epilogue.kind != FusedEpilogue::Kind::Threshold)
+    return tensor::EmptyOp::create(b, loc, sizes, pr.epilogue.resultElement);
+  // [N, OH, OW, bits, words], zero: blocks OR their codes into the words,
+  // and bits past CO stay zero.
+  sizes.back() = b.getIndexAttr(pr.epilogue.layout.getBits());
+  sizes.push_back(
+      ShapedType::isDynamic(channelsOut)
+          ? OpFoldResult(
+                arith::CeilDivUIOp::create(b, loc, channelsOutValue, index(64))
+                    .getResult())
+          : OpFoldResult(b.getIndexAttr(llvm::divideCeil(channelsOut, 64))));
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, i64);
+  return linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
+}
+
+Value ConvKernelBuilder::thresholdStores(
+    bool full, Value result, ArrayRef<std::pair<Value, Value>> sums,
+    ArrayRef<SmallVector<Value>> masks, Value table, Value ow0, Value cob0,
+    Value writeN, Value writeOh, bool rowLocal, Value channelOffset) {
+  const FusedEpilogue &ep = pr.epilogue;
+  int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
+  int64_t blockChannels = vectors * lanes;
+  int64_t blockWords = std::max<int64_t>(1, blockChannels / 64);
+  auto accVector = cast<VectorType>(sums.front().first.getType());
+  Type accType = accVector.getElementType();
+  auto splat = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(accVector, b.getIntegerAttr(accType, v)));
+  };
+  unsigned bits = ep.layout.getBits();
+  int64_t thresholds = (int64_t(1) << bits) - 1;
+
+  // Codes: count the thresholds reached, `acc >= t`, or `acc <= t` for a
+  // descending channel as `acc ^ -1 >= t ^ -1` (the table holds t ^ mask).
+  // One threshold vector serves all pixels of the block.
+  SmallVector<Value> codes(pixels * vectors);
+  for (int64_t q = 0; q < vectors; ++q) {
+    Value co = arith::MulIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, cob0, index(q)), index(lanes));
+    SmallVector<Value> xs;
+    for (int64_t p = 0; p < pixels; ++p) {
+      Value x = sums[p * vectors + q].first;
+      if (!masks[q].empty())
+        x = arith::XOrIOp::create(b, loc, x, masks[q][0]);
+      xs.push_back(x);
+    }
+    auto compare = [&](Value i, ValueRange counts) {
+      Value t = vector::TransferReadOp::create(
+          b, loc, accVector, table, ValueRange{i, co},
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(accType)),
+          ArrayRef<bool>{true});
+      SmallVector<Value> next;
+      for (int64_t p = 0; p < pixels; ++p) {
+        Value reached = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sge, xs[p], t);
+        // extsi(true) = -1.
+        next.push_back(arith::SubIOp::create(
+            b, loc, counts[p],
+            arith::ExtSIOp::create(b, loc, accVector, reached)));
+      }
+      return next;
+    };
+    SmallVector<Value> counts(pixels, splat(0));
+    if (thresholds <= 3) {
+      for (int64_t i = 0; i < thresholds; ++i)
+        counts = compare(index(i), counts);
+    } else {
+      auto loop = scf::ForOp::create(
+          b, loc, index(0), index(thresholds), index(1), counts,
+          [&](OpBuilder &lb, Location, Value i, ValueRange args) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+            scf::YieldOp::create(b, loc, compare(i, args));
+          });
+      counts.assign(loop.getResults().begin(), loop.getResults().end());
+    }
+    for (int64_t p = 0; p < pixels; ++p) {
+      Value code = counts[p];
+      // Signed codes: count - 2^(bits-1), i.e. the top bit flipped.
+      if (ep.layout.getEncoding() == Encoding::Signed)
+        code = arith::XOrIOp::create(b, loc, code,
+                                     splat(int64_t(1) << (bits - 1)));
+      codes[p * vectors + q] = code;
+    }
+  }
+
+  // Words: channel vector q of the block holds bits [q * lanes, (q + 1) *
+  // lanes) of the block's channels; a block narrower than a word starts at
+  // bit co0 % 64 of its word, which its neighbours also write (hence OR).
+  Value co0 = arith::MulIOp::create(b, loc, cob0, index(lanes));
+  Value word0 = arith::DivUIOp::create(b, loc, co0, index(64));
+  if (rowLocal)
+    word0 = arith::SubIOp::create(
+        b, loc, word0,
+        arith::DivUIOp::create(b, loc, channelOffset, index(64)));
+  Value bitBase;
+  if (blockChannels < 64)
+    bitBase = arith::IndexCastOp::create(
+        b, loc, i64, arith::RemUIOp::create(b, loc, co0, index(64)));
+  Value zero = index(0);
+  auto laneMask = VectorType::get({lanes}, b.getI1Type());
+  auto laneBits = VectorType::get({1}, b.getIntegerType(lanes));
+  for (int64_t p = 0; p < pixels; ++p) {
+    Value inside = sums[p * vectors].second;
+    Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
+    // Outside the row (not `full`): zero bits ORed into pixel 0.
+    if (!full)
+      ow = arith::SelectOp::create(b, loc, inside, ow, zero);
+    SmallVector<Value> valid(vectors);
+    if (!full)
+      for (int64_t q = 0; q < vectors; ++q) {
+        Value co = arith::MulIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, cob0, index(q)),
+            index(lanes));
+        Value left = arith::SubIOp::create(
+            b, loc, arith::MaxSIOp::create(b, loc, channelsOutValue, co), co);
+        Value count = arith::SelectOp::create(
+            b, loc, inside, arith::MinSIOp::create(b, loc, left, index(lanes)),
+            zero);
+        valid[q] = vector::CreateMaskOp::create(b, loc, laneMask, count);
+      }
+    for (unsigned plane = 0; plane < bits; ++plane) {
+      SmallVector<Value> words(blockWords, constI64(0));
+      for (int64_t q = 0; q < vectors; ++q) {
+        Value bit = arith::AndIOp::create(
+            b, loc,
+            arith::ShRUIOp::create(b, loc, codes[p * vectors + q],
+                                   splat(plane)),
+            splat(1));
+        Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                          bit, splat(0));
+        if (!full)
+          set = arith::AndIOp::create(b, loc, set, valid[q]);
+        // The lanes' bits as one integer (kmov/movmsk on x86).
+        Value laneWord = vector::ExtractOp::create(
+            b, loc, vector::BitCastOp::create(b, loc, laneBits, set),
+            ArrayRef<int64_t>{0});
+        Value shifted = arith::ExtUIOp::create(b, loc, i64, laneWord);
+        Value amount = constI64((q * lanes) % 64);
+        if (bitBase)
+          amount = arith::AddIOp::create(b, loc, bitBase, amount);
+        shifted = arith::ShLIOp::create(b, loc, shifted, amount);
+        Value &word = words[(q * lanes) / 64];
+        word = arith::OrIOp::create(b, loc, word, shifted);
+      }
+      for (int64_t w = 0; w < blockWords; ++w) {
+        Value wordIndex = arith::AddIOp::create(b, loc, word0, index(w));
+        // A word past CO (its bits are all masked off) goes to word 0.
+        if (!full)
+          wordIndex = arith::SelectOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                    wordIndex, dim(result, 4)),
+              wordIndex, zero);
+        SmallVector<Value> at{writeN, writeOh, ow, index(plane), wordIndex};
+        Value value = words[w];
+        // A block that owns whole words writes them; otherwise (and at the
+        // edges, where pixels or words may alias) it ORs into them.
+        if (!full || blockChannels < 64)
+          value = arith::OrIOp::create(
+              b, loc, tensor::ExtractOp::create(b, loc, result, at), value);
+        result = tensor::InsertOp::create(b, loc, value, result, at);
+      }
+    }
+  }
+  return result;
+}
+
 Value ConvKernelBuilder::build() {
   bool weightsBipolar = decodeB.offset != 0;
   bool inputBipolar = decodeA.offset != 0;
@@ -711,6 +967,20 @@ Value ConvKernelBuilder::build() {
   // accumulates. Each output block reads `init` from the tensor it writes,
   // all reads before the first write (see the epilogue).
   Value output = pr.init;
+  // With a fused epilogue the kernel writes the epilogue's result instead:
+  // `init` is only read (a broadcast scalar when it is a fill), and the
+  // accumulators go through the epilogue in registers.
+  using EpilogueKind = FusedEpilogue::Kind;
+  const FusedEpilogue &ep = pr.epilogue;
+  bool fused = ep.kind != EpilogueKind::None;
+  Value initScalar = pr.initScalar, thresholdTable, thresholdMasks;
+  if (fused) {
+    if (ep.kind == EpilogueKind::Threshold)
+      std::tie(thresholdTable, thresholdMasks) = relayoutThresholds();
+    output = createEpilogueOutput();
+  }
+  // Fused thresholds: channels per block (a power of two).
+  int64_t blockChannels = vectors * lanes;
 
   // One output row (n, oh): loops over pixel blocks and channel blocks that
   // write `rowTensor`, either the whole output (`rowLocal` false) or a
@@ -894,7 +1164,7 @@ Value ConvKernelBuilder::build() {
             return result;
           };
           auto epilogue = [&](bool full) -> Value {
-            if (full && accBits < 64 && resultElement.isInteger(32))
+            if (full && !fused && accBits < 64 && resultElement.isInteger(32))
               return narrowEpilogue();
             SmallVector<Value> sums(planeSums);
             if (accBits < 64)
@@ -904,6 +1174,41 @@ Value ConvKernelBuilder::build() {
               Value inside, sum, ow, co;
             };
             SmallVector<Store> stores;
+            // A fused epilogue's per-channel parameters: one vector of each
+            // per channel vector of the block, read once per block.
+            auto readParams = [&](Value params, Value co, bool inBounds) {
+              auto type = cast<RankedTensorType>(params.getType());
+              auto vectorType = VectorType::get({lanes}, type.getElementType());
+              return vector::TransferReadOp::create(
+                         b, loc, vectorType, params, ValueRange{co},
+                         arith::ConstantOp::create(
+                             b, loc, b.getZeroAttr(type.getElementType())),
+                         ArrayRef<bool>{inBounds})
+                  .getResult();
+            };
+            SmallVector<SmallVector<Value>> params(vectors);
+            for (int64_t q = 0; q < vectors && fused; ++q) {
+              Value co = arith::MulIOp::create(
+                  b, loc, arith::AddIOp::create(b, loc, cob0, index(q)),
+                  index(lanes));
+              switch (ep.kind) {
+              case EpilogueKind::Threshold:
+                // Padded to whole blocks: always in bounds.
+                if (thresholdMasks)
+                  params[q].push_back(readParams(thresholdMasks, co, true));
+                break;
+              case EpilogueKind::Requantize:
+                params[q] = {readParams(ep.multiplier, co, full),
+                             readParams(ep.shift, co, full)};
+                break;
+              case EpilogueKind::Dequantize:
+                params[q] = {readParams(ep.scale, co, full),
+                             readParams(ep.bias, co, full)};
+                break;
+              case EpilogueKind::None:
+                break;
+              }
+            }
             for (int64_t p = 0; p < pixels; ++p) {
               Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
               Value inside, owClamped = ow;
@@ -942,14 +1247,42 @@ Value ConvKernelBuilder::build() {
                                    .getResult()
                              : co;
                 // A pixel past the row end reads pixel 0 and stores nothing.
-                Value current = vector::TransferReadOp::create(
-                    b, loc, resultVector, blockStart,
-                    ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
-                    ArrayRef<bool>{full});
+                // Fused, `init` is read where it is (global indices), or is
+                // the scalar of its fill.
+                Value current;
+                if (!fused)
+                  current = vector::TransferReadOp::create(
+                      b, loc, resultVector, blockStart,
+                      ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
+                      ArrayRef<bool>{full});
+                else if (initScalar)
+                  current = vector::BroadcastOp::create(b, loc, resultVector,
+                                                        initScalar);
+                else
+                  current = vector::TransferReadOp::create(
+                      b, loc, resultVector, pr.init,
+                      ValueRange{n, oh, owClamped, co}, padding,
+                      ArrayRef<bool>{full});
                 Value sum = arith::AddIOp::create(b, loc, current, narrowed);
+                if (ep.kind == EpilogueKind::Requantize)
+                  sum = buildRequantize(
+                      b, loc, sum, params[q][0], params[q][1], ep.zeroPoint,
+                      ep.clampMin, ep.clampMax,
+                      VectorType::get({lanes}, ep.resultElement));
+                else if (ep.kind == EpilogueKind::Dequantize)
+                  sum = buildDequantize(b, loc, sum, params[q][0],
+                                        params[q][1]);
                 stores.push_back({inside, sum, ow, writeCo});
               }
             }
+            if (ep.kind == EpilogueKind::Threshold)
+              return thresholdStores(
+                  full, blockStart,
+                  llvm::map_to_vector(stores, [](const Store &s) {
+                    return std::make_pair(s.sum, s.inside);
+                  }),
+                  params, thresholdTable, ow0, cob0, writeN, writeOh, rowLocal,
+                  channelOffset);
             Value result = blockStart;
             for (const Store &store : stores) {
               if (full) {
@@ -1035,9 +1368,15 @@ Value ConvKernelBuilder::build() {
   // Parts split a row's channel block steps evenly, so that rows are not the
   // only work to share: a 7-row layer or a matmul (one row) keeps every
   // thread busy too.
+  // Fused thresholds: a part is a run of whole words (64 channels), so no
+  // two tasks write one word.
+  bool wordParts = ep.kind == EpilogueKind::Threshold;
+  int64_t unitBlocks =
+      wordParts ? vectors * std::max<int64_t>(1, 64 / blockChannels) : vectors;
   int64_t parts = 1;
   if (!ShapedType::isDynamic(channelBlocks))
-    parts = std::min<int64_t>(channelBlocks / vectors, kChannelParts);
+    parts = std::min<int64_t>(llvm::divideCeil(channelBlocks, unitBlocks),
+                              kChannelParts);
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{batch, rows, b.getIndexAttr(parts)},
       ValueRange{output}, std::nullopt);
@@ -1046,13 +1385,23 @@ Value ConvKernelBuilder::build() {
   Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
   Value part = forall.getInductionVar(2);
   Value shared = forall.getRegionIterArgs()[0];
-  // Part p: channel block steps [p * steps / parts, (p + 1) * steps / parts).
-  Value blockSteps =
-      arith::DivUIOp::create(b, loc, channelBlocksValue, index(vectors));
+  // Part p: units [p * units / parts, (p + 1) * units / parts) of
+  // `unitBlocks` channel blocks (one channel block step, or the steps of a
+  // word of codes).
+  Value unitSteps =
+      wordParts ? arith::CeilDivUIOp::create(b, loc, channelBlocksValue,
+                                             index(unitBlocks))
+                      .getResult()
+                : arith::DivUIOp::create(b, loc, channelBlocksValue,
+                                         index(unitBlocks))
+                      .getResult();
   auto partStart = [&](Value p) -> Value {
-    Value stepIndex = arith::DivUIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, p, blockSteps), index(parts));
-    return arith::MulIOp::create(b, loc, stepIndex, index(vectors));
+    Value unitIndex = arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, p, unitSteps), index(parts));
+    Value start = arith::MulIOp::create(b, loc, unitIndex, index(unitBlocks));
+    if (wordParts)
+      start = arith::MinUIOp::create(b, loc, start, channelBlocksValue);
+    return start;
   };
   Value cbBegin = partStart(part);
   Value cbEnd = partStart(arith::AddIOp::create(b, loc, part, one));
@@ -1065,7 +1414,17 @@ Value ConvKernelBuilder::build() {
   SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, channelOffset};
   SmallVector<OpFoldResult> sizes{
       oneAttr, oneAttr, tensor::getMixedSize(b, loc, pr.init, 2), channels};
-  SmallVector<OpFoldResult> strides(4, oneAttr);
+  if (wordParts) {
+    // [1, 1, OW, bits, words of the part].
+    Value wordOffset =
+        arith::DivUIOp::create(b, loc, channelOffset, index(64));
+    Value wordEnd = arith::CeilDivUIOp::create(b, loc, channelEnd, index(64));
+    offsets = {n, oh, zeroAttr, zeroAttr, wordOffset};
+    sizes = {oneAttr, oneAttr, tensor::getMixedSize(b, loc, pr.init, 2),
+             b.getIndexAttr(pr.epilogue.layout.getBits()),
+             arith::SubIOp::create(b, loc, wordEnd, wordOffset).getResult()};
+  }
+  SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
   Value rowSlice =
       tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
   Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true, cbBegin, cbEnd,

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/bit.h"
 
 namespace mlir::bitserial {
 
@@ -34,6 +35,24 @@ inline constexpr int64_t kMinNibbleSteps = 8;
 /// still have work for every thread.
 inline constexpr int64_t kChannelParts = 4;
 
+/// An epilogue op applied in the kernel's registers to the accumulators
+/// (`init` + the convolution), so that they never reach memory.
+struct FusedEpilogue {
+  enum class Kind { None, Threshold, Requantize, Dequantize };
+  Kind kind = Kind::None;
+  /// Threshold: [C, T] thresholds, optional [C] i1 descending flags, and
+  /// the packed result's layout.
+  Value thresholds, descending;
+  PackedLayoutAttr layout;
+  /// Requantize: [C] i32 multiplier, [C] i8 shift.
+  Value multiplier, shift;
+  int64_t zeroPoint = 0, clampMin = 0, clampMax = 0;
+  /// Dequantize: [C] scale and bias.
+  Value scale, bias;
+  /// The element type of the result (i64 words for a threshold).
+  Type resultElement;
+};
+
 /// A convolution in the kernel's terms (a matmul is a 1x1 convolution).
 struct ConvProblem {
   Value input;  // [N, H, W, Pa, CW] i64 words
@@ -44,6 +63,12 @@ struct ConvProblem {
   /// The filter's words when it is a constant (weights known at compile
   /// time): then the re-laid-out filter is a constant too.
   DenseIntElementsAttr filterConstant = {};
+  /// The epilogue the kernel applies before it stores, if any: then the
+  /// result is the epilogue's ([N, OH, OW, CO] of its element type, or
+  /// [N, OH, OW, bits, words] i64 for a threshold), not `init`.
+  FusedEpilogue epilogue = {};
+  /// With an epilogue: the scalar `init` is a fill of, if it is one.
+  Value initScalar = {};
 };
 
 /// Builds the kernel for one ConvProblem.
@@ -63,6 +88,10 @@ public:
     lanes = shape.vectorBits / 64;
     if (shape.fitRegisterBlock)
       fitRegisterBlock(cast<RankedTensorType>(pr.init.getType()).getDimSize(2));
+    // Fused thresholds: a channel block of a power of two vectors lies
+    // inside one 64-bit word of codes or covers whole words.
+    if (pr.epilogue.kind == FusedEpilogue::Kind::Threshold)
+      shape.channelBlock = llvm::bit_floor(uint64_t(shape.channelBlock));
     // A dynamic CO (e.g. a tile of it) gives dynamic block counts.
     channelBlocks = ShapedType::isDynamic(channelsOut)
                         ? ShapedType::kDynamic
@@ -122,7 +151,8 @@ private:
   /// `element(idx)`, built inside a linalg.generic body.
   Value buildIndexedTensor(
       ArrayRef<OpFoldResult> sizes,
-      llvm::function_ref<Value(Location, ArrayRef<Value>)> element);
+      llvm::function_ref<Value(Location, ArrayRef<Value>)> element,
+      Type elementType = {});
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
   /// Inside a linalg body: ctpop(word) * planeWeight(linalg.index
@@ -161,6 +191,23 @@ private:
   /// A row or column of class `c` (index), inside a linalg body.
   Value positionOf(const BorderClasses &classes, Value c);
   Value widenLanes(Value narrow, VectorType wideType, bool isSigned);
+  /// Fused threshold: [T, blocks * lanes] thresholds XOR the descending
+  /// masks, and [blocks * lanes] masks (0, or -1 for a descending channel),
+  /// of the accumulator type; constants when the parameters are.
+  std::pair<Value, Value> relayoutThresholds();
+  /// The output tensor of a fused epilogue.
+  Value createEpilogueOutput();
+  /// Fused threshold, one output block: counts the thresholds (`table`, see
+  /// relayoutThresholds) each accumulator vector reaches, and ORs the bits
+  /// of the codes into the block's words of `result`. `sums` are the block's
+  /// accumulator vectors (pixel-major) with whether their pixel is inside
+  /// the row (null when `full`); `masks` the descending masks per channel
+  /// vector (empty without); other arguments as in build().
+  Value thresholdStores(bool full, Value result,
+                        ArrayRef<std::pair<Value, Value>> sums,
+                        ArrayRef<SmallVector<Value>> masks, Value table,
+                        Value ow0, Value cob0, Value writeN, Value writeOh,
+                        bool rowLocal, Value channelOffset);
   /// Sets accBits, sumVector and sumsSigned (see there).
   void chooseSumWidth();
   /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.

@@ -60,6 +60,10 @@ struct MicroKernelShape {
   /// 64-bit lanes once per output block instead of once per plane pair. Pays
   /// where widening takes several instructions (AArch64 uaddlp chains).
   bool narrowAccumulators = false;
+  /// Lower a matmul or conv2d together with the threshold, requantize or
+  /// dequantize that is the only use of its result: the epilogue runs on
+  /// the kernel's registers and only its result is stored.
+  bool fuseEpilogues = true;
   /// Per-core cache (L2) that bitserial-tile's default sizes fit tiles
   /// into, for pipelines that tile.
   int64_t cacheBytes = 1 << 20;
