@@ -13,6 +13,8 @@ line per run and a summary; exits 1 on any mismatch or failed run.
 """
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -448,6 +450,51 @@ def build_cases(rng):
     return cases + build_fused_cases(rng)
 
 
+# AArch64 kernel targets and the qemu CPU each runs on.
+AARCH64_TARGETS = {"aarch64-a53": "cortex-a53", "aarch64-ooo": "max", "generic": "cortex-a53"}
+
+
+def run_aarch64(case, compiler, target, work):
+    """Compiles `case` ahead of time for AArch64 (bitserial-compile), runs it
+    under qemu with differential.py's C harness and returns its result, or a
+    string saying what failed."""
+    from bitserial import differential
+    os.makedirs(work, exist_ok=True)
+    # The harness calls _mlir_ciface_main.
+    text = re.sub(rf"@{case.name}\(", "@main(", case.body)
+    with open(os.path.join(work, "case.mlir"), "w") as f:
+        f.write(text)
+    for i, value in enumerate(case.inputs):
+        np.ascontiguousarray(value).tofile(os.path.join(work, f"in{i}.bin"))
+    expected = case.expected[0]
+    harness = os.path.join(work, "harness.c")
+    differential.write_harness(harness, case.inputs, expected)
+    # i1 inputs are bytes (NumPy's bool) behind the header's i1 descriptors.
+    with open(harness) as f:
+        text = f.read()
+    for i, value in enumerate(case.inputs):
+        if value.dtype == np.bool_:
+            text = text.replace(f"bitserial_memref_i8_{value.ndim}d a{i};",
+                                f"bitserial_memref_i1_{value.ndim}d a{i};")
+    with open(harness, "w") as f:
+        f.write(text)
+    steps = [[compiler, "case.mlir", "--strategy", "vector", "--target", target,
+              "--triple", "aarch64-linux-gnu", "-o", "case.o", "--header", "case.h"],
+             ["aarch64-linux-gnu-gcc", "-O1", "-static", "-o", "harness", "harness.c",
+              "case.o"],
+             ["qemu-aarch64", "-cpu", AARCH64_TARGETS[target], "./harness"]]
+    for command in steps:
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True,
+                                timeout=300)
+        if result.returncode != 0:
+            return f"{os.path.basename(command[0])} exited {result.returncode}: " \
+                   f"{result.stderr.strip()[:400]}"
+    raw = np.fromfile(os.path.join(work, "out.bin"), dtype=np.uint8)
+    rank = expected.ndim
+    shape = tuple(int(v) for v in raw[:8 * rank].view(np.int64))
+    return raw[8 * rank:].view(expected.dtype).reshape(shape)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runner", required=True)
@@ -457,6 +504,12 @@ def main():
     parser.add_argument("--cases", choices=["all", "fused", "unfused"], default="all",
                         help="fused: a matmul or conv2d whose only use is an epilogue "
                              "(the fused_* cases); unfused: the others")
+    parser.add_argument("--aarch64-compiler",
+                        help="bitserial-compile: run the cases compiled for AArch64 under "
+                             "qemu instead (--configs then names AArch64 kernel targets: "
+                             + ", ".join(AARCH64_TARGETS) + ")")
+    parser.add_argument("--filter", default="",
+                        help="only the cases whose name contains this")
     parser.add_argument("--write-only", action="store_true",
                         help="write the module and inputs, run nothing")
     args = parser.parse_args()
@@ -466,6 +519,7 @@ def main():
     if args.cases != "all":
         fused = args.cases == "fused"
         cases = [case for case in cases if case.name.startswith("fused_") == fused]
+    cases = [case for case in cases if args.filter in case.name]
     for case in cases:
         with open(os.path.join(args.work, f"{case.name}.mlir"), "w") as f:
             f.write(case.body)
@@ -479,6 +533,21 @@ def main():
     for config in args.configs.split(","):
         for case in cases:
             runs += 1
+            if args.aarch64_compiler:
+                work = os.path.join(args.work, f"{case.name}.{config}")
+                got = run_aarch64(case, os.path.abspath(args.aarch64_compiler), config,
+                                  os.path.abspath(work))
+                shutil.rmtree(work, ignore_errors=True)
+                want = case.expected[0]
+                if isinstance(got, str):
+                    failures += 1
+                    print(f"FAIL {config} {case.name}: {got}")
+                elif got.shape != want.shape or not np.array_equal(got, want):
+                    failures += 1
+                    print(f"FAIL {config} {case.name}: mismatch")
+                else:
+                    print(f"ok {config} {case.name}")
+                continue
             out = os.path.join(args.work, f"{case.name}.{config}.npy")
             module = os.path.join(args.work, f"{case.name}.mlir")
             command = [args.runner, module, "--entry", case.name, "--output", out] + CONFIGS[config]
