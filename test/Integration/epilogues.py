@@ -401,6 +401,14 @@ def build_fused_cases(rng):
                            n, h, w, c, co, k, stride, pad, a, wt,
                            np.int64 if i == 3 else np.int32, residual=i % 2 == 1,
                            fdtype=np.float64 if i == 2 else np.float32).case())
+    # Layers large enough for bitserial-tile to tile them (rows of ResNet-18's
+    # C5): the epilogue moves into the tile loop.
+    cases.append(Fused(rng, "fused_tiled_conv1x1_threshold", "threshold", 1, 56, 56, 64, 128,
+                       1, 2, 0, (2, "unsigned"), (1, "bipolar"), np.int32,
+                       out=(2, "unsigned")).case())
+    cases.append(Fused(rng, "fused_tiled_conv1x1_requantize", "requantize", 1, 56, 56, 64, 128,
+                       1, 2, 0, (1, "bipolar"), (1, "bipolar"), np.int32,
+                       residual=True).case())
     # Matmuls (a 1 x M image), batched ones ([B, M, K] x [N, K]).
     for i, (batched, m, k, co) in enumerate([(False, 5, 130, 67), (True, 3, 200, 130),
                                              (False, 1, 64, 1), (True, 9, 70, 200)]):
@@ -501,9 +509,9 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--configs", default=DEFAULT_CONFIGS)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--cases", choices=["all", "fused", "unfused"], default="all",
+    parser.add_argument("--cases", choices=["all", "fused", "basic"], default="all",
                         help="fused: a matmul or conv2d whose only use is an epilogue "
-                             "(the fused_* cases); unfused: the others")
+                             "(the fused_* cases); basic: the others")
     parser.add_argument("--aarch64-compiler",
                         help="bitserial-compile: run the cases compiled for AArch64 under "
                              "qemu instead (--configs then names AArch64 kernel targets: "

@@ -10,9 +10,13 @@
 #include "Bitserial/IR/BitserialOps.h"
 #include "ConvKernelBuilder.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_CONVERTBITSERIALTOVECTOR
@@ -125,9 +129,12 @@ matchFusibleEpilogue(Value result) {
   return std::make_pair(user, epilogue);
 }
 
-/// The scalar `value` is filled with, if it is a linalg.fill (the usual zero
-/// init): a fused kernel then broadcasts it instead of reading a tensor.
+/// The scalar `value` is filled with, if it is a linalg.fill or a slice of
+/// one (the usual zero init, also of a tile): a fused kernel then broadcasts
+/// it instead of reading a tensor.
 static Value getFillScalar(Value value) {
+  while (auto slice = value.getDefiningOp<tensor::ExtractSliceOp>())
+    value = slice.getSource();
   if (auto fill = value.getDefiningOp<linalg::FillOp>())
     return fill.getInputs()[0];
   return {};
@@ -291,6 +298,219 @@ void mlir::bitserial::populateBitserialToVectorConversionPatterns(
 }
 
 //===----------------------------------------------------------------------===//
+// Epilogues after tile loops
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A nest of scf.for loops as bitserial-tile builds it around a matmul or
+/// conv2d: each loop carries the whole accumulator tensor, and the innermost
+/// body computes one tile from a slice of it and inserts the tile back.
+struct TileNest {
+  SmallVector<scf::ForOp> loops;
+  tensor::ExtractSliceOp initSlice;
+  Operation *kernel = nullptr;
+  tensor::InsertSliceOp insert;
+};
+} // namespace
+
+/// Whether `size` is at most `step` (a constant, or an affine.min with a
+/// constant result that is).
+static bool isAtMost(OpFoldResult size, int64_t step) {
+  if (std::optional<int64_t> known = getConstantIntValue(size))
+    return *known <= step;
+  auto min = dyn_cast_if_present<affine::AffineMinOp>(
+      dyn_cast_if_present<Value>(size).getDefiningOp());
+  return min && llvm::any_of(min.getMap().getResults(), [&](AffineExpr e) {
+           auto c = dyn_cast<AffineConstantExpr>(e);
+           return c && c.getValue() <= step;
+         });
+}
+
+/// The tile nest whose outermost loop is `outer`, if it is one whose tiles
+/// are disjoint (each loop's induction variable is the offset of a
+/// dimension whose tile size is at most the step: no loop revisits an
+/// output, as a reduction loop would) and cover whole channels.
+static std::optional<TileNest> matchTileNest(scf::ForOp outer) {
+  TileNest nest;
+  scf::ForOp loop = outer;
+  while (true) {
+    if (loop.getNumRegionIterArgs() != 1)
+      return std::nullopt;
+    nest.loops.push_back(loop);
+    Value iterArg = loop.getRegionIterArgs()[0];
+    Value yielded = loop.getBody()->getTerminator()->getOperand(0);
+    if (auto inner = yielded.getDefiningOp<scf::ForOp>()) {
+      if (inner->getBlock() != loop.getBody() ||
+          inner.getNumRegionIterArgs() != 1 ||
+          inner.getInitArgs()[0] != iterArg || !iterArg.hasOneUse() ||
+          !inner->getResult(0).hasOneUse())
+        return std::nullopt;
+      loop = inner;
+      continue;
+    }
+    auto insert = yielded.getDefiningOp<tensor::InsertSliceOp>();
+    if (!insert || insert->getBlock() != loop.getBody() ||
+        insert.getDest() != iterArg || !insert->hasOneUse() ||
+        !insert.getSource().hasOneUse())
+      return std::nullopt;
+    Operation *kernel = insert.getSource().getDefiningOp();
+    if (!kernel || kernel->getBlock() != loop.getBody())
+      return std::nullopt;
+    Value kernelInit;
+    if (auto conv = dyn_cast<Conv2DOp>(kernel))
+      kernelInit = conv.getInit();
+    else if (auto matmul = dyn_cast<MatmulOp>(kernel))
+      kernelInit = matmul.getInit();
+    else
+      return std::nullopt;
+    auto slice = kernelInit.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || slice.getSource() != iterArg || !slice->hasOneUse() ||
+        !llvm::hasNItems(iterArg.getUses(), 2))
+      return std::nullopt;
+    auto sourceType = cast<RankedTensorType>(iterArg.getType());
+    int64_t rank = sourceType.getRank();
+    if (slice.getType().getRank() != rank ||
+        insert.getSourceType().getRank() != rank ||
+        !llvm::all_of(slice.getMixedStrides(), isOneInteger) ||
+        !llvm::all_of(insert.getMixedStrides(), isOneInteger))
+      return std::nullopt;
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+    for (int64_t d = 0; d < rank; ++d)
+      if (!isEqualConstantIntOrValue(offsets[d], insert.getMixedOffsets()[d]) ||
+          !isEqualConstantIntOrValue(sizes[d], insert.getMixedSizes()[d]))
+        return std::nullopt;
+    // Whole channels.
+    std::optional<int64_t> channelOffset = getConstantIntValue(offsets.back());
+    std::optional<int64_t> channelSize = getConstantIntValue(sizes.back());
+    if (sourceType.isDynamicDim(rank - 1) || channelOffset != 0 ||
+        channelSize != sourceType.getDimSize(rank - 1))
+      return std::nullopt;
+    for (scf::ForOp each : nest.loops) {
+      std::optional<int64_t> step = getConstantIntValue(each.getStep());
+      bool disjoint = false;
+      for (int64_t d = 0; d < rank && step; ++d)
+        if (dyn_cast_if_present<Value>(offsets[d]) == each.getInductionVar() &&
+            isAtMost(sizes[d], *step))
+          disjoint = true;
+      if (!disjoint)
+        return std::nullopt;
+    }
+    nest.initSlice = slice;
+    nest.kernel = kernel;
+    nest.insert = insert;
+    return nest;
+  }
+}
+
+/// Moves the epilogue `op` whose accumulator is the result of a tile nest
+/// into the innermost loop, on each tile, so that the kernel fuses it: the
+/// loops then carry the epilogue's result, and each tile's accumulators
+/// start from the slice of the original init (tiles are disjoint, so no
+/// tile reads what another one wrote). Parameters must be available before
+/// the loops (constants defined after them are moved up).
+static LogicalResult sinkIntoTileNest(Operation *op, DominanceInfo &dominance) {
+  auto outer = op->getOperand(0).getDefiningOp<scf::ForOp>();
+  if (!outer || !op->getOperand(0).hasOneUse() ||
+      outer->getBlock() != op->getBlock())
+    return failure();
+  std::optional<TileNest> nest = matchTileNest(outer);
+  if (!nest)
+    return failure();
+  for (Value param : op->getOperands().drop_front()) {
+    if (dominance.properlyDominates(param, outer))
+      continue;
+    Operation *def = param.getDefiningOp();
+    if (!def || def->getNumOperands() != 0 || def->getNumRegions() != 0 ||
+        def->getBlock() != outer->getBlock() || !isMemoryEffectFree(def))
+      return failure();
+  }
+  IRRewriter rewriter(op->getContext());
+  for (Value param : op->getOperands().drop_front())
+    if (!dominance.properlyDominates(param, outer))
+      rewriter.moveOpBefore(param.getDefiningOp(), outer);
+
+  Location loc = op->getLoc();
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  Value init = outer.getInitArgs()[0];
+  auto initType = cast<RankedTensorType>(init.getType());
+  bool packed = isa<ThresholdOp>(op);
+  // The loops' new tensor: the epilogue's result, every element of which
+  // some tile writes.
+  rewriter.setInsertionPoint(outer);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, init);
+  if (packed) {
+    sizes.pop_back();
+    for (int64_t d = initType.getRank() - 1; d < resultType.getRank(); ++d)
+      sizes.push_back(rewriter.getIndexAttr(resultType.getDimSize(d)));
+  }
+  SmallVector<Value> dynamicSizes;
+  for (OpFoldResult size : sizes)
+    if (auto value = dyn_cast<Value>(size))
+      dynamicSizes.push_back(value);
+  Value output =
+      tensor::EmptyOp::create(rewriter, loc, resultType, dynamicSizes);
+  rewriter.modifyOpInPlace(
+      outer, [&] { outer.getInitArgsMutable()[0].assign(output); });
+  for (scf::ForOp loop : nest->loops) {
+    loop.getRegionIterArgs()[0].setType(resultType);
+    loop->getResult(0).setType(resultType);
+  }
+
+  // The tile: init from the original tensor, the epilogue on the kernel's
+  // result, inserted into the loops' tensor.
+  tensor::ExtractSliceOp slice = nest->initSlice;
+  rewriter.setInsertionPoint(slice);
+  Value initSlice = tensor::ExtractSliceOp::create(
+      rewriter, slice.getLoc(), slice.getType(), init,
+      slice.getOffsets(), slice.getSizes(), slice.getStrides(),
+      slice.getStaticOffsets(), slice.getStaticSizes(),
+      slice.getStaticStrides());
+  rewriter.replaceOp(slice, initSlice);
+
+  tensor::InsertSliceOp insert = nest->insert;
+  rewriter.setInsertionPoint(insert);
+  auto tileType = cast<RankedTensorType>(insert.getSourceType());
+  SmallVector<int64_t> tileShape(tileType.getShape());
+  SmallVector<OpFoldResult> offsets = insert.getMixedOffsets();
+  SmallVector<OpFoldResult> tileSizes = insert.getMixedSizes();
+  if (packed) {
+    tileShape.pop_back();
+    offsets.pop_back();
+    tileSizes.pop_back();
+    for (int64_t d = initType.getRank() - 1; d < resultType.getRank(); ++d) {
+      tileShape.push_back(resultType.getDimSize(d));
+      offsets.push_back(rewriter.getIndexAttr(0));
+      tileSizes.push_back(rewriter.getIndexAttr(resultType.getDimSize(d)));
+    }
+  }
+  IRMapping mapping;
+  mapping.map(op->getOperand(0), insert.getSource());
+  Operation *tileEpilogue = rewriter.clone(*op, mapping);
+  tileEpilogue->getResult(0).setType(RankedTensorType::get(
+      tileShape, resultType.getElementType(), resultType.getEncoding()));
+  SmallVector<OpFoldResult> strides(offsets.size(), rewriter.getIndexAttr(1));
+  rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+      insert, tileEpilogue->getResult(0), insert.getDest(), offsets, tileSizes,
+      strides);
+  rewriter.replaceOp(op, outer->getResult(0));
+  return success();
+}
+
+/// Sinks every epilogue that follows a tile nest into it (see
+/// sinkIntoTileNest).
+static void sinkEpiloguesIntoTileNests(Operation *root) {
+  SmallVector<Operation *> epilogues;
+  root->walk([&](Operation *op) {
+    if (isa<ThresholdOp, RequantizeOp, DequantizeOp>(op))
+      epilogues.push_back(op);
+  });
+  DominanceInfo dominance(root);
+  for (Operation *op : epilogues)
+    (void)sinkIntoTileNest(op, dominance);
+}
+
+//===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
 
@@ -341,6 +561,8 @@ struct ConvertBitserialToVectorPass
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;
     shape.fuseEpilogues = fuseEpilogues;
+    if (fuseEpilogues)
+      sinkEpiloguesIntoTileNests(getOperation());
     PackedTensorTypeConverter converter;
     RewritePatternSet patterns(&getContext());
     populateBitserialToVectorConversionPatterns(converter, patterns, shape);

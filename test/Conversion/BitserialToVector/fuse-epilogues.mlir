@@ -192,3 +192,72 @@ func.func @negative_two_uses(%x: !x, %f: !f, %t: tensor<130x1xi32>) -> (!y, tens
   %y = bitserial.threshold %acc, %t : tensor<1x2x2x130xi32>, tensor<130x1xi32> -> !y
   return %y, %acc : !y, tensor<1x2x2x130xi32>
 }
+
+// -----
+
+// After bitserial-tile: the conv computes tiles of rows inside a loop that
+// carries the i32 tensor, and the requantize follows the loop. The
+// requantize moves into the loop, on each tile (its constant parameters
+// defined after the loop move up), where the kernel fuses it: the loop
+// carries the i8 result, and each tile's init is a slice of the original
+// init (tiles are disjoint).
+// CHECK-LABEL: func.func @tiled_conv_requantize
+// CHECK-SAME: %[[INIT:[^:]*]]: tensor<1x10x4x8xi32>
+// CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x10x4x8xi8>
+// CHECK: scf.for %[[ROW:.*]] = %c0 to %c10 step %c4 iter_args(%[[ACC:.*]] = %[[OUT]]) -> (tensor<1x10x4x8xi8>)
+// CHECK: %[[SIZE:.*]] = affine.min
+// CHECK: %[[TILE_INIT:.*]] = tensor.extract_slice %[[INIT]][0, %[[ROW]], 0, 0] [1, %[[SIZE]], 4, 8] [1, 1, 1, 1] : tensor<1x10x4x8xi32> to tensor<1x?x4x8xi32>
+// CHECK: %[[TILE:.*]] = tensor.empty(%{{.*}}) : tensor<1x?x4x8xi8>
+// CHECK: vector.transfer_read %[[TILE_INIT]]
+// CHECK: vector.transfer_write {{.*}} : vector<4xi8>, tensor<1x?x4x8xi8>
+// CHECK: tensor.insert_slice %{{.*}} into %[[ACC]][0, %[[ROW]], 0, 0] [1, %[[SIZE]], 4, 8] [1, 1, 1, 1] : tensor<1x?x4x8xi8> into tensor<1x10x4x8xi8>
+// CHECK-NOT: vector.transfer_write {{.*}} : vector<4xi32>
+// CHECK: return
+
+!x = tensor<1x10x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!xt = tensor<1x?x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!f = tensor<8x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @tiled_conv_requantize(%x: !x, %f: !f, %init: tensor<1x10x4x8xi32>) -> tensor<1x10x4x8xi8> {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c10 = arith.constant 10 : index
+  %acc = scf.for %row = %c0 to %c10 step %c4 iter_args(%arg = %init) -> (tensor<1x10x4x8xi32>) {
+    %size = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%row)
+    %xs = tensor.extract_slice %x[0, %row, 0, 0, 0] [1, %size, 4, 1, 1] [1, 1, 1, 1, 1] : !x to !xt
+    %is = tensor.extract_slice %arg[0, %row, 0, 0] [1, %size, 4, 8] [1, 1, 1, 1] : tensor<1x10x4x8xi32> to tensor<1x?x4x8xi32>
+    %c = bitserial.conv2d ins(%xs, %f : !xt, !f) outs(%is : tensor<1x?x4x8xi32>) -> tensor<1x?x4x8xi32>
+    %in = tensor.insert_slice %c into %arg[0, %row, 0, 0] [1, %size, 4, 8] [1, 1, 1, 1] : tensor<1x?x4x8xi32> into tensor<1x10x4x8xi32>
+    scf.yield %in : tensor<1x10x4x8xi32>
+  }
+  %m = arith.constant dense<1073741824> : tensor<8xi32>
+  %s = arith.constant dense<-2> : tensor<8xi8>
+  %q = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<1x10x4x8xi32>, tensor<8xi32>, tensor<8xi8> -> tensor<1x10x4x8xi8>
+  return %q : tensor<1x10x4x8xi8>
+}
+
+// -----
+
+// A loop whose tiles overlap (size 2, step 1) revisits outputs: the
+// accumulators go through the i32 tensor, the requantize stays after it.
+// CHECK-LABEL: func.func @negative_overlapping_tiles
+// CHECK: scf.for {{.*}} -> (tensor<1x10x4x8xi32>)
+// CHECK: vector.transfer_write {{.*}} : vector<4xi32>
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x10x4x8xi8>)
+
+!x = tensor<1x10x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!xt = tensor<1x2x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!f = tensor<8x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @negative_overlapping_tiles(%x: !x, %f: !f, %init: tensor<1x10x4x8xi32>, %m: tensor<8xi32>, %s: tensor<8xi8>) -> tensor<1x10x4x8xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c9 = arith.constant 9 : index
+  %acc = scf.for %row = %c0 to %c9 step %c1 iter_args(%arg = %init) -> (tensor<1x10x4x8xi32>) {
+    %xs = tensor.extract_slice %x[0, %row, 0, 0, 0] [1, 2, 4, 1, 1] [1, 1, 1, 1, 1] : !x to !xt
+    %is = tensor.extract_slice %arg[0, %row, 0, 0] [1, 2, 4, 8] [1, 1, 1, 1] : tensor<1x10x4x8xi32> to tensor<1x2x4x8xi32>
+    %c = bitserial.conv2d ins(%xs, %f : !xt, !f) outs(%is : tensor<1x2x4x8xi32>) -> tensor<1x2x4x8xi32>
+    %in = tensor.insert_slice %c into %arg[0, %row, 0, 0] [1, 2, 4, 8] [1, 1, 1, 1] : tensor<1x2x4x8xi32> into tensor<1x10x4x8xi32>
+    scf.yield %in : tensor<1x10x4x8xi32>
+  }
+  %q = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<1x10x4x8xi32>, tensor<8xi32>, tensor<8xi8> -> tensor<1x10x4x8xi8>
+  return %q : tensor<1x10x4x8xi8>
+}
