@@ -68,7 +68,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     writes the epilogue's result (packed codes, narrow integers or floats);
     the accumulators never reach memory. Per-channel parameters are read
     once per channel block; a threshold's table is re-laid out once per call
-    (at compile time when constant).
+    (at compile time when constant), and its codes are packed from lane
+    masks into 64-bit words (parallel parts own whole words). An epilogue
+    after a `bitserial-tile` loop nest with disjoint tiles of all channels
+    first moves into the innermost loop, on each tile.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",

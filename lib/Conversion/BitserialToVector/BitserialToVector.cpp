@@ -182,7 +182,8 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.epilogue = epilogue->second;
     problem.initScalar = getFillScalar(op.getInit());
     rewriter.setInsertionPoint(epilogue->first);
-    Value fused = ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build();
+    Value fused =
+        ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build();
     rewriter.replaceOp(epilogue->first, fused);
     rewriter.eraseOp(op);
     return success();
@@ -462,10 +463,9 @@ static LogicalResult sinkIntoTileNest(Operation *op, DominanceInfo &dominance) {
   tensor::ExtractSliceOp slice = nest->initSlice;
   rewriter.setInsertionPoint(slice);
   Value initSlice = tensor::ExtractSliceOp::create(
-      rewriter, slice.getLoc(), slice.getType(), init,
-      slice.getOffsets(), slice.getSizes(), slice.getStrides(),
-      slice.getStaticOffsets(), slice.getStaticSizes(),
-      slice.getStaticStrides());
+      rewriter, slice.getLoc(), slice.getType(), init, slice.getOffsets(),
+      slice.getSizes(), slice.getStrides(), slice.getStaticOffsets(),
+      slice.getStaticSizes(), slice.getStaticStrides());
   rewriter.replaceOp(slice, initSlice);
 
   tensor::InsertSliceOp insert = nest->insert;

@@ -720,16 +720,16 @@ std::pair<Value, Value> ConvKernelBuilder::relayoutThresholds() {
     if (ep.descending)
       masksValue = arith::ConstantOp::create(
           b, loc, maskType, DenseIntElementsAttr::get(maskType, masks));
-    return {arith::ConstantOp::create(
-                b, loc, relaidType,
-                DenseIntElementsAttr::get(relaidType, relaid)),
-            masksValue};
+    return {
+        arith::ConstantOp::create(
+            b, loc, relaidType, DenseIntElementsAttr::get(relaidType, relaid)),
+        masksValue};
   }
   OpFoldResult padded =
       ShapedType::isDynamic(channelBlocks)
-          ? OpFoldResult(arith::MulIOp::create(b, loc, channelBlocksValue,
-                                               index(lanes))
-                             .getResult())
+          ? OpFoldResult(
+                arith::MulIOp::create(b, loc, channelBlocksValue, index(lanes))
+                    .getResult())
           : OpFoldResult(b.getIndexAttr(channelBlocks * lanes));
   auto zeroOf = [&](Location at) {
     return arith::ConstantOp::create(b, at, IntegerAttr::get(accType, 0));
@@ -746,8 +746,8 @@ std::pair<Value, Value> ConvKernelBuilder::relayoutThresholds() {
   auto channel = [&](Location at, Value co) {
     Value inRange = arith::CmpIOp::create(b, at, arith::CmpIPredicate::ult, co,
                                           channelsOutValue);
-    return std::make_pair(inRange, Value(arith::SelectOp::create(
-                                       b, at, inRange, co, index(0))));
+    return std::make_pair(
+        inRange, Value(arith::SelectOp::create(b, at, inRange, co, index(0))));
   };
   Value masks;
   if (ep.descending)
@@ -789,10 +789,12 @@ Value ConvKernelBuilder::createEpilogueOutput() {
   return linalg::FillOp::create(b, loc, constI64(0), empty).getResult(0);
 }
 
-Value ConvKernelBuilder::thresholdStores(
-    bool full, Value result, ArrayRef<std::pair<Value, Value>> sums,
-    ArrayRef<SmallVector<Value>> masks, Value table, Value ow0, Value cob0,
-    Value writeN, Value writeOh, bool rowLocal, Value channelOffset) {
+Value ConvKernelBuilder::thresholdStores(bool full, Value result,
+                                         ArrayRef<std::pair<Value, Value>> sums,
+                                         ArrayRef<SmallVector<Value>> masks,
+                                         Value table, Value ow0, Value cob0,
+                                         Value writeN, Value writeOh,
+                                         bool rowLocal, Value channelOffset) {
   const FusedEpilogue &ep = pr.epilogue;
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t blockChannels = vectors * lanes;
@@ -828,8 +830,8 @@ Value ConvKernelBuilder::thresholdStores(
           ArrayRef<bool>{true});
       SmallVector<Value> next;
       for (int64_t p = 0; p < pixels; ++p) {
-        Value reached = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::sge, xs[p], t);
+        Value reached =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, xs[p], t);
         // extsi(true) = -1.
         next.push_back(arith::SubIOp::create(
             b, loc, counts[p],
@@ -904,8 +906,8 @@ Value ConvKernelBuilder::thresholdStores(
             arith::ShRUIOp::create(b, loc, codes[p * vectors + q],
                                    splat(plane)),
             splat(1));
-        Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                                          bit, splat(0));
+        Value set = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit,
+                                          splat(0));
         if (!full)
           set = arith::AndIOp::create(b, loc, set, valid[q]);
         // The lanes' bits as one integer (kmov/movmsk on x86).
@@ -1270,17 +1272,18 @@ Value ConvKernelBuilder::build() {
                       ep.clampMin, ep.clampMax,
                       VectorType::get({lanes}, ep.resultElement));
                 else if (ep.kind == EpilogueKind::Dequantize)
-                  sum = buildDequantize(b, loc, sum, params[q][0],
-                                        params[q][1]);
+                  sum =
+                      buildDequantize(b, loc, sum, params[q][0], params[q][1]);
                 stores.push_back({inside, sum, ow, writeCo});
               }
             }
             if (ep.kind == EpilogueKind::Threshold)
               return thresholdStores(
                   full, blockStart,
-                  llvm::map_to_vector(stores, [](const Store &s) {
-                    return std::make_pair(s.sum, s.inside);
-                  }),
+                  llvm::map_to_vector(stores,
+                                      [](const Store &s) {
+                                        return std::make_pair(s.sum, s.inside);
+                                      }),
                   params, thresholdTable, ow0, cob0, writeN, writeOh, rowLocal,
                   channelOffset);
             Value result = blockStart;
@@ -1388,13 +1391,13 @@ Value ConvKernelBuilder::build() {
   // Part p: units [p * units / parts, (p + 1) * units / parts) of
   // `unitBlocks` channel blocks (one channel block step, or the steps of a
   // word of codes).
-  Value unitSteps =
-      wordParts ? arith::CeilDivUIOp::create(b, loc, channelBlocksValue,
-                                             index(unitBlocks))
-                      .getResult()
-                : arith::DivUIOp::create(b, loc, channelBlocksValue,
-                                         index(unitBlocks))
-                      .getResult();
+  Value unitSteps = wordParts
+                        ? arith::CeilDivUIOp::create(b, loc, channelBlocksValue,
+                                                     index(unitBlocks))
+                              .getResult()
+                        : arith::DivUIOp::create(b, loc, channelBlocksValue,
+                                                 index(unitBlocks))
+                              .getResult();
   auto partStart = [&](Value p) -> Value {
     Value unitIndex = arith::DivUIOp::create(
         b, loc, arith::MulIOp::create(b, loc, p, unitSteps), index(parts));
@@ -1416,8 +1419,7 @@ Value ConvKernelBuilder::build() {
       oneAttr, oneAttr, tensor::getMixedSize(b, loc, pr.init, 2), channels};
   if (wordParts) {
     // [1, 1, OW, bits, words of the part].
-    Value wordOffset =
-        arith::DivUIOp::create(b, loc, channelOffset, index(64));
+    Value wordOffset = arith::DivUIOp::create(b, loc, channelOffset, index(64));
     Value wordEnd = arith::CeilDivUIOp::create(b, loc, channelEnd, index(64));
     offsets = {n, oh, zeroAttr, zeroAttr, wordOffset};
     sizes = {oneAttr, oneAttr, tensor::getMixedSize(b, loc, pr.init, 2),
