@@ -11,6 +11,9 @@ and compares the result with plain integer arithmetic on the decoded values.
 
 Prints one line per failure (with a kept reproducer directory) and a closing
 ``differential: N passed, N failed`` line; exits non-zero on any failure.
+With ``--epilogues``, every case is a matmul or conv2d followed by a
+``bitserial.threshold`` or ``requantize`` (the pairs the vector lowering
+fuses).
 
 With ``--aot-qemu``, each case is instead compiled ahead of time for AArch64
 with ``bitserial-compile``, linked with a C harness written for its shapes
@@ -25,6 +28,7 @@ and dtypes (inputs and the result through raw binary files), run under
 import argparse
 import concurrent.futures
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -265,18 +269,83 @@ GENERATORS = [(make_matmul, 0.4), (make_conv2d, 0.4), (make_pack, 0.1),
               (make_unpack, 0.1)]
 
 
-def make_case(seed, index, word64_share=0.25, cover=False):
+def add_epilogue(rng, case):
+    """A matmul or conv2d case followed by a random bitserial.threshold (1-8
+    bits, any encoding, descending channels sometimes) or, for i32
+    accumulators, a bitserial.requantize to i8: the pair the vector lowering
+    fuses. A threshold needs a static channel count; cases where neither
+    fits are left as they are."""
+    name, mlir, inputs, expected = case
+    tout = re.search(r"return %r : (.*)\n", mlir).group(1)
+    dims = tout[len("tensor<"):].split("x")[:-1]
+    acc = tout.rsplit("x", 1)[1].rstrip(">")
+    channels = None if dims[-1] == "?" else int(dims[-1])
+    kinds = (["threshold"] if channels else []) + \
+        (["requantize"] if acc == "i32" else [])
+    if not kinds:
+        return case
+    kind = str(rng.choice(kinds))
+    c = expected.shape[-1]
+    flat = expected.reshape(-1, c) if expected.size else np.zeros((1, c), expected.dtype)
+    if kind == "threshold":
+        bits = int(rng.choice([1, 1, 2, 2, 3, 4, 5, 8]))
+        encoding = str(rng.choice(ref.ENCODINGS))
+        count = (1 << bits) - 1
+        spread = int(np.abs(flat).max()) + 2
+        t = rng.integers(-spread, spread, (c, count))
+        if c and flat.shape[0]:  # ties with actual values
+            t[:, 0] = flat[rng.integers(0, flat.shape[0], c), np.arange(c)]
+        t = t.astype(expected.dtype)
+        flip = rng.integers(0, 2, c).astype(np.bool_) if rng.random() < 0.5 else None
+        words = ref.num_words(c)
+        tres = (f"tensor<{'x'.join(dims[:-1] + [str(bits), str(words)])}xi64, "
+                f"#bitserial.packed<bits = {bits}, encoding = {encoding}, length = {c}>>")
+        tt = f"tensor<{c}x{count}x{acc}>"
+        args = f", %t: {tt}" + (f", %flip: tensor<{c}xi1>" if flip is not None else "")
+        descending = f" descending(%flip : tensor<{c}xi1>)" if flip is not None else ""
+        op = f"  %y = bitserial.threshold %r, %t{descending} : {tout}, {tt} -> {tres}\n"
+        values = ref.threshold(expected, t, bits, encoding, flip)
+        result = ref.pack(values, bits, encoding)
+        extra = [t] + ([flip] if flip is not None else [])
+        label = f" -> threshold {bits}{encoding[0]}{' desc' if flip is not None else ''}"
+    else:
+        channels_text = dims[-1]
+        m = rng.integers(1 << 30, (1 << 31) - 1, c, dtype=np.int64).astype(np.int32)
+        shift = rng.integers(-12, 3, c).astype(np.int8)
+        zero_point = int(rng.integers(-128, 128))
+        tres = f"tensor<{'x'.join(dims)}xi8>"
+        tm, ts = f"tensor<{channels_text}xi32>", f"tensor<{channels_text}xi8>"
+        args = f", %m: {tm}, %s: {ts}"
+        op = (f"  %y = bitserial.requantize %r, %m, %s zero_point = {zero_point} "
+              f"clamp = [-128, 127] : {tout}, {tm}, {ts} -> {tres}\n")
+        result = ref.requantize(expected, m, shift, zero_point, -128, 127).astype(np.int8)
+        extra = [m, shift]
+        label = " -> requantize i8"
+    header_end = mlir.index(f") -> {tout} {{")
+    mlir = (mlir[:header_end] + args + f") -> {tres} {{" +
+            mlir[header_end + len(f") -> {tout} {{"):])
+    mlir = mlir.replace(f"  return %r : {tout}\n", op + f"  return %y : {tres}\n")
+    return name + label, mlir, list(inputs) + extra, result
+
+
+def make_case(seed, index, word64_share=0.25, cover=False, epilogues=False):
     """Case `index` of `seed`. The vector kernels take 64-bit words (others
     fall back to the reference lowering), so their cases raise word64_share.
     With `cover`, cases alternate between matmul and conv2d with odd K and
-    walk every encoding pair and bit width (_covered)."""
+    walk every encoding pair and bit width (_covered). With `epilogues`,
+    matmul and conv2d cases end in an epilogue (add_epilogue)."""
     rng = np.random.default_rng([seed, index])
     if cover:
         generator = make_matmul if index % 2 == 0 else make_conv2d
-        return generator(rng, word64_share, _covered(index))
-    generators, weights = zip(*GENERATORS)
-    generator = generators[rng.choice(len(generators), p=weights)]
-    return generator(rng, word64_share)
+        case = generator(rng, word64_share, _covered(index))
+    elif epilogues:
+        generator = make_matmul if rng.random() < 0.5 else make_conv2d
+        case = generator(rng, word64_share)
+    else:
+        generators, weights = zip(*GENERATORS)
+        generator = generators[rng.choice(len(generators), p=weights)]
+        return generator(rng, word64_share)
+    return add_epilogue(rng, case) if epilogues else case
 
 
 def _compare(got, expected):
@@ -301,9 +370,10 @@ def _keep(work, keep_root, index, expected):
     return f" (reproducer: {kept})"
 
 
-def run_case(runner, seed, index, keep_root, lowering, cover=False):
+def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=False):
     name, mlir, inputs, expected = make_case(
-        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover)
+        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover,
+        epilogues)
     name += f" via {lowering}"
     work = tempfile.mkdtemp(prefix=f"case{index}-")
     try:
@@ -501,6 +571,10 @@ def main(argv=None):
         help="alternate matmul and conv2d cases with odd K that walk every "
              "encoding pair and bit width 1..8 on each side")
     parser.add_argument(
+        "--epilogues", action="store_true",
+        help="matmul and conv2d cases only, each followed by a threshold or "
+             "a requantize (the pairs the vector lowering fuses)")
+    parser.add_argument(
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
                 "reference+tile,vector:host+tile+par,"
@@ -515,6 +589,8 @@ def main(argv=None):
              ")")
     args = parser.parse_args(argv)
     tools = {"runner": args.runner}
+    if args.aot_qemu and args.epilogues:
+        parser.error("--epilogues runs on this machine only (not with --aot-qemu)")
     if args.aot_qemu:
         if not args.compiler:
             parser.error("--aot-qemu needs --compiler (bitserial-compile)")
@@ -536,7 +612,7 @@ def main(argv=None):
     else:
         lowerings = args.lowerings.split(",")
         run = lambda i, lowering: run_case(args.runner, args.seed, i, args.keep,
-                                           lowering, args.cover)
+                                           lowering, args.cover, args.epilogues)
     failures = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run, i, lowerings[i % len(lowerings)])
