@@ -108,7 +108,9 @@ matchFusibleEpilogue(Value result) {
     epilogue.descending = threshold.getDescending();
     epilogue.layout = threshold.getLayout();
     epilogue.resultElement = IntegerType::get(user->getContext(), 64);
-    if (!threshold.getThresholds().getType().hasStaticShape())
+    // The kernel packs 64-bit words.
+    if (!threshold.getThresholds().getType().hasStaticShape() ||
+        !threshold.getType().getElementType().isInteger(64))
       return std::nullopt;
   } else if (auto requantize = dyn_cast<RequantizeOp>(user)) {
     epilogue.kind = FusedEpilogue::Kind::Requantize;
@@ -415,6 +417,10 @@ static LogicalResult sinkIntoTileNest(Operation *op, DominanceInfo &dominance) {
   if (!outer || !op->getOperand(0).hasOneUse() ||
       outer->getBlock() != op->getBlock())
     return failure();
+  // Only what the kernel then fuses.
+  if (auto threshold = dyn_cast<ThresholdOp>(op))
+    if (!threshold.getType().getElementType().isInteger(64))
+      return failure();
   std::optional<TileNest> nest = matchTileNest(outer);
   if (!nest)
     return failure();

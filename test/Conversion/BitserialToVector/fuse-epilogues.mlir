@@ -261,3 +261,20 @@ func.func @negative_overlapping_tiles(%x: !x, %f: !f, %init: tensor<1x10x4x8xi32
   %q = bitserial.requantize %acc, %m, %s clamp = [-128, 127] : tensor<1x10x4x8xi32>, tensor<8xi32>, tensor<8xi8> -> tensor<1x10x4x8xi8>
   return %q : tensor<1x10x4x8xi8>
 }
+
+// -----
+
+// Codes in 32-bit words: the kernel packs 64-bit words only, so the
+// threshold stays apart.
+// CHECK-LABEL: func.func @negative_threshold_i32_words
+// CHECK: vector.transfer_write {{.*}} : vector<4xi32>, tensor<1x1x2x5xi32>
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x5xi16>)
+
+!a = tensor<2x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!b = tensor<5x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!y = tensor<2x1x1xi32, #bitserial.packed<bits = 1, encoding = bipolar, length = 5>>
+func.func @negative_threshold_i32_words(%a: !a, %b: !b, %init: tensor<2x5xi32>, %t: tensor<5x1xi32>) -> !y {
+  %acc = bitserial.matmul ins(%a, %b : !a, !b) outs(%init : tensor<2x5xi32>) -> tensor<2x5xi32>
+  %y = bitserial.threshold %acc, %t : tensor<2x5xi32>, tensor<5x1xi32> -> !y
+  return %y : !y
+}
