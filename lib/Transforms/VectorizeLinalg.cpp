@@ -67,10 +67,16 @@ static SmallVector<int64_t> getTileSizes(linalg::LinalgOp op) {
 /// What linalg::vectorize turns into vector code here (after tiling and the
 /// 1-D decomposition): register-sized ops, not ones tiling left whole.
 static bool isVectorizable(linalg::LinalgOp op) {
+  // Dynamic loops stay scalar: vectorizing them needs explicit vector sizes.
+  constexpr int64_t kMaxIterations = int64_t(1) << 15;
   int64_t iterations = 1;
-  for (int64_t range : op.getStaticLoopRanges())
+  for (int64_t range : op.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(range) ||
+        (range != 0 && iterations > kMaxIterations / range))
+      return false;
     iterations *= range;
-  return iterations <= (int64_t(1) << 15) &&
+  }
+  return iterations <= kMaxIterations &&
          isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv1DNwcWcfOp,
              linalg::PoolingNwcMaxOp, linalg::PoolingNwcMinOp,
              linalg::PoolingNwcSumOp>(op.getOperation()) &&
