@@ -191,31 +191,42 @@ struct ThresholdOpLowering : public OpConversionPattern<ThresholdOp> {
   }
 };
 
+/// An elementwise linalg.generic over `acc` reading two per-channel
+/// parameters: `body(acc, first, second)` gives each result element.
+static Value buildPerChannelGeneric(
+    OpBuilder &rewriter, Location loc, Value acc, Value first, Value second,
+    RankedTensorType resultType,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, resultType, ValueRange{acc, first, second},
+      ValueRange{
+          createEmptyLike(rewriter, loc, acc, resultType.getElementType())},
+      getEpilogueMaps(rewriter.getContext(), resultType.getRank(), 1, 2),
+      SmallVector<utils::IteratorType>(resultType.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(b, nloc, body(b, nloc, args));
+      });
+  return generic.getResult(0);
+}
+
 struct RequantizeOpLowering : public OpConversionPattern<RequantizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     RankedTensorType resultType = op.getResult().getType();
-    Value acc = adaptor.getAcc();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, resultType,
-        ValueRange{acc, adaptor.getMultiplier(), adaptor.getShift()},
-        ValueRange{
-            createEmptyLike(rewriter, loc, acc, resultType.getElementType())},
-        getEpilogueMaps(rewriter.getContext(), resultType.getRank(), 1, 2),
-        SmallVector<utils::IteratorType>(resultType.getRank(),
-                                         utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location nloc, ValueRange args) {
-          linalg::YieldOp::create(
-              b, nloc,
-              buildRequantize(b, nloc, args[0], args[1], args[2],
-                              op.getSignedZeroPoint(), op.getClampMin(),
-                              op.getClampMax(), resultType.getElementType()));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, buildPerChannelGeneric(
+                rewriter, op.getLoc(), adaptor.getAcc(),
+                adaptor.getMultiplier(), adaptor.getShift(), resultType,
+                [&](OpBuilder &b, Location loc, ValueRange args) {
+                  return buildRequantize(b, loc, args[0], args[1], args[2],
+                                         op.getSignedZeroPoint(),
+                                         op.getClampMin(), op.getClampMax(),
+                                         resultType.getElementType());
+                }));
     return success();
   }
 };
@@ -226,22 +237,13 @@ struct DequantizeOpLowering : public OpConversionPattern<DequantizeOp> {
   LogicalResult
   matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    RankedTensorType resultType = op.getResult().getType();
-    Value acc = adaptor.getAcc();
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, resultType,
-        ValueRange{acc, adaptor.getScale(), adaptor.getBias()},
-        ValueRange{
-            createEmptyLike(rewriter, loc, acc, resultType.getElementType())},
-        getEpilogueMaps(rewriter.getContext(), resultType.getRank(), 1, 2),
-        SmallVector<utils::IteratorType>(resultType.getRank(),
-                                         utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location nloc, ValueRange args) {
-          linalg::YieldOp::create(
-              b, nloc, buildDequantize(b, nloc, args[0], args[1], args[2]));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, buildPerChannelGeneric(
+                rewriter, op.getLoc(), adaptor.getAcc(), adaptor.getScale(),
+                adaptor.getBias(), op.getResult().getType(),
+                [](OpBuilder &b, Location loc, ValueRange args) {
+                  return buildDequantize(b, loc, args[0], args[1], args[2]);
+                }));
     return success();
   }
 };
