@@ -21,12 +21,14 @@ fi
 
 # What the build and CI need (libclang-rt: the sanitizer runtimes; the
 # AArch64 cross compiler and qemu: ahead-of-time AArch64 code is linked and
-# run by the tests).
+# run by the tests; pybind11: the Python extension; torch, onnx and sklearn:
+# the PyTorch exporter, the QONNX importer and their tests).
 PACKAGES=(
   cmake ninja-build git
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libclang-rt-22-dev libomp-22-dev
-  python3 python3-numpy
+  python3 python3-numpy pybind11-dev python3-pybind11
+  python3-torch python3-onnx python3-sklearn
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 # Only the benchmark baselines use these.
