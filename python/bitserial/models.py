@@ -852,6 +852,42 @@ class Builder:
         out.node = self._node_of(out, "sum_pool", [x], {}, sum_pool(self.value_of(x)))
         return out
 
+    def unpack(self, x, elem="i32"):
+        """``bitserial.unpack`` of a packed value to decoded integers
+        (e.g. to max-pool codes, then ``pack`` them again)."""
+        if x.packed is None:
+            raise ValueError("unpack takes a packed value")
+        out = Value(self._fresh("u"), x.shape, elem)
+        self.emit(f"{out.name} = bitserial.unpack {x.name} : {x.type} -> {out.type}")
+        out.node = self._node_of(out, "unpack", [x], {}, self.value_of(x))
+        return out
+
+    def reshape(self, x, shape):
+        """``tensor.collapse_shape`` of an unpacked value to ``shape`` (each
+        new extent the product of consecutive old ones, e.g. [N, 1, 1, C] to
+        [N, C])."""
+        shape = tuple(int(d) for d in shape)
+        if x.packed is not None:
+            raise ValueError("reshape takes an unpacked value")
+        groups, i = [], 0
+        for k, d in enumerate(shape):
+            g, p = [i], x.shape[i] if i < len(x.shape) else 0
+            i += 1
+            while i < len(x.shape) and (p < d or k == len(shape) - 1):
+                g.append(i)
+                p *= x.shape[i]
+                i += 1
+            if p != d:
+                raise ValueError(f"cannot collapse {x.shape} into {shape}")
+            groups.append(g)
+        if i != len(x.shape):
+            raise ValueError(f"cannot collapse {x.shape} into {shape}")
+        out = Value(self._fresh("r"), shape, x.elem)
+        self.emit(f"{out.name} = tensor.collapse_shape {x.name} {groups} : {x.type} into {out.type}")
+        out.node = self._node_of(out, "reshape", [x], {"shape": shape},
+                                 np.asarray(self.value_of(x)).reshape(shape))
+        return out
+
     # -- output -----------------------------------------------------------
 
     def finish(self, results):
@@ -956,6 +992,10 @@ def evaluate(graph, inputs):
             vals[i] = max_pool(a[0], p["k"], p["s"], p["p"])
         elif op == "sum_pool":
             vals[i] = sum_pool(a[0])
+        elif op == "unpack":
+            vals[i] = a[0]
+        elif op == "reshape":
+            vals[i] = np.asarray(a[0]).reshape(p["shape"])
         else:
             raise ValueError(f"unknown node {op!r}")
         if op in ("matmul", "conv2d", "sum_pool", "requantize") and np.issubdtype(
