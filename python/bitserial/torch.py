@@ -237,10 +237,10 @@ class _Acc:
         return out
 
 
-def _pair(v, what, node):
+def _pair(v, what, where):
     if isinstance(v, (tuple, list)):
         if len(v) != 2 or v[0] != v[1]:
-            raise ExportError(f"node '{node.name}': {what} {tuple(v)} is not square "
+            raise ExportError(f"{where}: {what} {tuple(v)} is not square "
                               f"(only equal height and width values are supported)")
         v = v[0]
     return int(v)
@@ -253,6 +253,7 @@ class _Exporter:
         self.model, self.output = model, output
         self.modules = dict(model.named_modules())
         self.b = _models.Builder(name)
+        self.quant_nodes = {}  # QuantAct module name -> Builder nodes of its codes
         x = example_input.detach().float()
         self.input_torch_shape = tuple(x.shape)
         self.example = to_function_input(x)
@@ -267,49 +268,59 @@ class _Exporter:
         for node in graph.nodes:
             if node.op == "placeholder":
                 if env:
-                    raise ExportError(f"node '{node.name}': the model must take one input")
+                    raise ExportError(f"{self._desc(node)}: the model must take one input")
                 v = self.b.argument(self.example.shape, "f32", self.example)
                 env[node] = _Float(v, self.input_torch_shape)
             elif node.op == "output":
                 arg = node.args[0]
                 if not isinstance(arg, torch.fx.Node):
-                    raise ExportError(f"node '{node.name}': the model must return one tensor")
+                    raise ExportError(f"{self._desc(node)}: the model must return one tensor")
                 result = self._output(env[arg], arg)
             elif node.op == "call_module":
                 env[node] = self._module(self.modules[node.target], node, env)
             elif node.op in ("call_function", "call_method"):
                 env[node] = self._function(node, env)
             else:
-                raise ExportError(f"unsupported node '{node.name}' ({node.op} {node.target})")
+                raise ExportError(f"unsupported {self._desc(node)}")
         text = self.b.finish([result])
-        return Program(self.b, text, result, self.input_torch_shape)
+        program = Program(self.b, text, result, self.input_torch_shape)
+        program.quant_nodes = self.quant_nodes
+        return program
 
     # -- dispatch -----------------------------------------------------------
 
     def _arg(self, node, env, i=0):
         a = node.args[i]
         if not isinstance(a, torch.fx.Node):
-            raise ExportError(f"node '{node.name}': argument {i} is not a tensor")
+            raise ExportError(f"{self._desc(node)}: argument {i} is not a tensor")
         return env[a]
 
+    def _desc(self, node):
+        """How errors name a node: the module's path and type, or the function."""
+        if node.op == "call_module":
+            return f"node '{node.name}' (module '{node.target}', {type(self.modules[node.target]).__name__})"
+        t = node.target
+        name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+        return f"node '{node.name}' ({node.op} {name})"
+
     def _unsupported(self, node, what):
-        return ExportError(f"unsupported node '{node.name}' ({what})")
+        return ExportError(f"unsupported {self._desc(node)}: {what}")
 
     def _module(self, m, node, env):
         x = self._arg(node, env)
         if len(node.args) != 1 or node.kwargs:
-            raise ExportError(f"node '{node.name}': a module called with more than one input")
+            raise ExportError(f"{self._desc(node)}: a module called with more than one input")
         if isinstance(m, QuantInput):
             return self._quant_input(x, m, node)
         if isinstance(m, QuantAct):
-            return self._quant_act(x, m, node)
+            return self._quant_act(x, m, node, node.target)
         if isinstance(m, QuantConv2d):
             if m.input_quant is not None:
-                x = self._quant_act(x, m.input_quant, node)
+                x = self._quant_act(x, m.input_quant, node, f"{node.target}.input_quant")
             return self._conv(x, m, node)
         if isinstance(m, QuantLinear):
             if m.input_quant is not None:
-                x = self._quant_act(x, m.input_quant, node)
+                x = self._quant_act(x, m.input_quant, node, f"{node.target}.input_quant")
             return self._linear(x, m, node)
         if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             return self._batch_norm(x, m, node)
@@ -319,20 +330,20 @@ class _Exporter:
             return self._clamp(x, float(m.min_val), float(m.max_val), node)
         if isinstance(m, nn.MaxPool2d):
             if m.dilation not in (1, (1, 1)) or m.ceil_mode:
-                raise ExportError(f"node '{node.name}': max pool with dilation or ceil_mode")
-            return self._max_pool(x, _pair(m.kernel_size, "kernel", node),
-                                  _pair(m.stride, "stride", node),
-                                  _pair(m.padding, "padding", node), node)
+                raise ExportError(f"{self._desc(node)}: max pool with dilation or ceil_mode")
+            return self._max_pool(x, _pair(m.kernel_size, "kernel", self._desc(node)),
+                                  _pair(m.stride, "stride", self._desc(node)),
+                                  _pair(m.padding, "padding", self._desc(node)), node)
         if isinstance(m, nn.Flatten):
             if m.start_dim != 1 or m.end_dim != -1:
-                raise ExportError(f"node '{node.name}': only Flatten(1, -1) is supported")
+                raise ExportError(f"{self._desc(node)}: only Flatten(1, -1) is supported")
             return self._flatten(x, node)
         if isinstance(m, (nn.Dropout, nn.Identity)):
             return x
         if isinstance(m, (nn.Conv2d, nn.Linear)):
-            raise self._unsupported(node, f"float {type(m).__name__} '{node.target}': use "
-                                    f"QuantConv2d / QuantLinear")
-        raise self._unsupported(node, f"module {type(m).__name__} '{node.target}'")
+            raise self._unsupported(node, "float layers are not exported: use "
+                                    "QuantConv2d / QuantLinear")
+        raise self._unsupported(node, "no bitserial mapping for this module")
 
     def _function(self, node, env):
         t = node.target
@@ -342,7 +353,7 @@ class _Exporter:
             start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
             end = node.args[2] if len(node.args) > 2 else node.kwargs.get("end_dim", -1)
             if start != 1 or end != -1:
-                raise ExportError(f"node '{node.name}': only flatten(x, 1) is supported")
+                raise ExportError(f"{self._desc(node)}: only flatten(x, 1) is supported")
             return self._flatten(self._arg(node, env), node)
         if (node.op == "call_function" and t in (F.relu, torch.relu)) or (
                 node.op == "call_method" and t == "relu"):
@@ -351,7 +362,7 @@ class _Exporter:
             lo = node.args[1] if len(node.args) > 1 else node.kwargs.get("min_val", -1.0)
             hi = node.args[2] if len(node.args) > 2 else node.kwargs.get("max_val", 1.0)
             return self._clamp(self._arg(node, env), float(lo), float(hi), node)
-        raise self._unsupported(node, f"{node.op} {name}")
+        raise self._unsupported(node, "no bitserial mapping for this function")
 
     # -- values -------------------------------------------------------------
 
@@ -359,13 +370,13 @@ class _Exporter:
         """``x`` as codes (materializing a pending quantizer)."""
         if isinstance(x, _Acc):
             if x.quant is None:
-                raise ExportError(f"node '{node.name}': needs quantized input, but its input is "
+                raise ExportError(f"{self._desc(node)}: needs quantized input, but its input is "
                                   f"an accumulator (insert a QuantAct)")
             if x.codes is None:
                 x.codes = self._threshold(x, node)
             x = x.codes
         if isinstance(x, _Float):
-            raise ExportError(f"node '{node.name}': needs quantized input, but its input is "
+            raise ExportError(f"{self._desc(node)}: needs quantized input, but its input is "
                               f"float (quantize the model input with QuantInput)")
         if packed and x.value.packed is None:
             v = self.b.pack(x.value, x.bits, x.encoding)
@@ -374,32 +385,32 @@ class _Exporter:
 
     def _quant_input(self, x, m, node):
         if not isinstance(x, _Float):
-            raise ExportError(f"node '{node.name}': QuantInput must quantize the float model input")
+            raise ExportError(f"{self._desc(node)}: QuantInput must quantize the float model input")
         v = self.b.quantize_u8(x.value, float(m.scale))
         return _Codes(v, 8, "unsigned", float(m.scale), x.torch_shape)
 
-    def _quant_act(self, x, m, node):
+    def _quant_act(self, x, m, node, module_name):
         if isinstance(x, _Float):
-            raise ExportError(f"node '{node.name}': QuantAct on the float model input; use "
+            raise ExportError(f"{self._desc(node)}: QuantAct on the float model input; use "
                               f"QuantInput (8-bit) for the input")
         if not isinstance(x, _Acc) or x.quant is not None:
-            raise ExportError(f"node '{node.name}': QuantAct on values that are already "
+            raise ExportError(f"{self._desc(node)}: QuantAct on values that are already "
                               f"quantized (requantizing codes is not supported)")
         out = x.extended(("noop",))
-        out.quant = (m.bits, m.encoding, float(m.effective_scale().detach()))
+        out.quant = (m.bits, m.encoding, float(m.effective_scale().detach()), module_name)
         return out
 
     def _acc_of(self, x, node, what):
         if not isinstance(x, _Acc) or x.quant is not None:
             kind = "quantized codes" if isinstance(x, (_Codes, _Acc)) else "the float input"
-            raise ExportError(f"node '{node.name}': {what} on {kind}; it must follow a "
+            raise ExportError(f"{self._desc(node)}: {what} on {kind}; it must follow a "
                               f"QuantConv2d / QuantLinear before the next quantizer")
         return x
 
     def _batch_norm(self, x, m, node):
         x = self._acc_of(x, node, type(m).__name__)
         if not m.track_running_stats or m.running_mean is None:
-            raise ExportError(f"node '{node.name}': batch norm without running statistics")
+            raise ExportError(f"{self._desc(node)}: batch norm without running statistics")
         var = m.running_var.detach().double().numpy()
         mean = m.running_mean.detach().double().numpy()
         g = m.weight.detach().double().numpy() if m.affine else np.ones_like(var)
@@ -414,13 +425,13 @@ class _Exporter:
     def _max_pool(self, x, k, s, p, node):
         if isinstance(x, _Acc) and x.codes is None and not any(st[0] == "pool" for st in x.steps):
             if len(x.value.shape) != 4 or x.flat:
-                raise ExportError(f"node '{node.name}': max pool needs a 4-D feature map")
+                raise ExportError(f"{self._desc(node)}: max pool needs a 4-D feature map")
             n, h, w, c = x.value.shape
             oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-            return x.extended(("pool", k, s, p), (n, c, oh, ow))
+            return x.extended(("pool", k, s, p, self._desc(node)), (n, c, oh, ow))
         codes = self._codes(x, node)
         if len(codes.value.shape) != 4 or codes.flat:
-            raise ExportError(f"node '{node.name}': max pool needs a 4-D feature map")
+            raise ExportError(f"{self._desc(node)}: max pool needs a 4-D feature map")
         v = self.b.unpack(codes.value, "i32")
         v = self.b.max_pool(v, k, s, p)
         v = self.b.pack(v, codes.bits, codes.encoding)
@@ -435,7 +446,7 @@ class _Exporter:
         if isinstance(x, _Float):
             _, c, h, w = x.torch_shape
             if c != 1 and h * w != 1:
-                raise ExportError(f"node '{node.name}': flatten of a float input with several "
+                raise ExportError(f"{self._desc(node)}: flatten of a float input with several "
                                   f"channels and pixels (NHWC order differs)")
             return _Float(self.b.reshape(x.value, flat_shape), flat_shape)
         if isinstance(x, _Codes):
@@ -455,14 +466,14 @@ class _Exporter:
 
     def _conv(self, x, m, node):
         if m.groups != 1 or m.dilation != (1, 1) or m.padding_mode != "zeros":
-            raise ExportError(f"node '{node.name}': QuantConv2d with groups, dilation or "
+            raise ExportError(f"{self._desc(node)}: QuantConv2d with groups, dilation or "
                               f"non-zero padding mode")
         if isinstance(m.padding, str):
-            raise ExportError(f"node '{node.name}': padding '{m.padding}' (give integers)")
+            raise ExportError(f"{self._desc(node)}: padding '{m.padding}' (give integers)")
         x = self._codes(x, node)
         if len(x.torch_shape) != 4 or x.flat:
-            raise ExportError(f"node '{node.name}': QuantConv2d needs a 4-D input")
-        stride, pad = _pair(m.stride, "stride", node), _pair(m.padding, "padding", node)
+            raise ExportError(f"{self._desc(node)}: QuantConv2d needs a 4-D input")
+        stride, pad = _pair(m.stride, "stride", self._desc(node)), _pair(m.padding, "padding", self._desc(node))
         values, alpha = quantize_weight(m.weight, m.weight_bits, m.weight_encoding)
         w = values.round().long().permute(0, 2, 3, 1).numpy()  # [CO, KH, KW, C]
         acc = self.b.conv2d(x.value, w, m.weight_bits, m.weight_encoding, stride, pad)
@@ -474,7 +485,7 @@ class _Exporter:
         values, alpha = quantize_weight(m.weight, m.weight_bits, m.weight_encoding)
         w = values.round().long().numpy()  # [CO, K]
         if len(x.torch_shape) != 2:
-            raise ExportError(f"node '{node.name}': QuantLinear needs a flattened [N, K] input")
+            raise ExportError(f"{self._desc(node)}: QuantLinear needs a flattened [N, K] input")
         if len(x.value.shape) == 2:
             acc = self.b.matmul(x.value, w, m.weight_bits, m.weight_encoding)
         else:
@@ -492,7 +503,7 @@ class _Exporter:
 
     def _threshold(self, x, node):
         """Materializes the pending quantizer of ``x`` as bitserial.threshold."""
-        bits, encoding, scale = x.quant
+        bits, encoding, scale, module_name = x.quant
         a, b, top = _levels(bits, encoding)
         steps = [s for s in x.steps if s[0] != "noop"]
         pools = [i for i, s in enumerate(steps) if s[0] == "pool"]
@@ -508,7 +519,7 @@ class _Exporter:
         descending = (sign_before * sign_after) < 0
         limit = x.bound + 1
         if limit >= 1 << 31:
-            raise ExportError(f"node '{node.name}': accumulators may not fit i32")
+            raise ExportError(f"{self._desc(node)}: accumulators may not fit i32")
         t = np.zeros((c, top), dtype=np.int64)
         s_out = Fraction(scale)
         for ch in range(c):
@@ -518,27 +529,29 @@ class _Exporter:
         acc = x.value
         pool = steps[pools[0]] if pools else None
         if pool is not None and (sign_before > 0).all():
-            acc = self.b.max_pool(acc, *pool[1:])  # max commutes with increasing maps
+            acc = self.b.max_pool(acc, *pool[1:4])  # max commutes with increasing maps
             pool = None
         elif pool is not None and not (sign_after > 0).all():
-            raise ExportError(f"node '{node.name}': max pool between two per-channel maps "
-                              f"with negative scales (batch norm)")
+            raise ExportError(f"{pool[4]}: max pool between two per-channel maps with "
+                              f"negative scales (batch norm) cannot fold into thresholds")
         out = self.b.threshold(acc, bits, encoding, t,
                                descending=descending if descending.any() else None)
         shape = x.torch_shape
+        self.quant_nodes.setdefault(module_name, []).append(out.node)
         if pool is not None:  # decreasing before the pool: pool the codes
             u = self.b.unpack(out, "i32")
-            out = self.b.pack(self.b.max_pool(u, *pool[1:]), bits, encoding)
+            out = self.b.pack(self.b.max_pool(u, *pool[1:4]), bits, encoding)
+            self.quant_nodes[module_name].append(out.node)
         return _Codes(out, bits, encoding, scale, shape, x.flat)
 
     def _output(self, x, node):
         if not isinstance(x, _Acc) or x.quant is not None:
-            raise ExportError(f"node '{node.name}': the output must be the accumulator of a "
+            raise ExportError(f"{self._desc(node)}: the output must be the accumulator of a "
                               f"QuantLinear / QuantConv2d (with batch norm), not codes or the input")
         steps = [s for s in x.steps if s[0] != "noop"]
         for s in steps:
             if s[0] != "affine":
-                raise ExportError(f"node '{node.name}': a {s[0]} after the last layer cannot "
+                raise ExportError(f"{self._desc(node)}: a {s[0]} after the last layer cannot "
                                   f"fold into dequantize")
         c = x.value.shape[-1]
         scale, bias = np.ones(c), np.zeros(c)
@@ -549,7 +562,7 @@ class _Exporter:
             v = self.b.dequantize(v, scale.astype(np.float32), bias.astype(np.float32))
         if len(v.shape) == 4:
             if v.shape[1:3] != (1, 1):
-                raise ExportError(f"node '{node.name}': the output must be [N, C] logits")
+                raise ExportError(f"{self._desc(node)}: the output must be [N, C] logits")
             v = self.b.reshape(v, (v.shape[0], v.shape[3]))
         return v
 
@@ -617,15 +630,17 @@ class Program:
     def evaluate_numpy(self, x):
         return _models.evaluate(self.graph, [to_function_input(x)])[0]
 
-    def simulate(self, x):
+    def simulate(self, x, all_values=False):
         """Runs the folded integer network in PyTorch: codes and accumulators
-        as int64 tensors, the output f32 (dequantize) or int64 (logits)."""
+        as int64 tensors (NHWC), the output f32 (dequantize) or int64
+        (logits). ``all_values``: every graph node's value (codes of the
+        QuantAct named ``q`` at ``quant_nodes[q]``)."""
         x = torch.from_numpy(to_function_input(x))
         vals = []
         for op, ins, p in self.graph["nodes"]:
             a = [vals[j] for j in ins]
             vals.append(_simulate_node(op, a, p, x))
-        return vals[self.graph["results"][0]]
+        return vals if all_values else vals[self.graph["results"][0]]
 
 
 def _simulate_node(op, a, p, x):
