@@ -247,9 +247,10 @@ def _pair(v, what, where):
 
 
 class _Exporter:
-    def __init__(self, model, example_input, name, output):
+    def __init__(self, model, example_input, name, output, requantize_bits):
         if output not in ("scores", "logits"):
             raise ValueError("output must be 'scores' or 'logits'")
+        self.requantize_bits = requantize_bits
         self.model, self.output = model, output
         self.modules = dict(model.named_modules())
         self.b = _models.Builder(name)
@@ -373,7 +374,7 @@ class _Exporter:
                 raise ExportError(f"{self._desc(node)}: needs quantized input, but its input is "
                                   f"an accumulator (insert a QuantAct)")
             if x.codes is None:
-                x.codes = self._threshold(x, node)
+                x.codes = self._requantize(x, node) or self._threshold(x, node)
             x = x.codes
         if isinstance(x, _Float):
             raise ExportError(f"{self._desc(node)}: needs quantized input, but its input is "
@@ -500,6 +501,49 @@ class _Exporter:
         return out
 
     # -- folding -------------------------------------------------------------
+
+    def _requantize(self, x, node):
+        """A quantizer of at least ``requantize_bits`` unsigned or signed bits
+        after positive scales without offsets (no bias or batch norm; a ReLU
+        before an unsigned quantizer) as bitserial.requantize, TFLite's
+        fixed-point multiply, instead of ``2^bits - 1`` thresholds, where an
+        accumulator step is at least half a code step (multiplier >= 1/2):
+        then the op rounds once (no rounding right shift, whose second
+        rounding would differ from the quantizer's near every tie), and
+        the codes equal the quantizer's except at exact negative ties
+        (half away from zero, not up) and within 2^-31 of the multiplier.
+        The simulation mirrors the op, so compiled and simulated codes are
+        equal regardless. None where it does not fit."""
+        bits, encoding, scale, module_name = x.quant
+        if self.requantize_bits is None or bits < self.requantize_bits or encoding == "bipolar":
+            return None
+        c = x.value.shape[-1]
+        real = np.full(c, 1.0 / scale)
+        pool = None
+        for st in x.steps:
+            if st[0] == "affine":
+                if (st[1] <= 0).any() or (st[2] != 0).any():
+                    return None
+                real = real * st[1]
+            elif st[0] == "clamp":
+                if encoding != "unsigned" or st[1] != 0.0 or st[2] != math.inf:
+                    return None
+            elif st[0] == "pool":
+                pool = st
+        if (real <= 0).any() or not np.isfinite(real).all():
+            return None
+        mult, shift = zip(*(_models.quantize_multiplier(float(r)) for r in real))
+        if min(shift) < 0 or max(shift) > 30 or x.bound << max(shift) >= 1 << 31:
+            return None
+        lo, hi = ref_range(bits, encoding)
+        elem = "i8" if -128 <= lo and hi <= 127 else "i16"
+        acc = x.value
+        if pool is not None:  # every map is increasing: pool the accumulators
+            acc = self.b.max_pool(acc, *pool[1:4])
+        v = self.b.requantize(acc, list(mult), list(shift), 0, lo, hi, elem)
+        self.quant_nodes.setdefault(module_name, []).append(v.node)
+        out = self.b.pack(v, bits, encoding)
+        return _Codes(out, bits, encoding, scale, x.torch_shape, x.flat)
 
     def _threshold(self, x, node):
         """Materializes the pending quantizer of ``x`` as bitserial.threshold."""
@@ -677,12 +721,32 @@ def _simulate_node(op, a, p, x):
         return ka * count + kb
     if op == "max_pool":
         return _max_pool_int(a[0], p["k"], p["s"], p["p"])
+    if op == "requantize":
+        return _requantize_int(a[0], p["multiplier"], p["shift"], p["zero_point"],
+                               p["lo"], p["hi"])
     if op == "sum_pool":
         return a[0].sum(dim=(1, 2))
     if op == "dequantize":
         f = a[0].to(torch.float32)
         return f * torch.from_numpy(p["scale"]) + torch.from_numpy(p["bias"])
     raise ValueError(f"the integer simulation has no rule for {op!r}")
+
+
+def _requantize_int(acc, multiplier, shift, zero_point, lo, hi):
+    """``bitserial.requantize`` in int64: shift left, gemmlowp's saturating
+    rounding doubling high multiply, rounding right shift, zero point, clamp."""
+    m = torch.from_numpy(np.asarray(multiplier, dtype=np.int64))
+    sh = torch.clamp(torch.from_numpy(np.asarray(shift, dtype=np.int64)), -31, 30)
+    x = (acc << torch.clamp(sh, min=0)) & 0xFFFFFFFF
+    x = torch.where(x >= 1 << 31, x - (1 << 32), x)  # wrap to i32
+    ab = x * m
+    v = ab + torch.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    q = torch.where(v >= 0, v // (1 << 31), -((-v) // (1 << 31)))  # toward zero
+    q = torch.where((x == -(1 << 31)) & (m == -(1 << 31)), (1 << 31) - 1, q)
+    e = torch.clamp(-sh, min=0)
+    mask = (torch.ones_like(e) << e) - 1
+    y = (q >> e) + ((q & mask) > (mask >> 1) + (q < 0).long()).long()
+    return torch.clamp(y + int(zero_point), lo, hi)
 
 
 def _check_i32(v):
@@ -718,32 +782,35 @@ def _max_pool_int(x, k, s, p):
     return out
 
 
-def lower(model, example_input, name="forward", output="scores"):
-    """Traces ``model`` (in eval mode) and folds it: a ``Program``."""
+def lower(model, example_input, name="forward", output="scores", requantize_bits=None):
+    """Traces ``model`` (in eval mode) and folds it: a ``Program``.
+    ``requantize_bits=k``: quantizers of k or more bits emit
+    ``bitserial.requantize`` where it fits (see ``_Exporter._requantize``)."""
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            return _Exporter(model, example_input, name, output).run()
+            return _Exporter(model, example_input, name, output, requantize_bits).run()
     finally:
         model.train(was_training)
 
 
-def export(model, example_input, path=None, name="forward", output="scores"):
+def export(model, example_input, path=None, name="forward", output="scores",
+           requantize_bits=None):
     """MLIR text of ``model`` for inputs shaped like ``example_input`` (the
     batch is static); written to ``path`` too when given. The function takes
     the input in NHWC (``to_function_input``) and returns f32 scores
     ``[N, classes]`` (``output='logits'``: the i32 accumulators)."""
-    text = lower(model, example_input, name, output).text
+    text = lower(model, example_input, name, output, requantize_bits).text
     if path is not None:
         with open(path, "w") as f:
             f.write(text)
     return text
 
 
-def simulate_integer(model, x, output="scores"):
+def simulate_integer(model, x, output="scores", requantize_bits=None):
     """The integer simulation of ``model`` on ``x`` (what the compiled model computes)."""
-    return lower(model, x[:1], output=output).simulate(x)
+    return lower(model, x[:1], output=output, requantize_bits=requantize_bits).simulate(x)
 
 
 def to_function_input(x):

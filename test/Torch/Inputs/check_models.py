@@ -83,6 +83,21 @@ def mlp():
                          bt.QuantLinear(17, 10, weight_bits=4, weight_encoding="signed"))
 
 
+def requant():
+    """An 8-bit quantizer after a 1x1 binary layer (no offsets, an accumulator
+    step of several codes): bitserial.requantize. The 6-bit one after it has
+    a finer accumulator and stays thresholds."""
+    return nn.Sequential(
+        bt.QuantInput(1.0 / 255.0),
+        bt.QuantConv2d(3, 5, 3, padding=1, weight_bits=2, weight_encoding="signed"),
+        nn.BatchNorm2d(5), bt.QuantAct(2, "unsigned", scale=0.6),
+        bt.QuantConv2d(5, 6, 1, weight_bits=1, weight_encoding="bipolar"), nn.MaxPool2d(2),
+        bt.QuantAct(8, "signed", scale=0.02),
+        bt.QuantConv2d(6, 4, 1, weight_bits=1, weight_encoding="bipolar"),
+        nn.ReLU(), bt.QuantAct(6, "unsigned", scale=0.03),
+        nn.Flatten(), bt.QuantLinear(4 * 4 * 4, 10), nn.BatchNorm1d(10))
+
+
 U, S, B = "unsigned", "signed", "bipolar"
 CASES = {
     # name: (model, input shape [N, C, H, W], output kind, extra runner strategies)
@@ -104,6 +119,7 @@ CASES = {
                 (2, 1, 6, 6), "scores", []),
     "mlp": (mlp, (5, 1, 8, 8), "scores", []),
     "functional": (Functional, (3, 2, 6, 6), "scores", []),
+    "requantize": (requant, (4, 3, 9, 9), "scores", ["--strategy=reference"], {"requantize_bits": 5}),
 }
 
 
@@ -152,13 +168,13 @@ def quant_codes(model, x):
 
 
 def check(name, outdir, runner, seed):
-    make, shape, output, strategies = CASES[name]
+    make, shape, output, strategies, *options = CASES[name]
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = make()
     calibrate(model, shape, gen)
     x = torch.rand(shape, generator=gen)
-    program = bt.lower(model, x, output=output)
+    program = bt.lower(model, x, output=output, **(options[0] if options else {}))
     path = os.path.join(outdir, name + ".mlir")
     with open(path, "w") as f:
         f.write(program.text)
