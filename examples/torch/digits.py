@@ -133,7 +133,8 @@ def main(argv=None):
         return float((scores.argmax(axis=1) == y_test).mean())
 
     n = len(y_test)
-    print(f"digits: {len(y_train)} training, {n} test images; {args.epochs} epochs in {t_train:.1f} s of CPU time")
+    print(f"digits: {len(y_train)} training, {n} test images; {args.epochs} epochs in "
+          f"{t_train:.1f} s of CPU time")
     print(f"test accuracy: float {acc(float_scores):.4f}, integer simulation {acc(sim):.4f}, "
           f"compiled {acc(compiled):.4f}")
     agree = int((float_scores.argmax(1) == sim.argmax(1)).sum())

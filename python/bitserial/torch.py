@@ -299,7 +299,8 @@ class _Exporter:
     def _desc(self, node):
         """How errors name a node: the module's path and type, or the function."""
         if node.op == "call_module":
-            return f"node '{node.name}' (module '{node.target}', {type(self.modules[node.target]).__name__})"
+            kind = type(self.modules[node.target]).__name__
+            return f"node '{node.name}' (module '{node.target}', {kind})"
         t = node.target
         name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
         return f"node '{node.name}' ({node.op} {name})"
@@ -348,8 +349,7 @@ class _Exporter:
 
     def _function(self, node, env):
         t = node.target
-        name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
-        if node.op == "call_function" and t in (torch.flatten,) or (
+        if (node.op == "call_function" and t is torch.flatten) or (
                 node.op == "call_method" and t == "flatten"):
             start = node.args[1] if len(node.args) > 1 else node.kwargs.get("start_dim", 0)
             end = node.args[2] if len(node.args) > 2 else node.kwargs.get("end_dim", -1)
@@ -474,7 +474,8 @@ class _Exporter:
         x = self._codes(x, node)
         if len(x.torch_shape) != 4 or x.flat:
             raise ExportError(f"{self._desc(node)}: QuantConv2d needs a 4-D input")
-        stride, pad = _pair(m.stride, "stride", self._desc(node)), _pair(m.padding, "padding", self._desc(node))
+        stride = _pair(m.stride, "stride", self._desc(node))
+        pad = _pair(m.padding, "padding", self._desc(node))
         values, alpha = quantize_weight(m.weight, m.weight_bits, m.weight_encoding)
         w = values.round().long().permute(0, 2, 3, 1).numpy()  # [CO, KH, KW, C]
         acc = self.b.conv2d(x.value, w, m.weight_bits, m.weight_encoding, stride, pad)
@@ -591,7 +592,8 @@ class _Exporter:
     def _output(self, x, node):
         if not isinstance(x, _Acc) or x.quant is not None:
             raise ExportError(f"{self._desc(node)}: the output must be the accumulator of a "
-                              f"QuantLinear / QuantConv2d (with batch norm), not codes or the input")
+                              f"QuantLinear / QuantConv2d (with batch norm), not codes or the "
+                              f"input")
         steps = [s for s in x.steps if s[0] != "noop"]
         for s in steps:
             if s[0] != "affine":

@@ -119,7 +119,8 @@ CASES = {
                 (2, 1, 6, 6), "scores", []),
     "mlp": (mlp, (5, 1, 8, 8), "scores", []),
     "functional": (Functional, (3, 2, 6, 6), "scores", []),
-    "requantize": (requant, (4, 3, 9, 9), "scores", ["--strategy=reference"], {"requantize_bits": 5}),
+    "requantize": (requant, (4, 3, 9, 9), "scores", ["--strategy=reference"],
+                   {"requantize_bits": 5}),
 }
 
 
@@ -212,7 +213,8 @@ def check(name, outdir, runner, seed):
                             f"{models.compare(sim, got)}")
     agree = ""
     if output == "scores":
-        agree = f"; float argmax {int((scores.argmax(1).numpy() == sim.argmax(1)).sum())}/{len(sim)}"
+        same_class = int((scores.argmax(1).numpy() == sim.argmax(1)).sum())
+        agree = f"; float argmax {same_class}/{len(sim)}"
     status = "FAIL " + "; ".join(problems) if problems else "ok"
     print(f"{name}: {status}: {sim.dtype} {list(sim.shape)} compiled == simulation "
           f"({len(runs)} lowerings); float codes {total - differ}/{total}, levels >= "
