@@ -704,7 +704,7 @@ def _simulate_node(op, a, p, x):
     if op == "unpack":
         return a[0]
     if op == "reshape":
-        return a[0].reshape(p["shape"])
+        return a[0].reshape((a[0].shape[0],) + tuple(p["shape"][1:]))  # any batch
     if op == "matmul":
         acc = a[0] @ torch.from_numpy(np.asarray(p["w"], dtype=np.int64)).T
         return _check_i32(acc + (a[1] if p["has_init"] else 0))

@@ -185,6 +185,10 @@ def check(name, outdir, runner, seed):
     problems = []
     if not same(program.evaluate_numpy(x), sim):
         problems.append("NumPy evaluation != simulation")
+    # simulate_integer lowers with a batch of one and runs any batch.
+    again = bt.simulate_integer(model, x, output=output, **(options[0] if options else {}))
+    if not same(again.numpy().astype(sim.dtype), sim):
+        problems.append("simulate_integer != Program.simulate")
     # Folding: the float model's codes against the simulation's thresholds.
     codes, scores = quant_codes(model, x)
     total = differ = 0
