@@ -336,6 +336,11 @@ class _Exporter:
             return self._max_pool(x, _pair(m.kernel_size, "kernel", self._desc(node)),
                                   _pair(m.stride, "stride", self._desc(node)),
                                   _pair(m.padding, "padding", self._desc(node)), node)
+        if isinstance(m, nn.AdaptiveAvgPool2d):
+            if m.output_size not in (1, (1, 1)):
+                raise ExportError(f"{self._desc(node)}: only global average pooling "
+                                  f"(output size 1) is supported")
+            return self._global_avg_pool(x, node)
         if isinstance(m, nn.Flatten):
             if m.start_dim != 1 or m.end_dim != -1:
                 raise ExportError(f"{self._desc(node)}: only Flatten(1, -1) is supported")
@@ -438,6 +443,21 @@ class _Exporter:
         v = self.b.pack(v, codes.bits, codes.encoding)
         n, oh, ow, c = v.shape
         return _Codes(v, codes.bits, codes.encoding, codes.scale, (n, c, oh, ow))
+
+    def _global_avg_pool(self, x, node):
+        """The mean over H, W of affine maps of the accumulator is the same
+        maps of sum / (H W): a sum pool, and 1 / (H W) as the first step."""
+        x = self._acc_of(x, node, "global average pooling")
+        if any(st[0] not in ("affine", "noop") for st in x.steps) or len(x.value.shape) != 4 \
+                or x.flat:
+            raise ExportError(f"{self._desc(node)}: global average pooling must follow the "
+                              f"accumulator of a QuantConv2d with only scales, bias and batch "
+                              f"norm between (a clamp or max pool does not commute with the mean)")
+        n, h, w, c = x.value.shape
+        out = _Acc(self.b.sum_pool(x.value), (n, c, 1, 1),
+                   [("affine", np.full(c, 1.0 / (h * w)), np.zeros(c))] + x.steps,
+                   x.bound * h * w)
+        return out
 
     def _flatten(self, x, node):
         if len(x.torch_shape) == 2:

@@ -98,6 +98,19 @@ def requant():
         nn.Flatten(), bt.QuantLinear(4 * 4 * 4, 10), nn.BatchNorm1d(10))
 
 
+def gap():
+    """Global average pooling between a conv's batch norm and another batch
+    norm: a sum pool, the mean's 1 / (H W) folded into the thresholds."""
+    return nn.Sequential(
+        bt.QuantInput(1.0 / 255.0),
+        bt.QuantConv2d(3, 7, 3, padding=1, weight_bits=2, weight_encoding="signed"),
+        nn.BatchNorm2d(7), bt.QuantAct(2, "unsigned", scale=0.6),
+        bt.QuantConv2d(7, 9, 3, weight_bits=1, weight_encoding="bipolar"),
+        nn.BatchNorm2d(9), nn.AdaptiveAvgPool2d(1), nn.BatchNorm2d(9),
+        bt.QuantAct(3, "signed", scale=0.5), nn.Flatten(), bt.QuantLinear(9, 10),
+        nn.BatchNorm1d(10))
+
+
 U, S, B = "unsigned", "signed", "bipolar"
 CASES = {
     # name: (model, input shape [N, C, H, W], output kind, extra runner strategies)
@@ -119,6 +132,7 @@ CASES = {
                 (2, 1, 6, 6), "scores", []),
     "mlp": (mlp, (5, 1, 8, 8), "scores", []),
     "functional": (Functional, (3, 2, 6, 6), "scores", []),
+    "global-avg-pool": (gap, (5, 3, 7, 7), "scores", []),
     "requantize": (requant, (4, 3, 9, 9), "scores", ["--strategy=reference"],
                    {"requantize_bits": 5}),
 }
@@ -196,6 +210,8 @@ def check(name, outdir, runner, seed):
     for q, nodes in program.quant_nodes.items():
         fq = codes[q]
         fq = fq.permute(0, 2, 3, 1) if fq.dim() == 4 else fq
+        if fq.dim() == 4 and fq.shape[1:3] == (1, 1):  # global pooling: [N, C]
+            fq = fq.reshape(fq.shape[0], fq.shape[3])
         for node in nodes:
             v = values[node]
             if tuple(v.shape) == tuple(fq.shape):

@@ -51,6 +51,9 @@ CASES = {
                                              bt.QuantLinear(3 * 36, 2), nn.ReLU()),
     "linear-unflattened": lambda: nn.Sequential(bt.QuantInput(), conv(), bt.QuantAct(2),
                                                 bt.QuantLinear(6, 2)),
+    "avg-pool-after-relu": lambda: nn.Sequential(
+        bt.QuantInput(), conv(), nn.ReLU(), nn.AdaptiveAvgPool2d(1), bt.QuantAct(2),
+        nn.Flatten(), bt.QuantLinear(3, 2)),
     "pool-between-negative": lambda: nn.Sequential(
         bt.QuantInput(), conv(), neg_bn(3), nn.MaxPool2d(2), neg_bn(3), bt.QuantAct(2),
         nn.Flatten(), bt.QuantLinear(27, 2)),
