@@ -221,7 +221,7 @@ class _Codes:
 
 class _Acc:
     """An integer accumulator with the per-channel real-valued steps after it
-    (``affine`` a, b; ``clamp`` lo, hi; ``pool`` k, s, p) and maybe a pending
+    (``affine`` a, b [, exact a]; ``clamp`` lo, hi; ``pool`` k, s, p) and maybe a pending
     quantizer; ``bound`` bounds |acc|."""
 
     def __init__(self, value, torch_shape, steps, bound, flat=False):
@@ -455,7 +455,8 @@ class _Exporter:
                               f"norm between (a clamp or max pool does not commute with the mean)")
         n, h, w, c = x.value.shape
         out = _Acc(self.b.sum_pool(x.value), (n, c, 1, 1),
-                   [("affine", np.full(c, 1.0 / (h * w)), np.zeros(c))] + x.steps,
+                   [("affine", np.full(c, 1.0 / (h * w)), np.zeros(c), Fraction(1, h * w))]
+                   + x.steps,
                    x.bound * h * w)
         return out
 
@@ -621,8 +622,8 @@ class _Exporter:
                                   f"fold into dequantize")
         c = x.value.shape[-1]
         scale, bias = np.ones(c), np.zeros(c)
-        for _, a, b in steps:
-            scale, bias = scale * a, bias * a + b
+        for st in steps:
+            scale, bias = scale * st[1], bias * st[1] + st[2]
         v = x.value
         if self.output == "scores":
             v = self.b.dequantize(v, scale.astype(np.float32), bias.astype(np.float32))
@@ -644,7 +645,8 @@ def _pull_back(theta, steps, ch, limit, descending):
     always = never = False
     for s in reversed(steps):
         if s[0] == "affine":
-            a, b = Fraction(float(s[1][ch])), Fraction(float(s[2][ch]))
+            a = s[3] if len(s) > 3 else Fraction(float(s[1][ch]))  # the mean's exact 1 / (H W)
+            b = Fraction(float(s[2][ch]))
             if a == 0:
                 holds = (b >= cond) if ge else (b <= cond)
                 always, never = holds, not holds
