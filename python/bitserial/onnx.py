@@ -937,15 +937,17 @@ class _Importer:
         if isinstance(x, Const):
             c = codes(x.arr)
             return Const(np.multiply(c.astype(np.float32), np.float32(out_s), dtype=np.float32))
-        enc = "signed" if signed or signed is None else "unsigned"
+        enc = "signed" if signed else "unsigned"
         if signed is None:
             # Version 1 does not clamp: the codes must fit out_bw signed bits.
             acc = x if isinstance(x, AccT) else self.as_acc(x)
             ends = np.concatenate([codes(_chain_eval(acc.chain, acc.lo[:, None])),
                                    codes(_chain_eval(acc.chain, acc.hi[:, None]))])
-            lo_c, hi_c = ref.value_range(out_bw, "signed")
+            enc = "unsigned" if ends.min() >= 0 else "signed"
+            lo_c, hi_c = ref.value_range(out_bw, enc)
             if ends.min() < lo_c or ends.max() > hi_c:
-                self.fail(f"codes exceed {out_bw} signed bits (version 1 does not clamp)")
+                self.fail(f"codes in [{ends.min()}, {ends.max()}] exceed {out_bw} {enc} bits "
+                          "(version 1 does not clamp)")
         return self.quantize(x, out_bw, enc, np.float32(out_s), lambda v, _: codes(v), "trunc", None)
 
     def op_MultiThreshold(self, node):
@@ -1017,7 +1019,11 @@ class _Importer:
             def codes(v):
                 return code_fn(v, sc)
         q = Quantizer(bits, enc, sc, codes, kind)
-        t, desc = _solve_thresholds(acc.chain, q, acc.lo, acc.hi)
+        try:
+            t, desc = _solve_thresholds(acc.chain, q, acc.lo, acc.hi)
+        except AssertionError:
+            self.fail("the quantizer's input is not monotone in the accumulators "
+                      "(NaN or infinite parameters?)")
         if np.abs(t).max(initial=0) > INT32_LIMIT:
             self.fail("thresholds do not fit i32")
         return QAct(acc.canon, bits, enc, sc.astype(np.float64), "pending", acc.lperm, acc.fperm,
@@ -1297,6 +1303,8 @@ class _Importer:
         for p in (scale, bias, mean, var):
             if p.shape != (C,):
                 self.fail(f"parameters must have {C} elements")
+        if not (np.add(var, eps, dtype=np.float32) > 0).all():
+            self.fail("var + epsilon must be positive")
         if isinstance(x, FloatT):
             den = np.sqrt(np.add(var, eps, dtype=np.float32))
             return self.float_map(x, [("sub", mean), ("div", den), ("mul", scale), ("add", bias)], 1)
@@ -1307,6 +1315,9 @@ class _Importer:
     def _chain(self, x, step, per_channel=()):
         acc = x if isinstance(x, AccT) else self.as_acc(x)
         step = list(step)
+        for p in step[1:]:
+            if not np.isfinite(np.asarray(p, dtype=np.float64)).all():
+                self.fail("parameters must be finite")
         for i in per_channel:
             step[i] = acc.to_phys_channels(np.asarray(step[i]))
         import copy
@@ -1552,7 +1563,8 @@ def import_model(model, batch=1, name="model", epilogue="ops"):
     m = _load(model)
     _check(m)
     imp = _Importer(m, batch, name, epilogue)
-    return imp.run()
+    with np.errstate(all="ignore"):  # NaN/inf in a model's parameters are reported as errors
+        return imp.run()
 
 
 def main(argv=None):
