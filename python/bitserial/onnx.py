@@ -33,6 +33,7 @@ tensors keep ONNX's NCHW, with transposes at the boundary.
 
 import argparse
 import math
+import re
 import sys
 
 import numpy as np
@@ -1162,6 +1163,10 @@ class _Importer:
         # Padding contributes 0: widen to include it.
         return np.minimum(amin, 0), np.maximum(amax, 0)
 
+    def _check_i32(self, lo, hi):
+        if max(np.abs(lo).max(initial=0), np.abs(hi).max(initial=0)) > INT32_LIMIT:
+            self.fail("the accumulators may overflow i32 (too many or too wide products)")
+
     def op_Conv(self, node):
         a = _attrs(node, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
         x = self.get(node.input[0])
@@ -1210,6 +1215,7 @@ class _Importer:
                   f" padding = [{', '.join(map(str, padding))}]"
                   f" dilations = [{dil[0]}, {dil[1]}] -> {ot}")
         lo, hi = self._bounds(wc.reshape(co, -1), q)
+        self._check_i32(lo, hi)
         canon = (oshape[0], co, oshape[1], oshape[2])
         return AccT(canon, out, [("base", s, bias)], lo, hi)
 
@@ -1268,6 +1274,7 @@ class _Importer:
         xp = self.packed(q)
         out = self.b.matmul(xp, wk, w.bits, w.encoding)
         lo, hi = self._bounds(wk, q)
+        self._check_i32(lo, hi)
         return AccT((x.shape[0], N), out.name, [("base", s, bias)], lo, hi)
 
     def _float_dense(self, x, W, alpha, bias):
@@ -1560,6 +1567,8 @@ def import_model(model, batch=1, name="model", epilogue="ops"):
     """
     if not (isinstance(batch, int) and batch >= 1):
         raise OnnxImportError(f"batch must be a positive integer, got {batch!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$.]*", name or ""):
+        raise OnnxImportError(f"invalid function name {name!r}")
     m = _load(model)
     _check(m)
     imp = _Importer(m, batch, name, epilogue)
@@ -1583,6 +1592,9 @@ def main(argv=None):
         return 1
     except RecursionError:
         print("error: the model is nested too deeply", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback
+        print(f"error: internal error in the importer ({type(e).__name__}: {e})", file=sys.stderr)
         return 1
     header = f"// Imported from {args.model} by python -m bitserial.onnx\n"
     try:
