@@ -586,8 +586,8 @@ class _Importer:
                 self.fail(f"malformed node ({type(e).__name__}: {e})")
             if not isinstance(outs, (list, tuple)):
                 outs = [outs]
-            if len(node.output) != len(outs) and not (node.op_type == "BatchNormalization"):
-                self.fail(f"{len(node.output)} outputs, expected {len(outs)}")
+            if any(node.output[len(outs):]):
+                self.fail(f"{len(node.output)} outputs, only {len(outs)} supported")
             for name, v in zip(node.output, outs):
                 if name:
                     self._check_shape(name, v)
@@ -672,6 +672,16 @@ class _Importer:
 
     def op_Identity(self, node):
         _attrs(node, set())
+        return self.get(node.input[0])
+
+    def op_Dropout(self, node):
+        a = _attrs(node, {"seed", "ratio", "is_test"})
+        if len(node.output) > 1 and any(node.output[1:]):
+            self.fail("the mask output is not supported")
+        if len(node.input) > 2 and node.input[2]:
+            if self.scalar(node.input[2], "training_mode"):
+                self.fail("training_mode = true is not supported")
+        del a  # inference: the identity
         return self.get(node.input[0])
 
     def op_Flatten(self, node):
@@ -1251,7 +1261,7 @@ class _Importer:
         W = wconst.arr.T if trans_b else wconst.arr  # [K, N]
         if W.ndim != 2 or W.shape[0] != x.shape[1]:
             self.fail(f"weights of shape {list(wconst.arr.shape)} do not match the input {list(x.shape)}")
-        K, N = W.shape
+        N = W.shape[1]
         bias = np.zeros(N, np.float64)
         if c is not None:
             try:
@@ -1298,8 +1308,8 @@ class _Importer:
 
     def op_BatchNormalization(self, node):
         a = _attrs(node, {"epsilon", "momentum", "training_mode", "spatial"})
-        if a.get("training_mode", 0):
-            self.fail("training_mode = 1 is not supported")
+        if a.get("training_mode", 0) or a.get("spatial", 1) != 1:
+            self.fail("training_mode = 1 and spatial = 0 are not supported")
         if len(node.output) > 1 and any(node.output[1:]):
             self.fail("training outputs (running mean/var) are not supported")
         x = self.get(node.input[0])
@@ -1461,8 +1471,15 @@ class _Importer:
             v = self.b.max_pool(self.value(name, (n, h, w, c), "i32"), k, s, p)
             return v.name
         if isinstance(x, QAct) and x.form == "pending":
+            if (x.scale < 0).any():
+                self.fail("max pooling of codes with a negative scale is not supported")
+            # Codes are non-decreasing in sgn * acc (sgn = -1 on descending
+            # channels): pool that, with ascending thresholds sgn * t.
             if x.desc is not None and x.desc.any():
-                self.fail("max pooling after a decreasing threshold (negative scale) is not supported")
+                sgn = np.where(x.desc, -1, 1)
+                return QAct(canon, x.bits, x.encoding, x.scale, "pending",
+                            acc=pool(self.flip(x.acc, (n, h, w, c), sgn)),
+                            t=(x.t * sgn[:, None]).astype(np.int32), desc=np.zeros(c, bool))
             return QAct(canon, x.bits, x.encoding, x.scale, "pending", acc=pool(x.acc), t=x.t,
                         desc=x.desc)
         if isinstance(x, QAct):
@@ -1474,8 +1491,25 @@ class _Importer:
         v_lo = _chain_eval(x.chain, x.lo[:, None])[:, 0]
         v_hi = _chain_eval(x.chain, x.hi[:, None])[:, 0]
         if (v_hi < v_lo).any():
-            self.fail("max pooling after a decreasing scale is not supported")
+            # A decreasing channel is non-decreasing in -acc: pool -acc and
+            # negate the base scale (the same real values, bit for bit).
+            sgn = np.where(v_hi < v_lo, -1, 1)
+            _, bs, bb = x.chain[0]
+            chain = [("base", bs * sgn, bb)] + x.chain[1:]
+            lo = np.where(sgn < 0, -x.hi, x.lo)
+            hi = np.where(sgn < 0, -x.lo, x.hi)
+            return AccT(canon, pool(self.flip(x.acc, (n, h, w, c), sgn)), chain, lo, hi)
         return AccT(canon, pool(x.acc), x.chain, x.lo, x.hi)
+
+    def flip(self, acc, shape, sgn):
+        """acc * sgn[c] on i32 (sgn = +-1 per channel)."""
+        kname = self.const_tensor(np.asarray(sgn, np.int32), "i32", "sgn")
+        rank = len(shape)
+        return self.generic([(acc, _ttype(shape, "i32"), models._identity_map(rank)),
+                             (kname, _ttype((shape[-1],), "i32"), self.channel_map(rank, rank - 1))],
+                            shape, "i32",
+                            ["^bb0(%a: i32, %k: i32, %o: i32):", "  %r = arith.muli %a, %k : i32",
+                             "  linalg.yield %r : i32"])
 
     def op_GlobalAveragePool(self, node):
         _attrs(node, set())

@@ -179,7 +179,6 @@ def _node(node, ins, a):
         return multithreshold(ins[0], ins[1], a.get("out_scale", 1.0), a.get("out_bias", 0.0),
                               a.get("data_layout", "NCHW"))
     if op == "Conv":
-        k = ins[1].shape[2:]
         return conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a.get("strides", [1, 1]),
                     a.get("pads", [0, 0, 0, 0]), a.get("dilations", [1, 1]), a.get("group", 1))
     if op == "MatMul":

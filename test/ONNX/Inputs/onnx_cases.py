@@ -104,15 +104,15 @@ def bnn_mlp():
 
 def cnn():
     """8-bit signed input, 2-bit weights (per-channel scales) and activations,
-    a bipolar-weight stride-2 conv with 20 channels, max pool, global average
-    pool, float Gemm head."""
+    max pool after thresholds with descending channels, a bipolar-weight
+    stride-2 conv with 20 channels, global average pool, float Gemm head."""
     g = G(2)
     x = g.quant("x", 2.0 ** -7, 8)
     w1 = g.quant(g.const(g.rng.normal(size=(16, 3, 3, 3))),
                  po2(g.rng, 16, -2, 0).reshape(16, 1, 1, 1), 2, narrow=1)
     h = g.node("Conv", [x, w1, g.const(g.rng.normal(0, 0.1, 16))], kernel_shape=[3, 3],
                pads=[1, 1, 1, 1])
-    h = g.bn(h, 16, negative=0.0)
+    h = g.bn(h, 16)
     h = g.node("Relu", [h])
     h = g.quant(h, 0.5, 2, signed=0)
     h = g.node("MaxPool", [h], kernel_shape=[2, 2], strides=[2, 2])
@@ -213,12 +213,15 @@ def sign_zero():
 
 def trunc_pool():
     """QuantAvgPool-style Trunc (version 2 and version 1) after a global
-    average pool times H*W, a Clip on accumulators, and a quantized Gemm
-    with alpha, beta and C."""
+    average pool times H*W; a max pool of accumulators after a batch norm
+    with negative scales (pooled as -acc), a Clip on accumulators, and a
+    quantized Gemm with alpha, beta and C."""
     g = G(7)
     x = g.quant("x", 2.0 ** -2, 4, signed=0)
     w = g.quant(g.const(g.rng.normal(size=(6, 6, 3, 3))), 0.5, 3)
     h = g.node("Conv", [x, w], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h = g.bn(h, 6, negative=0.5)
+    h = g.node("MaxPool", [h], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
     h = g.node("Clip", [h, g.const(np.float32(-0.3)), g.const(np.float32(1.7))])
     a = g.quant(h, 2.0 ** -2, 3, signed=0)
     p = g.node("GlobalAveragePool", [a])
@@ -235,20 +238,13 @@ def trunc_pool():
     return m, (1, 6, 4, 4), ["exact", "exact"]
 
 
-CASES = {"sign_zero": sign_zero, "trunc_pool": trunc_pool, "bnn_mlp": bnn_mlp, "cnn": cnn, "finn": finn, "residual": residual, "odd": odd}
+CASES = {"bnn_mlp": bnn_mlp, "cnn": cnn, "finn": finn, "residual": residual, "odd": odd,
+         "sign_zero": sign_zero, "trunc_pool": trunc_pool}
 
 
 # ---------------------------------------------------------------------------
 # Models the importer rejects
 # ---------------------------------------------------------------------------
-
-def _tiny(op_after=None, **kw):
-    g = G(9)
-    x = g.quant("x", 0.5, 2, signed=0)
-    w = g.bipolar(g.const(g.rng.normal(size=(8, 4))), 1.0)
-    y = g.node("MatMul", [x, w], name="mm")
-    return g, y
-
 
 def bad(name):
     g = G(9)
