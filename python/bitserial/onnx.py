@@ -757,11 +757,7 @@ class _Importer:
             r = self.reshape(x.codes.name, src, x.codes.elem, new)
             return QAct(new, x.bits, x.encoding, scale, "codes", fperm=fperm,
                         codes=self.value(r, new, x.codes.elem))
-        if h * w == 1:
-            codes = self.to_i32(x)
-            r = self.reshape(codes, src, "i32", new)
-            return QAct(new, x.bits, x.encoding, scale, "codes", fperm=fperm,
-                        codes=self.value(r, new, "i32"))
+        # Packed along C: unpack, flatten, repack at the consumer.
         codes = self.to_i32(x)
         r = self.reshape(codes, src, "i32", new)
         return QAct(new, x.bits, x.encoding, scale, "codes", fperm=fperm,
