@@ -91,20 +91,31 @@ def thresholds_for(rng, acc, channels, bits, spread):
     return t.astype(acc.dtype)
 
 
-def threshold_case(rng, name, shape, bits, encoding, dtype, descending):
+def threshold_case(rng, name, shape, bits, encoding, dtype, descending, constant=False):
+    """A threshold of an argument; with `constant`, its thresholds and flags
+    are constants (which the vector lowering relays out at compile time)."""
     acc = rng.integers(-300, 300, shape).astype(dtype)
     channels = shape[-1]
     t = thresholds_for(rng, acc, channels, bits, 300)
     flip = rng.integers(0, 2, channels).astype(np.bool_) if descending else None
     result_type, _ = packed_type(shape, bits, encoding)
-    args = [f"%acc: {tensor(shape, dtype)}", f"%t: {tensor(t.shape, dtype)}"]
+    args = [f"%acc: {tensor(shape, dtype)}"]
+    consts = ""
+    inputs = [acc]
+    if constant:
+        consts += int_constant("t", t, dtype)
+    else:
+        args.append(f"%t: {tensor(t.shape, dtype)}")
+        inputs.append(t)
     flip_text = ""
-    inputs = [acc, t]
     if descending:
-        args.append(f"%flip: {tensor((channels,), np.bool_)}")
         flip_text = f" descending(%flip : {tensor((channels,), np.bool_)})"
-        inputs.append(flip)
-    body = (f"func.func @{name}({', '.join(args)}) -> {result_type} {{\n"
+        if constant:
+            consts += int_constant("flip", flip, np.bool_)
+        else:
+            args.append(f"%flip: {tensor((channels,), np.bool_)}")
+            inputs.append(flip)
+    body = (f"func.func @{name}({', '.join(args)}) -> {result_type} {{\n" + consts +
             f"  %y = bitserial.threshold %acc, %t{flip_text} : {tensor(shape, dtype)}, "
             f"{tensor(t.shape, dtype)} -> {result_type}\n"
             f"  return %y : {result_type}\n}}\n")
@@ -437,6 +448,9 @@ def build_cases(rng):
                 cases.append(threshold_case(rng, name, shape, bits, encoding, dtype, descending))
     cases.append(threshold_case(rng, "threshold_one_channel", (9, 1), 2, "unsigned", np.int32, True))
     cases.append(threshold_case(rng, "threshold_130_channels", (3, 130), 1, "bipolar", np.int32, False))
+    for bits, encoding in [(1, "bipolar"), (2, "signed"), (4, "unsigned")]:
+        cases.append(threshold_case(rng, f"threshold_constant_{encoding}{bits}", (2, 5, 70), bits,
+                                    encoding, np.int32, True, constant=True))
     for out_dtype, clamp in [(np.int8, (-128, 127)), (np.int8, (0, 100)), (np.int16, (-32768, 32767)),
                              (np.int32, (-(1 << 31), (1 << 31) - 1))]:
         for zero_point in (0, -128, 77):

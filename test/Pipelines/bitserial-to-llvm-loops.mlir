@@ -44,8 +44,8 @@ func.func @accumulate(%x: tensor<4x3x130xi8>, %w: tensor<5x130xi8>, %init: tenso
 
 // CHECK-LABEL: func.func @packed_iter_arg
 // CHECK: scf.for {{.*}} -> (memref<3x2x3xi64>)
-// CHECK: %[[NEW:.*]] = memref.alloc() {{.*}} : memref<3x2x3xi64>
-// CHECK: scf.yield %[[NEW]] : memref<3x2x3xi64>
+// CHECK: memref.alloc() {{.*}} : memref<3x2x3xi64>
+// CHECK: scf.yield %{{.*}} : memref<3x2x3xi64>
 // DEALLOC-LABEL: func.func @packed_iter_arg
 // DEALLOC: scf.for {{.*}} iter_args(%[[OLD:[^ ]*]] = %{{.*}}, %[[OWNED:[^ ]*]] = %false) -> (memref<3x2x3xi64>, i1)
 // DEALLOC: %[[BASE:[^ ,]*]], {{.*}} = memref.extract_strided_metadata %[[OLD]]

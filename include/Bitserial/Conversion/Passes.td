@@ -52,9 +52,17 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     padding is exact.
 
     Ops the kernel does not handle (non-i64 words, dynamic kernel sizes,
-    planes or words, batched weights) keep the reference lowering, as do
-    pack and unpack. Dynamic sizes elsewhere (batch, image, output channels,
-    as tiles make them) are handled.
+    planes or words, batched weights) keep the reference lowering, as does
+    unpack. Dynamic sizes elsewhere (batch, image, output channels, as tiles
+    make them) are handled.
+
+    `bitserial.pack`, and the epilogues no kernel fuses, become row kernels
+    over the innermost axis (static length): pack reads one word's values as
+    a vector and turns each plane into a word with a `vector<W x i1>` to
+    `iW` bitcast (a movemask); a threshold counts the thresholds a vector of
+    accumulators reaches (table re-laid out once per call, at compile time
+    when constant) and packs the codes the same way; requantize and
+    dequantize apply their arithmetic to vectors of 16 channels.
 
     With `nibble-lookup`, activations and filter are stored split into
     nibbles and byte counts are `math.ctpop` marked `bitserial.low_nibbles`

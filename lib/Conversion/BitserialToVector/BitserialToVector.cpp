@@ -9,6 +9,7 @@
 #include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
 #include "Bitserial/IR/BitserialOps.h"
 #include "ConvKernelBuilder.h"
+#include "RowKernels.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -298,6 +299,7 @@ void mlir::bitserial::populateBitserialToVectorConversionPatterns(
     const MicroKernelShape &shape) {
   patterns.add<Conv2DOpVectorLowering, MatmulOpVectorLowering>(
       typeConverter, patterns.getContext(), shape);
+  populateRowKernelPatterns(typeConverter, patterns);
 }
 
 //===----------------------------------------------------------------------===//
