@@ -733,8 +733,59 @@ class Builder:
                   f" [{', '.join(str(d) for d in shape)}] : {dst_t} into {_ttype(shape, x.elem)}")
         return out, shape
 
+    def _emit_im2col(self, padded, pshape, elem, out, out_hw, kernel, stride):
+        """out[(n, oy, ox), (ky, kx, c)] = padded[n, oy*s + ky, ox*s + kx, c] as
+        row copies: per output pixel and kernel row, the KW*C values of a
+        window row are contiguous in the padded image (a [N, Hp, Wp*C] view),
+        so one vector read and write moves them (a gather generic moves one
+        byte at a time)."""
+        n_, hp, wp, c = pshape
+        oh, ow = out_hw
+        kh, kw = kernel
+        run = kw * c
+        n = self._fresh("ic")[1:]
+        rows_t = _ttype((n_, hp, wp * c), elem)
+        out_t = out.type
+        vt = f"vector<{run}x{elem}>"
+        self.emit(f"%{n}_src = tensor.collapse_shape {padded} [[0], [1], [2, 3]] : "
+                  f"{_ttype(pshape, elem)} into {rows_t}")
+        self.emit(f"%{n}_e = tensor.empty() : {out_t}")
+        for name, v in [("c0", 0), ("c1", 1), ("n", n_), ("oh", oh), ("ow", ow), ("kh", kh),
+                        ("s", stride), ("sc", stride * c), ("run", run), ("ohw", oh * ow)]:
+            self.emit(f"%{n}_{name} = arith.constant {v} : index")
+        self.emit(f"%{n}_pad = arith.constant 0 : {elem}")
+        self.emit(f"%{n}_r0 = scf.for %{n}_b = %{n}_c0 to %{n}_n step %{n}_c1"
+                  f" iter_args(%{n}_t0 = %{n}_e) -> ({out_t}) {{")
+        self.emit(f"  %{n}_r1 = scf.for %{n}_y = %{n}_c0 to %{n}_oh step %{n}_c1"
+                  f" iter_args(%{n}_t1 = %{n}_t0) -> ({out_t}) {{")
+        self.emit(f"    %{n}_r2 = scf.for %{n}_x = %{n}_c0 to %{n}_ow step %{n}_c1"
+                  f" iter_args(%{n}_t2 = %{n}_t1) -> ({out_t}) {{")
+        self.emit(f"      %{n}_bm = arith.muli %{n}_b, %{n}_ohw : index")
+        self.emit(f"      %{n}_ym = arith.muli %{n}_y, %{n}_ow : index")
+        self.emit(f"      %{n}_m0 = arith.addi %{n}_bm, %{n}_ym : index")
+        self.emit(f"      %{n}_m = arith.addi %{n}_m0, %{n}_x : index")
+        self.emit(f"      %{n}_col = arith.muli %{n}_x, %{n}_sc : index")
+        self.emit(f"      %{n}_ys = arith.muli %{n}_y, %{n}_s : index")
+        self.emit(f"      %{n}_r3 = scf.for %{n}_k = %{n}_c0 to %{n}_kh step %{n}_c1"
+                  f" iter_args(%{n}_t3 = %{n}_t2) -> ({out_t}) {{")
+        self.emit(f"        %{n}_row = arith.addi %{n}_ys, %{n}_k : index")
+        self.emit(f"        %{n}_v = vector.transfer_read %{n}_src[%{n}_b, %{n}_row, %{n}_col], %{n}_pad"
+                  f" {{in_bounds = [true]}} : {rows_t}, {vt}")
+        self.emit(f"        %{n}_kk = arith.muli %{n}_k, %{n}_run : index")
+        self.emit(f"        %{n}_w = vector.transfer_write %{n}_v, %{n}_t3[%{n}_m, %{n}_kk]"
+                  f" {{in_bounds = [true]}} : {vt}, {out_t}")
+        self.emit(f"        scf.yield %{n}_w : {out_t}")
+        self.emit("      }")
+        self.emit(f"      scf.yield %{n}_r3 : {out_t}")
+        self.emit("    }")
+        self.emit(f"    scf.yield %{n}_r2 : {out_t}")
+        self.emit("  }")
+        self.emit(f"  scf.yield %{n}_r1 : {out_t}")
+        self.emit("}")
+        self.emit(f"{out.name} = tensor.cast %{n}_r0 : {out_t} to {out_t}")
+
     def im2col_matmul(self, x, w, bits, encoding, stride, pad, x_bits, x_encoding):
-        """A convolution as im2col (linalg) + pack + bitserial.matmul.
+        """A convolution as im2col (row copies) + pack + bitserial.matmul.
 
         x: [N, H, W, C] codes (i8); w: decoded [CO, KH, KW, C]. The im2col row
         is (kh, kw, c), so K = KH*KW*C packs densely.
@@ -743,21 +794,9 @@ class Builder:
         co, kh, kw, _ = w.shape
         _, oh, ow, _ = ref.conv2d_output_shape(x.shape, w.shape, (stride, stride), (pad,) * 4)
         padded, pshape = self._pad(x, pad, 0)
-        cols_shape = (n, oh, ow, kh, kw, c)
-        ct = _ttype(cols_shape, x.elem)
-        e, cols = self._fresh("e"), self._fresh("cols")
-        self.emit(f"{e} = tensor.empty() : {ct}")
-        src = (f"affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 * {stride} + d3, d2 * {stride} + d4, d5)>")
-        par = ", ".join(['"parallel"'] * 6)
-        self.emit(f"{cols} = linalg.generic {{indexing_maps = [{src}, {_identity_map(6)}],"
-                  f" iterator_types = [{par}]}} ins({padded} : {_ttype(pshape, x.elem)})"
-                  f" outs({e} : {ct}) {{")
-        self.emit(f"^bb0(%in: {x.elem}, %o: {x.elem}):")
-        self.emit(f"  linalg.yield %in : {x.elem}")
-        self.emit("} -> " + ct)
         m, k = n * oh * ow, kh * kw * c
         flat = Value(self._fresh("rows"), (m, k), x.elem)
-        self.emit(f"{flat.name} = tensor.collapse_shape {cols} [[0, 1, 2], [3, 4, 5]] : {ct} into {flat.type}")
+        self._emit_im2col(padded, pshape, x.elem, flat, (oh, ow), (kh, kw), stride)
         packed = Value(self._fresh("p"), (m, k), None, (x_bits, x_encoding))
         if self.pack_form == "vector" and x.elem == "i8":
             self._emit_pack_vector(flat, packed)
