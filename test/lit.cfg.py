@@ -18,6 +18,14 @@ config.substitutions.append(("%bitserial_src_root", config.bitserial_src_root))
 config.substitutions.append(("%bitserial_obj_root", config.bitserial_obj_root))
 # Debian's interpreter, which has numpy (the first python3 on PATH may not).
 config.substitutions.append(("%bitserial_python", "/usr/bin/python3"))
+# The package with the extension bitserial._native (build/python/bitserial),
+# built unless -DBITSERIAL_ENABLE_PYTHON=OFF or in a sanitized build.
+config.substitutions.append(
+    ("%bitserial_python_path", os.path.join(config.bitserial_obj_root, "python")))
+with open(os.path.join(config.bitserial_obj_root, "CMakeCache.txt")) as cache:
+    if ("BITSERIAL_ENABLE_PYTHON:BOOL=ON" in cache.read().split("\n")
+            and not getattr(config, "bitserial_sanitizers", "")):
+        config.available_features.add("python-api")
 
 # The mlir-opt plugin and MLIR's C runner utilities (vector.print, memrefCopy)
 # for the embedding tests that run stock MLIR tools.

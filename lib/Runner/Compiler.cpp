@@ -10,7 +10,9 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -318,6 +320,9 @@ struct LoweringSession::Impl {
   std::unique_ptr<DiagnosticCollector> diagnostics;
   OwningOpRef<ModuleOp> module;
   std::string path;
+  /// Public function name -> whether each argument may be written.
+  llvm::StringMap<SmallVector<bool>> writtenArguments;
+  std::vector<PassIR> passIR;
 };
 
 LoweringSession::LoweringSession(std::unique_ptr<Impl> impl)
@@ -334,7 +339,8 @@ llvm::Error LoweringSession::takeError(const llvm::Twine &fallback) {
 void LoweringSession::flushDiagnostics() { impl->diagnostics->flush(); }
 
 llvm::Expected<std::unique_ptr<LoweringSession>>
-LoweringSession::parse(StringRef path) {
+LoweringSession::parseBuffer(std::unique_ptr<llvm::MemoryBuffer> source,
+                             StringRef path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path.str();
   DialectRegistry registry;
@@ -342,15 +348,26 @@ LoweringSession::parse(StringRef path) {
   impl->context = std::make_unique<MLIRContext>(registry);
   impl->diagnostics = std::make_unique<DiagnosticCollector>(
       impl->sourceMgr, impl->context.get());
-  auto buffer = readInputFile(path);
-  if (!buffer)
-    return buffer.takeError();
-  impl->sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  impl->sourceMgr.AddNewSourceBuffer(std::move(source), llvm::SMLoc());
   impl->module =
       parseSourceFile<ModuleOp>(impl->sourceMgr, impl->context.get());
   if (!impl->module)
     return impl->diagnostics->takeError(path + ": cannot parse the module");
   return std::unique_ptr<LoweringSession>(new LoweringSession(std::move(impl)));
+}
+
+llvm::Expected<std::unique_ptr<LoweringSession>>
+LoweringSession::parse(StringRef path) {
+  auto buffer = readInputFile(path);
+  if (!buffer)
+    return buffer.takeError();
+  return parseBuffer(std::move(*buffer), path);
+}
+
+llvm::Expected<std::unique_ptr<LoweringSession>>
+LoweringSession::parseSource(std::unique_ptr<llvm::MemoryBuffer> source) {
+  std::string name = source->getBufferIdentifier().str();
+  return parseBuffer(std::move(source), name);
 }
 
 SmallVector<func::FuncOp> LoweringSession::getPublicFunctions() {
@@ -432,11 +449,117 @@ llvm::Error LoweringSession::checkStaticSizes(func::FuncOp entry,
   return llvm::Error::success();
 }
 
+/// Whether code may write through `root`, a memref argument of a bufferized
+/// function, or a view of it. Conservative: a use by an op of unknown memory
+/// effects (a call, a branch, a loop carrying it) counts as a write.
+static bool mayWriteThrough(Value root) {
+  SmallVector<Value> worklist{root};
+  llvm::SmallPtrSet<Value, 8> seen;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    for (Operation *user : value.getUsers()) {
+      // Returning the buffer does not write it (the deallocation pipeline
+      // copies a returned argument).
+      if (isa<func::ReturnOp>(user))
+        continue;
+      auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+      if (!effects)
+        return true;
+      SmallVector<MemoryEffects::EffectInstance> instances;
+      effects.getEffects(instances);
+      for (const MemoryEffects::EffectInstance &instance : instances)
+        if (isa<MemoryEffects::Write, MemoryEffects::Free>(
+                instance.getEffect()) &&
+            (!instance.getValue() || instance.getValue() == value))
+          return true;
+      // Views, casts and reshapes of it alias it.
+      for (Value result : user->getResults())
+        if (isa<BaseMemRefType, LLVM::LLVMPointerType>(result.getType()))
+          worklist.push_back(result);
+    }
+  }
+  return false;
+}
+
+namespace {
+/// Watches the lowering: records which arguments of public functions the
+/// bufferized code writes, and with `keepIR` the IR after every pass.
+class LoweringObserver : public PassInstrumentation {
+public:
+  LoweringObserver(llvm::StringMap<SmallVector<bool>> &writtenArguments,
+                   std::vector<PassIR> *passIR)
+      : writtenArguments(writtenArguments), passIR(passIR) {}
+
+  void runAfterPass(Pass *pass, Operation *op) override {
+    StringRef name = pass->getArgument();
+    if (name.empty())
+      name = pass->getName();
+    // The adaptors that run nested pipelines.
+    if (pass->getArgument().empty() &&
+        pass->getName().starts_with("Pipeline Collection"))
+      return;
+    if (name == "one-shot-bufferize")
+      if (auto module = dyn_cast<ModuleOp>(op))
+        recordWrittenArguments(module);
+    if (!passIR)
+      return;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    // Large constants elided, as --mlir-elide-elementsattrs-if-larger does:
+    // one copy of the weights per pass would be large.
+    OpPrintingFlags flags;
+    flags.elideLargeElementsAttrs(64).elideLargeResourceString(64);
+    op->print(os, flags);
+    os << "\n";
+    // A pass on functions runs once per function: one entry per pass.
+    if (isa<ModuleOp>(op) || lastPass != pass) {
+      passIR->push_back({name.str(), std::move(text)});
+      lastPass = pass;
+    } else {
+      passIR->back().ir += text;
+    }
+  }
+
+private:
+  void recordWrittenArguments(ModuleOp module) {
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (!func.isPublic() || func.isExternal())
+        continue;
+      SmallVector<bool> written;
+      for (BlockArgument arg : func.getArguments())
+        written.push_back(!isa<BaseMemRefType>(arg.getType()) ||
+                          mayWriteThrough(arg));
+      writtenArguments[func.getName()] = std::move(written);
+    }
+  }
+
+  llvm::StringMap<SmallVector<bool>> &writtenArguments;
+  std::vector<PassIR> *passIR;
+  Pass *lastPass = nullptr;
+};
+} // namespace
+
+ArrayRef<bool> LoweringSession::getWrittenArguments(StringRef name) const {
+  auto it = impl->writtenArguments.find(name);
+  if (it == impl->writtenArguments.end())
+    return {};
+  return it->second;
+}
+
+ArrayRef<PassIR> LoweringSession::getPassIR() const { return impl->passIR; }
+
 llvm::Error
 LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   assert(options.target != KernelTarget::Host &&
          "resolve the kernel target for the code's CPU first");
+  // Printed IR of nested passes must not race with other threads.
+  if (options.keepPassIR)
+    getContext().disableMultithreading();
   PassManager pm(&getContext());
+  pm.addInstrumentation(std::make_unique<LoweringObserver>(
+      impl->writtenArguments, options.keepPassIR ? &impl->passIR : nullptr));
   BitserialToLLVMPipelineOptions pipelineOptions;
   pipelineOptions.emitCInterface = true;
   pipelineOptions.strategy = options.strategy;

@@ -28,7 +28,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <malloc.h>
+#include <mutex>
 #include <random>
 #include <signal.h>
 #include <sys/resource.h>
@@ -110,6 +112,18 @@ struct Runner::Impl {
   uint64_t profileCalls = 0;
   double profileSeconds = 0;
 
+  /// With RunnerOptions::keepInput, the module as parsed.
+  OwningOpRef<ModuleOp> inputModule;
+  /// With RunnerOptions::keepPassIR, the optimized LLVM IR.
+  std::string llvmIR;
+
+  /// The entry's packed interface once compiled (compile()).
+  std::mutex compileMutex;
+  std::atomic<void (*)(void **)> function{nullptr};
+  unsigned threads = 1;
+  /// libomp's omp_set_num_threads, for parallel code.
+  void (*setNumThreads)(int) = nullptr;
+
   ~Impl() {
     if (activeProfile == &profileState)
       activeProfile = nullptr;
@@ -184,18 +198,26 @@ static void *checkedRealloc(void *old, size_t bytes) {
 /// error line and exits with code 1 instead of dying by a signal.
 class CrashGuard {
 public:
+  /// Calls may run on several threads at once: the first one in installs
+  /// the handlers, the last one out restores the previous ones.
   CrashGuard() {
-    // A stack overflow leaves no stack for the handler: give it its own,
-    // unless LLVM's signal handling already did.
+    // A stack overflow leaves no stack for the handler: give this thread
+    // its own, unless LLVM's signal handling already did.
     stack_t current;
     if (sigaltstack(nullptr, &current) == 0 &&
         (current.ss_flags & SS_DISABLE)) {
-      static char altStack[1 << 16];
+      constexpr size_t kSize = 1 << 16;
+      // Kept for the thread's lifetime (and seen by LeakSanitizer).
+      static thread_local void *altStack = std::malloc(kSize);
       stack_t alt = {};
       alt.ss_sp = altStack;
-      alt.ss_size = sizeof(altStack);
-      sigaltstack(&alt, nullptr);
+      alt.ss_size = kSize;
+      if (alt.ss_sp)
+        sigaltstack(&alt, nullptr);
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    if (active++ > 0)
+      return;
     struct sigaction action = {};
     action.sa_handler = onCrash;
     action.sa_flags = SA_ONSTACK;
@@ -204,13 +226,17 @@ public:
       sigaction(kSignals[i], &action, &previous[i]);
   }
   ~CrashGuard() {
-    for (size_t i = 0; i < std::size(kSignals); ++i)
-      sigaction(kSignals[i], &previous[i], nullptr);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (--active == 0)
+      for (size_t i = 0; i < std::size(kSignals); ++i)
+        sigaction(kSignals[i], &previous[i], nullptr);
   }
 
 private:
   static constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-  struct sigaction previous[std::size(kSignals)];
+  static inline std::mutex mutex;
+  static inline unsigned active = 0;
+  static inline struct sigaction previous[std::size(kSignals)];
 
   static void onCrash(int signal) {
     const char *what =
@@ -304,6 +330,23 @@ static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
 
 llvm::Expected<std::unique_ptr<Runner>>
 Runner::create(StringRef path, const RunnerOptions &options) {
+  return createImpl([&] { return LoweringSession::parse(path); }, path,
+                    options);
+}
+
+llvm::Expected<std::unique_ptr<Runner>>
+Runner::createFromSource(std::unique_ptr<llvm::MemoryBuffer> source,
+                         const RunnerOptions &options) {
+  std::string name = source->getBufferIdentifier().str();
+  return createImpl(
+      [&] { return LoweringSession::parseSource(std::move(source)); }, name,
+      options);
+}
+
+llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
+    llvm::function_ref<llvm::Expected<std::unique_ptr<LoweringSession>>()>
+        parseModule,
+    StringRef path, const RunnerOptions &options) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -363,12 +406,15 @@ Runner::create(StringRef path, const RunnerOptions &options) {
            ? getKernelTargetName(kernelTarget).str() + " kernels"
            : std::string("reference lowering")) +
       ", cpu " + builder->getCPU();
-  auto session = LoweringSession::parse(path);
+  auto session = parseModule();
   if (!session)
     return session.takeError();
   impl->session = std::move(*session);
   LoweringSession &lowering = *impl->session;
   ModuleOp module = lowering.getModule();
+  if (options.keepInput)
+    impl->inputModule = module.clone();
+  impl->threads = options.threads;
 
   // Find the entry function.
   SmallVector<func::FuncOp> publicFunctions = lowering.getPublicFunctions();
@@ -409,6 +455,7 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   loweringOptions.tile = options.tile;
   loweringOptions.parallel = options.threads > 1;
   loweringOptions.profile = options.profile;
+  loweringOptions.keepPassIR = options.keepPassIR;
   if (builder->getTargetTriple().isAArch64()) {
     loweringOptions.dotProduct = cpuFeatures->has("dotprod");
     loweringOptions.i8mm = cpuFeatures->has("i8mm");
@@ -421,6 +468,11 @@ Runner::create(StringRef path, const RunnerOptions &options) {
           : kernelTarget;
   if (llvm::Error error = lowering.lowerToLLVMDialect(loweringOptions))
     return std::move(error);
+  // Arguments the code never writes are read in place (runViews).
+  ArrayRef<bool> written = lowering.getWrittenArguments(impl->entry);
+  if (written.size() == impl->arguments.size())
+    for (auto [spec, isWritten] : llvm::zip(impl->arguments, written))
+      spec.written = isWritten;
   {
     // Constant data the code carries: weights (also packed at compile
     // time), lookup tables.
@@ -453,6 +505,15 @@ Runner::create(StringRef path, const RunnerOptions &options) {
   // `transformer` is a function_ref: keep the callable alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
       makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, nullptr);
+  if (options.keepPassIR)
+    optimize = [optimize, llvmIR = &impl->llvmIR](
+                   llvm::Module *llvmModule) -> llvm::Error {
+      if (llvm::Error error = optimize(llvmModule))
+        return error;
+      llvm::raw_string_ostream os(*llvmIR);
+      llvmModule->print(os, nullptr);
+      return llvm::Error::success();
+    };
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
   SmallVector<StringRef> sharedLibs{BITSERIAL_C_RUNNER_UTILS};
@@ -551,7 +612,7 @@ static std::string indexToString(int64_t i, ArrayRef<int64_t> shape) {
 
 /// The element at flat index `i` as written in the file: an uint64 above
 /// INT64_MAX does not fit in `value` (`unsignedValue` holds it).
-static bool getFileValue(const NpyArray &array, int64_t i, int64_t &value,
+static bool getFileValue(const ArrayView &array, int64_t i, int64_t &value,
                          uint64_t &unsignedValue) {
   value = array.getElement(i);
   unsignedValue = static_cast<uint64_t>(value);
@@ -559,7 +620,7 @@ static bool getFileValue(const NpyArray &array, int64_t i, int64_t &value,
 }
 
 /// Values of an argument that feeds bitserial.pack lie in its range.
-static llvm::Error checkRange(const NpyArray &input, const TensorSpec &spec) {
+static llvm::Error checkRange(const ArrayView &input, const TensorSpec &spec) {
   int64_t n = input.getNumElements();
   for (int64_t i = 0; i < n; ++i) {
     int64_t value;
@@ -586,7 +647,7 @@ static llvm::Error checkRange(const NpyArray &input, const TensorSpec &spec) {
 
 /// Words of a packed argument have no bits set at or past the logical
 /// length in any plane (what bitserial.pack produces; kernels count them).
-static llvm::Error checkPackedWords(const NpyArray &input,
+static llvm::Error checkPackedWords(const ArrayView &input,
                                     const TensorSpec &spec) {
   int64_t n = input.getNumElements();
   int64_t words = input.shape.empty() ? 1 : input.shape.back();
@@ -617,7 +678,7 @@ static llvm::Error checkPackedWords(const NpyArray &input,
 
 /// Whether `input` has a dtype that `spec`'s element type takes: bool for
 /// i1, signed or unsigned integers of the width, floats of the width.
-static bool hasDtype(const NpyArray &input, const TensorSpec &spec) {
+static bool hasDtype(const ArrayView &input, const TensorSpec &spec) {
   if (spec.isFloat)
     return input.kind == 'f' && input.itemSize * 8 == spec.bitWidth;
   if (spec.bitWidth == 1)
@@ -635,7 +696,74 @@ static std::string getExpectedDtype(const TensorSpec &spec) {
   return "int" + width + " (or uint" + width + ")";
 }
 
+int64_t ArrayView::getNumElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+int64_t ArrayView::getElement(int64_t i) const {
+  const char *p = static_cast<const char *>(data) + i * itemSize;
+  switch (itemSize) {
+  case 1:
+    return kind == 'i' ? int64_t(*reinterpret_cast<const int8_t *>(p))
+                       : int64_t(*reinterpret_cast<const uint8_t *>(p));
+  case 2: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return kind == 'i' ? int64_t(int16_t(v)) : int64_t(v);
+  }
+  case 4: {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return kind == 'i' ? int64_t(int32_t(v)) : int64_t(v);
+  }
+  default: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  }
+}
+
+std::string ArrayView::getDtypeName() const {
+  NpyArray described;
+  described.kind = kind;
+  described.itemSize = itemSize;
+  return described.getDtypeName();
+}
+
+static ArrayView viewOf(const NpyArray &array) {
+  ArrayView view;
+  view.kind = array.kind;
+  view.itemSize = array.itemSize;
+  view.shape = array.shape;
+  view.data = array.data.data();
+  return view;
+}
+
 llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
+  SmallVector<ArrayView> views;
+  for (const NpyArray &input : inputs)
+    views.push_back(viewOf(input));
+  if (inputs.size() == impl->arguments.size()) {
+    // Arrays not read by parseNpy: the data must match the shape.
+    for (auto [input, spec] : llvm::zip(inputs, impl->arguments)) {
+      auto bytes = getByteSize(input.shape, input.itemSize, spec.description);
+      if (!bytes)
+        return bytes.takeError();
+      if (*bytes != input.data.size())
+        return makeError(spec.description + ": the array holds " +
+                         llvm::Twine(input.data.size()) + " bytes, its shape " +
+                         shapeToString(input.shape) + " needs " +
+                         llvm::Twine(*bytes));
+    }
+  }
+  return checkInputs(views);
+}
+
+llvm::Error Runner::checkInputs(ArrayRef<ArrayView> inputs) const {
   if (inputs.size() != impl->arguments.size())
     return makeError("'" + impl->entry + "' takes " +
                      llvm::Twine(impl->arguments.size()) + " inputs, got " +
@@ -654,15 +782,10 @@ llvm::Error Runner::checkInputs(ArrayRef<NpyArray> inputs) const {
       return makeError(spec.description + ": expected dtype " +
                        getExpectedDtype(spec) + ", got " +
                        input.getDtypeName());
-    // Arrays not read by parseNpy: the data must match the shape.
-    auto bytes = getByteSize(input.shape, input.itemSize, spec.description);
-    if (!bytes)
-      return bytes.takeError();
-    if (*bytes != input.data.size())
-      return makeError(spec.description + ": the array holds " +
-                       llvm::Twine(input.data.size()) + " bytes, its shape " +
-                       shapeToString(input.shape) + " needs " +
-                       llvm::Twine(*bytes));
+    if (llvm::Error error =
+            getByteSize(input.shape, input.itemSize, spec.description)
+                .takeError())
+      return error;
   }
   if (!impl->checkInputValues)
     return llvm::Error::success();
@@ -748,39 +871,39 @@ static std::vector<int64_t> makeDescriptor(const void *data,
 }
 
 /// Copies the result described by `descriptor` (any strides) into a new
-/// array.
-static llvm::Expected<NpyArray> copyResult(const int64_t *descriptor,
-                                           const TensorSpec &spec) {
+/// malloc'ed buffer in C order.
+static llvm::Expected<ResultBuffer> copyResult(const int64_t *descriptor,
+                                               const TensorSpec &spec) {
   size_t rank = spec.shape.size();
   ArrayRef<int64_t> sizes(descriptor + 3, rank);
   ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
-  unsigned itemSize = std::max(1u, spec.bitWidth / 8);
-  auto output =
-      NpyArray::allocate(getArrayKind(spec), itemSize, sizes, spec.description);
-  if (!output)
-    return output.takeError();
-  const char *aligned =
-      reinterpret_cast<const char *>(descriptor[1]) + descriptor[2] * itemSize;
-  int64_t n = output->getNumElements();
-  bool contiguous = true;
-  for (int64_t d = rank - 1, expected = 1; d >= 0; --d) {
-    if (sizes[d] != 1 && strides[d] != expected)
-      contiguous = false;
-    expected *= sizes[d];
-  }
+  ResultBuffer output;
+  output.kind = getArrayKind(spec);
+  output.itemSize = std::max(1u, spec.bitWidth / 8);
+  output.shape.assign(sizes.begin(), sizes.end());
+  unsigned itemSize = output.itemSize;
+  auto bytes = getByteSize(sizes, itemSize, spec.description);
+  if (!bytes)
+    return bytes.takeError();
+  if (llvm::Error error = checkAllocation(*bytes, spec.description))
+    return std::move(error);
+  output.allocation = std::malloc(std::max<uint64_t>(*bytes, 1));
+  if (!output.allocation)
+    return makeError("out of memory: cannot allocate " + llvm::Twine(*bytes) +
+                     " bytes for " + spec.description);
+  output.data = output.allocation;
+  int64_t n = *bytes / itemSize;
   if (n == 0)
     return output;
-  if (contiguous) {
-    std::memcpy(output->data.data(), aligned, n * itemSize);
-    return output;
-  }
+  const char *aligned =
+      reinterpret_cast<const char *>(descriptor[1]) + descriptor[2] * itemSize;
+  char *out = static_cast<char *>(output.data);
   SmallVector<int64_t> index(rank, 0);
   for (int64_t i = 0; i < n; ++i) {
     int64_t offset = 0;
     for (size_t d = 0; d < rank; ++d)
       offset += index[d] * strides[d];
-    std::memcpy(output->data.data() + i * itemSize, aligned + offset * itemSize,
-                itemSize);
+    std::memcpy(out + i * itemSize, aligned + offset * itemSize, itemSize);
     for (size_t d = rank; d-- > 0;) {
       if (++index[d] < sizes[d])
         break;
@@ -790,27 +913,108 @@ static llvm::Expected<NpyArray> copyResult(const int64_t *descriptor,
   return output;
 }
 
+/// Whether the memref of `descriptor` is dense in C order.
+static bool isContiguous(const int64_t *descriptor, size_t rank) {
+  ArrayRef<int64_t> sizes(descriptor + 3, rank);
+  ArrayRef<int64_t> strides(descriptor + 3 + rank, rank);
+  for (int64_t d = rank - 1, expected = 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected)
+      return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
+llvm::Error Runner::compile() {
+  std::lock_guard<std::mutex> lock(impl->compileMutex);
+  if (impl->function)
+    return llvm::Error::success();
+  // What invokePacked does, once: the first lookup compiles.
+  impl->engine->initialize();
+  auto function = impl->engine->lookupPacked("_mlir_ciface_" + impl->entry);
+  if (!function)
+    return makeError("calling '" + impl->entry +
+                     "' failed: " + llvm::toString(function.takeError()));
+  if (impl->threads > 1) {
+    // libomp reads OMP_NUM_THREADS once per process: set each call's count
+    // on the calling thread (another Runner may want another one).
+    if (void *omp = dlopen(BITSERIAL_OPENMP_RUNTIME, RTLD_LAZY | RTLD_NOLOAD)) {
+      impl->setNumThreads =
+          reinterpret_cast<void (*)(int)>(dlsym(omp, "omp_set_num_threads"));
+      dlclose(omp);
+    }
+  }
+  impl->function = *function;
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::vector<NpyArray>>
 Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   if (llvm::Error error = checkInputs(inputs))
     return std::move(error);
+  SmallVector<ArrayView> views;
+  for (const NpyArray &input : inputs)
+    views.push_back(viewOf(input));
+  auto results = call(views, seconds);
+  if (!results)
+    return results.takeError();
+  std::vector<NpyArray> outputs;
+  llvm::Error error = llvm::Error::success();
+  for (auto [result, spec] : llvm::zip(*results, impl->results)) {
+    if (!error) {
+      auto output = NpyArray::allocate(result.kind, result.itemSize,
+                                       result.shape, spec.description);
+      if (output) {
+        if (!output->data.empty())
+          std::memcpy(output->data.data(), result.data, output->data.size());
+        outputs.push_back(std::move(*output));
+      } else {
+        error = output.takeError();
+      }
+    }
+    std::free(result.allocation);
+  }
+  if (error)
+    return std::move(error);
+  return outputs;
+}
+
+llvm::Expected<std::vector<ResultBuffer>>
+Runner::runViews(ArrayRef<ArrayView> inputs, double *seconds) {
+  if (llvm::Error error = checkInputs(inputs))
+    return std::move(error);
+  return call(inputs, seconds);
+}
+
+llvm::Expected<std::vector<ResultBuffer>>
+Runner::call(ArrayRef<ArrayView> inputs, double *seconds) {
+  if (llvm::Error error = compile())
+    return std::move(error);
 
   // The callee may write into its arguments' buffers (one-shot bufferization
-  // treats function arguments as writable): give it copies. Marking the
-  // arguments `bufferization.writable = false` instead is not safe in MLIR
-  // 22: the out-of-place buffer of a partial vector.transfer_write is not
-  // initialized from the argument.
-  std::vector<std::vector<char>> buffers;
+  // treats function arguments as writable): those it writes get copies.
+  // Marking the arguments `bufferization.writable = false` instead is not
+  // safe in MLIR 22: the out-of-place buffer of a partial
+  // vector.transfer_write is not initialized from the argument.
+  std::vector<std::vector<char>> copies;
+  SmallVector<const void *> buffers;
+  for (auto [input, spec] : llvm::zip(inputs, impl->arguments)) {
+    if (!spec.written) {
+      buffers.push_back(input.data);
+      continue;
+    }
+    size_t bytes = input.getNumElements() * input.itemSize;
+    if (llvm::Error error =
+            checkAllocation(bytes, "a copy of " + spec.description))
+      return std::move(error);
+    const char *data = static_cast<const char *>(input.data);
+    copies.emplace_back(data, data + bytes);
+    buffers.push_back(copies.back().data());
+  }
   std::vector<std::vector<int64_t>> inputDescriptors;
   std::vector<void *> inputPointers;
-  for (auto [input, spec] : llvm::zip(inputs, impl->arguments)) {
-    if (llvm::Error error =
-            checkAllocation(input.data.size(), "a copy of " + spec.description))
-      return std::move(error);
-    buffers.push_back(input.data);
-  }
   for (auto [input, buffer] : llvm::zip(inputs, buffers))
-    inputDescriptors.push_back(makeDescriptor(buffer.data(), input.shape));
+    inputDescriptors.push_back(makeDescriptor(buffer, input.shape));
   for (auto &descriptor : inputDescriptors)
     inputPointers.push_back(descriptor.data());
 
@@ -826,17 +1030,12 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
   for (void *&pointer : inputPointers)
     args.push_back(&pointer);
 
-  // Compile before the clock starts (the first lookup materializes); what
-  // invokePacked does, with the call guarded.
-  impl->engine->initialize();
-  auto function = impl->engine->lookupPacked("_mlir_ciface_" + impl->entry);
-  if (!function)
-    return makeError("calling '" + impl->entry +
-                     "' failed: " + llvm::toString(function.takeError()));
   auto start = std::chrono::steady_clock::now();
   {
     CrashGuard guard;
-    (*function)(args.data());
+    if (impl->setNumThreads)
+      impl->setNumThreads(impl->threads);
+    impl->function.load()(args.data());
   }
   auto stop = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(stop - start).count();
@@ -847,18 +1046,36 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
     impl->profileSeconds += elapsed;
   }
 
-  // Results may share a buffer with each other (`return %r, %r`) or with an
-  // argument: copy every result out before freeing anything, then free each
-  // buffer the callee allocated exactly once.
-  std::vector<NpyArray> outputs;
-  llvm::Error copyError = llvm::Error::success();
+  // A result is handed over as the callee allocated it, unless it is not
+  // dense, or shares its buffer with an input or an earlier result
+  // (`return %r, %r`): those are copied before anything is freed. Then each
+  // buffer the callee allocated and nobody took is freed exactly once.
   SmallVector<const int64_t *> descriptors;
   size_t position = 0;
   for (const TensorSpec &spec : impl->results) {
     descriptors.push_back(resultBlock.data() + position);
     position += 3 + 2 * spec.shape.size();
   }
+  llvm::SmallPtrSet<void *, 8> taken;
+  for (const void *buffer : buffers)
+    taken.insert(const_cast<void *>(buffer));
+  std::vector<ResultBuffer> outputs;
+  llvm::Error copyError = llvm::Error::success();
   for (auto [descriptor, spec] : llvm::zip(descriptors, impl->results)) {
+    void *allocated = reinterpret_cast<void *>(descriptor[0]);
+    if (allocated && !taken.contains(allocated) &&
+        isContiguous(descriptor, spec.shape.size())) {
+      taken.insert(allocated);
+      ResultBuffer output;
+      output.kind = getArrayKind(spec);
+      output.itemSize = std::max(1u, spec.bitWidth / 8);
+      output.shape.assign(descriptor + 3, descriptor + 3 + spec.shape.size());
+      output.allocation = allocated;
+      output.data = reinterpret_cast<char *>(descriptor[1]) +
+                    descriptor[2] * output.itemSize;
+      outputs.push_back(std::move(output));
+      continue;
+    }
     auto output = copyResult(descriptor, spec);
     if (!output) {
       copyError = output.takeError();
@@ -866,18 +1083,40 @@ Runner::run(ArrayRef<NpyArray> inputs, double *seconds) {
     }
     outputs.push_back(std::move(*output));
   }
-  llvm::SmallPtrSet<void *, 8> owned;
-  for (const std::vector<char> &buffer : buffers)
-    owned.insert(const_cast<char *>(buffer.data()));
   for (const int64_t *descriptor : descriptors) {
     void *allocated = reinterpret_cast<void *>(descriptor[0]);
-    if (allocated && owned.insert(allocated).second)
+    if (allocated && taken.insert(allocated).second)
       std::free(allocated);
   }
-  if (copyError)
+  if (copyError) {
+    for (ResultBuffer &output : outputs)
+      std::free(output.allocation);
     return std::move(copyError);
+  }
   return outputs;
 }
+
+std::string Runner::getInputIR() const {
+  std::string text;
+  if (impl->inputModule) {
+    llvm::raw_string_ostream os(text);
+    impl->inputModule->print(os);
+  }
+  return text;
+}
+
+std::string Runner::getLoweredIR() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  impl->session->getModule().print(os);
+  return text;
+}
+
+ArrayRef<PassIR> Runner::getPassIR() const {
+  return impl->session->getPassIR();
+}
+
+StringRef Runner::getLLVMIR() const { return impl->llvmIR; }
 
 Profile Runner::getProfile() const {
   Profile profile;

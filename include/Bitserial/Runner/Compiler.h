@@ -69,6 +69,10 @@ struct TensorSpec {
   /// other values. `rangeOrigin` says where the range comes from.
   bool rangeChecked = false;
   std::string rangeOrigin;
+  /// Arguments: whether the lowered code may write into the argument's
+  /// buffer (an accumulator updated in place). Known once the module is
+  /// lowered (LoweringSession::getWrittenArguments); true until then.
+  bool written = true;
 };
 
 /// The specs of `func`'s arguments (with their value ranges) and results, or
@@ -130,6 +134,17 @@ struct LoweringOptions {
   /// Bracket the compute ops of public functions with profiling calls
   /// (bitserial-profile-ops).
   bool profile = false;
+  /// Keep the IR after every pass (LoweringSession::getPassIR()); runs the
+  /// pipeline on one thread.
+  bool keepPassIR = false;
+};
+
+/// The IR after one pass of the lowering: the pass's argument (its name if
+/// it has none) and the module printed after it ran, or, for a pass on
+/// functions, each function it ran on printed after it.
+struct PassIR {
+  std::string pass;
+  std::string ir;
 };
 
 /// A module parsed from a file into its own context. Diagnostics reported
@@ -139,6 +154,10 @@ public:
   /// Parses and verifies `path`.
   static llvm::Expected<std::unique_ptr<LoweringSession>>
   parse(llvm::StringRef path);
+  /// Parses and verifies the module in `source` (text or bytecode); the
+  /// buffer's identifier names it in diagnostics and messages.
+  static llvm::Expected<std::unique_ptr<LoweringSession>>
+  parseSource(std::unique_ptr<llvm::MemoryBuffer> source);
   ~LoweringSession();
 
   MLIRContext &getContext();
@@ -156,6 +175,15 @@ public:
   /// `_mlir_ciface_` wrappers for public functions).
   llvm::Error lowerToLLVMDialect(const LoweringOptions &options);
 
+  /// After lowerToLLVMDialect: for each argument of the public function
+  /// `name`, whether the code may write into its buffer (an op with a write
+  /// effect on it or a view of it after bufferization; conservatively, any
+  /// use whose effects are unknown). Empty for other functions.
+  llvm::ArrayRef<bool> getWrittenArguments(llvm::StringRef name) const;
+
+  /// With LoweringOptions::keepPassIR: the IR after each pass, in order.
+  llvm::ArrayRef<PassIR> getPassIR() const;
+
   /// The diagnostics reported so far as an error, or `fallback` if there
   /// were none.
   llvm::Error takeError(const llvm::Twine &fallback);
@@ -165,6 +193,8 @@ public:
 private:
   struct Impl;
   explicit LoweringSession(std::unique_ptr<Impl> impl);
+  static llvm::Expected<std::unique_ptr<LoweringSession>>
+  parseBuffer(std::unique_ptr<llvm::MemoryBuffer> source, llvm::StringRef path);
   std::unique_ptr<Impl> impl;
 };
 

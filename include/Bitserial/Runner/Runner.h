@@ -51,6 +51,37 @@ struct RunnerOptions {
   /// Time each top-level compute op of the entry (bitserial-profile-ops);
   /// see Runner::getProfile(). One profiling Runner per process at a time.
   bool profile = false;
+  /// Keep a copy of the parsed module (Runner::getInputIR()).
+  bool keepInput = false;
+  /// Keep the IR after every pass of the lowering and the optimized LLVM IR
+  /// (Runner::getPassIR(), Runner::getLLVMIR()).
+  bool keepPassIR = false;
+};
+
+/// A dense C-order array the caller owns, read in place by Runner::runViews:
+/// kind and itemSize as in NpyArray.
+struct ArrayView {
+  char kind = 'i';
+  unsigned itemSize = 4;
+  llvm::ArrayRef<int64_t> shape;
+  const void *data = nullptr;
+
+  int64_t getNumElements() const;
+  /// The element at flat index `i` (integers and bool), sign- or
+  /// zero-extended to 64 bits.
+  int64_t getElement(int64_t i) const;
+  std::string getDtypeName() const;
+};
+
+/// A result of Runner::runViews: a dense C-order buffer whose ownership
+/// passes to the caller, who frees `allocation` with std::free (null for
+/// an empty result that owns nothing). `data` points into it.
+struct ResultBuffer {
+  char kind = 'i';
+  unsigned itemSize = 4;
+  llvm::SmallVector<int64_t> shape;
+  void *data = nullptr;
+  void *allocation = nullptr;
 };
 
 /// One row of a per-op profile.
@@ -89,7 +120,16 @@ public:
   /// DiagnosticError, other errors are single lines.
   static llvm::Expected<std::unique_ptr<Runner>>
   create(llvm::StringRef path, const RunnerOptions &options);
+  /// The same for a module held in memory (text or bytecode); the buffer's
+  /// identifier names it in diagnostics and messages.
+  static llvm::Expected<std::unique_ptr<Runner>>
+  createFromSource(std::unique_ptr<llvm::MemoryBuffer> source,
+                   const RunnerOptions &options);
   ~Runner();
+
+  /// Compiles the entry function to machine code now rather than at its
+  /// first call.
+  llvm::Error compile();
 
   llvm::StringRef getEntry() const;
   /// What the code was generated for, e.g. "x86-avx2 kernels, cpu
@@ -103,6 +143,7 @@ public:
   /// Checks count, rank, shape and dtype of `inputs` against the signature,
   /// and their values (unless RunnerOptions::checkInputValues is false).
   llvm::Error checkInputs(llvm::ArrayRef<NpyArray> inputs) const;
+  llvm::Error checkInputs(llvm::ArrayRef<ArrayView> inputs) const;
 
   /// Deterministic inputs within each argument's range: the range of the
   /// encoding for arguments that feed bitserial.pack, valid packed words for
@@ -116,6 +157,23 @@ public:
   llvm::Expected<std::vector<NpyArray>> run(llvm::ArrayRef<NpyArray> inputs,
                                             double *seconds = nullptr);
 
+  /// Like run(), without copies where they can be avoided: arguments the
+  /// code does not write (TensorSpec::written) are read in place, the
+  /// others are copied once (inputs are never modified); a result is the
+  /// buffer the code allocated unless it is another result's or an
+  /// input's. May run concurrently on several threads, unless profiling.
+  llvm::Expected<std::vector<ResultBuffer>>
+  runViews(llvm::ArrayRef<ArrayView> inputs, double *seconds = nullptr);
+
+  /// With RunnerOptions::keepInput: the parsed module, printed.
+  std::string getInputIR() const;
+  /// The module lowered to the LLVM dialect, printed.
+  std::string getLoweredIR() const;
+  /// With RunnerOptions::keepPassIR: the IR after each pass of the lowering,
+  /// and the LLVM IR the JIT compiles (after LLVM's optimizations).
+  llvm::ArrayRef<PassIR> getPassIR() const;
+  llvm::StringRef getLLVMIR() const;
+
   /// With RunnerOptions::profile: the time of each profiled op over the
   /// calls since the last reset (the time of the rest is `seconds` less
   /// the ops' time). Empty otherwise.
@@ -125,6 +183,13 @@ public:
 private:
   struct Impl;
   explicit Runner(std::unique_ptr<Impl> impl);
+  static llvm::Expected<std::unique_ptr<Runner>> createImpl(
+      llvm::function_ref<llvm::Expected<std::unique_ptr<LoweringSession>>()>
+          parseModule,
+      llvm::StringRef path, const RunnerOptions &options);
+  /// Calls the entry on checked inputs.
+  llvm::Expected<std::vector<ResultBuffer>>
+  call(llvm::ArrayRef<ArrayView> inputs, double *seconds);
   std::unique_ptr<Impl> impl;
 };
 
