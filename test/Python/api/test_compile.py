@@ -228,6 +228,33 @@ func.func @nothing(%x: tensor<2xi1>) {
 """
 
 
+class ThreadsTest(unittest.TestCase):
+    def test_concurrent_calls(self):
+        # The GIL is released during calls: Python threads call at once.
+        import concurrent.futures
+        compiled = bitserial.compile(modules.matmul(16, 24, 200, 2, "signed", 2, "unsigned"))
+        parallel = bitserial.compile(modules.matmul(8, 8, 70, 1, "bipolar", 1, "bipolar"),
+                                   threads=2)
+        rng = np.random.default_rng(7)
+        cases = []
+        for _ in range(8):
+            x = modules.values(rng, (16, 200), 2, "signed")
+            w = modules.values(rng, (24, 200), 2, "unsigned")
+            a = modules.values(rng, (8, 70), 1, "bipolar")
+            b = modules.values(rng, (8, 70), 1, "bipolar")
+            cases.append((x, w, a, b))
+
+        def work(case):
+            x, w, a, b = case
+            for _ in range(20):
+                np.testing.assert_array_equal(compiled(x, w), bitserial.matmul(x, w))
+                np.testing.assert_array_equal(parallel(a, b), bitserial.matmul(a, b))
+            return True
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            self.assertTrue(all(pool.map(work, cases)))
+
+
 class ResultsTest(unittest.TestCase):
     def test_several_results(self):
         compiled = bitserial.compile(RESULTS, entry="twice")
