@@ -21,7 +21,7 @@ config.substitutions.append(("%bitserial_python", "/usr/bin/python3"))
 # The package with the extension bitserial._native (build/python/bitserial),
 # built unless -DBITSERIAL_ENABLE_PYTHON=OFF or in a sanitized build.
 config.substitutions.append(
-    ("%bitserial_python_path", os.path.join(config.bitserial_obj_root, "python")))
+    ("%bitserial_py_package", os.path.join(config.bitserial_obj_root, "python")))
 with open(os.path.join(config.bitserial_obj_root, "CMakeCache.txt")) as cache:
     if ("BITSERIAL_ENABLE_PYTHON:BOOL=ON" in cache.read().split("\n")
             and not getattr(config, "bitserial_sanitizers", "")):

@@ -206,14 +206,13 @@ public:
     stack_t current;
     if (sigaltstack(nullptr, &current) == 0 &&
         (current.ss_flags & SS_DISABLE)) {
-      constexpr size_t kSize = 1 << 16;
-      // Kept for the thread's lifetime (and seen by LeakSanitizer).
-      static thread_local void *altStack = std::malloc(kSize);
+      // Shared by the threads: only a crash uses it, and the first one
+      // ends the process.
+      static char altStack[1 << 16];
       stack_t alt = {};
       alt.ss_sp = altStack;
-      alt.ss_size = kSize;
-      if (alt.ss_sp)
-        sigaltstack(&alt, nullptr);
+      alt.ss_size = sizeof(altStack);
+      sigaltstack(&alt, nullptr);
     }
     std::lock_guard<std::mutex> lock(mutex);
     if (active++ > 0)
