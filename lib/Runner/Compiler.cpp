@@ -451,7 +451,8 @@ llvm::Error LoweringSession::checkStaticSizes(func::FuncOp entry,
 
 /// Whether code may write through `root`, a memref argument of a bufferized
 /// function, or a view of it. Conservative: a use by an op of unknown memory
-/// effects (a call, a branch, a loop carrying it) counts as a write.
+/// effects (a call, a loop carrying it) or by a terminator other than the
+/// return (a yield, a branch) counts as a write.
 static bool mayWriteThrough(Value root) {
   SmallVector<Value> worklist{root};
   llvm::SmallPtrSet<Value, 8> seen;
@@ -464,6 +465,9 @@ static bool mayWriteThrough(Value root) {
       // copies a returned argument).
       if (isa<func::ReturnOp>(user))
         continue;
+      // A yield or branch passes it on to values not followed here.
+      if (user->hasTrait<OpTrait::IsTerminator>())
+        return true;
       auto effects = dyn_cast<MemoryEffectOpInterface>(user);
       if (!effects)
         return true;

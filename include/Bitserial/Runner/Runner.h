@@ -4,7 +4,8 @@
 // an entry function (ranked integer tensors in, ranked integer tensors out),
 // lowers it with the bitserial-to-llvm pipeline (the lowering of Compiler.h,
 // shared with ahead-of-time compilation), JIT-compiles it with
-// mlir::ExecutionEngine and calls it on NpyArray inputs.
+// mlir::ExecutionEngine and calls it on NpyArray inputs, or on views of
+// caller-owned buffers (runViews, which the Python extension uses).
 //
 //===----------------------------------------------------------------------===//
 
