@@ -3,8 +3,13 @@
 it to bitserial MLIR, compile and run it, and check it against its integer
 simulation.
 
-    examples/torch/digits.py -o build/torch            # about 10 s on one core
-    examples/torch/digits.py -o /tmp/d --epochs 3      # the fast test configuration
+    PYTHONPATH=build/python examples/torch/digits.py -o build/torch   # about 10 s on one core
+    PYTHONPATH=build/python examples/torch/digits.py -o /tmp/d --epochs 3  # the test's configuration
+
+The model is compiled and run in-process with ``bitserial.compile`` (the
+package of the build tree, which has the compiled extension); with
+``--runner build/bin/bitserial-run`` it runs in that tool instead (a build
+without the extension).
 
 The network (8x8 grey images, 0..16):
     QuantInput (8-bit codes of the pixel values, scale 1)
@@ -26,7 +31,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+try:
+    import bitserial  # noqa: F401  (PYTHONPATH=build/python: with the extension)
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "python"))
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -82,9 +91,13 @@ def train(model, x, y, epochs, seed=0, batch=64, lr=0.01):
     return model
 
 
-def run_compiled(mlir_path, images):
-    """Compiles and runs the exported model on NHWC float32 images -> scores."""
-    return bt.run_compiled(mlir_path, images)
+def run_compiled(mlir_path, images, runner=None):
+    """Compiles and runs the exported model on NHWC float32 images -> scores:
+    with bitserial.compile, or in `runner` (bitserial-run) if given."""
+    if runner:
+        return bt.run_compiled(mlir_path, images, runner)
+    import bitserial
+    return bitserial.compile(mlir_path)(images)
 
 
 def identical_rows(compiled, sim):
@@ -103,10 +116,9 @@ def main(argv=None):
                    help="fail unless the compiled model's test accuracy reaches this")
     p.add_argument("--self-test", action="store_true",
                    help="also show that a one-ulp change of one compiled score is rejected")
-    p.add_argument("--runner", help="bitserial-run (default: $BITSERIAL_RUN or build/bin)")
+    p.add_argument("--runner", help="run the model in this bitserial-run instead of "
+                   "in-process with bitserial.compile")
     args = p.parse_args(argv)
-    if args.runner:
-        os.environ["BITSERIAL_RUN"] = args.runner
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
@@ -126,7 +138,7 @@ def main(argv=None):
         f.write(program.text)
     sim = program.simulate(xt).numpy()
     t0 = time.time()
-    compiled = run_compiled(path, bt.to_function_input(xt))
+    compiled = run_compiled(path, bt.to_function_input(xt), args.runner)
     t_run = time.time() - t0
 
     def acc(scores):
