@@ -2,6 +2,7 @@
 
 #include "Bitserial/Pipelines/Pipelines.h"
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
+#include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 #include "Bitserial/Conversion/Passes.h"
 #include "Bitserial/Targets/AArch64/AArch64.h"
 #include "Bitserial/Targets/X86/X86.h"
@@ -111,6 +112,15 @@ static bool isInOrderAArch64(StringRef cpuName) {
                             cpuName);
 }
 
+X86Int8Instruction mlir::bitserial::getX86Int8Instruction(KernelTarget target,
+                                                         bool avx512Vnni,
+                                                         bool avxVnni) {
+  if (target == KernelTarget::X86Avx2)
+    return avxVnni ? X86Int8Instruction::AvxVnni : X86Int8Instruction::Avx2;
+  return avx512Vnni ? X86Int8Instruction::Avx512Vnni
+                    : X86Int8Instruction::Avx512Bw;
+}
+
 KernelTarget mlir::bitserial::resolveKernelTarget(KernelTarget target) {
   if (target != KernelTarget::Host)
     return target;
@@ -172,7 +182,18 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
     ConvertBitserialToArmNeonOptions int8Options;
     int8Options.dotProduct = options.dotProduct;
     int8Options.i8mm = options.i8mm;
+    int8Options.minBitProduct = options.int8MinBitProduct;
     pm.addPass(createConvertBitserialToArmNeon(int8Options));
+  }
+  KernelTarget resolved = resolveKernelTarget(options.target);
+  if (getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8) {
+    ConvertBitserialToX86Int8Options int8Options;
+    int8Options.instruction = getX86Int8InstructionName(getX86Int8Instruction(
+                                  resolved, options.avx512Vnni,
+                                  options.avxVnni))
+                                  .str();
+    int8Options.minBitProduct = options.int8MinBitProduct;
+    pm.addPass(createConvertBitserialToX86Int8(int8Options));
   }
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }
@@ -221,6 +242,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorize.convTileSizes = options.convTileSizes;
     vectorize.dotProduct = options.dotProduct;
     vectorize.i8mm = options.i8mm;
+    vectorize.x86Int8 = options.x86Int8;
+    vectorize.avx512Vnni = options.avx512Vnni;
+    vectorize.avxVnni = options.avxVnni;
+    vectorize.int8MinBitProduct = options.int8MinBitProduct;
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)

@@ -284,6 +284,22 @@ llvm::Expected<KernelTarget> mlir::bitserial::resolveKernelTargetForCPU(
   return target;
 }
 
+void mlir::bitserial::setInt8Features(LoweringOptions &options,
+                                      const llvm::Triple &triple,
+                                      const CpuFeatures &cpu) {
+  if (triple.isAArch64()) {
+    options.dotProduct = cpu.has("dotprod");
+    options.i8mm = cpu.has("i8mm");
+  }
+  // vpdpbusd only where the code generator may emit it.
+  if (triple.isX86()) {
+    options.x86Int8 = true;
+    options.avx512Vnni = cpu.has("avx512vnni");
+    options.avxVnni = cpu.has("avxvnni") ||
+                      (cpu.has("avx512vnni") && cpu.has("avx512vl"));
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // LoweringSession
 //===----------------------------------------------------------------------===//
@@ -572,6 +588,9 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.target = options.target;
   pipelineOptions.dotProduct = options.dotProduct;
   pipelineOptions.i8mm = options.i8mm;
+  pipelineOptions.x86Int8 = options.x86Int8;
+  pipelineOptions.avx512Vnni = options.avx512Vnni;
+  pipelineOptions.avxVnni = options.avxVnni;
   pipelineOptions.profile = options.profile;
   buildBitserialToLLVMPipeline(pm, pipelineOptions);
   if (failed(pm.run(getModule())))
@@ -1116,8 +1135,7 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   lowering.target = *kernelTarget;
   lowering.tile = options.tile;
   lowering.parallel = options.parallel;
-  lowering.dotProduct = dotProduct;
-  lowering.i8mm = i8mm;
+  setInt8Features(lowering, triple, *cpuFeatures);
   if (llvm::Error error = (*session)->lowerToLLVMDialect(lowering))
     return std::move(error);
 

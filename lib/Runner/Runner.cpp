@@ -455,10 +455,7 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.parallel = options.threads > 1;
   loweringOptions.profile = options.profile;
   loweringOptions.keepPassIR = options.keepPassIR;
-  if (builder->getTargetTriple().isAArch64()) {
-    loweringOptions.dotProduct = cpuFeatures->has("dotprod");
-    loweringOptions.i8mm = cpuFeatures->has("i8mm");
-  }
+  setInt8Features(loweringOptions, builder->getTargetTriple(), *cpuFeatures);
   loweringOptions.target =
       kernelTarget == KernelTarget::Host
           ? selectKernelTarget(

@@ -401,9 +401,28 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=Fa
             path = os.path.join(work, "lowered.mlir")
             with open(path, "w") as f:
                 f.write(lowered.stdout)
+        int8 = [X86_INT8[f] for f in flags if f in X86_INT8]
+        if int8:
+            # Every matmul and conv2d the x86 int8 lowering handles goes to
+            # int8 (min-bit-product=1), tiled first with +tile.
+            opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
+            passes = (["--bitserial-tile"] if "tile" in flags else []) + [
+                "--convert-bitserial-to-x86-int8="
+                f"instruction={int8[0]} min-bit-product=1"]
+            lowered = subprocess.run([opt, path] + passes, capture_output=True,
+                                     text=True, timeout=300)
+            if lowered.returncode != 0:
+                return index, name, ("bitserial-opt exited "
+                                     f"{lowered.returncode}: "
+                                     f"{lowered.stderr.strip()[:500]}")
+            path = os.path.join(work, "lowered.mlir")
+            with open(path, "w") as f:
+                f.write(lowered.stdout)
         args = [runner, path, "--entry", "main", "--strategy", strategy]
         if target:
             args += ["--target", target]
+        if "v3" in flags:
+            args += ["--cpu", "x86-64-v3"]
         if "tile" in flags:
             args += ["--tile"]
         if "par" in flags:
@@ -423,6 +442,12 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=Fa
         return index, name, problem
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# The +FLAG of a lowering that sends matmul and conv2d to the x86 int8
+# lowering first, and its instruction.
+X86_INT8 = {"vnni": "avx512-vnni", "avxvnni": "avx-vnni", "pmaddwd": "avx2",
+            "bw": "avx512bw"}
 
 
 # ---------------------------------------------------------------------------
@@ -580,10 +605,15 @@ def main(argv=None):
                 "reference+tile,vector:host+tile+par,"
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow] of bitserial-run (+tile: bitserial-tile with each "
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3] of bitserial-run "
+             "(+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
              "+narrow: 128-bit kernels with unroll-steps, "
-             "narrow-accumulators, lowered by bitserial-opt first); case i "
+             "narrow-accumulators, lowered by bitserial-opt first; +vnni, "
+             "+avxvnni, +pmaddwd, +bw: every matmul and conv2d the x86 int8 "
+             "lowering handles lowered by bitserial-opt first with "
+             "avx512-vnni, avx-vnni, avx2 or avx512bw; +v3: --cpu "
+             "x86-64-v3); case i "
              "uses lowering i %% count (with --aot-qemu: bitserial-compile's "
              "--strategy and --target, default " + ",".join(AOT_LOWERINGS) +
              ")")

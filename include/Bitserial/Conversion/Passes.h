@@ -6,6 +6,7 @@
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
+#include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 
 namespace mlir::bitserial {
 

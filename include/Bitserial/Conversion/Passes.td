@@ -187,4 +187,70 @@ def ConvertBitserialToArmNeon
   ];
 }
 
+def ConvertBitserialToX86Int8
+    : Pass<"convert-bitserial-to-x86-int8", "ModuleOp"> {
+  let summary = "Lower wide bitserial matmuls and convolutions to exact int8 "
+                "dot products on x86 (AVX-512 VNNI, AVX-VNNI vpdpbusd; "
+                "AVX2/AVX-512BW vpmaddwd)";
+  let description = [{
+    The x86 counterpart of `convert-bitserial-to-arm-neon`: each
+    `bitserial.matmul` and `bitserial.conv2d` whose activation bits x
+    weight bits is at least `min-bit-product` (by default the threshold
+    measured for the instruction, see docs/design.md and
+    docs/benchmarks.md) becomes:
+
+    - both operands decoded to i8 codes `x` with `value = scale * x +
+      offset` (the shared decoding of the AArch64 lowering). `vpdpbusd`
+      multiplies u8 by s8: one operand goes as u8 (unsigned as is, signed
+      `v + 2^(n-1)`, bipolar `(v + 2^n - 1) / 2`) and the other as s8
+      (as is when it fits; 8-bit unsigned `v - 128`, 8-bit bipolar
+      `(v - 1) / 2`), the offsets placed on the weights where possible.
+      `vpmaddwd` multiplies i16 pairs, so the codes are zero- or
+      sign-extended and every encoding but 8-bit bipolar needs no offset.
+      Offsets come back exactly as `sa ob rowsum(xa) + oa sb rowsum(xb) +
+      oa ob K` (for a convolution, the input's window sums and the
+      filter's sums). `pmaddubsw` (saturating) is never used;
+    - a register-blocked kernel: the weights re-laid out as
+      `[N / lanes, K / g, lanes * g]` (g = 4 values of K per i32 lane for
+      `vpdpbusd`, 2 for `vpmaddwd`, i16 codes), each step broadcasts g
+      activation codes of a row (or pixel) and multiplies them with one
+      vector of `lanes` output channels, so the i32 accumulators are the
+      outputs (no horizontal sums). Blocks of up to 8 rows x 4 vectors
+      (zmm) or 6 x 2 (ymm). Rows past M repeat the last one, channels past
+      N are stored masked;
+    - i32 accumulation, wrapping (exact modulo 2^32, which is the i32
+      result); i64 results are taken only when `K` (rounded up to g, for a
+      convolution `KH * KW * C`) is at most 32768: `32768 * 255 * 255 <
+      2^31`, so no partial sum wraps, and the sums widen once. `init` is
+      added in the kernel; the offsets' terms, when there are any, after.
+
+    A conv2d runs directly over its taps (static kernel extents) on the
+    decoded, zero-padded input; with padding, the input's value 0 must be
+    `x = 0` (its offset zero). Other ops, and batched weights, are left
+    alone for the bit-serial lowerings. A discardable `bitserial.int8`
+    bool attribute on an op overrides the bit-product rule (true: int8
+    when the lowering handles it; false: never). Like the AArch64 pass,
+    run it before `convert-bitserial-to-vector` or
+    `convert-bitserial-to-linalg`, which drop the packed types it leaves.
+  }];
+  let options = [
+    Option<"instruction", "instruction", "std::string",
+           /*default=*/"\"avx512-vnni\"",
+           "The dot product: avx512-vnni (vpdpbusd on zmm), avx-vnni "
+           "(vpdpbusd on ymm), avx2 (vpmaddwd on ymm) or avx512bw "
+           "(vpmaddwd on zmm)">,
+    Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
+           "Smallest activation bits x weight bits lowered to int8 (0: the "
+           "measured default of the instruction; 65: never)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BITSERIAL_CONVERSION_PASSES_TD

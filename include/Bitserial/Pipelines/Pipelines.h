@@ -4,6 +4,7 @@
 #define BITSERIAL_PIPELINES_PIPELINES_H
 
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
+#include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/TargetParser/Triple.h"
@@ -93,12 +94,36 @@ struct BitserialVectorizePipelineOptions
       llvm::cl::desc("AArch64 targets: the CPU has the int8 matrix multiply "
                      "instructions (smmla/ummla/usmmla)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> x86Int8{
+      *this, "x86-int8",
+      llvm::cl::desc("x86 targets: matmul and conv2d of enough bits become "
+                     "exact int8 dot products (convert-bitserial-to-x86-int8: "
+                     "vpdpbusd with avx512-vnni or avx-vnni, else vpmaddwd)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> avx512Vnni{
+      *this, "avx512-vnni",
+      llvm::cl::desc("x86 targets: the CPU has AVX512-VNNI (vpdpbusd on zmm "
+                     "for the AVX-512 targets)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> avxVnni{
+      *this, "avx-vnni",
+      llvm::cl::desc("x86 targets: the CPU has vpdpbusd on ymm (AVX-VNNI, or "
+                     "AVX512-VNNI with AVX512VL), for x86-avx2"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> int8MinBitProduct{
+      *this, "int8-min-bit-product",
+      llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
+                     "dot products (0: the target's measured default; 65: "
+                     "never)"),
+      llvm::cl::init(0)};
 };
 
 /// Appends to `pm` (anchored on builtin.module) optional tiling and the
 /// vector micro-kernel lowering shaped for `options.target`, on tensors. On
 /// AArch64 targets with `dot-product` or `i8mm`, the ops the int8 rule
-/// selects (`prefersInt8DotProduct`) become int8 dot products first.
+/// selects (`prefersInt8DotProduct`) become int8 dot products first; on x86
+/// targets with `x86-int8`, those `prefersX86Int8DotProduct` selects for
+/// the instruction `getX86Int8Instruction` picks.
 void buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options);
 
@@ -145,6 +170,28 @@ struct BitserialToLLVMPipelineOptions
       llvm::cl::desc("AArch64 targets: the CPU has the int8 matrix multiply "
                      "instructions (smmla/ummla/usmmla)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> x86Int8{
+      *this, "x86-int8",
+      llvm::cl::desc("x86 targets: matmul and conv2d of enough bits become "
+                     "exact int8 dot products (convert-bitserial-to-x86-int8: "
+                     "vpdpbusd with avx512-vnni or avx-vnni, else vpmaddwd)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> avx512Vnni{
+      *this, "avx512-vnni",
+      llvm::cl::desc("x86 targets: the CPU has AVX512-VNNI (vpdpbusd on zmm "
+                     "for the AVX-512 targets)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> avxVnni{
+      *this, "avx-vnni",
+      llvm::cl::desc("x86 targets: the CPU has vpdpbusd on ymm (AVX-VNNI, or "
+                     "AVX512-VNNI with AVX512VL), for x86-avx2"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> int8MinBitProduct{
+      *this, "int8-min-bit-product",
+      llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
+                     "dot products (0: the target's measured default; 65: "
+                     "never)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "
@@ -173,6 +220,12 @@ void buildFrontEndPipeline(OpPassManager &pm);
 /// layouts), buffer deallocation, loops and LLVM.
 void buildBitserialToLLVMPipeline(
     OpPassManager &pm, const BitserialToLLVMPipelineOptions &options);
+
+/// The int8 dot product of an x86 kernel target: vpdpbusd on zmm for the
+/// AVX-512 targets with `avx512Vnni` (else vpmaddwd on zmm), vpdpbusd on
+/// ymm for x86-avx2 with `avxVnni` (else vpmaddwd on ymm).
+X86Int8Instruction getX86Int8Instruction(KernelTarget target, bool avx512Vnni,
+                                         bool avxVnni);
 
 /// `target`, or for `host` the best target of this machine.
 KernelTarget resolveKernelTarget(KernelTarget target);

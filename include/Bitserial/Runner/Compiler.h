@@ -131,6 +131,11 @@ struct LoweringOptions {
   /// int8 lowering may use (the code generator needs them too).
   bool dotProduct = false;
   bool i8mm = false;
+  /// x86: int8 dot products where they win; vpdpbusd on zmm
+  /// (AVX512-VNNI) or ymm (AVX-VNNI, or AVX512-VNNI with VL), else vpmaddwd.
+  bool x86Int8 = false;
+  bool avx512Vnni = false;
+  bool avxVnni = false;
   /// Bracket the compute ops of public functions with profiling calls
   /// (bitserial-profile-ops).
   bool profile = false;
@@ -146,6 +151,11 @@ struct PassIR {
   std::string pass;
   std::string ir;
 };
+
+/// Sets the int8 dot-product options of `options` from the features of the
+/// CPU the code is generated for.
+void setInt8Features(LoweringOptions &options, const llvm::Triple &triple,
+                     const CpuFeatures &cpu);
 
 /// A module parsed from a file into its own context. Diagnostics reported
 /// while it lives are collected and come back as a DiagnosticError.

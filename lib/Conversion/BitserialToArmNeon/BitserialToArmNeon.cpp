@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
+#include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,6 +29,7 @@ namespace mlir::bitserial {
 
 using namespace mlir;
 using namespace mlir::bitserial;
+using namespace mlir::bitserial::int8;
 
 /// Values of K per i32 chunk of an i64 result: 16384 * 255 * 255 < 2^31, so
 /// no lane or 2x2 element of the chunk wraps, whatever the instruction.
@@ -86,14 +88,6 @@ int64_t mlir::bitserial::getMinBitProduct(
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// How the decoded values of an operand map to the i8 values `x` the GEMM
-/// reads: value = scale * x + offset, with x read as u8 or s8.
-struct Int8Operand {
-  bool isUnsigned = false;
-  int64_t scale = 1;
-  int64_t offset = 0;
-};
-
 enum class Instruction { Sdot, Udot, Smmla, Ummla, Usmmla };
 
 /// The choice for one matmul.
@@ -110,31 +104,11 @@ struct Int8Plan {
 };
 } // namespace
 
-/// Every value of the encoding fits s8 as is.
-static bool fitsS8(PackedLayoutAttr layout) {
-  return layout.getEncoding() == Encoding::Signed || layout.getBits() <= 7;
-}
-
 /// The encoding maps to u8: unsigned values as is, 8-bit bipolar values v
 /// as (v + 255) / 2.
 static bool mapsToU8(PackedLayoutAttr layout) {
   return layout.getEncoding() == Encoding::Unsigned ||
          (layout.getEncoding() == Encoding::Bipolar && layout.getBits() == 8);
-}
-
-static Int8Operand asSigned(PackedLayoutAttr layout) {
-  if (fitsS8(layout))
-    return {false, 1, 0};
-  // 8-bit unsigned: v - 128; 8-bit bipolar (odd v): (v - 1) / 2.
-  if (layout.getEncoding() == Encoding::Unsigned)
-    return {false, 1, 128};
-  return {false, 2, 1};
-}
-
-static Int8Operand asUnsigned(PackedLayoutAttr layout) {
-  if (layout.getEncoding() == Encoding::Unsigned)
-    return {true, 1, 0};
-  return {true, 2, -255};
 }
 
 static Int8Plan planMatmul(PackedLayoutAttr lhs, PackedLayoutAttr rhs,
@@ -196,317 +170,6 @@ bool mlir::bitserial::prefersInt8DotProduct(
   if (!lhs || !rhs)
     return false;
   return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);
-}
-
-//===----------------------------------------------------------------------===//
-// Decoding
-//===----------------------------------------------------------------------===//
-
-static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-static Value constantInt(OpBuilder &b, Location loc, Type type, int64_t value) {
-  return arith::ConstantOp::create(b, loc, IntegerAttr::get(type, value));
-}
-
-/// `size` rounded up to a multiple of `multiple`.
-static OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
-                            int64_t multiple) {
-  if (std::optional<int64_t> value = getConstantIntValue(size))
-    return b.getIndexAttr(llvm::divideCeil(*value, multiple) * multiple);
-  Value m = constantIndex(b, loc, multiple);
-  Value up = arith::AddIOp::create(b, loc, cast<Value>(size),
-                                   constantIndex(b, loc, multiple - 1));
-  return Value(
-      arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, up, m), m));
-}
-
-static int64_t staticSize(OpFoldResult size) {
-  return getConstantIntValue(size).value_or(ShapedType::kDynamic);
-}
-
-namespace {
-/// The decoded operand: `x` as i8, either `[lead..., Rp, Kp]` (dot
-/// products) or `[lead..., Rp / 2, Kp / 8, 16]` (pairs of rows, 8 values of
-/// K each, for the 2x8 operands of the i8mm instructions); `rowSum` the
-/// per-row sums of x, `[lead..., R]` in the result type, if asked for.
-struct DecodedOperand {
-  Value x;
-  Value rowSum;
-};
-} // namespace
-
-namespace {
-/// x = sum_p gamma_p b_p + delta (mod 256) for the plane bits b_p of an
-/// element: the representation `rep` of the encoding's value.
-struct PlaneWeights {
-  SmallVector<int64_t> gamma;
-  int64_t delta;
-};
-} // namespace
-
-static PlaneWeights getPlaneWeights(PackedLayoutAttr layout, Int8Operand rep) {
-  // value = a sum_p w_p b_p + a' sum_p w_p, x = (value - offset) / scale.
-  PlaneDecoding decoding = getPlaneDecoding(layout.getEncoding());
-  PlaneWeights weights;
-  for (unsigned p = 0; p < layout.getBits(); ++p)
-    weights.gamma.push_back(decoding.scale * getPlaneWeight(layout, p) /
-                            rep.scale);
-  weights.delta =
-      (decoding.offset * getPlaneWeightSum(layout) - rep.offset) / rep.scale;
-  return weights;
-}
-
-/// The i8 with the low 8 bits of `value`.
-static int8_t lowByte(int64_t value) {
-  return static_cast<int8_t>(static_cast<uint8_t>(value & 0xff));
-}
-
-static Value splatI8(OpBuilder &b, Location loc, int64_t value) {
-  auto type = VectorType::get({16}, b.getI8Type());
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(lowByte(value))));
-}
-
-/// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
-/// to the i8 values x of `rep` with vector code: 64 elements (8 bytes of
-/// each plane) at a time, each byte spread over 8 lanes, tested against the
-/// lane's bit and weighted. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
-/// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
-/// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
-/// leading dimension and the rows around the values. Padding is x = 0. Row
-/// sums are of x over the R rows.
-static DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
-                                   PackedLayoutAttr layout, Int8Operand rep,
-                                   int64_t rowMultiple, bool rowPairs,
-                                   Type resultType, bool needRowSum,
-                                   ArrayRef<int64_t> padding = {}) {
-  auto packedType = cast<RankedTensorType>(packed.getType());
-  auto wordType = cast<IntegerType>(packedType.getElementType());
-  Value words = tensor::CastOp::create(
-      b, loc, RankedTensorType::get(packedType.getShape(), wordType), packed);
-  int64_t perChunk = 64 / wordType.getWidth();
-  int64_t rank = packedType.getRank(), lead = rank - 3;
-  int64_t length = layout.getLength();
-  int64_t chunks = llvm::divideCeil(length, 64), paddedLength = chunks * 64;
-  Type i8 = b.getI8Type();
-  auto bytesType = VectorType::get({16}, i8);
-  PlaneWeights weights = getPlaneWeights(layout, rep);
-  auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
-
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, words);
-  int64_t top = 0, left = 0;
-  SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
-  OpFoldResult rows = sizes[lead];
-  auto grow = [&](OpFoldResult size, int64_t by) -> OpFoldResult {
-    if (by == 0)
-      return size;
-    if (std::optional<int64_t> value = getConstantIntValue(size))
-      return b.getIndexAttr(*value + by);
-    return Value(arith::AddIOp::create(b, loc, cast<Value>(size), index(by)));
-  };
-  if (!padding.empty()) {
-    top = padding[0];
-    left = padding[2];
-    xSizes[lead - 1] = grow(xSizes[lead - 1], padding[0] + padding[1]);
-    rows = grow(rows, padding[2] + padding[3]);
-  }
-  OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
-  if (rowPairs) {
-    OpFoldResult pairs =
-        getConstantIntValue(paddedRows)
-            ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
-            : OpFoldResult(Value(arith::DivUIOp::create(
-                  b, loc, cast<Value>(paddedRows), index(2))));
-    xSizes.append(
-        {pairs, b.getIndexAttr(paddedLength / 8), b.getIndexAttr(16)});
-  } else {
-    xSizes.append({paddedRows, b.getIndexAttr(paddedLength)});
-  }
-  Value x = tensor::EmptyOp::create(b, loc, xSizes, i8);
-  Value rowSum;
-  if (needRowSum) {
-    SmallVector<OpFoldResult> sumSizes(ArrayRef(sizes).take_front(lead + 1));
-    rowSum = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
-  }
-
-  // Writes the 16 values of row `r` from K index `k` on.
-  auto write = [&](Value value, Value into, ValueRange leadIvs, Value r,
-                   Value k) -> Value {
-    SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
-    if (!rowPairs) {
-      at.append({r, k});
-      return vector::TransferWriteOp::create(b, loc, value, into, at,
-                                             ArrayRef<bool>{true})
-          .getResult();
-    }
-    // Rows 2i and 2i + 1 interleave in blocks of 8 values of K.
-    at.push_back(arith::DivUIOp::create(b, loc, r, index(2)));
-    Value half = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, r, index(2)), index(8));
-    Value block = arith::DivUIOp::create(b, loc, k, index(8));
-    for (int64_t h = 0; h < 2; ++h) {
-      Value part = vector::ExtractStridedSliceOp::create(
-          b, loc, value, ArrayRef<int64_t>{8 * h}, ArrayRef<int64_t>{8},
-          ArrayRef<int64_t>{1});
-      SmallVector<Value> partAt(at);
-      partAt.append({arith::AddIOp::create(b, loc, block, index(h)), half});
-      into = vector::TransferWriteOp::create(b, loc, part, into, partAt,
-                                             ArrayRef<bool>{true})
-                 .getResult();
-    }
-    return into;
-  };
-
-  Value zeroBytes = splatI8(b, loc, 0);
-  SmallVector<int8_t> bitValues;
-  for (int64_t i = 0; i < 16; ++i)
-    bitValues.push_back(lowByte(int64_t(1) << (i % 8)));
-  Value bitMask = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(bitValues)));
-  // The last chunk of a row may reach past its words (i8 to i32 words).
-  bool wordsInBounds = !packedType.isDynamicDim(rank - 1) &&
-                       packedType.getDimSize(rank - 1) % perChunk == 0;
-
-  // Padding first: zeros everywhere.
-  if (rowMultiple > 1 || llvm::any_of(padding, [](int64_t p) { return p; })) {
-    SmallVector<Value> lbs, ubs, steps;
-    for (int64_t d = 0; d < lead; ++d) {
-      lbs.push_back(index(0));
-      ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
-      steps.push_back(index(1));
-    }
-    lbs.append({index(0), index(0)});
-    ubs.append({getValueOrCreateConstantIndexOp(b, loc, paddedRows),
-                index(paddedLength)});
-    steps.append({index(1), index(16)});
-    scf::LoopNest zeros = scf::buildLoopNest(
-        b, loc, lbs, ubs, steps, ValueRange{x},
-        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          return scf::ValueVector{write(zeroBytes, iterArgs[0],
-                                        ivs.take_front(lead), ivs[lead],
-                                        ivs[lead + 1])};
-        });
-    x = zeros.results.front();
-  }
-
-  // The values, at (top, left) past the padding.
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d = 0; d <= lead; ++d) {
-    lbs.push_back(index(0));
-    ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[d]));
-    steps.push_back(index(1));
-  }
-  SmallVector<Value> inits{x};
-  if (rowSum)
-    inits.push_back(rowSum);
-  scf::LoopNest decode = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, inits,
-      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        ValueRange leadIvs = ivs.drop_back();
-        Value r = ivs.back();
-        // Where the row goes in x.
-        SmallVector<Value> xLead(leadIvs.begin(), leadIvs.end());
-        Value xRow = r;
-        if (top)
-          xLead.back() =
-              arith::AddIOp::create(b, loc, xLead.back(), index(top));
-        if (left)
-          xRow = arith::AddIOp::create(b, loc, r, index(left));
-        SmallVector<Value> chunkInits{iterArgs[0]};
-        if (rowSum)
-          chunkInits.push_back(constantInt(b, loc, resultType, 0));
-        auto chunkLoop = scf::ForOp::create(
-            b, loc, index(0), index(chunks), index(1), chunkInits,
-            [&](OpBuilder &cb, Location, Value c, ValueRange args) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(cb.getInsertionBlock(),
-                                  cb.getInsertionPoint());
-              SmallVector<Value> parts(4, zeroBytes);
-              Value firstWord =
-                  arith::MulIOp::create(b, loc, c, index(perChunk));
-              for (unsigned p = 0; p < layout.getBits(); ++p) {
-                SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
-                at.append({r, index(p), firstWord});
-                Value wordVector = vector::TransferReadOp::create(
-                    b, loc, VectorType::get({perChunk}, wordType), words, at,
-                    constantInt(b, loc, wordType, 0),
-                    ArrayRef<bool>{wordsInBounds});
-                // Little endian: byte j holds elements 8j .. 8j + 7.
-                Value bytes = vector::BitCastOp::create(
-                    b, loc, VectorType::get({8}, i8), wordVector);
-                Value gamma = splatI8(b, loc, weights.gamma[p]);
-                for (int64_t s = 0; s < 4; ++s) {
-                  SmallVector<int64_t> spread;
-                  for (int64_t i = 0; i < 16; ++i)
-                    spread.push_back(2 * s + i / 8);
-                  Value spreadBytes =
-                      vector::ShuffleOp::create(b, loc, bytes, bytes, spread);
-                  Value set = arith::CmpIOp::create(
-                      b, loc, arith::CmpIPredicate::ne,
-                      arith::AndIOp::create(b, loc, spreadBytes, bitMask),
-                      zeroBytes);
-                  parts[s] = arith::AddIOp::create(
-                      b, loc, parts[s],
-                      arith::SelectOp::create(b, loc, set, gamma, zeroBytes));
-                }
-              }
-              Value into = args[0];
-              Value sum = rowSum ? args[1] : Value();
-              Value chunkStart = arith::MulIOp::create(b, loc, c, index(64));
-              for (int64_t s = 0; s < 4; ++s) {
-                Value k =
-                    arith::AddIOp::create(b, loc, chunkStart, index(16 * s));
-                Value part = parts[s];
-                if (weights.delta != 0) {
-                  // Zero bits are x = delta: clear the lanes past K.
-                  part = arith::AddIOp::create(b, loc, part,
-                                               splatI8(b, loc, weights.delta));
-                  Value valid = vector::CreateMaskOp::create(
-                      b, loc, VectorType::get({16}, b.getI1Type()),
-                      ValueRange{
-                          arith::SubIOp::create(b, loc, index(length), k)});
-                  part =
-                      arith::SelectOp::create(b, loc, valid, part, zeroBytes);
-                }
-                into = write(part, into, xLead, xRow, k);
-                if (sum) {
-                  auto wideType = VectorType::get({16}, b.getI32Type());
-                  Value wide = rep.isUnsigned ? Value(arith::ExtUIOp::create(
-                                                    b, loc, wideType, part))
-                                              : Value(arith::ExtSIOp::create(
-                                                    b, loc, wideType, part));
-                  Value total = vector::ReductionOp::create(
-                      b, loc, vector::CombiningKind::ADD, wide);
-                  if (!resultType.isInteger(32))
-                    total = arith::ExtSIOp::create(b, loc, resultType, total);
-                  sum = arith::AddIOp::create(b, loc, sum, total);
-                }
-              }
-              SmallVector<Value> yields{into};
-              if (sum)
-                yields.push_back(sum);
-              scf::YieldOp::create(b, loc, yields);
-            });
-        SmallVector<Value> results{chunkLoop.getResult(0)};
-        if (rowSum) {
-          SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
-          at.push_back(r);
-          results.push_back(tensor::InsertOp::create(
-              b, loc, chunkLoop.getResult(1), iterArgs[1], at));
-        }
-        return scf::ValueVector(results.begin(), results.end());
-      });
-  x = decode.results.front();
-  if (rowSum)
-    rowSum = decode.results.back();
-
-  return {x, rowSum};
 }
 
 //===----------------------------------------------------------------------===//
@@ -712,57 +375,6 @@ struct GemmBuilder {
 // Pattern
 //===----------------------------------------------------------------------===//
 
-/// init + sa sb product + sa ob lhsRowSum + oa sb rhsRowSum + oa ob K,
-/// wrapping in the result type like the exact value; the row sums (if any)
-/// are read through their maps from the result's iteration space.
-static Value buildEpilogue(RewriterBase &rewriter, Location loc,
-                           const Int8Plan &plan, Value init, Value product,
-                           Value lhsRowSum, AffineMap lhsMap, Value rhsRowSum,
-                           AffineMap rhsMap, int64_t length) {
-  auto initType = cast<RankedTensorType>(init.getType());
-  Type resultType = initType.getElementType();
-  Int8Operand a = plan.lhs, c = plan.rhs;
-  int64_t rank = initType.getRank();
-  SmallVector<Value> inputs{product};
-  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
-  if (lhsRowSum) {
-    inputs.push_back(lhsRowSum);
-    maps.push_back(lhsMap);
-  }
-  if (rhsRowSum) {
-    inputs.push_back(rhsRowSum);
-    maps.push_back(rhsMap);
-  }
-  maps.push_back(rewriter.getMultiDimIdentityMap(rank));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto epilogue = linalg::GenericOp::create(
-      rewriter, loc, initType, inputs, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &b, Location nloc, ValueRange args) {
-        auto term = [&](Value value, int64_t factor) -> Value {
-          if (factor == 1)
-            return value;
-          return arith::MulIOp::create(
-              b, nloc, value, constantInt(b, nloc, resultType, factor));
-        };
-        Value total = arith::AddIOp::create(b, nloc, args.back(),
-                                            term(args[0], a.scale * c.scale));
-        unsigned next = 1;
-        if (lhsRowSum)
-          total = arith::AddIOp::create(b, nloc, total,
-                                        term(args[next++], a.scale * c.offset));
-        if (rhsRowSum)
-          total = arith::AddIOp::create(b, nloc, total,
-                                        term(args[next++], a.offset * c.scale));
-        if (a.offset * c.offset != 0)
-          total = arith::AddIOp::create(
-              b, nloc, total,
-              constantInt(b, nloc, resultType, a.offset * c.offset * length));
-        linalg::YieldOp::create(b, nloc, total);
-      });
-  return epilogue.getResult(0);
-}
-
 /// init + lhs * transpose(rhs) as the int8 GEMM of `plan` for a matmul.
 static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
                              const Int8Plan &plan, MatmulOp op) {
@@ -811,9 +423,9 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
     exprs.push_back(getAffineDimExpr(dim, ctx));
     return AffineMap::get(rank, 0, exprs, ctx);
   };
-  return buildEpilogue(rewriter, loc, plan, init, product, lhs.rowSum,
-                       rowMap(lhsBatched, first), rhs.rowSum,
-                       rowMap(rhsBatched, first + 1), length);
+  return buildOffsetEpilogue(rewriter, loc, a, c, init, product, lhs.rowSum,
+                             rowMap(lhsBatched, first), rhs.rowSum,
+                             rowMap(rhsBatched, first + 1), length);
 }
 
 struct MatmulToInt8DotProduct : public OpRewritePattern<MatmulOp> {
@@ -1008,88 +620,16 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     AffineExpr d[6];
     for (unsigned e = 0; e < 6; ++e)
       d[e] = getAffineDimExpr(e, ctx);
-    auto widen = [&](OpBuilder &b, Location nloc, Value x, bool isUnsigned) {
-      return isUnsigned ? Value(arith::ExtUIOp::create(b, nloc, resultType, x))
-                        : Value(arith::ExtSIOp::create(b, nloc, resultType, x));
-    };
-    auto zeroFilled = [&](ArrayRef<OpFoldResult> shape) {
-      Value e = tensor::EmptyOp::create(rewriter, loc, shape, resultType);
-      return linalg::FillOp::create(
-                 rewriter, loc, constantInt(rewriter, loc, resultType, 0), e)
-          .getResult(0);
-    };
-    if (c.offset != 0) {
-      // (n, oh, ow, kh, kw, c); the kernel extents come from a [KH, KW]
-      // operand.
-      Value taps = tensor::EmptyOp::create(
-          rewriter, loc, SmallVector<int64_t>{kh, kw}, rewriter.getI8Type());
-      Value cIn = tensor::ExtractSliceOp::create(
-          rewriter, loc, input,
-          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)),
-          SmallVector<OpFoldResult>{
-              tensor::getMixedSize(rewriter, loc, input, 0),
-              tensor::getMixedSize(rewriter, loc, input, 1),
-              tensor::getMixedSize(rewriter, loc, input, 2),
-              rewriter.getIndexAttr(channels)},
-          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
-      SmallVector<AffineMap> maps{
-          AffineMap::get(6, 0,
-                         {d[0], d[1] * strides[0] + d[3] * dilations[0],
-                          d[2] * strides[1] + d[4] * dilations[1], d[5]},
-                         ctx),
-          AffineMap::get(6, 0, {d[3], d[4]}, ctx),
-          AffineMap::get(6, 0, {d[0], d[1], d[2]}, ctx)};
-      SmallVector<utils::IteratorType> iterators(3,
-                                                 utils::IteratorType::parallel);
-      iterators.append(3, utils::IteratorType::reduction);
-      inputSums = linalg::GenericOp::create(
-                      rewriter, loc,
-                      RankedTensorType::get(initType.getShape().take_front(3),
-                                            resultType),
-                      ValueRange{cIn, taps},
-                      ValueRange{zeroFilled(ArrayRef(sizes).take_front(3))},
-                      maps, iterators,
-                      [&](OpBuilder &b, Location nloc, ValueRange args) {
-                        linalg::YieldOp::create(
-                            b, nloc,
-                            Value(arith::AddIOp::create(
-                                b, nloc, args[2],
-                                widen(b, nloc, args[0], a.isUnsigned))));
-                      })
-                      .getResult(0);
-    }
-    if (a.offset != 0) {
-      Value cFilter = tensor::ExtractSliceOp::create(
-          rewriter, loc, filter,
-          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)),
-          SmallVector<OpFoldResult>{
-              tensor::getMixedSize(rewriter, loc, filter, 0),
-              rewriter.getIndexAttr(kh), rewriter.getIndexAttr(kw),
-              rewriter.getIndexAttr(channels)},
-          SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
-      SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(4, ctx),
-                                  AffineMap::get(4, 0, {d[0]}, ctx)};
-      SmallVector<utils::IteratorType> iterators(1,
-                                                 utils::IteratorType::parallel);
-      iterators.append(3, utils::IteratorType::reduction);
-      filterSums =
-          linalg::GenericOp::create(
-              rewriter, loc,
-              RankedTensorType::get({initType.getDimSize(3)}, resultType),
-              ValueRange{cFilter}, ValueRange{zeroFilled({sizes[3]})}, maps,
-              iterators,
-              [&](OpBuilder &b, Location nloc, ValueRange args) {
-                linalg::YieldOp::create(
-                    b, nloc,
-                    Value(arith::AddIOp::create(
-                        b, nloc, args[1],
-                        widen(b, nloc, args[0], c.isUnsigned))));
-              })
-              .getResult(0);
-    }
+    if (c.offset != 0)
+      inputSums =
+          buildInputWindowSums(rewriter, loc, input, a, channels, kh, kw,
+                               strides, dilations, initType, sizes);
+    if (a.offset != 0)
+      filterSums = buildFilterSums(rewriter, loc, filter, c, channels, kh, kw,
+                                   initType, sizes[3]);
     rewriter.replaceOp(
         op,
-        buildEpilogue(rewriter, loc, plan, init, product, inputSums,
+        buildOffsetEpilogue(rewriter, loc, a, c, init, product, inputSums,
                       AffineMap::get(4, 0, {d[0], d[1], d[2]}, ctx), filterSums,
                       AffineMap::get(4, 0, {d[3]}, ctx), kh * kw * channels));
     return success();

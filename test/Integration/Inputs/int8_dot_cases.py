@@ -1,7 +1,7 @@
-"""Cases for the int8 dot-product lowering's execution test on AArch64.
+"""Cases for the int8 dot-product lowerings' execution tests (AArch64, x86).
 
-Writes OUT/{ref,dot,mmla,tiled}.mlir, the same functions under the prefixes
-ref_, dot_, mmla_ and tiled_ (one per case: pack logical i16 operands, bitserial.matmul or
+Writes OUT/{ref,dot,mmla,tiled}.mlir (or the --lowering names), the same
+functions under the prefixes ref_, dot_, mmla_ and tiled_ (one per case: pack logical i16 operands, bitserial.matmul or
 bitserial.conv2d into `init`), and OUT/harness.c, which fills the operands of
 every case with pseudo-random values of their encodings' ranges, computes the
 expected result with plain int64 loops and compares it with every lowering's
@@ -404,10 +404,18 @@ static void runConv(int index, Fn *fns, const char **names, int numFns,
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
+    parser.add_argument("--lowering", action="append", default=[],
+                        metavar="NAME=LABEL",
+                        help="a lowering: functions NAME_* in OUT/NAME.mlir "
+                             "(default: ref, dot, mmla and tiled)")
     args = parser.parse_args()
     cases = make_cases()
     convs = make_convs()
-    prefixes = ["ref_", "dot_", "mmla_", "tiled_"]
+    lowerings = [l.split("=", 1) for l in args.lowering] or [
+        ("ref", "reference"), ("dot", "sdot/udot"), ("mmla", "i8mm"),
+        ("tiled", "tiled sdot/udot")]
+    prefixes = [name + "_" for name, _ in lowerings]
+    count = len(prefixes)
     for prefix in prefixes:
         with open(os.path.join(args.out, prefix[:-1] + ".mlir"), "w") as f:
             for i, case in enumerate(cases):
@@ -425,13 +433,13 @@ def main():
                 f.write(f"void _mlir_ciface_{prefix}v{i}(Memref *, Memref *, "
                         "Memref *, Memref *);\n")
         f.write("\nint main(void) {\n")
-        f.write('  const char *names[] = {"reference", "sdot/udot", "i8mm", '
-                '"tiled sdot/udot"};\n')
+        labels = ", ".join(f'"{label}"' for _, label in lowerings)
+        f.write(f"  const char *names[] = {{{labels}}};\n")
         for i, case in enumerate(cases):
             fns = ", ".join(f"_mlir_ciface_{p}c{i}" for p in prefixes)
             batch = case["batch"]
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
-                    f"    run({i}, fns, names, 4, {ENCODINGS.index(case['ea'])}, "
+                    f"    run({i}, fns, names, {count}, {ENCODINGS.index(case['ea'])}, "
                     f"{case['ba']}, {ENCODINGS.index(case['eb'])}, {case['bb']}, "
                     f"{batch[0] if batch else 0}, "
                     f"{int(bool(batch and (len(batch) < 3 or batch[2])))}, "
@@ -444,11 +452,11 @@ def main():
             geometry = ", ".join(str(v) for v in [n, h, w, c, co, kh, kw] +
                                  list(st) + list(pad) + list(dil))
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
-                    f"    runConv({i}, fns, names, 4, {ENCODINGS.index(conv['ea'])}, "
+                    f"    runConv({i}, fns, names, {count}, {ENCODINGS.index(conv['ea'])}, "
                     f"{conv['ba']}, {ENCODINGS.index(conv['eb'])}, {conv['bb']}, "
                     f"{geometry}, {int(conv['result'] == 64)}); }}\n")
         total = len(cases) + len(convs)
-        f.write(f'  printf("%d of {total} cases x 4 lowerings failed\\n", '
+        f.write(f'  printf("%d of {total} cases x {count} lowerings failed\\n", '
                 "failures);\n  return failures != 0;\n}\n")
 
 

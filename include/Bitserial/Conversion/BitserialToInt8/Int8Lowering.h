@@ -1,0 +1,96 @@
+//===- Int8Lowering.h - Target-independent parts of int8 lowerings -*- C++
+//-*-===//
+//
+// The parts of the int8 dot-product lowerings (AArch64 sdot/udot/i8mm, x86
+// vpdpbusd/vpmaddwd) that do not depend on the instructions: how an
+// encoding's values map to i8 codes (`value = scale * x + offset`), decoding
+// packed planes to those codes with vector code, the exact correction terms
+// of the offsets, and a convolution's window sums.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BITSERIAL_CONVERSION_BITSERIALTOINT8_INT8LOWERING_H
+#define BITSERIAL_CONVERSION_BITSERIALTOINT8_INT8LOWERING_H
+
+#include "Bitserial/IR/BitserialDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::bitserial::int8 {
+
+/// How the decoded values of an operand map to the i8 values `x` a dot
+/// product reads: value = scale * x + offset, with x read as u8 or s8.
+struct Int8Operand {
+  bool isUnsigned = false;
+  int64_t scale = 1;
+  int64_t offset = 0;
+};
+
+/// Every value of the encoding fits s8 as is.
+bool fitsS8(PackedLayoutAttr layout);
+
+/// As s8: as is when it fits; 8-bit unsigned as `v - 128`, 8-bit bipolar
+/// (odd v) as `(v - 1) / 2`.
+Int8Operand asSigned(PackedLayoutAttr layout);
+
+/// As u8: unsigned as is; signed n-bit as `v + 2^(n-1)`; bipolar n-bit as
+/// `(v + 2^n - 1) / 2` (the plane code).
+Int8Operand asUnsigned(PackedLayoutAttr layout);
+
+Value constantIndex(OpBuilder &b, Location loc, int64_t value);
+Value constantInt(OpBuilder &b, Location loc, Type type, int64_t value);
+
+/// `size` rounded up to a multiple of `multiple`.
+OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
+                     int64_t multiple);
+
+/// The decoded operand: `x` as i8, either `[lead..., Rp, Kp]` or
+/// `[lead..., Rp / 2, Kp / 8, 16]` (pairs of rows, 8 values of K each);
+/// `rowSum` the per-row sums of x, `[lead..., R]` in the result type, if
+/// asked for.
+struct DecodedOperand {
+  Value x;
+  Value rowSum;
+};
+
+/// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
+/// to the i8 values x of `rep` with vector code, 64 values of K (8 bytes of
+/// each plane) at a time. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
+/// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
+/// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
+/// leading dimension and the rows around the values. Padding and values
+/// past K are x = 0. Row sums are of x over the R rows.
+DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
+                            PackedLayoutAttr layout, Int8Operand rep,
+                            int64_t rowMultiple, bool rowPairs, Type resultType,
+                            bool needRowSum, ArrayRef<int64_t> padding = {});
+
+/// `init` (plus `scaleProduct * product` if `product` is set) plus the
+/// offsets' terms `sa ob lhsRowSum + oa sb rhsRowSum + oa ob length`,
+/// wrapping in the result type like the exact value; the row sums (if any)
+/// are read through their maps from the result's iteration space.
+Value buildOffsetEpilogue(RewriterBase &rewriter, Location loc, Int8Operand lhs,
+                          Int8Operand rhs, Value init, Value product,
+                          Value lhsRowSum, AffineMap lhsMap, Value rhsRowSum,
+                          AffineMap rhsMap, int64_t length);
+
+/// The per-pixel sums of the input codes `x` (`[N, H + pads, W + pads, Cx]`,
+/// zero-padded) over each output pixel's window of `channels` channels,
+/// `[N, OH, OW]` in the element type of `initType`, widened by `rep`.
+Value buildInputWindowSums(RewriterBase &rewriter, Location loc, Value x,
+                           Int8Operand rep, int64_t channels, int64_t kh,
+                           int64_t kw, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> dilations,
+                           RankedTensorType initType,
+                           ArrayRef<OpFoldResult> initSizes);
+
+/// The per-output-channel sums of the filter codes `x` (`[CO, KH, KW, Cx]`)
+/// over `channels` channels, `[CO]` in the element type of `initType`.
+Value buildFilterSums(RewriterBase &rewriter, Location loc, Value x,
+                      Int8Operand rep, int64_t channels, int64_t kh, int64_t kw,
+                      RankedTensorType initType, OpFoldResult outChannels);
+
+} // namespace mlir::bitserial::int8
+
+#endif // BITSERIAL_CONVERSION_BITSERIALTOINT8_INT8LOWERING_H

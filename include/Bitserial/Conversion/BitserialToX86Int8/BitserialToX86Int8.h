@@ -1,0 +1,57 @@
+//===- BitserialToX86Int8.h - x86 int8 dot-product lowering -----*- C++ -*-===//
+
+#ifndef BITSERIAL_CONVERSION_BITSERIALTOX86INT8_BITSERIALTOX86INT8_H
+#define BITSERIAL_CONVERSION_BITSERIALTOX86INT8_BITSERIALTOX86INT8_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::bitserial {
+
+#define GEN_PASS_DECL_CONVERTBITSERIALTOX86INT8
+#include "Bitserial/Conversion/Passes.h.inc"
+
+/// The x86 int8 dot-product instructions.
+enum class X86Int8Instruction {
+  /// vpdpbusd on zmm (AVX512-VNNI).
+  Avx512Vnni,
+  /// vpdpbusd on ymm (AVX-VNNI, VEX encoded).
+  AvxVnni,
+  /// vpmaddwd on ymm (AVX2).
+  Avx2,
+  /// vpmaddwd on zmm (AVX-512BW).
+  Avx512Bw,
+};
+
+/// Parses an `instruction` option value ("avx512-vnni", "avx-vnni", "avx2",
+/// "avx512bw").
+std::optional<X86Int8Instruction> parseX86Int8Instruction(StringRef name);
+
+/// The name `parseX86Int8Instruction` reads.
+StringRef getX86Int8InstructionName(X86Int8Instruction instruction);
+
+/// The smallest product of activation and weight bits the x86 int8
+/// lowering takes with `instruction`: `minBitProduct` if positive, else the
+/// threshold measured for the instruction.
+int64_t getX86Int8MinBitProduct(X86Int8Instruction instruction,
+                                int64_t minBitProduct);
+
+/// The selection rule: true when `op` is a `bitserial.matmul` or
+/// `bitserial.conv2d` that the x86 int8 lowering handles and that should
+/// run as int8 dot products (the `bitserial.int8` attribute, else the bit
+/// product against the threshold).
+bool prefersX86Int8DotProduct(Operation *op, X86Int8Instruction instruction,
+                              int64_t minBitProduct);
+
+/// Patterns rewriting the ops `prefersX86Int8DotProduct` selects into a
+/// decoding of both operands to i8 and an int8 dot-product kernel on
+/// tensors. Other ops are left alone for a later bit-serial lowering.
+void populateBitserialToX86Int8Patterns(RewritePatternSet &patterns,
+                                        X86Int8Instruction instruction,
+                                        int64_t minBitProduct);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_CONVERSION_BITSERIALTOX86INT8_BITSERIALTOX86INT8_H

@@ -1,0 +1,776 @@
+//===- BitserialToX86Int8.cpp - x86 int8 dot-product lowering -------------===//
+//
+// Rewrites a bitserial.matmul or conv2d whose activation bits x weight bits
+// make bit-serial slower than int8 dot products (docs/design.md) into: both
+// operands decoded to i8 codes (the shared decoding of Int8Lowering), the
+// weights re-laid out as vectors of output channels, and a register-blocked
+// kernel of vpdpbusd (AVX-512 VNNI, AVX-VNNI) or vpmaddwd (AVX2, AVX-512BW)
+// whose i32 accumulators are the outputs; `init` is added in the kernel and
+// the offsets' exact corrections after it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
+#include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_CONVERTBITSERIALTOX86INT8
+#include "Bitserial/Conversion/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+using namespace mlir::bitserial;
+using namespace mlir::bitserial::int8;
+
+/// Longest reduction (K rounded up to the group) of an i64 result: every
+/// product is at most 255 * 255 in magnitude and 32768 * 255 * 255 < 2^31,
+/// so no i32 partial sum wraps before it is widened.
+static constexpr int64_t kMaxWideLength = 32768;
+
+/// The discardable attribute that overrides the bit-product rule.
+static constexpr llvm::StringLiteral kInt8Attr = "bitserial.int8";
+
+std::optional<X86Int8Instruction>
+mlir::bitserial::parseX86Int8Instruction(StringRef name) {
+  return llvm::StringSwitch<std::optional<X86Int8Instruction>>(name)
+      .Case("avx512-vnni", X86Int8Instruction::Avx512Vnni)
+      .Case("avx-vnni", X86Int8Instruction::AvxVnni)
+      .Case("avx2", X86Int8Instruction::Avx2)
+      .Case("avx512bw", X86Int8Instruction::Avx512Bw)
+      .Default(std::nullopt);
+}
+
+StringRef
+mlir::bitserial::getX86Int8InstructionName(X86Int8Instruction instruction) {
+  switch (instruction) {
+  case X86Int8Instruction::Avx512Vnni:
+    return "avx512-vnni";
+  case X86Int8Instruction::AvxVnni:
+    return "avx-vnni";
+  case X86Int8Instruction::Avx2:
+    return "avx2";
+  case X86Int8Instruction::Avx512Bw:
+    return "avx512bw";
+  }
+  llvm_unreachable("unknown instruction");
+}
+
+int64_t mlir::bitserial::getX86Int8MinBitProduct(X86Int8Instruction instruction,
+                                                 int64_t minBitProduct) {
+  if (minBitProduct > 0)
+    return minBitProduct;
+  // Measured on Zen 5 (docs/benchmarks.md, "Int8 dot products on x86").
+  switch (instruction) {
+  case X86Int8Instruction::Avx512Vnni:
+  case X86Int8Instruction::AvxVnni:
+    return 8;
+  case X86Int8Instruction::Avx2:
+  case X86Int8Instruction::Avx512Bw:
+    return 16;
+  }
+  llvm_unreachable("unknown instruction");
+}
+
+//===----------------------------------------------------------------------===//
+// Plans
+//===----------------------------------------------------------------------===//
+
+static bool isVnni(X86Int8Instruction instruction) {
+  return instruction == X86Int8Instruction::Avx512Vnni ||
+         instruction == X86Int8Instruction::AvxVnni;
+}
+
+namespace {
+/// The representation of both operands; for vpdpbusd, which one is the u8
+/// operand.
+struct X86Plan {
+  Int8Operand lhs, rhs;
+};
+} // namespace
+
+/// vpdpbusd multiplies u8 by s8: one operand goes as u8, the other as s8,
+/// with as few offsets as possible and none on the lhs (a convolution's
+/// input, whose padding must be x = 0) when one side can take them.
+/// vpmaddwd multiplies extended i16 codes: each operand keeps its sign.
+static X86Plan planFor(X86Int8Instruction instruction, PackedLayoutAttr lhs,
+                       PackedLayoutAttr rhs) {
+  if (!isVnni(instruction)) {
+    auto natural = [](PackedLayoutAttr layout) {
+      return layout.getEncoding() == Encoding::Unsigned ? asUnsigned(layout)
+                                                        : asSigned(layout);
+    };
+    return {natural(lhs), natural(rhs)};
+  }
+  X86Plan lhsUnsigned{asUnsigned(lhs), asSigned(rhs)};
+  X86Plan rhsUnsigned{asSigned(lhs), asUnsigned(rhs)};
+  auto cost = [](const X86Plan &plan) {
+    return 2 * (plan.lhs.offset != 0) + (plan.rhs.offset != 0);
+  };
+  return cost(rhsUnsigned) < cost(lhsUnsigned) ? rhsUnsigned : lhsUnsigned;
+}
+
+static int64_t getGroup(X86Int8Instruction instruction) {
+  return isVnni(instruction) ? 4 : 2;
+}
+
+bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
+                                               X86Int8Instruction instruction,
+                                               int64_t minBitProduct) {
+  PackedLayoutAttr lhs, rhs;
+  int64_t group = getGroup(instruction);
+  int64_t reduction = 0;
+  Type resultType;
+  if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    lhs = matmul.getLhsLayout();
+    rhs = matmul.getRhsLayout();
+    // Batched weights would need a re-layout per batch.
+    if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 4)
+      return false;
+    if (lhs)
+      reduction = llvm::divideCeil(lhs.getLength(), group) * group;
+    resultType = matmul.getInit().getType().getElementType();
+  } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    lhs = conv.getInputLayout();
+    rhs = conv.getFilterLayout();
+    // The tap loops need static kernel extents.
+    auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
+    if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2))
+      return false;
+    if (lhs)
+      reduction = filterType.getDimSize(1) * filterType.getDimSize(2) *
+                  llvm::divideCeil(lhs.getLength(), group) * group;
+    resultType = conv.getInit().getType().getElementType();
+    // Padding (the value 0) must be x = 0.
+    if (lhs && rhs &&
+        llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; }) &&
+        planFor(instruction, lhs, rhs).lhs.offset != 0)
+      return false;
+  }
+  if (!lhs || !rhs)
+    return false;
+  // i64: one i32 partial sum per output must not wrap.
+  if (!resultType.isInteger(32) && reduction > kMaxWideLength)
+    return false;
+  if (auto force = op->getAttrOfType<BoolAttr>(kInt8Attr))
+    return force.getValue();
+  return int64_t(lhs.getBits()) * rhs.getBits() >=
+         getX86Int8MinBitProduct(instruction, minBitProduct);
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The instruction's vectors and the register block.
+struct DotKernel {
+  OpBuilder &b;
+  Location loc;
+  X86Int8Instruction instruction;
+  X86Plan plan;
+
+  bool vnni() const { return isVnni(instruction); }
+  bool wide() const {
+    return instruction == X86Int8Instruction::Avx512Vnni ||
+           instruction == X86Int8Instruction::Avx512Bw;
+  }
+  /// i32 lanes per vector.
+  int64_t lanes() const { return wide() ? 16 : 8; }
+  /// Values of K per i32 lane.
+  int64_t group() const { return getGroup(instruction); }
+  Type codeType() const { return vnni() ? b.getI8Type() : b.getI16Type(); }
+  VectorType accType() const {
+    return VectorType::get({lanes()}, b.getI32Type());
+  }
+  VectorType operandType() const {
+    return VectorType::get({lanes() * group()}, codeType());
+  }
+  /// Accumulators of a register block: 32 zmm or 16 ymm registers, less
+  /// the operands (and vpmaddwd's product).
+  int64_t accumulatorBudget() const {
+    return wide() ? (vnni() ? 24 : 20) : (vnni() ? 12 : 10);
+  }
+  /// Vectors of channels x rows of a block for `vectors` channel vectors.
+  std::pair<int64_t, int64_t> block(int64_t vectors) const {
+    int64_t maxVectors = wide() ? 4 : 2;
+    int64_t nr = ShapedType::isDynamic(vectors)
+                     ? maxVectors
+                     : std::clamp<int64_t>(vectors, 1, maxVectors);
+    int64_t mr = std::min<int64_t>(wide() ? 8 : 6, accumulatorBudget() / nr);
+    return {nr, mr};
+  }
+
+  StringRef intrinsic() const {
+    switch (instruction) {
+    case X86Int8Instruction::Avx512Vnni:
+      return "llvm.x86.avx512.vpdpbusd.512";
+    case X86Int8Instruction::AvxVnni:
+      return "llvm.x86.avx512.vpdpbusd.256";
+    case X86Int8Instruction::Avx2:
+      return "llvm.x86.avx2.pmadd.wd";
+    case X86Int8Instruction::Avx512Bw:
+      return "llvm.x86.avx512.pmaddw.d.512";
+    }
+    llvm_unreachable("unknown instruction");
+  }
+
+  FunctionType intrinsicType() const {
+    SmallVector<Type> inputs;
+    if (vnni())
+      inputs.push_back(accType());
+    inputs.append(2, operandType());
+    return FunctionType::get(b.getContext(), inputs, {accType()});
+  }
+
+  Value index(int64_t value) { return constantIndex(b, loc, value); }
+
+  /// `acc` + the dot products of the lhs codes `lhs` and rhs codes `rhs`.
+  Value multiplyAccumulate(Value acc, Value lhs, Value rhs) {
+    if (vnni()) {
+      // The u8 operand first.
+      if (!plan.lhs.isUnsigned)
+        std::swap(lhs, rhs);
+      return func::CallOp::create(b, loc, intrinsic(), TypeRange{accType()},
+                                  ValueRange{acc, lhs, rhs})
+          .getResult(0);
+    }
+    Value product =
+        func::CallOp::create(b, loc, intrinsic(), TypeRange{accType()},
+                             ValueRange{lhs, rhs})
+            .getResult(0);
+    return arith::AddIOp::create(b, loc, acc, product);
+  }
+
+  /// The `group` lhs codes of `x` at `indices` (the last one K),
+  /// broadcast to every lane.
+  Value broadcastCodes(Value x, ValueRange indices) {
+    Type i8 = b.getI8Type();
+    Value codes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({group()}, i8), x, indices,
+        constantInt(b, loc, i8, 0), ArrayRef<bool>{true});
+    if (!vnni()) {
+      auto wideType = VectorType::get({group()}, b.getI16Type());
+      codes = plan.lhs.isUnsigned
+                  ? Value(arith::ExtUIOp::create(b, loc, wideType, codes))
+                  : Value(arith::ExtSIOp::create(b, loc, wideType, codes));
+    }
+    Value word = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), codes);
+    Value words = vector::BroadcastOp::create(b, loc, accType(), word);
+    return vector::BitCastOp::create(b, loc, operandType(), words);
+  }
+
+  /// Re-lays out the rhs codes `x` (`[R, mids..., Kx]`, R rows of output
+  /// channels) as `[ceil(R / lanes), mids..., Kg / group, lanes * group]`
+  /// of code type (channels past R are 0), Kg being `length` rounded up.
+  Value relayoutWeights(Value x, int64_t length) {
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t rank = xType.getRank();
+    int64_t kg = llvm::divideCeil(length, group());
+    SmallVector<OpFoldResult> sizes;
+    OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+    OpFoldResult blocks = roundUp(b, loc, rows, lanes());
+    if (std::optional<int64_t> value = getConstantIntValue(blocks))
+      blocks = b.getIndexAttr(*value / lanes());
+    else
+      blocks = Value(
+          arith::DivUIOp::create(b, loc, cast<Value>(blocks), index(lanes())));
+    sizes.push_back(blocks);
+    for (int64_t d = 1; d < rank - 1; ++d)
+      sizes.push_back(b.getIndexAttr(xType.getDimSize(d)));
+    sizes.append(
+        {b.getIndexAttr(kg), b.getIndexAttr(lanes()), b.getIndexAttr(group())});
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, codeType());
+    int64_t outRank = rank + 2;
+    SmallVector<utils::IteratorType> iterators(outRank,
+                                               utils::IteratorType::parallel);
+    Value rowCount = getValueOrCreateConstantIndexOp(b, loc, rows);
+    bool isUnsigned = plan.rhs.isUnsigned;
+    Type code = codeType();
+    auto relaid = linalg::GenericOp::create(
+        b, loc, empty.getType(), ValueRange{}, ValueRange{empty},
+        SmallVector<AffineMap>{b.getMultiDimIdentityMap(outRank)}, iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange) {
+          auto at = [&](int64_t d) {
+            return linalg::IndexOp::create(nb, nloc, d).getResult();
+          };
+          auto c = [&](int64_t v) { return constantIndex(nb, nloc, v); };
+          Value row = arith::AddIOp::create(
+              nb, nloc, arith::MulIOp::create(nb, nloc, at(0), c(lanes())),
+              at(outRank - 2));
+          Value valid = arith::CmpIOp::create(
+              nb, nloc, arith::CmpIPredicate::ult, row, rowCount);
+          Value last = arith::SubIOp::create(nb, nloc, rowCount, c(1));
+          SmallVector<Value> indices{
+              arith::MinUIOp::create(nb, nloc, row, last)};
+          for (int64_t d = 1; d < rank - 1; ++d)
+            indices.push_back(at(d));
+          indices.push_back(arith::AddIOp::create(
+              nb, nloc,
+              arith::MulIOp::create(nb, nloc, at(rank - 1), c(group())),
+              at(outRank - 1)));
+          Value value = tensor::ExtractOp::create(nb, nloc, x, indices);
+          if (code != value.getType())
+            value = isUnsigned
+                        ? Value(arith::ExtUIOp::create(nb, nloc, code, value))
+                        : Value(arith::ExtSIOp::create(nb, nloc, code, value));
+          Value zero = constantInt(nb, nloc, code, 0);
+          linalg::YieldOp::create(
+              nb, nloc,
+              Value(arith::SelectOp::create(nb, nloc, valid, value, zero)));
+        });
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < outRank - 2; ++d)
+      groups.push_back({d});
+    groups.push_back({outRank - 2, outRank - 1});
+    return tensor::CollapseShapeOp::create(b, loc, relaid.getResult(0), groups);
+  }
+
+  /// Stores `init + scale * acc` for a block: `accs[i * nr + j]` goes to
+  /// `at(i)` + channel `(nb0 + j) * lanes` of `into`; all reads come first.
+  /// Channels past `channels` are masked off unless `channelsInBounds`.
+  Value storeBlock(Value into, ArrayRef<Value> accs, int64_t mr, int64_t nr,
+                   function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
+                   bool channelsInBounds) {
+    auto intoType = cast<RankedTensorType>(into.getType());
+    Type resultType = intoType.getElementType();
+    auto resultVector = VectorType::get({lanes()}, resultType);
+    Value zero = constantInt(b, loc, resultType, 0);
+    int64_t scale = plan.lhs.scale * plan.rhs.scale;
+    Value scaleVector;
+    if (scale != 1)
+      scaleVector = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(resultVector,
+                                 IntegerAttr::get(resultType, scale)));
+    auto indices = [&](int64_t i, int64_t j) {
+      SmallVector<Value> result = at(i);
+      result.push_back(arith::MulIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, nb0, index(j)),
+          index(lanes())));
+      return result;
+    };
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < mr; ++i) {
+      for (int64_t j = 0; j < nr; ++j) {
+        Value init = vector::TransferReadOp::create(
+            b, loc, resultVector, into, indices(i, j), zero,
+            ArrayRef<bool>{channelsInBounds});
+        Value acc = accs[i * nr + j];
+        if (!resultType.isInteger(32))
+          acc = arith::ExtSIOp::create(b, loc, resultVector, acc);
+        if (scaleVector)
+          acc = arith::MulIOp::create(b, loc, acc, scaleVector);
+        values.push_back(arith::AddIOp::create(b, loc, init, acc));
+      }
+    }
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j)
+        into = vector::TransferWriteOp::create(b, loc, values[i * nr + j], into,
+                                               indices(i, j),
+                                               ArrayRef<bool>{channelsInBounds})
+                   .getResult();
+    return into;
+  }
+};
+} // namespace
+
+/// Declares the intrinsic `name` in the module of `op` (a call of a private
+/// function named after an intrinsic is a plain call until LLVM IR, where
+/// the name makes it the intrinsic; `llvm.call_intrinsic` has unknown memory
+/// effects, which the buffer deallocation pipeline rejects); fails if the
+/// name is taken by something else.
+static LogicalResult declareIntrinsic(RewriterBase &rewriter, Operation *op,
+                                      StringRef name, FunctionType type) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return failure();
+  if (Operation *existing = module.lookupSymbol(name)) {
+    auto function = dyn_cast<func::FuncOp>(existing);
+    return success(function && function.isDeclaration() &&
+                   function.getFunctionType() == type);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto function = func::FuncOp::create(rewriter, op->getLoc(), name, type);
+  function.setPrivate();
+  return success();
+}
+
+static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
+                      Value extent) {
+  Value last = arith::SubIOp::create(b, loc, extent, constantIndex(b, loc, 1));
+  return arith::MinUIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, base, constantIndex(b, loc, offset)), last);
+}
+
+/// Builds a loop nest with `iterArgs`, the body at the rewriter's insertion
+/// point.
+static scf::LoopNest
+loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
+      ValueRange iterArgs,
+      function_ref<scf::ValueVector(ValueRange, ValueRange)> body) {
+  SmallVector<Value> lbs(ubs.size(), constantIndex(b, loc, 0)), stepValues;
+  for (int64_t step : steps)
+    stepValues.push_back(constantIndex(b, loc, step));
+  return scf::buildLoopNest(
+      b, loc, lbs, ubs, stepValues, iterArgs,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        return body(ivs, args);
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
+  MatmulToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
+                  int64_t minBitProduct)
+      : OpRewritePattern<MatmulOp>(ctx), instruction(instruction),
+        minBitProduct(minBitProduct) {}
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
+      return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    Location loc = op.getLoc();
+    PackedLayoutAttr lhsLayout = op.getLhsLayout();
+    PackedLayoutAttr rhsLayout = op.getRhsLayout();
+    X86Plan plan = planFor(instruction, lhsLayout, rhsLayout);
+    DotKernel kernel{rewriter, loc, instruction, plan};
+    if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
+                                kernel.intrinsicType())))
+      return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
+
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    bool batched = initType.getRank() == 3;
+    bool lhsBatched = op.getLhs().getType().getRank() == 4;
+    int64_t length = lhsLayout.getLength();
+    Int8Operand a = plan.lhs, c = plan.rhs;
+    DecodedOperand lhs =
+        decodePacked(rewriter, loc, op.getLhs(), lhsLayout, a,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/c.offset != 0);
+    DecodedOperand rhs =
+        decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/a.offset != 0);
+    Value weights = kernel.relayoutWeights(rhs.x, length);
+
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    unsigned first = batched ? 1 : 0;
+    Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[first]);
+    Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
+    int64_t staticN = initType.getDimSize(first + 1);
+    int64_t staticBlocks = ShapedType::isDynamic(staticN)
+                               ? ShapedType::kDynamic
+                               : llvm::divideCeil(staticN, kernel.lanes());
+    int64_t nr, mr;
+    std::tie(nr, mr) = kernel.block(staticBlocks);
+    bool channelsInBounds = !ShapedType::isDynamic(staticN) &&
+                            staticN % kernel.lanes() == 0 &&
+                            staticBlocks % nr == 0;
+    int64_t group = kernel.group();
+    int64_t reduction = llvm::divideCeil(length, group) * group;
+
+    SmallVector<Value> ubs;
+    SmallVector<int64_t> steps;
+    if (batched) {
+      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]));
+      steps.push_back(1);
+    }
+    ubs.append({rows, blocks});
+    steps.append({mr, nr});
+    scf::LoopNest nest =
+        loops(rewriter, loc, ubs, steps, ValueRange{init},
+              [&](ValueRange ivs, ValueRange iterArgs) {
+                Value bi = batched ? ivs[0] : Value();
+                Value m0 = ivs[first], nb0 = ivs[first + 1];
+                SmallVector<Value> rowIndex;
+                for (int64_t i = 0; i < mr; ++i)
+                  rowIndex.push_back(minIndex(rewriter, loc, m0, i, rows));
+                SmallVector<Value> blockIndex;
+                for (int64_t j = 0; j < nr; ++j)
+                  blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+                Value zero = arith::ConstantOp::create(
+                    rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
+                SmallVector<Value> inits(mr * nr, zero);
+                scf::LoopNest kLoop = loops(
+                    rewriter, loc, {kernel.index(reduction)}, {group}, inits,
+                    [&](ValueRange kivs, ValueRange accs) {
+                      Value k = kivs[0];
+                      Value kb = arith::DivUIOp::create(rewriter, loc, k,
+                                                        kernel.index(group));
+                      SmallVector<Value> lhsCodes, rhsCodes;
+                      for (int64_t i = 0; i < mr; ++i) {
+                        SmallVector<Value> at;
+                        if (lhsBatched)
+                          at.push_back(bi);
+                        at.append({rowIndex[i], k});
+                        lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at));
+                      }
+                      for (int64_t j = 0; j < nr; ++j)
+                        rhsCodes.push_back(vector::TransferReadOp::create(
+                            rewriter, loc, kernel.operandType(), weights,
+                            ValueRange{blockIndex[j], kb, kernel.index(0)},
+                            constantInt(rewriter, loc, kernel.codeType(), 0),
+                            ArrayRef<bool>{true}));
+                      scf::ValueVector next;
+                      for (int64_t i = 0; i < mr; ++i)
+                        for (int64_t j = 0; j < nr; ++j)
+                          next.push_back(kernel.multiplyAccumulate(
+                              accs[i * nr + j], lhsCodes[i], rhsCodes[j]));
+                      return next;
+                    });
+                Value written = kernel.storeBlock(
+                    iterArgs[0], kLoop.results, mr, nr,
+                    [&](int64_t i) {
+                      SmallVector<Value> at;
+                      if (batched)
+                        at.push_back(bi);
+                      at.push_back(rowIndex[i]);
+                      return at;
+                    },
+                    nb0, channelsInBounds);
+                return scf::ValueVector{written};
+              });
+    Value result = nest.results.front();
+    if (a.offset != 0 || c.offset != 0) {
+      MLIRContext *ctx = rewriter.getContext();
+      int64_t rank = initType.getRank();
+      auto rowMap = [&](bool operandBatched, unsigned dim) {
+        SmallVector<AffineExpr> exprs;
+        if (operandBatched)
+          exprs.push_back(getAffineDimExpr(0, ctx));
+        exprs.push_back(getAffineDimExpr(dim, ctx));
+        return AffineMap::get(rank, 0, exprs, ctx);
+      };
+      result =
+          buildOffsetEpilogue(rewriter, loc, a, c, result, Value(), lhs.rowSum,
+                              rowMap(lhsBatched, first), rhs.rowSum,
+                              rowMap(false, first + 1), length);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  X86Int8Instruction instruction;
+  int64_t minBitProduct;
+};
+
+/// conv2d directly over the taps of the decoded, zero-padded input: blocks
+/// of output pixels of one row x vectors of output channels, reducing over
+/// (kh, kw, channel groups).
+struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
+  Conv2DToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
+                  int64_t minBitProduct)
+      : OpRewritePattern<Conv2DOp>(ctx), instruction(instruction),
+        minBitProduct(minBitProduct) {}
+
+  LogicalResult matchAndRewrite(Conv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
+      return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    Location loc = op.getLoc();
+    PackedLayoutAttr inputLayout = op.getInputLayout();
+    PackedLayoutAttr filterLayout = op.getFilterLayout();
+    X86Plan plan = planFor(instruction, inputLayout, filterLayout);
+    DotKernel kernel{rewriter, loc, instruction, plan};
+    if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
+                                kernel.intrinsicType())))
+      return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
+    int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
+    int64_t channels = inputLayout.getLength();
+    Int8Operand a = plan.lhs, c = plan.rhs;
+
+    // x [N, H + pads, W + pads, Cx] with x = 0 around it; the filter
+    // [CO, KH, KW, Cx] re-laid out as [COB, KH, KW, Cg / g, lanes * g].
+    Value input =
+        decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/false, op.getPadding())
+            .x;
+    Value filter =
+        decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
+                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*needRowSum=*/false)
+            .x;
+    Value weights = kernel.relayoutWeights(filter, channels);
+    int64_t group = kernel.group();
+    int64_t channelGroups = llvm::divideCeil(channels, group);
+
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    Value outWidth = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[2]);
+    Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
+    int64_t staticCo = initType.getDimSize(3);
+    int64_t staticBlocks = ShapedType::isDynamic(staticCo)
+                               ? ShapedType::kDynamic
+                               : llvm::divideCeil(staticCo, kernel.lanes());
+    int64_t nr, mr;
+    std::tie(nr, mr) = kernel.block(staticBlocks);
+    // Rows of 7 or 14 pixels: fewer wasted pixels.
+    int64_t staticWidth = initType.getDimSize(2);
+    if (!ShapedType::isDynamic(staticWidth) && staticWidth < mr)
+      mr = std::max<int64_t>(staticWidth, 1);
+    bool channelsInBounds = !ShapedType::isDynamic(staticCo) &&
+                            staticCo % kernel.lanes() == 0 &&
+                            staticBlocks % nr == 0;
+
+    SmallVector<Value> ubs;
+    for (int64_t d = 0; d < 3; ++d)
+      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, sizes[d]));
+    ubs.push_back(blocks);
+    scf::LoopNest nest = loops(
+        rewriter, loc, ubs, {1, 1, mr, nr}, ValueRange{init},
+        [&](ValueRange ivs, ValueRange iterArgs) {
+          Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], nb0 = ivs[3];
+          // Pixels past the row repeat the last one (the same values are
+          // stored twice); channel vectors past CO are masked off.
+          SmallVector<Value> pixelIndex;
+          for (int64_t p = 0; p < mr; ++p)
+            pixelIndex.push_back(minIndex(rewriter, loc, ow0, p, outWidth));
+          SmallVector<Value> blockIndex;
+          for (int64_t j = 0; j < nr; ++j)
+            blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+          Value zero = arith::ConstantOp::create(
+              rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
+          SmallVector<Value> inits(mr * nr, zero);
+          scf::LoopNest taps = loops(
+              rewriter, loc,
+              {kernel.index(kh), kernel.index(kw),
+               kernel.index(channelGroups * group)},
+              {1, 1, group}, inits, [&](ValueRange tivs, ValueRange accs) {
+                Value i = tivs[0], j = tivs[1], ch = tivs[2];
+                Value row = arith::AddIOp::create(
+                    rewriter, loc,
+                    arith::MulIOp::create(rewriter, loc, oh,
+                                          kernel.index(strides[0])),
+                    arith::MulIOp::create(rewriter, loc, i,
+                                          kernel.index(dilations[0])));
+                Value tapColumn = arith::MulIOp::create(
+                    rewriter, loc, j, kernel.index(dilations[1]));
+                Value cb = arith::DivUIOp::create(rewriter, loc, ch,
+                                                  kernel.index(group));
+                SmallVector<Value> lhsCodes, rhsCodes;
+                for (int64_t p = 0; p < mr; ++p) {
+                  Value column = arith::AddIOp::create(
+                      rewriter, loc,
+                      arith::MulIOp::create(rewriter, loc, pixelIndex[p],
+                                            kernel.index(strides[1])),
+                      tapColumn);
+                  lhsCodes.push_back(kernel.broadcastCodes(
+                      input, ValueRange{n, row, column, ch}));
+                }
+                for (int64_t q = 0; q < nr; ++q)
+                  rhsCodes.push_back(vector::TransferReadOp::create(
+                      rewriter, loc, kernel.operandType(), weights,
+                      ValueRange{blockIndex[q], i, j, cb, kernel.index(0)},
+                      constantInt(rewriter, loc, kernel.codeType(), 0),
+                      ArrayRef<bool>{true}));
+                scf::ValueVector next;
+                for (int64_t p = 0; p < mr; ++p)
+                  for (int64_t q = 0; q < nr; ++q)
+                    next.push_back(kernel.multiplyAccumulate(
+                        accs[p * nr + q], lhsCodes[p], rhsCodes[q]));
+                return next;
+              });
+          Value written = kernel.storeBlock(
+              iterArgs[0], taps.results, mr, nr,
+              [&](int64_t p) {
+                return SmallVector<Value>{n, oh, pixelIndex[p]};
+              },
+              nb0, channelsInBounds);
+          return scf::ValueVector{written};
+        });
+    Value result = nest.results.front();
+
+    // Offsets: the input's window sums (filter offset) and the filter's
+    // sums (input offset, never with padding), both of x.
+    if (a.offset != 0 || c.offset != 0) {
+      MLIRContext *ctx = rewriter.getContext();
+      Value inputSums, filterSums;
+      if (c.offset != 0)
+        inputSums =
+            buildInputWindowSums(rewriter, loc, input, a, channels, kh, kw,
+                                 strides, dilations, initType, sizes);
+      if (a.offset != 0)
+        filterSums = buildFilterSums(rewriter, loc, filter, c, channels, kh, kw,
+                                     initType, sizes[3]);
+      AffineExpr d[4];
+      for (unsigned e = 0; e < 4; ++e)
+        d[e] = getAffineDimExpr(e, ctx);
+      result = buildOffsetEpilogue(
+          rewriter, loc, a, c, result, Value(), inputSums,
+          AffineMap::get(4, 0, {d[0], d[1], d[2]}, ctx), filterSums,
+          AffineMap::get(4, 0, {d[3]}, ctx), kh * kw * channels);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  X86Int8Instruction instruction;
+  int64_t minBitProduct;
+};
+} // namespace
+
+void mlir::bitserial::populateBitserialToX86Int8Patterns(
+    RewritePatternSet &patterns, X86Int8Instruction instruction,
+    int64_t minBitProduct) {
+  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(patterns.getContext(),
+                                                 instruction, minBitProduct);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvertBitserialToX86Int8Pass
+    : public bitserial::impl::ConvertBitserialToX86Int8Base<
+          ConvertBitserialToX86Int8Pass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<X86Int8Instruction> parsed =
+        parseX86Int8Instruction(instruction);
+    if (!parsed) {
+      emitError(getOperation()->getLoc())
+          << "unknown instruction '" << instruction.getValue()
+          << "' (expected avx512-vnni, avx-vnni, avx2 or avx512bw)";
+      return signalPassFailure();
+    }
+    if (minBitProduct < 0) {
+      emitError(getOperation()->getLoc())
+          << "min-bit-product must be at least 0, got "
+          << minBitProduct.getValue();
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateBitserialToX86Int8Patterns(patterns, *parsed, minBitProduct);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+} // namespace
