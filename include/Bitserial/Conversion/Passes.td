@@ -215,9 +215,11 @@ def ConvertBitserialToX86Int8
       `vpdpbusd`, 2 for `vpmaddwd`, i16 codes), each step broadcasts g
       activation codes of a row (or pixel) and multiplies them with one
       vector of `lanes` output channels, so the i32 accumulators are the
-      outputs (no horizontal sums). Blocks of up to 8 rows x 4 vectors
-      (zmm) or 6 x 2 (ymm). Rows past M repeat the last one, channels past
-      N are stored masked;
+      outputs (no horizontal sums). Register blocks of 24 zmm
+      accumulators (6 rows x 4 vectors, 8 x 2) or 12 ymm (6 x 2; 20 and
+      10 for `vpmaddwd`). Rows past M repeat the last one, channels past
+      N are stored masked. The decoding works on vectors of 64 (zmm) or
+      32 (ymm) bytes;
     - i32 accumulation, wrapping (exact modulo 2^32, which is the i32
       result); i64 results are taken only when `K` (rounded up to g, for a
       convolution `KH * KW * C`) is at most 32768: `32768 * 255 * 255 <
@@ -241,7 +243,8 @@ def ConvertBitserialToX86Int8
            "(vpmaddwd on zmm)">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: the "
-           "measured default of the instruction; 65: never)">
+           "measured default of the instruction; 65: only ops marked "
+           "bitserial.int8 = true)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -114,7 +114,7 @@ struct BitserialVectorizePipelineOptions
       *this, "int8-min-bit-product",
       llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
                      "dot products (0: the target's measured default; 65: "
-                     "never)"),
+                     "only ops marked bitserial.int8 = true)"),
       llvm::cl::init(0)};
 };
 
@@ -190,7 +190,7 @@ struct BitserialToLLVMPipelineOptions
       *this, "int8-min-bit-product",
       llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
                      "dot products (0: the target's measured default; 65: "
-                     "never)"),
+                     "only ops marked bitserial.int8 = true)"),
       llvm::cl::init(0)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",

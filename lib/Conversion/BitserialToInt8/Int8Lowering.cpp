@@ -94,8 +94,9 @@ static int8_t lowByte(int64_t value) {
   return static_cast<int8_t>(static_cast<uint8_t>(value & 0xff));
 }
 
-static Value splatI8(OpBuilder &b, Location loc, int64_t value) {
-  auto type = VectorType::get({16}, b.getI8Type());
+static Value splatI8(OpBuilder &b, Location loc, int64_t value,
+                     int64_t lanes = 16) {
+  auto type = VectorType::get({lanes}, b.getI8Type());
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(lowByte(value))));
 }
@@ -112,7 +113,9 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
                                   int64_t rowMultiple, bool rowPairs,
                                   Type resultType, bool needRowSum,
-                                  ArrayRef<int64_t> padding) {
+                                  ArrayRef<int64_t> padding, int64_t lanes) {
+  assert((lanes == 16 || lanes == 32 || lanes == 64) &&
+         (!rowPairs || lanes == 16) && "16, 32 or 64 lanes; 16 with pairs");
   auto packedType = cast<RankedTensorType>(packed.getType());
   auto wordType = cast<IntegerType>(packedType.getElementType());
   Value words = tensor::CastOp::create(
@@ -122,7 +125,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   int64_t length = layout.getLength();
   int64_t chunks = llvm::divideCeil(length, 64), paddedLength = chunks * 64;
   Type i8 = b.getI8Type();
-  auto bytesType = VectorType::get({16}, i8);
+  auto bytesType = VectorType::get({lanes}, i8);
+  int64_t parts = 64 / lanes;
   PlaneWeights weights = getPlaneWeights(layout, rep);
   auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
 
@@ -162,7 +166,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     rowSum = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
   }
 
-  // Writes the 16 values of row `r` from K index `k` on.
+  // Writes the `lanes` values of row `r` from K index `k` on.
   auto write = [&](Value value, Value into, ValueRange leadIvs, Value r,
                    Value k) -> Value {
     SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
@@ -190,9 +194,9 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     return into;
   };
 
-  Value zeroBytes = splatI8(b, loc, 0);
+  Value zeroBytes = splatI8(b, loc, 0, lanes);
   SmallVector<int8_t> bitValues;
-  for (int64_t i = 0; i < 16; ++i)
+  for (int64_t i = 0; i < lanes; ++i)
     bitValues.push_back(lowByte(int64_t(1) << (i % 8)));
   Value bitMask = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(bytesType, ArrayRef<int8_t>(bitValues)));
@@ -211,7 +215,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     lbs.append({index(0), index(0)});
     ubs.append({getValueOrCreateConstantIndexOp(b, loc, paddedRows),
                 index(paddedLength)});
-    steps.append({index(1), index(16)});
+    steps.append({index(1), index(lanes)});
     scf::LoopNest zeros = scf::buildLoopNest(
         b, loc, lbs, ubs, steps, ValueRange{x},
         [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
@@ -258,7 +262,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPoint(cb.getInsertionBlock(),
                                   cb.getInsertionPoint());
-              SmallVector<Value> parts(4, zeroBytes);
+              SmallVector<Value> partValues(parts, zeroBytes);
               Value firstWord =
                   arith::MulIOp::create(b, loc, c, index(perChunk));
               for (unsigned p = 0; p < layout.getBits(); ++p) {
@@ -271,35 +275,35 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                 // Little endian: byte j holds elements 8j .. 8j + 7.
                 Value bytes = vector::BitCastOp::create(
                     b, loc, VectorType::get({8}, i8), wordVector);
-                Value gamma = splatI8(b, loc, weights.gamma[p]);
-                for (int64_t s = 0; s < 4; ++s) {
+                Value gamma = splatI8(b, loc, weights.gamma[p], lanes);
+                for (int64_t s = 0; s < parts; ++s) {
                   SmallVector<int64_t> spread;
-                  for (int64_t i = 0; i < 16; ++i)
-                    spread.push_back(2 * s + i / 8);
+                  for (int64_t i = 0; i < lanes; ++i)
+                    spread.push_back((s * lanes + i) / 8);
                   Value spreadBytes =
                       vector::ShuffleOp::create(b, loc, bytes, bytes, spread);
                   Value set = arith::CmpIOp::create(
                       b, loc, arith::CmpIPredicate::ne,
                       arith::AndIOp::create(b, loc, spreadBytes, bitMask),
                       zeroBytes);
-                  parts[s] = arith::AddIOp::create(
-                      b, loc, parts[s],
+                  partValues[s] = arith::AddIOp::create(
+                      b, loc, partValues[s],
                       arith::SelectOp::create(b, loc, set, gamma, zeroBytes));
                 }
               }
               Value into = args[0];
               Value sum = rowSum ? args[1] : Value();
               Value chunkStart = arith::MulIOp::create(b, loc, c, index(64));
-              for (int64_t s = 0; s < 4; ++s) {
+              for (int64_t s = 0; s < parts; ++s) {
                 Value k =
-                    arith::AddIOp::create(b, loc, chunkStart, index(16 * s));
-                Value part = parts[s];
+                    arith::AddIOp::create(b, loc, chunkStart, index(lanes * s));
+                Value part = partValues[s];
                 if (weights.delta != 0) {
                   // Zero bits are x = delta: clear the lanes past K.
-                  part = arith::AddIOp::create(b, loc, part,
-                                               splatI8(b, loc, weights.delta));
+                  part = arith::AddIOp::create(
+                      b, loc, part, splatI8(b, loc, weights.delta, lanes));
                   Value valid = vector::CreateMaskOp::create(
-                      b, loc, VectorType::get({16}, b.getI1Type()),
+                      b, loc, VectorType::get({lanes}, b.getI1Type()),
                       ValueRange{
                           arith::SubIOp::create(b, loc, index(length), k)});
                   part =
@@ -307,7 +311,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                 }
                 into = write(part, into, xLead, xRow, k);
                 if (sum) {
-                  auto wideType = VectorType::get({16}, b.getI32Type());
+                  auto wideType = VectorType::get({lanes}, b.getI32Type());
                   Value wide = rep.isUnsigned ? Value(arith::ExtUIOp::create(
                                                     b, loc, wideType, part))
                                               : Value(arith::ExtSIOp::create(

@@ -185,6 +185,8 @@ struct DotKernel {
   }
   /// i32 lanes per vector.
   int64_t lanes() const { return wide() ? 16 : 8; }
+  /// Bytes per vector of the decoding.
+  int64_t decodeLanes() const { return wide() ? 64 : 32; }
   /// Values of K per i32 lane.
   int64_t group() const { return getGroup(instruction); }
   Type codeType() const { return vnni() ? b.getI8Type() : b.getI16Type(); }
@@ -463,14 +465,14 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
     bool lhsBatched = op.getLhs().getType().getRank() == 4;
     int64_t length = lhsLayout.getLength();
     Int8Operand a = plan.lhs, c = plan.rhs;
-    DecodedOperand lhs =
-        decodePacked(rewriter, loc, op.getLhs(), lhsLayout, a,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/c.offset != 0);
-    DecodedOperand rhs =
-        decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/a.offset != 0);
+    DecodedOperand lhs = decodePacked(
+        rewriter, loc, op.getLhs(), lhsLayout, a,
+        /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+        /*needRowSum=*/c.offset != 0, /*padding=*/{}, kernel.decodeLanes());
+    DecodedOperand rhs = decodePacked(
+        rewriter, loc, op.getRhs(), rhsLayout, c,
+        /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+        /*needRowSum=*/a.offset != 0, /*padding=*/{}, kernel.decodeLanes());
     Value weights = kernel.relayoutWeights(rhs.x, length);
 
     SmallVector<OpFoldResult> sizes =
@@ -610,12 +612,13 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
                      /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/false, op.getPadding())
+                     /*needRowSum=*/false, op.getPadding(),
+                     kernel.decodeLanes())
             .x;
     Value filter =
         decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
                      /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/false)
+                     /*needRowSum=*/false, /*padding=*/{}, kernel.decodeLanes())
             .x;
     Value weights = kernel.relayoutWeights(filter, channels);
     int64_t group = kernel.group();

@@ -60,11 +60,13 @@ struct DecodedOperand {
 /// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
 /// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
 /// leading dimension and the rows around the values. Padding and values
-/// past K are x = 0. Row sums are of x over the R rows.
+/// past K are x = 0. Row sums are of x over the R rows. The code works on
+/// vectors of `lanes` bytes (16, 32 or 64; 16 with `rowPairs`).
 DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             PackedLayoutAttr layout, Int8Operand rep,
                             int64_t rowMultiple, bool rowPairs, Type resultType,
-                            bool needRowSum, ArrayRef<int64_t> padding = {});
+                            bool needRowSum, ArrayRef<int64_t> padding = {},
+                            int64_t lanes = 16);
 
 /// `init` (plus `scaleProduct * product` if `product` is set) plus the
 /// offsets' terms `sa ob lhsRowSum + oa sb rhsRowSum + oa ob length`,

@@ -1,0 +1,180 @@
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8 | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx-vnni" | FileCheck %s --check-prefix=YMM
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1" | FileCheck %s --check-prefix=AVX2
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1" | FileCheck %s --check-prefix=BW
+// The default thresholds: 8 for vpdpbusd, 16 for vpmaddwd.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=MIN16
+// 65: never (but for ops marked bitserial.int8 = true).
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
+
+// NEVER-LABEL: func.func @stem
+// NEVER-NOT: func.call
+// NEVER: bitserial.matmul
+// NEVER-NOT: func.call
+// NEVER: return
+
+// The ResNet-18 stem's matmul (8-bit unsigned x 4-bit signed): u8 x s8 as
+// is, no offsets. The weights become [N / 16, K / 4, 64] (K = 147 rounded up
+// to 148); each step of 4 values of K broadcasts 4 activation codes per row
+// and multiplies them with 4 vectors of 16 channels: 6 x 4 accumulators,
+// which are the outputs (init added in the kernel, no reductions).
+// CHECK: func.func private @llvm.x86.avx512.vpdpbusd.512(vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-LABEL: func.func @stem
+// CHECK-SAME: %[[INIT:[^:]+]]: tensor<30x64xi32>
+// CHECK: %[[XA:.*]] = scf.for {{.*}} -> (tensor<30x192xi8>)
+// CHECK: %[[XB:.*]] = scf.for {{.*}} -> (tensor<64x192xi8>)
+// CHECK: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x37x16x4xi8>)
+// CHECK: tensor.extract %[[XB]]
+// CHECK: %[[W:.*]] = tensor.collapse_shape %[[RELAID]] {{\[}}[0], [1], [2, 3]] : tensor<4x37x16x4xi8> into tensor<4x37x64xi8>
+// CHECK: scf.for {{.*}} step %c6{{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (tensor<30x64xi32>)
+// CHECK: scf.for {{.*}} step %c4{{.*}} -> (tensor<30x64xi32>)
+// CHECK: %{{.*}}:24 = scf.for %{{.*}} = %{{.*}} to %c148{{.*}} step %c4{{.*}} -> (vector<16xi32>,
+// CHECK: %[[CODES:.*]] = vector.transfer_read %[[XA]]{{.*}} : tensor<30x192xi8>, vector<4xi8>
+// CHECK: %[[WORD:.*]] = vector.bitcast %[[CODES]] : vector<4xi8> to vector<1xi32>
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[WORD]] : vector<1xi32> to vector<16xi32>
+// CHECK: vector.bitcast %[[SPLAT]] : vector<16xi32> to vector<64xi8>
+// CHECK-COUNT-4: vector.transfer_read %[[W]]{{.*}} : tensor<4x37x64xi8>, vector<64xi8>
+// CHECK-COUNT-24: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: scf.yield
+// CHECK-COUNT-24: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<30x64xi32>, vector<16xi32>
+// CHECK-COUNT-24: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xi32>, tensor<30x64xi32>
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: bitserial.matmul
+// CHECK: return
+// YMM: func.func private @llvm.x86.avx512.vpdpbusd.256(vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// YMM-LABEL: func.func @stem
+// YMM: tensor.collapse_shape {{.*}} into tensor<8x37x32xi8>
+// YMM-COUNT-12: func.call @llvm.x86.avx512.vpdpbusd.256
+// vpmaddwd: i16 codes, 2 values of K per lane, zero-extended activations
+// and sign-extended weights, the products added.
+// AVX2: func.func private @llvm.x86.avx2.pmadd.wd(vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2-LABEL: func.func @stem
+// AVX2: arith.extsi %{{.*}} : i8 to i16
+// AVX2: tensor.collapse_shape {{.*}} into tensor<8x74x16xi16>
+// AVX2: scf.for {{.*}} to %c148{{.*}} step %c2
+// AVX2: arith.extui %{{.*}} : vector<2xi8> to vector<2xi16>
+// AVX2: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
+// AVX2: %[[P:.*]] = func.call @llvm.x86.avx2.pmadd.wd
+// AVX2: arith.addi %{{.*}}, %[[P]] : vector<8xi32>
+// AVX2-NOT: pmaddubs
+// BW: func.func private @llvm.x86.avx512.pmaddw.d.512(vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// MIN16-LABEL: func.func @stem
+// MIN16: bitserial.matmul
+!A = tensor<30x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
+func.func @stem(%a: !A, %b: !B, %init: tensor<30x64xi32>) -> tensor<30x64xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<30x64xi32>) -> tensor<30x64xi32>
+  return %r : tensor<30x64xi32>
+}
+
+// -----
+
+// 8-bit signed x 8-bit signed: vpdpbusd needs one u8 operand, so the
+// weights go as v + 128 and the activations' row sums correct it:
+// init + acc - 128 rowsum(xa). Channels past N = 20 are masked (in_bounds
+// false) and rows past M = 3 repeat the last one; i64 results widen the
+// i32 sums once (K = 40 <= 32768).
+// CHECK-LABEL: func.func @signed_signed_i64
+// CHECK: %{{.*}}:{{[0-9]+}} = scf.for {{.*}} -> (vector<16xi32>,
+// CHECK: vector.transfer_read {{.*}} : tensor<3x20xi64>, vector<16xi64>
+// CHECK: arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
+// CHECK: vector.transfer_write {{.*}} : vector<16xi64>, tensor<3x20xi64>
+// CHECK: linalg.generic
+// CHECK: arith.constant -128 : i64
+// CHECK: linalg.yield
+// vpmaddwd multiplies s16 by s16: no offset, no correction.
+// AVX2-LABEL: func.func @signed_signed_i64
+// AVX2: func.call @llvm.x86.avx2.pmadd.wd
+// AVX2-NOT: linalg.generic
+// AVX2: return
+!A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 40>>
+!B = tensor<20x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 40>>
+func.func @signed_signed_i64(%a: !A, %b: !B, %init: tensor<3x20xi64>) -> tensor<3x20xi64> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<3x20xi64>) -> tensor<3x20xi64>
+  return %r : tensor<3x20xi64>
+}
+
+// -----
+
+// i64 results over more than 32768 values of K, batched weights and ops
+// below the bit product stay bit-serial; `bitserial.int8` overrides the
+// rule both ways.
+// CHECK-LABEL: func.func @kept
+// CHECK: bitserial.matmul {{.*}} -> tensor<2x3xi64>
+// CHECK: bitserial.matmul {{.*}} -> tensor<2x2x3xi32>
+// CHECK: bitserial.matmul {{.*}} -> tensor<2x3xi32>
+// CHECK: bitserial.matmul {{.*}} {bitserial.int8 = false}
+// CHECK-NOT: bitserial.matmul
+// CHECK: return
+!W = tensor<2x8x513xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 32800>>
+!V = tensor<3x8x513xi64, #bitserial.packed<bits = 8, encoding = signed, length = 32800>>
+!A = tensor<2x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 40>>
+!B = tensor<3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 40>>
+!BB = tensor<2x3x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 40>>
+!AB = tensor<2x2x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 40>>
+func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB, %bb: !BB,
+                %i32: tensor<2x3xi32>, %batch: tensor<2x2x3xi32>) -> (tensor<2x3xi64>, tensor<2x2x3xi32>, tensor<2x3xi32>, tensor<2x3xi32>, tensor<2x3xi32>) {
+  %0 = bitserial.matmul ins(%w, %v : !W, !V) outs(%i64 : tensor<2x3xi64>) -> tensor<2x3xi64>
+  %1 = bitserial.matmul ins(%ab, %bb : !AB, !BB) outs(%batch : tensor<2x2x3xi32>) -> tensor<2x2x3xi32>
+  %2 = bitserial.matmul ins(%a, %b : !A, !B) outs(%i32 : tensor<2x3xi32>) -> tensor<2x3xi32>
+  %3 = bitserial.matmul ins(%a, %b : !A, !B) outs(%i32 : tensor<2x3xi32>) {bitserial.int8 = true} -> tensor<2x3xi32>
+  %4 = bitserial.matmul ins(%ab, %b : !AB, !B) outs(%batch : tensor<2x2x3xi32>) {bitserial.int8 = false} -> tensor<2x2x3xi32>
+  %5 = tensor.extract_slice %4[0, 0, 0] [1, 2, 3] [1, 1, 1] : tensor<2x2x3xi32> to tensor<2x3xi32>
+  return %0, %1, %2, %3, %5 : tensor<2x3xi64>, tensor<2x2x3xi32>, tensor<2x3xi32>, tensor<2x3xi32>, tensor<2x3xi32>
+}
+
+// -----
+
+// conv2d over the taps: the input decoded with its padding (x = 0), the
+// filter re-laid out as [CO / 16, KH, KW, C / 4, 64]; blocks of pixels of
+// one output row (7 here: the row is 7 wide) x channel vectors reduce over
+// (kh, kw, 4 channels).
+// CHECK-LABEL: func.func @conv
+// CHECK: tensor.collapse_shape {{.*}} into tensor<2x3x3x16x64xi8>
+// CHECK: scf.for {{.*}} -> (tensor<1x7x7x32xi32>)
+// CHECK: scf.for {{.*}} step %c7{{.*}} -> (tensor<1x7x7x32xi32>)
+// CHECK: %{{.*}}:14 = scf.for {{.*}} -> (vector<16xi32>,
+// CHECK: scf.for {{.*}} -> (vector<16xi32>,
+// CHECK: scf.for {{.*}} to %c64{{.*}} step %c4{{.*}} -> (vector<16xi32>,
+// CHECK-COUNT-7: vector.transfer_read {{.*}} : tensor<1x16x16x64xi8>, vector<4xi8>
+// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2x3x3x16x64xi8>, vector<64xi8>
+// CHECK-COUNT-14: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK-NOT: bitserial.conv2d
+// CHECK: return
+!X = tensor<1x14x14x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 64>>
+!F = tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @conv(%x: !X, %f: !F, %init: tensor<1x7x7x32xi32>) -> tensor<1x7x7x32xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x7x7x32xi32>) strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x7x7x32xi32>
+  return %r : tensor<1x7x7x32xi32>
+}
+
+// -----
+
+// Signed activations and unsigned weights need no offset (s8 x u8). An
+// 8-bit bipolar input needs one either way ((v - 1) / 2 as s8): with
+// padding it stays bit-serial, without it the filter's sums correct it.
+// CHECK-LABEL: func.func @conv_signed_unsigned
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK-NOT: linalg.generic
+// CHECK: return
+!X = tensor<1x6x6x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 9>>
+!F = tensor<5x3x3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 9>>
+func.func @conv_signed_unsigned(%x: !X, %f: !F, %init: tensor<1x6x6x5xi32>) -> tensor<1x6x6x5xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x5xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x6x5xi32>
+  return %r : tensor<1x6x6x5xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @conv_offsets
+// CHECK: bitserial.conv2d
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: linalg.generic
+// CHECK: return
+!X = tensor<1x6x6x8x1xi64, #bitserial.packed<bits = 8, encoding = bipolar, length = 9>>
+!F = tensor<5x3x3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 9>>
+func.func @conv_offsets(%x: !X, %f: !F, %init: tensor<1x6x6x5xi32>, %init2: tensor<1x4x4x5xi32>) -> (tensor<1x6x6x5xi32>, tensor<1x4x4x5xi32>) {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x5xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x6x5xi32>
+  %s = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init2 : tensor<1x4x4x5xi32>) -> tensor<1x4x4x5xi32>
+  return %r, %s : tensor<1x6x6x5xi32>, tensor<1x4x4x5xi32>
+}
