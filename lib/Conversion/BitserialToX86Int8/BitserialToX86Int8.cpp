@@ -68,17 +68,17 @@ int64_t mlir::bitserial::getX86Int8MinBitProduct(X86Int8Instruction instruction,
                                                  int64_t minBitProduct) {
   if (minBitProduct > 0)
     return minBitProduct;
-  // Measured on Zen 5 (docs/benchmarks.md, "Int8 dot products on x86").
-  switch (instruction) {
-  case X86Int8Instruction::Avx512Vnni:
-  case X86Int8Instruction::AvxVnni:
-    return 8;
-  case X86Int8Instruction::Avx2:
-  case X86Int8Instruction::Avx512Bw:
-    return 16;
-  }
-  llvm_unreachable("unknown instruction");
+  // Measured on Zen 5 (docs/benchmarks.md, "Int8 dot products on x86"):
+  // from 8 (4 x 2, 3 x 3 bits) int8 wins on the layers with many output
+  // pixels, with vpdpbusd and with vpmaddwd alike.
+  (void)instruction;
+  return 8;
 }
+
+/// Output pixels (rows) below which the default threshold doubles: the
+/// weights are decoded and re-laid out on every call, which few pixels do
+/// not amortize (ResNet-18's 7x7 layers C11 and C12 lose at 8 bits).
+static constexpr int64_t kFewRows = 128;
 
 //===----------------------------------------------------------------------===//
 // Plans
@@ -128,6 +128,8 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
   PackedLayoutAttr lhs, rhs;
   int64_t group = getGroup(instruction);
   int64_t reduction = 0;
+  // Output rows (pixels) per call; dynamic counts as many.
+  int64_t rows = std::numeric_limits<int64_t>::max();
   Type resultType;
   if (auto matmul = dyn_cast<MatmulOp>(op)) {
     lhs = matmul.getLhsLayout();
@@ -138,6 +140,10 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
     if (lhs)
       reduction = llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = matmul.getInit().getType().getElementType();
+    auto initType = cast<RankedTensorType>(matmul.getInit().getType());
+    if (initType.hasStaticShape())
+      rows = initType.getNumElements() /
+             std::max<int64_t>(initType.getShape().back(), 1);
   } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
     lhs = conv.getInputLayout();
     rhs = conv.getFilterLayout();
@@ -149,6 +155,10 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
       reduction = filterType.getDimSize(1) * filterType.getDimSize(2) *
                   llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = conv.getInit().getType().getElementType();
+    auto initType = cast<RankedTensorType>(conv.getInit().getType());
+    if (initType.hasStaticShape())
+      rows = initType.getNumElements() /
+             std::max<int64_t>(initType.getShape().back(), 1);
     // Padding (the value 0) must be x = 0.
     if (lhs && rhs &&
         llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; }) &&
@@ -162,8 +172,10 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
     return false;
   if (auto force = op->getAttrOfType<BoolAttr>(kInt8Attr))
     return force.getValue();
-  return int64_t(lhs.getBits()) * rhs.getBits() >=
-         getX86Int8MinBitProduct(instruction, minBitProduct);
+  int64_t threshold = getX86Int8MinBitProduct(instruction, minBitProduct);
+  if (minBitProduct == 0 && rows < kFewRows)
+    threshold *= 2;
+  return int64_t(lhs.getBits()) * rhs.getBits() >= threshold;
 }
 
 //===----------------------------------------------------------------------===//
@@ -489,6 +501,9 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
     bool channelsInBounds = !ShapedType::isDynamic(staticN) &&
                             staticN % kernel.lanes() == 0 &&
                             staticBlocks % nr == 0;
+    int64_t staticM = initType.getDimSize(first);
+    if (!ShapedType::isDynamic(staticM) && staticM > 0)
+      mr = llvm::divideCeil(staticM, llvm::divideCeil(staticM, mr));
     int64_t group = kernel.group();
     int64_t reduction = llvm::divideCeil(length, group) * group;
 
@@ -634,10 +649,11 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
                                : llvm::divideCeil(staticCo, kernel.lanes());
     int64_t nr, mr;
     std::tie(nr, mr) = kernel.block(staticBlocks);
-    // Rows of 7 or 14 pixels: fewer wasted pixels.
+    // As many blocks per row as needed, evened out: rows of 7 pixels take
+    // 4 + 4 (one repeated) rather than 6 + 6 (five repeated).
     int64_t staticWidth = initType.getDimSize(2);
-    if (!ShapedType::isDynamic(staticWidth) && staticWidth < mr)
-      mr = std::max<int64_t>(staticWidth, 1);
+    if (!ShapedType::isDynamic(staticWidth) && staticWidth > 0)
+      mr = llvm::divideCeil(staticWidth, llvm::divideCeil(staticWidth, mr));
     bool channelsInBounds = !ShapedType::isDynamic(staticCo) &&
                             staticCo % kernel.lanes() == 0 &&
                             staticBlocks % nr == 0;

@@ -2,8 +2,8 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx-vnni" | FileCheck %s --check-prefix=YMM
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1" | FileCheck %s --check-prefix=AVX2
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1" | FileCheck %s --check-prefix=BW
-// The default thresholds: 8 for vpdpbusd, 16 for vpmaddwd.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=MIN16
+// The default threshold is 8, 16 below 128 output rows.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=DEFAULT
 // 65: never (but for ops marked bitserial.int8 = true).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
 
@@ -58,8 +58,8 @@
 // AVX2: arith.addi %{{.*}}, %[[P]] : vector<8xi32>
 // AVX2-NOT: pmaddubs
 // BW: func.func private @llvm.x86.avx512.pmaddw.d.512(vector<32xi16>, vector<32xi16>) -> vector<16xi32>
-// MIN16-LABEL: func.func @stem
-// MIN16: bitserial.matmul
+// DEFAULT-LABEL: func.func @stem
+// DEFAULT: func.call @llvm.x86.avx2.pmadd.wd
 !A = tensor<30x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
 !B = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
 func.func @stem(%a: !A, %b: !B, %init: tensor<30x64xi32>) -> tensor<30x64xi32> {
@@ -177,4 +177,23 @@ func.func @conv_offsets(%x: !X, %f: !F, %init: tensor<1x6x6x5xi32>, %init2: tens
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x5xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x6x5xi32>
   %s = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init2 : tensor<1x4x4x5xi32>) -> tensor<1x4x4x5xi32>
   return %r, %s : tensor<1x6x6x5xi32>, tensor<1x4x4x5xi32>
+}
+
+// -----
+
+// 4 x 2 bits reach the default threshold of 8 with 128 rows, not with 127
+// (the weights' decoding per call is not amortized).
+// CHECK-LABEL: func.func @few_rows
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: bitserial.matmul {{.*}} -> tensor<127x16xi32>
+// DEFAULT-LABEL: func.func @few_rows
+// DEFAULT: func.call @llvm.x86.avx2.pmadd.wd
+// DEFAULT: bitserial.matmul {{.*}} -> tensor<127x16xi32>
+!A = tensor<128x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 64>>
+!A2 = tensor<127x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 64>>
+!B = tensor<16x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @few_rows(%a: !A, %a2: !A2, %b: !B, %i: tensor<128x16xi32>, %i2: tensor<127x16xi32>) -> (tensor<128x16xi32>, tensor<127x16xi32>) {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%i : tensor<128x16xi32>) -> tensor<128x16xi32>
+  %s = bitserial.matmul ins(%a2, %b : !A2, !B) outs(%i2 : tensor<127x16xi32>) -> tensor<127x16xi32>
+  return %r, %s : tensor<128x16xi32>, tensor<127x16xi32>
 }
