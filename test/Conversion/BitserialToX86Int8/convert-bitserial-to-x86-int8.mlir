@@ -2,7 +2,7 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx-vnni" | FileCheck %s --check-prefix=YMM
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1" | FileCheck %s --check-prefix=AVX2
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1" | FileCheck %s --check-prefix=BW
-// The default threshold is 8, 16 below 128 output rows.
+// The default threshold is 8, 16 below 128 output rows; never for one row.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=DEFAULT
 // 65: never (but for ops marked bitserial.int8 = true).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
@@ -196,4 +196,23 @@ func.func @few_rows(%a: !A, %a2: !A2, %b: !B, %i: tensor<128x16xi32>, %i2: tenso
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%i : tensor<128x16xi32>) -> tensor<128x16xi32>
   %s = bitserial.matmul ins(%a2, %b : !A2, !B) outs(%i2 : tensor<127x16xi32>) -> tensor<127x16xi32>
   return %r, %s : tensor<128x16xi32>, tensor<127x16xi32>
+}
+
+// -----
+
+// One output row (a matrix-vector product) stays bit-serial by default even
+// at 8 x 8 bits (decoding the weights costs more than the product); two rows
+// reach the doubled threshold of 16.
+// DEFAULT-LABEL: func.func @single_row
+// DEFAULT: bitserial.matmul {{.*}} -> tensor<1x16xi32>
+// DEFAULT: func.call @llvm.x86.avx2.pmadd.wd
+// DEFAULT-NOT: bitserial.matmul
+// DEFAULT: return
+!A = tensor<1x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 64>>
+!A2 = tensor<2x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 64>>
+!B = tensor<16x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 64>>
+func.func @single_row(%a: !A, %a2: !A2, %b: !B, %i: tensor<1x16xi32>, %i2: tensor<2x16xi32>) -> (tensor<1x16xi32>, tensor<2x16xi32>) {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%i : tensor<1x16xi32>) -> tensor<1x16xi32>
+  %s = bitserial.matmul ins(%a2, %b : !A2, !B) outs(%i2 : tensor<2x16xi32>) -> tensor<2x16xi32>
+  return %r, %s : tensor<1x16xi32>, tensor<2x16xi32>
 }
