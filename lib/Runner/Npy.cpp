@@ -37,8 +37,9 @@ std::string NpyArray::getDtypeName() const {
   return (kind == 'u' ? "uint" : "int") + width;
 }
 
-int64_t NpyArray::getElement(int64_t i) const {
-  const char *p = data.data() + i * itemSize;
+int64_t mlir::bitserial::loadInteger(const void *element, char kind,
+                                     unsigned itemSize) {
+  const char *p = static_cast<const char *>(element);
   switch (itemSize) {
   case 1:
     return kind == 'i' ? int64_t(*reinterpret_cast<const int8_t *>(p))
@@ -59,6 +60,10 @@ int64_t NpyArray::getElement(int64_t i) const {
     return v;
   }
   }
+}
+
+int64_t NpyArray::getElement(int64_t i) const {
+  return loadInteger(data.data() + i * itemSize, kind, itemSize);
 }
 
 void NpyArray::setElement(int64_t i, int64_t value) {

@@ -700,27 +700,8 @@ int64_t ArrayView::getNumElements() const {
 }
 
 int64_t ArrayView::getElement(int64_t i) const {
-  const char *p = static_cast<const char *>(data) + i * itemSize;
-  switch (itemSize) {
-  case 1:
-    return kind == 'i' ? int64_t(*reinterpret_cast<const int8_t *>(p))
-                       : int64_t(*reinterpret_cast<const uint8_t *>(p));
-  case 2: {
-    uint16_t v;
-    std::memcpy(&v, p, 2);
-    return kind == 'i' ? int64_t(int16_t(v)) : int64_t(v);
-  }
-  case 4: {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return kind == 'i' ? int64_t(int32_t(v)) : int64_t(v);
-  }
-  default: {
-    int64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-  }
-  }
+  return loadInteger(static_cast<const char *>(data) + i * itemSize, kind,
+                     itemSize);
 }
 
 std::string ArrayView::getDtypeName() const {

@@ -49,6 +49,10 @@ struct NpyArray {
                                            const llvm::Twine &what);
 };
 
+/// The little-endian integer (or bool) of `itemSize` bytes at `element`,
+/// sign-extended for kind 'i', zero-extended otherwise, as 64 bits.
+int64_t loadInteger(const void *element, char kind, unsigned itemSize);
+
 /// The byte size of an array of `shape` with `itemSize`-byte elements, or an
 /// error (naming `what`) for negative extents or a size past 2^62 bytes.
 llvm::Expected<uint64_t> getByteSize(llvm::ArrayRef<int64_t> shape,
