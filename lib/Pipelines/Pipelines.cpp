@@ -193,6 +193,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
                                   options.avxVnni))
                                   .str();
     int8Options.minBitProduct = options.int8MinBitProduct;
+    int8Options.parallel = options.parallel;
     pm.addPass(createConvertBitserialToX86Int8(int8Options));
   }
   pm.addPass(createConvertBitserialToVector(vectorOptions));

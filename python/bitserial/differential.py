@@ -370,11 +370,39 @@ def _keep(work, keep_root, index, expected):
     return f" (reproducer: {kept})"
 
 
+def packs_as_arguments(mlir):
+    """`mlir` (one public @main that packs some of its arguments first) with
+    everything after the packs moved into a private callee taking the packed
+    values as arguments: lowerings then decode the planes of block
+    arguments instead of reading a pack's input."""
+    lines = mlir.rstrip("\n").split("\n")
+    header = re.match(r"func\.func @main\((.*)\) -> (.*) \{$", lines[0])
+    packs = [re.match(r"\s*(%\w+) = bitserial\.pack (%\w+) : .* -> (.*)$", line)
+             for line in lines[1:]]
+    count = next(i for i, m in enumerate(packs) if m is None)
+    if not header or count == 0:
+        return mlir
+    args = [a.split(": ", 1) for a in re.split(r", (?=%)", header.group(1))]
+    packed = {m.group(2) for m in packs[:count]}
+    params = [(m.group(1), m.group(3)) for m in packs[:count]] + [
+        (name, t) for name, t in args if name not in packed]
+    result = header.group(2)
+    body = lines[1 + count:-1]
+    call = (f"  %call = func.call @kernel({', '.join(n for n, _ in params)}) : "
+            f"({', '.join(t for _, t in params)}) -> {result}")
+    return "\n".join(
+        [f"func.func private @kernel({', '.join(f'{n}: {t}' for n, t in params)})"
+         f" -> {result} {{"] + body + ["}", lines[0]] + lines[1:1 + count] +
+        [call, f"  return %call : {result}", "}", ""])
+
+
 def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=False):
     name, mlir, inputs, expected = make_case(
         seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover,
         epilogues)
     name += f" via {lowering}"
+    if "planes" in lowering.split("+"):
+        mlir = packs_as_arguments(mlir)
     work = tempfile.mkdtemp(prefix=f"case{index}-")
     try:
         path = os.path.join(work, "case.mlir")
@@ -408,7 +436,8 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=Fa
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
             passes = (["--bitserial-tile"] if "tile" in flags else []) + [
                 "--convert-bitserial-to-x86-int8="
-                f"instruction={int8[0]} min-bit-product=1"]
+                f"instruction={int8[0]} min-bit-product=1"
+                + (" parallel=true" if "par" in flags else "")]
             lowered = subprocess.run([opt, path] + passes, capture_output=True,
                                      text=True, timeout=300)
             if lowered.returncode != 0:
@@ -605,7 +634,8 @@ def main(argv=None):
                 "reference+tile,vector:host+tile+par,"
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3] of bitserial-run "
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3][+planes] of "
+             "bitserial-run "
              "(+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
              "+narrow: 128-bit kernels with unroll-steps, "
@@ -613,7 +643,9 @@ def main(argv=None):
              "+avxvnni, +pmaddwd, +bw: every matmul and conv2d the x86 int8 "
              "lowering handles lowered by bitserial-opt first with "
              "avx512-vnni, avx-vnni, avx2 or avx512bw; +v3: --cpu "
-             "x86-64-v3); case i "
+             "x86-64-v3; +planes: the packed operands reach the ops as "
+             "arguments of a private function, not as bitserial.pack "
+             "results); case i "
              "uses lowering i %% count (with --aot-qemu: bitserial-compile's "
              "--strategy and --target, default " + ",".join(AOT_LOWERINGS) +
              ")")

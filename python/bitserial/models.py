@@ -241,7 +241,7 @@ class Builder:
     """Builds one function. Each method emits MLIR, records a graph node and
     evaluates it on the calibration inputs (``self.calib[value.node]``)."""
 
-    def __init__(self, name, seed=0, epilogue="ops", float_abi="native", pack_form="vector"):
+    def __init__(self, name, seed=0, epilogue="ops", float_abi="native", pack_form="op"):
         if epilogue not in ("ops", "linalg"):
             raise ValueError("epilogue must be 'ops' or 'linalg'")
         if float_abi not in ("native", "bits"):
@@ -1104,7 +1104,7 @@ def _dequant(b, acc):
 # ---------------------------------------------------------------------------
 
 def mlp(batch=1, seed=0, float_input=True, epilogue="ops", output="scores",
-        hidden=256, calib_batch=64, float_abi="native", pack_form="vector"):
+        hidden=256, calib_batch=64, float_abi="native", pack_form="op"):
     """A binarized MLP: [B, 784] -> 8-bit unsigned codes -> 784x256 (u8 x bipolar)
     -> sign -> 256x256 (bipolar x bipolar) -> sign -> 256x10 -> f32 scores.
 
@@ -1139,7 +1139,7 @@ def mlp(batch=1, seed=0, float_input=True, epilogue="ops", output="scores",
 def resnet18(batch=1, resolution=224, seed=0, epilogue="ops", output="scores",
              act=(1, "bipolar"), wgt=(1, "bipolar"), stem_wbits=4, width=64,
              num_classes=1000, calib_batch=4, float_input=False, float_abi="native",
-             pack_form="vector"):
+             pack_form="op"):
     """A binarized ResNet-18, NHWC, input [batch, resolution, resolution, 3].
 
     stem: 7x7/2 conv, 8-bit unsigned image x ``stem_wbits``-bit signed weights,
@@ -1321,7 +1321,7 @@ def main(argv=None):
                        help="calibration batch (default: 64 for mlp, 4 for resnet18)")
         g.add_argument("--no-expected", action="store_true",
                        help="skip the NumPy evaluation of the input (benchmarks)")
-        g.add_argument("--pack", choices=("vector", "op"), default="vector",
+        g.add_argument("--pack", choices=("vector", "op"), default="op",
                        help="how i8 tensors built in the model are packed: vector ops "
                             "(pack_vector) or bitserial.pack")
         g.add_argument("--float-abi", choices=("native", "bits"), default="native",

@@ -244,7 +244,11 @@ def ConvertBitserialToX86Int8
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: the "
            "measured default of the instruction; 65: only ops marked "
-           "bitserial.int8 = true)">
+           "bitserial.int8 = true)">,
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Outer loops as scf.forall: output rows of a convolution, runs of "
+           "row blocks of a matmul (the pipelines' parallel option lowers "
+           "them to OpenMP)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -101,6 +102,68 @@ static Value splatI8(OpBuilder &b, Location loc, int64_t value,
       b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(lowByte(value))));
 }
 
+/// The integer tensor `packed` was packed from, when it comes straight from
+/// a `bitserial.pack`: reading its values saves packing and decoding planes.
+static Value getPackSource(Value packed) {
+  if (auto pack = packed.getDefiningOp<PackOp>())
+    return pack.getInput();
+  return {};
+}
+
+/// The codes x of `rep` for `values`, elements of a tensor packed with
+/// `layout`, as `pack` would encode them: the low `bits` bits (after the
+/// bipolar shift) decoded and offset, so an out-of-range value gives the
+/// same code as through its planes. Computed modulo 2^8 in i8 lanes, or in
+/// i16 lanes for wider sources (8-bit bipolar values need 9 bits).
+static Value codesOfValues(OpBuilder &b, Location loc, Value values,
+                           PackedLayoutAttr layout, Int8Operand rep) {
+  auto type = cast<VectorType>(values.getType());
+  int64_t sourceWidth = type.getElementType().getIntOrFloatBitWidth();
+  int64_t width = sourceWidth <= 8 ? 8 : 16;
+  auto laneType = VectorType::get(type.getShape(), b.getIntegerType(width));
+  Value v = values;
+  if (sourceWidth < width)
+    v = arith::ExtSIOp::create(b, loc, laneType, v);
+  else if (sourceWidth > width)
+    v = arith::TruncIOp::create(b, loc, laneType, v);
+  auto splat = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            laneType, b.getIntegerAttr(laneType.getElementType(),
+                                       APInt(width, value, true,
+                                             /*implicitTrunc=*/true))));
+  };
+  int64_t bits = layout.getBits(), span = (int64_t(1) << bits) - 1;
+  Encoding encoding = layout.getEncoding();
+  if (encoding == Encoding::Bipolar)
+    v = arith::ShRUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, v, splat(span)), splat(1));
+  // v holds the plane bits u in its low `bits` bits; the value they decode to:
+  if (bits < width) {
+    if (encoding == Encoding::Signed)
+      v = arith::ShRSIOp::create(
+          b, loc, arith::ShLIOp::create(b, loc, v, splat(width - bits)),
+          splat(width - bits));
+    else
+      v = arith::AndIOp::create(b, loc, v, splat(span));
+  }
+  if (encoding == Encoding::Bipolar)
+    v = arith::SubIOp::create(b, loc, arith::AddIOp::create(b, loc, v, v),
+                              splat(span));
+  // x = (value - offset) / scale, exact: the difference is a multiple of
+  // the scale, non-negative for unsigned codes.
+  if (rep.offset != 0)
+    v = arith::SubIOp::create(b, loc, v, splat(rep.offset));
+  if (rep.scale == 2)
+    v = rep.isUnsigned ? Value(arith::ShRUIOp::create(b, loc, v, splat(1)))
+                       : Value(arith::ShRSIOp::create(b, loc, v, splat(1)));
+  if (width > 8)
+    v = arith::TruncIOp::create(
+        b, loc, VectorType::get(type.getShape(), b.getI8Type()), v);
+  return v;
+}
+
 /// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
 /// to the i8 values x of `rep` with vector code: 64 elements (8 bytes of
 /// each plane) at a time, each byte spread over 8 lanes, tested against the
@@ -108,7 +171,8 @@ static Value splatI8(OpBuilder &b, Location loc, int64_t value,
 /// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
 /// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
 /// leading dimension and the rows around the values. Padding is x = 0. Row
-/// sums are of x over the R rows.
+/// sums are of x over the R rows. A `packed` straight from `bitserial.pack`
+/// is read from the pack's input instead of its planes.
 DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
                                   int64_t rowMultiple, bool rowPairs,
@@ -121,6 +185,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   Value words = tensor::CastOp::create(
       b, loc, RankedTensorType::get(packedType.getShape(), wordType), packed);
   int64_t perChunk = 64 / wordType.getWidth();
+  Value source = getPackSource(packed);
   int64_t rank = packedType.getRank(), lead = rank - 3;
   int64_t length = layout.getLength();
   int64_t chunks = llvm::divideCeil(length, 64), paddedLength = chunks * 64;
@@ -265,7 +330,23 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
               SmallVector<Value> partValues(parts, zeroBytes);
               Value firstWord =
                   arith::MulIOp::create(b, loc, c, index(perChunk));
-              for (unsigned p = 0; p < layout.getBits(); ++p) {
+              Value chunkStart = arith::MulIOp::create(b, loc, c, index(64));
+              if (source) {
+                auto sourceType = cast<RankedTensorType>(source.getType());
+                Type element = sourceType.getElementType();
+                for (int64_t s = 0; s < parts; ++s) {
+                  SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
+                  at.append({r, arith::AddIOp::create(b, loc, chunkStart,
+                                                      index(lanes * s))});
+                  // Past the logical length: masked off below.
+                  Value values = vector::TransferReadOp::create(
+                      b, loc, VectorType::get({lanes}, element), source, at,
+                      constantInt(b, loc, element, 0),
+                      ArrayRef<bool>{length % 64 == 0});
+                  partValues[s] = codesOfValues(b, loc, values, layout, rep);
+                }
+              }
+              for (unsigned p = 0; p < layout.getBits() && !source; ++p) {
                 SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
                 at.append({r, index(p), firstWord});
                 Value wordVector = vector::TransferReadOp::create(
@@ -293,15 +374,16 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
               }
               Value into = args[0];
               Value sum = rowSum ? args[1] : Value();
-              Value chunkStart = arith::MulIOp::create(b, loc, c, index(64));
               for (int64_t s = 0; s < parts; ++s) {
                 Value k =
                     arith::AddIOp::create(b, loc, chunkStart, index(lanes * s));
                 Value part = partValues[s];
-                if (weights.delta != 0) {
-                  // Zero bits are x = delta: clear the lanes past K.
-                  part = arith::AddIOp::create(
-                      b, loc, part, splatI8(b, loc, weights.delta, lanes));
+                if (source ? length % 64 != 0 : weights.delta != 0) {
+                  // Zero bits are x = delta, and values past K were read
+                  // as 0: clear the lanes past K.
+                  if (!source)
+                    part = arith::AddIOp::create(
+                        b, loc, part, splatI8(b, loc, weights.delta, lanes));
                   Value valid = vector::CreateMaskOp::create(
                       b, loc, VectorType::get({lanes}, b.getI1Type()),
                       ValueRange{

@@ -85,6 +85,11 @@ static constexpr int64_t kFewRows = 128;
 /// 8-bit codes with 1000 x 512 weights took 0.9 ms as int8 against 0.02 ms).
 static constexpr int64_t kMinRows = 2;
 
+/// With `parallel`, a matmul's rows are split into at most this many tasks
+/// per batch (enough for dynamic scheduling over a few threads; each task
+/// is still many register blocks for a large M).
+static constexpr int64_t kMaxRowTasks = 64;
+
 //===----------------------------------------------------------------------===//
 // Plans
 //===----------------------------------------------------------------------===//
@@ -356,12 +361,13 @@ struct DotKernel {
     return tensor::CollapseShapeOp::create(b, loc, relaid.getResult(0), groups);
   }
 
-  /// Stores `init + scale * acc` for a block: `accs[i * nr + j]` goes to
-  /// `at(i)` + channel `(nb0 + j) * lanes` of `into`; all reads come first.
-  /// Channels past `channels` are masked off unless `channelsInBounds`.
+  /// Stores `init + scale * acc` for a block (`scale * acc` unless
+  /// `readInit`): `accs[i * nr + j]` goes to `at(i)` + channel
+  /// `(nb0 + j) * lanes` of `into`; all reads come first. Channels past
+  /// `channels` are masked off unless `channelsInBounds`.
   Value storeBlock(Value into, ArrayRef<Value> accs, int64_t mr, int64_t nr,
                    function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
-                   bool channelsInBounds) {
+                   bool channelsInBounds, bool readInit) {
     auto intoType = cast<RankedTensorType>(into.getType());
     Type resultType = intoType.getElementType();
     auto resultVector = VectorType::get({lanes()}, resultType);
@@ -383,15 +389,18 @@ struct DotKernel {
     SmallVector<Value> values;
     for (int64_t i = 0; i < mr; ++i) {
       for (int64_t j = 0; j < nr; ++j) {
-        Value init = vector::TransferReadOp::create(
-            b, loc, resultVector, into, indices(i, j), zero,
-            ArrayRef<bool>{channelsInBounds});
         Value acc = accs[i * nr + j];
         if (!resultType.isInteger(32))
           acc = arith::ExtSIOp::create(b, loc, resultVector, acc);
         if (scaleVector)
           acc = arith::MulIOp::create(b, loc, acc, scaleVector);
-        values.push_back(arith::AddIOp::create(b, loc, init, acc));
+        if (readInit) {
+          Value init = vector::TransferReadOp::create(
+              b, loc, resultVector, into, indices(i, j), zero,
+              ArrayRef<bool>{channelsInBounds});
+          acc = arith::AddIOp::create(b, loc, init, acc);
+        }
+        values.push_back(acc);
       }
     }
     for (int64_t i = 0; i < mr; ++i)
@@ -427,6 +436,20 @@ static LogicalResult declareIntrinsic(RewriterBase &rewriter, Operation *op,
   return success();
 }
 
+/// What the kernel stores into: `init`, or a fresh tensor when `init` is
+/// filled with zeros (the usual case), which the kernel then neither reads
+/// nor needs filled: every element gets stored.
+static std::pair<Value, bool> getStoreTarget(OpBuilder &b, Location loc,
+                                             Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
+    return {init, true};
+  auto type = cast<RankedTensorType>(init.getType());
+  Value empty = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, init), type.getElementType());
+  return {empty, false};
+}
+
 static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
                       Value extent) {
   Value last = arith::SubIOp::create(b, loc, extent, constantIndex(b, loc, 1));
@@ -460,14 +483,19 @@ loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
 namespace {
 struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
   MatmulToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
-                  int64_t minBitProduct)
+                  int64_t minBitProduct, bool parallel)
       : OpRewritePattern<MatmulOp>(ctx), instruction(instruction),
-        minBitProduct(minBitProduct) {}
+        minBitProduct(minBitProduct), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
       return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    // No outputs: the result is `init` (and no slice of it is valid).
+    if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
+      rewriter.replaceOp(op, op.getInit());
+      return success();
+    }
     Location loc = op.getLoc();
     PackedLayoutAttr lhsLayout = op.getLhsLayout();
     PackedLayoutAttr rhsLayout = op.getRhsLayout();
@@ -514,68 +542,130 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
     int64_t group = kernel.group();
     int64_t reduction = llvm::divideCeil(length, group) * group;
 
-    SmallVector<Value> ubs;
-    SmallVector<int64_t> steps;
-    if (batched) {
-      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]));
-      steps.push_back(1);
-    }
-    ubs.append({rows, blocks});
-    steps.append({mr, nr});
-    scf::LoopNest nest =
-        loops(rewriter, loc, ubs, steps, ValueRange{init},
-              [&](ValueRange ivs, ValueRange iterArgs) {
-                Value bi = batched ? ivs[0] : Value();
-                Value m0 = ivs[first], nb0 = ivs[first + 1];
-                SmallVector<Value> rowIndex;
-                for (int64_t i = 0; i < mr; ++i)
-                  rowIndex.push_back(minIndex(rewriter, loc, m0, i, rows));
-                SmallVector<Value> blockIndex;
-                for (int64_t j = 0; j < nr; ++j)
-                  blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
-                Value zero = arith::ConstantOp::create(
-                    rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
-                SmallVector<Value> inits(mr * nr, zero);
-                scf::LoopNest kLoop = loops(
-                    rewriter, loc, {kernel.index(reduction)}, {group}, inits,
-                    [&](ValueRange kivs, ValueRange accs) {
-                      Value k = kivs[0];
-                      Value kb = arith::DivUIOp::create(rewriter, loc, k,
-                                                        kernel.index(group));
-                      SmallVector<Value> lhsCodes, rhsCodes;
-                      for (int64_t i = 0; i < mr; ++i) {
-                        SmallVector<Value> at;
-                        if (lhsBatched)
-                          at.push_back(bi);
-                        at.append({rowIndex[i], k});
-                        lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at));
-                      }
-                      for (int64_t j = 0; j < nr; ++j)
-                        rhsCodes.push_back(vector::TransferReadOp::create(
-                            rewriter, loc, kernel.operandType(), weights,
-                            ValueRange{blockIndex[j], kb, kernel.index(0)},
-                            constantInt(rewriter, loc, kernel.codeType(), 0),
-                            ArrayRef<bool>{true}));
-                      scf::ValueVector next;
-                      for (int64_t i = 0; i < mr; ++i)
+    auto [target, readInit] = getStoreTarget(rewriter, loc, init);
+    // Rows [rowOffset, rowOffset + rowCount) of batch `bi`, stored at rows
+    // [0, rowCount) of batch `outBatch` of `into` (the output or a slice).
+    auto buildRows = [&](Value into, Value bi, Value outBatch, Value rowOffset,
+                         Value rowCount) -> Value {
+      scf::LoopNest nest = loops(
+          rewriter, loc, {rowCount, blocks}, {mr, nr}, ValueRange{into},
+          [&](ValueRange ivs, ValueRange iterArgs) {
+            Value m0 = ivs[0], nb0 = ivs[1];
+            SmallVector<Value> rowIndex, lhsRow;
+            for (int64_t i = 0; i < mr; ++i) {
+              rowIndex.push_back(minIndex(rewriter, loc, m0, i, rowCount));
+              lhsRow.push_back(
+                  arith::AddIOp::create(rewriter, loc, rowOffset, rowIndex[i]));
+            }
+            SmallVector<Value> blockIndex;
+            for (int64_t j = 0; j < nr; ++j)
+              blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+            Value zero = arith::ConstantOp::create(
+                rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
+            SmallVector<Value> inits(mr * nr, zero);
+            scf::LoopNest kLoop =
+                loops(rewriter, loc, {kernel.index(reduction)}, {group}, inits,
+                      [&](ValueRange kivs, ValueRange accs) {
+                        Value k = kivs[0];
+                        Value kb = arith::DivUIOp::create(rewriter, loc, k,
+                                                          kernel.index(group));
+                        SmallVector<Value> lhsCodes, rhsCodes;
+                        for (int64_t i = 0; i < mr; ++i) {
+                          SmallVector<Value> at;
+                          if (lhsBatched)
+                            at.push_back(bi);
+                          at.append({lhsRow[i], k});
+                          lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at));
+                        }
                         for (int64_t j = 0; j < nr; ++j)
-                          next.push_back(kernel.multiplyAccumulate(
-                              accs[i * nr + j], lhsCodes[i], rhsCodes[j]));
-                      return next;
-                    });
-                Value written = kernel.storeBlock(
-                    iterArgs[0], kLoop.results, mr, nr,
-                    [&](int64_t i) {
-                      SmallVector<Value> at;
-                      if (batched)
-                        at.push_back(bi);
-                      at.push_back(rowIndex[i]);
-                      return at;
-                    },
-                    nb0, channelsInBounds);
-                return scf::ValueVector{written};
-              });
-    Value result = nest.results.front();
+                          rhsCodes.push_back(vector::TransferReadOp::create(
+                              rewriter, loc, kernel.operandType(), weights,
+                              ValueRange{blockIndex[j], kb, kernel.index(0)},
+                              constantInt(rewriter, loc, kernel.codeType(), 0),
+                              ArrayRef<bool>{true}));
+                        scf::ValueVector next;
+                        for (int64_t i = 0; i < mr; ++i)
+                          for (int64_t j = 0; j < nr; ++j)
+                            next.push_back(kernel.multiplyAccumulate(
+                                accs[i * nr + j], lhsCodes[i], rhsCodes[j]));
+                        return next;
+                      });
+            Value written = kernel.storeBlock(
+                iterArgs[0], kLoop.results, mr, nr,
+                [&](int64_t i) {
+                  SmallVector<Value> at;
+                  if (batched)
+                    at.push_back(outBatch);
+                  at.push_back(rowIndex[i]);
+                  return at;
+                },
+                nb0, channelsInBounds, readInit);
+            return scf::ValueVector{written};
+          });
+      return nest.results.front();
+    };
+
+    Value zeroIndex = kernel.index(0);
+    Value batchCount =
+        batched ? getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0])
+                : Value();
+    Value result;
+    if (!parallel) {
+      if (batched)
+        result = loops(rewriter, loc, {batchCount}, {1}, ValueRange{target},
+                       [&](ValueRange ivs, ValueRange iterArgs) {
+                         return scf::ValueVector{buildRows(
+                             iterArgs[0], ivs[0], ivs[0], zeroIndex, rows)};
+                       })
+                     .results.front();
+      else
+        result = buildRows(target, Value(), Value(), zeroIndex, rows);
+    } else {
+      // Tasks of whole register blocks of rows, at most kMaxRowTasks per
+      // batch, each storing into its own slice of the output.
+      Value blockRows =
+          arith::CeilDivUIOp::create(rewriter, loc, rows, kernel.index(mr));
+      Value taskBlocks = arith::CeilDivUIOp::create(rewriter, loc, blockRows,
+                                                    kernel.index(kMaxRowTasks));
+      Value taskRows =
+          arith::MulIOp::create(rewriter, loc, taskBlocks, kernel.index(mr));
+      Value tasks = arith::CeilDivUIOp::create(
+          rewriter, loc, rows,
+          arith::MaxUIOp::create(rewriter, loc, taskRows, kernel.index(1)));
+      SmallVector<OpFoldResult> bounds;
+      if (batched)
+        bounds.push_back(batchCount);
+      bounds.push_back(tasks);
+      auto forall = scf::ForallOp::create(rewriter, loc, bounds,
+                                          ValueRange{target}, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value bi = batched ? forall.getInductionVar(0) : Value();
+      Value task = forall.getInductionVar(batched ? 1 : 0);
+      Value rowOffset = arith::MulIOp::create(rewriter, loc, task, taskRows);
+      Value rowCount = arith::MinUIOp::create(
+          rewriter, loc, taskRows,
+          arith::SubIOp::create(rewriter, loc, rows, rowOffset));
+      Value shared = forall.getRegionIterArgs()[0];
+      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
+      SmallVector<OpFoldResult> offsets, sliceSizes;
+      if (batched) {
+        offsets.push_back(bi);
+        sliceSizes.push_back(oneAttr);
+      }
+      offsets.append({rowOffset, rewriter.getIndexAttr(0)});
+      sliceSizes.append({rowCount, sizes[first + 1]});
+      SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, loc, shared, offsets, sliceSizes, strides);
+      Value rowsDone = buildRows(slice, bi, batched ? zeroIndex : Value(),
+                                 rowOffset, rowCount);
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowsDone, shared,
+                                            offsets, sliceSizes, strides);
+      result = forall.getResult(0);
+      rewriter.setInsertionPointAfter(forall);
+    }
     if (a.offset != 0 || c.offset != 0) {
       MLIRContext *ctx = rewriter.getContext();
       int64_t rank = initType.getRank();
@@ -597,6 +687,7 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
 
   X86Int8Instruction instruction;
   int64_t minBitProduct;
+  bool parallel;
 };
 
 /// conv2d directly over the taps of the decoded, zero-padded input: blocks
@@ -604,14 +695,19 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
 /// (kh, kw, channel groups).
 struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
   Conv2DToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
-                  int64_t minBitProduct)
+                  int64_t minBitProduct, bool parallel)
       : OpRewritePattern<Conv2DOp>(ctx), instruction(instruction),
-        minBitProduct(minBitProduct) {}
+        minBitProduct(minBitProduct), parallel(parallel) {}
 
   LogicalResult matchAndRewrite(Conv2DOp op,
                                 PatternRewriter &rewriter) const override {
     if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
       return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
+    // No outputs: the result is `init` (and no slice of it is valid).
+    if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
+      rewriter.replaceOp(op, op.getInit());
+      return success();
+    }
     Location loc = op.getLoc();
     PackedLayoutAttr inputLayout = op.getInputLayout();
     PackedLayoutAttr filterLayout = op.getFilterLayout();
@@ -665,73 +761,111 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
                             staticCo % kernel.lanes() == 0 &&
                             staticBlocks % nr == 0;
 
-    SmallVector<Value> ubs;
-    for (int64_t d = 0; d < 3; ++d)
-      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, sizes[d]));
-    ubs.push_back(blocks);
-    scf::LoopNest nest = loops(
-        rewriter, loc, ubs, {1, 1, mr, nr}, ValueRange{init},
-        [&](ValueRange ivs, ValueRange iterArgs) {
-          Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], nb0 = ivs[3];
-          // Pixels past the row repeat the last one (the same values are
-          // stored twice); channel vectors past CO are masked off.
-          SmallVector<Value> pixelIndex;
-          for (int64_t p = 0; p < mr; ++p)
-            pixelIndex.push_back(minIndex(rewriter, loc, ow0, p, outWidth));
-          SmallVector<Value> blockIndex;
-          for (int64_t j = 0; j < nr; ++j)
-            blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
-          Value zero = arith::ConstantOp::create(
-              rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
-          SmallVector<Value> inits(mr * nr, zero);
-          scf::LoopNest taps = loops(
-              rewriter, loc,
-              {kernel.index(kh), kernel.index(kw),
-               kernel.index(channelGroups * group)},
-              {1, 1, group}, inits, [&](ValueRange tivs, ValueRange accs) {
-                Value i = tivs[0], j = tivs[1], ch = tivs[2];
-                Value row = arith::AddIOp::create(
-                    rewriter, loc,
-                    arith::MulIOp::create(rewriter, loc, oh,
-                                          kernel.index(strides[0])),
-                    arith::MulIOp::create(rewriter, loc, i,
-                                          kernel.index(dilations[0])));
-                Value tapColumn = arith::MulIOp::create(
-                    rewriter, loc, j, kernel.index(dilations[1]));
-                Value cb = arith::DivUIOp::create(rewriter, loc, ch,
-                                                  kernel.index(group));
-                SmallVector<Value> lhsCodes, rhsCodes;
-                for (int64_t p = 0; p < mr; ++p) {
-                  Value column = arith::AddIOp::create(
+    auto [target, readInit] = getStoreTarget(rewriter, loc, init);
+    // Output row (n, oh), stored at row (outN, outOh) of `into` (the output
+    // or a one-row slice of it).
+    auto buildRow = [&](Value into, Value n, Value oh, Value outN,
+                        Value outOh) -> Value {
+      scf::LoopNest nest = loops(
+          rewriter, loc, {outWidth, blocks}, {mr, nr}, ValueRange{into},
+          [&](ValueRange ivs, ValueRange iterArgs) {
+            Value ow0 = ivs[0], nb0 = ivs[1];
+            // Pixels past the row repeat the last one (the same values are
+            // stored twice); channel vectors past CO are masked off.
+            SmallVector<Value> pixelIndex;
+            for (int64_t p = 0; p < mr; ++p)
+              pixelIndex.push_back(minIndex(rewriter, loc, ow0, p, outWidth));
+            SmallVector<Value> blockIndex;
+            for (int64_t j = 0; j < nr; ++j)
+              blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+            Value zero = arith::ConstantOp::create(
+                rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
+            SmallVector<Value> inits(mr * nr, zero);
+            scf::LoopNest taps = loops(
+                rewriter, loc,
+                {kernel.index(kh), kernel.index(kw),
+                 kernel.index(channelGroups * group)},
+                {1, 1, group}, inits, [&](ValueRange tivs, ValueRange accs) {
+                  Value i = tivs[0], j = tivs[1], ch = tivs[2];
+                  Value row = arith::AddIOp::create(
                       rewriter, loc,
-                      arith::MulIOp::create(rewriter, loc, pixelIndex[p],
-                                            kernel.index(strides[1])),
-                      tapColumn);
-                  lhsCodes.push_back(kernel.broadcastCodes(
-                      input, ValueRange{n, row, column, ch}));
-                }
-                for (int64_t q = 0; q < nr; ++q)
-                  rhsCodes.push_back(vector::TransferReadOp::create(
-                      rewriter, loc, kernel.operandType(), weights,
-                      ValueRange{blockIndex[q], i, j, cb, kernel.index(0)},
-                      constantInt(rewriter, loc, kernel.codeType(), 0),
-                      ArrayRef<bool>{true}));
-                scf::ValueVector next;
-                for (int64_t p = 0; p < mr; ++p)
+                      arith::MulIOp::create(rewriter, loc, oh,
+                                            kernel.index(strides[0])),
+                      arith::MulIOp::create(rewriter, loc, i,
+                                            kernel.index(dilations[0])));
+                  Value tapColumn = arith::MulIOp::create(
+                      rewriter, loc, j, kernel.index(dilations[1]));
+                  Value cb = arith::DivUIOp::create(rewriter, loc, ch,
+                                                    kernel.index(group));
+                  SmallVector<Value> lhsCodes, rhsCodes;
+                  for (int64_t p = 0; p < mr; ++p) {
+                    Value column = arith::AddIOp::create(
+                        rewriter, loc,
+                        arith::MulIOp::create(rewriter, loc, pixelIndex[p],
+                                              kernel.index(strides[1])),
+                        tapColumn);
+                    lhsCodes.push_back(kernel.broadcastCodes(
+                        input, ValueRange{n, row, column, ch}));
+                  }
                   for (int64_t q = 0; q < nr; ++q)
-                    next.push_back(kernel.multiplyAccumulate(
-                        accs[p * nr + q], lhsCodes[p], rhsCodes[q]));
-                return next;
-              });
-          Value written = kernel.storeBlock(
-              iterArgs[0], taps.results, mr, nr,
-              [&](int64_t p) {
-                return SmallVector<Value>{n, oh, pixelIndex[p]};
-              },
-              nb0, channelsInBounds);
-          return scf::ValueVector{written};
-        });
-    Value result = nest.results.front();
+                    rhsCodes.push_back(vector::TransferReadOp::create(
+                        rewriter, loc, kernel.operandType(), weights,
+                        ValueRange{blockIndex[q], i, j, cb, kernel.index(0)},
+                        constantInt(rewriter, loc, kernel.codeType(), 0),
+                        ArrayRef<bool>{true}));
+                  scf::ValueVector next;
+                  for (int64_t p = 0; p < mr; ++p)
+                    for (int64_t q = 0; q < nr; ++q)
+                      next.push_back(kernel.multiplyAccumulate(
+                          accs[p * nr + q], lhsCodes[p], rhsCodes[q]));
+                  return next;
+                });
+            Value written = kernel.storeBlock(
+                iterArgs[0], taps.results, mr, nr,
+                [&](int64_t p) {
+                  return SmallVector<Value>{outN, outOh, pixelIndex[p]};
+                },
+                nb0, channelsInBounds, readInit);
+            return scf::ValueVector{written};
+          });
+      return nest.results.front();
+    };
+
+    Value batch = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]);
+    Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
+    Value result;
+    if (!parallel) {
+      result =
+          loops(rewriter, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
+                [&](ValueRange ivs, ValueRange iterArgs) {
+                  return scf::ValueVector{
+                      buildRow(iterArgs[0], ivs[0], ivs[1], ivs[0], ivs[1])};
+                })
+              .results.front();
+    } else {
+      // One task per output row, storing into its own slice.
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{batch, outHeight},
+          ValueRange{target}, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+      Value shared = forall.getRegionIterArgs()[0];
+      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
+      OpFoldResult zeroAttr = rewriter.getIndexAttr(0);
+      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
+      SmallVector<OpFoldResult> sliceSizes{oneAttr, oneAttr, sizes[2],
+                                           sizes[3]};
+      SmallVector<OpFoldResult> strideAttrs(4, oneAttr);
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, loc, shared, offsets, sliceSizes, strideAttrs);
+      Value zeroIndex = kernel.index(0);
+      Value rowDone = buildRow(slice, n, oh, zeroIndex, zeroIndex);
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowDone, shared,
+                                            offsets, sliceSizes, strideAttrs);
+      result = forall.getResult(0);
+    }
 
     // Offsets: the input's window sums (filter offset) and the filter's
     // sums (input offset, never with padding), both of x.
@@ -759,14 +893,15 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
 
   X86Int8Instruction instruction;
   int64_t minBitProduct;
+  bool parallel;
 };
 } // namespace
 
 void mlir::bitserial::populateBitserialToX86Int8Patterns(
     RewritePatternSet &patterns, X86Int8Instruction instruction,
-    int64_t minBitProduct) {
-  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(patterns.getContext(),
-                                                 instruction, minBitProduct);
+    int64_t minBitProduct, bool parallel) {
+  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(
+      patterns.getContext(), instruction, minBitProduct, parallel);
 }
 
 //===----------------------------------------------------------------------===//
@@ -795,7 +930,8 @@ struct ConvertBitserialToX86Int8Pass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateBitserialToX86Int8Patterns(patterns, *parsed, minBitProduct);
+    populateBitserialToX86Int8Patterns(patterns, *parsed, minBitProduct,
+                                       parallel);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

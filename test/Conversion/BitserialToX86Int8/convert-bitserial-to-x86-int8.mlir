@@ -6,6 +6,9 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=DEFAULT
 // 65: never (but for ops marked bitserial.int8 = true).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
+// parallel=true: output rows of a convolution and runs of row blocks of a
+// matmul are the tasks of an scf.forall, each storing its own slice.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true" | FileCheck %s --check-prefix=PAR
 
 // NEVER-LABEL: func.func @stem
 // NEVER-NOT: func.call
@@ -20,6 +23,13 @@
 // which are the outputs (init added in the kernel, no reductions).
 // CHECK: func.func private @llvm.x86.avx512.vpdpbusd.512(vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // CHECK-LABEL: func.func @stem
+// PAR-LABEL: func.func @stem
+// PAR-SAME: %[[INIT:[^:]+]]: tensor<30x64xi32>
+// PAR: scf.forall (%{{.*}}) in (%{{.*}}) shared_outs(%[[SHARED:.*]] = %[[INIT]]) -> (tensor<30x64xi32>)
+// PAR: %[[ROWS:.*]] = tensor.extract_slice %[[SHARED]][%[[AT:.*]], 0] [%[[COUNT:.*]], 64] [1, 1] : tensor<30x64xi32> to tensor<?x64xi32>
+// PAR: func.call @llvm.x86.avx512.vpdpbusd.512
+// PAR: scf.forall.in_parallel
+// PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[SHARED]][%[[AT]], 0] [%[[COUNT]], 64] [1, 1]
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<30x64xi32>
 // CHECK: %[[XA:.*]] = scf.for {{.*}} -> (tensor<30x192xi8>)
 // CHECK: %[[XB:.*]] = scf.for {{.*}} -> (tensor<64x192xi8>)
@@ -130,6 +140,11 @@ func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB,
 // one output row (7 here: the row is 7 wide) x channel vectors reduce over
 // (kh, kw, 4 channels).
 // CHECK-LABEL: func.func @conv
+// PAR-LABEL: func.func @conv
+// PAR: scf.forall (%[[N:.*]], %[[OH:.*]]) in (%{{.*}}, %{{.*}}) shared_outs(%[[SHARED:.*]] = %{{.*}}) -> (tensor<1x7x7x32xi32>)
+// PAR: tensor.extract_slice %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32] [1, 1, 1, 1] : tensor<1x7x7x32xi32> to tensor<1x1x7x32xi32>
+// PAR: scf.forall.in_parallel
+// PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32]
 // CHECK: tensor.collapse_shape {{.*}} into tensor<2x3x3x16x64xi8>
 // CHECK: scf.for {{.*}} -> (tensor<1x7x7x32xi32>)
 // CHECK: scf.for {{.*}} step %c7{{.*}} -> (tensor<1x7x7x32xi32>)
@@ -215,4 +230,35 @@ func.func @single_row(%a: !A, %a2: !A2, %b: !B, %i: tensor<1x16xi32>, %i2: tenso
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%i : tensor<1x16xi32>) -> tensor<1x16xi32>
   %s = bitserial.matmul ins(%a2, %b : !A2, !B) outs(%i2 : tensor<2x16xi32>) -> tensor<2x16xi32>
   return %r, %s : tensor<1x16xi32>, tensor<2x16xi32>
+}
+
+// -----
+
+// An operand straight from bitserial.pack is read from the pack's input:
+// 3-bit bipolar values v in i16 become their codes ((v + 7) / 2 keeps the
+// plane bits, decoded to v again: s8 here, as the 8-bit signed weights take
+// u8 with an offset), the lanes past K = 147 cleared. A zero-filled init is
+// neither read nor needed: the kernel stores into a fresh tensor.
+// CHECK-LABEL: func.func @from_pack
+// CHECK-SAME: %[[X:[^:]+]]: tensor<30x147xi16>
+// CHECK: vector.transfer_read %[[X]]{{.*}} : tensor<30x147xi16>, vector<64xi16>
+// CHECK: arith.shrui {{.*}} : vector<64xi16>
+// CHECK: arith.andi {{.*}} : vector<64xi16>
+// CHECK: arith.trunci {{.*}} : vector<64xi16> to vector<64xi8>
+// CHECK: vector.create_mask
+// CHECK: %[[OUT:.*]] = tensor.empty() : tensor<30x64xi32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]]) -> (tensor<30x64xi32>)
+// CHECK-NOT: vector.transfer_read {{.*}} : tensor<30x64xi32>, vector<16xi32>
+// CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<30x64xi32>
+// CHECK-NOT: vector.transfer_read {{.*}} : tensor<30x64xi32>, vector<16xi32>
+// CHECK: return
+!A = tensor<30x3x3xi64, #bitserial.packed<bits = 3, encoding = bipolar, length = 147>>
+!B = tensor<64x8x3xi64, #bitserial.packed<bits = 8, encoding = signed, length = 147>>
+func.func @from_pack(%x: tensor<30x147xi16>, %b: !B) -> tensor<30x64xi32> {
+  %a = bitserial.pack %x : tensor<30x147xi16> -> !A
+  %e = tensor.empty() : tensor<30x64xi32>
+  %c0 = arith.constant 0 : i32
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<30x64xi32>) -> tensor<30x64xi32>
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%z : tensor<30x64xi32>) -> tensor<30x64xi32>
+  return %r : tensor<30x64xi32>
 }

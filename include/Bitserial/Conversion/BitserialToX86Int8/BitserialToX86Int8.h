@@ -47,10 +47,13 @@ bool prefersX86Int8DotProduct(Operation *op, X86Int8Instruction instruction,
 
 /// Patterns rewriting the ops `prefersX86Int8DotProduct` selects into a
 /// decoding of both operands to i8 and an int8 dot-product kernel on
-/// tensors. Other ops are left alone for a later bit-serial lowering.
+/// tensors. Other ops are left alone for a later bit-serial lowering. With
+/// `parallel`, the kernels' outer loops are `scf.forall`s (output rows of a
+/// convolution, runs of row blocks of a matmul).
 void populateBitserialToX86Int8Patterns(RewritePatternSet &patterns,
                                         X86Int8Instruction instruction,
-                                        int64_t minBitProduct);
+                                        int64_t minBitProduct,
+                                        bool parallel = false);
 
 } // namespace mlir::bitserial
 
