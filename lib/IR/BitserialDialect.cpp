@@ -66,6 +66,41 @@ Operation *BitserialDialect::materializeConstant(OpBuilder &builder,
   return arith::ConstantOp::create(builder, loc, type, typed);
 }
 
+LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
+                                                         NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name != kInt8AttrName && name != kKernelAttrName &&
+      name != kRegisterBlockAttrName)
+    return success();
+  if (!isa<MatmulOp, Conv2DOp>(op))
+    return op->emitError() << "'" << name
+                           << "' is only valid on bitserial.matmul and "
+                              "bitserial.conv2d";
+  Attribute value = attr.getValue();
+  if (name == kInt8AttrName && !isa<BoolAttr>(value))
+    return op->emitError() << "'" << name << "' must be a bool, got " << value;
+  if (name == kKernelAttrName) {
+    auto kernel = dyn_cast<StringAttr>(value);
+    if (!kernel || (kernel.getValue() != "int8" &&
+                    kernel.getValue() != "bitserial"))
+      return op->emitError() << "'" << name
+                             << "' must be \"int8\" or \"bitserial\", got "
+                             << value;
+  }
+  if (name == kRegisterBlockAttrName) {
+    auto block = dyn_cast<DenseI64ArrayAttr>(value);
+    if (!block || block.size() != 2 || block[0] < 1 || block[1] < 1 ||
+        block[0] * block[1] > kMaxRegisterBlockAccumulators)
+      return op->emitError()
+             << "'" << name
+             << "' must be array<i64: pixels, channel vectors> with at least "
+                "1 of each and at most "
+             << kMaxRegisterBlockAccumulators << " accumulators, got "
+             << value;
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//

@@ -150,6 +150,39 @@ MicroKernelShape mlir::bitserial::getKernelShape(KernelTarget target) {
   llvm_unreachable("unknown kernel target");
 }
 
+CostTarget mlir::bitserial::getCostTarget(KernelTarget target) {
+  switch (resolveKernelTarget(target)) {
+  case KernelTarget::X86Avx2:
+    return CostTarget::X86Avx2;
+  case KernelTarget::X86Avx512:
+    return CostTarget::X86Avx512;
+  case KernelTarget::X86Avx512Vpopcntdq:
+    return CostTarget::X86Avx512Vpopcntdq;
+  case KernelTarget::AArch64A53:
+    return CostTarget::AArch64A53;
+  case KernelTarget::AArch64OutOfOrder:
+    return CostTarget::AArch64OutOfOrder;
+  case KernelTarget::Host:
+  case KernelTarget::Generic:
+    return CostTarget::Generic;
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+static Int8Unit getInt8Unit(X86Int8Instruction instruction) {
+  switch (instruction) {
+  case X86Int8Instruction::Avx512Vnni:
+    return Int8Unit::X86Avx512Vnni;
+  case X86Int8Instruction::AvxVnni:
+    return Int8Unit::X86AvxVnni;
+  case X86Int8Instruction::Avx2:
+    return Int8Unit::X86Avx2;
+  case X86Int8Instruction::Avx512Bw:
+    return Int8Unit::X86Avx512Bw;
+  }
+  llvm_unreachable("unknown instruction");
+}
+
 static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
                         ArrayRef<int64_t> convTileSizes, int64_t cacheBytes) {
   BitserialTileOptions tileOptions;
@@ -176,22 +209,33 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
-  if (getKernelTargetArch(resolveKernelTarget(options.target)) ==
-          TargetArch::AArch64 &&
-      (options.dotProduct || options.i8mm)) {
+  KernelTarget resolved = resolveKernelTarget(options.target);
+  bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
+                 (options.dotProduct || options.i8mm);
+  bool x86Int8 =
+      getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8;
+  X86Int8Instruction x86Instruction =
+      getX86Int8Instruction(resolved, options.avx512Vnni, options.avxVnni);
+  // After tiling: the tiles are the ops that are lowered.
+  BitserialSelectKernelsOptions selectOptions;
+  selectOptions.target = getCostTarget(resolved);
+  selectOptions.int8 = x86Int8    ? getInt8Unit(x86Instruction)
+                       : !armInt8 ? Int8Unit::None
+                       : options.i8mm ? Int8Unit::AArch64I8mm
+                                      : Int8Unit::AArch64DotProduct;
+  selectOptions.minBitProduct = options.int8MinBitProduct;
+  selectOptions.emitRemarks = options.printKernels;
+  pm.addPass(createBitserialSelectKernels(selectOptions));
+  if (armInt8) {
     ConvertBitserialToArmNeonOptions int8Options;
     int8Options.dotProduct = options.dotProduct;
     int8Options.i8mm = options.i8mm;
     int8Options.minBitProduct = options.int8MinBitProduct;
     pm.addPass(createConvertBitserialToArmNeon(int8Options));
   }
-  KernelTarget resolved = resolveKernelTarget(options.target);
-  if (getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8) {
+  if (x86Int8) {
     ConvertBitserialToX86Int8Options int8Options;
-    int8Options.instruction = getX86Int8InstructionName(getX86Int8Instruction(
-                                  resolved, options.avx512Vnni,
-                                  options.avxVnni))
-                                  .str();
+    int8Options.instruction = getX86Int8InstructionName(x86Instruction).str();
     int8Options.minBitProduct = options.int8MinBitProduct;
     int8Options.parallel = options.parallel;
     pm.addPass(createConvertBitserialToX86Int8(int8Options));
@@ -247,6 +291,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorize.avx512Vnni = options.avx512Vnni;
     vectorize.avxVnni = options.avxVnni;
     vectorize.int8MinBitProduct = options.int8MinBitProduct;
+    vectorize.printKernels = options.printKernels;
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)

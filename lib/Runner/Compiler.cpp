@@ -592,6 +592,7 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.avx512Vnni = options.avx512Vnni;
   pipelineOptions.avxVnni = options.avxVnni;
   pipelineOptions.profile = options.profile;
+  pipelineOptions.printKernels = options.printKernels;
   buildBitserialToLLVMPipeline(pm, pipelineOptions);
   if (failed(pm.run(getModule())))
     return takeError(getPath() + ": lowering to LLVM failed");
@@ -1135,6 +1136,7 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   lowering.target = *kernelTarget;
   lowering.tile = options.tile;
   lowering.parallel = options.parallel;
+  lowering.printKernels = options.printKernels;
   setInt8Features(lowering, triple, *cpuFeatures);
   if (llvm::Error error = (*session)->lowerToLLVMDialect(lowering))
     return std::move(error);

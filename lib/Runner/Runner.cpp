@@ -454,6 +454,7 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.tile = options.tile;
   loweringOptions.parallel = options.threads > 1;
   loweringOptions.profile = options.profile;
+  loweringOptions.printKernels = options.printKernels;
   loweringOptions.keepPassIR = options.keepPassIR;
   setInt8Features(loweringOptions, builder->getTargetTriple(), *cpuFeatures);
   loweringOptions.target =

@@ -72,6 +72,13 @@ static cl::opt<bool> parallel(
              "links the OpenMP runtime)"),
     cl::cat(compileCategory));
 
+static cl::opt<bool> printKernels(
+    "print-kernels",
+    cl::desc("Print, as remarks on stderr, the kernel the cost model chose "
+             "for each matmul and conv2d (bit-serial or int8, the register "
+             "block) and the estimated cycles of each"),
+    cl::cat(compileCategory));
+
 static int fail(const llvm::Twine &message) {
   return reportToolError("bitserial-compile", message);
 }
@@ -124,6 +131,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.tile = tile;
   options.parallel = parallel;
+  options.printKernels = printKernels;
   options.triple = triple;
   options.cpu = cpu;
   options.outputKind = emit;

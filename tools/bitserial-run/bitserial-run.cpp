@@ -101,6 +101,13 @@ static cl::opt<bool> profile(
              "(over the --repeat calls, or the one call)"),
     cl::cat(runCategory));
 
+static cl::opt<bool> printKernels(
+    "print-kernels",
+    cl::desc("Print, as remarks on stderr, the kernel the cost model chose "
+             "for each matmul and conv2d (bit-serial or int8, the register "
+             "block) and the estimated cycles of each"),
+    cl::cat(runCategory));
+
 // LLVM's own --stats (pass statistics) takes the plain name.
 static cl::opt<bool> moduleStats(
     "module-stats",
@@ -224,6 +231,7 @@ int main(int argc, char **argv) {
   options.threads = threads;
   options.checkInputValues = !noCheckInputs;
   options.profile = profile;
+  options.printKernels = printKernels;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(runner.takeError());

@@ -51,6 +51,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     filter terms masked to taps inside the input (activations bipolar), so
     padding is exact.
 
+    An op carrying `bitserial.register_block = array<i64: p, q>` (set by
+    `bitserial-select-kernels`) uses that register block of p pixels x q
+    channel vectors instead of the options' (fitted) one.
+
     Ops the kernel does not handle (non-i64 words, dynamic kernel sizes,
     planes or words, batched weights) keep the reference lowering, as does
     unpack. Dynamic sizes elsewhere (batch, image, output channels, as tiles
@@ -130,9 +134,12 @@ def ConvertBitserialToArmNeon
   let description = [{
     Bit-serial costs grow with the product of activation and weight bits;
     an int8 dot product does not. On cores with dot-product instructions
-    this pass rewrites each `bitserial.matmul` and `bitserial.conv2d` whose
-    bit product is at least `min-bit-product` (by default 5 with
-    `dot-product`, 3 with `i8mm`; see docs/design.md) into:
+    this pass rewrites each `bitserial.matmul` and `bitserial.conv2d` it
+    handles that is selected: by a `bitserial.int8` bool attribute (the
+    user's choice), else by a `bitserial.kernel` annotation
+    (`bitserial-select-kernels`, which the pipelines run first), else when
+    its bit product is at least `min-bit-product` (by default 5 with
+    `dot-product`, 3 with `i8mm`; see docs/design.md), into:
 
     - both operands decoded to i8 values `x` with
       `value = scale * x + offset`, straight from the words with vector
@@ -230,8 +237,11 @@ def ConvertBitserialToX86Int8
     decoded, zero-padded input; with padding, the input's value 0 must be
     `x = 0` (its offset zero). Other ops, and batched weights, are left
     alone for the bit-serial lowerings. A discardable `bitserial.int8`
-    bool attribute on an op overrides the bit-product rule (true: int8
-    when the lowering handles it; false: never). Like the AArch64 pass,
+    bool attribute on an op overrides the selection (true: int8 when the
+    lowering handles it; false: never); else a `bitserial.kernel`
+    annotation (`"int8"` or `"bitserial"`, set by `bitserial-select-kernels`
+    from the cost model) decides; else the bit-product rule. Like the
+    AArch64 pass,
     run it before `convert-bitserial-to-vector` or
     `convert-bitserial-to-linalg`, which drop the packed types it leaves.
   }];

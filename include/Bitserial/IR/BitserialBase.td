@@ -32,6 +32,9 @@ def Bitserial_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // Checks the discardable attributes that steer the lowering of matmul and
+  // conv2d (`bitserial.int8`, `bitserial.kernel`, `bitserial.register_block`).
+  let hasOperationAttrVerify = 1;
   // `bitserial.low_nibbles` on a `math.ctpop` of i8 vectors: every byte of
   // the operand is below 16, so a 16-entry table lookup (x86 pshufb) counts
   // it. Set by convert-bitserial-to-vector, used by

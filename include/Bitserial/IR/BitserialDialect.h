@@ -19,6 +19,22 @@
 
 namespace mlir::bitserial {
 
+/// Discardable attributes of `matmul` and `conv2d` that steer their lowering
+/// (checked by the dialect's attribute verifier):
+/// - `bitserial.int8` (bool): the user's choice of the int8 dot-product
+///   lowering (true) or the bit-serial kernels (false); it wins over any
+///   other selection;
+/// - `bitserial.kernel` ("int8" or "bitserial"): the kernel chosen by
+///   bitserial-select-kernels;
+/// - `bitserial.register_block` (array<i64: pixels, channel vectors>): the
+///   register block of the bit-serial vector kernel.
+inline constexpr llvm::StringLiteral kInt8AttrName = "bitserial.int8";
+inline constexpr llvm::StringLiteral kKernelAttrName = "bitserial.kernel";
+inline constexpr llvm::StringLiteral kRegisterBlockAttrName =
+    "bitserial.register_block";
+/// The largest register block (accumulator vectors) of the vector kernels.
+inline constexpr int64_t kMaxRegisterBlockAccumulators = 16;
+
 /// The packed layout of `type`, or null if it is not a packed tensor.
 PackedLayoutAttr getPackedLayout(Type type);
 

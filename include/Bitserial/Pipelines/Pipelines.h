@@ -3,6 +3,7 @@
 #ifndef BITSERIAL_PIPELINES_PIPELINES_H
 #define BITSERIAL_PIPELINES_PIPELINES_H
 
+#include "Bitserial/Analysis/CostModel.h"
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 #include "mlir/Pass/PassManager.h"
@@ -116,14 +117,20 @@ struct BitserialVectorizePipelineOptions
                      "dot products (0: the target's measured default; 65: "
                      "only ops marked bitserial.int8 = true)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> printKernels{
+      *this, "print-kernels",
+      llvm::cl::desc("Emit a remark per matmul and conv2d with the kernel "
+                     "bitserial-select-kernels chose and its estimates"),
+      llvm::cl::init(false)};
 };
 
-/// Appends to `pm` (anchored on builtin.module) optional tiling and the
-/// vector micro-kernel lowering shaped for `options.target`, on tensors. On
-/// AArch64 targets with `dot-product` or `i8mm`, the ops the int8 rule
-/// selects (`prefersInt8DotProduct`) become int8 dot products first; on x86
-/// targets with `x86-int8`, those `prefersX86Int8DotProduct` selects for
-/// the instruction `getX86Int8Instruction` picks.
+/// Appends to `pm` (anchored on builtin.module) optional tiling, the choice
+/// of each op's kernel by the cost model (bitserial-select-kernels, for the
+/// target and its int8 instruction) and the vector micro-kernel lowering
+/// shaped for `options.target`, on tensors. On AArch64 targets with
+/// `dot-product` or `i8mm`, and on x86 targets with `x86-int8` (the
+/// instruction `getX86Int8Instruction` picks), the ops chosen for int8
+/// become int8 dot products first.
 void buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options);
 
@@ -192,6 +199,11 @@ struct BitserialToLLVMPipelineOptions
                      "dot products (0: the target's measured default; 65: "
                      "only ops marked bitserial.int8 = true)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> printKernels{
+      *this, "print-kernels",
+      llvm::cl::desc("Emit a remark per matmul and conv2d with the kernel "
+                     "bitserial-select-kernels chose and its estimates"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "
@@ -232,6 +244,9 @@ KernelTarget resolveKernelTarget(KernelTarget target);
 
 /// The micro-kernel shape for `target`, resolving `host` on this machine.
 MicroKernelShape getKernelShape(KernelTarget target);
+
+/// The cost model's target for `target`, resolving `host` on this machine.
+CostTarget getCostTarget(KernelTarget target);
 
 /// Registers `bitserial-vectorize` and `bitserial-to-llvm` with the pass
 /// pipeline registry.

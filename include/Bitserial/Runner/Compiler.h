@@ -139,6 +139,9 @@ struct LoweringOptions {
   /// Bracket the compute ops of public functions with profiling calls
   /// (bitserial-profile-ops).
   bool profile = false;
+  /// Report each matmul's and conv2d's kernel choice and estimates as
+  /// remarks (bitserial-select-kernels), on stderr.
+  bool printKernels = false;
   /// Keep the IR after every pass (LoweringSession::getPassIR()); runs the
   /// pipeline on one thread.
   bool keepPassIR = false;
@@ -222,6 +225,9 @@ struct CompilerOptions {
   /// Vector kernels on OpenMP threads: the object then needs the OpenMP
   /// runtime (x86 only).
   bool parallel = false;
+  /// Print each matmul's and conv2d's kernel choice and estimates on stderr
+  /// (remarks of bitserial-select-kernels).
+  bool printKernels = false;
   /// Target triple; empty means this machine's.
   std::string triple;
   /// LLVM CPU name; empty means the host CPU with all its features for the

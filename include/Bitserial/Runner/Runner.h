@@ -52,6 +52,9 @@ struct RunnerOptions {
   /// Time each top-level compute op of the entry (bitserial-profile-ops);
   /// see Runner::getProfile(). One profiling Runner per process at a time.
   bool profile = false;
+  /// Print each matmul's and conv2d's kernel choice and estimates on stderr
+  /// (remarks of bitserial-select-kernels).
+  bool printKernels = false;
   /// Keep a copy of the parsed module (Runner::getInputIR()).
   bool keepInput = false;
   /// Keep the IR after every pass of the lowering and the optimized LLVM IR

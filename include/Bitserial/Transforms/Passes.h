@@ -3,6 +3,7 @@
 #ifndef BITSERIAL_TRANSFORMS_PASSES_H
 #define BITSERIAL_TRANSFORMS_PASSES_H
 
+#include "Bitserial/Analysis/CostModel.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::bitserial {

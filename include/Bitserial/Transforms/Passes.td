@@ -74,6 +74,81 @@ def BitserialTile : Pass<"bitserial-tile"> {
   ];
 }
 
+def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
+  let summary = "Choose the kernel (bit-serial or int8) and register block "
+                "of each matmul and conv2d from a cost model";
+  let description = [{
+    Estimates the cycles of every `bitserial.matmul` and `bitserial.conv2d`
+    under each kernel `target` offers (docs/design.md, "Cost model"): the
+    bit-serial vector kernel, `planes A x planes B x reduction x computed
+    outputs / AND+count throughput` plus a per-output epilogue, and, with an
+    `int8` instruction, the int8 dot-product kernel, `padded reduction x
+    rows x channels / MACs per cycle` plus the per-output epilogue and the
+    decoding of both operands (the weights on every call). It annotates the
+    op with the cheaper one:
+
+    - `bitserial.kernel = "int8"` or `"bitserial"`, which
+      `convert-bitserial-to-x86-int8` and `convert-bitserial-to-arm-neon`
+      follow (int8 only for ops the lowering handles);
+    - for the bit-serial kernel, `bitserial.register_block = array<i64: p,
+      q>`: p output pixels x q channel vectors (the block the vector kernel
+      fits to the op), which `convert-bitserial-to-vector` uses.
+
+    An op carrying `bitserial.int8` (the user's choice) is left as it is.
+    With `min-bit-product` > 0 the choice is the old rule instead: int8
+    when the activation bits x weight bits reach it. With `emit-remarks`,
+    each op gets a remark with the choice and both estimates:
+
+    ```
+    remark: kernel int8 (avx512-vnni): 2695337 cycles; bit-serial 3096781
+    ```
+
+    The pipelines run it after tiling, before the int8 lowerings, with the
+    kernel target and int8 instruction they lower for.
+  }];
+  let options = [
+    Option<"target", "target", "::mlir::bitserial::CostTarget",
+           /*default=*/"::mlir::bitserial::CostTarget::Generic",
+           "Kernel target whose costs apply",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::bitserial::CostTarget::X86Avx2, "x86-avx2",
+                        "AVX2, nibble lookups"),
+             clEnumValN(::mlir::bitserial::CostTarget::X86Avx512,
+                        "x86-avx512", "AVX-512BW, nibble lookups"),
+             clEnumValN(::mlir::bitserial::CostTarget::X86Avx512Vpopcntdq,
+                        "x86-avx512-vpopcntdq", "AVX-512 VPOPCNTDQ"),
+             clEnumValN(::mlir::bitserial::CostTarget::AArch64A53,
+                        "aarch64-a53", "in-order AArch64 (Cortex-A53/A55)"),
+             clEnumValN(::mlir::bitserial::CostTarget::AArch64OutOfOrder,
+                        "aarch64-ooo", "out-of-order AArch64 (Neoverse-N1)"),
+             clEnumValN(::mlir::bitserial::CostTarget::Generic, "generic",
+                        "portable 128-bit code"))}]>,
+    Option<"int8", "int8", "::mlir::bitserial::Int8Unit",
+           /*default=*/"::mlir::bitserial::Int8Unit::None",
+           "The int8 dot product of the target, if any",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::bitserial::Int8Unit::None, "none",
+                        "no int8 kernel"),
+             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Vnni,
+                        "avx512-vnni", "vpdpbusd on zmm"),
+             clEnumValN(::mlir::bitserial::Int8Unit::X86AvxVnni, "avx-vnni",
+                        "vpdpbusd on ymm"),
+             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx2, "avx2",
+                        "vpmaddwd on ymm"),
+             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Bw, "avx512bw",
+                        "vpmaddwd on zmm"),
+             clEnumValN(::mlir::bitserial::Int8Unit::AArch64DotProduct,
+                        "dot-product", "AArch64 sdot/udot"),
+             clEnumValN(::mlir::bitserial::Int8Unit::AArch64I8mm, "i8mm",
+                        "AArch64 smmla/ummla/usmmla"))}]>,
+    Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
+           "If positive, choose int8 by this bit-product threshold instead "
+           "of the cost model">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Emit a remark per op with the choice and the estimates">
+  ];
+}
+
 def BitserialElementwiseToLinalg : Pass<"bitserial-elementwise-to-linalg"> {
   let summary = "Elementwise ops on tensors to fused linalg.generic";
   let description = [{

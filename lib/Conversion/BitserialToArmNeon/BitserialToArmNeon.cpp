@@ -138,9 +138,8 @@ static Int8Plan planMatmul(PackedLayoutAttr lhs, PackedLayoutAttr rhs,
   return plan;
 }
 
-bool mlir::bitserial::prefersInt8DotProduct(
+bool mlir::bitserial::canLowerToArmNeonInt8(
     Operation *op, const ConvertBitserialToArmNeonOptions &options) {
-  // Without dot products (Cortex-A53 class) bit-serial always wins.
   if (!options.dotProduct && !options.i8mm)
     return false;
   PackedLayoutAttr lhs, rhs;
@@ -167,8 +166,21 @@ bool mlir::bitserial::prefersInt8DotProduct(
         planMatmul(lhs, rhs, options.i8mm).lhs.offset != 0)
       return false;
   }
-  if (!lhs || !rhs)
+  return lhs && rhs;
+}
+
+bool mlir::bitserial::prefersInt8DotProduct(
+    Operation *op, const ConvertBitserialToArmNeonOptions &options) {
+  // Without dot products (Cortex-A53 class) bit-serial always wins.
+  if (!canLowerToArmNeonInt8(op, options))
     return false;
+  // The user's choice, then bitserial-select-kernels', then the rule.
+  if (auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName))
+    return force.getValue();
+  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
+    return kernel.getValue() == "int8";
+  PackedLayoutAttr lhs = getPackedLayout(op->getOperand(0).getType());
+  PackedLayoutAttr rhs = getPackedLayout(op->getOperand(1).getType());
   return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);
 }
 

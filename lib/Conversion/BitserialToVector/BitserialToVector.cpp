@@ -36,6 +36,32 @@ MicroKernelShape mlir::bitserial::getGenericKernelShape() {
   return shape;
 }
 
+std::pair<int64_t, int64_t>
+mlir::bitserial::fitRegisterBlock(const MicroKernelShape &shape,
+                                  int64_t outWidth, int64_t channelsOut) {
+  if (ShapedType::isDynamic(outWidth))
+    return {shape.pixelBlock, shape.channelBlock};
+  int64_t lanes = shape.vectorBits / 64;
+  int64_t accumulators = shape.pixelBlock * shape.channelBlock;
+  int64_t vectorsOut = ShapedType::isDynamic(channelsOut)
+                           ? 0
+                           : llvm::divideCeil(channelsOut, lanes);
+  auto cost = [&](int64_t p, int64_t q) {
+    int64_t computed = llvm::alignTo(outWidth, p) *
+                       (vectorsOut ? llvm::alignTo(vectorsOut, q) : q);
+    return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
+  };
+  int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
+  for (int64_t p = 2; p <= accumulators; ++p) {
+    int64_t q = accumulators / p;
+    if (cost(p, q) < cost(bestP, bestQ)) {
+      bestP = p;
+      bestQ = q;
+    }
+  }
+  return {bestP, bestQ};
+}
+
 std::optional<LaneGroupSum>
 mlir::bitserial::matchLaneGroupSum(vector::MultiDimReductionOp op) {
   if (op.getKind() != vector::CombiningKind::ADD ||
@@ -143,6 +169,18 @@ static Value getFillScalar(Value value) {
   return {};
 }
 
+/// `shape` with the register block `op` carries in `bitserial.register_block`
+/// (bitserial-select-kernels' choice), if any, instead of the fitted one.
+static MicroKernelShape getOpShape(Operation *op, MicroKernelShape shape) {
+  auto block = op->getAttrOfType<DenseI64ArrayAttr>(kRegisterBlockAttrName);
+  if (!block || block.size() != 2)
+    return shape;
+  shape.pixelBlock = block[0];
+  shape.channelBlock = block[1];
+  shape.fitRegisterBlock = false;
+  return shape;
+}
+
 namespace {
 /// A kernel lowering: preferred (benefit 2) over the reference patterns,
 /// which take the ops it declines.
@@ -177,7 +215,7 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
       epilogue = matchFusibleEpilogue(op.getResult());
     if (!epilogue) {
       rewriter.replaceOp(
-          op, ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build());
+          op, ConvKernelBuilder(rewriter, op.getLoc(), problem, getOpShape(op, shape)).build());
       return success();
     }
     // Built where the epilogue is: its parameters may be defined after the
@@ -186,7 +224,7 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.initScalar = getFillScalar(op.getInit());
     rewriter.setInsertionPoint(epilogue->first);
     Value fused =
-        ConvKernelBuilder(rewriter, op.getLoc(), problem, shape).build();
+        ConvKernelBuilder(rewriter, op.getLoc(), problem, getOpShape(op, shape)).build();
     rewriter.replaceOp(epilogue->first, fused);
     rewriter.eraseOp(op);
     return success();
@@ -265,14 +303,14 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
                         op.getRhsLayout()};
     problem.filterConstant = getConstantWords(op.getRhs());
     if (!epilogue) {
-      Value conv = ConvKernelBuilder(rewriter, loc, problem, shape).build();
+      Value conv = ConvKernelBuilder(rewriter, loc, problem, getOpShape(op, shape)).build();
       rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
                                                            initGroups);
       return success();
     }
     problem.epilogue = epilogue->second;
     problem.initScalar = getFillScalar(op.getInit());
-    Value fused = ConvKernelBuilder(rewriter, loc, problem, shape).build();
+    Value fused = ConvKernelBuilder(rewriter, loc, problem, getOpShape(op, shape)).build();
     // [.., M, CO] or, for a threshold, [.., M, bits, words]: the image's
     // groups, then the trailing dimension(s) one by one.
     auto fusedType = cast<RankedTensorType>(fused.getType());

@@ -132,33 +132,11 @@ Value ConvKernelBuilder::buildKernelInput() {
       });
 }
 
-/// Among register blocks of p >= 2 pixels x q channel vectors with at most
-/// the target's accumulators, the one that computes the fewest padded
-/// outputs (pixel blocks past the row end, channel vectors past CO); then
-/// the most accumulators; then the closest to the target's pixel block. For
-/// example 4x2 becomes 7x1 for 7-pixel rows and 2x4 for 14-pixel rows.
+/// The shared rule (fitRegisterBlock in BitserialToVector.h), which the
+/// cost model also uses.
 void ConvKernelBuilder::fitRegisterBlock(int64_t outWidth) {
-  if (ShapedType::isDynamic(outWidth))
-    return;
-  int64_t accumulators = shape.pixelBlock * shape.channelBlock;
-  int64_t vectorsOut = ShapedType::isDynamic(channelsOut)
-                           ? 0
-                           : llvm::divideCeil(channelsOut, lanes);
-  auto cost = [&](int64_t p, int64_t q) {
-    int64_t computed = llvm::alignTo(outWidth, p) *
-                       (vectorsOut ? llvm::alignTo(vectorsOut, q) : q);
-    return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
-  };
-  int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
-  for (int64_t p = 2; p <= accumulators; ++p) {
-    int64_t q = accumulators / p;
-    if (cost(p, q) < cost(bestP, bestQ)) {
-      bestP = p;
-      bestQ = q;
-    }
-  }
-  shape.pixelBlock = bestP;
-  shape.channelBlock = bestQ;
+  std::tie(shape.pixelBlock, shape.channelBlock) =
+      mlir::bitserial::fitRegisterBlock(shape, outWidth, channelsOut);
 }
 
 OpFoldResult ConvKernelBuilder::channelBlocksSize() {

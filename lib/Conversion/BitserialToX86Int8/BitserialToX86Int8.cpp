@@ -36,9 +36,6 @@ using namespace mlir::bitserial::int8;
 /// so no i32 partial sum wraps before it is widened.
 static constexpr int64_t kMaxWideLength = 32768;
 
-/// The discardable attribute that overrides the bit-product rule.
-static constexpr llvm::StringLiteral kInt8Attr = "bitserial.int8";
-
 std::optional<X86Int8Instruction>
 mlir::bitserial::parseX86Int8Instruction(StringRef name) {
   return llvm::StringSwitch<std::optional<X86Int8Instruction>>(name)
@@ -132,14 +129,11 @@ static int64_t getGroup(X86Int8Instruction instruction) {
   return isVnni(instruction) ? 4 : 2;
 }
 
-bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
-                                               X86Int8Instruction instruction,
-                                               int64_t minBitProduct) {
+bool mlir::bitserial::canLowerToX86Int8(Operation *op,
+                                        X86Int8Instruction instruction) {
   PackedLayoutAttr lhs, rhs;
   int64_t group = getGroup(instruction);
   int64_t reduction = 0;
-  // Output rows (pixels) per call; dynamic counts as many.
-  int64_t rows = std::numeric_limits<int64_t>::max();
   Type resultType;
   if (auto matmul = dyn_cast<MatmulOp>(op)) {
     lhs = matmul.getLhsLayout();
@@ -150,10 +144,6 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
     if (lhs)
       reduction = llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = matmul.getInit().getType().getElementType();
-    auto initType = cast<RankedTensorType>(matmul.getInit().getType());
-    if (initType.hasStaticShape())
-      rows = initType.getNumElements() /
-             std::max<int64_t>(initType.getShape().back(), 1);
   } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
     lhs = conv.getInputLayout();
     rhs = conv.getFilterLayout();
@@ -165,10 +155,6 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
       reduction = filterType.getDimSize(1) * filterType.getDimSize(2) *
                   llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = conv.getInit().getType().getElementType();
-    auto initType = cast<RankedTensorType>(conv.getInit().getType());
-    if (initType.hasStaticShape())
-      rows = initType.getNumElements() /
-             std::max<int64_t>(initType.getShape().back(), 1);
     // Padding (the value 0) must be x = 0.
     if (lhs && rhs &&
         llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; }) &&
@@ -178,10 +164,28 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
   if (!lhs || !rhs)
     return false;
   // i64: one i32 partial sum per output must not wrap.
-  if (!resultType.isInteger(32) && reduction > kMaxWideLength)
+  return resultType.isInteger(32) || reduction <= kMaxWideLength;
+}
+
+bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
+                                               X86Int8Instruction instruction,
+                                               int64_t minBitProduct) {
+  if (!canLowerToX86Int8(op, instruction))
     return false;
-  if (auto force = op->getAttrOfType<BoolAttr>(kInt8Attr))
+  // The user's choice, then bitserial-select-kernels', then the rule.
+  if (auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName))
     return force.getValue();
+  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
+    return kernel.getValue() == "int8";
+  // Output rows (pixels) per call; dynamic counts as many.
+  int64_t rows = std::numeric_limits<int64_t>::max();
+  auto initType = cast<RankedTensorType>(
+      cast<DestinationStyleOpInterface>(op).getDpsInits()[0].getType());
+  if (initType.hasStaticShape())
+    rows = initType.getNumElements() /
+           std::max<int64_t>(initType.getShape().back(), 1);
+  PackedLayoutAttr lhs = getPackedLayout(op->getOperand(0).getType());
+  PackedLayoutAttr rhs = getPackedLayout(op->getOperand(1).getType());
   int64_t threshold = getX86Int8MinBitProduct(instruction, minBitProduct);
   if (minBitProduct == 0 && rows < kMinRows)
     return false;

@@ -19,12 +19,19 @@ namespace mlir::bitserial {
 /// with dot products only. Without either it is never taken.
 int64_t getMinBitProduct(const ConvertBitserialToArmNeonOptions &options);
 
-/// The selection rule: true when `op` is a `bitserial.matmul` or
-/// `bitserial.conv2d` that should run as an int8 GEMM rather than bit-serial
-/// on a core with `options` (see docs/design.md) and that the int8 lowering
-/// handles (convolutions: static kernel extents, i64 results over at most
+/// Whether the int8 lowering handles `op` on a core with `options` (dot
+/// products or i8mm): a `bitserial.matmul` or `bitserial.conv2d` of packed
+/// operands (convolutions: static kernel extents, i64 results over at most
 /// 16384 values of KH * KW * C, and with padding an input whose value 0 is
 /// the i8 value 0).
+bool canLowerToArmNeonInt8(Operation *op,
+                           const ConvertBitserialToArmNeonOptions &options);
+
+/// The selection: true when the int8 lowering handles `op` and it should
+/// run as an int8 GEMM rather than bit-serial (see docs/design.md): the
+/// `bitserial.int8` attribute (the user's choice), else the
+/// `bitserial.kernel` annotation (bitserial-select-kernels), else the bit
+/// product against `getMinBitProduct`.
 bool prefersInt8DotProduct(Operation *op,
                            const ConvertBitserialToArmNeonOptions &options);
 

@@ -38,10 +38,18 @@ StringRef getX86Int8InstructionName(X86Int8Instruction instruction);
 int64_t getX86Int8MinBitProduct(X86Int8Instruction instruction,
                                 int64_t minBitProduct);
 
-/// The selection rule: true when `op` is a `bitserial.matmul` or
-/// `bitserial.conv2d` that the x86 int8 lowering handles and that should
-/// run as int8 dot products (the `bitserial.int8` attribute, else the bit
-/// product against the threshold).
+/// Whether the x86 int8 lowering with `instruction` handles `op`: a
+/// `bitserial.matmul` (unbatched weights) or `bitserial.conv2d` (static
+/// kernel extents; with padding, an input whose value 0 is the code 0) of
+/// packed operands whose i64 result, if any, reduces over at most 32768
+/// values.
+bool canLowerToX86Int8(Operation *op, X86Int8Instruction instruction);
+
+/// The selection: true when the lowering handles `op` and it should run as
+/// int8 dot products: the `bitserial.int8` attribute (the user's choice),
+/// else the `bitserial.kernel` annotation (bitserial-select-kernels), else
+/// the bit product against the threshold (at least 8, 16 below 128 output
+/// rows, never for one row; `minBitProduct` if positive).
 bool prefersX86Int8DotProduct(Operation *op, X86Int8Instruction instruction,
                               int64_t minBitProduct);
 

@@ -1,0 +1,146 @@
+//===- CostModel.h - Kernel cost model for matmul and conv2d ----*- C++ -*-===//
+//
+// Estimates the cycles of a bitserial.matmul or conv2d under each kernel a
+// target offers (the bit-serial vector kernel, an int8 dot-product kernel)
+// from a few per-target constants (docs/design.md, "Cost model").
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BITSERIAL_ANALYSIS_COSTMODEL_H
+#define BITSERIAL_ANALYSIS_COSTMODEL_H
+
+#include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace mlir::bitserial {
+
+/// The targets of the bit-serial vector kernels the model knows (the
+/// pipelines' kernel targets, `host` resolved).
+enum class CostTarget {
+  X86Avx2,
+  X86Avx512,
+  X86Avx512Vpopcntdq,
+  AArch64A53,
+  AArch64OutOfOrder,
+  Generic,
+};
+
+/// The int8 dot-product instructions a target may offer.
+enum class Int8Unit {
+  None,
+  /// vpdpbusd on zmm.
+  X86Avx512Vnni,
+  /// vpdpbusd on ymm.
+  X86AvxVnni,
+  /// vpmaddwd on ymm.
+  X86Avx2,
+  /// vpmaddwd on zmm.
+  X86Avx512Bw,
+  /// sdot/udot.
+  AArch64DotProduct,
+  /// smmla/ummla/usmmla.
+  AArch64I8mm,
+};
+
+/// The kernels a matmul or conv2d can run as.
+enum class KernelKind { BitSerial, Int8 };
+
+/// The `bitserial.kernel` value of `kind`: "bitserial" or "int8".
+llvm::StringRef getKernelKindName(KernelKind kind);
+std::optional<KernelKind> parseKernelKind(llvm::StringRef name);
+
+llvm::StringRef getCostTargetName(CostTarget target);
+llvm::StringRef getInt8UnitName(Int8Unit unit);
+/// Whether `unit` exists on the architecture of `target`.
+bool isInt8UnitOf(Int8Unit unit, CostTarget target);
+
+/// Constants of the bit-serial vector kernel of a target, in cycles.
+struct BitSerialCosts {
+  /// AND (XOR) + count throughput of the kernel's steps: bit pairs per
+  /// cycle.
+  double binopsPerCycle;
+  /// Per output and plane pair: widening the counts, shift and add.
+  double cyclesPerOutputPlanePair;
+  /// Per output: `init` read and write, corrections, the per-call input
+  /// copy and weight relayout spread over the outputs.
+  double cyclesPerOutput;
+};
+
+/// Constants of an int8 dot-product kernel, in cycles.
+struct Int8Costs {
+  /// Multiply-accumulates per cycle of the kernel's inner loop.
+  double macsPerCycle;
+  /// Values of K per instruction group: each window (K) is padded to it.
+  int64_t group;
+  /// Rows (pixels) of a register block: a matmul's M is padded to it.
+  int64_t rowBlock;
+  /// Per output: `init` read and write, the offsets' corrections.
+  double cyclesPerOutput;
+  /// Decoding one activation value to i8 (per value, and per value and
+  /// plane).
+  double cyclesPerInputValue;
+  double cyclesPerInputValuePlane;
+  /// Decoding and re-laying out one weight value, on every call (per
+  /// value, and per value and plane).
+  double cyclesPerWeightValue;
+  double cyclesPerWeightValuePlane;
+};
+
+/// The model of one target: its bit-serial kernel, the int8 unit if any.
+struct CostModel {
+  CostTarget target;
+  Int8Unit int8Unit;
+  BitSerialCosts bitSerial;
+  std::optional<Int8Costs> int8;
+  /// The bit-serial kernel's shape (vector width, register block).
+  MicroKernelShape shape;
+};
+
+/// The model of `target` with the int8 instruction `unit` (None: no int8
+/// kernel). `unit` must belong to the target's architecture.
+CostModel getCostModel(CostTarget target, Int8Unit unit);
+
+/// The sizes of a matmul or conv2d the model reads. A matmul [B?, M, K] x
+/// [N, K] is the 1x1 convolution of a 1 x M image per batch.
+struct KernelProblem {
+  int64_t batch = 1, outHeight = 1, outWidth = 1, channelsOut = 1;
+  int64_t kernelH = 1, kernelW = 1, channels = 1;
+  /// Activation values read per call (the input image, or the lhs).
+  int64_t inputValues = 1;
+  int64_t bitsA = 1, bitsB = 1;
+  bool isMatmul = false;
+  /// Some extent was dynamic and counted as kDynamicExtent; the output
+  /// width and channels in particular (the register block is then not
+  /// fitted to them, as in the kernel).
+  bool dynamic = false, dynamicWidth = false, dynamicChannels = false;
+
+  int64_t outputs() const { return batch * outHeight * outWidth * channelsOut; }
+  int64_t reduction() const { return kernelH * kernelW * channels; }
+  int64_t weightValues() const { return channelsOut * reduction(); }
+};
+
+/// What a dynamic extent counts as.
+inline constexpr int64_t kDynamicExtent = 256;
+
+/// The problem of a `bitserial.matmul` or `bitserial.conv2d` with packed
+/// operands, or nullopt.
+std::optional<KernelProblem> getKernelProblem(Operation *op);
+
+/// The estimate of one op under each kernel.
+struct KernelEstimate {
+  double bitSerialCycles;
+  /// The register block of the bit-serial kernel: pixels x channel vectors.
+  int64_t pixelBlock, channelBlock;
+  /// Unset without an int8 unit.
+  std::optional<double> int8Cycles;
+};
+
+KernelEstimate estimateKernels(const CostModel &model,
+                               const KernelProblem &problem);
+
+} // namespace mlir::bitserial
+
+#endif // BITSERIAL_ANALYSIS_COSTMODEL_H

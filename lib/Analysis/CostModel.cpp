@@ -1,0 +1,291 @@
+//===- CostModel.cpp - Kernel cost model for matmul and conv2d ------------===//
+//
+// The constants and where they come from are in docs/design.md ("Cost
+// model"); x86 figures are cycles at 4.5 GHz (the clock at which the Zen 5
+// machine's 2306 G/s AND+popcount peak is one 512-bit vpopcntq per cycle),
+// AArch64 figures cycles of benchmarks/aarch64_model.py (llvm-mca).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Analysis/CostModel.h"
+#include "Bitserial/IR/BitserialOps.h"
+#include "Bitserial/Targets/AArch64/AArch64.h"
+#include "Bitserial/Targets/X86/X86.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+StringRef mlir::bitserial::getKernelKindName(KernelKind kind) {
+  return kind == KernelKind::Int8 ? "int8" : "bitserial";
+}
+
+std::optional<KernelKind> mlir::bitserial::parseKernelKind(StringRef name) {
+  return llvm::StringSwitch<std::optional<KernelKind>>(name)
+      .Case("int8", KernelKind::Int8)
+      .Case("bitserial", KernelKind::BitSerial)
+      .Default(std::nullopt);
+}
+
+StringRef mlir::bitserial::getCostTargetName(CostTarget target) {
+  switch (target) {
+  case CostTarget::X86Avx2:
+    return "x86-avx2";
+  case CostTarget::X86Avx512:
+    return "x86-avx512";
+  case CostTarget::X86Avx512Vpopcntdq:
+    return "x86-avx512-vpopcntdq";
+  case CostTarget::AArch64A53:
+    return "aarch64-a53";
+  case CostTarget::AArch64OutOfOrder:
+    return "aarch64-ooo";
+  case CostTarget::Generic:
+    return "generic";
+  }
+  llvm_unreachable("unknown cost target");
+}
+
+StringRef mlir::bitserial::getInt8UnitName(Int8Unit unit) {
+  switch (unit) {
+  case Int8Unit::None:
+    return "none";
+  case Int8Unit::X86Avx512Vnni:
+    return "avx512-vnni";
+  case Int8Unit::X86AvxVnni:
+    return "avx-vnni";
+  case Int8Unit::X86Avx2:
+    return "avx2";
+  case Int8Unit::X86Avx512Bw:
+    return "avx512bw";
+  case Int8Unit::AArch64DotProduct:
+    return "dot-product";
+  case Int8Unit::AArch64I8mm:
+    return "i8mm";
+  }
+  llvm_unreachable("unknown int8 unit");
+}
+
+bool mlir::bitserial::isInt8UnitOf(Int8Unit unit, CostTarget target) {
+  switch (unit) {
+  case Int8Unit::None:
+    return true;
+  case Int8Unit::X86Avx512Vnni:
+  case Int8Unit::X86AvxVnni:
+  case Int8Unit::X86Avx2:
+  case Int8Unit::X86Avx512Bw:
+    return target == CostTarget::X86Avx2 || target == CostTarget::X86Avx512 ||
+           target == CostTarget::X86Avx512Vpopcntdq;
+  case Int8Unit::AArch64DotProduct:
+  case Int8Unit::AArch64I8mm:
+    return target == CostTarget::AArch64A53 ||
+           target == CostTarget::AArch64OutOfOrder;
+  }
+  llvm_unreachable("unknown int8 unit");
+}
+
+/// The bit-serial kernels. Fitted (least squares on relative error) to the
+/// fastest calls of docs/benchmarks.md, "Where int8 starts to win" and
+/// "ResNet-18 stem and A8W8" (x86, same runs as the int8 figures), and to
+/// the Neoverse-N1 and Cortex-A53 model tables (AArch64).
+static BitSerialCosts getBitSerialCosts(CostTarget target) {
+  switch (target) {
+  case CostTarget::X86Avx512Vpopcntdq:
+    return {240, 0.11, 0.46};
+  case CostTarget::X86Avx2:
+    return {95, 0.24, 0.79};
+  case CostTarget::X86Avx512:
+    // C3 A3W2, C7 and C9 A4W2 with --cpu skylake-avx512.
+    return {125, 0.24, 0.79};
+  case CostTarget::AArch64OutOfOrder:
+    // C3 and C6 at 2 x 2 bits, the run that measured the int8 lowering.
+    return {74, 0.14, 3.6};
+  case CostTarget::AArch64A53:
+    return {24, 0, 4.4};
+  case CostTarget::Generic:
+    // Not measured: portable 128-bit code.
+    return {20, 0.3, 4.4};
+  }
+  llvm_unreachable("unknown cost target");
+}
+
+/// The int8 kernels, fitted like the bit-serial ones (x86: A8W8 C2-C12,
+/// the stem and the threshold table; AArch64: C3 and C6 through
+/// convert-bitserial-to-arm-neon on the Neoverse-N1 model).
+static std::optional<Int8Costs> getInt8Costs(CostTarget target,
+                                             Int8Unit unit) {
+  bool inOrder = target == CostTarget::AArch64A53;
+  switch (unit) {
+  case Int8Unit::None:
+    return std::nullopt;
+  case Int8Unit::X86Avx512Vnni:
+    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0};
+  case Int8Unit::X86Avx2:
+    return Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0};
+  case Int8Unit::X86AvxVnni:
+    // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
+    // C2, C3, C6 A2W2 and C10, C12 A4W2.
+    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0};
+  case Int8Unit::X86Avx512Bw:
+    // --cpu skylake-avx512 (vpmaddwd on zmm): C3 A3W2, C7 and C9 A4W2,
+    // with the ymm decoding costs.
+    return Int8Costs{18, 2, 5, 0.36, 0.14, 0, 1.3, 0};
+  case Int8Unit::AArch64DotProduct:
+  case Int8Unit::AArch64I8mm: {
+    // Decoding: 5 NEON instructions per plane and 16 values, about 0.3
+    // cycles per value and plane. i8mm (not measured) at twice the MACs;
+    // an in-order core (not measured) 3.1 times slower, as the bit-serial
+    // kernels are on the Cortex-A53 model against the Neoverse-N1 one.
+    bool mmla = unit == Int8Unit::AArch64I8mm;
+    double scale = inOrder ? 3.1 : 1;
+    return Int8Costs{(mmla ? 38 : 19) / scale,
+                     mmla ? 8 : 16,
+                     mmla ? 8 : 4,
+                     6.3 * scale,
+                     0,
+                     0.3 * scale,
+                     0,
+                     0.3 * scale};
+  }
+  }
+  llvm_unreachable("unknown int8 unit");
+}
+
+static MicroKernelShape getShape(CostTarget target) {
+  switch (target) {
+  case CostTarget::X86Avx2:
+    return getX86Avx2KernelShape();
+  case CostTarget::X86Avx512:
+    return getX86Avx512KernelShape();
+  case CostTarget::X86Avx512Vpopcntdq:
+    return getX86Avx512VpopcntdqKernelShape();
+  case CostTarget::AArch64A53:
+    return getAArch64A53KernelShape();
+  case CostTarget::AArch64OutOfOrder:
+    return getAArch64OutOfOrderKernelShape();
+  case CostTarget::Generic:
+    return getGenericKernelShape();
+  }
+  llvm_unreachable("unknown cost target");
+}
+
+CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
+  assert(isInt8UnitOf(unit, target) && "int8 unit of another architecture");
+  BitSerialCosts bitSerial = getBitSerialCosts(target);
+  // A CPU with AVX-VNNI is a newer one, whose code for the x86-avx2 kernels
+  // (with its other features: AVX-512VL on the Zen 5) ran 1.8x faster on
+  // the 1x1 layers than x86-64-v3 code: fitted to --target x86-avx2 on the
+  // Zen 5 (C2-C9 A2W2, C3 and C5 A2W1, C10 and C12 A4W2).
+  if (target == CostTarget::X86Avx2 && unit == Int8Unit::X86AvxVnni)
+    bitSerial = {125, 0, 0.35};
+  return {target, unit, bitSerial, getInt8Costs(target, unit),
+          getShape(target)};
+}
+
+std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
+  KernelProblem problem;
+  auto dim = [&](Value value, int64_t d) {
+    int64_t size = cast<RankedTensorType>(value.getType()).getDimSize(d);
+    if (!ShapedType::isDynamic(size))
+      return size;
+    problem.dynamic = true;
+    return kDynamicExtent;
+  };
+  auto initType = [](Value init) {
+    return cast<RankedTensorType>(init.getType());
+  };
+  PackedLayoutAttr lhs, rhs;
+  if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    lhs = matmul.getLhsLayout();
+    rhs = matmul.getRhsLayout();
+    if (!lhs || !rhs)
+      return std::nullopt;
+    Value init = matmul.getInit();
+    int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+    problem.isMatmul = true;
+    problem.batch = rank == 3 ? dim(init, 0) : 1;
+    problem.outWidth = dim(init, rank - 2);
+    problem.dynamicWidth = initType(init).isDynamicDim(rank - 2);
+    problem.channelsOut = dim(init, rank - 1);
+    problem.dynamicChannels = initType(init).isDynamicDim(rank - 1);
+    problem.channels = lhs.getLength();
+    problem.inputValues = problem.batch * problem.outWidth * problem.channels;
+  } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    lhs = conv.getInputLayout();
+    rhs = conv.getFilterLayout();
+    if (!lhs || !rhs)
+      return std::nullopt;
+    Value init = conv.getInit(), input = conv.getInput();
+    problem.batch = dim(init, 0);
+    problem.outHeight = dim(init, 1);
+    problem.outWidth = dim(init, 2);
+    problem.dynamicWidth = initType(init).isDynamicDim(2);
+    problem.channelsOut = dim(init, 3);
+    problem.dynamicChannels = initType(init).isDynamicDim(3);
+    auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
+    problem.kernelH =
+        filterType.isDynamicDim(1) ? 1 : filterType.getDimSize(1);
+    problem.kernelW =
+        filterType.isDynamicDim(2) ? 1 : filterType.getDimSize(2);
+    problem.channels = lhs.getLength();
+    problem.inputValues =
+        dim(input, 0) * dim(input, 1) * dim(input, 2) * problem.channels;
+  } else {
+    return std::nullopt;
+  }
+  problem.bitsA = lhs.getBits();
+  problem.bitsB = rhs.getBits();
+  return problem;
+}
+
+KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
+                                                const KernelProblem &problem) {
+  KernelEstimate estimate;
+  const MicroKernelShape &shape = model.shape;
+  std::tie(estimate.pixelBlock, estimate.channelBlock) =
+      shape.fitRegisterBlock
+          ? fitRegisterBlock(
+                shape,
+                problem.dynamicWidth ? ShapedType::kDynamic : problem.outWidth,
+                problem.dynamicChannels ? ShapedType::kDynamic
+                                        : problem.channelsOut)
+          : std::make_pair(shape.pixelBlock, shape.channelBlock);
+  double outputs = problem.outputs();
+  double planePairs = problem.bitsA * problem.bitsB;
+
+  // Bit-serial: every plane pair ANDs and counts the whole reduction for
+  // every computed output, padded ones included.
+  int64_t lanes = shape.vectorBits / 64;
+  int64_t computed =
+      problem.batch * problem.outHeight *
+      llvm::alignTo(problem.outWidth, estimate.pixelBlock) *
+      llvm::alignTo(llvm::divideCeil(problem.channelsOut, lanes),
+                    estimate.channelBlock) *
+      lanes;
+  const BitSerialCosts &bs = model.bitSerial;
+  estimate.bitSerialCycles =
+      planePairs * problem.reduction() * double(computed) / bs.binopsPerCycle +
+      outputs * (planePairs * bs.cyclesPerOutputPlanePair + bs.cyclesPerOutput);
+
+  // Int8: one MAC per value of the padded reduction and output, plus the
+  // decoding of both operands on every call.
+  if (const std::optional<Int8Costs> &i8 = model.int8) {
+    int64_t rows = problem.batch * problem.outHeight *
+                   (problem.isMatmul
+                        ? llvm::alignTo(problem.outWidth, i8->rowBlock)
+                        : problem.outWidth);
+    int64_t reduction = problem.kernelH * problem.kernelW *
+                        llvm::alignTo(problem.channels, i8->group);
+    estimate.int8Cycles =
+        double(reduction) * rows * problem.channelsOut / i8->macsPerCycle +
+        outputs * i8->cyclesPerOutput +
+        double(problem.inputValues) *
+            (i8->cyclesPerInputValue +
+             problem.bitsA * i8->cyclesPerInputValuePlane) +
+        double(problem.weightValues()) *
+            (i8->cyclesPerWeightValue +
+             problem.bitsB * i8->cyclesPerWeightValuePlane);
+  }
+  return estimate;
+}

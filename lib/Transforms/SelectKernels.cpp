@@ -1,0 +1,136 @@
+//===- SelectKernels.cpp - Choose each op's kernel from the cost model ----===//
+//
+// Annotates every bitserial.matmul and conv2d with the kernel the cost model
+// finds cheaper (bitserial.kernel) and, for the bit-serial kernel, its
+// register block (bitserial.register_block); the lowerings follow them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Analysis/CostModel.h"
+#include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
+#include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
+#include "Bitserial/IR/BitserialOps.h"
+#include "Bitserial/Transforms/Passes.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_BITSERIALSELECTKERNELS
+#include "Bitserial/Transforms/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+using namespace mlir::bitserial;
+
+/// Whether the int8 lowering of `unit` handles `op`.
+static bool canLowerToInt8(Operation *op, Int8Unit unit) {
+  switch (unit) {
+  case Int8Unit::None:
+    return false;
+  case Int8Unit::X86Avx512Vnni:
+    return canLowerToX86Int8(op, X86Int8Instruction::Avx512Vnni);
+  case Int8Unit::X86AvxVnni:
+    return canLowerToX86Int8(op, X86Int8Instruction::AvxVnni);
+  case Int8Unit::X86Avx2:
+    return canLowerToX86Int8(op, X86Int8Instruction::Avx2);
+  case Int8Unit::X86Avx512Bw:
+    return canLowerToX86Int8(op, X86Int8Instruction::Avx512Bw);
+  case Int8Unit::AArch64DotProduct:
+  case Int8Unit::AArch64I8mm: {
+    ConvertBitserialToArmNeonOptions options;
+    options.dotProduct = unit == Int8Unit::AArch64DotProduct;
+    options.i8mm = unit == Int8Unit::AArch64I8mm;
+    return canLowerToArmNeonInt8(op, options);
+  }
+  }
+  llvm_unreachable("unknown int8 unit");
+}
+
+static std::string formatCycles(double cycles) {
+  return llvm::formatv("{0:F0}", cycles).str();
+}
+
+namespace {
+struct BitserialSelectKernelsPass
+    : public bitserial::impl::BitserialSelectKernelsBase<
+          BitserialSelectKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (!isInt8UnitOf(int8, target)) {
+      emitError(getOperation()->getLoc())
+          << "int8 instruction '" << getInt8UnitName(int8)
+          << "' does not exist on target '" << getCostTargetName(target)
+          << "'";
+      return signalPassFailure();
+    }
+    if (minBitProduct < 0) {
+      emitError(getOperation()->getLoc())
+          << "min-bit-product must be at least 0, got "
+          << minBitProduct.getValue();
+      return signalPassFailure();
+    }
+    CostModel model = getCostModel(target, int8);
+    getOperation()->walk([&](Operation *op) {
+      if (isa<MatmulOp, Conv2DOp>(op))
+        select(op, model);
+    });
+  }
+
+  void select(Operation *op, const CostModel &model) {
+    std::optional<KernelProblem> problem = getKernelProblem(op);
+    if (!problem)
+      return;
+    KernelEstimate estimate = estimateKernels(model, *problem);
+    bool lowerable = canLowerToInt8(op, model.int8Unit);
+    KernelKind kind = KernelKind::BitSerial;
+    std::string reason;
+    auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName);
+    if (force) {
+      // The user's choice wins; the lowerings read it themselves.
+      kind = force.getValue() && lowerable ? KernelKind::Int8
+                                           : KernelKind::BitSerial;
+      reason = force.getValue() ? "bitserial.int8 = true"
+                                : "bitserial.int8 = false";
+      if (force.getValue() && !lowerable)
+        reason += ", not handled by the int8 lowering";
+    } else if (model.int8Unit == Int8Unit::None) {
+      reason = "no int8 instruction";
+    } else if (!lowerable) {
+      reason = "not handled by the int8 lowering";
+    } else if (minBitProduct > 0) {
+      int64_t bitProduct = problem->bitsA * problem->bitsB;
+      if (bitProduct >= minBitProduct)
+        kind = KernelKind::Int8;
+      reason = "min-bit-product " + std::to_string(minBitProduct);
+    } else {
+      if (*estimate.int8Cycles < estimate.bitSerialCycles)
+        kind = KernelKind::Int8;
+      reason = "cost model";
+    }
+
+    Builder b(op->getContext());
+    if (!force) {
+      op->setAttr(kKernelAttrName, b.getStringAttr(getKernelKindName(kind)));
+      if (kind == KernelKind::BitSerial)
+        op->setAttr(kRegisterBlockAttrName,
+                    b.getDenseI64ArrayAttr(
+                        {estimate.pixelBlock, estimate.channelBlock}));
+      else
+        op->removeAttr(kRegisterBlockAttrName);
+    }
+    if (!emitRemarks)
+      return;
+    InFlightDiagnostic remark = op->emitRemark();
+    remark << "kernel " << getKernelKindName(kind) << " (" << reason
+           << "); estimated cycles: bit-serial "
+           << formatCycles(estimate.bitSerialCycles) << " (block "
+           << estimate.pixelBlock << "x" << estimate.channelBlock << ")";
+    if (estimate.int8Cycles)
+      remark << ", int8 " << getInt8UnitName(model.int8Unit) << " "
+             << formatCycles(*estimate.int8Cycles);
+    if (problem->dynamic)
+      remark << "; dynamic sizes counted as " << kDynamicExtent;
+  }
+};
+} // namespace
