@@ -121,7 +121,8 @@ struct BitserialSelectKernelsPass
     }
     if (!emitRemarks)
       return;
-    InFlightDiagnostic remark = op->emitRemark();
+    // At the op's location, without the op printed after it.
+    InFlightDiagnostic remark = mlir::emitRemark(op->getLoc());
     remark << "kernel " << getKernelKindName(kind) << " (" << reason
            << "); estimated cycles: bit-serial "
            << formatCycles(estimate.bitSerialCycles) << " (block "

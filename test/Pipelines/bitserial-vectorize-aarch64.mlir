@@ -4,10 +4,11 @@
 // RUN: bitserial-opt %s -split-input-file --bitserial-vectorize="target=x86-avx2 dot-product=true" --canonicalize | FileCheck %s --check-prefix=X86
 
 // The AArch64 targets: 128-bit bit-serial kernels with straight-line steps
-// and narrow sums. With the dot product instructions, the int8 rule takes
-// a matmul of 3 x 2 bits (bit product 6 >= 5) as sdot/udot; 1 x 1 bits stay
-// bit-serial. With i8mm the threshold is 3 and the kernels use *mmla.
-// Elsewhere the options have no effect.
+// and narrow sums. With the dot product instructions, the cost model
+// (bitserial-select-kernels) takes a 256 x 512 x 64 matmul of 3 x 2 bits
+// as sdot/udot (an 8 x 100 x 16 one would stay bit-serial: decoding both
+// operands costs more than int8 saves there); 1 x 1 bits stay bit-serial.
+// With i8mm the kernels use *mmla. Elsewhere the options have no effect.
 // A53-LABEL: func.func @matmul_a3w2
 // A53-NOT: arm_neon
 // A53: math.ctpop %{{.*}} : vector<16xi8>
@@ -19,11 +20,11 @@
 // X86-LABEL: func.func @matmul_a3w2
 // X86-NOT: arm_neon
 // X86: math.ctpop
-!A = tensor<8x3x2xi64, #bitserial.packed<bits = 3, encoding = signed, length = 100>>
-!B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
-func.func @matmul_a3w2(%a: !A, %b: !B, %init: tensor<8x16xi32>) -> tensor<8x16xi32> {
-  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x16xi32>) -> tensor<8x16xi32>
-  return %r : tensor<8x16xi32>
+!A = tensor<256x3x8xi64, #bitserial.packed<bits = 3, encoding = signed, length = 512>>
+!B = tensor<64x2x8xi64, #bitserial.packed<bits = 2, encoding = signed, length = 512>>
+func.func @matmul_a3w2(%a: !A, %b: !B, %init: tensor<256x64xi32>) -> tensor<256x64xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<256x64xi32>) -> tensor<256x64xi32>
+  return %r : tensor<256x64xi32>
 }
 
 // -----

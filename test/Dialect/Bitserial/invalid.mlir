@@ -1040,3 +1040,66 @@ func.func @dequantize_channels(%acc: tensor<2x70xi32>, %s: tensor<7xf32>, %b: te
   %0 = bitserial.dequantize %acc, %s, %b : tensor<2x70xi32>, tensor<7xf32>, tensor<70xf32> -> tensor<2x70xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// Lowering attributes: bitserial.int8, bitserial.kernel,
+// bitserial.register_block
+//===----------------------------------------------------------------------===//
+
+// -----
+
+!A = tensor<8x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+func.func @kernel_unknown(%a: !A, %b: !B, %init: tensor<8x16xi32>) -> tensor<8x16xi32> {
+  // expected-error @+1 {{'bitserial.kernel' must be "int8" or "bitserial", got "fast"}}
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x16xi32>) {bitserial.kernel = "fast"} -> tensor<8x16xi32>
+  return %r : tensor<8x16xi32>
+}
+
+// -----
+
+!A = tensor<8x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+func.func @int8_not_bool(%a: !A, %b: !B, %init: tensor<8x16xi32>) -> tensor<8x16xi32> {
+  // expected-error @+1 {{'bitserial.int8' must be a bool, got 1 : i32}}
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x16xi32>) {bitserial.int8 = 1 : i32} -> tensor<8x16xi32>
+  return %r : tensor<8x16xi32>
+}
+
+// -----
+
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @register_block_rank(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{'bitserial.register_block' must be array<i64: pixels, channel vectors> with at least 1 of each and at most 16 accumulators, got array<i64: 4>}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.register_block = array<i64: 4>} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @register_block_too_large(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{at most 16 accumulators, got array<i64: 8, 4>}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.register_block = array<i64: 8, 4>} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @register_block_zero(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{with at least 1 of each and at most 16 accumulators, got array<i64: 0, 4>}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.register_block = array<i64: 0, 4>} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
+func.func @kernel_on_pack(%x: tensor<4x70xi8>) -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>> {
+  // expected-error @+1 {{'bitserial.kernel' is only valid on bitserial.matmul and bitserial.conv2d}}
+  %p = bitserial.pack %x {bitserial.kernel = "int8"} : tensor<4x70xi8> -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+  return %p : tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
+}

@@ -1,0 +1,185 @@
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx512-vpopcntdq int8=avx512-vnni" | FileCheck %s --check-prefix=HOST
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx512-vpopcntdq int8=avx512-vnni emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST-REMARK
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx2 int8=avx2 emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=AVX2
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=aarch64-ooo int8=dot-product emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=DOT
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=aarch64-a53 emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=A53
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx512-vpopcntdq int8=avx512-vnni min-bit-product=4 emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=RULE
+
+// Option errors: one message, non-zero exit.
+// RUN: not bitserial-opt /dev/null --bitserial-select-kernels="target=aarch64-ooo int8=avx512-vnni" 2>&1 | FileCheck %s --check-prefix=ARCH
+// ARCH: error: int8 instruction 'avx512-vnni' does not exist on target 'aarch64-ooo'
+// RUN: not bitserial-opt /dev/null --bitserial-select-kernels="target=generic int8=dot-product" 2>&1 | FileCheck %s --check-prefix=GENERIC
+// GENERIC: error: int8 instruction 'dot-product' does not exist on target 'generic'
+// RUN: not bitserial-opt /dev/null --bitserial-select-kernels="min-bit-product=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: error: min-bit-product must be at least 0, got -1
+// RUN: not bitserial-opt /dev/null --bitserial-select-kernels="target=x86-sse" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// UNKNOWN: Cannot find option named 'x86-sse'
+
+// ResNet-18's C2 (56x56, 64 -> 64 channels, 3x3) at 1 x 1 bits: bit-serial
+// on every target, with the target's register block (4 pixels x 4 vectors
+// of 8 channels on AVX-512 VPOPCNTDQ, 4 x 2 vectors of 4 on AVX2).
+// HOST-LABEL: func.func @c2_a1w1
+// HOST: bitserial.conv2d
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 4, 4>
+// HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 avx2 {{[0-9]+}}
+// DOT: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 dot-product {{[0-9]+}}
+// A53: remark: kernel bitserial (no int8 instruction); estimated cycles: bit-serial {{[0-9]+}} (block 4x2){{$}}
+// RULE: remark: kernel bitserial (min-bit-product 4)
+!X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @c2_a1w1(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
+  return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// C2 at 2 x 2 bits: bit-serial everywhere (measured on the Neoverse-N1
+// model: C6 5.57 ms bit-serial, 5.68 ms int8); the old rule's threshold of
+// 4 takes int8.
+// HOST-LABEL: func.func @c2_a2w2
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 4, 4>
+// HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial 2107392 (block 4x4), int8 avx512-vnni 2692568
+// AVX2: remark: kernel bitserial (cost model)
+// DOT: remark: kernel bitserial (cost model)
+// RULE: remark: kernel int8 (min-bit-product 4)
+!X = tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<64x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @c2_a2w2(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
+  return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// C2 at 3 x 2 bits: int8 on the Zen 5 (measured: 0.57 ms int8, 0.65 ms
+// bit-serial) and the Neoverse-N1 model; bit-serial against vpmaddwd.
+// HOST-LABEL: func.func @c2_a3w2
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "int8"
+// HOST-NOT: register_block
+// HOST-REMARK: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
+// AVX2: remark: kernel bitserial (cost model)
+// DOT: remark: kernel int8 (cost model)
+// RULE: remark: kernel int8 (min-bit-product 4)
+!X = tensor<1x56x56x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 64>>
+!F = tensor<64x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @c2_a3w2(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
+  return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// C12 (7x7, 512 -> 512 channels) at 4 x 2 bits: decoding the 512 x 3 x 3 x
+// 512 weights on every call costs more than int8 saves over 49 pixels on
+// x86 (measured, docs/benchmarks.md); on the Neoverse-N1 int8 wins. The
+// register block is fitted to rows of 7 pixels.
+// HOST-LABEL: func.func @c12_a4w2
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 7, 2>
+// HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 7x2), int8 avx512-vnni {{[0-9]+}}
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 7x1)
+// DOT: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 7x1)
+// RULE: remark: kernel int8 (min-bit-product 4)
+!X = tensor<1x7x7x4x8xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 512>>
+!F = tensor<512x3x3x2x8xi64, #bitserial.packed<bits = 2, encoding = signed, length = 512>>
+func.func @c12_a4w2(%x: !X, %f: !F, %init: tensor<1x7x7x512xi32>) -> tensor<1x7x7x512xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x7x7x512xi32>) padding = [1, 1, 1, 1] -> tensor<1x7x7x512xi32>
+  return %r : tensor<1x7x7x512xi32>
+}
+
+// -----
+
+// The ResNet-18 stem as im2col rows: 12544 x 147 x 64 at 8 x 4 bits. int8.
+// HOST-LABEL: func.func @stem
+// HOST: bitserial.matmul
+// HOST-SAME: bitserial.kernel = "int8"
+// HOST-REMARK: remark: kernel int8 (cost model)
+// AVX2: remark: kernel int8 (cost model)
+// DOT: remark: kernel int8 (cost model)
+// A53: remark: kernel bitserial (no int8 instruction)
+!A = tensor<12544x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
+func.func @stem(%a: !A, %b: !B, %init: tensor<12544x64xi32>) -> tensor<12544x64xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<12544x64xi32>) -> tensor<12544x64xi32>
+  return %r : tensor<12544x64xi32>
+}
+
+// -----
+
+// The classifier: one row of 512 8-bit codes x 1000 x 512 8-bit weights.
+// Bit-serial: int8 would decode every weight for one use.
+// HOST-LABEL: func.func @classifier
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 2, 8>
+// HOST-REMARK: remark: kernel bitserial (cost model)
+// AVX2: remark: kernel bitserial (cost model)
+// DOT: remark: kernel bitserial (cost model)
+!A = tensor<1x8x8xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 512>>
+!B = tensor<1000x8x8xi64, #bitserial.packed<bits = 8, encoding = signed, length = 512>>
+func.func @classifier(%a: !A, %b: !B, %init: tensor<1x1000xi32>) -> tensor<1x1000xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<1x1000xi32>) -> tensor<1x1000xi32>
+  return %r : tensor<1x1000xi32>
+}
+
+// -----
+
+// The user's bitserial.int8 wins either way: no annotation is added; the
+// remark names it.
+// HOST-LABEL: func.func @user_choice
+// HOST: bitserial.matmul
+// HOST-SAME: {bitserial.int8 = false}
+// HOST-NOT: bitserial.kernel
+// HOST: bitserial.matmul
+// HOST-SAME: {bitserial.int8 = true}
+// HOST-NOT: bitserial.kernel
+// HOST-REMARK: remark: kernel bitserial (bitserial.int8 = false); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
+// HOST-REMARK: remark: kernel int8 (bitserial.int8 = true)
+// RULE: remark: kernel bitserial (bitserial.int8 = false)
+// RULE: remark: kernel int8 (bitserial.int8 = true)
+// A53: remark: kernel bitserial (bitserial.int8 = false)
+// A53: remark: kernel bitserial (bitserial.int8 = true, not handled by the int8 lowering)
+!A8 = tensor<12544x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B4 = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
+!A1 = tensor<64x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!B1 = tensor<64x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @user_choice(%a: !A8, %b: !B4, %init: tensor<12544x64xi32>, %c: !A1, %d: !B1, %init1: tensor<64x64xi32>) -> (tensor<12544x64xi32>, tensor<64x64xi32>) {
+  %r = bitserial.matmul ins(%a, %b : !A8, !B4) outs(%init : tensor<12544x64xi32>) {bitserial.int8 = false} -> tensor<12544x64xi32>
+  %s = bitserial.matmul ins(%c, %d : !A1, !B1) outs(%init1 : tensor<64x64xi32>) {bitserial.int8 = true} -> tensor<64x64xi32>
+  return %r, %s : tensor<12544x64xi32>, tensor<64x64xi32>
+}
+
+// -----
+
+// Batched weights: the x86 int8 lowering does not handle them.
+// HOST-LABEL: func.func @batched_weights
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "bitserial"
+// HOST-REMARK: remark: kernel bitserial (not handled by the int8 lowering); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
+// DOT: remark: kernel int8 (cost model)
+!A = tensor<2x300x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B = tensor<2x64x8x3xi64, #bitserial.packed<bits = 8, encoding = signed, length = 147>>
+func.func @batched_weights(%a: !A, %b: !B, %init: tensor<2x300x64xi32>) -> tensor<2x300x64xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x300x64xi32>) -> tensor<2x300x64xi32>
+  return %r : tensor<2x300x64xi32>
+}
+
+// -----
+
+// Dynamic sizes (a tile's) count as 256; the register block is the
+// target's, as the kernel does not fit it to a dynamic width.
+// HOST-LABEL: func.func @dynamic
+// HOST: bitserial.{{conv2d|matmul}}
+// HOST-SAME: bitserial.kernel = "int8"
+// HOST-REMARK: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}; dynamic sizes counted as 256
+// AVX2: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 avx2 {{[0-9]+}}; dynamic sizes counted as 256
+// A53: remark: kernel bitserial (no int8 instruction); estimated cycles: bit-serial {{[0-9]+}} (block 4x2); dynamic sizes counted as 256
+!A = tensor<?x8x4xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 256>>
+!B = tensor<?x8x4xi64, #bitserial.packed<bits = 8, encoding = signed, length = 256>>
+func.func @dynamic(%a: !A, %b: !B, %init: tensor<?x?xi32>) -> tensor<?x?xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<?x?xi32>) -> tensor<?x?xi32>
+  return %r : tensor<?x?xi32>
+}
