@@ -113,8 +113,7 @@ static BitSerialCosts getBitSerialCosts(CostTarget target) {
 /// The int8 kernels, fitted like the bit-serial ones (x86: A8W8 C2-C12,
 /// the stem and the threshold table; AArch64: C3 and C6 through
 /// convert-bitserial-to-arm-neon on the Neoverse-N1 model).
-static std::optional<Int8Costs> getInt8Costs(CostTarget target,
-                                             Int8Unit unit) {
+static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
   bool inOrder = target == CostTarget::AArch64A53;
   switch (unit) {
   case Int8Unit::None:
@@ -224,10 +223,8 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
     problem.channelsOut = dim(init, 3);
     problem.dynamicChannels = initType(init).isDynamicDim(3);
     auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
-    problem.kernelH =
-        filterType.isDynamicDim(1) ? 1 : filterType.getDimSize(1);
-    problem.kernelW =
-        filterType.isDynamicDim(2) ? 1 : filterType.getDimSize(2);
+    problem.kernelH = filterType.isDynamicDim(1) ? 1 : filterType.getDimSize(1);
+    problem.kernelW = filterType.isDynamicDim(2) ? 1 : filterType.getDimSize(2);
     problem.channels = lhs.getLength();
     problem.inputValues =
         dim(input, 0) * dim(input, 1) * dim(input, 2) * problem.channels;
@@ -245,11 +242,11 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
   const MicroKernelShape &shape = model.shape;
   std::tie(estimate.pixelBlock, estimate.channelBlock) =
       shape.fitRegisterBlock
-          ? fitRegisterBlock(
-                shape,
-                problem.dynamicWidth ? ShapedType::kDynamic : problem.outWidth,
-                problem.dynamicChannels ? ShapedType::kDynamic
-                                        : problem.channelsOut)
+          ? fitRegisterBlock(shape,
+                             problem.dynamicWidth ? ShapedType::kDynamic
+                                                  : problem.outWidth,
+                             problem.dynamicChannels ? ShapedType::kDynamic
+                                                     : problem.channelsOut)
           : std::make_pair(shape.pixelBlock, shape.channelBlock);
   double outputs = problem.outputs();
   double planePairs = problem.bitsA * problem.bitsB;
@@ -257,12 +254,11 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
   // Bit-serial: every plane pair ANDs and counts the whole reduction for
   // every computed output, padded ones included.
   int64_t lanes = shape.vectorBits / 64;
-  int64_t computed =
-      problem.batch * problem.outHeight *
-      llvm::alignTo(problem.outWidth, estimate.pixelBlock) *
-      llvm::alignTo(llvm::divideCeil(problem.channelsOut, lanes),
-                    estimate.channelBlock) *
-      lanes;
+  int64_t computed = problem.batch * problem.outHeight *
+                     llvm::alignTo(problem.outWidth, estimate.pixelBlock) *
+                     llvm::alignTo(llvm::divideCeil(problem.channelsOut, lanes),
+                                   estimate.channelBlock) *
+                     lanes;
   const BitSerialCosts &bs = model.bitSerial;
   estimate.bitSerialCycles =
       planePairs * problem.reduction() * double(computed) / bs.binopsPerCycle +
@@ -271,10 +267,10 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
   // Int8: one MAC per value of the padded reduction and output, plus the
   // decoding of both operands on every call.
   if (const std::optional<Int8Costs> &i8 = model.int8) {
-    int64_t rows = problem.batch * problem.outHeight *
-                   (problem.isMatmul
-                        ? llvm::alignTo(problem.outWidth, i8->rowBlock)
-                        : problem.outWidth);
+    int64_t rows =
+        problem.batch * problem.outHeight *
+        (problem.isMatmul ? llvm::alignTo(problem.outWidth, i8->rowBlock)
+                          : problem.outWidth);
     int64_t reduction = problem.kernelH * problem.kernelW *
                         llvm::alignTo(problem.channels, i8->group);
     estimate.int8Cycles =

@@ -81,11 +81,11 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
     return op->emitError() << "'" << name << "' must be a bool, got " << value;
   if (name == kKernelAttrName) {
     auto kernel = dyn_cast<StringAttr>(value);
-    if (!kernel || (kernel.getValue() != "int8" &&
-                    kernel.getValue() != "bitserial"))
-      return op->emitError() << "'" << name
-                             << "' must be \"int8\" or \"bitserial\", got "
-                             << value;
+    if (!kernel ||
+        (kernel.getValue() != "int8" && kernel.getValue() != "bitserial"))
+      return op->emitError()
+             << "'" << name << "' must be \"int8\" or \"bitserial\", got "
+             << value;
   }
   if (name == kRegisterBlockAttrName) {
     auto block = dyn_cast<DenseI64ArrayAttr>(value);
@@ -95,8 +95,7 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
              << "'" << name
              << "' must be array<i64: pixels, channel vectors> with at least "
                 "1 of each and at most "
-             << kMaxRegisterBlockAccumulators << " accumulators, got "
-             << value;
+             << kMaxRegisterBlockAccumulators << " accumulators, got " << value;
   }
   return success();
 }

@@ -219,8 +219,8 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   // After tiling: the tiles are the ops that are lowered.
   BitserialSelectKernelsOptions selectOptions;
   selectOptions.target = getCostTarget(resolved);
-  selectOptions.int8 = x86Int8    ? getInt8Unit(x86Instruction)
-                       : !armInt8 ? Int8Unit::None
+  selectOptions.int8 = x86Int8        ? getInt8Unit(x86Instruction)
+                       : !armInt8     ? Int8Unit::None
                        : options.i8mm ? Int8Unit::AArch64I8mm
                                       : Int8Unit::AArch64DotProduct;
   selectOptions.minBitProduct = options.int8MinBitProduct;

@@ -60,8 +60,7 @@ struct BitserialSelectKernelsPass
     if (!isInt8UnitOf(int8, target)) {
       emitError(getOperation()->getLoc())
           << "int8 instruction '" << getInt8UnitName(int8)
-          << "' does not exist on target '" << getCostTargetName(target)
-          << "'";
+          << "' does not exist on target '" << getCostTargetName(target) << "'";
       return signalPassFailure();
     }
     if (minBitProduct < 0) {
@@ -90,8 +89,8 @@ struct BitserialSelectKernelsPass
       // The user's choice wins; the lowerings read it themselves.
       kind = force.getValue() && lowerable ? KernelKind::Int8
                                            : KernelKind::BitSerial;
-      reason = force.getValue() ? "bitserial.int8 = true"
-                                : "bitserial.int8 = false";
+      reason =
+          force.getValue() ? "bitserial.int8 = true" : "bitserial.int8 = false";
       if (force.getValue() && !lowerable)
         reason += ", not handled by the int8 lowering";
     } else if (model.int8Unit == Int8Unit::None) {

@@ -210,12 +210,14 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.dilations.assign(op.getDilations().begin(),
                              op.getDilations().end());
     problem.filterConstant = getConstantWords(op.getFilter());
+    MicroKernelShape opShape = getOpShape(op, shape);
     std::optional<std::pair<Operation *, FusedEpilogue>> epilogue;
     if (shape.fuseEpilogues)
       epilogue = matchFusibleEpilogue(op.getResult());
     if (!epilogue) {
       rewriter.replaceOp(
-          op, ConvKernelBuilder(rewriter, op.getLoc(), problem, getOpShape(op, shape)).build());
+          op,
+          ConvKernelBuilder(rewriter, op.getLoc(), problem, opShape).build());
       return success();
     }
     // Built where the epilogue is: its parameters may be defined after the
@@ -224,7 +226,7 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.initScalar = getFillScalar(op.getInit());
     rewriter.setInsertionPoint(epilogue->first);
     Value fused =
-        ConvKernelBuilder(rewriter, op.getLoc(), problem, getOpShape(op, shape)).build();
+        ConvKernelBuilder(rewriter, op.getLoc(), problem, opShape).build();
     rewriter.replaceOp(epilogue->first, fused);
     rewriter.eraseOp(op);
     return success();
@@ -302,15 +304,16 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
     ConvProblem problem{input, filter, image, op.getLhsLayout(),
                         op.getRhsLayout()};
     problem.filterConstant = getConstantWords(op.getRhs());
+    MicroKernelShape opShape = getOpShape(op, shape);
     if (!epilogue) {
-      Value conv = ConvKernelBuilder(rewriter, loc, problem, getOpShape(op, shape)).build();
+      Value conv = ConvKernelBuilder(rewriter, loc, problem, opShape).build();
       rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
                                                            initGroups);
       return success();
     }
     problem.epilogue = epilogue->second;
     problem.initScalar = getFillScalar(op.getInit());
-    Value fused = ConvKernelBuilder(rewriter, loc, problem, getOpShape(op, shape)).build();
+    Value fused = ConvKernelBuilder(rewriter, loc, problem, opShape).build();
     // [.., M, CO] or, for a threshold, [.., M, bits, words]: the image's
     // groups, then the trailing dimension(s) one by one.
     auto fusedType = cast<RankedTensorType>(fused.getType());
