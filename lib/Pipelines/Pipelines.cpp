@@ -209,6 +209,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
+  vectorOptions.duplicateActivations = shape.duplicateActivations;
   KernelTarget resolved = resolveKernelTarget(options.target);
   bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
                  (options.dotProduct || options.i8mm);

@@ -3,7 +3,9 @@
 //   - `cnt` on 16 bytes counts, `uaddlp`/`uadalp` (or `saddlp`) widen: no
 //     ushll/uxtl/zip chains (the portable widening: what `generic` gives);
 //   - no stack access between the first and the last `cnt` of the step code
-//     (its hottest block).
+//     (its hottest block);
+//   - on the A53, activation broadcasts are `ldr q`/`ldp q` of duplicated
+//     words at constant offsets, not `ld1r` from computed addresses.
 //
 // RUN: bitserial-opt %s --bitserial-to-llvm="target=aarch64-a53" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=cortex-a53 -o %t.a53.s
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.a53.s | FileCheck %s --check-prefix=STATS
@@ -26,11 +28,14 @@
 // A53-DAG: cnt v{{[0-9]+}}.16b
 // A53-DAG: uaddlp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
 // A53-DAG: uaddlp v{{[0-9]+}}.4s, v{{[0-9]+}}.8h
+// A53-NOT: ld1r
 // A53-LABEL: conv1x1:
+// A53-NOT: ld1r
 // A 3x3 layer over 512 channels (8 words) reduces in chunks of 24 steps:
 // byte counts accumulate into halfwords with uadalp between chunks.
 // A53-LABEL: conv3x3_512:
 // A53: uadalp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
+// A53-NOT: ld1r
 // STATS: conv3x3_512: {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 
 !X3 = tensor<1x30x30x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>

@@ -113,6 +113,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            /*default=*/"false",
            "Sum plane pairs in 8- or 16-bit lanes where no partial sum can "
            "overflow them, widening once per output block">,
+    Option<"duplicateActivations", "duplicate-activations", "bool",
+           /*default=*/"false",
+           "Store each activation word of the kernel's input once per 64-bit "
+           "lane, so that a step loads its broadcast as a plain vector">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply a threshold, requantize or dequantize that is the only use "
            "of a matmul or conv2d inside its kernel">

@@ -609,6 +609,7 @@ struct ConvertBitserialToVectorPass
     shape.fitRegisterBlock = fitRegisterBlock;
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;
+    shape.duplicateActivations = duplicateActivations;
     shape.fuseEpilogues = fuseEpilogues;
     if (fuseEpilogues)
       sinkEpiloguesIntoTileNests(getOperation());

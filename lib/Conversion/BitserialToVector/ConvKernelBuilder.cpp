@@ -101,6 +101,8 @@ Value ConvKernelBuilder::buildKernelInput() {
                   extraW);
   if (nibbles)
     sizes.push_back(b.getIndexAttr(2));
+  if (shape.duplicateActivations)
+    sizes.push_back(b.getIndexAttr(lanes));
   Value height = dim(pr.input, 1), width = dim(pr.input, 2);
   return buildIndexedTensor(
       sizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
@@ -205,13 +207,18 @@ Value ConvKernelBuilder::relayoutFilter() {
 /// than KH * KW recounts of every pixel's words).
 Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   MLIRContext *ctx = b.getContext();
-  // P[n, h, w]: loops (n, h, w, i, cw[, half]).
+  // P[n, h, w]: loops (n, h, w, i, cw[, half]); of duplicated words, lane 0.
   int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
+  if (shape.duplicateActivations)
+    --rank;
   SmallVector<AffineExpr> d;
   for (int64_t k = 0; k < rank; ++k)
     d.push_back(getAffineDimExpr(k, ctx));
+  SmallVector<AffineExpr> inputExprs(d);
+  if (shape.duplicateActivations)
+    inputExprs.push_back(getAffineConstantExpr(0, ctx));
   SmallVector<AffineMap> pixelMaps{
-      AffineMap::get(rank, 0, d, ctx),
+      AffineMap::get(rank, 0, inputExprs, ctx),
       AffineMap::get(rank, 0, {d[0], d[1], d[2]}, ctx)};
   SmallVector<utils::IteratorType> pixelIterators(
       3, utils::IteratorType::parallel);
@@ -499,6 +506,13 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
         SmallVector<Value> at{n, row, col, i, cw};
         if (nibbles)
           at.push_back(index(h));
+        if (shape.duplicateActivations) {
+          at.push_back(index(0));
+          broadcasts.push_back(vector::TransferReadOp::create(
+              b, loc, wordVector, kernelInput, at, constI64(0),
+              ArrayRef<bool>{true}));
+          continue;
+        }
         Value word = tensor::ExtractOp::create(b, loc, kernelInput, at);
         broadcasts.push_back(
             vector::BroadcastOp::create(b, loc, wordVector, word));

@@ -170,7 +170,8 @@ private:
 
   /// The kernel's input: [N, H', W', Pa, CW] with zero words around, or
   /// with nibbleLookup [N, H', W', Pa, CW, 2], the low and high nibbles of
-  /// every word.
+  /// every word; with duplicateActivations a last dimension of `lanes`
+  /// copies of each word.
   Value buildKernelInput();
   Value relayoutFilter();
   /// Word halves per step: 2 with nibbleLookup, else 1.

@@ -18,6 +18,9 @@ MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
   shape.narrowAccumulators = true;
   // In order: a rolled step loop stalls on load -> and -> cnt -> add.
   shape.unrollSteps = true;
+  // Broadcasts by `ldr q` at constant offsets: no address adds, which stall
+  // in-order write-back after NEON ops.
+  shape.duplicateActivations = true;
   // Raspberry Pi 3B: 512 KiB of L2 shared by four cores.
   shape.cacheBytes = 512 << 10;
   return shape;

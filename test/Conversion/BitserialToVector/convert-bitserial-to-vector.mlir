@@ -341,6 +341,20 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<2x8xi8>
 // NARROW-NEXT: arith.extui %{{.*}} : vector<2x8xi8> to vector<2x8xi64>
 // NARROW-NEXT: vector.multi_reduction <add>, %{{.*}} [1] : vector<2x8xi64> to vector<2xi64>
+// With duplicate-activations the kernel's input holds each word twice (one
+// per i64 lane), and a step reads its broadcasts as plain vectors: no
+// tensor.extract + vector.broadcast of activation words in the steps.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true duplicate-activations=true" --canonicalize | FileCheck %s --check-prefix=DUP
+// Bipolar weights count the activations' bits once: lane 0 of each word.
+// DUP: #[[LANE0:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4, 0)>
+// DUP-LABEL: func.func @matmul_unsigned_bipolar
+// DUP: linalg.generic {indexing_maps = [#[[LANE0]], {{.*}}} ins(%{{.*}} : tensor<1x1x11x2x2x2xi64>)
+// DUP-LABEL: func.func @conv2d_unrolled_steps
+// DUP: %[[X:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x7x10x2x1x2xi64>)
+// DUP-NOT: vector.broadcast
+// DUP-COUNT-2: vector.transfer_read %[[X]][%c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0, %c0], %c0_i64 {in_bounds = [true]} : tensor<1x7x10x2x1x2xi64>, vector<2xi64>
+// DUP-NOT: vector.broadcast
+// DUP-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
 !X = tensor<1x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
 !F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
 func.func @conv2d_unrolled_steps(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {

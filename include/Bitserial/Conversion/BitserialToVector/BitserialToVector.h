@@ -60,6 +60,13 @@ struct MicroKernelShape {
   /// 64-bit lanes once per output block instead of once per plane pair. Pays
   /// where widening takes several instructions (AArch64 uaddlp chains).
   bool narrowAccumulators = false;
+  /// Keep every activation word of the kernel's input once per 64-bit lane
+  /// ([..., CW, lanes]), so that a step reads its broadcast with one vector
+  /// load at a constant offset (AArch64 `ldr q`) instead of `ld1r`, which
+  /// has no offset form and needs an address add per word. On the in-order
+  /// Cortex-A53 every such add (and every load) issued after a NEON op
+  /// waits for in-order write-back. Doubles the input copy (lanes = 2).
+  bool duplicateActivations = false;
   /// Lower a matmul or conv2d together with the threshold, requantize or
   /// dequantize that is the only use of its result: the epilogue runs on
   /// the kernel's registers and only its result is stored.
