@@ -40,6 +40,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::bitserial;
 
@@ -81,10 +83,38 @@ Value ConvKernelBuilder::buildIndexedTensor(
   return generic.getResult(0);
 }
 
+Value ConvKernelBuilder::buildCopyNest(
+    ArrayRef<Value> uppers, Value init,
+    llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
+    llvm::function_ref<Value(ArrayRef<Value>, Value)> body) {
+  SmallVector<Value> ivs;
+  std::function<Value(Value)> nest = [&](Value dest) -> Value {
+    int64_t level = ivs.size();
+    if (level == int64_t(uppers.size()))
+      return body(ivs, dest);
+    auto loop = scf::ForOp::create(
+        b, loc, index(0), uppers[level], index(1), ValueRange{dest},
+        [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          ivs.push_back(iv);
+          enter(level, ivs);
+          Value next = nest(args[0]);
+          ivs.pop_back();
+          scf::YieldOp::create(b, loc, next);
+        });
+    return loop.getResult(0);
+  };
+  return nest(init);
+}
+
 /// Zero words around the input, plus room on the right for the last pixel
 /// block to read past the last output column; only the rows (columns) read
-/// along a subsampled axis. One generic rather than tensor.pad, whose copy
-/// into a strided view becomes a slow runtime call.
+/// along a subsampled axis. Loops over (n, row, column, plane, word) with
+/// the bounds checks in the row and column loops, so that the innermost
+/// loop only loads, selects and stores (a vector store of the duplicated
+/// word with duplicateActivations) rather than tensor.pad, whose copy into a
+/// strided view becomes a slow runtime call.
 Value ConvKernelBuilder::buildKernelInput() {
   int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
@@ -99,39 +129,65 @@ Value ConvKernelBuilder::buildKernelInput() {
   sizes[2] = grow(subsampled[1] ? tensor::getMixedSize(b, loc, pr.init, 2)
                                 : grow(sizes[2], pr.padding[2] + pr.padding[3]),
                   extraW);
+  SmallVector<Value> uppers =
+      getValueOrCreateConstantIndexOp(b, loc, ArrayRef(sizes));
   if (nibbles)
     sizes.push_back(b.getIndexAttr(2));
   if (shape.duplicateActivations)
     sizes.push_back(b.getIndexAttr(lanes));
   Value height = dim(pr.input, 1), width = dim(pr.input, 2);
-  return buildIndexedTensor(
-      sizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
-        auto source = [&](Value at, int axis) -> Value {
-          Value scaled =
-              subsampled[axis]
-                  ? arith::MulIOp::create(b, nloc, at, index(pr.strides[axis]))
-                  : at;
-          return arith::SubIOp::create(b, nloc, scaled,
-                                       index(pr.padding[2 * axis]));
-        };
-        Value row = source(idx[1], 0), col = source(idx[2], 1);
-        Value inside = isInside(nloc, row, height, col, width);
-        Value word = tensor::ExtractOp::create(
-            b, nloc, pr.input,
-            ValueRange{idx[0],
-                       arith::SelectOp::create(b, nloc, inside, row, index(0)),
-                       arith::SelectOp::create(b, nloc, inside, col, index(0)),
-                       idx[3], idx[4]});
-        if (nibbles) {
-          Value shift = arith::MulIOp::create(
-              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
-              constI64(4));
-          word = arith::AndIOp::create(
-              b, nloc, arith::ShRUIOp::create(b, nloc, word, shift),
-              constI64(0x0f0f0f0f0f0f0f0fLL));
-        }
-        return arith::SelectOp::create(b, nloc, inside, word, constI64(0));
-      });
+  auto source = [&](Value at, int axis) -> Value {
+    Value scaled =
+        subsampled[axis]
+            ? arith::MulIOp::create(b, loc, at, index(pr.strides[axis]))
+                  .getResult()
+            : at;
+    return arith::SubIOp::create(b, loc, scaled, index(pr.padding[2 * axis]));
+  };
+  Value row, rowInside, inside, rowClamped, colClamped;
+  auto enter = [&](int64_t level, ArrayRef<Value> ivs) {
+    if (level == 1) {
+      row = source(ivs[1], 0);
+      rowInside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, height);
+    } else if (level == 2) {
+      // Unsigned compares also reject negative rows and columns.
+      Value col = source(ivs[2], 1);
+      inside = arith::AndIOp::create(
+          b, loc, rowInside,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, width));
+      rowClamped = arith::SelectOp::create(b, loc, inside, row, index(0));
+      colClamped = arith::SelectOp::create(b, loc, inside, col, index(0));
+    }
+  };
+  auto body = [&](ArrayRef<Value> ivs, Value dest) -> Value {
+    Value word = tensor::ExtractOp::create(
+        b, loc, pr.input,
+        ValueRange{ivs[0], rowClamped, colClamped, ivs[3], ivs[4]});
+    word = arith::SelectOp::create(b, loc, inside, word, constI64(0));
+    for (int64_t h = 0; h < halves(); ++h) {
+      Value half = word;
+      if (nibbles)
+        half = arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, word, constI64(4 * h)),
+            constI64(0x0f0f0f0f0f0f0f0fLL));
+      SmallVector<Value> at(ivs);
+      if (nibbles)
+        at.push_back(index(h));
+      if (!shape.duplicateActivations) {
+        dest = tensor::InsertOp::create(b, loc, half, dest, at);
+        continue;
+      }
+      at.push_back(index(0));
+      dest = vector::TransferWriteOp::create(
+                 b, loc, vector::BroadcastOp::create(b, loc, wordVector, half),
+                 dest, at, ArrayRef<bool>{true})
+                 .getResult();
+    }
+    return dest;
+  };
+  return buildCopyNest(uppers, tensor::EmptyOp::create(b, loc, sizes, i64),
+                       enter, body);
 }
 
 /// The shared rule (fitRegisterBlock in BitserialToVector.h), which the
@@ -178,27 +234,61 @@ Value ConvKernelBuilder::relayoutFilter() {
     return arith::ConstantOp::create(b, loc, type,
                                      DenseIntElementsAttr::get(type, relaid));
   }
-  int64_t rank = relaidShape.size();
   SmallVector<OpFoldResult> relaidSizes =
       getAsIndexOpFoldResult(b.getContext(), relaidShape);
   relaidSizes[0] = channelBlocksOfr;
-  return buildIndexedTensor(
-      relaidSizes, [&](Location nloc, ArrayRef<Value> idx) -> Value {
-        Value co = affine(idx[0], lanes, idx[rank - 1], 1);
-        Value inRange = arith::CmpIOp::create(
-            b, nloc, arith::CmpIPredicate::ult, co, channelsOutValue);
-        Value clamped = arith::SelectOp::create(b, nloc, inRange, co, index(0));
-        Value word = tensor::ExtractOp::create(
-            b, nloc, pr.filter,
-            ValueRange{clamped, idx[1], idx[2], idx[3], idx[4]});
-        if (nibbles) {
-          Value shift = arith::MulIOp::create(
-              b, nloc, arith::IndexCastOp::create(b, nloc, i64, idx[5]),
-              constI64(4));
-          word = arith::ShRUIOp::create(b, nloc, word, shift);
-        }
-        return arith::SelectOp::create(b, nloc, inRange, word, constI64(0));
-      });
+  // Loops over (block, kh, kw, plane, word), each storing one vector of the
+  // `lanes` channels' words (rather than a loop per word). Lanes past CO,
+  // in blocks that round CO up, are zero.
+  bool checked = ShapedType::isDynamic(channelsOut) ||
+                 ShapedType::isDynamic(channelBlocks) ||
+                 channelBlocks * lanes != channelsOut;
+  SmallVector<Value> uppers{
+      getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr), index(kernelH),
+      index(kernelW), index(planesB), index(words)};
+  SmallVector<Value> inRange(lanes), clamped(lanes);
+  auto enter = [&](int64_t level, ArrayRef<Value> ivs) {
+    if (level != 0)
+      return;
+    for (int64_t l = 0; l < lanes; ++l) {
+      clamped[l] = affine(ivs[0], lanes, index(l), 1);
+      if (!checked)
+        continue;
+      inRange[l] = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         clamped[l], channelsOutValue);
+      clamped[l] =
+          arith::SelectOp::create(b, loc, inRange[l], clamped[l], index(0));
+    }
+  };
+  auto body = [&](ArrayRef<Value> ivs, Value dest) -> Value {
+    SmallVector<Value> laneWords(lanes);
+    for (int64_t l = 0; l < lanes; ++l) {
+      laneWords[l] = tensor::ExtractOp::create(
+          b, loc, pr.filter,
+          ValueRange{clamped[l], ivs[1], ivs[2], ivs[3], ivs[4]});
+      if (checked)
+        laneWords[l] = arith::SelectOp::create(b, loc, inRange[l], laneWords[l],
+                                               constI64(0));
+    }
+    for (int64_t h = 0; h < halves(); ++h) {
+      SmallVector<Value> elements(laneWords);
+      if (h)
+        for (Value &word : elements)
+          word = arith::ShRUIOp::create(b, loc, word, constI64(4 * h));
+      SmallVector<Value> at(ivs);
+      if (nibbles)
+        at.push_back(index(h));
+      at.push_back(index(0));
+      dest = vector::TransferWriteOp::create(
+                 b, loc,
+                 vector::FromElementsOp::create(b, loc, wordVector, elements),
+                 dest, at, ArrayRef<bool>{true})
+                 .getResult();
+    }
+    return dest;
+  };
+  return buildCopyNest(
+      uppers, tensor::EmptyOp::create(b, loc, relaidSizes, i64), enter, body);
 }
 
 /// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from

@@ -153,6 +153,13 @@ private:
       ArrayRef<OpFoldResult> sizes,
       llvm::function_ref<Value(Location, ArrayRef<Value>)> element,
       Type elementType = {});
+  /// A nest of scf.for loops over [0, uppers[k]) carrying one tensor (a
+  /// copy's destination, written in place): `enter(k, ivs)` runs in loop k's
+  /// body before the inner loops (for what only depends on the outer ones),
+  /// `body(ivs, dest)` in the innermost body returns the updated tensor.
+  Value buildCopyNest(ArrayRef<Value> uppers, Value init,
+                      llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
+                      llvm::function_ref<Value(ArrayRef<Value>, Value)> body);
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
   /// Inside a linalg body: ctpop(word) * planeWeight(linalg.index

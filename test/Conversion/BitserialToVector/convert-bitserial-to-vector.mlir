@@ -22,8 +22,22 @@
 // CHECK-SAME: %[[INIT:[^:]*]]: tensor<10x16xi32>
 // CHECK: %[[IMAGE:.*]] = tensor.expand_shape %[[INIT]]
 // CHECK-NOT: tensor.empty() : tensor<1x1x10x16xi32>
-// CHECK: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x13x2x2xi64>)
-// CHECK: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1x1x1x2x4xi64>)
+// The kernel's input: loops over columns, planes and words (rows and the
+// batch are 1), the bounds check outside the plane and word loops.
+// CHECK: %[[INPUT:.*]] = scf.for %[[C:[^ ]*]] = %c0 to %c13 step %c1 iter_args({{.*}}) -> (tensor<1x1x13x2x2xi64>)
+// CHECK-NEXT: %[[INSIDE:.*]] = arith.cmpi ult, %[[C]], %c10 : index
+// CHECK: scf.for
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: tensor.extract
+// CHECK-NEXT: arith.select %[[INSIDE]], %{{.*}}, %c0_i64 : i64
+// CHECK-NEXT: tensor.insert
+// The filter's relayout: loops over blocks of 4 channels and words, one
+// vector of the 4 channels' words per store.
+// CHECK: %[[RELAID:.*]] = scf.for {{.*}} -> (tensor<4x1x1x1x2x4xi64>)
+// CHECK: scf.for
+// CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<16x1x1x1x2xi64>
+// CHECK-NEXT: vector.from_elements
+// CHECK-NEXT: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xi64>, tensor<4x1x1x1x2x4xi64>
 // CHECK: %[[COUNTS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x10xi64>)
 // CHECK-NOT: tensor.empty() : tensor<1x1x10x16xi32>
 // CHECK: scf.for %[[ROW:[^ ]*]] = %c0 to %c10 step %c4 iter_args(%{{.*}} = %[[IMAGE]])
@@ -94,9 +108,16 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // the masked tail) adds one vector of that table per pixel and channel
 // vector, no per-tap masks.
 // CHECK-LABEL: func.func @conv2d_bipolar_padded
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x1x1xi64>)
+// CHECK: scf.for {{.*}} -> (tensor<1x8x12x1x1xi64>)
 // CHECK: %[[ROW:.*]] = arith.subi %{{.*}}, %c1 : index
 // CHECK: arith.cmpi ult, %[[ROW]], %c6 : index
+// 10 channels in blocks of 4: lanes past CO read channel 0 and store zero.
+// CHECK: scf.for {{.*}} -> (tensor<4x3x3x1x1x4xi64>)
+// CHECK: %[[CO:.*]] = arith.muli %{{.*}}, %c4 : index
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[CO]], %c10 : index
+// CHECK: %[[CLAMPED:.*]] = arith.select %[[IN]], %[[CO]], %c0 : index
+// CHECK: %[[W:.*]] = tensor.extract %{{.*}}[%[[CLAMPED]], {{.*}}] : tensor<10x3x3x1x1xi64>
+// CHECK: arith.select %[[IN]], %[[W]], %c0_i64 : i64
 // CHECK: %[[TAPS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<10x3x3xi64>)
 // CHECK: %[[CLASSES:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x3x4x4xi64>)
 // CHECK: tensor.extract %[[TAPS]]
@@ -122,8 +143,7 @@ func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) ->
 // input keeps only those (row 2 * oh - 1, column 2 * ow - 1), 5 x (5 + 3)
 // pixels, and the kernel steps through them with stride 1.
 // CHECK-LABEL: func.func @conv2d_1x1_strided
-// CHECK: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x5x8x1x1xi64>)
-// CHECK: %[[OH:.*]] = linalg.index 1 : index
+// CHECK: %[[INPUT:.*]] = scf.for %[[OH:[^ ]*]] = {{.*}} -> (tensor<1x5x8x1x1xi64>)
 // CHECK: %[[SCALED:.*]] = arith.muli %[[OH]], %c2 : index
 // CHECK: arith.subi %[[SCALED]], %c1 : index
 // CHECK: scf.for %[[ROW:.*]] = %c0 to %c5 step %c1
@@ -146,11 +166,14 @@ func.func @conv2d_1x1_strided(%x: !X, %f: !F, %init: tensor<1x5x5x8xi32>) -> ten
 // lookup by bitserial-x86-byte-counts.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="nibble-lookup=true fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=NIBBLE
 // NIBBLE-LABEL: func.func @conv2d_nibbles
-// NIBBLE: %[[INPUT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x8x12x2x1x2xi64>)
+// NIBBLE: %[[INPUT:.*]] = scf.for {{.*}} -> (tensor<1x8x12x2x1x2xi64>)
+// NIBBLE: arith.andi %{{.*}}, %c1085102592571150095_i64 : i64
 // NIBBLE: arith.shrui
 // NIBBLE: arith.andi %{{.*}}, %c1085102592571150095_i64 : i64
-// NIBBLE: %[[RELAID:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x3x3x2x1x2x4xi64>)
-// NIBBLE: arith.shrui
+// NIBBLE: %[[RELAID:.*]] = scf.for {{.*}} -> (tensor<4x3x3x2x1x2x4xi64>)
+// NIBBLE: vector.transfer_write {{.*}}, %c0, %c0] {in_bounds = [true]} : vector<4xi64>
+// NIBBLE-COUNT-4: arith.shrui %{{.*}}, %c4_i64 : i64
+// NIBBLE: vector.transfer_write {{.*}}, %c1, %c0] {in_bounds = [true]} : vector<4xi64>
 // NIBBLE: tensor.extract %[[INPUT]][{{.*}}, %c0] : tensor<1x8x12x2x1x2xi64>
 // NIBBLE: vector.transfer_read %[[RELAID]][{{.*}}, %c0, %c0]
 // NIBBLE: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
@@ -350,7 +373,10 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // DUP-LABEL: func.func @matmul_unsigned_bipolar
 // DUP: linalg.generic {indexing_maps = [#[[LANE0]], {{.*}}} ins(%{{.*}} : tensor<1x1x11x2x2x2xi64>)
 // DUP-LABEL: func.func @conv2d_unrolled_steps
-// DUP: %[[X:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x7x10x2x1x2xi64>)
+// DUP: %[[X:.*]] = scf.for {{.*}} -> (tensor<1x7x10x2x1x2xi64>)
+// DUP: %[[WORD:.*]] = arith.select %{{.*}}, %{{.*}}, %c0_i64 : i64
+// DUP-NEXT: %[[BOTH:.*]] = vector.broadcast %[[WORD]] : i64 to vector<2xi64>
+// DUP-NEXT: vector.transfer_write %[[BOTH]], %{{.*}}[{{.*}}, %c0] {in_bounds = [true]} : vector<2xi64>, tensor<1x7x10x2x1x2xi64>
 // DUP-NOT: vector.broadcast
 // DUP-COUNT-2: vector.transfer_read %[[X]][%c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0, %c0], %c0_i64 {in_bounds = [true]} : tensor<1x7x10x2x1x2xi64>, vector<2xi64>
 // DUP-NOT: vector.broadcast
