@@ -588,21 +588,41 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
   auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
     SmallVector<Value> next(bytes);
     Value row = affine(oh, inputStrides[0], kh, pr.dilations[0]);
+    // With duplicateActivations: the index in flatInput of word cw of plane
+    // i of the block's first pixel at tap (kh, kw).
+    int64_t pixelWords = planesA * words * halves() * lanes;
+    Value tapBase;
+    if (shape.duplicateActivations) {
+      Value rowStart = arith::MulIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, n, inputHeight), row),
+          inputWidth);
+      Value first = affine(rowStart, 1, ow0, inputStrides[1]);
+      Value word = affine(i, words * halves() * lanes, cw, halves() * lanes);
+      tapBase = arith::AddIOp::create(
+          b, loc, affine(first, pixelWords, word, 1),
+          arith::MulIOp::create(b, loc, kw,
+                                index(pr.dilations[1] * pixelWords)));
+    }
     for (int64_t h = 0; h < halves(); ++h) {
       SmallVector<Value> broadcasts, filters;
       for (int64_t p = 0; p < pixels; ++p) {
+        if (shape.duplicateActivations) {
+          // The step's first word plus constant offsets, which LLVM folds
+          // into the loads' immediates.
+          int64_t offset = p * inputStrides[1] * pixelWords + h * lanes;
+          broadcasts.push_back(vector::TransferReadOp::create(
+              b, loc, wordVector, flatInput,
+              ValueRange{arith::AddIOp::create(b, loc, tapBase, index(offset))},
+              constI64(0), ArrayRef<bool>{true}));
+          continue;
+        }
         Value pixel = arith::AddIOp::create(b, loc, ow0, index(p));
         Value col = affine(pixel, inputStrides[1], kw, pr.dilations[1]);
         SmallVector<Value> at{n, row, col, i, cw};
         if (nibbles)
           at.push_back(index(h));
-        if (shape.duplicateActivations) {
-          at.push_back(index(0));
-          broadcasts.push_back(vector::TransferReadOp::create(
-              b, loc, wordVector, kernelInput, at, constI64(0),
-              ArrayRef<bool>{true}));
-          continue;
-        }
         Value word = tensor::ExtractOp::create(b, loc, kernelInput, at);
         broadcasts.push_back(
             vector::BroadcastOp::create(b, loc, wordVector, word));
@@ -1038,6 +1058,16 @@ Value ConvKernelBuilder::build() {
   channelBlocksValue =
       getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr);
   Value kernelInput = buildKernelInput();
+  if (shape.duplicateActivations) {
+    // Steps address it as one vector of words (see reducePlanePair).
+    int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t d = 0; d < rank; ++d)
+      all[0].push_back(d);
+    flatInput = tensor::CollapseShapeOp::create(b, loc, kernelInput, all);
+    inputHeight = dim(kernelInput, 1);
+    inputWidth = dim(kernelInput, 2);
+  }
   Value relaid = relayoutFilter();
   Value bitCounts = weightsBipolar ? activationBitCounts(kernelInput) : Value();
   Value tapTerms = inputBipolar ? filterTapTerms() : Value();

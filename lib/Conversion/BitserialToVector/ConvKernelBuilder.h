@@ -237,6 +237,9 @@ private:
   OpFoldResult channelBlocksSize();
   OpFoldResult channelBlocksOfr;
   Value channelsOutValue, channelBlocksValue;
+  /// With duplicateActivations: the kernel's input collapsed to one
+  /// dimension, and its height and width.
+  Value flatInput, inputHeight, inputWidth;
   int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
   int64_t lanes, channelBlocks;
   PlaneDecoding decodeA, decodeB;

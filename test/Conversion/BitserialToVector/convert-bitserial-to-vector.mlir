@@ -377,8 +377,13 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // DUP: %[[WORD:.*]] = arith.select %{{.*}}, %{{.*}}, %c0_i64 : i64
 // DUP-NEXT: %[[BOTH:.*]] = vector.broadcast %[[WORD]] : i64 to vector<2xi64>
 // DUP-NEXT: vector.transfer_write %[[BOTH]], %{{.*}}[{{.*}}, %c0] {in_bounds = [true]} : vector<2xi64>, tensor<1x7x10x2x1x2xi64>
+// The steps address it as one dimension: an index per step, pixel p at
+// + 4p (2 planes x 1 word x 2 lanes per pixel).
+// DUP: %[[FLAT:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1, 2, 3, 4, 5]] : tensor<1x7x10x2x1x2xi64> into tensor<280xi64>
 // DUP-NOT: vector.broadcast
-// DUP-COUNT-2: vector.transfer_read %[[X]][%c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0, %c0], %c0_i64 {in_bounds = [true]} : tensor<1x7x10x2x1x2xi64>, vector<2xi64>
+// DUP: vector.transfer_read %[[FLAT]][%[[BASE:[0-9]+]]], %c0_i64 {in_bounds = [true]} : tensor<280xi64>, vector<2xi64>
+// DUP-NEXT: %[[NEXT:.*]] = arith.addi %[[BASE]], %c4 : index
+// DUP-NEXT: vector.transfer_read %[[FLAT]][%[[NEXT]]], %c0_i64 {in_bounds = [true]} : tensor<280xi64>, vector<2xi64>
 // DUP-NOT: vector.broadcast
 // DUP-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
 !X = tensor<1x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
