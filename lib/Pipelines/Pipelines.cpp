@@ -210,6 +210,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
   vectorOptions.duplicateActivations = shape.duplicateActivations;
+  vectorOptions.unrollPlanePairs = shape.unrollPlanePairs;
   KernelTarget resolved = resolveKernelTarget(options.target);
   bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
                  (options.dotProduct || options.i8mm);

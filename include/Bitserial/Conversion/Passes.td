@@ -117,6 +117,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            /*default=*/"false",
            "Store each activation word of the kernel's input once per 64-bit "
            "lane, so that a step loads its broadcast as a plain vector">,
+    Option<"unrollPlanePairs", "unroll-plane-pairs", "bool",
+           /*default=*/"false",
+           "With unroll-steps, one copy of the step loops per plane pair for "
+           "blocks of at most 2 plane pairs of at most 31 steps each">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply a threshold, requantize or dequantize that is the only use "
            "of a matmul or conv2d inside its kernel">

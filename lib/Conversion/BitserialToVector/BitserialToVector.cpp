@@ -610,6 +610,7 @@ struct ConvertBitserialToVectorPass
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;
     shape.duplicateActivations = duplicateActivations;
+    shape.unrollPlanePairs = unrollPlanePairs;
     shape.fuseEpilogues = fuseEpilogues;
     if (fuseEpilogues)
       sinkEpiloguesIntoTileNests(getOperation());

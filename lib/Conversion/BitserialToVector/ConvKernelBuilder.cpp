@@ -1150,10 +1150,16 @@ Value ConvKernelBuilder::build() {
           // pairs straight-line too. No loop overhead or zeroed accumulators
           // per block, constant shifts, and an in-order core interleaves the
           // plane pairs' independent counts.
+          // With unrollPlanePairs, longer ones of one chunk (3x3 layers
+          // over 64 or 128 channels) with at most kMaxUnrolledPlanePairs
+          // plane pairs: one copy of the step loops per pair, for constant
+          // shifts and no plane loop carrying the sums.
           SmallVector<Value> planeSums;
           int64_t pairSteps = kernelH * kernelW * words * halves();
           if (shape.unrollSteps && pairSteps <= kMaxByteSteps &&
-              planesA * planesB * pairSteps <= kMaxUnrolledSteps) {
+              (planesA * planesB * pairSteps <= kMaxUnrolledSteps ||
+               (shape.unrollPlanePairs &&
+                planesA * planesB <= kMaxUnrolledPlanePairs))) {
             planeSums = accInit;
             for (int64_t i = 0; i < planesA; ++i)
               for (int64_t j = 0; j < planesB; ++j)

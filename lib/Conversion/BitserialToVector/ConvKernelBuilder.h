@@ -24,6 +24,10 @@ inline constexpr int64_t kMaxByteSteps = 31;
 /// code; more keep too many loads in flight (LLVM hoists them) and spill.
 inline constexpr int64_t kMaxUnrolledSteps = 12;
 
+/// With unrollPlanePairs, blocks of at most this many plane pairs get one
+/// copy of their step loops per pair rather than a loop over the pairs.
+inline constexpr int64_t kMaxUnrolledPlanePairs = 2;
+
 /// Nibble lookups need twice the loads and registers per step; they pay off
 /// only when a plane pair reduces over this many steps (measured on Zen 5
 /// with AVX2 code: 1.25x faster for 3x3 layers, 1.3x slower for 1x1 layers

@@ -364,6 +364,25 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<2x8xi8>
 // NARROW-NEXT: arith.extui %{{.*}} : vector<2x8xi8> to vector<2x8xi64>
 // NARROW-NEXT: vector.multi_reduction <add>, %{{.*}} [1] : vector<2x8xi64> to vector<2xi64>
+// With unroll-plane-pairs, the 2 plane pairs (9 steps each, too many to be
+// all straight-line) get a copy of the steps each instead of a plane loop
+// carrying the sums: 72 counts in the block's body, and only the second
+// pair (weight 2) shifts, by a constant.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true unroll-plane-pairs=true" --canonicalize | FileCheck %s --check-prefix=PAIRS
+// PAIRS-LABEL: func.func @conv2d_unrolled_steps
+// PAIRS: %[[ONE:.*]] = arith.constant dense<1> : vector<16xi8>
+// PAIRS: scf.for {{.*}} -> (tensor<1x5x7x8xi32>)
+// PAIRS: scf.for {{.*}} -> (tensor<1x5x7x8xi32>)
+// PAIRS: scf.for {{.*}} -> (tensor<1x5x7x8xi32>)
+// PAIRS-NOT: scf.for
+// PAIRS-NOT: arith.shli
+// PAIRS-COUNT-72: math.ctpop %{{.*}} : vector<16xi8>
+// PAIRS-NOT: math.ctpop
+// PAIRS-COUNT-4: arith.shli %{{.*}}, %[[ONE]] : vector<16xi8>
+// PAIRS-NOT: arith.shli
+// PAIRS: scf.if
+// (Without it, NARROW above: a loop over the plane pairs carries the sums.)
+
 // With duplicate-activations the kernel's input holds each word twice (one
 // per i64 lane), and a step reads its broadcasts as plain vectors: no
 // tensor.extract + vector.broadcast of activation words in the steps.
