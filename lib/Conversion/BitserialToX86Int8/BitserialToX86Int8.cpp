@@ -280,6 +280,25 @@ struct DotKernel {
     return arith::AddIOp::create(b, loc, acc, product);
   }
 
+  /// `accs` (`mr x nr`) plus the products of the broadcast lhs codes
+  /// `lhsCodes` with the `nr` weight vectors of `weights` at `weightAt(j)`.
+  scf::ValueVector
+  multiplyBlock(ValueRange accs, ArrayRef<Value> lhsCodes, Value weights,
+                int64_t nr,
+                function_ref<SmallVector<Value>(int64_t)> weightAt) {
+    SmallVector<Value> rhsCodes;
+    for (int64_t j = 0; j < nr; ++j)
+      rhsCodes.push_back(vector::TransferReadOp::create(
+          b, loc, operandType(), weights, weightAt(j),
+          constantInt(b, loc, codeType(), 0), ArrayRef<bool>{true}));
+    scf::ValueVector next;
+    for (size_t i = 0; i < lhsCodes.size(); ++i)
+      for (int64_t j = 0; j < nr; ++j)
+        next.push_back(
+            multiplyAccumulate(accs[i * nr + j], lhsCodes[i], rhsCodes[j]));
+    return next;
+  }
+
   /// The `group` lhs codes of `x` at `indices` (the last one K),
   /// broadcast to every lane.
   Value broadcastCodes(Value x, ValueRange indices) {
@@ -573,7 +592,7 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
                         Value k = kivs[0];
                         Value kb = arith::DivUIOp::create(rewriter, loc, k,
                                                           kernel.index(group));
-                        SmallVector<Value> lhsCodes, rhsCodes;
+                        SmallVector<Value> lhsCodes;
                         for (int64_t i = 0; i < mr; ++i) {
                           SmallVector<Value> at;
                           if (lhsBatched)
@@ -581,18 +600,11 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
                           at.append({lhsRow[i], k});
                           lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at));
                         }
-                        for (int64_t j = 0; j < nr; ++j)
-                          rhsCodes.push_back(vector::TransferReadOp::create(
-                              rewriter, loc, kernel.operandType(), weights,
-                              ValueRange{blockIndex[j], kb, kernel.index(0)},
-                              constantInt(rewriter, loc, kernel.codeType(), 0),
-                              ArrayRef<bool>{true}));
-                        scf::ValueVector next;
-                        for (int64_t i = 0; i < mr; ++i)
-                          for (int64_t j = 0; j < nr; ++j)
-                            next.push_back(kernel.multiplyAccumulate(
-                                accs[i * nr + j], lhsCodes[i], rhsCodes[j]));
-                        return next;
+                        return kernel.multiplyBlock(
+                            accs, lhsCodes, weights, nr, [&](int64_t j) {
+                              return SmallVector<Value>{blockIndex[j], kb,
+                                                        kernel.index(0)};
+                            });
                       });
             Value written = kernel.storeBlock(
                 iterArgs[0], kLoop.results, mr, nr,
@@ -801,7 +813,7 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
                       rewriter, loc, j, kernel.index(dilations[1]));
                   Value cb = arith::DivUIOp::create(rewriter, loc, ch,
                                                     kernel.index(group));
-                  SmallVector<Value> lhsCodes, rhsCodes;
+                  SmallVector<Value> lhsCodes;
                   for (int64_t p = 0; p < mr; ++p) {
                     Value column = arith::AddIOp::create(
                         rewriter, loc,
@@ -811,18 +823,11 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
                     lhsCodes.push_back(kernel.broadcastCodes(
                         input, ValueRange{n, row, column, ch}));
                   }
-                  for (int64_t q = 0; q < nr; ++q)
-                    rhsCodes.push_back(vector::TransferReadOp::create(
-                        rewriter, loc, kernel.operandType(), weights,
-                        ValueRange{blockIndex[q], i, j, cb, kernel.index(0)},
-                        constantInt(rewriter, loc, kernel.codeType(), 0),
-                        ArrayRef<bool>{true}));
-                  scf::ValueVector next;
-                  for (int64_t p = 0; p < mr; ++p)
-                    for (int64_t q = 0; q < nr; ++q)
-                      next.push_back(kernel.multiplyAccumulate(
-                          accs[p * nr + q], lhsCodes[p], rhsCodes[q]));
-                  return next;
+                  return kernel.multiplyBlock(
+                      accs, lhsCodes, weights, nr, [&](int64_t q) {
+                        return SmallVector<Value>{blockIndex[q], i, j, cb,
+                                                  kernel.index(0)};
+                      });
                 });
             Value written = kernel.storeBlock(
                 iterArgs[0], taps.results, mr, nr,
