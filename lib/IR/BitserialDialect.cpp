@@ -37,9 +37,8 @@ static FailureOr<Encoding> parseEncodingParameter(AsmParser &parser) {
     return failure();
   if (std::optional<Encoding> encoding = symbolizeEncoding(keyword))
     return *encoding;
-  return parser.emitError(loc)
-         << "unknown encoding '" << keyword
-         << "', expected unsigned, signed or bipolar";
+  return parser.emitError(loc) << "unknown encoding '" << keyword
+                               << "', expected unsigned, signed or bipolar";
 }
 } // namespace mlir::bitserial
 
@@ -103,6 +102,14 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
+
+std::optional<bool> mlir::bitserial::getAnnotatedInt8Choice(Operation *op) {
+  if (auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName))
+    return force.getValue();
+  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
+    return kernel.getValue() == "int8";
+  return std::nullopt;
+}
 
 PackedLayoutAttr mlir::bitserial::getPackedLayout(Type type) {
   auto tensorType = dyn_cast<RankedTensorType>(type);
@@ -225,15 +232,17 @@ LogicalResult PackedLayoutAttr::verifyEncoding(
   if (planes != static_cast<int64_t>(getBits()))
     return emitError() << "packed tensor plane dimension must be " << getBits()
                        << " (bits), got "
-                       << (ShapedType::isDynamic(planes) ? std::string("?")
-                                                         : std::to_string(planes));
+                       << (ShapedType::isDynamic(planes)
+                               ? std::string("?")
+                               : std::to_string(planes));
   int64_t words = shape.back();
   int64_t expected = getNumWords(wordType.getWidth());
   if (words != expected)
     return emitError() << "packed tensor word dimension must be " << expected
                        << " (ceil(" << getLength() << " / "
                        << wordType.getWidth() << ")), got "
-                       << (ShapedType::isDynamic(words) ? std::string("?")
-                                                        : std::to_string(words));
+                       << (ShapedType::isDynamic(words)
+                               ? std::string("?")
+                               : std::to_string(words));
   return success();
 }

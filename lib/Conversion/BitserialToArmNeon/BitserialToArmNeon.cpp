@@ -175,10 +175,8 @@ bool mlir::bitserial::prefersInt8DotProduct(
   if (!canLowerToArmNeonInt8(op, options))
     return false;
   // The user's choice, then bitserial-select-kernels', then the rule.
-  if (auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName))
-    return force.getValue();
-  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
-    return kernel.getValue() == "int8";
+  if (std::optional<bool> annotated = getAnnotatedInt8Choice(op))
+    return *annotated;
   PackedLayoutAttr lhs = getPackedLayout(op->getOperand(0).getType());
   PackedLayoutAttr rhs = getPackedLayout(op->getOperand(1).getType());
   return int64_t(lhs.getBits()) * rhs.getBits() >= getMinBitProduct(options);

@@ -173,10 +173,8 @@ bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
   if (!canLowerToX86Int8(op, instruction))
     return false;
   // The user's choice, then bitserial-select-kernels', then the rule.
-  if (auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName))
-    return force.getValue();
-  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
-    return kernel.getValue() == "int8";
+  if (std::optional<bool> annotated = getAnnotatedInt8Choice(op))
+    return *annotated;
   // Output rows (pixels) per call; dynamic counts as many.
   int64_t rows = std::numeric_limits<int64_t>::max();
   auto initType = cast<RankedTensorType>(
@@ -503,15 +501,17 @@ loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-namespace {
-struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
-  MatmulToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
-                  int64_t minBitProduct, bool parallel)
-      : OpRewritePattern<MatmulOp>(ctx), instruction(instruction),
+/// What both patterns share: the kernel choice, the fold of an empty output
+/// and the kernel with its intrinsic declared; `lower` builds the rest and
+/// replaces `op`.
+template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
+  X86Int8Pattern(MLIRContext *ctx, X86Int8Instruction instruction,
+                 int64_t minBitProduct, bool parallel)
+      : OpRewritePattern<OpTy>(ctx), instruction(instruction),
         minBitProduct(minBitProduct), parallel(parallel) {}
 
-  LogicalResult matchAndRewrite(MatmulOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const final {
     if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
       return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
     // No outputs: the result is `init` (and no slice of it is valid).
@@ -519,14 +519,35 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
       rewriter.replaceOp(op, op.getInit());
       return success();
     }
-    Location loc = op.getLoc();
-    PackedLayoutAttr lhsLayout = op.getLhsLayout();
-    PackedLayoutAttr rhsLayout = op.getRhsLayout();
-    X86Plan plan = planFor(instruction, lhsLayout, rhsLayout);
-    DotKernel kernel{rewriter, loc, instruction, plan};
+    X86Plan plan =
+        planFor(instruction, getPackedLayout(op->getOperand(0).getType()),
+                getPackedLayout(op->getOperand(1).getType()));
+    DotKernel kernel{rewriter, op.getLoc(), instruction, plan};
     if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
                                 kernel.intrinsicType())))
       return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
+    lower(op, kernel, rewriter);
+    return success();
+  }
+
+  virtual void lower(OpTy op, DotKernel &kernel,
+                     PatternRewriter &rewriter) const = 0;
+
+  X86Int8Instruction instruction;
+  int64_t minBitProduct;
+  bool parallel;
+};
+
+namespace {
+struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
+  using X86Int8Pattern::X86Int8Pattern;
+
+  void lower(MatmulOp op, DotKernel &kernel,
+             PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PackedLayoutAttr lhsLayout = op.getLhsLayout();
+    PackedLayoutAttr rhsLayout = op.getRhsLayout();
+    const X86Plan &plan = kernel.plan;
 
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
@@ -565,7 +586,9 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
     int64_t group = kernel.group();
     int64_t reduction = llvm::divideCeil(length, group) * group;
 
-    auto [target, readInit] = getStoreTarget(rewriter, loc, init);
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
     // Rows [rowOffset, rowOffset + rowCount) of batch `bi`, stored at rows
     // [0, rowCount) of batch `outBatch` of `into` (the output or a slice).
     auto buildRows = [&](Value into, Value bi, Value outBatch, Value rowOffset,
@@ -698,40 +721,21 @@ struct MatmulToX86Int8 : public OpRewritePattern<MatmulOp> {
                               rowMap(false, first + 1), length);
     }
     rewriter.replaceOp(op, result);
-    return success();
   }
-
-  X86Int8Instruction instruction;
-  int64_t minBitProduct;
-  bool parallel;
 };
 
 /// conv2d directly over the taps of the decoded, zero-padded input: blocks
 /// of output pixels of one row x vectors of output channels, reducing over
 /// (kh, kw, channel groups).
-struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
-  Conv2DToX86Int8(MLIRContext *ctx, X86Int8Instruction instruction,
-                  int64_t minBitProduct, bool parallel)
-      : OpRewritePattern<Conv2DOp>(ctx), instruction(instruction),
-        minBitProduct(minBitProduct), parallel(parallel) {}
+struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
+  using X86Int8Pattern::X86Int8Pattern;
 
-  LogicalResult matchAndRewrite(Conv2DOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
-      return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
-    // No outputs: the result is `init` (and no slice of it is valid).
-    if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
-      rewriter.replaceOp(op, op.getInit());
-      return success();
-    }
+  void lower(Conv2DOp op, DotKernel &kernel,
+             PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     PackedLayoutAttr inputLayout = op.getInputLayout();
     PackedLayoutAttr filterLayout = op.getFilterLayout();
-    X86Plan plan = planFor(instruction, inputLayout, filterLayout);
-    DotKernel kernel{rewriter, loc, instruction, plan};
-    if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
-                                kernel.intrinsicType())))
-      return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
+    const X86Plan &plan = kernel.plan;
     ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
@@ -777,7 +781,9 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
                             staticCo % kernel.lanes() == 0 &&
                             staticBlocks % nr == 0;
 
-    auto [target, readInit] = getStoreTarget(rewriter, loc, init);
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
     // Output row (n, oh), stored at row (outN, outOh) of `into` (the output
     // or a one-row slice of it).
     auto buildRow = [&](Value into, Value n, Value oh, Value outN,
@@ -897,12 +903,7 @@ struct Conv2DToX86Int8 : public OpRewritePattern<Conv2DOp> {
           AffineMap::get(4, 0, {d[3]}, ctx), kh * kw * channels);
     }
     rewriter.replaceOp(op, result);
-    return success();
   }
-
-  X86Int8Instruction instruction;
-  int64_t minBitProduct;
-  bool parallel;
 };
 } // namespace
 
