@@ -715,18 +715,22 @@ class Builder:
             self.emit(f"%{q}_{name} = arith.constant {v} : index")
         self.emit(f"%{q}_fill = arith.constant {value} : {x.elem}")
         vt = f"vector<{w * c}x{x.elem}>"
-        self.emit(f"%{q}_r = scf.for %{q}_b = %{q}_c0 to %{q}_n step %{q}_c1"
-                  f" iter_args(%{q}_t0 = {z}) -> ({dst_t}) {{")
-        self.emit(f"  %{q}_r1 = scf.for %{q}_y = %{q}_c0 to %{q}_h step %{q}_c1"
-                  f" iter_args(%{q}_t1 = %{q}_t0) -> ({dst_t}) {{")
-        self.emit(f"    %{q}_v = vector.transfer_read %{q}_src[%{q}_b, %{q}_y, %{q}_c0], %{q}_fill"
+        row_t = _ttype((1, 1, flat_shape[2]), x.elem)
+        # Rows are independent: scf.forall, which runs on several threads
+        # when the pipeline's `parallel` is on.
+        self.emit(f"%{q}_r = scf.forall (%{q}_b, %{q}_y) in ({n}, {h})"
+                  f" shared_outs(%{q}_t = {z}) -> ({dst_t}) {{")
+        self.emit(f"  %{q}_v = vector.transfer_read %{q}_src[%{q}_b, %{q}_y, %{q}_c0], %{q}_fill"
                   f" {{in_bounds = [true]}} : {src_t}, {vt}")
-        self.emit(f"    %{q}_yp = arith.addi %{q}_y, %{q}_p : index")
-        self.emit(f"    %{q}_w = vector.transfer_write %{q}_v, %{q}_t1[%{q}_b, %{q}_yp, %{q}_pc]"
-                  f" {{in_bounds = [true]}} : {vt}, {dst_t}")
-        self.emit(f"    scf.yield %{q}_w : {dst_t}")
+        self.emit(f"  %{q}_yp = arith.addi %{q}_y, %{q}_p : index")
+        self.emit(f"  %{q}_row = tensor.extract_slice %{q}_t[%{q}_b, %{q}_yp, 0] [1, 1, {flat_shape[2]}]"
+                  f" [1, 1, 1] : {dst_t} to {row_t}")
+        self.emit(f"  %{q}_w = vector.transfer_write %{q}_v, %{q}_row[%{q}_c0, %{q}_c0, %{q}_pc]"
+                  f" {{in_bounds = [true]}} : {vt}, {row_t}")
+        self.emit("  scf.forall.in_parallel {")
+        self.emit(f"    tensor.parallel_insert_slice %{q}_w into %{q}_t[%{q}_b, %{q}_yp, 0]"
+                  f" [1, 1, {flat_shape[2]}] [1, 1, 1] : {row_t} into {dst_t}")
         self.emit("  }")
-        self.emit(f"  scf.yield %{q}_r1 : {dst_t}")
         self.emit("}")
         out = self._fresh("pad")
         self.emit(f"{out} = tensor.expand_shape %{q}_r [[0], [1], [2, 3]] output_shape"
@@ -754,33 +758,37 @@ class Builder:
                         ("s", stride), ("sc", stride * c), ("run", run), ("ohw", oh * ow)]:
             self.emit(f"%{n}_{name} = arith.constant {v} : index")
         self.emit(f"%{n}_pad = arith.constant 0 : {elem}")
-        self.emit(f"%{n}_r0 = scf.for %{n}_b = %{n}_c0 to %{n}_n step %{n}_c1"
-                  f" iter_args(%{n}_t0 = %{n}_e) -> ({out_t}) {{")
-        self.emit(f"  %{n}_r1 = scf.for %{n}_y = %{n}_c0 to %{n}_oh step %{n}_c1"
-                  f" iter_args(%{n}_t1 = %{n}_t0) -> ({out_t}) {{")
-        self.emit(f"    %{n}_r2 = scf.for %{n}_x = %{n}_c0 to %{n}_ow step %{n}_c1"
-                  f" iter_args(%{n}_t2 = %{n}_t1) -> ({out_t}) {{")
-        self.emit(f"      %{n}_bm = arith.muli %{n}_b, %{n}_ohw : index")
-        self.emit(f"      %{n}_ym = arith.muli %{n}_y, %{n}_ow : index")
-        self.emit(f"      %{n}_m0 = arith.addi %{n}_bm, %{n}_ym : index")
-        self.emit(f"      %{n}_m = arith.addi %{n}_m0, %{n}_x : index")
-        self.emit(f"      %{n}_col = arith.muli %{n}_x, %{n}_sc : index")
-        self.emit(f"      %{n}_ys = arith.muli %{n}_y, %{n}_s : index")
-        self.emit(f"      %{n}_r3 = scf.for %{n}_k = %{n}_c0 to %{n}_kh step %{n}_c1"
-                  f" iter_args(%{n}_t3 = %{n}_t2) -> ({out_t}) {{")
-        self.emit(f"        %{n}_row = arith.addi %{n}_ys, %{n}_k : index")
-        self.emit(f"        %{n}_v = vector.transfer_read %{n}_src[%{n}_b, %{n}_row, %{n}_col], %{n}_pad"
+        # One output image row (ow rows of the matrix) per scf.forall
+        # iteration: independent, so they may run on several threads.
+        k = kh * run
+        slice_t = _ttype((ow, k), elem)
+        self.emit(f"%{n}_r0 = scf.forall (%{n}_b, %{n}_y) in ({n_}, {oh})"
+                  f" shared_outs(%{n}_t = %{n}_e) -> ({out_t}) {{")
+        self.emit(f"  %{n}_bm = arith.muli %{n}_b, %{n}_ohw : index")
+        self.emit(f"  %{n}_ym = arith.muli %{n}_y, %{n}_ow : index")
+        self.emit(f"  %{n}_m0 = arith.addi %{n}_bm, %{n}_ym : index")
+        self.emit(f"  %{n}_ys = arith.muli %{n}_y, %{n}_s : index")
+        self.emit(f"  %{n}_rows = tensor.extract_slice %{n}_t[%{n}_m0, 0] [{ow}, {k}] [1, 1]"
+                  f" : {out_t} to {slice_t}")
+        self.emit(f"  %{n}_r2 = scf.for %{n}_x = %{n}_c0 to %{n}_ow step %{n}_c1"
+                  f" iter_args(%{n}_t2 = %{n}_rows) -> ({slice_t}) {{")
+        self.emit(f"    %{n}_col = arith.muli %{n}_x, %{n}_sc : index")
+        self.emit(f"    %{n}_r3 = scf.for %{n}_k = %{n}_c0 to %{n}_kh step %{n}_c1"
+                  f" iter_args(%{n}_t3 = %{n}_t2) -> ({slice_t}) {{")
+        self.emit(f"      %{n}_row = arith.addi %{n}_ys, %{n}_k : index")
+        self.emit(f"      %{n}_v = vector.transfer_read %{n}_src[%{n}_b, %{n}_row, %{n}_col], %{n}_pad"
                   f" {{in_bounds = [true]}} : {rows_t}, {vt}")
-        self.emit(f"        %{n}_kk = arith.muli %{n}_k, %{n}_run : index")
-        self.emit(f"        %{n}_w = vector.transfer_write %{n}_v, %{n}_t3[%{n}_m, %{n}_kk]"
-                  f" {{in_bounds = [true]}} : {vt}, {out_t}")
-        self.emit(f"        scf.yield %{n}_w : {out_t}")
-        self.emit("      }")
-        self.emit(f"      scf.yield %{n}_r3 : {out_t}")
+        self.emit(f"      %{n}_kk = arith.muli %{n}_k, %{n}_run : index")
+        self.emit(f"      %{n}_w = vector.transfer_write %{n}_v, %{n}_t3[%{n}_x, %{n}_kk]"
+                  f" {{in_bounds = [true]}} : {vt}, {slice_t}")
+        self.emit(f"      scf.yield %{n}_w : {slice_t}")
         self.emit("    }")
-        self.emit(f"    scf.yield %{n}_r2 : {out_t}")
+        self.emit(f"    scf.yield %{n}_r3 : {slice_t}")
         self.emit("  }")
-        self.emit(f"  scf.yield %{n}_r1 : {out_t}")
+        self.emit("  scf.forall.in_parallel {")
+        self.emit(f"    tensor.parallel_insert_slice %{n}_r2 into %{n}_t[%{n}_m0, 0] [{ow}, {k}] [1, 1]"
+                  f" : {slice_t} into {out_t}")
+        self.emit("  }")
         self.emit("}")
         self.emit(f"{out.name} = tensor.cast %{n}_r0 : {out_t} to {out_t}")
 
@@ -838,13 +846,15 @@ class Builder:
             self.emit(f"%{q}_k{i} = arith.constant {i} : index")
         self.emit(f"%{q}_pad = arith.constant 0 : i32")
         self.emit(f"%{q}_min = arith.constant dense<{INT32_MIN}> : {vt}")
-        self.emit(f"%{out.name[1:]} = scf.for %{q}_b = %{q}_c0 to %{q}_n step %{q}_c1"
-                  f" iter_args(%{q}_t0 = %{q}_e) -> ({ot}) {{")
-        self.emit(f"  %{q}_r1 = scf.for %{q}_y = %{q}_c0 to %{q}_oh step %{q}_c1"
-                  f" iter_args(%{q}_t1 = %{q}_t0) -> ({ot}) {{")
+        # Output rows are independent: scf.forall (threads with `parallel`).
+        row_t = _ttype((1, 1, ow, c), "i32")
+        self.emit(f"%{out.name[1:]} = scf.forall (%{q}_b, %{q}_y) in ({n}, {oh})"
+                  f" shared_outs(%{q}_t1 = %{q}_e) -> ({ot}) {{")
         self.emit(f"    %{q}_y0 = arith.muli %{q}_y, %{q}_s : index")
+        self.emit(f"    %{q}_row = tensor.extract_slice %{q}_t1[%{q}_b, %{q}_y, 0, 0] [1, 1, {ow}, {c}]"
+                  f" [1, 1, 1, 1] : {ot} to {row_t}")
         self.emit(f"    %{q}_r2 = scf.for %{q}_x = %{q}_c0 to %{q}_ow step %{q}_c1"
-                  f" iter_args(%{q}_t2 = %{q}_t1) -> ({ot}) {{")
+                  f" iter_args(%{q}_t2 = %{q}_row) -> ({row_t}) {{")
         self.emit(f"      %{q}_x0 = arith.muli %{q}_x, %{q}_s : index")
         acc = f"%{q}_min"
         # A window position outside the input reads the nearest row/column
@@ -863,13 +873,14 @@ class Builder:
                           f" %{q}_xj{j}, %{q}_c0], %{q}_pad {{in_bounds = [true]}} : {pt}, {vt}")
                 self.emit(f"      %{q}_m{i}_{j} = arith.maxsi {acc}, %{q}_v{i}_{j} : {vt}")
                 acc = f"%{q}_m{i}_{j}"
-        self.emit(f"      %{q}_w = vector.transfer_write {acc}, %{q}_t2[%{q}_b, %{q}_y, %{q}_x, %{q}_c0]"
-                  f" {{in_bounds = [true]}} : {vt}, {ot}")
-        self.emit(f"      scf.yield %{q}_w : {ot}")
+        self.emit(f"      %{q}_w = vector.transfer_write {acc}, %{q}_t2[%{q}_c0, %{q}_c0, %{q}_x, %{q}_c0]"
+                  f" {{in_bounds = [true]}} : {vt}, {row_t}")
+        self.emit(f"      scf.yield %{q}_w : {row_t}")
         self.emit("    }")
-        self.emit(f"    scf.yield %{q}_r2 : {ot}")
-        self.emit("  }")
-        self.emit(f"  scf.yield %{q}_r1 : {ot}")
+        self.emit("    scf.forall.in_parallel {")
+        self.emit(f"      tensor.parallel_insert_slice %{q}_r2 into %{q}_t1[%{q}_b, %{q}_y, 0, 0]"
+                  f" [1, 1, {ow}, {c}] [1, 1, 1, 1] : {row_t} into {ot}")
+        self.emit("    }")
         self.emit("}")
         out.node = self._node_of(out, "max_pool", [x], {"k": k, "s": s, "p": p},
                               max_pool(self.value_of(x), k, s, p))

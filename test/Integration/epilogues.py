@@ -134,6 +134,15 @@ def requantize_params(rng, channels):
     return multiplier.astype(np.int32), shift
 
 
+def pack_case(rng, name, shape, bits, encoding):
+    values = ref.random_values(rng, shape, bits, encoding).astype(np.int8)
+    result_type, _ = packed_type(shape, bits, encoding)
+    body = (f"func.func @{name}(%x: {tensor(shape, np.int8)}) -> {result_type} {{\n"
+            f"  %p = bitserial.pack %x : {tensor(shape, np.int8)} -> {result_type}\n"
+            f"  return %p : {result_type}\n}}\n")
+    return Case(name, body, [values], [ref.pack(values, bits, encoding)])
+
+
 def requantize_case(rng, name, shape, out_dtype, zero_point, clamp):
     acc = rng.integers(-(1 << 20), 1 << 20, shape).astype(np.int32)
     acc.reshape(-1)[0] = -(1 << 31)
@@ -469,6 +478,18 @@ def build_cases(rng):
     cases.append(conv_requantize_case(rng, "conv_requantize", 1, 6, 5, 33, 24, False))
     cases.append(conv_requantize_case(rng, "conv_residual_requantize", 2, 4, 4, 64, 16, True))
     cases.append(mlp_case(rng, "mlp", 3, 200, 96, 10))
+    # Large enough (>= 2^16 values) for the row kernels to split rows across
+    # threads under `parallel`: images and rows (rank 4), rows (rank 2).
+    cases.append(threshold_case(rng, "threshold_rows_parallel", (2, 30, 19, 70), 2, "signed",
+                                np.int32, True))
+    cases.append(requantize_case(rng, "requantize_rows_parallel", (2, 30, 30, 37), np.int8, -5,
+                                 (-128, 127)))
+    cases.append(requantize_case(rng, "requantize_matrix_parallel", (1801, 37), np.int16, 0,
+                                 (-32768, 32767)))
+    cases.append(dequantize_case(rng, "dequantize_rows_parallel", (2, 40, 29, 30), np.int32,
+                                 np.float32))
+    cases.append(pack_case(rng, "pack_rows_parallel", (3, 23, 29, 70), 3, "bipolar"))
+    cases.append(pack_case(rng, "pack_matrix_parallel", (600, 130), 2, "unsigned"))
     return cases + build_fused_cases(rng)
 
 

@@ -340,7 +340,7 @@ void mlir::bitserial::populateBitserialToVectorConversionPatterns(
     const MicroKernelShape &shape) {
   patterns.add<Conv2DOpVectorLowering, MatmulOpVectorLowering>(
       typeConverter, patterns.getContext(), shape);
-  populateRowKernelPatterns(typeConverter, patterns);
+  populateRowKernelPatterns(typeConverter, patterns, shape.parallel);
 }
 
 //===----------------------------------------------------------------------===//

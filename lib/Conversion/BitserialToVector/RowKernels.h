@@ -14,9 +14,10 @@ namespace mlir::bitserial {
 
 /// Vector lowerings of bitserial.pack and of the threshold, requantize and
 /// dequantize ops that no kernel fused, preferred over the reference
-/// patterns.
+/// patterns. With `parallel`, large ones split their rows across threads
+/// (scf.forall).
 void populateRowKernelPatterns(const TypeConverter &typeConverter,
-                               RewritePatternSet &patterns);
+                               RewritePatternSet &patterns, bool parallel);
 
 } // namespace mlir::bitserial
 

@@ -1,4 +1,5 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector --canonicalize | FileCheck %s
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true" --canonicalize | FileCheck %s --check-prefix=PAR
 
 // pack: per row and word, one read of 64 values and per plane an AND, a
 // compare and a vector<64xi1> -> i64 bitcast. K = 70: the second word's read
@@ -151,4 +152,37 @@ func.func @requantize(%acc: tensor<3x4x37xi32>, %m: tensor<37xi32>, %s: tensor<3
 func.func @dequantize(%acc: tensor<?x32xi64>, %scale: tensor<32xf32>, %bias: tensor<32xf32>) -> tensor<?x32xf32> {
   %f = bitserial.dequantize %acc, %scale, %bias : tensor<?x32xi64>, tensor<32xf32>, tensor<32xf32> -> tensor<?x32xf32>
   return %f : tensor<?x32xf32>
+}
+
+// -----
+
+// With `parallel`, a row kernel over >= 2^16 values splits the first two
+// axes (images and rows) across threads: each scf.forall iteration reads at
+// its global indices and writes its own [1, 1, W, C] slice at [0, 0, w, c].
+// PAR-LABEL: func.func @requantize_parallel
+// PAR-SAME: (%[[ACC:.*]]: tensor<2x30x30x37xi32>
+// PAR: scf.forall (%[[N:.*]], %[[H:.*]]) in (2, 30) shared_outs(%[[OUT:.*]] = %{{.*}})
+// PAR: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[H]], 0, 0] [1, 1, 30, 37] [1, 1, 1, 1]
+// PAR: scf.for %[[W:.*]] = %c0 to %c30 {{.*}} iter_args(%[[ROW:.*]] = %[[SLICE]])
+// PAR: scf.for %[[V:.*]] = %c0 to %c3 {{.*}} iter_args(%[[CUR:.*]] = %[[ROW]])
+// PAR: vector.transfer_read %[[ACC]][%[[N]], %[[H]], %[[W]], %{{.*}}]
+// PAR: vector.transfer_write %{{.*}}, %[[CUR]][%c0, %c0, %[[W]], %{{.*}}]
+// PAR: scf.forall.in_parallel
+// PAR: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[H]], 0, 0] [1, 1, 30, 37]
+func.func @requantize_parallel(%acc: tensor<2x30x30x37xi32>, %m: tensor<37xi32>, %s: tensor<37xi8>) -> tensor<2x30x30x37xi8> {
+  %q = bitserial.requantize %acc, %m, %s zero_point = 0 clamp = [-128, 127]
+      : tensor<2x30x30x37xi32>, tensor<37xi32>, tensor<37xi8> -> tensor<2x30x30x37xi8>
+  return %q : tensor<2x30x30x37xi8>
+}
+
+// -----
+
+// Fewer values: forking would cost more than the threads save.
+// PAR-LABEL: func.func @requantize_small
+// PAR-NOT: scf.forall
+// PAR: return
+func.func @requantize_small(%acc: tensor<3x4x37xi32>, %m: tensor<37xi32>, %s: tensor<37xi8>) -> tensor<3x4x37xi8> {
+  %q = bitserial.requantize %acc, %m, %s zero_point = 0 clamp = [-128, 127]
+      : tensor<3x4x37xi32>, tensor<37xi32>, tensor<37xi8> -> tensor<3x4x37xi8>
+  return %q : tensor<3x4x37xi8>
 }
