@@ -396,11 +396,40 @@ def packs_as_arguments(mlir):
         [call, f"  return %call : {result}", "}", ""])
 
 
+def weights_as_constants(mlir, inputs):
+    """`mlir` with its second argument (the weights a bitserial.pack packs:
+    a matmul's rhs, a conv2d's filter) turned into an arith.constant of the
+    values in `inputs[1]`, and `inputs` without it: lowerings then see
+    weights known at compile time (folded packs, relayouts and tables)."""
+    header = re.match(r"(func\.func @main\()(.*)(\) -> .* \{)$", mlir.split("\n", 1)[0])
+    if not header or len(inputs) < 3:
+        return mlir, inputs
+    args = re.split(r", (?=%)", header.group(2))
+    name, type_ = args[1].split(": ", 1)
+    if not re.search(rf"= bitserial\.pack {name} :", mlir):
+        return mlir, inputs
+    values = np.ascontiguousarray(inputs[1])
+    if values.size == 0:
+        # Upstream (MLIR 22) canonicalization folds a tile's subview of an
+        # empty constant into one its verifier rejects ("offset 0 is
+        # out-of-bounds: 0 >= 0"): empty weights stay arguments.
+        return mlir, inputs
+    static = _tensor(values.shape, type_.rsplit("x", 1)[1].rstrip(">"))
+    literal = f'dense<"0x{values.astype(values.dtype.newbyteorder("<")).tobytes().hex().upper()}">'
+    lines = [f"  {name}_c = arith.constant {literal} : {static}"]
+    lines.append(f"  {name} = tensor.cast {name}_c : {static} to {type_}")
+    first, rest = mlir.split("\n", 1)
+    first = header.group(1) + ", ".join(args[:1] + args[2:]) + header.group(3)
+    return "\n".join([first] + lines) + "\n" + rest, inputs[:1] + inputs[2:]
+
+
 def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=False):
     name, mlir, inputs, expected = make_case(
         seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover,
         epilogues)
     name += f" via {lowering}"
+    if "const" in lowering.split("+"):
+        mlir, inputs = weights_as_constants(mlir, inputs)
     if "planes" in lowering.split("+"):
         mlir = packs_as_arguments(mlir)
     work = tempfile.mkdtemp(prefix=f"case{index}-")
@@ -632,9 +661,10 @@ def main(argv=None):
         "--lowerings",
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
                 "reference+tile,vector:host+tile+par,"
-                "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par",
+                "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par,"
+                "vector:host+const,vector:x86-avx2+const+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3][+planes] of "
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3][+planes][+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
@@ -645,7 +675,8 @@ def main(argv=None):
              "avx512-vnni, avx-vnni, avx2 or avx512bw; +v3: --cpu "
              "x86-64-v3; +planes: the packed operands reach the ops as "
              "arguments of a private function, not as bitserial.pack "
-             "results); case i "
+             "results; +const: the weights are a constant of the module, "
+             "not an argument); case i "
              "uses lowering i %% count (with --aot-qemu: bitserial-compile's "
              "--strategy and --target, default " + ",".join(AOT_LOWERINGS) +
              ")")

@@ -377,6 +377,10 @@ Value ConvKernelBuilder::filterTapTerms() {
   int64_t sumC = getPlaneWeightSum(pr.inputLayout);
   int64_t sumD = getPlaneWeightSum(pr.filterLayout);
   int64_t length = pr.filterLayout.getLength();
+  rowClasses = getBorderClasses(0);
+  columnClasses = getBorderClasses(1);
+  if (Value folded = foldFilterTapTerms(sumC, sumD, length))
+    return folded;
 
   // T[co, kh, kw]: loops (co, kh, kw, j, cw).
   AffineExpr d[5];
@@ -409,8 +413,6 @@ Value ConvKernelBuilder::filterTapTerms() {
 
   // W[row class, column class, block, lane]: loops (r, c, block, lane, kh,
   // kw); the taps inside the input for a row and a column of the classes.
-  rowClasses = getBorderClasses(0);
-  columnClasses = getBorderClasses(1);
   auto classCount = [&](const BorderClasses &classes,
                         int axis) -> OpFoldResult {
     if (classes.compact)
@@ -466,6 +468,71 @@ Value ConvKernelBuilder::filterTapTerms() {
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
       });
   return wGeneric.getResult(0);
+}
+
+/// filterTapTerms' table computed here when the filter is a constant and
+/// the border classes are static: it depends on nothing else, and computing
+/// it on every call cost about 20 us for a 512-channel 3x3 layer.
+Value ConvKernelBuilder::foldFilterTapTerms(int64_t sumC, int64_t sumD,
+                                            int64_t length) {
+  if (!pr.filterConstant || !rowClasses.compact || !columnClasses.compact ||
+      ShapedType::isDynamic(channelBlocks))
+    return {};
+  auto inputType = cast<RankedTensorType>(pr.input.getType());
+  int64_t height = inputType.getDimSize(1), width = inputType.getDimSize(2);
+  // Wrapping arithmetic, as the runtime's i64 ops.
+  auto wrap = [](uint64_t v) { return static_cast<int64_t>(v); };
+  SmallVector<APInt> filterWords(pr.filterConstant.getValues<APInt>());
+  int64_t base = wrap(uint64_t(decodeA.offset * sumC) *
+                      uint64_t(decodeB.offset * sumD) * uint64_t(length));
+  int64_t factor = decodeA.offset * sumC * decodeB.scale;
+  // T[co, kh, kw].
+  SmallVector<int64_t> taps(channelsOut * kernelH * kernelW);
+  for (int64_t t = 0, e = taps.size(); t < e; ++t) {
+    uint64_t sum = base;
+    for (int64_t j = 0; j < planesB; ++j) {
+      uint64_t weight = uint64_t(getPlaneWeight(pr.filterLayout, j)) * factor;
+      for (int64_t cw = 0; cw < words; ++cw)
+        sum +=
+            uint64_t(filterWords[(t * planesB + j) * words + cw].popcount()) *
+            weight;
+    }
+    taps[t] = wrap(sum);
+  }
+  auto positionOf = [](const BorderClasses &classes, int64_t c) -> int64_t {
+    if (c < classes.low)
+      return c;
+    if (c < classes.low + classes.high)
+      return classes.out - classes.high + (c - classes.low);
+    return classes.low;
+  };
+  int64_t rows = rowClasses.low + rowClasses.high + 1;
+  int64_t columns = columnClasses.low + columnClasses.high + 1;
+  SmallVector<APInt> table;
+  table.reserve(rows * columns * channelBlocks * lanes);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t oh = positionOf(rowClasses, r);
+    for (int64_t c = 0; c < columns; ++c) {
+      int64_t ow = positionOf(columnClasses, c);
+      for (int64_t co = 0; co < channelBlocks * lanes; ++co) {
+        uint64_t sum = 0;
+        for (int64_t kh = 0; co < channelsOut && kh < kernelH; ++kh) {
+          int64_t row =
+              oh * pr.strides[0] + kh * pr.dilations[0] - pr.padding[0];
+          for (int64_t kw = 0; kw < kernelW; ++kw) {
+            int64_t col =
+                ow * pr.strides[1] + kw * pr.dilations[1] - pr.padding[2];
+            if (row >= 0 && row < height && col >= 0 && col < width)
+              sum += uint64_t(taps[(co * kernelH + kh) * kernelW + kw]);
+          }
+        }
+        table.push_back(APInt(64, sum));
+      }
+    }
+  }
+  auto type = RankedTensorType::get({rows, columns, channelBlocks, lanes}, i64);
+  return arith::ConstantOp::create(b, loc, type,
+                                   DenseIntElementsAttr::get(type, table));
 }
 
 ConvKernelBuilder::BorderClasses ConvKernelBuilder::getBorderClasses(int axis) {

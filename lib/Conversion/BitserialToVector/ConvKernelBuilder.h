@@ -189,6 +189,8 @@ private:
   int64_t halves() const { return nibbles ? 2 : 1; }
   Value activationBitCounts(Value kernelInput);
   Value filterTapTerms();
+  /// filterTapTerms' table as a constant, or null if it is not one.
+  Value foldFilterTapTerms(int64_t sumC, int64_t sumD, int64_t length);
   /// Output rows (columns) [0, low) and [out - high, out) of an axis have
   /// taps outside the input; with static extents (`compact`) all the others
   /// share one class, the last, of the tap table (see filterTapTerms).

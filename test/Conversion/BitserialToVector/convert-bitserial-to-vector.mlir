@@ -139,6 +139,27 @@ func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) ->
 
 // -----
 
+// With a constant filter the table of tap terms is a constant too: filter
+// T = 40 - 2 popcount per tap (x = 2u - 1 on both sides, K = 40): 40 for
+// channel 0 (words 0), 24 for channel 1 (words 0xff); classes sum the taps
+// inside the input: 2 x 2, 2 x 3 and 3 x 3 of them. Only the activation
+// counts remain computed per call.
+// CHECK-LABEL: func.func @conv2d_bipolar_constant_filter
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]]], {{\[}}{{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]]], {{\[}}{{\[}}[240, 144, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]], {{\[}}[360, 216, 0, 0], [0, 0, 0, 0]]]]> : tensor<3x3x2x4xi64>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x8x12x1x1xi64>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x6x7xi64>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<2x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @conv2d_bipolar_constant_filter(%x: !X, %init: tensor<1x6x7x2xi32>) -> tensor<1x6x7x2xi32> {
+  %f = arith.constant dense<[[[[[0]], [[0]], [[0]]], [[[0]], [[0]], [[0]]], [[[0]], [[0]], [[0]]]], [[[[255]], [[255]], [[255]]], [[[255]], [[255]], [[255]]], [[[255]], [[255]], [[255]]]]]> : !F
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x2xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x7x2xi32>
+  return %r : tensor<1x6x7x2xi32>
+}
+
+// -----
+
 // A 1x1 window reads one input row and column per output pixel: the kernel's
 // input keeps only those (row 2 * oh - 1, column 2 * ow - 1), 5 x (5 + 3)
 // pixels, and the kernel steps through them with stride 1.
