@@ -206,6 +206,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.wordPopcount = shape.wordPopcount;
   vectorOptions.nibbleLookup = shape.nibbleLookup;
   vectorOptions.parallel = options.parallel;
+  vectorOptions.minParallelBinops = options.minParallelBinops;
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
@@ -284,6 +285,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     BitserialVectorizePipelineOptions vectorize;
     vectorize.target = options.target;
     vectorize.parallel = options.parallel;
+    vectorize.minParallelBinops = options.minParallelBinops;
     vectorize.tile = options.tile;
     vectorize.matmulTileSizes = options.matmulTileSizes;
     vectorize.convTileSizes = options.convTileSizes;

@@ -3,7 +3,7 @@
 // parallel_insert_slice bufferizes to a copy of the row onto itself, which
 // must fold away (the deallocation pipeline's canonicalization does): no
 // runtime memrefCopy per row.
-// RUN: bitserial-opt %s --bitserial-to-llvm="parallel=true" | FileCheck %s --implicit-check-not=memrefCopy
+// RUN: bitserial-opt %s --bitserial-to-llvm="parallel=true min-parallel-binops=0" | FileCheck %s --implicit-check-not=memrefCopy
 // RUN: bitserial-opt %s --bitserial-to-llvm | FileCheck %s --check-prefix=SEQUENTIAL
 // CHECK-LABEL: llvm.func @conv
 // CHECK: omp.parallel

@@ -1,5 +1,5 @@
 // RUN: bitserial-opt %s --split-input-file --bitserial-front-end --bitserial-profile-ops --verify-diagnostics | FileCheck %s
-// RUN: bitserial-opt %s --split-input-file --bitserial-to-llvm="profile=true parallel=true" --verify-diagnostics | FileCheck %s --check-prefix=LLVM
+// RUN: bitserial-opt %s --split-input-file --bitserial-to-llvm="profile=true parallel=true min-parallel-binops=0" --verify-diagnostics | FileCheck %s --check-prefix=LLVM
 
 !X = tensor<4x1x5xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 300>>
 !W = tensor<16x1x5xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 300>>

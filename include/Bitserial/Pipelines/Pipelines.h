@@ -72,6 +72,11 @@ struct BitserialVectorizePipelineOptions
       llvm::cl::desc("Compute output rows and channel parts in parallel "
                      "(scf.forall)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> minParallelBinops{
+      *this, "min-parallel-binops",
+      llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
+                     "pairs stay on one thread"),
+      llvm::cl::init(kDefaultMinParallelBinops)};
   PassOptions::Option<bool> tile{
       *this, "tile",
       llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "
@@ -154,6 +159,11 @@ struct BitserialToLLVMPipelineOptions
                      "on OpenMP threads "
                      "(needs the OpenMP runtime when run)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> minParallelBinops{
+      *this, "min-parallel-binops",
+      llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
+                     "pairs stay on one thread"),
+      llvm::cl::init(kDefaultMinParallelBinops)};
   PassOptions::Option<bool> tile{
       *this, "tile",
       llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "

@@ -606,6 +606,7 @@ struct ConvertBitserialToVectorPass
     shape.wordPopcount = wordPopcount;
     shape.nibbleLookup = nibbleLookup;
     shape.parallel = parallel;
+    shape.minParallelBinops = minParallelBinops;
     shape.fitRegisterBlock = fitRegisterBlock;
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;

@@ -1136,6 +1136,19 @@ Value ConvKernelBuilder::thresholdStores(bool full, Value result,
   return result;
 }
 
+/// Whether splitting the kernel across threads pays: statically small
+/// problems (fewer AND'ed bit pairs than minParallelBinops) run on the
+/// calling thread; dynamic ones are split.
+bool ConvKernelBuilder::worthThreads() const {
+  auto initType = cast<RankedTensorType>(pr.init.getType());
+  if (!initType.hasStaticShape() || ShapedType::isDynamic(words))
+    return true;
+  // Bounded well below 2^63: outputs and reductions of real layers.
+  double binops = double(initType.getNumElements()) * kernelH * kernelW *
+                  words * 64 * planesA * planesB;
+  return binops >= double(shape.minParallelBinops);
+}
+
 Value ConvKernelBuilder::build() {
   bool weightsBipolar = decodeB.offset != 0;
   bool inputBipolar = decodeA.offset != 0;
@@ -1559,7 +1572,7 @@ Value ConvKernelBuilder::build() {
   };
 
   Value batch = dim(pr.init, 0), rows = dim(pr.init, 1);
-  if (!shape.parallel) {
+  if (!shape.parallel || !worthThreads()) {
     scf::LoopNest rowsNest = scf::buildLoopNest(
         b, loc, ValueRange{zero, zero}, ValueRange{batch, rows},
         ValueRange{one, one}, ValueRange{output},

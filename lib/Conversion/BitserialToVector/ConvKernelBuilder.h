@@ -118,6 +118,7 @@ public:
   }
 
   Value build();
+  bool worthThreads() const;
 
 private:
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }

@@ -1,6 +1,6 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="fit-register-block=false" --canonicalize | FileCheck %s
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="fit-register-block=false fuse-epilogues=false" --canonicalize | FileCheck %s --check-prefix=APART
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="fit-register-block=false parallel=true" --canonicalize | FileCheck %s --check-prefix=PARALLEL
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="fit-register-block=false parallel=true min-parallel-binops=0" --canonicalize | FileCheck %s --check-prefix=PARALLEL
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 pixel-block=2 channel-block=8 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=WIDE
 
 // A 1x1 conv whose only use is a threshold to 2-bit codes: the kernel (4

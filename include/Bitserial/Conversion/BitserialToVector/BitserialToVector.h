@@ -22,6 +22,13 @@ enum class ByteCountWidening {
   AArch64PairwiseAdd,
 };
 
+/// With `parallel`, the default least number of AND'ed bit pairs (outputs
+/// x reduction bits x plane pairs) of a kernel split across threads: on the
+/// 2-core Zen 5 the 1x1 ResNet-18 layers of 6.4 M bit pairs (C5, C8, C11 at
+/// 1 x 1 bits, 13-25 us) were as fast or slower on 2 threads, those of
+/// 12.8 M 1.15-1.2x faster.
+inline constexpr int64_t kDefaultMinParallelBinops = int64_t(1) << 23;
+
 /// The shape of the micro-kernel: a parameter of the target.
 struct MicroKernelShape {
   /// SIMD register width; a vector holds vectorBits / 64 output channels.
@@ -46,6 +53,9 @@ struct MicroKernelShape {
   /// Compute in parallel: scf.forall over (batch, output rows, parts of a
   /// row's channel blocks); the pipeline maps it to OpenMP threads.
   bool parallel = false;
+  /// With `parallel`, kernels of fewer AND'ed bit pairs than this run on
+  /// one thread (kDefaultMinParallelBinops).
+  int64_t minParallelBinops = kDefaultMinParallelBinops;
   /// Per problem, trade pixels for channel vectors in the register block
   /// (same number of accumulators) when that computes fewer padded outputs,
   /// e.g. 4x2 -> 7x1 for rows of 7 pixels.
