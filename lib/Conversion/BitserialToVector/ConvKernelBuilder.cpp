@@ -86,12 +86,20 @@ Value ConvKernelBuilder::buildIndexedTensor(
 Value ConvKernelBuilder::buildCopyNest(
     ArrayRef<Value> uppers, Value init,
     llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
-    llvm::function_ref<Value(ArrayRef<Value>, Value)> body) {
+    llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body) {
+  // With threads, the first two levels are an scf.forall whose iterations
+  // write their own slice of `init` (indices 0 on those levels).
+  int64_t split =
+      threads ? std::min<int64_t>(2, int64_t(uppers.size()) - 1) : 0;
   SmallVector<Value> ivs;
   std::function<Value(Value)> nest = [&](Value dest) -> Value {
     int64_t level = ivs.size();
-    if (level == int64_t(uppers.size()))
-      return body(ivs, dest);
+    if (level == int64_t(uppers.size())) {
+      SmallVector<Value> writeIvs(ivs);
+      for (int64_t d = 0; d < split; ++d)
+        writeIvs[d] = index(0);
+      return body(ivs, writeIvs, dest);
+    }
     auto loop = scf::ForOp::create(
         b, loc, index(0), uppers[level], index(1), ValueRange{dest},
         [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
@@ -105,7 +113,33 @@ Value ConvKernelBuilder::buildCopyNest(
         });
     return loop.getResult(0);
   };
-  return nest(init);
+  if (split <= 0)
+    return nest(init);
+  SmallVector<OpFoldResult> bounds(getAsOpFoldResult(uppers.take_front(split)));
+  auto forall =
+      scf::ForallOp::create(b, loc, bounds, ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  for (int64_t d = 0; d < split; ++d) {
+    ivs.push_back(forall.getInductionVar(d));
+    enter(d, ivs);
+  }
+  Value shared = forall.getRegionIterArgs()[0];
+  int64_t rank = cast<RankedTensorType>(shared.getType()).getRank();
+  SmallVector<OpFoldResult> offsets, sizes, strides(rank, b.getIndexAttr(1));
+  for (int64_t d = 0; d < rank; ++d) {
+    offsets.push_back(d < split ? OpFoldResult(ivs[d])
+                                : OpFoldResult(b.getIndexAttr(0)));
+    sizes.push_back(d < split ? OpFoldResult(b.getIndexAttr(1))
+                              : tensor::getMixedSize(b, loc, shared, d));
+  }
+  Value slice =
+      tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+  Value done = nest(slice);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
 }
 
 /// Zero words around the input, plus room on the right for the last pixel
@@ -160,7 +194,8 @@ Value ConvKernelBuilder::buildKernelInput() {
       colClamped = arith::SelectOp::create(b, loc, inside, col, index(0));
     }
   };
-  auto body = [&](ArrayRef<Value> ivs, Value dest) -> Value {
+  auto body = [&](ArrayRef<Value> ivs, ArrayRef<Value> writeIvs,
+                  Value dest) -> Value {
     Value word = tensor::ExtractOp::create(
         b, loc, pr.input,
         ValueRange{ivs[0], rowClamped, colClamped, ivs[3], ivs[4]});
@@ -171,7 +206,7 @@ Value ConvKernelBuilder::buildKernelInput() {
         half = arith::AndIOp::create(
             b, loc, arith::ShRUIOp::create(b, loc, word, constI64(4 * h)),
             constI64(0x0f0f0f0f0f0f0f0fLL));
-      SmallVector<Value> at(ivs);
+      SmallVector<Value> at(writeIvs);
       if (nibbles)
         at.push_back(index(h));
       if (!shape.duplicateActivations) {
@@ -260,7 +295,8 @@ Value ConvKernelBuilder::relayoutFilter() {
           arith::SelectOp::create(b, loc, inRange[l], clamped[l], index(0));
     }
   };
-  auto body = [&](ArrayRef<Value> ivs, Value dest) -> Value {
+  auto body = [&](ArrayRef<Value> ivs, ArrayRef<Value> writeIvs,
+                  Value dest) -> Value {
     SmallVector<Value> laneWords(lanes);
     for (int64_t l = 0; l < lanes; ++l) {
       laneWords[l] = tensor::ExtractOp::create(
@@ -275,7 +311,7 @@ Value ConvKernelBuilder::relayoutFilter() {
       if (h)
         for (Value &word : elements)
           word = arith::ShRUIOp::create(b, loc, word, constI64(4 * h));
-      SmallVector<Value> at(ivs);
+      SmallVector<Value> at(writeIvs);
       if (nibbles)
         at.push_back(index(h));
       at.push_back(index(0));
@@ -354,7 +390,8 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
     if (level == 1)
       row = arith::MulIOp::create(b, loc, ivs[1], index(inputStrides[0]));
   };
-  auto body = [&](ArrayRef<Value> ivs, Value dest) -> Value {
+  auto body = [&](ArrayRef<Value> ivs, ArrayRef<Value> writeIvs,
+                  Value dest) -> Value {
     Value sum = arith::ConstantOp::create(b, loc, b.getZeroAttr(sumType));
     Value column = arith::MulIOp::create(b, loc, ivs[2], index(stride));
     for (int64_t kh = 0; kh < kernelH; ++kh) {
@@ -370,7 +407,7 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
         sum = arith::AddIOp::create(b, loc, sum, read);
       }
     }
-    return vector::TransferWriteOp::create(b, loc, sum, dest, ivs,
+    return vector::TransferWriteOp::create(b, loc, sum, dest, writeIvs,
                                            ArrayRef<bool>{false})
         .getResult();
   };
@@ -379,11 +416,10 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
       arith::CeilDivUIOp::create(b, loc, uppers[2], index(kSumLanes));
   return buildCopyNest(
       {uppers[0], uppers[1], chunks}, empty, enter,
-      [&](ArrayRef<Value> ivs, Value dest) -> Value {
-        SmallVector<Value> at{
-            ivs[0], ivs[1],
-            arith::MulIOp::create(b, loc, ivs[2], index(kSumLanes))};
-        return body(at, dest);
+      [&](ArrayRef<Value> ivs, ArrayRef<Value> writeIvs, Value dest) -> Value {
+        Value column = arith::MulIOp::create(b, loc, ivs[2], index(kSumLanes));
+        return body({ivs[0], ivs[1], column},
+                    {writeIvs[0], writeIvs[1], column}, dest);
       });
 }
 
@@ -1141,6 +1177,11 @@ Value ConvKernelBuilder::thresholdStores(bool full, Value result,
 /// calling thread; dynamic ones are split.
 bool ConvKernelBuilder::worthThreads() const {
   auto initType = cast<RankedTensorType>(pr.init.getType());
+  // A static empty extent: no work, and the prologue's slices at offset 0
+  // of it would not verify.
+  for (Value v : {pr.input, pr.filter, pr.init})
+    if (llvm::is_contained(cast<RankedTensorType>(v.getType()).getShape(), 0))
+      return false;
   if (!initType.hasStaticShape() || ShapedType::isDynamic(words))
     return true;
   // Bounded well below 2^63: outputs and reductions of real layers.
@@ -1150,6 +1191,7 @@ bool ConvKernelBuilder::worthThreads() const {
 }
 
 Value ConvKernelBuilder::build() {
+  threads = shape.parallel && worthThreads();
   bool weightsBipolar = decodeB.offset != 0;
   bool inputBipolar = decodeA.offset != 0;
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
@@ -1572,7 +1614,7 @@ Value ConvKernelBuilder::build() {
   };
 
   Value batch = dim(pr.init, 0), rows = dim(pr.init, 1);
-  if (!shape.parallel || !worthThreads()) {
+  if (!threads) {
     scf::LoopNest rowsNest = scf::buildLoopNest(
         b, loc, ValueRange{zero, zero}, ValueRange{batch, rows},
         ValueRange{one, one}, ValueRange{output},

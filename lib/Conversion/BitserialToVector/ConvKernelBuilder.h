@@ -161,10 +161,13 @@ private:
   /// A nest of scf.for loops over [0, uppers[k]) carrying one tensor (a
   /// copy's destination, written in place): `enter(k, ivs)` runs in loop k's
   /// body before the inner loops (for what only depends on the outer ones),
-  /// `body(ivs, dest)` in the innermost body returns the updated tensor.
-  Value buildCopyNest(ArrayRef<Value> uppers, Value init,
-                      llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
-                      llvm::function_ref<Value(ArrayRef<Value>, Value)> body);
+  /// `body(ivs, writeIvs, dest)` in the innermost body returns the updated
+  /// tensor, written at `writeIvs` (with `threads`, an scf.forall over the
+  /// first two levels writes slices: those indices are 0 there).
+  Value buildCopyNest(
+      ArrayRef<Value> uppers, Value init,
+      llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
+      llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body);
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
   /// Inside a linalg body: ctpop(word) * planeWeight(linalg.index
@@ -249,6 +252,8 @@ private:
   Value flatInput, inputHeight, inputWidth;
   int64_t planesA, planesB, words, channelsOut, kernelH, kernelW;
   int64_t lanes, channelBlocks;
+  /// Whether the kernel (and its prologue loops) run on several threads.
+  bool threads = false;
   PlaneDecoding decodeA, decodeB;
   /// Nibble lookups (see MicroKernelShape::nibbleLookup) for this problem.
   bool nibbles = false;

@@ -103,8 +103,14 @@ Value buildRowLoops(OpBuilder &b, Location loc, Value source, int64_t chunks,
         });
     return nest.results.front();
   };
-  bool worthThreads = !sourceType.hasStaticShape() ||
-                      sourceType.getNumElements() >= kMinParallelValues;
+  // A static empty extent: no work, and slices at offset 0 of it would not
+  // verify.
+  auto initType = cast<RankedTensorType>(init.getType());
+  bool empty = llvm::is_contained(sourceType.getShape(), 0) ||
+               llvm::is_contained(initType.getShape(), 0);
+  bool worthThreads =
+      !empty && (!sourceType.hasStaticShape() ||
+                 sourceType.getNumElements() >= kMinParallelValues);
   if (!parallel || leading == 0 || !worthThreads)
     return buildNest(b, loc, 0, {}, {}, init);
 
@@ -117,7 +123,6 @@ Value buildRowLoops(OpBuilder &b, Location loc, Value source, int64_t chunks,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value shared = forall.getRegionIterArgs()[0];
-  auto initType = cast<RankedTensorType>(init.getType());
   SmallVector<OpFoldResult> offsets, sizes,
       strides(initType.getRank(), b.getIndexAttr(1));
   for (int64_t d = 0; d < initType.getRank(); ++d) {
