@@ -88,9 +88,13 @@ Value ConvKernelBuilder::buildCopyNest(
     llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
     llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body) {
   // With threads, the first two levels are an scf.forall whose iterations
-  // write their own slice of `init` (indices 0 on those levels).
+  // write their own slice of `init` (indices 0 on those levels), when the
+  // copy is large enough to pay for forking.
+  auto initType = cast<RankedTensorType>(init.getType());
+  bool large = !initType.hasStaticShape() ||
+               initType.getNumElements() >= kMinParallelCopyElements;
   int64_t split =
-      threads ? std::min<int64_t>(2, int64_t(uppers.size()) - 1) : 0;
+      threads && large ? std::min<int64_t>(2, int64_t(uppers.size()) - 1) : 0;
   SmallVector<Value> ivs;
   std::function<Value(Value)> nest = [&](Value dest) -> Value {
     int64_t level = ivs.size();

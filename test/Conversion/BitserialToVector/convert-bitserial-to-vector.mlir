@@ -316,17 +316,10 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
 // With parallel=true, an scf.forall over (n, oh, part) writes slices of the
 // shared output: a part is a run of channel block steps of one row (here 2
 // steps of 2 vectors of 4 channels, so 2 parts: channels [0, 8) and
-// [8, min(16, 10))). The prologue's copies run in parallel too: the padded
-// input per (n, row) and the weights' relayout per (channel block, kh), each
-// iteration writing its own slice at indices 0 on those axes.
+// [8, min(16, 10))). The prologue's copies are too small for threads.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true min-parallel-binops=0 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=PARALLEL
 // PARALLEL-LABEL: func.func @conv2d_parallel_rows
-// PARALLEL: scf.forall (%[[IN:.*]], %[[IH:.*]]) in (2, 8) shared_outs(%[[PADDED:.*]] = %{{.*}}) -> (tensor<2x8x12x1x1xi64>)
-// PARALLEL: %[[INROW:.*]] = tensor.extract_slice %[[PADDED]][%[[IN]], %[[IH]], 0, 0, 0] [1, 1, 12, 1, 1]
-// PARALLEL: tensor.insert %{{.*}} into %{{.*}}[%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x12x1x1xi64>
-// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[PADDED]][%[[IN]], %[[IH]], 0, 0, 0] [1, 1, 12, 1, 1]
-// PARALLEL: scf.forall (%{{.*}}, %{{.*}}) in (4, 3) shared_outs(%{{.*}}) -> (tensor<4x3x3x1x1x4xi64>)
-// PARALLEL: vector.transfer_write {{.*}} : vector<4xi64>, tensor<1x1x3x1x1x4xi64>
+// PARALLEL-NOT: scf.forall {{.*}} -> (tensor<2x8x12x1x1xi64>)
 // PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]], %[[PART:.*]]) in (2, 6, 2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
 // PARALLEL: arith.muli %[[PART]], %c2 : index
 // PARALLEL: %[[LAST:.*]] = arith.minui %{{.*}}, %c10 : index
@@ -341,6 +334,26 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
 func.func @conv2d_parallel_rows(%x: !X, %f: !F, %init: tensor<2x6x7x10xi32>) -> tensor<2x6x7x10xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<2x6x7x10xi32>
   return %r : tensor<2x6x7x10xi32>
+}
+
+// -----
+
+// Prologue copies of >= 2^13 elements run in parallel too: here the padded
+// input (2 x 66 x 69 words: padding, and room for the last pixel block's
+// reads) per (n, row), each iteration writing its own slice at indices 0 on
+// those axes. The weights' relayout (8 channels) is too small.
+// PARALLEL-LABEL: func.func @conv2d_parallel_prologue
+// PARALLEL: scf.forall (%[[N:.*]], %[[H:.*]]) in (2, 66) shared_outs(%[[PADDED:.*]] = %{{.*}}) -> (tensor<2x66x69x1x1xi64>)
+// PARALLEL: tensor.extract_slice %[[PADDED]][%[[N]], %[[H]], 0, 0, 0] [1, 1, 69, 1, 1]
+// PARALLEL: tensor.insert %{{.*}} into %{{.*}}[%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x69x1x1xi64>
+// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[PADDED]][%[[N]], %[[H]], 0, 0, 0] [1, 1, 69, 1, 1]
+// PARALLEL-NOT: scf.forall {{.*}} -> (tensor<2x3x3x1x1x4xi64>)
+// PARALLEL: scf.forall (%{{.*}}, %{{.*}}) in (2, 64) shared_outs
+!X = tensor<2x64x64x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @conv2d_parallel_prologue(%x: !X, %f: !F, %init: tensor<2x64x64x8xi32>) -> tensor<2x64x64x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x64x64x8xi32>) padding = [1, 1, 1, 1] -> tensor<2x64x64x8xi32>
+  return %r : tensor<2x64x64x8xi32>
 }
 
 // -----
