@@ -9,9 +9,11 @@ layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
 bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 (M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
 (host also on 2 threads: output rows and channel parts in parallel),
-through bitserial-run --repeat (median of single calls, packed operands in,
-i32 out; the lowest of --rounds such medians, and likewise for the
-baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
+through bitserial-run --repeat (median of single calls, packed activations
+in, i32 out; the filters constants of the module, re-laid out at compile
+time as oneDNN's weights are reordered outside its timed calls, or with
+--weights argument re-laid out in every call; the lowest of --rounds such
+medians, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
@@ -50,15 +52,36 @@ def packed(shape, bits, encoding, length):
             f"encoding = {encoding}, length = {length}>>")
 
 
-def conv_module(layer, config):
+def constant_words(shape, bits, length, seed):
+    """A dense literal of random packed words (every bit inside `length`)."""
+    import numpy as np
+    words = (length + 63) // 64
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 1 << 63, tuple(shape) + (bits, words), dtype=np.int64)
+    data ^= rng.integers(0, 2, data.shape, dtype=np.int64) << 63
+    if length % 64:
+        data[..., -1] &= (1 << (length % 64)) - 1
+    return f'dense<"0x{data.astype("<i8").tobytes().hex().upper()}">'
+
+
+def conv_module(layer, config, weights="constant"):
+    """The layer as @main; with weights="constant" the filter is a constant
+    of the module (as in a deployed network, and as oneDNN's weights are
+    reordered before its timed calls), else an argument re-laid out on every
+    call."""
     h, w, cin, cout, k, s, p = LAYERS[layer]
     (ba, ea), (bw, ew) = CONFIGS[config]
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     tx = packed((1, h, w), ba, ea, cin)
     tf = packed((cout, k, k), bw, ew, cin)
     to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
-    return f"""func.func @main(%x: {tx}, %f: {tf}, %init: {to}) -> {to} {{
-  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
+    if weights == "constant":
+        header = f"func.func @main(%x: {tx}, %init: {to}) -> {to} {{\n"
+        header += (f"  %f = arith.constant {constant_words((cout, k, k), bw, cin, 1)}"
+                   f" : {tf}\n")
+    else:
+        header = f"func.func @main(%x: {tx}, %f: {tf}, %init: {to}) -> {to} {{\n"
+    return header + f"""  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
       strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}] -> {to}
   return %r : {to}
 }}
@@ -139,6 +162,11 @@ def main():
                         "contention)")
     parser.add_argument("--layers", default=",".join(LAYERS))
     parser.add_argument("--markdown", help="also write the tables to FILE")
+    parser.add_argument("--weights", choices=["constant", "argument"],
+                        default="constant",
+                        help="filters as module constants (re-laid out at "
+                        "compile time, as oneDNN's are reordered outside its "
+                        "timed calls) or as arguments (re-laid out per call)")
     args = parser.parse_args()
     runner = os.path.join(args.build, "bin", "bitserial-run")
     tool = os.path.join(args.build, "bin", "bitserial-baselines")
@@ -179,7 +207,7 @@ def main():
         emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         total = {t: 0.0 for t in TARGETS}
         for layer in layers:
-            text, ops = conv_module(layer, config)
+            text, ops = conv_module(layer, config, args.weights)
             ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
                   for t in TARGETS}
             for t in TARGETS:
