@@ -197,6 +197,7 @@ private:
   Value relayoutFilter();
   /// Word halves per step: 2 with nibbleLookup, else 1.
   int64_t halves() const { return nibbles ? 2 : 1; }
+  Value pixelBitCounts(Value kernelInput);
   Value activationBitCounts(Value kernelInput);
   Value filterTapTerms();
   /// filterTapTerms' table as a constant, or null if it is not one.

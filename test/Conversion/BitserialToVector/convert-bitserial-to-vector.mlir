@@ -149,11 +149,13 @@ func.func @conv2d_bipolar_padded(%x: !X, %f: !F, %init: tensor<1x6x7x10xi32>) ->
 // T = 40 - 2 popcount per tap (x = 2u - 1 on both sides, K = 40): 40 for
 // channel 0 (words 0), 24 for channel 1 (words 0xff); classes sum the taps
 // inside the input: 2 x 2, 2 x 3 and 3 x 3 of them. Only the activation
-// counts remain computed per call: per pixel, then their 3 x 3 window sums
-// as vectors of 8 columns.
+// counts remain computed per call: per pixel (8 pixels' words, one word each,
+// per vector), then their 3 x 3 window sums as vectors of 8 columns.
 // CHECK-LABEL: func.func @conv2d_bipolar_constant_filter
 // CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]]], {{\[}}{{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[160, 96, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]]], {{\[}}{{\[}}[240, 144, 0, 0], [0, 0, 0, 0]], {{\[}}[240, 144, 0, 0], [0, 0, 0, 0]], {{\[}}[360, 216, 0, 0], [0, 0, 0, 0]]]]> : tensor<3x3x2x4xi64>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x8x12x1x1xi64>)
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3, 4]] : tensor<1x8x12x1x1xi64> into tensor<1x8x12xi64>
+// CHECK: vector.transfer_read %[[ROWS]]{{.*}} : tensor<1x8x12xi64>, vector<8xi64>
+// CHECK: math.ctpop %{{.*}} : vector<8xi64>
 // CHECK: scf.for {{.*}} -> (tensor<1x6x7xi64>)
 // CHECK-COUNT-9: vector.transfer_read {{.*}} : tensor<1x8x12xi64>, vector<8xi64>
 // CHECK-NOT: linalg.generic
