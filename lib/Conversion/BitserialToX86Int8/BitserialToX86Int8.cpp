@@ -501,6 +501,7 @@ loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
 // Patterns
 //===----------------------------------------------------------------------===//
 
+namespace {
 /// What both patterns share: the kernel choice, the fold of an empty output
 /// and the kernel with its intrinsic declared; `lower` builds the rest and
 /// replaces `op`.
@@ -538,7 +539,6 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
   bool parallel;
 };
 
-namespace {
 struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
   using X86Int8Pattern::X86Int8Pattern;
 
