@@ -228,6 +228,9 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
                                       : Int8Unit::AArch64DotProduct;
   selectOptions.minBitProduct = options.int8MinBitProduct;
   selectOptions.emitRemarks = options.printKernels;
+  selectOptions.tuningCache = options.tuningCache;
+  selectOptions.cpu = options.tuningCpu;
+  selectOptions.emitTuningKeys = options.printTuningKeys;
   pm.addPass(createBitserialSelectKernels(selectOptions));
   if (armInt8) {
     ConvertBitserialToArmNeonOptions int8Options;
@@ -296,6 +299,9 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
     vectorize.avxVnni = options.avxVnni;
     vectorize.int8MinBitProduct = options.int8MinBitProduct;
     vectorize.printKernels = options.printKernels;
+    vectorize.tuningCache = options.tuningCache;
+    vectorize.tuningCpu = options.tuningCpu;
+    vectorize.printTuningKeys = options.printTuningKeys;
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)

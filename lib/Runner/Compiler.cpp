@@ -593,6 +593,9 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.avxVnni = options.avxVnni;
   pipelineOptions.profile = options.profile;
   pipelineOptions.printKernels = options.printKernels;
+  pipelineOptions.tuningCache = options.tuningCache;
+  pipelineOptions.tuningCpu = options.tuningCpu;
+  pipelineOptions.printTuningKeys = options.printTuningKeys;
   buildBitserialToLLVMPipeline(pm, pipelineOptions);
   if (failed(pm.run(getModule())))
     return takeError(getPath() + ": lowering to LLVM failed");
@@ -1137,6 +1140,9 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   lowering.tile = options.tile;
   lowering.parallel = options.parallel;
   lowering.printKernels = options.printKernels;
+  lowering.tuningCache = options.tuningCache;
+  lowering.tuningCpu = cpu;
+  lowering.printTuningKeys = options.printTuningKeys;
   setInt8Features(lowering, triple, *cpuFeatures);
   if (llvm::Error error = (*session)->lowerToLLVMDialect(lowering))
     return std::move(error);

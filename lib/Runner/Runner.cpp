@@ -455,6 +455,9 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.parallel = options.threads > 1;
   loweringOptions.profile = options.profile;
   loweringOptions.printKernels = options.printKernels;
+  loweringOptions.tuningCache = options.tuningCache;
+  loweringOptions.tuningCpu = builder->getCPU();
+  loweringOptions.printTuningKeys = options.printTuningKeys;
   loweringOptions.keepPassIR = options.keepPassIR;
   setInt8Features(loweringOptions, builder->getTargetTriple(), *cpuFeatures);
   loweringOptions.target =

@@ -7,12 +7,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Analysis/CostModel.h"
+#include "Bitserial/Analysis/TuningCache.h"
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 #include "Bitserial/IR/BitserialOps.h"
 #include "Bitserial/Transforms/Passes.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/TargetParser/Host.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALSELECTKERNELS
@@ -69,6 +71,16 @@ struct BitserialSelectKernelsPass
           << minBitProduct.getValue();
       return signalPassFailure();
     }
+    if (!tuningCache.empty()) {
+      llvm::Expected<TuningCache> loaded = TuningCache::load(tuningCache);
+      if (!loaded) {
+        emitError(getOperation()->getLoc())
+            << llvm::toString(loaded.takeError());
+        return signalPassFailure();
+      }
+      cache = std::move(*loaded);
+    }
+    cpuName = cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu.getValue();
     CostModel model = getCostModel(target, int8);
     getOperation()->walk([&](Operation *op) {
       if (isa<MatmulOp, Conv2DOp>(op))
@@ -107,14 +119,39 @@ struct BitserialSelectKernelsPass
         kind = KernelKind::Int8;
       reason = "cost model";
     }
+    int64_t pixelBlock = estimate.pixelBlock;
+    int64_t channelBlock = estimate.channelBlock;
+
+    // A measured winner replaces the choice above, but not the user's.
+    std::optional<llvm::json::Object> key;
+    if (!force && (cache || emitTuningKeys))
+      key = getTuningKey(op);
+    if (key && emitTuningKeys)
+      emitTuningKey(op, *key, kind, pixelBlock, channelBlock, lowerable, model);
+    if (key && cache) {
+      std::optional<TunedChoice> tuned =
+          cache->lookup(getCostTargetName(target), cpuName,
+                        getInt8UnitName(model.int8Unit), *key);
+      if (tuned && tuned->kernel == KernelKind::Int8 && !lowerable) {
+        reason += "; tuned int8 not handled by the int8 lowering";
+      } else if (tuned) {
+        kind = tuned->kernel;
+        if (kind == KernelKind::BitSerial) {
+          pixelBlock = tuned->pixelBlock;
+          channelBlock = tuned->channelBlock;
+        }
+        reason = "tuned";
+        if (kind == KernelKind::BitSerial)
+          reason += llvm::formatv(", block {0}x{1}", pixelBlock, channelBlock);
+      }
+    }
 
     Builder b(op->getContext());
     if (!force) {
       op->setAttr(kKernelAttrName, b.getStringAttr(getKernelKindName(kind)));
       if (kind == KernelKind::BitSerial)
         op->setAttr(kRegisterBlockAttrName,
-                    b.getDenseI64ArrayAttr(
-                        {estimate.pixelBlock, estimate.channelBlock}));
+                    b.getDenseI64ArrayAttr({pixelBlock, channelBlock}));
       else
         op->removeAttr(kRegisterBlockAttrName);
     }
@@ -132,5 +169,32 @@ struct BitserialSelectKernelsPass
     if (problem->dynamic)
       remark << "; dynamic sizes counted as " << kDynamicExtent;
   }
+
+  /// A remark with what benchmarks/tune.py needs to tune `op`, as one JSON
+  /// object: the lookup fields and key, the choice without a cache, whether
+  /// int8 is a candidate, and the register block limits.
+  void emitTuningKey(Operation *op, const llvm::json::Object &key,
+                     KernelKind kind, int64_t pixelBlock, int64_t channelBlock,
+                     bool lowerable, const CostModel &model) {
+    llvm::json::Object defaultChoice{{"kernel", getKernelKindName(kind)}};
+    if (kind == KernelKind::BitSerial)
+      defaultChoice["register_block"] =
+          llvm::json::Array{pixelBlock, channelBlock};
+    llvm::json::Object record{
+        {"target", getCostTargetName(target)},
+        {"cpu", cpuName},
+        {"int8", getInt8UnitName(model.int8Unit)},
+        {"key", llvm::json::Object(key)},
+        {"default", std::move(defaultChoice)},
+        {"int8_candidate", lowerable},
+        {"accumulators", model.shape.pixelBlock * model.shape.channelBlock},
+        {"lanes", model.shape.vectorBits / 64}};
+    mlir::emitRemark(op->getLoc())
+        << "tuning "
+        << llvm::formatv("{0}", llvm::json::Value(std::move(record)));
+  }
+
+  std::optional<TuningCache> cache;
+  std::string cpuName;
 };
 } // namespace

@@ -79,6 +79,19 @@ static cl::opt<bool> printKernels(
              "block) and the estimated cycles of each"),
     cl::cat(compileCategory));
 
+static cl::opt<std::string> tuningCache(
+    "tuning-cache",
+    cl::desc("JSON tuning cache (benchmarks/tune.py): its measured kernel and "
+             "register block for an op, this target and CPU replace the cost "
+             "model's"),
+    cl::value_desc("path"), cl::cat(compileCategory));
+
+static cl::opt<bool> printTuningKeys(
+    "print-tuning-keys",
+    cl::desc("Print, as remarks on stderr, each matmul's and conv2d's tuning "
+             "cache key and default choice (JSON, for benchmarks/tune.py)"),
+    cl::cat(compileCategory));
+
 static int fail(const llvm::Twine &message) {
   return reportToolError("bitserial-compile", message);
 }
@@ -132,6 +145,8 @@ int main(int argc, char **argv) {
   options.tile = tile;
   options.parallel = parallel;
   options.printKernels = printKernels;
+  options.tuningCache = tuningCache;
+  options.printTuningKeys = printTuningKeys;
   options.triple = triple;
   options.cpu = cpu;
   options.outputKind = emit;

@@ -108,6 +108,19 @@ static cl::opt<bool> printKernels(
              "block) and the estimated cycles of each"),
     cl::cat(runCategory));
 
+static cl::opt<std::string> tuningCache(
+    "tuning-cache",
+    cl::desc("JSON tuning cache (benchmarks/tune.py): its measured kernel and "
+             "register block for an op, this target and CPU replace the cost "
+             "model's"),
+    cl::value_desc("path"), cl::cat(runCategory));
+
+static cl::opt<bool> printTuningKeys(
+    "print-tuning-keys",
+    cl::desc("Print, as remarks on stderr, each matmul's and conv2d's tuning "
+             "cache key and default choice (JSON, for benchmarks/tune.py)"),
+    cl::cat(runCategory));
+
 // LLVM's own --stats (pass statistics) takes the plain name.
 static cl::opt<bool> moduleStats(
     "module-stats",
@@ -232,6 +245,8 @@ int main(int argc, char **argv) {
   options.checkInputValues = !noCheckInputs;
   options.profile = profile;
   options.printKernels = printKernels;
+  options.tuningCache = tuningCache;
+  options.printTuningKeys = printTuningKeys;
   auto runner = Runner::create(inputFile, options);
   if (!runner)
     return fail(runner.takeError());

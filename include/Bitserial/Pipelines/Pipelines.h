@@ -127,6 +127,19 @@ struct BitserialVectorizePipelineOptions
       llvm::cl::desc("Emit a remark per matmul and conv2d with the kernel "
                      "bitserial-select-kernels chose and its estimates"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> tuningCache{
+      *this, "tuning-cache",
+      llvm::cl::desc("JSON tuning cache (benchmarks/tune.py) whose measured "
+                     "winners replace the cost model's choices")};
+  PassOptions::Option<std::string> tuningCpu{
+      *this, "tuning-cpu",
+      llvm::cl::desc("LLVM CPU name the tuning cache entries must name "
+                     "(default: the host CPU)")};
+  PassOptions::Option<bool> printTuningKeys{
+      *this, "print-tuning-keys",
+      llvm::cl::desc("Emit a remark per tunable matmul and conv2d with its "
+                     "tuning cache key (JSON)"),
+      llvm::cl::init(false)};
 };
 
 /// Appends to `pm` (anchored on builtin.module) optional tiling, the choice
@@ -213,6 +226,19 @@ struct BitserialToLLVMPipelineOptions
       *this, "print-kernels",
       llvm::cl::desc("Emit a remark per matmul and conv2d with the kernel "
                      "bitserial-select-kernels chose and its estimates"),
+      llvm::cl::init(false)};
+  PassOptions::Option<std::string> tuningCache{
+      *this, "tuning-cache",
+      llvm::cl::desc("JSON tuning cache (benchmarks/tune.py) whose measured "
+                     "winners replace the cost model's choices")};
+  PassOptions::Option<std::string> tuningCpu{
+      *this, "tuning-cpu",
+      llvm::cl::desc("LLVM CPU name the tuning cache entries must name "
+                     "(default: the host CPU)")};
+  PassOptions::Option<bool> printTuningKeys{
+      *this, "print-tuning-keys",
+      llvm::cl::desc("Emit a remark per tunable matmul and conv2d with its "
+                     "tuning cache key (JSON)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",

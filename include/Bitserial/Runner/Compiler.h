@@ -142,6 +142,11 @@ struct LoweringOptions {
   /// Report each matmul's and conv2d's kernel choice and estimates as
   /// remarks (bitserial-select-kernels), on stderr.
   bool printKernels = false;
+  /// A JSON tuning cache (benchmarks/tune.py) whose entries for `tuningCpu`
+  /// replace the cost model's choices; print each op's tuning key.
+  std::string tuningCache;
+  std::string tuningCpu;
+  bool printTuningKeys = false;
   /// Keep the IR after every pass (LoweringSession::getPassIR()); runs the
   /// pipeline on one thread.
   bool keepPassIR = false;
@@ -228,6 +233,10 @@ struct CompilerOptions {
   /// Print each matmul's and conv2d's kernel choice and estimates on stderr
   /// (remarks of bitserial-select-kernels).
   bool printKernels = false;
+  /// A JSON tuning cache (benchmarks/tune.py), looked up for the CPU the
+  /// code is compiled for; print each op's tuning key as a remark.
+  std::string tuningCache;
+  bool printTuningKeys = false;
   /// Target triple; empty means this machine's.
   std::string triple;
   /// LLVM CPU name; empty means the host CPU with all its features for the

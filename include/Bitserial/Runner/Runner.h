@@ -55,6 +55,10 @@ struct RunnerOptions {
   /// Print each matmul's and conv2d's kernel choice and estimates on stderr
   /// (remarks of bitserial-select-kernels).
   bool printKernels = false;
+  /// A JSON tuning cache (benchmarks/tune.py), looked up for the JIT's CPU;
+  /// print each op's tuning key as a remark.
+  std::string tuningCache;
+  bool printTuningKeys = false;
   /// Keep a copy of the parsed module (Runner::getInputIR()).
   bool keepInput = false;
   /// Keep the IR after every pass of the lowering and the optimized LLVM IR

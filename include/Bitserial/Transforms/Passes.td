@@ -103,6 +103,16 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     remark: kernel int8 (avx512-vnni): 2695337 cycles; bit-serial 3096781
     ```
 
+    With `tuning-cache=PATH`, an op whose key (kind, static sizes, strides,
+    padding, bits, encodings, fused epilogue) has an entry for `target`,
+    `cpu` and `int8` in that JSON file (written by benchmarks/tune.py,
+    format in docs/design.md, "Tuning") gets the entry's measured kernel and
+    register block instead; its remark says `tuned`. Precedence:
+    `bitserial.int8` > tuning cache > `min-bit-product` > cost model. A
+    missing or malformed file, or another format version, is an error.
+    `emit-tuning-keys` emits each op's key and default choice as a JSON
+    remark (`remark: tuning {...}`).
+
     The pipelines run it after tiling, before the int8 lowerings, with the
     kernel target and int8 instruction they lower for.
   }];
@@ -145,7 +155,16 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
            "If positive, choose int8 by this bit-product threshold instead "
            "of the cost model">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
-           "Emit a remark per op with the choice and the estimates">
+           "Emit a remark per op with the choice and the estimates">,
+    Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"",
+           "JSON tuning cache (benchmarks/tune.py): a matching entry's "
+           "measured winner replaces the cost model's choice">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"",
+           "LLVM CPU name that tuning cache entries must name (default: the "
+           "host CPU)">,
+    Option<"emitTuningKeys", "emit-tuning-keys", "bool", /*default=*/"false",
+           "Emit a remark per tunable op with its tuning cache key and "
+           "default choice as JSON (read by benchmarks/tune.py)">
   ];
 }
 
