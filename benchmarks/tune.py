@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""Tunes register blocks (and bit-serial vs int8) per op on this machine.
+
+    benchmarks/tune.py [FILE.mlir ...] [--layers C2,C3] [--configs A1W1,A2W1]
+                       [--target host] [--cpu NAME] [--cache tuning.json]
+                       [--rounds 5] [--repeat 30] [--max-candidates 8]
+
+For every bitserial.matmul and conv2d with static sizes in the given files
+(without files: the ResNet-18 layers C2-C12 of benchmarks/run.py at the
+chosen bit configurations), asks bitserial-run for the op's tuning key and
+default choice (--print-tuning-keys), enumerates candidates (register blocks
+p x q that use the target's accumulators, the int8 kernel where it handles
+the op), and times each with bitserial-run --repeat through a one-entry
+tuning cache (--tuning-cache). Rounds are interleaved (every candidate once
+per round, in a shuffled order) and a candidate's time is the median over
+rounds of each run's median call, so a burst of load on a shared machine
+hits all candidates alike. Every candidate's output must equal the default's
+on the same random inputs (a difference is reported and fails the run).
+
+A candidate replaces the default only if its median is at least --min-gain
+(3%) and --min-diff-ms (2 us, twice the runner's resolution) faster and it
+was faster in most rounds; otherwise the default is recorded as the winner. Entries are merged into --cache (docs/design.md, "Tuning"):
+an entry of the same target, CPU, int8 instruction and key is replaced.
+Prints a table of winners and their speedup over the default heuristic.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import CONFIGS, LAYERS, conv_module  # noqa: E402
+
+FORMAT = "bitserial-tuning-cache"
+VERSION = 1
+REMARK = re.compile(r"^(?P<loc>\S+?):(?P<line>\d+):(?P<col>\d+): remark: "
+                    r"tuning (?P<json>\{.*\})$")
+MEDIAN = re.compile(r"median ([0-9.]+) ms")
+
+
+class TuneError(Exception):
+    pass
+
+
+def load_cache(path):
+    """The cache at `path` ({} entries if it does not exist)."""
+    if not os.path.exists(path):
+        return {"format": FORMAT, "version": VERSION, "entries": []}
+    try:
+        with open(path) as f:
+            cache = json.load(f)
+    except (OSError, ValueError) as e:
+        raise TuneError(f"tuning cache '{path}': cannot read it: {e}")
+    if (not isinstance(cache, dict) or cache.get("format") != FORMAT
+            or not isinstance(cache.get("entries"), list)):
+        raise TuneError(f"tuning cache '{path}': not a {FORMAT} file")
+    if cache.get("version") != VERSION:
+        raise TuneError(f"tuning cache '{path}': version "
+                        f"{cache.get('version')} is not {VERSION}")
+    return cache
+
+
+def lookup_fields(record):
+    return (record["target"], record["cpu"], record["int8"],
+            json.dumps(record["key"], sort_keys=True))
+
+
+def merge(cache, entries):
+    new = {lookup_fields(e) for e in entries}
+    cache["entries"] = [e for e in cache["entries"]
+                        if lookup_fields(e) not in new] + entries
+    cache["entries"].sort(key=lambda e: (e["target"], e["cpu"], e["int8"],
+                                         json.dumps(e["key"], sort_keys=True)))
+    return cache
+
+
+def output_width(key):
+    """Output pixels per row and output channels of the op of `key`."""
+    if key["op"] == "matmul":
+        return key["M"], key["N"]
+    top, bottom, left, right = key["padding"]
+    _, sw = key["stride"]
+    _, dw = key["dilation"]
+    ow = (key["W"] + left + right - dw * (key["KW"] - 1) - 1) // sw + 1
+    return ow, key["CO"]
+
+
+def candidates(record, limit, int8=True):
+    """The default first, then register blocks ranked as fitRegisterBlock
+    ranks them (fewest padded outputs, most accumulators), then int8."""
+    default = record["default"]
+    acc, lanes = record["accumulators"], record["lanes"]
+    width, channels = output_width(record["key"])
+    vectors = -(-channels // lanes)
+    blocks = set()
+    for p in range(1, min(acc, max(width, 1)) + 1):
+        for use in (acc, acc // 2):
+            q = min(use // p, vectors)
+            if q >= 1:
+                blocks.add((p, q))
+
+    def rank(block):
+        p, q = block
+        computed = -(-width // p) * p * (-(-vectors // q) * q)
+        return (computed, -p * q, abs(p - 4))
+
+    result = [default]
+    for p, q in sorted(blocks, key=rank):
+        choice = {"kernel": "bitserial", "register_block": [p, q]}
+        if choice != default and len(result) < limit:
+            result.append(choice)
+    if int8 and record["int8_candidate"] and {"kernel": "int8"} != default:
+        result.append({"kernel": "int8"})
+    return result
+
+
+def describe(choice):
+    if choice["kernel"] == "int8":
+        return "int8"
+    p, q = choice["register_block"]
+    return f"{p}x{q}"
+
+
+class Runner:
+    def __init__(self, args):
+        self.tool = os.path.join(args.build, "bin", "bitserial-run")
+        if not os.access(self.tool, os.X_OK):
+            raise TuneError(f"no runner at {self.tool} (--build)")
+        self.common = ["--random-inputs", "--seed", str(args.seed),
+                       "--target", args.target]
+        if args.cpu:
+            self.common += ["--cpu", args.cpu]
+        if args.entry:
+            self.common += ["--entry", args.entry]
+
+    def run(self, path, extra):
+        proc = subprocess.run([self.tool, path] + self.common + extra,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise TuneError(f"bitserial-run {path} {' '.join(extra)} "
+                            f"failed:\n{proc.stderr.strip()}")
+        return proc
+
+    def keys(self, path):
+        """The tuning records of the ops of `path`, by source line."""
+        stderr = self.run(path, ["--print-tuning-keys"]).stderr
+        records = []
+        for line in stderr.splitlines():
+            match = REMARK.match(line)
+            if match:
+                record = json.loads(match.group("json"))
+                record["line"] = int(match.group("line"))
+                records.append(record)
+        return records
+
+
+def entry_for(record, winner):
+    return {"target": record["target"], "cpu": record["cpu"],
+            "int8": record["int8"], "key": record["key"], "winner": winner}
+
+
+def tune_op(runner, path, record, name, args, workdir):
+    """Times the candidates of one op; returns its cache entry."""
+    choices = candidates(record, args.max_candidates, not args.no_int8)
+    caches, outputs = [], []
+    for i, choice in enumerate(choices):
+        cache = os.path.join(workdir, f"c{i}.json")
+        with open(cache, "w") as f:
+            json.dump({"format": FORMAT, "version": VERSION,
+                       "entries": [entry_for(record, choice)]}, f)
+        caches.append(cache)
+        outputs.append(os.path.join(workdir, f"out{i}.npy"))
+    times = [[] for _ in choices]
+    order = list(range(len(choices)))
+    rng = random.Random(args.seed)
+    for r in range(args.rounds):
+        rng.shuffle(order)
+        for i in order:
+            extra = ["--tuning-cache", caches[i], "--repeat", str(args.repeat)]
+            if r == 0:
+                extra += ["--output", outputs[i]]
+            out = runner.run(path, extra).stdout
+            match = MEDIAN.search(out)
+            if not match:
+                raise TuneError(f"no median in bitserial-run output:\n{out}")
+            times[i].append(float(match.group(1)))
+    # Exactness: each candidate against the default (candidate 0).
+    reference = np.load(outputs[0])
+    exact = [np.array_equal(np.load(o), reference) for o in outputs]
+    medians = [statistics.median(t) for t in times]
+    best = 0
+    for i in range(1, len(choices)):
+        if not exact[i]:
+            continue
+        wins = sum(t < d for t, d in zip(times[i], times[0]))
+        if (medians[i] < medians[best] and
+                medians[i] <= medians[0] * (1 - args.min_gain) and
+                medians[0] - medians[i] >= args.min_diff_ms and
+                2 * wins > args.rounds):
+            best = i
+    spread = (max(times[0]) - min(times[0])) / medians[0] if medians[0] else 0
+    entry = entry_for(record, choices[best])
+    entry.update({
+        "source": name,
+        "default": choices[0],
+        "speedup": round(medians[0] / medians[best], 4),
+        "candidates": [{**c, "median_ms": round(m, 5),
+                        "round_ms": [round(t, 5) for t in ts],
+                        **({} if ok else {"mismatch": True})}
+                       for c, m, ts, ok in zip(choices, medians, times, exact)],
+        "rounds": args.rounds, "repeat": args.repeat,
+        "default_spread": round(spread, 4),
+        "measured": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%dT%H:%M:%SZ"),
+    })
+    mismatches = [describe(c) for c, ok in zip(choices, exact) if not ok]
+    return entry, mismatches
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", help="MLIR modules to tune "
+                        "(default: the ResNet-18 layers)")
+    parser.add_argument("--build", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "build"))
+    parser.add_argument("--layers", default=",".join(LAYERS))
+    parser.add_argument("--configs", default="A1W1,A2W1,A2W2")
+    parser.add_argument("--target", default="host")
+    parser.add_argument("--cpu", default="", help="LLVM CPU name (default: "
+                        "the host's)")
+    parser.add_argument("--entry", default="", help="entry function")
+    parser.add_argument("--cache", default="tuning.json",
+                        help="tuning cache to write or merge into")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds (one run per candidate each)")
+    parser.add_argument("--repeat", type=int, default=30,
+                        help="calls per run (the run's median is kept)")
+    parser.add_argument("--max-candidates", type=int, default=8,
+                        help="register blocks per op, the default included")
+    parser.add_argument("--no-int8", action="store_true",
+                        help="register blocks only, not the int8 kernel")
+    parser.add_argument("--min-gain", type=float, default=0.03,
+                        help="fraction by which a candidate must beat the "
+                        "default")
+    parser.add_argument("--min-diff-ms", type=float, default=0.002,
+                        help="milliseconds by which a candidate must beat "
+                        "the default (bitserial-run prints whole "
+                        "microseconds)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.rounds < 1 or args.repeat < 1 or args.max_candidates < 1:
+        parser.error("--rounds, --repeat and --max-candidates must be >= 1")
+
+    try:
+        cache = load_cache(args.cache)
+        runner = Runner(args)
+        with tempfile.TemporaryDirectory() as workdir:
+            modules = []
+            if args.files:
+                modules = [(path, os.path.basename(path)) for path in args.files]
+            else:
+                for config in args.configs.split(","):
+                    for layer in args.layers.split(","):
+                        if layer not in LAYERS or config not in CONFIGS:
+                            raise TuneError(f"unknown layer or config: "
+                                            f"{layer} {config}")
+                        path = os.path.join(workdir, f"{layer}_{config}.mlir")
+                        with open(path, "w") as f:
+                            f.write(conv_module(layer, config)[0])
+                        modules.append((path, f"{layer} {config}"))
+            entries, failures = [], []
+            print(f"{'op':<24} {'default':>8} {'winner':>8} {'default ms':>11}"
+                  f" {'winner ms':>10} {'speedup':>8} {'spread':>7}")
+            for path, name in modules:
+                records = runner.keys(path)
+                for record in records:
+                    label = name if len(records) == 1 and not args.files \
+                        else f"{name}:{record['line']}"
+                    entry, mismatches = tune_op(runner, path, record, label,
+                                                args, workdir)
+                    entries.append(entry)
+                    if mismatches:
+                        failures.append(f"{label}: {', '.join(mismatches)} "
+                                        "differ from the default's output")
+                    by = {describe(c): c["median_ms"]
+                          for c in entry["candidates"]}
+                    print(f"{label:<24} {describe(entry['default']):>8} "
+                          f"{describe(entry['winner']):>8} "
+                          f"{by[describe(entry['default'])]:>11.4f} "
+                          f"{by[describe(entry['winner'])]:>10.4f} "
+                          f"{entry['speedup']:>7.3f}x "
+                          f"{100 * entry['default_spread']:>6.1f}%",
+                          flush=True)
+            merge(cache, entries)
+            with open(args.cache + ".tmp", "w") as f:
+                json.dump(cache, f, indent=1)
+                f.write("\n")
+            os.replace(args.cache + ".tmp", args.cache)
+            print(f"wrote {len(entries)} entries to {args.cache} "
+                  f"({len(cache['entries'])} in all)")
+            if failures:
+                raise TuneError("outputs differ (a lowering bug):\n  " +
+                                "\n  ".join(failures))
+    except TuneError as e:
+        print(f"tune.py: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
