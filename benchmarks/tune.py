@@ -19,7 +19,8 @@ on the same random inputs (a difference is reported and fails the run).
 
 A candidate replaces the default only if its median is at least --min-gain
 (3%) and --min-diff-ms (2 us, twice the runner's resolution) faster and it
-was faster in most rounds; otherwise the default is recorded as the winner. Entries are merged into --cache (docs/design.md, "Tuning"):
+was faster in most rounds; otherwise the default is recorded as the winner.
+Entries are merged into --cache after each op (docs/design.md, "Tuning"):
 an entry of the same target, CPU, int8 instruction and key is replaced.
 Prints a table of winners and their speedup over the default heuristic.
 """
@@ -81,6 +82,13 @@ def merge(cache, entries):
     cache["entries"].sort(key=lambda e: (e["target"], e["cpu"], e["int8"],
                                          json.dumps(e["key"], sort_keys=True)))
     return cache
+
+
+def save(path, cache):
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
 
 
 def output_width(key):
@@ -288,6 +296,9 @@ def main():
                     entry, mismatches = tune_op(runner, path, record, label,
                                                 args, workdir)
                     entries.append(entry)
+                    # After every op: an interrupted run keeps what it
+                    # measured.
+                    save(args.cache, merge(cache, [entry]))
                     if mismatches:
                         failures.append(f"{label}: {', '.join(mismatches)} "
                                         "differ from the default's output")
@@ -300,11 +311,6 @@ def main():
                           f"{entry['speedup']:>7.3f}x "
                           f"{100 * entry['default_spread']:>6.1f}%",
                           flush=True)
-            merge(cache, entries)
-            with open(args.cache + ".tmp", "w") as f:
-                json.dump(cache, f, indent=1)
-                f.write("\n")
-            os.replace(args.cache + ".tmp", args.cache)
             print(f"wrote {len(entries)} entries to {args.cache} "
                   f"({len(cache['entries'])} in all)")
             if failures:
