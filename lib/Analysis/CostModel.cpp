@@ -236,10 +236,31 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   return problem;
 }
 
+/// Whether the register block of `problem` should use half the target's
+/// accumulators. Measured by benchmarks/tune.py (docs/benchmarks.md,
+/// "Tuning"): on x86-avx512-vpopcntdq, 1x1 layers of one or two words per
+/// pixel and at least 4 plane pairs x words ran 1.2-1.5x faster with 8
+/// accumulators than with 16 (C3 and C5 at A2W2, C8 at A2W1 and A2W2), and
+/// 1.05-1.13x with 4 instead of 8 on x86-avx2; with fewer (C3, C5 at A2W1),
+/// longer reductions (C11) or 3x3 windows the blocks tied. Each plane
+/// pair's counts live next to the running sums (all vector registers for a
+/// full block), and a pair of one or two steps does not amortize the
+/// spills.
+static bool prefersHalfBlock(const CostModel &model,
+                             const KernelProblem &problem) {
+  int64_t words = llvm::divideCeil(problem.channels, 64);
+  return (model.target == CostTarget::X86Avx512Vpopcntdq ||
+          model.target == CostTarget::X86Avx2) &&
+         problem.kernelH * problem.kernelW == 1 && words <= 2 &&
+         problem.bitsA * problem.bitsB * words >= 4;
+}
+
 KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
                                                 const KernelProblem &problem) {
   KernelEstimate estimate;
-  const MicroKernelShape &shape = model.shape;
+  MicroKernelShape shape = model.shape;
+  if (shape.fitRegisterBlock && prefersHalfBlock(model, problem))
+    shape.channelBlock = std::max<int64_t>(1, shape.channelBlock / 2);
   std::tie(estimate.pixelBlock, estimate.channelBlock) =
       shape.fitRegisterBlock
           ? fitRegisterBlock(shape,

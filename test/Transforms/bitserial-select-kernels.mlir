@@ -73,6 +73,43 @@ func.func @c2_a3w2(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56
 
 // -----
 
+// C3 (1x1, 56x56, 64 -> 64 channels) at 2 x 2 bits: on x86 half the
+// accumulators (4 x 2 on AVX-512 VPOPCNTDQ, 4 x 1 on AVX2), measured 1.2x
+// and 1.1x faster than the full blocks on 1x1 layers of one or two words
+// with at least 4 plane pairs x words (docs/benchmarks.md, "Tuning"); the
+// AArch64 targets keep theirs.
+// HOST-LABEL: func.func @c3_a2w2
+// HOST: bitserial.conv2d
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 4, 2>
+// HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2)
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x1)
+// A53: remark: kernel bitserial (no int8 instruction); estimated cycles: bit-serial {{[0-9]+}} (block 4x2)
+!X = tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<64x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @c3_a2w2(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
+  return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// C3 at 2 x 1 bits: 2 plane pairs x 1 word, the full 4 x 4 block (the
+// blocks tied).
+// HOST-LABEL: func.func @c3_a2w1
+// HOST: bitserial.conv2d
+// HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 4, 4>
+// HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4)
+// AVX2: remark: kernel bitserial (cost model)
+// A53: remark: kernel bitserial (no int8 instruction)
+!X = tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<64x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @c3_a2w1(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
+  return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
 // C12 (7x7, 512 -> 512 channels) at 4 x 2 bits: decoding the 512 x 3 x 3 x
 // 512 weights on every call costs more than int8 saves over 49 pixels on
 // x86 (measured, docs/benchmarks.md); on the Neoverse-N1 int8 wins. The
