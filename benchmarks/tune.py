@@ -7,7 +7,7 @@
 
 For every bitserial.matmul and conv2d with static sizes in the given files
 (without files: the ResNet-18 layers C2-C12 of benchmarks/run.py at the
-chosen bit configurations), asks bitserial-run for the op's tuning key and
+chosen bit configurations, AxWy), asks bitserial-run for the op's tuning key and
 default choice (--print-tuning-keys), enumerates candidates (register blocks
 p x q that use the target's accumulators, the int8 kernel where it handles
 the op), and times each with bitserial-run --repeat through a one-entry
@@ -131,6 +131,17 @@ def candidates(record, limit, int8=True):
     return result
 
 
+def add_config(name):
+    """Makes AxWy (e.g. A3W2) a configuration of run.py's layers: unsigned
+    activations, signed weights, bipolar at 1 bit (as A1W1 and A2W2)."""
+    match = re.fullmatch(r"A([1-8])W([1-8])", name)
+    if name in CONFIGS or not match:
+        return
+    a, w = int(match.group(1)), int(match.group(2))
+    CONFIGS[name] = ((a, "bipolar" if a == 1 else "unsigned"),
+                     (w, "bipolar" if w == 1 else "signed"))
+
+
 def describe(choice):
     if choice["kernel"] == "int8":
         return "int8"
@@ -241,7 +252,9 @@ def main():
     parser.add_argument("--build", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "build"))
     parser.add_argument("--layers", default=",".join(LAYERS))
-    parser.add_argument("--configs", default="A1W1,A2W1,A2W2")
+    parser.add_argument("--configs", default="A1W1,A2W1,A2W2",
+                        help="bit configurations AxWy (A1W1, A2W1 and A2W2 "
+                        "as in run.py; others unsigned x signed)")
     parser.add_argument("--target", default="host")
     parser.add_argument("--cpu", default="", help="LLVM CPU name (default: "
                         "the host's)")
@@ -278,6 +291,7 @@ def main():
             else:
                 for config in args.configs.split(","):
                     for layer in args.layers.split(","):
+                        add_config(config)
                         if layer not in LAYERS or config not in CONFIGS:
                             raise TuneError(f"unknown layer or config: "
                                             f"{layer} {config}")
