@@ -255,6 +255,10 @@ def main():
     parser.add_argument("--configs", default="A1W1,A2W1,A2W2",
                         help="bit configurations AxWy (A1W1, A2W1 and A2W2 "
                         "as in run.py; others unsigned x signed)")
+    parser.add_argument("--weights", choices=["constant", "argument"],
+                        default="constant", help="the layers' filters as "
+                        "module constants (run.py's default) or arguments "
+                        "re-laid out on every call")
     parser.add_argument("--target", default="host")
     parser.add_argument("--cpu", default="", help="LLVM CPU name (default: "
                         "the host's)")
@@ -297,7 +301,8 @@ def main():
                                             f"{layer} {config}")
                         path = os.path.join(workdir, f"{layer}_{config}.mlir")
                         with open(path, "w") as f:
-                            f.write(conv_module(layer, config)[0])
+                            f.write(conv_module(layer, config,
+                                                args.weights)[0])
                         modules.append((path, f"{layer} {config}"))
             entries, failures = [], []
             print(f"{'op':<24} {'default':>8} {'winner':>8} {'default ms':>11}"
