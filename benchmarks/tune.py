@@ -169,6 +169,21 @@ class Runner:
                             f"failed:\n{proc.stderr.strip()}")
         return proc
 
+    def results(self, path, workdir):
+        """How many results the entry function of `path` returns."""
+        probe = os.path.join(workdir, "probe.npy")
+        proc = subprocess.run([self.tool, path] + self.common +
+                              ["--output", probe], capture_output=True,
+                              text=True)
+        match = re.search(r"returns (\d+) results, got 1 --output",
+                          proc.stderr)
+        if match:
+            return int(match.group(1))
+        if proc.returncode != 0:
+            raise TuneError(f"bitserial-run {path} failed:\n"
+                            f"{proc.stderr.strip()}")
+        return 1
+
     def keys(self, path):
         """The tuning records of the ops of `path`, by source line."""
         stderr = self.run(path, ["--print-tuning-keys"]).stderr
@@ -190,6 +205,7 @@ def entry_for(record, winner):
 def tune_op(runner, path, record, name, args, workdir):
     """Times the candidates of one op; returns its cache entry."""
     choices = candidates(record, args.max_candidates, not args.no_int8)
+    results = runner.results(path, workdir)
     caches, outputs = [], []
     for i, choice in enumerate(choices):
         cache = os.path.join(workdir, f"c{i}.json")
@@ -197,7 +213,8 @@ def tune_op(runner, path, record, name, args, workdir):
             json.dump({"format": FORMAT, "version": VERSION,
                        "entries": [entry_for(record, choice)]}, f)
         caches.append(cache)
-        outputs.append(os.path.join(workdir, f"out{i}.npy"))
+        outputs.append([os.path.join(workdir, f"out{i}_{k}.npy")
+                        for k in range(results)])
     times = [[] for _ in choices]
     order = list(range(len(choices)))
     rng = random.Random(args.seed)
@@ -206,15 +223,17 @@ def tune_op(runner, path, record, name, args, workdir):
         for i in order:
             extra = ["--tuning-cache", caches[i], "--repeat", str(args.repeat)]
             if r == 0:
-                extra += ["--output", outputs[i]]
+                for output in outputs[i]:
+                    extra += ["--output", output]
             out = runner.run(path, extra).stdout
             match = MEDIAN.search(out)
             if not match:
                 raise TuneError(f"no median in bitserial-run output:\n{out}")
             times[i].append(float(match.group(1)))
     # Exactness: each candidate against the default (candidate 0).
-    reference = np.load(outputs[0])
-    exact = [np.array_equal(np.load(o), reference) for o in outputs]
+    reference = [np.load(o) for o in outputs[0]]
+    exact = [all(np.array_equal(np.load(o), ref)
+                 for o, ref in zip(files, reference)) for files in outputs]
     medians = [statistics.median(t) for t in times]
     best = 0
     for i in range(1, len(choices)):
@@ -304,12 +323,16 @@ def main():
                             f.write(conv_module(layer, config,
                                                 args.weights)[0])
                         modules.append((path, f"{layer} {config}"))
-            entries, failures = [], []
+            entries, failures, tuned = [], [], set()
             print(f"{'op':<24} {'default':>8} {'winner':>8} {'default ms':>11}"
                   f" {'winner ms':>10} {'speedup':>8} {'spread':>7}")
             for path, name in modules:
                 records = runner.keys(path)
                 for record in records:
+                    # Ops of one key share an entry: tune the first.
+                    if lookup_fields(record) in tuned:
+                        continue
+                    tuned.add(lookup_fields(record))
                     label = name if len(records) == 1 and not args.files \
                         else f"{name}:{record['line']}"
                     entry, mismatches = tune_op(runner, path, record, label,
