@@ -212,6 +212,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
   vectorOptions.duplicateActivations = shape.duplicateActivations;
   vectorOptions.unrollPlanePairs = shape.unrollPlanePairs;
+  vectorOptions.freshReturnedOutput = shape.freshReturnedOutput;
   KernelTarget resolved = resolveKernelTarget(options.target);
   bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
                  (options.dotProduct || options.i8mm);

@@ -127,7 +127,12 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "blocks of at most 2 plane pairs of at most 31 steps each">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply a threshold, requantize or dequantize that is the only use "
-           "of a matmul or conv2d inside its kernel">
+           "of a matmul or conv2d inside its kernel">,
+    Option<"freshReturnedOutput", "fresh-returned-output", "bool",
+           /*default=*/"false",
+           "When a conv2d's init is a function argument and its result is "
+           "only returned, write the result into a new tensor and only read "
+           "init (no copy of the updated argument into the returned buffer)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::bitserial {
@@ -169,6 +170,22 @@ static Value getFillScalar(Value value) {
   return {};
 }
 
+/// Whether `init` is an argument of the enclosing function and `result`'s
+/// only use returns it: then the function returns a fresh buffer anyway.
+static bool isReturnedArgumentUpdate(Value init, Value result) {
+  auto arg = dyn_cast<BlockArgument>(init);
+  if (!arg || !result.hasOneUse())
+    return false;
+  Block *block = arg.getOwner();
+  Operation *function = block->getParentOp();
+  if (!function || !isa<FunctionOpInterface>(function) ||
+      !block->isEntryBlock())
+    return false;
+  Operation *user = *result.getUsers().begin();
+  return user->hasTrait<OpTrait::ReturnLike>() &&
+         user->getParentOp() == function;
+}
+
 /// `shape` with the register block `op` carries in `bitserial.register_block`
 /// (bitserial-select-kernels' choice), if any, instead of the fitted one.
 static MicroKernelShape getOpShape(Operation *op, MicroKernelShape shape) {
@@ -215,6 +232,8 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     if (shape.fuseEpilogues)
       epilogue = matchFusibleEpilogue(op.getResult());
     if (!epilogue) {
+      problem.freshOutput = shape.freshReturnedOutput &&
+                            isReturnedArgumentUpdate(adaptor.getInit(), op.getResult());
       rewriter.replaceOp(
           op,
           ConvKernelBuilder(rewriter, op.getLoc(), problem, opShape).build());
@@ -613,6 +632,7 @@ struct ConvertBitserialToVectorPass
     shape.duplicateActivations = duplicateActivations;
     shape.unrollPlanePairs = unrollPlanePairs;
     shape.fuseEpilogues = fuseEpilogues;
+    shape.freshReturnedOutput = freshReturnedOutput;
     if (fuseEpilogues)
       sinkEpiloguesIntoTileNests(getOperation());
     PackedTensorTypeConverter converter;

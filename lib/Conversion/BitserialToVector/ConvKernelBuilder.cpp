@@ -1291,8 +1291,12 @@ Value ConvKernelBuilder::build() {
   // The kernel updates `init` in place (destination-passing style), so its
   // result is equivalent to `init`, e.g. to the iter_arg of a loop that
   // accumulates. Each output block reads `init` from the tensor it writes,
-  // all reads before the first write (see the epilogue).
+  // all reads before the first write (see the epilogue). With freshOutput
+  // it writes a new tensor and reads `init` where it is.
   Value output = pr.init;
+  if (pr.freshOutput)
+    output = tensor::EmptyOp::create(
+        b, loc, tensor::getMixedSizes(b, loc, pr.init), resultElement);
   // With a fused epilogue the kernel writes the epilogue's result instead:
   // `init` is only read (a broadcast scalar when it is a fill), and the
   // accumulators go through the epilogue in registers.
@@ -1476,11 +1480,14 @@ Value ConvKernelBuilder::build() {
                   total = arith::AddIOp::create(b, loc, total, term);
                 }
                 Value co = arith::MulIOp::create(b, loc, block, index(lanes));
+                SmallVector<Value> readAt{n, oh, ow, co};
                 if (rowLocal)
                   co = arith::SubIOp::create(b, loc, co, channelOffset);
+                if (!pr.freshOutput)
+                  readAt = {writeN, writeOh, ow, co};
                 Value current = vector::TransferReadOp::create(
-                    b, loc, totalType, blockStart,
-                    ValueRange{writeN, writeOh, ow, co},
+                    b, loc, totalType, pr.freshOutput ? pr.init : blockStart,
+                    readAt,
                     arith::ConstantOp::create(b, loc, b.getZeroAttr(i32)),
                     ArrayRef<bool>{true});
                 stores.push_back(
@@ -1582,7 +1589,12 @@ Value ConvKernelBuilder::build() {
                 // Fused, `init` is read where it is (global indices), or is
                 // the scalar of its fill.
                 Value current;
-                if (!fused)
+                if (!fused && pr.freshOutput)
+                  current = vector::TransferReadOp::create(
+                      b, loc, resultVector, pr.init,
+                      ValueRange{n, oh, owClamped, co}, padding,
+                      ArrayRef<bool>{full});
+                else if (!fused)
                   current = vector::TransferReadOp::create(
                       b, loc, resultVector, blockStart,
                       ValueRange{writeN, writeOh, owClamped, writeCo}, padding,

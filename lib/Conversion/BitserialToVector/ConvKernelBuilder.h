@@ -79,6 +79,9 @@ struct ConvProblem {
   FusedEpilogue epilogue = {};
   /// With an epilogue: the scalar `init` is a fill of, if it is one.
   Value initScalar = {};
+  /// Write the result into a new tensor and only read `init` (see
+  /// MicroKernelShape::freshReturnedOutput), rather than update `init`.
+  bool freshOutput = false;
 };
 
 /// Builds the kernel for one ConvProblem.

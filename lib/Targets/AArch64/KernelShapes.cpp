@@ -23,6 +23,9 @@ MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
   shape.duplicateActivations = true;
   // Constant plane-weight shifts, no plane loop carrying the sums.
   shape.unrollPlanePairs = true;
+  // A returned update of an argument `init` writes the returned buffer
+  // itself: no memcpy of the output after the kernel.
+  shape.freshReturnedOutput = true;
   // Raspberry Pi 3B: 512 KiB of L2 shared by four cores.
   shape.cacheBytes = 512 << 10;
   return shape;
