@@ -213,6 +213,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.duplicateActivations = shape.duplicateActivations;
   vectorOptions.unrollPlanePairs = shape.unrollPlanePairs;
   vectorOptions.freshReturnedOutput = shape.freshReturnedOutput;
+  vectorOptions.hornerPlanePairs = shape.hornerPlanePairs;
   KernelTarget resolved = resolveKernelTarget(options.target);
   bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
                  (options.dotProduct || options.i8mm);

@@ -128,6 +128,11 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply a threshold, requantize or dequantize that is the only use "
            "of a matmul or conv2d inside its kernel">,
+    Option<"hornerPlanePairs", "horner-plane-pairs", "bool",
+           /*default=*/"false",
+           "Sum plane pairs in Horner order (falling weights, the sums so "
+           "far shifted before each pair's counts are added into them) "
+           "where no weight is negative">,
     Option<"freshReturnedOutput", "fresh-returned-output", "bool",
            /*default=*/"false",
            "When a conv2d's init is a function argument and its result is "

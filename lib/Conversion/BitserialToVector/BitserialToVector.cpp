@@ -633,6 +633,7 @@ struct ConvertBitserialToVectorPass
     shape.unrollPlanePairs = unrollPlanePairs;
     shape.fuseEpilogues = fuseEpilogues;
     shape.freshReturnedOutput = freshReturnedOutput;
+    shape.hornerPlanePairs = hornerPlanePairs;
     if (fuseEpilogues)
       sinkEpiloguesIntoTileNests(getOperation());
     PackedTensorTypeConverter converter;

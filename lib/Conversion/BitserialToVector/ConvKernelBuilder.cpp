@@ -86,7 +86,8 @@ Value ConvKernelBuilder::buildIndexedTensor(
 Value ConvKernelBuilder::buildCopyNest(
     ArrayRef<Value> uppers, Value init,
     llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
-    llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body) {
+    llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body,
+    int64_t unrolled) {
   // With threads, the first two levels are an scf.forall whose iterations
   // write their own slice of `init` (indices 0 on those levels), when the
   // copy is large enough to pay for forking.
@@ -95,6 +96,7 @@ Value ConvKernelBuilder::buildCopyNest(
                initType.getNumElements() >= kMinParallelCopyElements;
   int64_t split =
       threads && large ? std::min<int64_t>(2, int64_t(uppers.size()) - 1) : 0;
+  unrolled = std::min<int64_t>(unrolled, int64_t(uppers.size()) - split);
   SmallVector<Value> ivs;
   std::function<Value(Value)> nest = [&](Value dest) -> Value {
     int64_t level = ivs.size();
@@ -103,6 +105,15 @@ Value ConvKernelBuilder::buildCopyNest(
       for (int64_t d = 0; d < split; ++d)
         writeIvs[d] = index(0);
       return body(ivs, writeIvs, dest);
+    }
+    if (level >= int64_t(uppers.size()) - unrolled) {
+      for (int64_t v = 0, e = *getConstantIntValue(uppers[level]); v < e; ++v) {
+        ivs.push_back(index(v));
+        enter(level, ivs);
+        dest = nest(dest);
+        ivs.pop_back();
+      }
+      return dest;
     }
     auto loop = scf::ForOp::create(
         b, loc, index(0), uppers[level], index(1), ValueRange{dest},
@@ -226,7 +237,20 @@ Value ConvKernelBuilder::buildKernelInput() {
     return dest;
   };
   return buildCopyNest(uppers, tensor::EmptyOp::create(b, loc, sizes, i64),
-                       enter, body);
+                       enter, body, copyLevelsToUnroll({planesA, words}));
+}
+
+int64_t ConvKernelBuilder::copyLevelsToUnroll(ArrayRef<int64_t> extents) const {
+  if (!shape.unrollSteps)
+    return 0;
+  int64_t levels = 0, bodies = 1;
+  for (int64_t extent : llvm::reverse(extents)) {
+    if (ShapedType::isDynamic(extent) || bodies * extent > kMaxUnrolledCopies)
+      break;
+    bodies *= extent;
+    ++levels;
+  }
+  return levels;
 }
 
 /// The shared rule (fitRegisterBlock in BitserialToVector.h), which the
@@ -328,7 +352,8 @@ Value ConvKernelBuilder::relayoutFilter() {
     return dest;
   };
   return buildCopyNest(
-      uppers, tensor::EmptyOp::create(b, loc, relaidSizes, i64), enter, body);
+      uppers, tensor::EmptyOp::create(b, loc, relaidSizes, i64), enter, body,
+      copyLevelsToUnroll({kernelH, kernelW, planesB, words}));
 }
 
 /// P[n, h, w] = aA sum over planes i, words of c_i pc(X) for every pixel of
@@ -773,7 +798,8 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
                                                       Value relaid, Value n,
                                                       Value oh, Value ow0,
                                                       Value cob0, Value i,
-                                                      Value j) {
+                                                      Value j,
+                                                      ValueRange sums) {
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t accumulators = pixels * vectors;
 
@@ -868,9 +894,15 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
     outerSteps.push_back(level == 2 ? index(kMaxByteSteps) : one);
   }
 
+  // Byte sums of one chunk carried across plane pairs: the steps count
+  // into them directly.
+  bool carryBytes =
+      !sums.empty() && !shape.wordPopcount && accBits == 8 && depth == 0;
   auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
     SmallVector<Value> bytesInit(
         accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
+    if (carryBytes)
+      bytesInit.assign(wideAcc.begin(), wideAcc.end());
     // The chunk's levels, as loops or (with unrollSteps) straight-line
     // steps. The order of steps is free (they only add into the
     // accumulators): unrolled, kw varies fastest, so that consecutive steps
@@ -962,6 +994,8 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
           return bytes;
         });
     SmallVector<Value> counts(inner.results);
+    if (carryBytes)
+      return counts;
     SmallVector<Value> next;
     for (int64_t k = 0; k < accumulators; ++k) {
       Value widened = counts[k];
@@ -973,6 +1007,8 @@ SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
   };
 
   SmallVector<Value> wideInit(accumulators, zeroSums());
+  if (!sums.empty())
+    wideInit.assign(sums.begin(), sums.end());
   if (outerLbs.empty())
     return chunk(ValueRange{}, wideInit);
   scf::LoopNest outer = scf::buildLoopNest(
@@ -1311,6 +1347,10 @@ Value ConvKernelBuilder::build() {
   }
   // Fused thresholds: channels per block (a power of two).
   int64_t blockChannels = vectors * lanes;
+  // Plane pairs in Horner order (see MicroKernelShape::hornerPlanePairs):
+  // all weights positive, 2^(i + j + scaleShift).
+  bool horner = shape.hornerPlanePairs && !sumsSigned;
+  int64_t scaleShift = llvm::Log2_64(decodeA.scale * decodeB.scale);
 
   // One output row (n, oh): loops over pixel blocks and channel blocks that
   // write `rowTensor`, either the whole output (`rowLocal` false) or a
@@ -1370,6 +1410,23 @@ Value ConvKernelBuilder::build() {
           // over 64 or 128 channels) with at most kMaxUnrolledPlanePairs
           // plane pairs: one copy of the step loops per pair, for constant
           // shifts and no plane loop carrying the sums.
+          // With hornerPlanePairs (straight-line pairs only: in plane loops
+          // LLVM spilled the carried sums around the chunks' widening adds,
+          // C9 A2W1 9% slower): the pairs by falling weight, the sums so far
+          // shifted left by `shift` before each pair's counts are added into
+          // them (its steps count into byte sums directly). No shifted copy
+          // of each pair's counts and no second set of sums live.
+          auto shiftSums = [&](SmallVector<Value> &sums, int64_t shift) {
+            if (shift == 0)
+              return;
+            Value shifts = arith::ConstantOp::create(
+                b, loc,
+                DenseElementsAttr::get(
+                    sumVector,
+                    b.getIntegerAttr(sumVector.getElementType(), shift)));
+            for (Value &sum : sums)
+              sum = arith::ShLIOp::create(b, loc, sum, shifts);
+          };
           SmallVector<Value> planeSums;
           int64_t pairSteps = kernelH * kernelW * words * halves();
           if (shape.unrollSteps && pairSteps <= kMaxByteSteps &&
@@ -1377,9 +1434,27 @@ Value ConvKernelBuilder::build() {
                (shape.unrollPlanePairs &&
                 planesA * planesB <= kMaxUnrolledPlanePairs))) {
             planeSums = accInit;
-            for (int64_t i = 0; i < planesA; ++i)
-              for (int64_t j = 0; j < planesB; ++j)
-                planeSums = planePair({index(i), index(j)}, planeSums);
+            if (horner) {
+              // Pairs by falling weight 2^(i + j).
+              SmallVector<std::pair<int64_t, int64_t>> pairs;
+              for (int64_t e = planesA + planesB - 2; e >= 0; --e)
+                for (int64_t i = std::min(e, planesA - 1); i >= 0; --i)
+                  if (e - i < planesB)
+                    pairs.push_back({i, e - i});
+              int64_t previous = pairs.front().first + pairs.front().second;
+              for (auto [i, j] : pairs) {
+                shiftSums(planeSums, previous - i - j);
+                planeSums = reducePlanePair(kernelInput, relaid, n, oh, ow0,
+                                            cob0, index(i), index(j),
+                                            planeSums);
+                previous = i + j;
+              }
+              shiftSums(planeSums, scaleShift);
+            } else {
+              for (int64_t i = 0; i < planesA; ++i)
+                for (int64_t j = 0; j < planesB; ++j)
+                  planeSums = planePair({index(i), index(j)}, planeSums);
+            }
           } else {
             scf::LoopNest planes = scf::buildLoopNest(
                 b, loc, ValueRange{zero, zero},

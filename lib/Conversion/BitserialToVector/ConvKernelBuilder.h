@@ -24,6 +24,11 @@ inline constexpr int64_t kMaxByteSteps = 31;
 /// code; more keep too many loads in flight (LLVM hoists them) and spill.
 inline constexpr int64_t kMaxUnrolledSteps = 12;
 
+/// With unrollSteps, the per-call copies (input, filter relayout) unroll
+/// their innermost loops up to this many bodies: in order, one body per
+/// iteration serializes its load -> store chain.
+inline constexpr int64_t kMaxUnrolledCopies = 8;
+
 /// With unrollPlanePairs, blocks of at most this many plane pairs get one
 /// copy of their step loops per pair rather than a loop over the pairs.
 inline constexpr int64_t kMaxUnrolledPlanePairs = 2;
@@ -172,11 +177,17 @@ private:
   /// body before the inner loops (for what only depends on the outer ones),
   /// `body(ivs, writeIvs, dest)` in the innermost body returns the updated
   /// tensor, written at `writeIvs` (with `threads`, an scf.forall over the
-  /// first two levels writes slices: those indices are 0 there).
+  /// first two levels writes slices: those indices are 0 there). The
+  /// innermost `unrolled` levels (constant extents, not forall levels) are
+  /// straight-line code.
   Value buildCopyNest(
       ArrayRef<Value> uppers, Value init,
       llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
-      llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body);
+      llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body,
+      int64_t unrolled = 0);
+  /// With unrollSteps: how many innermost of the copy loops over `extents`
+  /// to unroll, keeping at most kMaxUnrolledCopies bodies.
+  int64_t copyLevelsToUnroll(ArrayRef<int64_t> extents) const;
   /// 2^plane (negated for a signed top plane) as i64, `plane` an index.
   Value planeWeight(Value plane, PackedLayoutAttr layout);
   /// Inside a linalg body: ctpop(word) * planeWeight(linalg.index
@@ -239,9 +250,12 @@ private:
   /// Sets accBits, sumVector and sumsSigned (see there).
   void chooseSumWidth();
   /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
+  /// Without `sums`, the pair's widened counts; with them (Horner order, see
+  /// MicroKernelShape::hornerPlanePairs), `sums` plus the counts, the steps
+  /// adding straight into them when they are byte sums of one chunk.
   SmallVector<Value> reducePlanePair(Value kernelInput, Value relaid, Value n,
                                      Value oh, Value ow0, Value cob0, Value i,
-                                     Value j);
+                                     Value j, ValueRange sums = {});
 
   OpBuilder &b;
   Location loc;

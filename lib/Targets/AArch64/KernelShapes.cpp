@@ -23,6 +23,8 @@ MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
   shape.duplicateActivations = true;
   // Constant plane-weight shifts, no plane loop carrying the sums.
   shape.unrollPlanePairs = true;
+  // No per-pair shifted counts, no second set of sums across a pair.
+  shape.hornerPlanePairs = true;
   // A returned update of an argument `init` writes the returned buffer
   // itself: no memcpy of the output after the kernel.
   shape.freshReturnedOutput = true;

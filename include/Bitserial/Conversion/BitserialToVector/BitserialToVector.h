@@ -87,6 +87,13 @@ struct MicroKernelShape {
   /// dequantize that is the only use of its result: the epilogue runs on
   /// the kernel's registers and only its result is stored.
   bool fuseEpilogues = true;
+  /// Sum straight-line plane pairs (see unrollSteps, unrollPlanePairs) in
+  /// Horner order where no weight is negative: by falling weight, the sums
+  /// so far shifted by the weight step before each pair's counts are added
+  /// into them. Byte sums take the steps' counts directly, wider ones the
+  /// widened counts; no shifted copy of each pair's counts and no second
+  /// set of sums is live (fewer spills on Cortex-A53).
+  bool hornerPlanePairs = false;
   /// When `init` is an argument of the function and the op's result is only
   /// returned, write the result into a new tensor and only read `init`.
   /// Updated in place, `init`'s buffer is copied into the fresh buffer the
