@@ -1,0 +1,87 @@
+// The kernel options of the Cortex-A53 target (aarch64-a53) beyond those of
+// convert-bitserial-to-vector.mlir: Horner-order plane pairs, a fresh result
+// for a returned update of an argument, and unrolled per-call copies.
+
+// With horner-plane-pairs, the straight-line plane pairs go by falling
+// weight: the 36 counts of pair (1, 0) count into byte sums, which double
+// (shift by a constant 1) before the 36 counts of pair (0, 0) add into them;
+// no shifted copy of the second pair's counts.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true unroll-plane-pairs=true horner-plane-pairs=true" --canonicalize | FileCheck %s --check-prefix=HORNER
+// HORNER-LABEL: func.func @conv2d_a2w1
+// HORNER: %[[ONE:.*]] = arith.constant dense<1> : vector<16xi8>
+// HORNER-NOT: arith.shli
+// HORNER-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
+// HORNER-NOT: math.ctpop
+// HORNER-COUNT-4: arith.shli %{{.*}}, %[[ONE]] : vector<16xi8>
+// HORNER-NOT: arith.shli
+// HORNER-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
+// HORNER-NOT: math.ctpop
+// HORNER-NOT: arith.shli
+// HORNER: scf.if
+
+// With fresh-returned-output, `init` (an argument, the result only
+// returned) is only read, at global indices; the kernel writes a new tensor,
+// which the function returns.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true fresh-returned-output=true" --canonicalize | FileCheck %s --check-prefix=FRESH
+// Without it the kernel updates `init` in place.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true" --canonicalize | FileCheck %s --check-prefix=INPLACE
+// FRESH-LABEL: func.func @conv2d_a2w1
+// FRESH-SAME: %[[INIT:[a-z0-9]+]]: tensor<1x5x7x8xi32>)
+// FRESH: %[[OUT:.*]] = tensor.empty() : tensor<1x5x7x8xi32>
+// FRESH: %[[R:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]]) -> (tensor<1x5x7x8xi32>)
+// FRESH: vector.transfer_read %[[INIT]][%c0, {{.*}}], %c0_i32 {in_bounds = [true]} : tensor<1x5x7x8xi32>, vector<4xi32>
+// FRESH-NOT: vector.transfer_write {{.*}}, %[[INIT]]
+// FRESH: return %[[R]]
+// INPLACE-LABEL: func.func @conv2d_a2w1
+// INPLACE-SAME: %[[INIT:[a-z0-9]+]]: tensor<1x5x7x8xi32>)
+// INPLACE-NOT: tensor.empty() : tensor<1x5x7x8xi32>
+// INPLACE: scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (tensor<1x5x7x8xi32>)
+
+// With unroll-steps, the per-call copies unroll their innermost loops up to
+// 8 bodies: the input copy its (plane, word) loops (2 x 1), the filter
+// relayout its (kw, plane, word) loops (3 x 1 x 1; with kh, 9 would be too
+// many): one vector store per body.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true" --canonicalize | FileCheck %s --check-prefix=COPIES
+// COPIES-LABEL: func.func @conv2d_a2w1
+// COPIES: scf.for {{.*}} -> (tensor<1x7x10x2x1xi64>)
+// COPIES-NEXT: arith
+// COPIES: scf.for {{.*}} -> (tensor<1x7x10x2x1xi64>)
+// COPIES-NOT: scf.for
+// COPIES-COUNT-2: tensor.insert %{{.*}} : tensor<1x7x10x2x1xi64>
+// COPIES: scf.yield
+// COPIES: scf.for {{.*}} -> (tensor<4x3x3x1x1x2xi64>)
+// COPIES: scf.for {{.*}} -> (tensor<4x3x3x1x1x2xi64>)
+// COPIES-NOT: scf.for
+// COPIES-COUNT-3: vector.transfer_write %{{.*}} : vector<2xi64>, tensor<4x3x3x1x1x2xi64>
+// COPIES-NEXT: scf.yield
+!X = tensor<1x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @conv2d_a2w1(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
+}
+
+// -----
+
+// A result that is used other than by the return, or an `init` that is not
+// an argument, keeps the update in place.
+// FRESH-LABEL: func.func @conv2d_result_used
+// FRESH-SAME: %[[INIT:[a-z0-9]+]]: tensor<1x5x7x8xi32>)
+// FRESH-NOT: tensor.empty() : tensor<1x5x7x8xi32>
+// FRESH: scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (tensor<1x5x7x8xi32>)
+// FRESH-LABEL: func.func @conv2d_filled_init
+// FRESH: %[[ZERO:.*]] = linalg.fill
+// FRESH: scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]) -> (tensor<1x5x7x8xi32>)
+!X = tensor<1x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @conv2d_result_used(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> (tensor<1x5x7x8xi32>, tensor<1x5x7x8xi32>) {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r, %r : tensor<1x5x7x8xi32>, tensor<1x5x7x8xi32>
+}
+func.func @conv2d_filled_init(%x: !X, %f: !F) -> tensor<1x5x7x8xi32> {
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x5x7x8xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%z : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
+}
