@@ -247,8 +247,14 @@ private:
                         ArrayRef<SmallVector<Value>> masks, Value table,
                         Value ow0, Value cob0, Value writeN, Value writeOh,
                         bool rowLocal, Value channelOffset);
-  /// Sets accBits, sumVector and sumsSigned (see there).
+  /// Sets accBits, sumVector, sumsSigned and sumLaneMax (see there).
   void chooseSumWidth();
+  /// With narrow unsigned sums and whole pairs of channel vectors: the
+  /// block's i32 totals per pixel and pair of channel vectors (index
+  /// (p * channelBlock + q) / 2): each pair's two vectors added pairwise
+  /// (addp) in the narrowest lanes that cannot overflow, then widened
+  /// (uaddlp) to one i32 lane per channel; empty otherwise.
+  SmallVector<Value> reduceBlockSums(ArrayRef<Value> planeSums);
   /// `kernelInput`: the padded input, split into nibbles with nibbleLookup.
   /// Without `sums`, the pair's widened counts; with them (Horner order, see
   /// MicroKernelShape::hornerPlanePairs), `sums` plus the counts, the steps
@@ -296,6 +302,8 @@ private:
   /// Whether a plane weight is negative (signed operands): sums then widen
   /// with sign extension.
   bool sumsSigned = false;
+  /// With narrow sums: the largest magnitude a lane of them can reach.
+  int64_t sumLaneMax = 0;
 };
 
 } // namespace mlir::bitserial
