@@ -85,3 +85,28 @@ func.func @conv2d_filled_init(%x: !X, %f: !F) -> tensor<1x5x7x8xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%z : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
   return %r : tensor<1x5x7x8xi32>
 }
+
+// -----
+
+// With narrow unsigned sums, the two vectors of a pixel add pairwise in the
+// narrowest lanes where that cannot overflow: a 1x1 A2W1 layer over 64
+// channels in bytes (a lane reaches 8 x 3 = 24, a pair 48), then one
+// pairwise widening to halfwords and one to an i32 per channel.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=4 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true" --canonicalize | FileCheck %s --check-prefix=NARROW
+// NARROW-LABEL: func.func @conv2d_1x1_byte_pairs
+// NARROW: scf.if
+// NARROW-NOT: vector.shape_cast
+// NARROW: %[[EVEN:.*]] = vector.shuffle %[[V0:.*]], %[[V1:.*]] [0, 2, 4, {{.*}}, 30] : vector<16xi8>, vector<16xi8>
+// NARROW-NEXT: %[[ODD:.*]] = vector.shuffle %[[V0]], %[[V1]] [1, 3, 5, {{.*}}, 31] : vector<16xi8>, vector<16xi8>
+// NARROW-NEXT: %[[SUM:.*]] = arith.addi %[[EVEN]], %[[ODD]] : vector<16xi8>
+// NARROW: vector.shape_cast %[[SUM]] : vector<16xi8> to vector<8x2xi8>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<8x2xi8> to vector<8x2xi16>
+// NARROW: vector.shape_cast %{{.*}} : vector<8xi16> to vector<4x2xi16>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<4x2xi16> to vector<4x2xi32>
+// NARROW: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<1x8x8x64xi32>, vector<4xi32>
+!X = tensor<1x8x8x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<64x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @conv2d_1x1_byte_pairs(%x: !X, %f: !F, %init: tensor<1x8x8x64xi32>) -> tensor<1x8x8x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x8x8x64xi32>) -> tensor<1x8x8x64xi32>
+  return %r : tensor<1x8x8x64xi32>
+}

@@ -401,14 +401,17 @@ func.func @empty_conv2d(%x: !X, %f: !F, %init: tensor<0x4x4x8xi32>) -> tensor<0x
 // NARROW-NOT: vector.multi_reduction
 // NARROW-COUNT-4: arith.shli %{{.*}}, %{{.*}} : vector<16xi8>
 // NARROW: scf.yield
-// A whole block with i32 results: bytes widen to 32-bit partial sums (two per
-// channel), and the two vectors of a pixel add pairwise into its 4
-// consecutive channels, read, added and stored as one vector<4xi32>.
-// NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<4x4xi8>
-// NARROW-NEXT: arith.extui %{{.*}} : vector<4x4xi8> to vector<4x4xi32>
-// NARROW: %[[EVEN:.*]] = vector.shuffle %[[P0:.*]], %[[P1:.*]] [0, 2, 4, 6] : vector<4xi32>, vector<4xi32>
-// NARROW-NEXT: %[[ODD:.*]] = vector.shuffle %[[P0]], %[[P1]] [1, 3, 5, 7] : vector<4xi32>, vector<4xi32>
-// NARROW-NEXT: %[[PIXEL:.*]] = arith.addi %[[EVEN]], %[[ODD]] : vector<4xi32>
+// A whole block with i32 results: the two vectors of a pixel add pairwise
+// into its 4 consecutive channels, in the narrowest lanes where that cannot
+// overflow (byte lanes reach 216 here, so halfwords), then widen to one i32
+// per channel, read, added and stored as one vector<4xi32>.
+// NARROW: vector.shape_cast %{{.*}} : vector<16xi8> to vector<8x2xi8>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<8x2xi8> to vector<8x2xi16>
+// NARROW: %[[EVEN:.*]] = vector.shuffle %[[P0:.*]], %[[P1:.*]] [0, 2, 4, 6, 8, 10, 12, 14] : vector<8xi16>, vector<8xi16>
+// NARROW-NEXT: %[[ODD:.*]] = vector.shuffle %[[P0]], %[[P1]] [1, 3, 5, 7, 9, 11, 13, 15] : vector<8xi16>, vector<8xi16>
+// NARROW-NEXT: %[[PAIRSUM:.*]] = arith.addi %[[EVEN]], %[[ODD]] : vector<8xi16>
+// NARROW: vector.shape_cast %[[PAIRSUM]] : vector<8xi16> to vector<4x2xi16>
+// NARROW-NEXT: arith.extui %{{.*}} : vector<4x2xi16> to vector<4x2xi32>
 // NARROW: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<1x5x7x8xi32>, vector<4xi32>
 // NARROW: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xi32>, tensor<1x5x7x8xi32>
 // The masked tail widens to i64 lanes.
