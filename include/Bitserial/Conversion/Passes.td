@@ -84,6 +84,12 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     masks into 64-bit words (parallel parts own whole words). An epilogue
     after a `bitserial-tile` loop nest with disjoint tiles of all channels
     first moves into the innermost loop, on each tile.
+
+    With `fresh-returned-output`, a conv2d whose `init` is an argument of
+    the function and whose result is only returned writes a new tensor and
+    only reads `init`: the kernel fills the buffer the function returns
+    instead of updating the argument's, which bufferization would then copy
+    into it.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
@@ -130,9 +136,9 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "of a matmul or conv2d inside its kernel">,
     Option<"hornerPlanePairs", "horner-plane-pairs", "bool",
            /*default=*/"false",
-           "Sum plane pairs in Horner order (falling weights, the sums so "
-           "far shifted before each pair's counts are added into them) "
-           "where no weight is negative">,
+           "With unroll-steps, sum straight-line plane pairs in Horner "
+           "order (falling weights, the sums so far shifted before each "
+           "pair's counts are added into them) where no weight is negative">,
     Option<"freshReturnedOutput", "fresh-returned-output", "bool",
            /*default=*/"false",
            "When a conv2d's init is a function argument and its result is "
