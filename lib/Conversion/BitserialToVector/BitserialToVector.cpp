@@ -232,8 +232,9 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     if (shape.fuseEpilogues)
       epilogue = matchFusibleEpilogue(op.getResult());
     if (!epilogue) {
-      problem.freshOutput = shape.freshReturnedOutput &&
-                            isReturnedArgumentUpdate(adaptor.getInit(), op.getResult());
+      problem.freshOutput =
+          shape.freshReturnedOutput &&
+          isReturnedArgumentUpdate(adaptor.getInit(), op.getResult());
       rewriter.replaceOp(
           op,
           ConvKernelBuilder(rewriter, op.getLoc(), problem, opShape).build());

@@ -883,12 +883,10 @@ ConvKernelBuilder::reduceBlockSums(ArrayRef<Value> planeSums) {
 
 /// The widened, unweighted AND counts of plane pair (i, j) for every pixel
 /// and channel vector of the register block.
-SmallVector<Value> ConvKernelBuilder::reducePlanePair(Value kernelInput,
-                                                      Value relaid, Value n,
-                                                      Value oh, Value ow0,
-                                                      Value cob0, Value i,
-                                                      Value j,
-                                                      ValueRange sums) {
+SmallVector<Value>
+ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
+                                   Value oh, Value ow0, Value cob0, Value i,
+                                   Value j, ValueRange sums) {
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t accumulators = pixels * vectors;
 
@@ -1533,9 +1531,9 @@ Value ConvKernelBuilder::build() {
               int64_t previous = pairs.front().first + pairs.front().second;
               for (auto [i, j] : pairs) {
                 shiftSums(planeSums, previous - i - j);
-                planeSums = reducePlanePair(kernelInput, relaid, n, oh, ow0,
-                                            cob0, index(i), index(j),
-                                            planeSums);
+                planeSums =
+                    reducePlanePair(kernelInput, relaid, n, oh, ow0, cob0,
+                                    index(i), index(j), planeSums);
                 previous = i + j;
               }
               shiftSums(planeSums, scaleShift);
@@ -1601,23 +1599,24 @@ Value ConvKernelBuilder::build() {
                 if (!treeTotals.empty()) {
                   total = treeTotals[(p * vectors + q) / 2];
                 } else {
-                // Partial sums [c0a, c0b, c1a, c1b, ...] of each vector.
-                SmallVector<Value> partials;
-                for (int64_t k = 0; k < count; ++k)
-                  partials.push_back(widenLanes(planeSums[p * vectors + q + k],
-                                                partialType, sumsSigned));
-                Value second = count == 2 ? partials[1] : partials[0];
-                SmallVector<int64_t> even, odd;
-                for (int64_t c = 0; c < count * lanes; ++c) {
-                  even.push_back(2 * c);
-                  odd.push_back(2 * c + 1);
-                }
-                total = arith::AddIOp::create(
-                    b, loc,
-                    vector::ShuffleOp::create(b, loc, partials[0], second,
-                                              even),
-                    vector::ShuffleOp::create(b, loc, partials[0], second,
-                                              odd));
+                  // Partial sums [c0a, c0b, c1a, c1b, ...] of each vector.
+                  SmallVector<Value> partials;
+                  for (int64_t k = 0; k < count; ++k)
+                    partials.push_back(
+                        widenLanes(planeSums[p * vectors + q + k], partialType,
+                                   sumsSigned));
+                  Value second = count == 2 ? partials[1] : partials[0];
+                  SmallVector<int64_t> even, odd;
+                  for (int64_t c = 0; c < count * lanes; ++c) {
+                    even.push_back(2 * c);
+                    odd.push_back(2 * c + 1);
+                  }
+                  total = arith::AddIOp::create(
+                      b, loc,
+                      vector::ShuffleOp::create(b, loc, partials[0], second,
+                                                even),
+                      vector::ShuffleOp::create(b, loc, partials[0], second,
+                                                odd));
                 }
                 auto totalType = cast<VectorType>(total.getType());
                 if (pixelTerm)
