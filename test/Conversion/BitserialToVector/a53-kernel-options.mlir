@@ -1,6 +1,8 @@
-// The kernel options of the Cortex-A53 target (aarch64-a53) beyond those of
-// convert-bitserial-to-vector.mlir: Horner-order plane pairs, a fresh result
-// for a returned update of an argument, and unrolled per-call copies.
+// The kernel options and rules of the Cortex-A53 target (aarch64-a53)
+// beyond those of convert-bitserial-to-vector.mlir: Horner-order plane
+// pairs, a fresh result for a returned update of an argument, unrolled
+// per-call copies, pairwise adds first in the narrow epilogue, and the
+// unrolled window of one-chunk 3x3 reductions over 2 words.
 
 // With horner-plane-pairs, the straight-line plane pairs go by falling
 // weight: the 36 counts of pair (1, 0) count into byte sums, which double
@@ -109,4 +111,24 @@ func.func @conv2d_filled_init(%x: !X, %f: !F) -> tensor<1x5x7x8xi32> {
 func.func @conv2d_1x1_byte_pairs(%x: !X, %f: !F, %init: tensor<1x8x8x64xi32>) -> tensor<1x8x8x64xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x8x8x64xi32>) -> tensor<1x8x8x64xi32>
   return %r : tensor<1x8x8x64xi32>
+}
+
+// -----
+
+// With unroll-steps, a one-chunk 3x3 window over 2 words (9 taps, 6 steps a
+// kernel row) unrolls the 9 taps and loops over the words: 9 steps x 4
+// accumulators per iteration of a loop of 2, rather than 6 steps per
+// iteration of a loop over the 3 kernel rows.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true" --canonicalize | FileCheck %s --check-prefix=WINDOW
+// WINDOW-LABEL: func.func @conv2d_two_words
+// WINDOW: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<16xi8>, vector<16xi8>, vector<16xi8>, vector<16xi8>)
+// WINDOW-NOT: scf.for
+// WINDOW-COUNT-36: math.ctpop %{{.*}} : vector<16xi8>
+// WINDOW-NOT: math.ctpop
+// WINDOW: scf.yield
+!X = tensor<1x7x9x1x2xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 128>>
+!F = tensor<8x3x3x1x2xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 128>>
+func.func @conv2d_two_words(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
+  return %r : tensor<1x5x7x8xi32>
 }
