@@ -16,9 +16,9 @@
 // RUN: env PYTHONPATH=%bitserial_src_root/python %bitserial_python -m bitserial.asm %t.generic.s | FileCheck %s --check-prefix=GENERIC
 
 // A 3x3 layer at A2W1 with 128 channels (2 words per plane), rows of 28
-// pixels (4 x 2 register blocks): 6 straight-line steps (kw x words) in a
-// loop over kh, 48 counts in the hottest block.
-// STATS: conv3x3: hot-block-popcounts=48 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// pixels (4 x 2 register blocks): 9 straight-line steps (kh x kw) in a
+// loop over the words, 72 counts in the hottest block.
+// STATS: conv3x3: hot-block-popcounts=72 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
 // A 1x1 layer at A2W1 with 64 channels: both plane pairs straight-line (16
 // counts), sums in bytes, one widening per block.
 // STATS: conv1x1: hot-block-popcounts=16 {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
