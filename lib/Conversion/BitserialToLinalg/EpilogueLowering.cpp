@@ -65,18 +65,18 @@ Value mlir::bitserial::buildRequantize(OpBuilder &b, Location loc, Value acc,
       b, loc, arith::SubIOp::create(b, loc, zero32, s), zero32);
   Value x = arith::ShLIOp::create(b, loc, acc, left);
 
-  // SaturatingRoundingDoublingHighMul(x, multiplier).
+  // SaturatingRoundingDoublingHighMul(x, multiplier): (product + nudge) /
+  // 2^31 rounded toward zero, nudge = 2^30 for product >= 0 and 1 - 2^30
+  // below, is floor((product + 2^30) / 2^31) for either sign (for p < 0,
+  // ceil((p + 1 - 2^30) / 2^31) = floor((p + 2^30) / 2^31)): one
+  // arithmetic shift, no select.
   Value product = arith::MulIOp::create(
       b, loc, arith::ExtSIOp::create(b, loc, like(i64), x),
       arith::ExtSIOp::create(b, loc, like(i64), multiplier));
-  Value nonNegative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                            product, splat(i64, 0));
-  Value nudge =
-      arith::SelectOp::create(b, loc, nonNegative, splat(i64, int64_t(1) << 30),
-                              splat(i64, 1 - (int64_t(1) << 30)));
-  Value high64 = arith::DivSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, product, nudge),
-      splat(i64, int64_t(1) << 31));
+  Value high64 = arith::ShRSIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, product, splat(i64, int64_t(1) << 30)),
+      splat(i64, 31));
   Value high = arith::TruncIOp::create(b, loc, like(i32), high64);
   Value minInt = splat(i32, INT32_MIN);
   Value overflow = arith::AndIOp::create(
@@ -102,7 +102,18 @@ Value mlir::bitserial::buildRequantize(OpBuilder &b, Location loc, Value acc,
       arith::AddIOp::create(b, loc, arith::ShRSIOp::create(b, loc, high, right),
                             arith::ExtUIOp::create(b, loc, like(i32), roundUp));
 
-  // + zero point, clamp, in i64 so nothing wraps.
+  // clamp(y + zero point, min, max) = clamp(y, min - zp, max - zp) + zp:
+  // in i32 when both bounds fit (the sum then lies in [min, max]), else in
+  // i64 so nothing wraps.
+  int64_t lowBound = clampMin - zeroPoint, highBound = clampMax - zeroPoint;
+  if (lowBound >= INT32_MIN && highBound <= INT32_MAX) {
+    y = arith::MaxSIOp::create(b, loc, y, splat(i32, lowBound));
+    y = arith::MinSIOp::create(b, loc, y, splat(i32, highBound));
+    y = arith::AddIOp::create(b, loc, y, splat(i32, zeroPoint));
+    if (getElementTypeOrSelf(resultType) == i32)
+      return y;
+    return arith::TruncIOp::create(b, loc, resultType, y);
+  }
   Value wide = arith::AddIOp::create(
       b, loc, arith::ExtSIOp::create(b, loc, like(i64), y),
       splat(i64, zeroPoint));

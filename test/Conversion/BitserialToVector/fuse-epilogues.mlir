@@ -69,9 +69,10 @@ func.func @conv_threshold(%x: !x, %f: !f, %t: tensor<20x3xi32>, %flip: tensor<20
 // -----
 
 // Requantize with a residual init: the kernel reads init, adds its
-// accumulators, requantizes the vectors (TFLite's rounding, in i64 lanes)
-// with the channel block's multiplier and shift vectors (read once per
-// block) and stores i8; the i32 sum is never stored.
+// accumulators, requantizes the vectors (TFLite's rounding: the doubling
+// high multiply in i64 lanes, one arithmetic shift; the zero point and
+// clamp in i32) with the channel block's multiplier and shift vectors (read
+// once per block) and stores i8; the i32 sum is never stored.
 // CHECK-LABEL: func.func @conv_requantize_residual
 // CHECK-SAME: %[[INIT:[^:]*]]: tensor<1x4x4x8xi32>, %[[MUL:[^:]*]]: tensor<8xi32>, %[[SHIFT:[^:]*]]: tensor<8xi8>
 // CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x4x4x8xi8>
@@ -84,8 +85,11 @@ func.func @conv_threshold(%x: !x, %f: !f, %t: tensor<20x3xi32>, %flip: tensor<20
 // CHECK: %[[SUM:.*]] = arith.addi %[[CUR]], %{{.*}} : vector<4xi32>
 // CHECK: arith.extsi %[[S0]] : vector<4xi8> to vector<4xi32>
 // CHECK: arith.shli %[[SUM]], %{{.*}} : vector<4xi32>
-// CHECK: arith.muli %{{.*}}, %{{.*}} : vector<4xi64>
-// CHECK: arith.trunci %{{.*}} : vector<4xi64> to vector<4xi8>
+// CHECK: %[[PRODUCT:.*]] = arith.muli %{{.*}}, %{{.*}} : vector<4xi64>
+// CHECK: %[[NUDGED:.*]] = arith.addi %[[PRODUCT]], %{{.*}} : vector<4xi64>
+// CHECK: %[[HIGH:.*]] = arith.shrsi %[[NUDGED]], %{{.*}} : vector<4xi64>
+// CHECK: arith.trunci %[[HIGH]] : vector<4xi64> to vector<4xi32>
+// CHECK: arith.trunci %{{.*}} : vector<4xi32> to vector<4xi8>
 // CHECK-NOT: vector.transfer_write {{.*}} : vector<4xi32>
 // CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%c0, %{{.*}}, %c0, %c0] {in_bounds = [true]} : vector<4xi8>, tensor<1x4x4x8xi8>
 // CHECK-NOT: vector.transfer_write {{.*}} : vector<4xi32>
