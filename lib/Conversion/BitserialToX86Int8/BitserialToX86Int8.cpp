@@ -298,12 +298,13 @@ struct DotKernel {
   }
 
   /// The `group` lhs codes of `x` at `indices` (the last one K),
-  /// broadcast to every lane.
-  Value broadcastCodes(Value x, ValueRange indices) {
+  /// broadcast to every lane; codes past the end of a row (`!inBounds`)
+  /// are 0.
+  Value broadcastCodes(Value x, ValueRange indices, bool inBounds = true) {
     Type i8 = b.getI8Type();
     Value codes = vector::TransferReadOp::create(
         b, loc, VectorType::get({group()}, i8), x, indices,
-        constantInt(b, loc, i8, 0), ArrayRef<bool>{true});
+        constantInt(b, loc, i8, 0), ArrayRef<bool>{inBounds});
     if (!vnni()) {
       auto wideType = VectorType::get({group()}, b.getI16Type());
       codes = plan.lhs.isUnsigned
@@ -542,6 +543,23 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
 struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
   using X86Int8Pattern::X86Int8Pattern;
 
+  /// The i8 tensor whose bytes are the lhs codes, when the lhs is packed
+  /// straight from one at 8 bits, its codes are its values (no offset or
+  /// scale) and no lhs row sums are needed.
+  static Value getDirectLhsCodes(MatmulOp op, Int8Operand a, Int8Operand c) {
+    auto pack = op.getLhs().getDefiningOp<PackOp>();
+    if (!pack || c.offset != 0 || a.offset != 0 || a.scale != 1)
+      return {};
+    PackedLayoutAttr layout = op.getLhsLayout();
+    bool asIs = layout.getEncoding() == Encoding::Unsigned ? a.isUnsigned
+                : layout.getEncoding() == Encoding::Signed ? !a.isUnsigned
+                                                           : false;
+    if (layout.getBits() != 8 || !asIs ||
+        !pack.getInput().getType().getElementType().isInteger(8))
+      return {};
+    return pack.getInput();
+  }
+
   void lower(MatmulOp op, DotKernel &kernel,
              PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -556,10 +574,18 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     bool lhsBatched = op.getLhs().getType().getRank() == 4;
     int64_t length = lhsLayout.getLength();
     Int8Operand a = plan.lhs, c = plan.rhs;
-    DecodedOperand lhs = decodePacked(
-        rewriter, loc, op.getLhs(), lhsLayout, a,
-        /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-        /*needRowSum=*/c.offset != 0, /*padding=*/{}, kernel.decodeLanes());
+    // 8-bit lhs codes straight from a pack's i8 input are its bytes: the
+    // kernel reads them in place (no decoded, K-padded copy of the matrix)
+    // and masks the reads of the last group past K.
+    Value lhsValues = getDirectLhsCodes(op, a, c);
+    DecodedOperand lhs;
+    if (lhsValues)
+      lhs.x = lhsValues;
+    else
+      lhs = decodePacked(rewriter, loc, op.getLhs(), lhsLayout, a,
+                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                         /*needRowSum=*/c.offset != 0, /*padding=*/{},
+                         kernel.decodeLanes());
     DecodedOperand rhs = decodePacked(
         rewriter, loc, op.getRhs(), rhsLayout, c,
         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
@@ -585,6 +611,9 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
       mr = llvm::divideCeil(staticM, llvm::divideCeil(staticM, mr));
     int64_t group = kernel.group();
     int64_t reduction = llvm::divideCeil(length, group) * group;
+    // Groups read in bounds; with direct lhs codes the last partial group
+    // is a masked step after the loop.
+    int64_t inBoundsReduction = lhsValues ? length / group * group : reduction;
 
     Value target;
     bool readInit;
@@ -609,28 +638,36 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
             Value zero = arith::ConstantOp::create(
                 rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
             SmallVector<Value> inits(mr * nr, zero);
-            scf::LoopNest kLoop =
-                loops(rewriter, loc, {kernel.index(reduction)}, {group}, inits,
-                      [&](ValueRange kivs, ValueRange accs) {
-                        Value k = kivs[0];
-                        Value kb = arith::DivUIOp::create(rewriter, loc, k,
-                                                          kernel.index(group));
-                        SmallVector<Value> lhsCodes;
-                        for (int64_t i = 0; i < mr; ++i) {
-                          SmallVector<Value> at;
-                          if (lhsBatched)
-                            at.push_back(bi);
-                          at.append({lhsRow[i], k});
-                          lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at));
-                        }
-                        return kernel.multiplyBlock(
-                            accs, lhsCodes, weights, nr, [&](int64_t j) {
-                              return SmallVector<Value>{blockIndex[j], kb,
-                                                        kernel.index(0)};
-                            });
-                      });
+            auto step = [&](Value k, ValueRange accs, bool inBounds) {
+              Value kb =
+                  arith::DivUIOp::create(rewriter, loc, k, kernel.index(group));
+              SmallVector<Value> lhsCodes;
+              for (int64_t i = 0; i < mr; ++i) {
+                SmallVector<Value> at;
+                if (lhsBatched)
+                  at.push_back(bi);
+                at.append({lhsRow[i], k});
+                lhsCodes.push_back(kernel.broadcastCodes(lhs.x, at, inBounds));
+              }
+              return kernel.multiplyBlock(
+                  accs, lhsCodes, weights, nr, [&](int64_t j) {
+                    return SmallVector<Value>{blockIndex[j], kb,
+                                              kernel.index(0)};
+                  });
+            };
+            scf::ValueVector accs(inits.begin(), inits.end());
+            if (inBoundsReduction > 0)
+              accs = loops(rewriter, loc, {kernel.index(inBoundsReduction)},
+                           {group}, inits,
+                           [&](ValueRange kivs, ValueRange accs) {
+                             return step(kivs[0], accs, /*inBounds=*/true);
+                           })
+                         .results;
+            if (inBoundsReduction < reduction)
+              accs = step(kernel.index(inBoundsReduction), accs,
+                          /*inBounds=*/false);
             Value written = kernel.storeBlock(
-                iterArgs[0], kLoop.results, mr, nr,
+                iterArgs[0], accs, mr, nr,
                 [&](int64_t i) {
                   SmallVector<Value> at;
                   if (batched)
@@ -720,7 +757,11 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                               rowMap(lhsBatched, first), rhs.rowSum,
                               rowMap(false, first + 1), length);
     }
+    auto pack = op.getLhs().getDefiningOp<PackOp>();
     rewriter.replaceOp(op, result);
+    // A pack read in place is dead now (unless something else uses it).
+    if (lhsValues && pack->use_empty())
+      rewriter.eraseOp(pack);
   }
 };
 

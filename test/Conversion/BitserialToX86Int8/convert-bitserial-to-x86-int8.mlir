@@ -79,6 +79,32 @@ func.func @stem(%a: !A, %b: !B, %init: tensor<30x64xi32>) -> tensor<30x64xi32> {
 
 // -----
 
+// The stem packed from its i8 im2col matrix: the 8-bit codes are the
+// matrix's bytes, read in place (no decoded, K-padded copy); the 36 whole
+// groups of K run in the loop and the last one (K = 144..146) is a step of
+// masked reads (in_bounds false) against the zero-padded weights.
+// CHECK-LABEL: func.func @stem_from_i8
+// CHECK-SAME: %[[X:[^:]+]]: tensor<30x147xi8>
+// CHECK-NOT: bitserial.pack %
+// CHECK-NOT: -> (tensor<30x192xi8>)
+// CHECK: %[[ACCS:.*]]:24 = scf.for %[[K:.*]] = %{{.*}} to %c144{{.*}} step %c4{{.*}} -> (vector<16xi32>,
+// CHECK: vector.transfer_read %[[X]][%{{.*}}, %[[K]]], %{{.*}} {in_bounds = [true]} : tensor<30x147xi8>, vector<4xi8>
+// CHECK-COUNT-24: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: scf.yield
+// CHECK-COUNT-6: vector.transfer_read %[[X]][%{{.*}}, %c144{{[_0-9]*}}], %{{[a-z0-9_]+}} : tensor<30x147xi8>, vector<4xi8>
+// CHECK-COUNT-4: vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<4x37x64xi8>, vector<64xi8>
+// CHECK-COUNT-24: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: return
+!A = tensor<30x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
+func.func @stem_from_i8(%x: tensor<30x147xi8>, %b: !B, %init: tensor<30x64xi32>) -> tensor<30x64xi32> {
+  %a = bitserial.pack %x : tensor<30x147xi8> -> !A
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<30x64xi32>) -> tensor<30x64xi32>
+  return %r : tensor<30x64xi32>
+}
+
+// -----
+
 // 8-bit signed x 8-bit signed: vpdpbusd needs one u8 operand, so the
 // weights go as v + 128 and the activations' row sums correct it:
 // init + acc - 128 rowsum(xa). Channels past N = 20 are masked (in_bounds

@@ -1,8 +1,9 @@
 """Cases for the int8 dot-product lowerings' execution tests (AArch64, x86).
 
 Writes OUT/{ref,dot,mmla,tiled}.mlir (or the --lowering names), the same
-functions under the prefixes ref_, dot_, mmla_ and tiled_ (one per case: pack logical i16 operands, bitserial.matmul or
-bitserial.conv2d into `init`), and OUT/harness.c, which fills the operands of
+functions under the prefixes ref_, dot_, mmla_ and tiled_ (one per case: pack logical i16 operands, some 8-bit lhs
+operands truncated to i8 first, bitserial.matmul or bitserial.conv2d into
+`init`), and OUT/harness.c, which fills the operands of
 every case with pseudo-random values of their encodings' ranges, computes the
 expected result with plain int64 loops and compares it with every lowering's
 output.
@@ -37,7 +38,7 @@ def make_cases():
                     k=lengths[n % len(lengths)], word=WORDS[n % len(WORDS)],
                     result=64 if n % 3 == 0 else 32,
                     batch=[None, (3, False), (2, True)][n % 3 if n % 5 == 4 else 0],
-                    extreme=False, dynamic=False)
+                    extreme=False, dynamic=False, lhs8=False)
         case.update(kw)
         cases.append(case)
         n += 1
@@ -49,9 +50,10 @@ def make_cases():
         for ba in range(1, 9):
             add(ea, ba, eb, (ba + pair) % 8 + 1)
         for ba, bb in itertools.product([7, 8], [7, 8]):
-            add(ea, ba, eb, bb)
+            add(ea, ba, eb, bb, lhs8=ba == 8 and ea != "bipolar")
     # Batches: a batched lhs with shared weights, and both batched.
     add("unsigned", 8, "signed", 3, batch=(3, False), result=32)
+    add("signed", 8, "unsigned", 4, batch=(2, True), result=32, lhs8=True)
     add("bipolar", 8, "unsigned", 8, batch=(2, True), result=64)
     add("signed", 4, "bipolar", 8, batch=(2, True), result=32)
     # Shared activations, batched weights.
@@ -59,6 +61,7 @@ def make_cases():
     add("bipolar", 8, "unsigned", 6, batch=(2, True, False), result=64)
     # Dynamic batch, M and N (K is always static).
     add("signed", 5, "unsigned", 8, dynamic=True, result=32)
+    add("unsigned", 8, "signed", 4, dynamic=True, result=32, lhs8=True)
     add("bipolar", 8, "signed", 2, batch=(3, True), dynamic=True, result=64)
     # i64 results whose chunks of K need the widening: extreme values and K
     # past the 16384-value chunk, for each representation.
@@ -166,8 +169,15 @@ def mlir_function(prefix, index, case):
     tr = tensor(res, f"i{case['result']}")
     pa = packed_type(lhs[:-1], case["ea"], case["ba"], k, word)
     pb = packed_type(rhs[:-1], case["eb"], case["bb"], k, word)
+    # lhs8: the lhs is packed from i8 (8-bit codes the int8 kernels may
+    # read in place).
+    pack_lhs = f"  %pa = bitserial.pack %a : {ta} -> {pa}\n"
+    if case["lhs8"]:
+        ta8 = tensor(lhs, "i8")
+        pack_lhs = (f"  %a8 = arith.trunci %a : {ta} to {ta8}\n"
+                    f"  %pa = bitserial.pack %a8 : {ta8} -> {pa}\n")
     return (f"func.func @{prefix}c{index}(%a: {ta}, %b: {tb}, %init: {tr}) -> {tr} {{\n"
-            f"  %pa = bitserial.pack %a : {ta} -> {pa}\n"
+            + pack_lhs +
             f"  %pb = bitserial.pack %b : {tb} -> {pb}\n"
             f"  %r = bitserial.matmul ins(%pa, %pb : {pa}, {pb}) outs(%init : {tr}) -> {tr}\n"
             f"  return %r : {tr}\n}}\n")
