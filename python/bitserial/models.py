@@ -741,8 +741,11 @@ class Builder:
         """out[(n, oy, ox), (ky, kx, c)] = padded[n, oy*s + ky, ox*s + kx, c] as
         row copies: per output pixel and kernel row, the KW*C values of a
         window row are contiguous in the padded image (a [N, Hp, Wp*C] view),
-        so one vector read and write moves them (a gather generic moves one
-        byte at a time)."""
+        so vector reads and writes move them (a gather generic moves one
+        byte at a time). A run of odd length moves as power-of-two pieces,
+        the last one overlapping the one before (21 bytes: 16 at 0 and 16 at
+        5), rather than as a vector of that length, which LLVM splits into
+        16 + 4 + 1."""
         n_, hp, wp, c = pshape
         oh, ow = out_hw
         kh, kw = kernel
@@ -750,12 +753,18 @@ class Builder:
         n = self._fresh("ic")[1:]
         rows_t = _ttype((n_, hp, wp * c), elem)
         out_t = out.type
-        vt = f"vector<{run}x{elem}>"
+        piece = run if run & (run - 1) == 0 else 1 << (min(run, 64).bit_length() - 1)
+        offsets = list(range(0, run - piece + 1, piece))
+        if offsets[-1] != run - piece:
+            offsets.append(run - piece)
+        vt = f"vector<{piece}x{elem}>"
         self.emit(f"%{n}_src = tensor.collapse_shape {padded} [[0], [1], [2, 3]] : "
                   f"{_ttype(pshape, elem)} into {rows_t}")
         self.emit(f"%{n}_e = tensor.empty() : {out_t}")
-        for name, v in [("c0", 0), ("c1", 1), ("n", n_), ("oh", oh), ("ow", ow), ("kh", kh),
-                        ("s", stride), ("sc", stride * c), ("run", run), ("ohw", oh * ow)]:
+        constants = [("c0", 0), ("c1", 1), ("n", n_), ("oh", oh), ("ow", ow), ("kh", kh),
+                     ("s", stride), ("sc", stride * c), ("run", run), ("ohw", oh * ow)]
+        constants += [(f"o{i}", o) for i, o in enumerate(offsets) if o]
+        for name, v in constants:
             self.emit(f"%{n}_{name} = arith.constant {v} : index")
         self.emit(f"%{n}_pad = arith.constant 0 : {elem}")
         # One output image row (ow rows of the matrix) per scf.forall
@@ -776,12 +785,20 @@ class Builder:
         self.emit(f"    %{n}_r3 = scf.for %{n}_k = %{n}_c0 to %{n}_kh step %{n}_c1"
                   f" iter_args(%{n}_t3 = %{n}_t2) -> ({slice_t}) {{")
         self.emit(f"      %{n}_row = arith.addi %{n}_ys, %{n}_k : index")
-        self.emit(f"      %{n}_v = vector.transfer_read %{n}_src[%{n}_b, %{n}_row, %{n}_col], %{n}_pad"
-                  f" {{in_bounds = [true]}} : {rows_t}, {vt}")
         self.emit(f"      %{n}_kk = arith.muli %{n}_k, %{n}_run : index")
-        self.emit(f"      %{n}_w = vector.transfer_write %{n}_v, %{n}_t3[%{n}_x, %{n}_kk]"
-                  f" {{in_bounds = [true]}} : {vt}, {slice_t}")
-        self.emit(f"      scf.yield %{n}_w : {slice_t}")
+        dest = f"%{n}_t3"
+        for i, o in enumerate(offsets):
+            col, kk = f"%{n}_col", f"%{n}_kk"
+            if o:
+                self.emit(f"      %{n}_col{i} = arith.addi %{n}_col, %{n}_o{i} : index")
+                self.emit(f"      %{n}_kk{i} = arith.addi %{n}_kk, %{n}_o{i} : index")
+                col, kk = f"%{n}_col{i}", f"%{n}_kk{i}"
+            self.emit(f"      %{n}_v{i} = vector.transfer_read %{n}_src[%{n}_b, %{n}_row, {col}], %{n}_pad"
+                      f" {{in_bounds = [true]}} : {rows_t}, {vt}")
+            self.emit(f"      %{n}_w{i} = vector.transfer_write %{n}_v{i}, {dest}[%{n}_x, {kk}]"
+                      f" {{in_bounds = [true]}} : {vt}, {slice_t}")
+            dest = f"%{n}_w{i}"
+        self.emit(f"      scf.yield {dest} : {slice_t}")
         self.emit("    }")
         self.emit(f"    scf.yield %{n}_r3 : {slice_t}")
         self.emit("  }")
