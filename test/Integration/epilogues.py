@@ -281,7 +281,7 @@ class Fused:
     def __init__(self, rng, name, epilogue, n=1, h=1, w=1, c=64, co=20, k=1, stride=1, pad=0,
                  a=(1, "bipolar"), wt=(1, "bipolar"), acc_dtype=np.int32, residual=False,
                  matmul=False, batched=False, out=(1, "bipolar"), descending=True,
-                 constants=False, out_dtype=np.int8, fdtype=np.float32):
+                 constants=False, out_dtype=np.int8, fdtype=np.float32, fill=0):
         self.rng, self.name, self.epilogue = rng, name, epilogue
         self.args, self.inputs, self.lines = [], [], []
         if matmul:
@@ -296,7 +296,7 @@ class Fused:
             acc_shape = ref.conv2d_output_shape(x.shape, f.shape, (stride, stride),
                                                 (pad,) * 4)
         init = (rng.integers(-500, 500, acc_shape).astype(acc_dtype) if residual
-                else np.zeros(acc_shape, acc_dtype))
+                else np.full(acc_shape, fill, acc_dtype))
         if matmul:
             acc = ref.matmul(x, f, init=init)
         else:
@@ -310,9 +310,9 @@ class Fused:
         if residual:
             self.arg("init", it, init)
         else:
-            self.lines.append(f"  %zero = arith.constant 0 : {NP_TYPE[acc_dtype]}\n"
+            self.lines.append(f"  %fill = arith.constant {fill} : {NP_TYPE[acc_dtype]}\n"
                               f"  %empty = tensor.empty() : {it}\n"
-                              f"  %init = linalg.fill ins(%zero : {NP_TYPE[acc_dtype]}) "
+                              f"  %init = linalg.fill ins(%fill : {NP_TYPE[acc_dtype]}) "
                               f"outs(%empty : {it}) -> {it}\n")
         if matmul:
             op = f"bitserial.matmul ins(%x, %f : {xp}, {fp}) outs(%init : {it}) -> {it}"
@@ -321,7 +321,13 @@ class Fused:
                   f"strides = [{stride}, {stride}] padding = [{pad}, {pad}, {pad}, {pad}] -> {it}")
         self.lines.append(f"  %acc = {op}\n")
         self.constants = constants
-        if epilogue == "threshold":
+        if epilogue == "none":
+            # The accumulators themselves (wrapping like the result type).
+            bits = np.iinfo(acc_dtype).bits
+            wrapped = (acc.astype(object) + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1))
+            self.result, self.result_type = "acc", it
+            self.expected = wrapped.astype(acc_dtype)
+        elif epilogue == "threshold":
             bits, enc = out
             t = thresholds_for(rng, acc.astype(np.int64), co, bits, int(np.abs(acc).max()) + 2)
             t = t.astype(acc_dtype)
@@ -448,6 +454,22 @@ def build_fused_cases(rng):
 
 def build_cases(rng):
     cases = []
+    # Unfused matmul and conv2d layers whose init is a fill (of 0 or not):
+    # the kernels broadcast the scalar instead of reading init. The last
+    # convolution is large enough for threads.
+    operands = [((1, "bipolar"), (1, "bipolar")), ((2, "unsigned"), (1, "bipolar")),
+                ((2, "signed"), (2, "unsigned"))]
+    for i, (n, h, w, c, co, k, stride, pad) in enumerate(FUSED_GEOMETRIES[:6]):
+        fill = [0, 7, -3][i % 3]
+        cases.append(Fused(rng, f"filled_conv{k}x{k}_co{co}_fill{fill}".replace("-", "m"), "none",
+                           n, h, w, c, co, k, stride, pad, *operands[i % 3],
+                           np.int64 if i == 4 else np.int32, fill=fill).case())
+    cases.append(Fused(rng, "filled_conv3x3_threads", "none", 1, 56, 56, 64, 64, 3, 1, 1,
+                       (1, "bipolar"), (1, "bipolar"), np.int32, fill=-9).case())
+    for i, (batched, m, k, co) in enumerate([(False, 5, 130, 67), (True, 3, 200, 130)]):
+        cases.append(Fused(rng, f"filled_matmul{'_batched' if batched else ''}_n{co}", "none",
+                           n=2, w=m, c=k, co=co, a=operands[i][0], wt=operands[i][1],
+                           matmul=True, batched=batched, fill=11 * i - 4).case())
     for bits, encoding in [(1, "bipolar"), (1, "unsigned"), (2, "unsigned"), (2, "signed"),
                            (3, "bipolar"), (4, "signed"), (8, "unsigned")]:
         for dtype in (np.int32, np.int64):

@@ -232,9 +232,13 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     if (shape.fuseEpilogues)
       epilogue = matchFusibleEpilogue(op.getResult());
     if (!epilogue) {
+      // A filled init is a broadcast scalar: the kernel writes a new tensor
+      // and the fill goes dead.
+      problem.initScalar = getFillScalar(op.getInit());
       problem.freshOutput =
-          shape.freshReturnedOutput &&
-          isReturnedArgumentUpdate(adaptor.getInit(), op.getResult());
+          problem.initScalar ||
+          (shape.freshReturnedOutput &&
+           isReturnedArgumentUpdate(adaptor.getInit(), op.getResult()));
       rewriter.replaceOp(
           op,
           ConvKernelBuilder(rewriter, op.getLoc(), problem, opShape).build());
@@ -326,6 +330,8 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
     problem.filterConstant = getConstantWords(op.getRhs());
     MicroKernelShape opShape = getOpShape(op, shape);
     if (!epilogue) {
+      problem.initScalar = getFillScalar(op.getInit());
+      problem.freshOutput = bool(problem.initScalar);
       Value conv = ConvKernelBuilder(rewriter, loc, problem, opShape).build();
       rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, initType, conv,
                                                            initGroups);

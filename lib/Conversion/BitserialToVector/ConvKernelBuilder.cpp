@@ -1662,11 +1662,18 @@ Value ConvKernelBuilder::build() {
                   co = arith::SubIOp::create(b, loc, co, channelOffset);
                 if (!pr.freshOutput)
                   readAt = {writeN, writeOh, ow, co};
-                Value current = vector::TransferReadOp::create(
-                    b, loc, totalType, pr.freshOutput ? pr.init : blockStart,
-                    readAt,
-                    arith::ConstantOp::create(b, loc, b.getZeroAttr(i32)),
-                    ArrayRef<bool>{true});
+                Value current =
+                    initScalar
+                        ? vector::BroadcastOp::create(b, loc, totalType,
+                                                      initScalar)
+                              .getResult()
+                        : vector::TransferReadOp::create(
+                              b, loc, totalType,
+                              pr.freshOutput ? pr.init : blockStart, readAt,
+                              arith::ConstantOp::create(b, loc,
+                                                        b.getZeroAttr(i32)),
+                              ArrayRef<bool>{true})
+                              .getResult();
                 stores.push_back(
                     {arith::AddIOp::create(b, loc, current, total), ow, co});
               }
@@ -1766,7 +1773,10 @@ Value ConvKernelBuilder::build() {
                 // Fused, `init` is read where it is (global indices), or is
                 // the scalar of its fill.
                 Value current;
-                if (!fused && pr.freshOutput)
+                if (initScalar)
+                  current = vector::BroadcastOp::create(b, loc, resultVector,
+                                                        initScalar);
+                else if (!fused && pr.freshOutput)
                   current = vector::TransferReadOp::create(
                       b, loc, resultVector, pr.init,
                       ValueRange{n, oh, owClamped, co}, padding,
@@ -1776,9 +1786,6 @@ Value ConvKernelBuilder::build() {
                       b, loc, resultVector, blockStart,
                       ValueRange{writeN, writeOh, owClamped, writeCo}, padding,
                       ArrayRef<bool>{full});
-                else if (initScalar)
-                  current = vector::BroadcastOp::create(b, loc, resultVector,
-                                                        initScalar);
                 else
                   current = vector::TransferReadOp::create(
                       b, loc, resultVector, pr.init,

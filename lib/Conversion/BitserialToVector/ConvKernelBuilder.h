@@ -82,7 +82,8 @@ struct ConvProblem {
   /// result is the epilogue's ([N, OH, OW, CO] of its element type, or
   /// [N, OH, OW, bits, words] i64 for a threshold), not `init`.
   FusedEpilogue epilogue = {};
-  /// With an epilogue: the scalar `init` is a fill of, if it is one.
+  /// The scalar `init` is a fill of, if it is one: with an epilogue or
+  /// freshOutput the kernel broadcasts it instead of reading `init`.
   Value initScalar = {};
   /// Write the result into a new tensor and only read `init` (see
   /// MicroKernelShape::freshReturnedOutput), rather than update `init`.

@@ -360,6 +360,36 @@ func.func @conv2d_parallel_prologue(%x: !X, %f: !F, %init: tensor<2x64x64x8xi32>
 
 // -----
 
+// A filled `init` (here 5) is a broadcast scalar added to the accumulators:
+// the kernel writes a new tensor, reads no init and leaves the fill dead;
+// in parallel the tasks write slices of that tensor.
+// CHECK-LABEL: func.func @conv2d_filled_init
+// CHECK-DAG: %[[FIVE:.*]] = arith.constant dense<5> : vector<{{[0-9]+}}xi32>
+// CHECK-NOT: linalg.fill
+// CHECK: %[[OUT:.*]] = tensor.empty() : tensor<2x6x7x10xi32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]]) -> (tensor<2x6x7x10xi32>)
+// CHECK-NOT: vector.transfer_read {{.*}} : tensor<2x6x7x10xi32>
+// CHECK: arith.addi %{{.*}}, %[[FIVE]] : vector<{{[0-9]+}}xi32>
+// CHECK-NOT: vector.transfer_read {{.*}} : tensor<2x6x7x10xi32>
+// CHECK: return
+// PARALLEL-LABEL: func.func @conv2d_filled_init
+// PARALLEL-NOT: linalg.fill
+// PARALLEL: %[[OUT:.*]] = tensor.empty() : tensor<2x6x7x10xi32>
+// PARALLEL: scf.forall {{.*}} shared_outs(%{{.*}} = %[[OUT]]) -> (tensor<2x6x7x10xi32>)
+// PARALLEL-NOT: vector.transfer_read {{.*}} : tensor<2x6x7x10xi32>
+// PARALLEL: return
+!X = tensor<2x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+func.func @conv2d_filled_init(%x: !X, %f: !F) -> tensor<2x6x7x10xi32> {
+  %c5 = arith.constant 5 : i32
+  %e = tensor.empty() : tensor<2x6x7x10xi32>
+  %init = linalg.fill ins(%c5 : i32) outs(%e : tensor<2x6x7x10xi32>) -> tensor<2x6x7x10xi32>
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x6x7x10xi32>) padding = [1, 1, 1, 1] -> tensor<2x6x7x10xi32>
+  return %r : tensor<2x6x7x10xi32>
+}
+
+// -----
+
 // Empty extents fold away: no kernel is built.
 // CHECK-LABEL: func.func @empty_conv2d
 // CHECK-SAME: %[[INIT:[a-z0-9_]+]]: tensor<0x4x4x8xi32>
