@@ -113,8 +113,8 @@ static bool isInOrderAArch64(StringRef cpuName) {
 }
 
 X86Int8Instruction mlir::bitserial::getX86Int8Instruction(KernelTarget target,
-                                                         bool avx512Vnni,
-                                                         bool avxVnni) {
+                                                          bool avx512Vnni,
+                                                          bool avxVnni) {
   if (target == KernelTarget::X86Avx2)
     return avxVnni ? X86Int8Instruction::AvxVnni : X86Int8Instruction::Avx2;
   return avx512Vnni ? X86Int8Instruction::Avx512Vnni
@@ -288,22 +288,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   pm.addNestedPass<func::FuncOp>(createBitserialVectorizeLinalg());
   if (options.strategy == LoweringStrategy::Vector) {
     BitserialVectorizePipelineOptions vectorize;
-    vectorize.target = options.target;
-    vectorize.parallel = options.parallel;
-    vectorize.minParallelBinops = options.minParallelBinops;
-    vectorize.tile = options.tile;
-    vectorize.matmulTileSizes = options.matmulTileSizes;
-    vectorize.convTileSizes = options.convTileSizes;
-    vectorize.dotProduct = options.dotProduct;
-    vectorize.i8mm = options.i8mm;
-    vectorize.x86Int8 = options.x86Int8;
-    vectorize.avx512Vnni = options.avx512Vnni;
-    vectorize.avxVnni = options.avxVnni;
-    vectorize.int8MinBitProduct = options.int8MinBitProduct;
-    vectorize.printKernels = options.printKernels;
-    vectorize.tuningCache = options.tuningCache;
-    vectorize.tuningCpu = options.tuningCpu;
-    vectorize.printTuningKeys = options.printTuningKeys;
+    vectorize.copySharedOptions(options);
     buildBitserialVectorizePipeline(pm, vectorize);
   } else {
     if (options.tile)

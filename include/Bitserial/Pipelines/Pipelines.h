@@ -61,16 +61,19 @@ std::pair<std::string, std::string> getDefaultTripleAndCPU(KernelTarget target);
 /// The `--target` values of the pipelines.
 llvm::cl::ValuesClass getKernelTargetValues();
 
-/// Options of the `bitserial-vectorize` pipeline.
-struct BitserialVectorizePipelineOptions
-    : public PassPipelineOptions<BitserialVectorizePipelineOptions> {
+/// The options of the `bitserial-vectorize` pipeline, which
+/// `bitserial-to-llvm` has too (declared once for both).
+template <typename Derived>
+struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
+  using PassOptions = ::mlir::detail::PassOptions;
   PassOptions::Option<KernelTarget> target{
       *this, "target", llvm::cl::desc("Target of the vector micro-kernels"),
       llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
   PassOptions::Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Compute output rows and channel parts in parallel "
-                     "(scf.forall)"),
+                     "(scf.forall; bitserial-to-llvm makes them OpenMP "
+                     "threads, which need the OpenMP runtime when run)"),
       llvm::cl::init(false)};
   PassOptions::Option<int64_t> minParallelBinops{
       *this, "min-parallel-binops",
@@ -140,6 +143,32 @@ struct BitserialVectorizePipelineOptions
       llvm::cl::desc("Emit a remark per tunable matmul and conv2d with its "
                      "tuning cache key (JSON)"),
       llvm::cl::init(false)};
+
+  /// Sets these options to `other`'s values.
+  template <typename Other>
+  void copySharedOptions(const BitserialVectorizeOptionsBase<Other> &other) {
+    target = other.target;
+    parallel = other.parallel;
+    minParallelBinops = other.minParallelBinops;
+    tile = other.tile;
+    matmulTileSizes = other.matmulTileSizes;
+    convTileSizes = other.convTileSizes;
+    dotProduct = other.dotProduct;
+    i8mm = other.i8mm;
+    x86Int8 = other.x86Int8;
+    avx512Vnni = other.avx512Vnni;
+    avxVnni = other.avxVnni;
+    int8MinBitProduct = other.int8MinBitProduct;
+    printKernels = other.printKernels;
+    tuningCache = other.tuningCache;
+    tuningCpu = other.tuningCpu;
+    printTuningKeys = other.printTuningKeys;
+  }
+};
+
+/// Options of the `bitserial-vectorize` pipeline.
+struct BitserialVectorizePipelineOptions
+    : public BitserialVectorizeOptionsBase<BitserialVectorizePipelineOptions> {
 };
 
 /// Appends to `pm` (anchored on builtin.module) optional tiling, the choice
@@ -152,9 +181,10 @@ struct BitserialVectorizePipelineOptions
 void buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options);
 
-/// Options of the `bitserial-to-llvm` pipeline.
+/// Options of the `bitserial-to-llvm` pipeline: those of
+/// `bitserial-vectorize` (for the vector strategy), then its own.
 struct BitserialToLLVMPipelineOptions
-    : public PassPipelineOptions<BitserialToLLVMPipelineOptions> {
+    : public BitserialVectorizeOptionsBase<BitserialToLLVMPipelineOptions> {
   PassOptions::Option<LoweringStrategy> strategy{
       *this, "strategy", llvm::cl::desc("Lowering of matmul and conv2d"),
       llvm::cl::init(LoweringStrategy::Vector),
@@ -163,83 +193,6 @@ struct BitserialToLLVMPipelineOptions
                      "linalg.generic reference lowering (the oracle)"),
           clEnumValN(LoweringStrategy::Vector, "vector",
                      "vector micro-kernels"))};
-  PassOptions::Option<KernelTarget> target{
-      *this, "target", llvm::cl::desc("Target of the vector micro-kernels"),
-      llvm::cl::init(KernelTarget::Host), getKernelTargetValues()};
-  PassOptions::Option<bool> parallel{
-      *this, "parallel",
-      llvm::cl::desc("Vector kernels compute output rows and channel parts "
-                     "on OpenMP threads "
-                     "(needs the OpenMP runtime when run)"),
-      llvm::cl::init(false)};
-  PassOptions::Option<int64_t> minParallelBinops{
-      *this, "min-parallel-binops",
-      llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
-                     "pairs stay on one thread"),
-      llvm::cl::init(kDefaultMinParallelBinops)};
-  PassOptions::Option<bool> tile{
-      *this, "tile",
-      llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "
-                     "attributes, the tile-size options, or the heuristic)"),
-      llvm::cl::init(false)};
-  PassOptions::ListOption<int64_t> matmulTileSizes{
-      *this, "matmul-tile-sizes",
-      llvm::cl::desc("With tile: tile sizes of matmul ([batch,] M, N)")};
-  PassOptions::ListOption<int64_t> convTileSizes{
-      *this, "conv-tile-sizes",
-      llvm::cl::desc("With tile: tile sizes of conv2d (N, OH, OW, CO)")};
-  PassOptions::Option<bool> dotProduct{
-      *this, "dot-product",
-      llvm::cl::desc("AArch64 targets: the CPU has the dot product "
-                     "instructions (sdot/udot); matmul and conv2d of enough "
-                     "bits become int8 dot products "
-                     "(convert-bitserial-to-arm-neon)"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> i8mm{
-      *this, "i8mm",
-      llvm::cl::desc("AArch64 targets: the CPU has the int8 matrix multiply "
-                     "instructions (smmla/ummla/usmmla)"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> x86Int8{
-      *this, "x86-int8",
-      llvm::cl::desc("x86 targets: matmul and conv2d of enough bits become "
-                     "exact int8 dot products (convert-bitserial-to-x86-int8: "
-                     "vpdpbusd with avx512-vnni or avx-vnni, else vpmaddwd)"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> avx512Vnni{
-      *this, "avx512-vnni",
-      llvm::cl::desc("x86 targets: the CPU has AVX512-VNNI (vpdpbusd on zmm "
-                     "for the AVX-512 targets)"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> avxVnni{
-      *this, "avx-vnni",
-      llvm::cl::desc("x86 targets: the CPU has vpdpbusd on ymm (AVX-VNNI, or "
-                     "AVX512-VNNI with AVX512VL), for x86-avx2"),
-      llvm::cl::init(false)};
-  PassOptions::Option<int64_t> int8MinBitProduct{
-      *this, "int8-min-bit-product",
-      llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
-                     "dot products (0: the target's measured default; 65: "
-                     "only ops marked bitserial.int8 = true)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<bool> printKernels{
-      *this, "print-kernels",
-      llvm::cl::desc("Emit a remark per matmul and conv2d with the kernel "
-                     "bitserial-select-kernels chose and its estimates"),
-      llvm::cl::init(false)};
-  PassOptions::Option<std::string> tuningCache{
-      *this, "tuning-cache",
-      llvm::cl::desc("JSON tuning cache (benchmarks/tune.py) whose measured "
-                     "winners replace the cost model's choices")};
-  PassOptions::Option<std::string> tuningCpu{
-      *this, "tuning-cpu",
-      llvm::cl::desc("LLVM CPU name the tuning cache entries must name "
-                     "(default: the host CPU)")};
-  PassOptions::Option<bool> printTuningKeys{
-      *this, "print-tuning-keys",
-      llvm::cl::desc("Emit a remark per tunable matmul and conv2d with its "
-                     "tuning cache key (JSON)"),
-      llvm::cl::init(false)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_ wrappers for public functions "
