@@ -170,6 +170,29 @@ func.func @conv2d_bipolar_constant_filter(%x: !X, %init: tensor<1x6x7x2xi32>) ->
 
 // -----
 
+// Unsigned activations with a constant bipolar filter: the weights' term
+// needs the activation counts, computed per call: per pixel (8 pixels'
+// words, one word each, per vector), then their 3 x 3 window sums as
+// vectors of 8 columns; the steps count a & w.
+// CHECK-LABEL: func.func @conv2d_unsigned_bipolar_filter
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3, 4]] : tensor<1x8x12x1x1xi64> into tensor<1x8x12xi64>
+// CHECK: vector.transfer_read %[[ROWS]]{{.*}} : tensor<1x8x12xi64>, vector<8xi64>
+// CHECK: math.ctpop %{{.*}} : vector<8xi64>
+// CHECK: scf.for {{.*}} -> (tensor<1x6x7xi64>)
+// CHECK-COUNT-9: vector.transfer_read {{.*}} : tensor<1x8x12xi64>, vector<8xi64>
+// CHECK-NOT: linalg.generic
+// CHECK: arith.andi %{{.*}}, %{{.*}} : vector<4xi64>
+// CHECK: return
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
+!F = tensor<2x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @conv2d_unsigned_bipolar_filter(%x: !X, %init: tensor<1x6x7x2xi32>) -> tensor<1x6x7x2xi32> {
+  %f = arith.constant dense<[[[[[0]], [[0]], [[0]]], [[[0]], [[0]], [[0]]], [[[0]], [[0]], [[0]]]], [[[[255]], [[255]], [[255]]], [[[255]], [[255]], [[255]]], [[[255]], [[255]], [[255]]]]]> : !F
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x7x2xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x7x2xi32>
+  return %r : tensor<1x6x7x2xi32>
+}
+
+// -----
+
 // A 1x1 window reads one input row and column per output pixel: the kernel's
 // input keeps only those (row 2 * oh - 1, column 2 * ow - 1), 5 x (5 + 3)
 // pixels, and the kernel steps through them with stride 1.
