@@ -382,7 +382,8 @@ def compile(module_or_path: PathOrSource, *, entry: Optional[str] = None,
             target: str = "host", strategy: str = "vector", threads: int = 1,
             tile: bool = False, cpu: Optional[str] = None, opt_level: int = 2,
             check_inputs: bool = True, profile: bool = False,
-            keep_ir: bool = False) -> Compiled:
+            keep_ir: bool = False,
+            tuning_cache: Optional[Union[str, "os.PathLike[str]"]] = None) -> Compiled:
     """Parses, lowers and JIT-compiles one function of an MLIR module.
 
     `module_or_path` is the module:
@@ -403,7 +404,9 @@ def compile(module_or_path: PathOrSource, *, entry: Optional[str] = None,
     (0-3); `check_inputs` checks input values against their encoding's range
     on every call; `profile` times each compute op (``Compiled.profile()``);
     `keep_ir` keeps the IR after every pass and the LLVM IR
-    (``Compiled.ir()``).
+    (``Compiled.ir()``); `tuning_cache` is the path of a JSON tuning cache
+    (``benchmarks/tune.py``) whose entries for this CPU replace the cost
+    model's kernel choices, as ``bitserial-run --tuning-cache``.
 
     Raises ``CompileError`` when the module does not parse, verify, lower or
     compile (with MLIR's diagnostics), ``ValueError`` or ``TypeError`` for
@@ -422,6 +425,12 @@ def compile(module_or_path: PathOrSource, *, entry: Optional[str] = None,
         raise TypeError("entry must be a function name or None, got {!r}".format(entry))
     if cpu is not None and (not isinstance(cpu, str) or not cpu):
         raise TypeError("cpu must be an LLVM CPU name or None, got {!r}".format(cpu))
+    if tuning_cache is not None:
+        if not isinstance(tuning_cache, (str, os.PathLike)):
+            raise TypeError("tuning_cache must be a path or None, got {!r}".format(tuning_cache))
+        tuning_cache = os.fsdecode(os.fspath(tuning_cache))
+        if not tuning_cache:
+            raise TypeError("tuning_cache must be a path or None, got ''")
 
     if isinstance(module_or_path, (bytes, bytearray, memoryview)):
         source, is_path = bytes(module_or_path), False
@@ -444,13 +453,14 @@ def compile(module_or_path: PathOrSource, *, entry: Optional[str] = None,
     options = dict(entry=entry, target=target, strategy=strategy, threads=threads,
                    tile=bool(tile), cpu=cpu, opt_level=opt_level,
                    check_inputs=bool(check_inputs), profile=bool(profile),
-                   keep_ir=bool(keep_ir))
+                   keep_ir=bool(keep_ir), tuning_cache=tuning_cache)
     try:
         runner = native.Runner(
             source, is_path, name, entry=entry or "", target=target,
             strategy=strategy, threads=threads, tile=bool(tile), cpu=cpu or "",
             opt_level=opt_level, check_inputs=bool(check_inputs),
-            profile=bool(profile), keep_ir=bool(keep_ir))
+            profile=bool(profile), keep_ir=bool(keep_ir),
+            tuning_cache=tuning_cache or "")
     except CompileError as error:
         raise CompileError(_python_words(str(error)), error.diagnostics) from None
     return Compiled(runner, options)

@@ -35,6 +35,7 @@ struct Options {
   bool checkInputs = true;
   bool profile = false;
   bool keepIR = false;
+  std::string tuningCache;
 };
 
 llvm::Expected<RunnerOptions> toRunnerOptions(const Options &options) {
@@ -46,6 +47,7 @@ llvm::Expected<RunnerOptions> toRunnerOptions(const Options &options) {
   runner.optLevel = options.optLevel;
   runner.checkInputValues = options.checkInputs;
   runner.profile = options.profile;
+  runner.tuningCache = options.tuningCache;
   runner.keepInput = true;
   runner.keepPassIR = options.keepIR;
   runner.programName = "bitserial (Python)";
@@ -241,7 +243,7 @@ void python::populateRunner(py::module_ &m) {
                        const std::string &target, const std::string &strategy,
                        unsigned threads, bool tile, const std::string &cpu,
                        unsigned optLevel, bool checkInputs, bool profile,
-                       bool keepIR) {
+                       bool keepIR, const std::string &tuningCache) {
              Options options;
              options.entry = entry;
              options.target = target;
@@ -253,6 +255,7 @@ void python::populateRunner(py::module_ &m) {
              options.checkInputs = checkInputs;
              options.profile = profile;
              options.keepIR = keepIR;
+             options.tuningCache = tuningCache;
              return std::make_unique<PyRunner>(source, isPath, name, options);
            }),
            py::arg("source"), py::arg("is_path"), py::arg("name"),
@@ -260,7 +263,8 @@ void python::populateRunner(py::module_ &m) {
            py::arg("strategy") = "vector", py::arg("threads") = 1,
            py::arg("tile") = false, py::arg("cpu") = "",
            py::arg("opt_level") = 2, py::arg("check_inputs") = true,
-           py::arg("profile") = false, py::arg("keep_ir") = false)
+           py::arg("profile") = false, py::arg("keep_ir") = false,
+           py::arg("tuning_cache") = "")
       .def_property_readonly("entry", &PyRunner::getEntry)
       .def_property_readonly("target", &PyRunner::getTarget)
       .def_property_readonly("arguments", &PyRunner::getArguments)

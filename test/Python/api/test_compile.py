@@ -50,6 +50,45 @@ class MatmulTest(unittest.TestCase):
             with self.subTest(**options):
                 self.check_matmul(9, 17, 150, a, b, **options)
 
+    def test_tuning_cache(self):
+        # A cache entry (as benchmarks/tune.py writes it, for the key and CPU
+        # bitserial-run reports) makes the 2 x 2-bit matmul, bit-serial by
+        # default, an int8 kernel; the result stays exact.
+        import json
+        import re
+        tools = os.environ.get("BITSERIAL_BIN")
+        if not tools:
+            self.skipTest("BITSERIAL_BIN is not set")
+        a, b = (2, "unsigned"), (2, "signed")
+        source = modules.matmul(64, 128, 256, *a, *b)
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "matmul.mlir")
+            with open(path, "w") as f:
+                f.write(source)
+            run = subprocess.run([os.path.join(tools, "bitserial-run"), path, "--random-inputs",
+                                  "--print-tuning-keys"], capture_output=True, text=True,
+                                 check=True)
+            record = json.loads(re.search(r"remark: tuning (\{.*\})", run.stderr).group(1))
+            if record["int8"] == "none" or not record["int8_candidate"]:
+                self.skipTest("no int8 kernel for this matmul here")
+            self.assertEqual(record["default"]["kernel"], "bitserial")
+            entry = {name: record[name] for name in ("target", "cpu", "int8", "key")}
+            entry["winner"] = {"kernel": "int8"}
+            cache = os.path.join(work, "cache.json")
+            with open(cache, "w") as f:
+                json.dump({"format": "bitserial-tuning-cache", "version": 1,
+                           "entries": [entry]}, f)
+            default = self.check_matmul(64, 128, 256, a, b, keep_ir=True)
+            tuned = self.check_matmul(64, 128, 256, a, b, keep_ir=True,
+                                      tuning_cache=pathlib.Path(cache))
+            self.assertIn('bitserial.kernel = "bitserial"',
+                          default.ir("bitserial-select-kernels"))
+            self.assertIn('bitserial.kernel = "int8"', tuned.ir("bitserial-select-kernels"))
+            with self.assertRaisesRegex(bitserial.CompileError, "tuning cache .*cannot read"):
+                bitserial.compile(source, tuning_cache=os.path.join(work, "missing.json"))
+        with self.assertRaisesRegex(TypeError, "tuning_cache"):
+            bitserial.compile(source, tuning_cache=3)
+
     def test_threads_then_one(self):
         # A parallel and a serial function in one process, both exact.
         self.check_matmul(8, 8, 70, (1, "bipolar"), (1, "bipolar"), threads=2)
