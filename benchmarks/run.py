@@ -64,23 +64,39 @@ def constant_words(shape, bits, length, seed):
     return f'dense<"0x{data.astype("<i8").tobytes().hex().upper()}">'
 
 
-def conv_module(layer, config, weights="constant"):
+def zero_init(to):
+    """Lines defining %init as a zero-filled `to` (a fresh output, as
+    oneDNN's dst, which the baselines write without accumulating)."""
+    return (f"  %c0_i32 = arith.constant 0 : i32\n"
+            f"  %empty = tensor.empty() : {to}\n"
+            f"  %init = linalg.fill ins(%c0_i32 : i32) outs(%empty : {to})"
+            f" -> {to}\n")
+
+
+def conv_module(layer, config, weights="constant", init="zero"):
     """The layer as @main; with weights="constant" the filter is a constant
     of the module (as in a deployed network, and as oneDNN's weights are
     reordered before its timed calls), else an argument re-laid out on every
-    call."""
+    call. With init="zero" the accumulator starts at zero (the call writes
+    its output only, as oneDNN's convolution does), else it is an argument
+    the call reads and adds to."""
     h, w, cin, cout, k, s, p = LAYERS[layer]
     (ba, ea), (bw, ew) = CONFIGS[config]
     oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
     tx = packed((1, h, w), ba, ea, cin)
     tf = packed((cout, k, k), bw, ew, cin)
     to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
+    params = [f"%x: {tx}"]
+    if weights != "constant":
+        params.append(f"%f: {tf}")
+    if init != "zero":
+        params.append(f"%init: {to}")
+    header = f"func.func @main({', '.join(params)}) -> {to} {{\n"
     if weights == "constant":
-        header = f"func.func @main(%x: {tx}, %init: {to}) -> {to} {{\n"
         header += (f"  %f = arith.constant {constant_words((cout, k, k), bw, cin, 1)}"
                    f" : {tf}\n")
-    else:
-        header = f"func.func @main(%x: {tx}, %f: {tf}, %init: {to}) -> {to} {{\n"
+    if init == "zero":
+        header += zero_init(to)
     return header + f"""  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
       strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}] -> {to}
   return %r : {to}
@@ -88,12 +104,15 @@ def conv_module(layer, config, weights="constant"):
 """, oh * ow * cout * k * k * cin * ba * bw
 
 
-def dense_module(m, config, k=4096, n=4096):
+def dense_module(m, config, k=4096, n=4096, init="zero"):
     (ba, ea), (bw, ew) = CONFIGS[config]
     ta, tb = packed((m,), ba, ea, k), packed((n,), bw, ew, k)
     to = f"tensor<{m}x{n}xi32>"
-    return f"""func.func @main(%a: {ta}, %b: {tb}, %init: {to}) -> {to} {{
-  %r = bitserial.matmul ins(%a, %b : {ta}, {tb}) outs(%init : {to}) -> {to}
+    if init == "zero":
+        header = f"func.func @main(%a: {ta}, %b: {tb}) -> {to} {{\n" + zero_init(to)
+    else:
+        header = f"func.func @main(%a: {ta}, %b: {tb}, %init: {to}) -> {to} {{\n"
+    return header + f"""  %r = bitserial.matmul ins(%a, %b : {ta}, {tb}) outs(%init : {to}) -> {to}
   return %r : {to}
 }}
 """, m * n * k * ba * bw
@@ -167,6 +186,11 @@ def main():
                         help="filters as module constants (re-laid out at "
                         "compile time, as oneDNN's are reordered outside its "
                         "timed calls) or as arguments (re-laid out per call)")
+    parser.add_argument("--init", choices=["zero", "argument"],
+                        default="zero",
+                        help="accumulators start at zero, the call only "
+                        "writes its output (what the baselines compute), or "
+                        "from an init argument the call reads and adds to")
     args = parser.parse_args()
     runner = os.path.join(args.build, "bin", "bitserial-run")
     tool = os.path.join(args.build, "bin", "bitserial-baselines")
@@ -207,7 +231,7 @@ def main():
         emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         total = {t: 0.0 for t in TARGETS}
         for layer in layers:
-            text, ops = conv_module(layer, config, args.weights)
+            text, ops = conv_module(layer, config, args.weights, args.init)
             ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
                   for t in TARGETS}
             for t in TARGETS:
@@ -242,7 +266,7 @@ def main():
     emit("|---|---|---|---|---|---|---|---|")
     for m in (1, 64):
         for config in CONFIGS:
-            text, ops = dense_module(m, config)
+            text, ops = dense_module(m, config, init=args.init)
             ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
                   for t in TARGETS}
             gops = {t: ops / (ms[t] * 1e6) for t in ms}
