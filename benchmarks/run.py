@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The x86 benchmark: bitserial kernels against baselines measured in the same run.
 
-    benchmarks/run.py [--build build] [--repeat 30] [--layers C2,C6] [--markdown FILE]
+    benchmarks/run.py [--build build] [--repeat 30] [--layers C2,C6] [--init zero|argument] [--markdown FILE]
 
 Runs bitserial-baselines twice (oneDNN at its best ISA, and capped to AVX2,
 as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
