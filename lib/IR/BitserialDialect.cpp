@@ -108,6 +108,9 @@ std::optional<bool> mlir::bitserial::getAnnotatedInt8Choice(Operation *op) {
     return force.getValue();
   if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
     return kernel.getValue() == "int8";
+  // A register block is one of the bit-serial kernel.
+  if (op->hasAttr(kRegisterBlockAttrName))
+    return false;
   return std::nullopt;
 }
 

@@ -97,7 +97,16 @@ struct BitserialSelectKernelsPass
     KernelKind kind = KernelKind::BitSerial;
     std::string reason;
     auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName);
-    if (force) {
+    // A register block without this pass's `bitserial.kernel` is the user's:
+    // the bit-serial kernel with that block.
+    auto userBlock =
+        force || op->hasAttr(kKernelAttrName)
+            ? DenseI64ArrayAttr()
+            : op->getAttrOfType<DenseI64ArrayAttr>(kRegisterBlockAttrName);
+    if (userBlock) {
+      reason = llvm::formatv("bitserial.register_block {0}x{1}", userBlock[0],
+                             userBlock[1]);
+    } else if (force) {
       // The user's choice wins; the lowerings read it themselves.
       kind = force.getValue() && lowerable ? KernelKind::Int8
                                            : KernelKind::BitSerial;
@@ -124,7 +133,7 @@ struct BitserialSelectKernelsPass
 
     // A measured winner replaces the choice above, but not the user's.
     std::optional<llvm::json::Object> key;
-    if (!force && (cache || emitTuningKeys))
+    if (!force && !userBlock && (cache || emitTuningKeys))
       key = getTuningKey(op);
     if (key && emitTuningKeys)
       emitTuningKey(op, *key, kind, pixelBlock, channelBlock, lowerable, model);
@@ -147,7 +156,7 @@ struct BitserialSelectKernelsPass
     }
 
     Builder b(op->getContext());
-    if (!force) {
+    if (!force && !userBlock) {
       op->setAttr(kKernelAttrName, b.getStringAttr(getKernelKindName(kind)));
       if (kind == KernelKind::BitSerial)
         op->setAttr(kRegisterBlockAttrName,

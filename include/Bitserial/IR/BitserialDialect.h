@@ -32,9 +32,10 @@ inline constexpr llvm::StringLiteral kInt8AttrName = "bitserial.int8";
 inline constexpr llvm::StringLiteral kKernelAttrName = "bitserial.kernel";
 inline constexpr llvm::StringLiteral kRegisterBlockAttrName =
     "bitserial.register_block";
-/// The kernel `op` is annotated with: true for int8, false for bit-serial,
-/// std::nullopt if neither attribute is set. The user's `bitserial.int8`
-/// wins over `bitserial.kernel`.
+/// The kernel `op` is annotated with: true for int8, false for bit-serial
+/// (also for a `bitserial.register_block` alone), std::nullopt if no such
+/// attribute is set. The user's `bitserial.int8` wins over
+/// `bitserial.kernel`.
 std::optional<bool> getAnnotatedInt8Choice(Operation *op);
 
 /// The largest register block (accumulator vectors) of the vector kernels.

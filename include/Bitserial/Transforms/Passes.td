@@ -94,7 +94,10 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
       q>`: p output pixels x q channel vectors (the block the vector kernel
       fits to the op), which `convert-bitserial-to-vector` uses.
 
-    An op carrying `bitserial.int8` (the user's choice) is left as it is.
+    An op carrying `bitserial.int8` (the user's choice) is left as it is,
+    and so is one carrying a `bitserial.register_block` but no
+    `bitserial.kernel` (the user's register block: the bit-serial kernel
+    with that block, which every lowering follows).
     With `min-bit-product` > 0 the choice is the old rule instead: int8
     when the activation bits x weight bits reach it. With `emit-remarks`,
     each op gets a remark with the choice and both estimates:
@@ -108,7 +111,8 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     `cpu` and `int8` in that JSON file (written by benchmarks/tune.py,
     format in docs/design.md, "Tuning") gets the entry's measured kernel and
     register block instead; its remark says `tuned`. Precedence:
-    `bitserial.int8` > tuning cache > `min-bit-product` > cost model. A
+    `bitserial.int8` > the user's `bitserial.register_block` > tuning
+    cache > `min-bit-product` > cost model. A
     missing or malformed file, or another format version, is an error.
     `emit-tuning-keys` emits each op's key and default choice as a JSON
     remark (`remark: tuning {...}`).

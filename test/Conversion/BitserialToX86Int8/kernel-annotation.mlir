@@ -57,3 +57,18 @@ func.func @negative_batched_weights(%a: !A, %b: !B, %init: tensor<2x30x37xi32>) 
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<2x30x37xi32>) {bitserial.kernel = "int8"} -> tensor<2x30x37xi32>
   return %r : tensor<2x30x37xi32>
 }
+
+// -----
+
+// A register block alone (the user's, bitserial-select-kernels leaves it)
+// is one of the bit-serial kernel: the rule's int8 choice does not apply.
+// CHECK-LABEL: func.func @user_register_block
+// CHECK-NOT: func.call
+// CHECK: bitserial.matmul
+// CHECK-SAME: bitserial.register_block = array<i64: 2, 3>
+!A = tensor<300x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
+!B = tensor<37x8x3xi64, #bitserial.packed<bits = 8, encoding = signed, length = 147>>
+func.func @user_register_block(%a: !A, %b: !B, %init: tensor<300x37xi32>) -> tensor<300x37xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<300x37xi32>) {bitserial.register_block = array<i64: 2, 3>} -> tensor<300x37xi32>
+  return %r : tensor<300x37xi32>
+}
