@@ -286,7 +286,11 @@ def ConvertBitserialToX86Int8
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Outer loops as scf.forall: output rows of a convolution, runs of "
            "row blocks of a matmul (the pipelines' parallel option lowers "
-           "them to OpenMP)">
+           "them to OpenMP)">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"::mlir::bitserial::kDefaultMinParallelMacs",
+           "With parallel, ops of fewer multiply-accumulates (outputs x "
+           "reduction, static shapes) stay on one thread">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -508,9 +508,10 @@ namespace {
 /// replaces `op`.
 template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
   X86Int8Pattern(MLIRContext *ctx, X86Int8Instruction instruction,
-                 int64_t minBitProduct, bool parallel)
+                 int64_t minBitProduct, bool parallel, int64_t minParallelMacs)
       : OpRewritePattern<OpTy>(ctx), instruction(instruction),
-        minBitProduct(minBitProduct), parallel(parallel) {}
+        minBitProduct(minBitProduct), parallel(parallel),
+        minParallelMacs(minParallelMacs) {}
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const final {
@@ -535,9 +536,30 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
   virtual void lower(OpTy op, DotKernel &kernel,
                      PatternRewriter &rewriter) const = 0;
 
+  /// Whether `op`'s kernel gets an scf.forall: with `parallel`, unless its
+  /// static multiply-accumulates (outputs x reduction) are too few to pay
+  /// for a fork (a 7 x 7 x 64 3 x 3 layer, 1.8 M, took 0.029 ms on 2
+  /// threads against 0.020 ms on 1).
+  bool runsInParallel(OpTy op) const {
+    if (!parallel)
+      return false;
+    auto initType = cast<RankedTensorType>(op.getInit().getType());
+    auto rhsType = cast<RankedTensorType>(op->getOperand(1).getType());
+    if (!initType.hasStaticShape() || !rhsType.hasStaticShape())
+      return true;
+    // The rhs's logical size per output channel: reduction x batch (matmul)
+    // or KH x KW (conv2d), times the packed length.
+    int64_t perOutput = getPackedLayout(rhsType).getLength();
+    ArrayRef<int64_t> rhsShape = rhsType.getShape();
+    if (isa<Conv2DOp>(op.getOperation()))
+      perOutput *= rhsShape[1] * rhsShape[2];
+    return initType.getNumElements() * perOutput >= minParallelMacs;
+  }
+
   X86Int8Instruction instruction;
   int64_t minBitProduct;
   bool parallel;
+  int64_t minParallelMacs;
 };
 
 struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
@@ -686,7 +708,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
         batched ? getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0])
                 : Value();
     Value result;
-    if (!parallel) {
+    if (!runsInParallel(op)) {
       if (batched)
         result = loops(rewriter, loc, {batchCount}, {1}, ValueRange{target},
                        [&](ValueRange ivs, ValueRange iterArgs) {
@@ -890,7 +912,7 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     Value batch = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]);
     Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
     Value result;
-    if (!parallel) {
+    if (!runsInParallel(op)) {
       result =
           loops(rewriter, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
                 [&](ValueRange ivs, ValueRange iterArgs) {
@@ -950,9 +972,10 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
 
 void mlir::bitserial::populateBitserialToX86Int8Patterns(
     RewritePatternSet &patterns, X86Int8Instruction instruction,
-    int64_t minBitProduct, bool parallel) {
-  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(
-      patterns.getContext(), instruction, minBitProduct, parallel);
+    int64_t minBitProduct, bool parallel, int64_t minParallelMacs) {
+  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(patterns.getContext(),
+                                                 instruction, minBitProduct,
+                                                 parallel, minParallelMacs);
 }
 
 //===----------------------------------------------------------------------===//
@@ -980,9 +1003,15 @@ struct ConvertBitserialToX86Int8Pass
           << minBitProduct.getValue();
       return signalPassFailure();
     }
+    if (minParallelMacs < 0) {
+      emitError(getOperation()->getLoc())
+          << "min-parallel-macs must be at least 0, got "
+          << minParallelMacs.getValue();
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     populateBitserialToX86Int8Patterns(patterns, *parsed, minBitProduct,
-                                       parallel);
+                                       parallel, minParallelMacs);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -8,7 +8,25 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
 // parallel=true: output rows of a convolution and runs of row blocks of a
 // matmul are the tasks of an scf.forall, each storing its own slice.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true" | FileCheck %s --check-prefix=PAR
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true min-parallel-macs=0" | FileCheck %s --check-prefix=PAR
+// Ops of fewer multiply-accumulates than min-parallel-macs (default 2^21;
+// @stem 282 240, @conv 903 168) stay on one thread.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true" | FileCheck %s --check-prefix=SERIAL
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true min-parallel-macs=282240" | FileCheck %s --check-prefix=AT-LIMIT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="parallel=true min-parallel-macs=282241" | FileCheck %s --check-prefix=ABOVE-LIMIT
+// RUN: not bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-parallel-macs=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: error: min-parallel-macs must be at least 0, got -1
+
+// SERIAL-LABEL: func.func @stem
+// SERIAL-NOT: scf.forall
+// SERIAL: func.call @llvm.x86.avx512.vpdpbusd.512
+// SERIAL-NOT: scf.forall
+// SERIAL: return
+// AT-LIMIT-LABEL: func.func @stem
+// AT-LIMIT: scf.forall
+// ABOVE-LIMIT-LABEL: func.func @stem
+// ABOVE-LIMIT-NOT: scf.forall
+// ABOVE-LIMIT: return
 
 // NEVER-LABEL: func.func @stem
 // NEVER-NOT: func.call
@@ -166,6 +184,9 @@ func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB,
 // one output row (7 here: the row is 7 wide) x channel vectors reduce over
 // (kh, kw, 4 channels).
 // CHECK-LABEL: func.func @conv
+// SERIAL-LABEL: func.func @conv
+// SERIAL-NOT: scf.forall
+// SERIAL: return
 // PAR-LABEL: func.func @conv
 // PAR: scf.forall (%[[N:.*]], %[[OH:.*]]) in (%{{.*}}, %{{.*}}) shared_outs(%[[SHARED:.*]] = %{{.*}}) -> (tensor<1x7x7x32xi32>)
 // PAR: tensor.extract_slice %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32] [1, 1, 1, 1] : tensor<1x7x7x32xi32> to tensor<1x1x7x32xi32>

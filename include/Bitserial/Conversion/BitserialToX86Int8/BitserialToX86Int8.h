@@ -10,6 +10,9 @@
 
 namespace mlir::bitserial {
 
+/// With `parallel`, ops of fewer multiply-accumulates stay on one thread.
+inline constexpr int64_t kDefaultMinParallelMacs = 1 << 21;
+
 #define GEN_PASS_DECL_CONVERTBITSERIALTOX86INT8
 #include "Bitserial/Conversion/Passes.h.inc"
 
@@ -57,11 +60,12 @@ bool prefersX86Int8DotProduct(Operation *op, X86Int8Instruction instruction,
 /// decoding of both operands to i8 and an int8 dot-product kernel on
 /// tensors. Other ops are left alone for a later bit-serial lowering. With
 /// `parallel`, the kernels' outer loops are `scf.forall`s (output rows of a
-/// convolution, runs of row blocks of a matmul).
-void populateBitserialToX86Int8Patterns(RewritePatternSet &patterns,
-                                        X86Int8Instruction instruction,
-                                        int64_t minBitProduct,
-                                        bool parallel = false);
+/// convolution, runs of row blocks of a matmul), except for ops of fewer
+/// than `minParallelMacs` static multiply-accumulates.
+void populateBitserialToX86Int8Patterns(
+    RewritePatternSet &patterns, X86Int8Instruction instruction,
+    int64_t minBitProduct, bool parallel = false,
+    int64_t minParallelMacs = kDefaultMinParallelMacs);
 
 } // namespace mlir::bitserial
 
