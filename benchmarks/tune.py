@@ -278,6 +278,9 @@ def main():
                         default="constant", help="the layers' filters as "
                         "module constants (run.py's default) or arguments "
                         "re-laid out on every call")
+    parser.add_argument("--init", choices=["zero", "argument"],
+                        default="zero", help="the layers' accumulators start "
+                        "at zero (run.py's default) or from an init argument")
     parser.add_argument("--target", default="host")
     parser.add_argument("--cpu", default="", help="LLVM CPU name (default: "
                         "the host's)")
@@ -321,7 +324,7 @@ def main():
                         path = os.path.join(workdir, f"{layer}_{config}.mlir")
                         with open(path, "w") as f:
                             f.write(conv_module(layer, config,
-                                                args.weights)[0])
+                                                args.weights, args.init)[0])
                         modules.append((path, f"{layer} {config}"))
             entries, failures, tuned = [], [], set()
             print(f"{'op':<24} {'default':>8} {'winner':>8} {'default ms':>11}"

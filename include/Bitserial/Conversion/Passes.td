@@ -108,9 +108,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "Compute in parallel: scf.forall over batch, output rows and up "
            "to 4 parts of each row's channel blocks">,
     Option<"minParallelBinops", "min-parallel-binops", "int64_t",
-           /*default=*/"8388608",
+           /*default=*/"::mlir::bitserial::kDefaultMinParallelBinops",
            "With parallel, kernels of fewer AND'ed bit pairs (outputs x "
-           "reduction x plane pairs, static shapes) stay on one thread">,
+           "reduction x plane pairs, static shapes), or of fewer than 256 "
+           "per output, stay on one thread (0: every kernel is split)">,
     Option<"fitRegisterBlock", "fit-register-block", "bool",
            /*default=*/"true",
            "Per op, trade pixels for channel vectors in the register block "

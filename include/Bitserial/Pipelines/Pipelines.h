@@ -78,7 +78,8 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
   PassOptions::Option<int64_t> minParallelBinops{
       *this, "min-parallel-binops",
       llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
-                     "pairs stay on one thread"),
+                     "pairs, or of fewer than 256 per output, stay on one "
+                     "thread (0: every kernel is split)"),
       llvm::cl::init(kDefaultMinParallelBinops)};
   PassOptions::Option<bool> tile{
       *this, "tile",

@@ -1372,8 +1372,9 @@ Value ConvKernelBuilder::thresholdStores(bool full, Value result,
 }
 
 /// Whether splitting the kernel across threads pays: statically small
-/// problems (fewer AND'ed bit pairs than minParallelBinops) run on the
-/// calling thread; dynamic ones are split.
+/// problems (fewer AND'ed bit pairs than minParallelBinops, or than
+/// kMinParallelBinopsPerOutput per output) run on the calling thread;
+/// dynamic ones are split. minParallelBinops = 0 splits every kernel.
 bool ConvKernelBuilder::worthThreads() const {
   auto initType = cast<RankedTensorType>(pr.init.getType());
   // A static empty extent: no work, and the prologue's slices at offset 0
@@ -1383,10 +1384,13 @@ bool ConvKernelBuilder::worthThreads() const {
       return false;
   if (!initType.hasStaticShape() || ShapedType::isDynamic(words))
     return true;
+  if (shape.minParallelBinops == 0)
+    return true;
   // Bounded well below 2^63: outputs and reductions of real layers.
-  double binops = double(initType.getNumElements()) * kernelH * kernelW *
-                  words * 64 * planesA * planesB;
-  return binops >= double(shape.minParallelBinops);
+  double perOutput = double(kernelH) * kernelW * words * 64 * planesA * planesB;
+  double binops = double(initType.getNumElements()) * perOutput;
+  return binops >= double(shape.minParallelBinops) &&
+         perOutput >= double(kMinParallelBinopsPerOutput);
 }
 
 Value ConvKernelBuilder::build() {

@@ -108,7 +108,7 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // share one class, so 3 x 3 classes. The epilogue (of whole blocks, then of
 // the masked tail) adds one vector of that table per pixel and channel
 // vector, no per-tap masks.
-// With parallel=true and the default min-parallel-binops (2^23) a layer
+// With parallel=true and the default min-parallel-binops (2^24) a layer
 // this small (1 x 6 x 7 x 10 outputs x 360 bit pairs) stays on one thread.
 // SMALL-LABEL: func.func @conv2d_bipolar_padded
 // SMALL-NOT: scf.forall
@@ -546,4 +546,35 @@ func.func @conv2d_signed_halfword_sums(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32
 func.func @negative_conv2d_wide_sums(%x: !X, %f: !F8, %init: tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F8) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
   return %r : tensor<1x5x7x8xi32>
+}
+
+// -----
+
+// With parallel=true, a kernel of at least 2^24 AND'ed bit pairs forks only
+// if it has at least 256 per output: @outputs_heavy (128 x 128 x 64 outputs
+// x 64 pairs = 2^26) stays on one thread, @reduction_heavy (128 x 128 x 64
+// x 256 = 2^28) is split; with min-parallel-binops=0 both are.
+// NARROW-LABEL: func.func @outputs_heavy
+// SMALL-LABEL: func.func @outputs_heavy
+// SMALL-NOT: scf.forall
+// SMALL: return
+// SMALL-LABEL: func.func @reduction_heavy
+// SMALL: scf.forall
+// SMALL: return
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true min-parallel-binops=0" | FileCheck %s --check-prefix=ALWAYS
+// ALWAYS-LABEL: func.func @outputs_heavy
+// ALWAYS: scf.forall
+// ALWAYS-LABEL: func.func @reduction_heavy
+// ALWAYS: scf.forall
+!X64 = tensor<1x128x128x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+!F64 = tensor<64x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+!X256 = tensor<1x128x128x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+!F256 = tensor<64x1x1x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+func.func @outputs_heavy(%x: !X64, %f: !F64, %init: tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X64, !F64) outs(%init : tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32>
+  return %r : tensor<1x128x128x64xi32>
+}
+func.func @reduction_heavy(%x: !X256, %f: !F256, %init: tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X256, !F256) outs(%init : tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32>
+  return %r : tensor<1x128x128x64xi32>
 }

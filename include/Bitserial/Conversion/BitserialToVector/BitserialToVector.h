@@ -25,9 +25,17 @@ enum class ByteCountWidening {
 /// With `parallel`, the default least number of AND'ed bit pairs (outputs
 /// x reduction bits x plane pairs) of a kernel split across threads: on the
 /// 2-core Zen 5 the 1x1 ResNet-18 layers of 6.4 M bit pairs (C5, C8, C11 at
-/// 1 x 1 bits, 13-25 us) were as fast or slower on 2 threads, those of
-/// 12.8 M 1.15-1.2x faster.
-inline constexpr int64_t kDefaultMinParallelBinops = int64_t(1) << 23;
+/// 1 x 1 bits, 9-25 us) were as fast or slower on 2 threads, and with a
+/// zero-filled init (no init read) most of those of 12.8 M too (C3 at 1 x 1
+/// bits 0.030 -> 0.042 ms, C5 and C11 at 2 x 1 bits 0.021 -> 0.026 ms and
+/// 0.015 -> 0.018 ms); those of 25.7 M 1.2-1.4x faster at 2 x 2 bits.
+inline constexpr int64_t kDefaultMinParallelBinops = int64_t(1) << 24;
+
+/// With `parallel`, kernels of fewer AND'ed bit pairs per output stay on one
+/// thread whatever their size: they mostly move outputs, which two threads
+/// do no faster (C3 at 2 x 1 bits, 128 pairs per output and 25.7 M in all:
+/// 0.040 ms on 1 thread, 0.046 ms on 2).
+inline constexpr int64_t kMinParallelBinopsPerOutput = 256;
 
 /// The shape of the micro-kernel: a parameter of the target.
 struct MicroKernelShape {
