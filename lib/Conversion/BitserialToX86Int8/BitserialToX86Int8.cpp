@@ -547,13 +547,14 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
     auto rhsType = cast<RankedTensorType>(op->getOperand(1).getType());
     if (!initType.hasStaticShape() || !rhsType.hasStaticShape())
       return true;
-    // The rhs's logical size per output channel: reduction x batch (matmul)
-    // or KH x KW (conv2d), times the packed length.
-    int64_t perOutput = getPackedLayout(rhsType).getLength();
+    // The reduction per output: the packed length, times KH x KW for a
+    // convolution. In double: huge static shapes must not overflow.
+    double perOutput = getPackedLayout(rhsType).getLength();
     ArrayRef<int64_t> rhsShape = rhsType.getShape();
     if (isa<Conv2DOp>(op.getOperation()))
-      perOutput *= rhsShape[1] * rhsShape[2];
-    return initType.getNumElements() * perOutput >= minParallelMacs;
+      perOutput *= double(rhsShape[1]) * rhsShape[2];
+    return double(initType.getNumElements()) * perOutput >=
+           double(minParallelMacs);
   }
 
   X86Int8Instruction instruction;
