@@ -515,7 +515,10 @@ constexpr double kScalarBitsPerOuter = 4.0 * kScalarInner * 64;
 constexpr int kZmmInner = 8;
 __attribute__((noinline, target("avx512f,avx512vpopcntdq"))) uint64_t
 avx512PopcountLoop(uint64_t outer, const uint64_t *seeds) {
-  auto ld = [&](int i) { return _mm512_loadu_si512(seeds + 8 * i); };
+  // Lambdas do not inherit the enclosing function's target.
+  auto ld = [&](int i) __attribute__((target("avx512f"))) {
+    return _mm512_loadu_si512(seeds + 8 * i);
+  };
   __m512i a0 = ld(0), a1 = ld(1), b0 = ld(2), b1 = ld(3);
   // Chains 2 and 3 reuse the a0/b0 data with the operands rotated.
   __m512i a2 = ld(1), a3 = ld(0), b2 = ld(3), b3 = ld(2);
@@ -551,13 +554,16 @@ constexpr double kZmmBitsPerOuter = 4.0 * kZmmInner * 512;
   } while (0)
 __attribute__((noinline, target("avx512f,avx512vpopcntdq"))) uint64_t
 avx512HarleySealLoop(uint64_t outer, const uint64_t *seeds) {
-  auto ld = [&](int i) { return _mm512_loadu_si512(seeds + 8 * i); };
+  // Lambdas do not inherit the enclosing function's target.
+  auto ld = [&](int i) __attribute__((target("avx512f"))) {
+    return _mm512_loadu_si512(seeds + 8 * i);
+  };
   __m512i a0 = ld(0), a1 = ld(1), b0 = ld(2), b1 = ld(3);
   __m512i a2 = ld(1), a3 = ld(0), b2 = ld(3), b3 = ld(2);
   __m512i zero = _mm512_setzero_si512();
   __m512i ones = zero, twos = zero, fours = zero, eights = zero, total = zero;
   // Four AND'ed words, as the plain loop's four chains compute them.
-  auto four = [&](__m512i *w) {
+  auto four = [&](__m512i *w) __attribute__((target("avx512f"))) {
     asm volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3));
     asm volatile("" : "+v"(b0), "+v"(b1), "+v"(b2), "+v"(b3));
     w[0] = _mm512_and_si512(a0, b0);
