@@ -127,7 +127,14 @@ public:
     subsampled[1] = kernelW == 1;
     for (int a = 0; a < 2; ++a)
       inputStrides[a] = subsampled[a] ? 1 : pr.strides[a];
-    nibbles = shape.nibbleLookup && !shape.wordPopcount &&
+    // Split filters take twice the bytes: not where each filter word is
+    // used by one output pixel only (matmuls with M = 1), whose filter
+    // stream is then the limit.
+    auto outputType = cast<RankedTensorType>(pr.init.getType());
+    bool onePixel = outputType.getDimSize(0) == 1 &&
+                    outputType.getDimSize(1) == 1 &&
+                    outputType.getDimSize(2) == 1;
+    nibbles = shape.nibbleLookup && !shape.wordPopcount && !onePixel &&
               kernelH * kernelW * words >= kMinNibbleSteps;
     chooseSumWidth();
   }

@@ -262,6 +262,30 @@ func.func @negative_nibbles_short_reduction(%x: !X, %f: !F, %init: tensor<1x6x7x
 
 // -----
 
+// A matmul with M = 1 uses each filter word once: split filters would double
+// the bytes it streams, so it counts whole bytes even over 9 words. With
+// M = 2 the filter is reused and split.
+// NIBBLE-LABEL: func.func @negative_nibbles_one_pixel
+// NIBBLE-NOT: bitserial.low_nibbles
+// NIBBLE: math.ctpop %{{.*}} : vector<32xi8>
+// NIBBLE-NOT: bitserial.low_nibbles
+// NIBBLE: return
+// NIBBLE-LABEL: func.func @nibbles_two_pixels
+// NIBBLE: math.ctpop %{{.*}} {bitserial.low_nibbles} : vector<32xi8>
+!A1 = tensor<1x1x9xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 576>>
+!A2 = tensor<2x1x9xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 576>>
+!B = tensor<16x1x9xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 576>>
+func.func @negative_nibbles_one_pixel(%a: !A1, %b: !B, %init: tensor<1x16xi32>) -> tensor<1x16xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A1, !B) outs(%init : tensor<1x16xi32>) -> tensor<1x16xi32>
+  return %r : tensor<1x16xi32>
+}
+func.func @nibbles_two_pixels(%a: !A2, %b: !B, %init: tensor<2x16xi32>) -> tensor<2x16xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A2, !B) outs(%init : tensor<2x16xi32>) -> tensor<2x16xi32>
+  return %r : tensor<2x16xi32>
+}
+
+// -----
+
 // A dynamic number of output channels (say a tile of CO that does not divide
 // it): the number of channel vectors is computed at run time (rounded up to
 // the channel block), and the channel tail is masked as for a static CO.
