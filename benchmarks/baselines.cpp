@@ -618,6 +618,56 @@ uint64_t avx512ExpectedPerOuter() {
   return s * kZmmInner;
 }
 
+// Read bandwidth: XOR of every 32-byte block of `bytes` (four independent
+// chains of aligned loads), the best loop for streaming a kernel's weights.
+__attribute__((noinline)) BS_AVX2_ONLY uint64_t xorBlocks(const uint64_t *p,
+                                                         size_t words) {
+  const __m256i *v = reinterpret_cast<const __m256i *>(p);
+  __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  for (size_t i = 0; i + 16 <= words; i += 16, v += 4) {
+    a = _mm256_xor_si256(a, _mm256_load_si256(v));
+    b = _mm256_xor_si256(b, _mm256_load_si256(v + 1));
+    c = _mm256_xor_si256(c, _mm256_load_si256(v + 2));
+    d = _mm256_xor_si256(d, _mm256_load_si256(v + 3));
+  }
+  __m256i t = _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d));
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), t);
+  return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
+}
+
+struct Bandwidth {
+  size_t bytes = 0;
+  double gbs = NAN; // one thread, median of repeated reads of the same buffer
+  bool verified = false;
+};
+
+// GB/s of reading one buffer of `bytes` again and again on one thread (it
+// stays in the caches that hold it, as a kernel's weights do across calls),
+// each read's XOR compared with a scalar one.
+Bandwidth measureReadBandwidth(size_t bytes, int repeat, double minTime) {
+  size_t words = bytes / 8;
+  uint64_t *buffer =
+      static_cast<uint64_t *>(std::aligned_alloc(64, words * sizeof(uint64_t)));
+  std::mt19937_64 rng(7);
+  uint64_t expected = 0;
+  for (size_t i = 0; i < words; ++i)
+    expected ^= buffer[i] = rng();
+  Bandwidth bw;
+  bw.bytes = bytes;
+  bool ok = true;
+  volatile uint64_t sink = 0;
+  Stat st = timeIt([&] {
+    uint64_t r = xorBlocks(buffer, words);
+    ok &= r == expected;
+    sink = sink + r;
+  }, repeat, minTime);
+  std::free(buffer);
+  bw.verified = ok;
+  bw.gbs = double(bytes) / (st.medianMs * 1e-3) / 1e9;
+  return bw;
+}
+
 struct Peak {
   double gops1 = NAN;   // one thread, G binary ops/s (median)
   double gopsAll = NAN; // --threads threads concurrently (aggregate)
@@ -1258,7 +1308,12 @@ int main(int argc, char **argv) {
   }
 
   Peak avx, split, scalar, zmm, harleySeal;
+  // The packed weights of a 4096 x 4096 matmul at 1 and 2 bits, and a
+  // buffer far larger than the caches (memory).
+  std::vector<Bandwidth> bandwidths;
   if (opt.runPeak) {
+    for (size_t bytes : {size_t(2) << 20, size_t(4) << 20, size_t(256) << 20})
+      bandwidths.push_back(measureReadBandwidth(bytes, opt.repeat, opt.minTime));
     avx = measurePeak(avx2PopcountLoop, kAvxBitsPerOuter, avx2ExpectedPerOuter(),
                       opt.threads, opt.repeat, opt.minTime);
     split = measurePeak(avx2SplitNibblePopcountLoop, kAvxBitsPerOuter,
@@ -1312,6 +1367,9 @@ int main(int argc, char **argv) {
                   "ops/s, 1 thread%s%s\n", zmm.gops1,
                   opt.threads > 1 ? (", " + jsonNum(zmm.gopsAll) + " G/s all threads").c_str() : "",
                   zmm.verified ? "" : "  [RESULT CHECK FAILED]");
+    for (const Bandwidth &bw : bandwidths)
+      std::printf("read bandwidth, 1 thread, %zu MiB buffer read repeatedly: %.1f GB/s%s\n",
+                  bw.bytes >> 20, bw.gbs, bw.verified ? "" : "  [RESULT CHECK FAILED]");
     if (!std::isnan(harleySeal.gops1))
       std::printf("extra: the same words counted by Harley-Seal carry-save adders "
                   "(vpternlogq, one vpopcntq per 16 words) %.1f G binary ops/s, "
@@ -1413,6 +1471,12 @@ int main(int argc, char **argv) {
                          (std::isnan(zmm.gops1) || zmm.verified) &&
                          (std::isnan(harleySeal.gops1) || harleySeal.verified)
                      ? "true" : "false");
+    std::fprintf(f, "  \"read_bandwidth\": {\"unit\": \"GB/s\", \"buffers\": [");
+    for (size_t i = 0; i < bandwidths.size(); ++i)
+      std::fprintf(f, "%s{\"bytes\": %zu, \"gbs_1thread\": %s, \"verified\": %s}",
+                   i ? ", " : "", bandwidths[i].bytes, jsonNum(bandwidths[i].gbs).c_str(),
+                   bandwidths[i].verified ? "true" : "false");
+    std::fprintf(f, "]},\n");
     std::fprintf(f, "  \"check\": %s\n}\n",
                  opt.check ? (checkFailed ? "\"failed\"" : "\"ok\"") : "null");
     std::fclose(f);

@@ -12,13 +12,16 @@ bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 through bitserial-run --repeat (median of single calls, packed activations
 in, i32 out; the filters constants of the module, re-laid out at compile
 time as oneDNN's weights are reordered outside its timed calls, or with
---weights argument re-laid out in every call; the lowest of --rounds such
+--weights argument re-laid out in every call, for the dense layers too; the lowest of --rounds such
 medians, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
 vpopcntq for the AVX-512 kernel), and speedups against oneDNN int8 / fp32
-and the int16 GEMM.
+and the int16 GEMM. Dense M = 1 rows also give the weights' bytes per
+second against the read bandwidth bitserial-baselines measures for a buffer
+of their size (read repeatedly: cache-resident where it fits, as the
+weights are across the timed calls) and for a 256 MiB buffer (memory).
 """
 
 import argparse
@@ -104,18 +107,28 @@ def conv_module(layer, config, weights="constant", init="zero"):
 """, oh * ow * cout * k * k * cin * ba * bw
 
 
-def dense_module(m, config, k=4096, n=4096, init="zero"):
+def dense_module(m, config, k=4096, n=4096, weights="constant", init="zero"):
+    """An M x K by N x K matmul as @main; `weights` and `init` as for
+    conv_module. Returns the text, the AND'ed bit pairs and the bytes of the
+    packed weights."""
     (ba, ea), (bw, ew) = CONFIGS[config]
     ta, tb = packed((m,), ba, ea, k), packed((n,), bw, ew, k)
     to = f"tensor<{m}x{n}xi32>"
+    params = [f"%a: {ta}"]
+    if weights != "constant":
+        params.append(f"%b: {tb}")
+    if init != "zero":
+        params.append(f"%init: {to}")
+    header = f"func.func @main({', '.join(params)}) -> {to} {{\n"
+    if weights == "constant":
+        header += (f"  %b = arith.constant {constant_words((n,), bw, k, 1)}"
+                   f" : {tb}\n")
     if init == "zero":
-        header = f"func.func @main(%a: {ta}, %b: {tb}) -> {to} {{\n" + zero_init(to)
-    else:
-        header = f"func.func @main(%a: {ta}, %b: {tb}, %init: {to}) -> {to} {{\n"
+        header += zero_init(to)
     return header + f"""  %r = bitserial.matmul ins(%a, %b : {ta}, {tb}) outs(%init : {to}) -> {to}
   return %r : {to}
 }}
-""", m * n * k * ba * bw
+""", m * n * k * ba * bw, n * bw * ((k + 63) // 64) * 8
 
 
 def time_module(runner, text, target, repeat, rounds):
@@ -166,6 +179,12 @@ def baselines(tool, extra, rounds):
                 old = best["popcount_peak"].get(key)
                 if old is None or value > old:
                     best["popcount_peak"][key] = value
+        for old, new in zip(best.get("read_bandwidth", {}).get("buffers", []),
+                            data.get("read_bandwidth", {}).get("buffers", [])):
+            if new.get("gbs_1thread") is not None and (
+                    old.get("gbs_1thread") is None or
+                    new["gbs_1thread"] > old["gbs_1thread"]):
+                old["gbs_1thread"] = new["gbs_1thread"]
     return best
 
 
@@ -261,19 +280,34 @@ def main():
 
     emit("### Dense (bitserial.matmul, K = N = 4096)")
     emit()
+    # M = 1 streams its weights once per call: their bytes per second against
+    # the read bandwidth of a buffer of the same size (read again and again,
+    # so cache-resident where it fits, as the weights are across the timed
+    # calls) and of a 256 MiB one (memory).
+    read_bw = {b["bytes"]: b["gbs_1thread"]
+               for b in best.get("read_bandwidth", {}).get("buffers", [])}
+    memory_bw = read_bw.get(256 << 20)
     emit("| M | bits | avx2 ms | host ms | host 2 threads ms | host G binop/s "
-         "| host % peak | avx2 % peak |")
-    emit("|---|---|---|---|---|---|---|---|")
+         "| host % peak | avx2 % peak | host weights GB/s "
+         "| % of read bandwidth (same size) | % of memory bandwidth |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|")
     for m in (1, 64):
         for config in CONFIGS:
-            text, ops = dense_module(m, config, init=args.init)
+            text, ops, weight_bytes = dense_module(
+                m, config, weights=args.weights, init=args.init)
             ms = {t: time_module(runner, text, t, args.repeat, args.rounds)
                   for t in TARGETS}
             gops = {t: ops / (ms[t] * 1e6) for t in ms}
+            stream = "| - | - | - |"
+            if m == 1:
+                gbs = weight_bytes / (ms["host"] * 1e6)
+                same = read_bw.get(weight_bytes)
+                percent = lambda bw: f"{100 * gbs / bw:.0f}%" if bw else "-"
+                stream = f"| {gbs:.1f} | {percent(same)} | {percent(memory_bw)} |"
             emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
                  f"| {ms['host-2t']:.3f} "
                  f"| {gops['host']:.0f} | {100 * gops['host'] / peak['host']:.0f}% "
-                 f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% |")
+                 f"| {100 * gops['x86-avx2'] / peak['x86-avx2']:.0f}% {stream}")
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(lines) + "\n")
