@@ -205,6 +205,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.channelBlock = shape.channelBlock;
   vectorOptions.wordPopcount = shape.wordPopcount;
   vectorOptions.nibbleLookup = shape.nibbleLookup;
+  vectorOptions.minNibbleSteps = shape.minNibbleSteps;
   vectorOptions.parallel = options.parallel;
   vectorOptions.minParallelBinops = options.minParallelBinops;
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;

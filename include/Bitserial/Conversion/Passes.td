@@ -104,6 +104,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"nibbleLookup", "nibble-lookup", "bool", /*default=*/"false",
            "Store operands split into nibbles and mark the byte counts for "
            "a table lookup (x86 pshufb, see bitserial-x86-byte-counts)">,
+    Option<"minNibbleSteps", "min-nibble-steps", "int64_t",
+           /*default=*/"::mlir::bitserial::kDefaultMinNibbleSteps",
+           "With nibble-lookup, split only where a plane pair reduces over "
+           "at least this many steps (kernel taps x words)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Compute in parallel: scf.forall over batch, output rows and up "
            "to 4 parts of each row's channel blocks">,

@@ -631,6 +631,7 @@ struct ConvertBitserialToVectorPass
     shape.channelBlock = channelBlock;
     shape.wordPopcount = wordPopcount;
     shape.nibbleLookup = nibbleLookup;
+    shape.minNibbleSteps = minNibbleSteps;
     shape.parallel = parallel;
     shape.minParallelBinops = minParallelBinops;
     shape.fitRegisterBlock = fitRegisterBlock;

@@ -33,12 +33,6 @@ inline constexpr int64_t kMaxUnrolledCopies = 8;
 /// copy of their step loops per pair rather than a loop over the pairs.
 inline constexpr int64_t kMaxUnrolledPlanePairs = 2;
 
-/// Nibble lookups need twice the loads and registers per step; they pay off
-/// only when a plane pair reduces over this many steps (measured on Zen 5
-/// with AVX2 code: 1.25x faster for 3x3 layers, 1.3x slower for 1x1 layers
-/// of 64 channels, where the per-plane-pair widening dominates).
-inline constexpr int64_t kMinNibbleSteps = 8;
-
 /// With `parallel`, each output row is split into at most this many parts
 /// of channel blocks, so that layers with few rows (and matmuls: one row)
 /// still have work for every thread.
@@ -135,7 +129,7 @@ public:
                     outputType.getDimSize(1) == 1 &&
                     outputType.getDimSize(2) == 1;
     nibbles = shape.nibbleLookup && !shape.wordPopcount && !onePixel &&
-              kernelH * kernelW * words >= kMinNibbleSteps;
+              kernelH * kernelW * words >= shape.minNibbleSteps;
     chooseSumWidth();
   }
 
