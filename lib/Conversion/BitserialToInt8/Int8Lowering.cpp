@@ -197,7 +197,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
 
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, words);
   int64_t top = 0, left = 0;
-  SmallVector<OpFoldResult> xSizes(ArrayRef(sizes).take_front(lead));
+  SmallVector<OpFoldResult> xSizes(
+      ArrayRef<OpFoldResult>(sizes).take_front(lead));
   OpFoldResult rows = sizes[lead];
   auto grow = [&](OpFoldResult size, int64_t by) -> OpFoldResult {
     if (by == 0)
@@ -227,7 +228,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   Value x = tensor::EmptyOp::create(b, loc, xSizes, i8);
   Value rowSum;
   if (needRowSum) {
-    SmallVector<OpFoldResult> sumSizes(ArrayRef(sizes).take_front(lead + 1));
+    SmallVector<OpFoldResult> sumSizes(
+        ArrayRef<OpFoldResult>(sizes).take_front(lead + 1));
     rowSum = tensor::EmptyOp::create(b, loc, sumSizes, resultType);
   }
 
