@@ -255,12 +255,35 @@ static bool prefersHalfBlock(const CostModel &model,
          problem.bitsA * problem.bitsB * words >= 4;
 }
 
+/// Whether the register block of `problem` should be one pixel by all the
+/// target's accumulators. Measured on Zen 3 (interleaved runs,
+/// docs/benchmarks.md "Zen 3"): on x86-avx2, layers of one plane pair whose
+/// filter, split into nibbles, takes at most 64 KiB ran 1.03-1.18x faster
+/// with 1x8 than with 4x2 or 2x4 (C2-C6, C8, C11 at A1W1; C7's 72 KiB tied);
+/// larger filters 1.25-1.5x slower (C9, C10, C12: 144-576 KiB), as every
+/// pixel re-reads the whole filter; with 2 or 4 plane pairs it was mixed.
+static bool prefersOnePixelBlock(const CostModel &model,
+                                 const KernelProblem &problem) {
+  if (model.target != CostTarget::X86Avx2 ||
+      problem.bitsA * problem.bitsB != 1 || problem.dynamicChannels)
+    return false;
+  int64_t words = llvm::divideCeil(problem.channels, 64);
+  int64_t splitFilterBytes =
+      problem.channelsOut * problem.kernelH * problem.kernelW * words * 16;
+  return splitFilterBytes <= (int64_t(64) << 10);
+}
+
 KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
                                                 const KernelProblem &problem) {
   KernelEstimate estimate;
   MicroKernelShape shape = model.shape;
   if (shape.fitRegisterBlock && prefersHalfBlock(model, problem))
     shape.channelBlock = std::max<int64_t>(1, shape.channelBlock / 2);
+  if (shape.fitRegisterBlock && prefersOnePixelBlock(model, problem)) {
+    shape.channelBlock *= shape.pixelBlock;
+    shape.pixelBlock = 1;
+    shape.fitRegisterBlock = false;
+  }
   std::tie(estimate.pixelBlock, estimate.channelBlock) =
       shape.fitRegisterBlock
           ? fitRegisterBlock(shape,

@@ -17,12 +17,14 @@
 
 // ResNet-18's C2 (56x56, 64 -> 64 channels, 3x3) at 1 x 1 bits: bit-serial
 // on every target, with the target's register block (4 pixels x 4 vectors
-// of 8 channels on AVX-512 VPOPCNTDQ, 4 x 2 vectors of 4 on AVX2).
+// of 8 channels on AVX-512 VPOPCNTDQ, 4 x 2 vectors of 4 on AVX2) but for
+// AVX2's one-pixel block: one plane pair and a nibble-split filter of 9 KiB
+// (<= 64 KiB), 1 x 8 vectors (measured on Zen 3, docs/benchmarks.md).
 // HOST-LABEL: func.func @c2_a1w1
 // HOST: bitserial.conv2d
 // HOST-SAME: bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 4, 4>
 // HOST-REMARK: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
-// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 avx2 {{[0-9]+}}
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 1x8), int8 avx2 {{[0-9]+}}
 // DOT: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 dot-product {{[0-9]+}}
 // A53: remark: kernel bitserial (no int8 instruction); estimated cycles: bit-serial {{[0-9]+}} (block 4x2){{$}}
 // RULE: remark: kernel bitserial (min-bit-product 4)
@@ -106,6 +108,24 @@ func.func @c3_a2w2(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56
 func.func @c3_a2w1(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
   return %r : tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// AVX2's one-pixel block needs one plane pair and a nibble-split filter of
+// at most 64 KiB: C9 (14x14, 256 -> 256, 3x3) at 1 x 1 bits has 144 KiB
+// (every pixel would re-read it: 1.25x slower measured) and keeps 2 x 4;
+// C2 at 2 x 1 bits (two plane pairs) keeps 4 x 2.
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 2x4)
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2)
+!X9 = tensor<1x14x14x1x4xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 256>>
+!F9 = tensor<256x3x3x1x4xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 256>>
+!X2 = tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F2 = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @avx2_two_pixel_blocks(%x9: !X9, %f9: !F9, %i9: tensor<1x14x14x256xi32>, %x2: !X2, %f2: !F2, %i2: tensor<1x56x56x64xi32>) -> (tensor<1x14x14x256xi32>, tensor<1x56x56x64xi32>) {
+  %r9 = bitserial.conv2d ins(%x9, %f9 : !X9, !F9) outs(%i9 : tensor<1x14x14x256xi32>) padding = [1, 1, 1, 1] -> tensor<1x14x14x256xi32>
+  %r2 = bitserial.conv2d ins(%x2, %f2 : !X2, !F2) outs(%i2 : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
+  return %r9, %r2 : tensor<1x14x14x256xi32>, tensor<1x56x56x64xi32>
 }
 
 // -----
