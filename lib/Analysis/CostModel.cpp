@@ -182,6 +182,23 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
           getShape(target)};
 }
 
+StringRef mlir::bitserial::getFusedEpilogueName(Operation *op) {
+  Value result = op->getResult(0);
+  if (!result.hasOneUse())
+    return "none";
+  OpOperand &use = *result.getUses().begin();
+  Operation *user = use.getOwner();
+  if (use.getOperandNumber() != 0 || user->getBlock() != op->getBlock())
+    return "none";
+  if (isa<ThresholdOp>(user))
+    return "threshold";
+  if (isa<RequantizeOp>(user))
+    return "requantize";
+  if (isa<DequantizeOp>(user))
+    return "dequantize";
+  return "none";
+}
+
 std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   KernelProblem problem;
   auto dim = [&](Value value, int64_t d) {
@@ -233,6 +250,7 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   }
   problem.bitsA = lhs.getBits();
   problem.bitsB = rhs.getBits();
+  problem.fusedEpilogue = getFusedEpilogueName(op) != "none";
   return problem;
 }
 
@@ -262,10 +280,14 @@ static bool prefersHalfBlock(const CostModel &model,
 /// with 1x8 than with 4x2 or 2x4 (C2-C6, C8, C11 at A1W1; C7's 72 KiB tied);
 /// larger filters 1.25-1.5x slower (C9, C10, C12: 144-576 KiB), as every
 /// pixel re-reads the whole filter; with 2 or 4 plane pairs it was mixed.
+/// Not with a fused epilogue: the binarized ResNet-18 (thresholds fused
+/// into every 3x3 layer, each block reading 32 channels' thresholds for one
+/// pixel) was 3-5% slower with it.
 static bool prefersOnePixelBlock(const CostModel &model,
                                  const KernelProblem &problem) {
   if (model.target != CostTarget::X86Avx2 ||
-      problem.bitsA * problem.bitsB != 1 || problem.dynamicChannels)
+      problem.bitsA * problem.bitsB != 1 || problem.dynamicChannels ||
+      (problem.fusedEpilogue && model.shape.fuseEpilogues))
     return false;
   int64_t words = llvm::divideCeil(problem.channels, 64);
   int64_t splitFilterBytes =

@@ -14,26 +14,6 @@ using namespace mlir;
 using namespace mlir::bitserial;
 namespace json = llvm::json;
 
-/// The epilogue the vector kernel fuses into `op`: the threshold,
-/// requantize or dequantize that is the only use of its result, in the same
-/// block (as convert-bitserial-to-vector matches it).
-static StringRef getFusedEpilogueName(Operation *op) {
-  Value result = op->getResult(0);
-  if (!result.hasOneUse())
-    return "none";
-  OpOperand &use = *result.getUses().begin();
-  Operation *user = use.getOwner();
-  if (use.getOperandNumber() != 0 || user->getBlock() != op->getBlock())
-    return "none";
-  if (isa<ThresholdOp>(user))
-    return "threshold";
-  if (isa<RequantizeOp>(user))
-    return "requantize";
-  if (isa<DequantizeOp>(user))
-    return "dequantize";
-  return "none";
-}
-
 static json::Array toArray(ArrayRef<int64_t> values) {
   json::Array array;
   for (int64_t value : values)

@@ -130,6 +130,21 @@ func.func @avx2_two_pixel_blocks(%x9: !X9, %f9: !F9, %i9: tensor<1x14x14x256xi32
 
 // -----
 
+// Nor with a fused epilogue: C2 at 1 x 1 bits thresholded to packed bits
+// keeps 4 x 2 (each block reads its channels' thresholds; the binarized
+// ResNet-18 was 3-5% slower with one-pixel blocks).
+// AVX2: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2)
+!X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!Y = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>
+func.func @avx2_fused_threshold(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>, %t: tensor<64x1xi32>) -> !Y {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] -> tensor<1x56x56x64xi32>
+  %y = bitserial.threshold %r, %t : tensor<1x56x56x64xi32>, tensor<64x1xi32> -> !Y
+  return %y : !Y
+}
+
+// -----
+
 // C12 (7x7, 512 -> 512 channels) at 4 x 2 bits: decoding the 512 x 3 x 3 x
 // 512 weights on every call costs more than int8 saves over 49 pixels on
 // x86 (measured, docs/benchmarks.md); on the Neoverse-N1 int8 wins. The

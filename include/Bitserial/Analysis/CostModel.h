@@ -116,6 +116,9 @@ struct KernelProblem {
   /// width and channels in particular (the register block is then not
   /// fitted to them, as in the kernel).
   bool dynamic = false, dynamicWidth = false, dynamicChannels = false;
+  /// A threshold, requantize or dequantize is the only use of the result
+  /// (the vector kernel fuses it, see getFusedEpilogueName).
+  bool fusedEpilogue = false;
 
   int64_t outputs() const { return batch * outHeight * outWidth * channelsOut; }
   int64_t reduction() const { return kernelH * kernelW * channels; }
@@ -124,6 +127,12 @@ struct KernelProblem {
 
 /// What a dynamic extent counts as.
 inline constexpr int64_t kDynamicExtent = 256;
+
+/// The epilogue the vector kernel fuses into `op`: "threshold",
+/// "requantize" or "dequantize" when that op is the only use of its result,
+/// in the same block (as convert-bitserial-to-vector matches it), else
+/// "none".
+llvm::StringRef getFusedEpilogueName(Operation *op);
 
 /// The problem of a `bitserial.matmul` or `bitserial.conv2d` with packed
 /// operands, or nullopt.
