@@ -76,6 +76,24 @@ def zero_init(to):
             f" -> {to}\n")
 
 
+def main_header(activation, weight, weight_type, literal, to, weights, init):
+    """The start of @main returning `to`: the `activation` argument, the
+    weight (`weight`: `weight_type`) as an argument or, with
+    weights="constant", a constant holding `literal()`, and %init as an
+    argument or, with init="zero", a zero fill."""
+    params = [activation]
+    if weights != "constant":
+        params.append(f"{weight}: {weight_type}")
+    if init != "zero":
+        params.append(f"%init: {to}")
+    header = f"func.func @main({', '.join(params)}) -> {to} {{\n"
+    if weights == "constant":
+        header += f"  {weight} = arith.constant {literal()} : {weight_type}\n"
+    if init == "zero":
+        header += zero_init(to)
+    return header
+
+
 def conv_module(layer, config, weights="constant", init="zero"):
     """The layer as @main; with weights="constant" the filter is a constant
     of the module (as in a deployed network, and as oneDNN's weights are
@@ -89,17 +107,9 @@ def conv_module(layer, config, weights="constant", init="zero"):
     tx = packed((1, h, w), ba, ea, cin)
     tf = packed((cout, k, k), bw, ew, cin)
     to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
-    params = [f"%x: {tx}"]
-    if weights != "constant":
-        params.append(f"%f: {tf}")
-    if init != "zero":
-        params.append(f"%init: {to}")
-    header = f"func.func @main({', '.join(params)}) -> {to} {{\n"
-    if weights == "constant":
-        header += (f"  %f = arith.constant {constant_words((cout, k, k), bw, cin, 1)}"
-                   f" : {tf}\n")
-    if init == "zero":
-        header += zero_init(to)
+    header = main_header(f"%x: {tx}", "%f", tf,
+                         lambda: constant_words((cout, k, k), bw, cin, 1), to,
+                         weights, init)
     return header + f"""  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
       strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}] -> {to}
   return %r : {to}
@@ -114,17 +124,9 @@ def dense_module(m, config, k=4096, n=4096, weights="constant", init="zero"):
     (ba, ea), (bw, ew) = CONFIGS[config]
     ta, tb = packed((m,), ba, ea, k), packed((n,), bw, ew, k)
     to = f"tensor<{m}x{n}xi32>"
-    params = [f"%a: {ta}"]
-    if weights != "constant":
-        params.append(f"%b: {tb}")
-    if init != "zero":
-        params.append(f"%init: {to}")
-    header = f"func.func @main({', '.join(params)}) -> {to} {{\n"
-    if weights == "constant":
-        header += (f"  %b = arith.constant {constant_words((n,), bw, k, 1)}"
-                   f" : {tb}\n")
-    if init == "zero":
-        header += zero_init(to)
+    header = main_header(f"%a: {ta}", "%b", tb,
+                         lambda: constant_words((n,), bw, k, 1), to, weights,
+                         init)
     return header + f"""  %r = bitserial.matmul ins(%a, %b : {ta}, {tb}) outs(%init : {to}) -> {to}
   return %r : {to}
 }}
