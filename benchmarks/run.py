@@ -12,8 +12,8 @@ bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 through bitserial-run --repeat (median of single calls, packed activations
 in, i32 out; the filters constants of the module, re-laid out at compile
 time as oneDNN's weights are reordered outside its timed calls, or with
---weights argument re-laid out in every call, for the dense layers too; the lowest of --rounds such
-medians, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
+--weights argument re-laid out in every call, for the dense layers too;
+the lowest of --rounds such medians, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit

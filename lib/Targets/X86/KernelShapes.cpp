@@ -6,6 +6,7 @@ using namespace mlir::bitserial;
 
 // Caches: Zen 3 has 512 KiB of L2 per core, Zen 4 and 5 (the AVX-512 x86 we
 // know) 1 MiB.
+
 // On Zen 3 (an AVX2-only machine) nibble lookups pay for every reduction
 // length: 1x1 ResNet-18 layers over one word per plane 5-18% faster (C3 at
 // 2 x 2 bits 0.187 -> 0.163 ms, C5 0.096 -> 0.079), over 2 and 4 words
