@@ -77,7 +77,8 @@ config.substitutions.append(("%host_cc", os.path.join(config.llvm_tools_dir, "cl
 # LLVM's libraries (libomp for parallel objects).
 config.substitutions.append(("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
 
-# x86 int8 dot-product kernels that run on this machine (vpdpbusd on zmm).
+# x86 int8 dot-product kernels that run on this machine (vpdpbusd on zmm;
+# vpmaddubsw and vpmaddwd on ymm).
 try:
     with open("/proc/cpuinfo") as cpuinfo:
         cpu_flags = set(next((line.split(":", 1)[1].split() for line in cpuinfo
@@ -86,6 +87,8 @@ except OSError:
     cpu_flags = set()
 if {"avx512_vnni", "avx512vl", "avx512bw"} <= cpu_flags:
     config.available_features.add("x86-avx512-vnni")
+if "avx2" in cpu_flags:
+    config.available_features.add("x86-avx2")
 
 # AArch64 execution under user-mode qemu: a cross compiler and the emulator.
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):

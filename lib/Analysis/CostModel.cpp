@@ -12,6 +12,7 @@
 #include "Bitserial/Targets/AArch64/AArch64.h"
 #include "Bitserial/Targets/X86/X86.h"
 
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -119,17 +120,21 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
   case Int8Unit::None:
     return std::nullopt;
   case Int8Unit::X86Avx512Vnni:
-    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0};
+    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true};
   case Int8Unit::X86Avx2:
-    return Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0};
+    // Narrow products fitted on Zen 3 against the x86-avx2 bit-serial
+    // constants (docs/benchmarks.md, "Narrow int8 products"): C2-C12 at
+    // A2W2 and A2W1, constant weights.
+    return Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29, true};
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
     // C2, C3, C6 A2W2 and C10, C12 A4W2.
-    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0};
+    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true};
   case Int8Unit::X86Avx512Bw:
     // --cpu skylake-avx512 (vpmaddwd on zmm): C3 A3W2, C7 and C9 A4W2,
-    // with the ymm decoding costs.
-    return Int8Costs{18, 2, 5, 0.36, 0.14, 0, 1.3, 0};
+    // with the ymm decoding costs. Narrow products not measured: as many
+    // more MACs as on ymm.
+    return Int8Costs{18, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29 * 18 / 14.0, true};
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
     // Decoding: 5 NEON instructions per plane and 16 values, about 0.3
@@ -199,6 +204,14 @@ StringRef mlir::bitserial::getFusedEpilogueName(Operation *op) {
   return "none";
 }
 
+bool mlir::bitserial::allowsNarrowProducts(int64_t bitsA, int64_t bitsB) {
+  if (bitsA > 8 || bitsB > 8)
+    return false;
+  int64_t largestA = (int64_t(1) << bitsA) - 1;
+  int64_t largestB = (int64_t(1) << bitsB) - 1;
+  return 2 * 2 * largestA * largestB <= 32767;
+}
+
 std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   KernelProblem problem;
   auto dim = [&](Value value, int64_t d) {
@@ -251,6 +264,10 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   problem.bitsA = lhs.getBits();
   problem.bitsB = rhs.getBits();
   problem.fusedEpilogue = getFusedEpilogueName(op) != "none";
+  Value weights = op->getOperand(1);
+  problem.constantWeights =
+      cast<RankedTensorType>(weights.getType()).hasStaticShape() &&
+      matchPattern(weights, m_Constant());
   return problem;
 }
 
@@ -331,23 +348,32 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
       outputs * (planePairs * bs.cyclesPerOutputPlanePair + bs.cyclesPerOutput);
 
   // Int8: one MAC per value of the padded reduction and output, plus the
-  // decoding of both operands on every call.
+  // decoding of both operands on every call (constant weights: at compile
+  // time where the lowering folds them).
   if (const std::optional<Int8Costs> &i8 = model.int8) {
+    bool narrow = i8->narrowMacsPerCycle > 0 &&
+                  allowsNarrowProducts(problem.bitsA, problem.bitsB);
+    int64_t group = narrow ? 4 : i8->group;
     int64_t rows =
         problem.batch * problem.outHeight *
         (problem.isMatmul ? llvm::alignTo(problem.outWidth, i8->rowBlock)
                           : problem.outWidth);
     int64_t reduction = problem.kernelH * problem.kernelW *
-                        llvm::alignTo(problem.channels, i8->group);
+                        llvm::alignTo(problem.channels, group);
+    double weightCycles =
+        problem.constantWeights && i8->foldsConstantWeights
+            ? 0
+            : double(problem.weightValues()) *
+                  (i8->cyclesPerWeightValue +
+                   problem.bitsB * i8->cyclesPerWeightValuePlane);
     estimate.int8Cycles =
-        double(reduction) * rows * problem.channelsOut / i8->macsPerCycle +
+        double(reduction) * rows * problem.channelsOut /
+            (narrow ? i8->narrowMacsPerCycle : i8->macsPerCycle) +
         outputs * i8->cyclesPerOutput +
         double(problem.inputValues) *
             (i8->cyclesPerInputValue +
              problem.bitsA * i8->cyclesPerInputValuePlane) +
-        double(problem.weightValues()) *
-            (i8->cyclesPerWeightValue +
-             problem.bitsB * i8->cyclesPerWeightValuePlane);
+        weightCycles;
   }
   return estimate;
 }

@@ -246,6 +246,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
     ConvertBitserialToX86Int8Options int8Options;
     int8Options.instruction = getX86Int8InstructionName(x86Instruction).str();
     int8Options.minBitProduct = options.int8MinBitProduct;
+    int8Options.narrowProducts = options.x86NarrowProducts;
     int8Options.parallel = options.parallel;
     pm.addPass(createConvertBitserialToX86Int8(int8Options));
   }

@@ -465,7 +465,7 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=Fa
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
             passes = (["--bitserial-tile"] if "tile" in flags else []) + [
                 "--convert-bitserial-to-x86-int8="
-                f"instruction={int8[0]} min-bit-product=1"
+                f"{int8[0]} min-bit-product=1"
                 + (" parallel=true" if "par" in flags else "")]
             lowered = subprocess.run([opt, path] + passes, capture_output=True,
                                      text=True, timeout=300)
@@ -503,9 +503,14 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=Fa
 
 
 # The +FLAG of a lowering that sends matmul and conv2d to the x86 int8
-# lowering first, and its instruction.
-X86_INT8 = {"vnni": "avx512-vnni", "avxvnni": "avx-vnni", "pmaddwd": "avx2",
-            "bw": "avx512bw"}
+# lowering first, and its options: the instruction, and for +pmaddwd
+# vpmaddwd only (+maddubsw: vpmaddubsw into i16 sums where the operands'
+# ranges allow it, else vpmaddwd).
+X86_INT8 = {"vnni": "instruction=avx512-vnni",
+            "avxvnni": "instruction=avx-vnni",
+            "pmaddwd": "instruction=avx2 narrow-products=false",
+            "maddubsw": "instruction=avx2",
+            "bw": "instruction=avx512bw"}
 
 
 # ---------------------------------------------------------------------------
@@ -664,15 +669,17 @@ def main(argv=None):
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par,"
                 "vector:host+const,vector:x86-avx2+const+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+bw][+v3][+planes][+const] of "
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+v3][+planes]"
+             "[+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
              "+narrow: 128-bit kernels with unroll-steps, "
              "narrow-accumulators, lowered by bitserial-opt first; +vnni, "
-             "+avxvnni, +pmaddwd, +bw: every matmul and conv2d the x86 int8 "
-             "lowering handles lowered by bitserial-opt first with "
-             "avx512-vnni, avx-vnni, avx2 or avx512bw; +v3: --cpu "
+             "+avxvnni, +pmaddwd, +maddubsw, +bw: every matmul and conv2d "
+             "the x86 int8 lowering handles lowered by bitserial-opt first "
+             "with avx512-vnni, avx-vnni, avx2 without and with narrow "
+             "products, or avx512bw; +v3: --cpu "
              "x86-64-v3; +planes: the packed operands reach the ops as "
              "arguments of a private function, not as bitserial.pack "
              "results; +const: the weights are a constant of the module, "

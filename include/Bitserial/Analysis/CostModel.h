@@ -35,9 +35,9 @@ enum class Int8Unit {
   X86Avx512Vnni,
   /// vpdpbusd on ymm.
   X86AvxVnni,
-  /// vpmaddwd on ymm.
+  /// vpmaddubsw (narrow products) or vpmaddwd on ymm.
   X86Avx2,
-  /// vpmaddwd on zmm.
+  /// vpmaddubsw (narrow products) or vpmaddwd on zmm.
   X86Avx512Bw,
   /// sdot/udot.
   AArch64DotProduct,
@@ -87,7 +87,20 @@ struct Int8Costs {
   /// value, and per value and plane).
   double cyclesPerWeightValue;
   double cyclesPerWeightValuePlane;
+  /// Multiply-accumulates per cycle with narrow products (vpmaddubsw into
+  /// i16 sums) where the bit widths allow them (allowsNarrowProducts); 0:
+  /// the unit has none.
+  double narrowMacsPerCycle = 0;
+  /// Constant weights are decoded and re-laid out at compile time (no
+  /// per-call weight cost).
+  bool foldsConstantWeights = false;
 };
+
+/// Whether every encoding of `bitsA` x `bitsB` bits keeps the i16 sums of
+/// two steps of vpmaddubsw exact: 2 steps x 2 products x the largest
+/// magnitudes (2^bits - 1) within 32767 (4 x 4 bits, 8 x 2, 6 x 3). The x86
+/// lowering decides per op from the encodings, which may allow more.
+bool allowsNarrowProducts(int64_t bitsA, int64_t bitsB);
 
 /// The model of one target: its bit-serial kernel, the int8 unit if any.
 struct CostModel {
@@ -119,6 +132,8 @@ struct KernelProblem {
   /// A threshold, requantize or dequantize is the only use of the result
   /// (the vector kernel fuses it, see getFusedEpilogueName).
   bool fusedEpilogue = false;
+  /// The weights (rhs, filter) are a constant of static shape.
+  bool constantWeights = false;
 
   int64_t outputs() const { return batch * outHeight * outWidth * channelsOut; }
   int64_t reduction() const { return kernelH * kernelW * channels; }

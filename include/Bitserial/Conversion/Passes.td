@@ -282,12 +282,16 @@ def ConvertBitserialToX86Int8
     Option<"instruction", "instruction", "std::string",
            /*default=*/"\"avx512-vnni\"",
            "The dot product: avx512-vnni (vpdpbusd on zmm), avx-vnni "
-           "(vpdpbusd on ymm), avx2 (vpmaddwd on ymm) or avx512bw "
-           "(vpmaddwd on zmm)">,
+           "(vpdpbusd on ymm), avx2 (vpmaddubsw or vpmaddwd on ymm) or "
+           "avx512bw (vpmaddubsw or vpmaddwd on zmm)">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: the "
            "measured default of the instruction; 65: only ops marked "
            "bitserial.int8 = true)">,
+    Option<"narrowProducts", "narrow-products", "bool", /*default=*/"true",
+           "With avx2 and avx512bw: vpmaddubsw into i16 sums, widened by "
+           "vpmaddwd every few steps, where the operands' ranges prove the "
+           "sums exact; false: always vpmaddwd on i16 codes">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Outer loops as scf.forall: output rows of a convolution, runs of "
            "row blocks of a matmul (the pipelines' parallel option lowers "

@@ -120,6 +120,13 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
       llvm::cl::desc("x86 targets: the CPU has vpdpbusd on ymm (AVX-VNNI, or "
                      "AVX512-VNNI with AVX512VL), for x86-avx2"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> x86NarrowProducts{
+      *this, "x86-narrow-products",
+      llvm::cl::desc("x86 targets without VNNI: int8 kernels multiply with "
+                     "vpmaddubsw into i16 sums where the operands' ranges "
+                     "prove them exact (convert-bitserial-to-x86-int8 "
+                     "narrow-products)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> int8MinBitProduct{
       *this, "int8-min-bit-product",
       llvm::cl::desc("Smallest activation bits x weight bits lowered to int8 "
@@ -159,6 +166,7 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
     x86Int8 = other.x86Int8;
     avx512Vnni = other.avx512Vnni;
     avxVnni = other.avxVnni;
+    x86NarrowProducts = other.x86NarrowProducts;
     int8MinBitProduct = other.int8MinBitProduct;
     printKernels = other.printKernels;
     tuningCache = other.tuningCache;

@@ -4,9 +4,11 @@
 // make bit-serial slower than int8 dot products (docs/design.md) into: both
 // operands decoded to i8 codes (the shared decoding of Int8Lowering), the
 // weights re-laid out as vectors of output channels, and a register-blocked
-// kernel of vpdpbusd (AVX-512 VNNI, AVX-VNNI) or vpmaddwd (AVX2, AVX-512BW)
-// whose i32 accumulators are the outputs; `init` is added in the kernel and
-// the offsets' exact corrections after it.
+// kernel of vpdpbusd (AVX-512 VNNI, AVX-VNNI) or, on AVX2 and AVX-512BW,
+// vpmaddubsw into i16 sums widened by vpmaddwd where the operands' ranges
+// bound every sum (narrow products), else vpmaddwd on i16 codes; its i32
+// accumulators are the outputs; `init` is added in the kernel and the
+// offsets' exact corrections after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +37,15 @@ using namespace mlir::bitserial::int8;
 /// product is at most 255 * 255 in magnitude and 32768 * 255 * 255 < 2^31,
 /// so no i32 partial sum wraps before it is widened.
 static constexpr int64_t kMaxWideLength = 32768;
+
+/// Constant weights of at most this many codes (after the re-layout) are
+/// re-laid out at compile time (16 MiB of i8 codes).
+static constexpr int64_t kMaxFoldedWeights = int64_t(1) << 24;
+
+/// Narrow products need at least this many steps between widenings: with
+/// one, vpmaddubsw + vpmaddwd per step is no faster than vpmaddwd on i16
+/// codes.
+static constexpr int64_t kMinNarrowSteps = 2;
 
 std::optional<X86Int8Instruction>
 mlir::bitserial::parseX86Int8Instruction(StringRef name) {
@@ -97,32 +108,89 @@ static bool isVnni(X86Int8Instruction instruction) {
 }
 
 namespace {
-/// The representation of both operands; for vpdpbusd, which one is the u8
-/// operand.
+/// The representation of both operands; for vpdpbusd and vpmaddubsw, which
+/// one is the u8 operand. With `narrowSteps` > 0 the kernel multiplies with
+/// vpmaddubsw into i16 sums and widens them every at most `narrowSteps`
+/// steps.
 struct X86Plan {
   Int8Operand lhs, rhs;
+  int64_t narrowSteps = 0;
 };
 } // namespace
 
-/// vpdpbusd multiplies u8 by s8: one operand goes as u8, the other as s8,
-/// with as few offsets as possible and none on the lhs (a convolution's
-/// input, whose padding must be x = 0) when one side can take them.
-/// vpmaddwd multiplies extended i16 codes: each operand keeps its sign.
-static X86Plan planFor(X86Int8Instruction instruction, PackedLayoutAttr lhs,
-                       PackedLayoutAttr rhs) {
-  if (!isVnni(instruction)) {
-    auto natural = [](PackedLayoutAttr layout) {
-      return layout.getEncoding() == Encoding::Unsigned ? asUnsigned(layout)
-                                                        : asSigned(layout);
-    };
-    return {natural(lhs), natural(rhs)};
+/// The largest magnitude of the codes x of `layout`'s values under `rep`
+/// (value = scale * x + offset).
+static int64_t getMaxCodeMagnitude(PackedLayoutAttr layout, Int8Operand rep) {
+  int64_t bits = layout.getBits();
+  int64_t low = 0, high = 0;
+  switch (layout.getEncoding()) {
+  case Encoding::Unsigned:
+    high = (int64_t(1) << bits) - 1;
+    break;
+  case Encoding::Signed:
+    low = -(int64_t(1) << (bits - 1));
+    high = -low - 1;
+    break;
+  case Encoding::Bipolar:
+    high = (int64_t(1) << bits) - 1;
+    low = -high;
+    break;
   }
+  return std::max(std::abs(low - rep.offset), std::abs(high - rep.offset)) /
+         rep.scale;
+}
+
+/// Steps of vpmaddubsw whose i16 sums stay exact under `plan` (u8 codes
+/// times s8 codes): each i16 lane adds two products per step, so neither
+/// vpmaddubsw saturates nor the sum of `steps` of them leaves i16 while
+/// steps * 2 * max|u| * max|s| <= 32767 (the adds wrap, and the true sum is
+/// back in range when it is read). 0 when not even one step is.
+static int64_t getNarrowSteps(PackedLayoutAttr lhs, PackedLayoutAttr rhs,
+                              const X86Plan &plan) {
+  int64_t pair = 2 * getMaxCodeMagnitude(lhs, plan.lhs) *
+                 getMaxCodeMagnitude(rhs, plan.rhs);
+  return pair == 0 ? std::numeric_limits<int16_t>::max()
+                   : std::numeric_limits<int16_t>::max() / pair;
+}
+
+/// vpdpbusd and vpmaddubsw multiply u8 by s8: one operand goes as u8, the
+/// other as s8, with as few offsets as possible and none on the lhs (a
+/// convolution's input, whose padding must be x = 0) when one side can take
+/// them. vpmaddwd multiplies extended i16 codes: each operand keeps its
+/// sign. On AVX2 and AVX-512BW (`narrowProducts`), the u8 x s8 plan with
+/// narrow products when at least kMinNarrowSteps steps stay exact and, with
+/// `padded` (a convolution with padding), its lhs has no offset; else the
+/// vpmaddwd plan.
+static X86Plan planFor(X86Int8Instruction instruction, PackedLayoutAttr lhs,
+                       PackedLayoutAttr rhs, bool narrowProducts = false,
+                       bool padded = false) {
   X86Plan lhsUnsigned{asUnsigned(lhs), asSigned(rhs)};
   X86Plan rhsUnsigned{asSigned(lhs), asUnsigned(rhs)};
   auto cost = [](const X86Plan &plan) {
     return 2 * (plan.lhs.offset != 0) + (plan.rhs.offset != 0);
   };
-  return cost(rhsUnsigned) < cost(lhsUnsigned) ? rhsUnsigned : lhsUnsigned;
+  X86Plan mixed =
+      cost(rhsUnsigned) < cost(lhsUnsigned) ? rhsUnsigned : lhsUnsigned;
+  if (isVnni(instruction))
+    return mixed;
+  if (narrowProducts && !(padded && mixed.lhs.offset != 0)) {
+    int64_t steps = getNarrowSteps(lhs, rhs, mixed);
+    if (steps >= kMinNarrowSteps) {
+      mixed.narrowSteps = steps;
+      return mixed;
+    }
+  }
+  auto natural = [](PackedLayoutAttr layout) {
+    return layout.getEncoding() == Encoding::Unsigned ? asUnsigned(layout)
+                                                      : asSigned(layout);
+  };
+  return {natural(lhs), natural(rhs)};
+}
+
+static bool isPadded(Operation *op) {
+  auto conv = dyn_cast<Conv2DOp>(op);
+  return conv &&
+         llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; });
 }
 
 static int64_t getGroup(X86Int8Instruction instruction) {
@@ -130,7 +198,8 @@ static int64_t getGroup(X86Int8Instruction instruction) {
 }
 
 bool mlir::bitserial::canLowerToX86Int8(Operation *op,
-                                        X86Int8Instruction instruction) {
+                                        X86Int8Instruction instruction,
+                                        bool narrowProducts) {
   PackedLayoutAttr lhs, rhs;
   int64_t group = getGroup(instruction);
   int64_t reduction = 0;
@@ -156,9 +225,9 @@ bool mlir::bitserial::canLowerToX86Int8(Operation *op,
                   llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = conv.getInit().getType().getElementType();
     // Padding (the value 0) must be x = 0.
-    if (lhs && rhs &&
-        llvm::any_of(conv.getPadding(), [](int64_t p) { return p != 0; }) &&
-        planFor(instruction, lhs, rhs).lhs.offset != 0)
+    if (lhs && rhs && isPadded(op) &&
+        planFor(instruction, lhs, rhs, narrowProducts, /*padded=*/true)
+                .lhs.offset != 0)
       return false;
   }
   if (!lhs || !rhs)
@@ -169,8 +238,9 @@ bool mlir::bitserial::canLowerToX86Int8(Operation *op,
 
 bool mlir::bitserial::prefersX86Int8DotProduct(Operation *op,
                                                X86Int8Instruction instruction,
-                                               int64_t minBitProduct) {
-  if (!canLowerToX86Int8(op, instruction))
+                                               int64_t minBitProduct,
+                                               bool narrowProducts) {
+  if (!canLowerToX86Int8(op, instruction, narrowProducts))
     return false;
   // The user's choice, then bitserial-select-kernels', then the rule.
   if (std::optional<bool> annotated = getAnnotatedInt8Choice(op))
@@ -205,6 +275,10 @@ struct DotKernel {
   X86Plan plan;
 
   bool vnni() const { return isVnni(instruction); }
+  /// vpmaddubsw into i16 sums, widened every at most `plan.narrowSteps`.
+  bool narrow() const { return plan.narrowSteps > 0; }
+  /// Codes are bytes (vpdpbusd, vpmaddubsw), else i16 (vpmaddwd).
+  bool byteCodes() const { return vnni() || narrow(); }
   bool wide() const {
     return instruction == X86Int8Instruction::Avx512Vnni ||
            instruction == X86Int8Instruction::Avx512Bw;
@@ -214,18 +288,28 @@ struct DotKernel {
   /// Bytes per vector of the decoding.
   int64_t decodeLanes() const { return wide() ? 64 : 32; }
   /// Values of K per i32 lane.
-  int64_t group() const { return getGroup(instruction); }
-  Type codeType() const { return vnni() ? b.getI8Type() : b.getI16Type(); }
+  int64_t group() const { return byteCodes() ? 4 : getGroup(instruction); }
+  Type codeType() const { return byteCodes() ? b.getI8Type() : b.getI16Type(); }
   VectorType accType() const {
     return VectorType::get({lanes()}, b.getI32Type());
+  }
+  /// The i16 sums of narrow products: two per i32 lane.
+  VectorType narrowAccType() const {
+    return VectorType::get({lanes() * 2}, b.getI16Type());
+  }
+  /// The accumulators of the steps: i16 sums for narrow products.
+  VectorType stepAccType() const {
+    return narrow() ? narrowAccType() : accType();
   }
   VectorType operandType() const {
     return VectorType::get({lanes() * group()}, codeType());
   }
   /// Accumulators of a register block: 32 zmm or 16 ymm registers, less
-  /// the operands (and vpmaddwd's product).
+  /// the operands (and the product of vpmaddwd or vpmaddubsw). The i32
+  /// sums of narrow products live outside the step loops, in memory while
+  /// they run.
   int64_t accumulatorBudget() const {
-    return wide() ? (vnni() ? 24 : 20) : (vnni() ? 12 : 10);
+    return wide() ? (vnni() ? 24 : 20) : (vnni() || narrow() ? 12 : 10);
   }
   /// Vectors of channels x rows of a block for `vectors` channel vectors.
   std::pair<int64_t, int64_t> block(int64_t vectors) const {
@@ -238,6 +322,14 @@ struct DotKernel {
   }
 
   StringRef intrinsic() const {
+    if (narrow())
+      return wide() ? "llvm.x86.avx512.pmaddubs.w.512"
+                    : "llvm.x86.avx2.pmadd.ub.sw";
+    return widenIntrinsic();
+  }
+
+  /// vpmaddwd, which also widens the i16 sums of narrow products.
+  StringRef widenIntrinsic() const {
     switch (instruction) {
     case X86Int8Instruction::Avx512Vnni:
       return "llvm.x86.avx512.vpdpbusd.512";
@@ -256,6 +348,11 @@ struct DotKernel {
     if (vnni())
       inputs.push_back(accType());
     inputs.append(2, operandType());
+    return FunctionType::get(b.getContext(), inputs, {stepAccType()});
+  }
+
+  FunctionType widenIntrinsicType() const {
+    SmallVector<Type> inputs(2, narrowAccType());
     return FunctionType::get(b.getContext(), inputs, {accType()});
   }
 
@@ -263,19 +360,44 @@ struct DotKernel {
 
   /// `acc` + the dot products of the lhs codes `lhs` and rhs codes `rhs`.
   Value multiplyAccumulate(Value acc, Value lhs, Value rhs) {
-    if (vnni()) {
-      // The u8 operand first.
-      if (!plan.lhs.isUnsigned)
-        std::swap(lhs, rhs);
+    // The u8 operand first.
+    if (byteCodes() && !plan.lhs.isUnsigned)
+      std::swap(lhs, rhs);
+    if (vnni())
       return func::CallOp::create(b, loc, intrinsic(), TypeRange{accType()},
                                   ValueRange{acc, lhs, rhs})
           .getResult(0);
-    }
+    // Narrow: i16 adds, which wrap; planFor bounds the true sums.
     Value product =
-        func::CallOp::create(b, loc, intrinsic(), TypeRange{accType()},
+        func::CallOp::create(b, loc, intrinsic(), TypeRange{stepAccType()},
                              ValueRange{lhs, rhs})
             .getResult(0);
     return arith::AddIOp::create(b, loc, acc, product);
+  }
+
+  /// `accs` plus the i16 sums `sums` of narrow products, each pair of i16
+  /// lanes (one output channel) added into its i32 lane by vpmaddwd with 1.
+  scf::ValueVector widen(ValueRange accs, ValueRange sums) {
+    Value ones = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(narrowAccType(),
+                               b.getIntegerAttr(b.getI16Type(), 1)));
+    scf::ValueVector result;
+    for (auto [acc, sum] : llvm::zip_equal(accs, sums)) {
+      Value pairs =
+          func::CallOp::create(b, loc, widenIntrinsic(), TypeRange{accType()},
+                               ValueRange{sum, ones})
+              .getResult(0);
+      result.push_back(arith::AddIOp::create(b, loc, acc, pairs));
+    }
+    return result;
+  }
+
+  /// Zeros for `count` step accumulators.
+  SmallVector<Value> zeroStepAccs(int64_t count) {
+    Value zero =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(stepAccType()));
+    return SmallVector<Value>(count, zero);
   }
 
   /// `accs` (`mr x nr`) plus the products of the broadcast lhs codes
@@ -305,7 +427,7 @@ struct DotKernel {
     Value codes = vector::TransferReadOp::create(
         b, loc, VectorType::get({group()}, i8), x, indices,
         constantInt(b, loc, i8, 0), ArrayRef<bool>{inBounds});
-    if (!vnni()) {
+    if (!byteCodes()) {
       auto wideType = VectorType::get({group()}, b.getI16Type());
       codes = plan.lhs.isUnsigned
                   ? Value(arith::ExtUIOp::create(b, loc, wideType, codes))
@@ -381,6 +503,80 @@ struct DotKernel {
       groups.push_back({d});
     groups.push_back({outRank - 2, outRank - 1});
     return tensor::CollapseShapeOp::create(b, loc, relaid.getResult(0), groups);
+  }
+
+  /// What relayoutWeights makes of the codes of `packed` (`[R, mids...,
+  /// planes, words]`), computed here when `packed` is a constant (the
+  /// weights of a deployed network) so that calls do not decode and re-lay
+  /// out the weights; null for other values and past kMaxFoldedWeights
+  /// codes.
+  Value foldWeights(Value packed, PackedLayoutAttr layout) {
+    DenseIntElementsAttr words;
+    auto type = cast<RankedTensorType>(packed.getType());
+    if (!type.hasStaticShape() || !matchPattern(packed, m_Constant(&words)))
+      return {};
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t rows = shape[0];
+    ArrayRef<int64_t> mids = shape.drop_front().drop_back(2);
+    int64_t midCount = 1;
+    for (int64_t extent : mids)
+      midCount *= extent;
+    int64_t bits = layout.getBits(), length = layout.getLength();
+    int64_t numWords = shape.back();
+    unsigned wordBits = getWordBits(type);
+    int64_t kg = llvm::divideCeil(length, group());
+    int64_t blocks = llvm::divideCeil(rows, lanes());
+    int64_t rowCodes = kg * lanes() * group();
+    if (blocks * midCount * rowCodes > kMaxFoldedWeights)
+      return {};
+    SmallVector<uint64_t> wordValues;
+    wordValues.reserve(words.getNumElements());
+    for (const APInt &word : words.getValues<APInt>())
+      wordValues.push_back(word.getZExtValue());
+    Int8Operand rep = plan.rhs;
+    std::vector<int16_t> codes(blocks * midCount * rowCodes, 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t m = 0; m < midCount; ++m) {
+        const uint64_t *planes =
+            wordValues.data() + (r * midCount + m) * bits * numWords;
+        int16_t *out = codes.data() +
+                       ((r / lanes()) * midCount + m) * rowCodes +
+                       (r % lanes()) * group();
+        for (int64_t k = 0; k < length; ++k) {
+          uint64_t u = 0;
+          for (int64_t p = 0; p < bits; ++p)
+            u |= ((planes[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
+                 << p;
+          int64_t value = int64_t(u);
+          switch (layout.getEncoding()) {
+          case Encoding::Unsigned:
+            break;
+          case Encoding::Signed:
+            if (u >> (bits - 1))
+              value -= int64_t(1) << bits;
+            break;
+          case Encoding::Bipolar:
+            value = 2 * value - ((int64_t(1) << bits) - 1);
+            break;
+          }
+          out[(k / group()) * lanes() * group() + k % group()] =
+              int16_t((value - rep.offset) / rep.scale);
+        }
+      }
+    }
+    SmallVector<int64_t> outShape{blocks};
+    outShape.append(mids.begin(), mids.end());
+    outShape.append({kg, lanes() * group()});
+    auto outType = RankedTensorType::get(outShape, codeType());
+    DenseElementsAttr attr;
+    if (byteCodes()) {
+      // u8 codes (up to 255) keep their bits as i8.
+      std::vector<int8_t> bytes(codes.begin(), codes.end());
+      attr = DenseElementsAttr::get(outType, ArrayRef<int8_t>(bytes));
+    } else {
+      attr = DenseElementsAttr::get(outType, ArrayRef<int16_t>(codes));
+    }
+    return arith::ConstantOp::create(b, loc, attr);
   }
 
   /// Stores `init + scale * acc` for a block (`scale * acc` unless
@@ -480,13 +676,16 @@ static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
       arith::AddIOp::create(b, loc, base, constantIndex(b, loc, offset)), last);
 }
 
-/// Builds a loop nest with `iterArgs`, the body at the rewriter's insertion
-/// point.
+/// Builds a loop nest from `lbs` (zeros if empty) to `ubs` with `iterArgs`,
+/// the body at the rewriter's insertion point.
 static scf::LoopNest
 loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
       ValueRange iterArgs,
-      function_ref<scf::ValueVector(ValueRange, ValueRange)> body) {
-  SmallVector<Value> lbs(ubs.size(), constantIndex(b, loc, 0)), stepValues;
+      function_ref<scf::ValueVector(ValueRange, ValueRange)> body,
+      ArrayRef<Value> lowerBounds = {}) {
+  SmallVector<Value> lbs(lowerBounds), stepValues;
+  if (lbs.empty())
+    lbs.assign(ubs.size(), constantIndex(b, loc, 0));
   for (int64_t step : steps)
     stepValues.push_back(constantIndex(b, loc, step));
   return scf::buildLoopNest(
@@ -508,14 +707,16 @@ namespace {
 /// replaces `op`.
 template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
   X86Int8Pattern(MLIRContext *ctx, X86Int8Instruction instruction,
-                 int64_t minBitProduct, bool parallel, int64_t minParallelMacs)
+                 int64_t minBitProduct, bool narrowProducts, bool parallel,
+                 int64_t minParallelMacs)
       : OpRewritePattern<OpTy>(ctx), instruction(instruction),
-        minBitProduct(minBitProduct), parallel(parallel),
-        minParallelMacs(minParallelMacs) {}
+        minBitProduct(minBitProduct), narrowProducts(narrowProducts),
+        parallel(parallel), minParallelMacs(minParallelMacs) {}
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const final {
-    if (!prefersX86Int8DotProduct(op, instruction, minBitProduct))
+    if (!prefersX86Int8DotProduct(op, instruction, minBitProduct,
+                                  narrowProducts))
       return rewriter.notifyMatchFailure(op, "bit-serial is preferred");
     // No outputs: the result is `init` (and no slice of it is valid).
     if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
@@ -524,10 +725,14 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
     }
     X86Plan plan =
         planFor(instruction, getPackedLayout(op->getOperand(0).getType()),
-                getPackedLayout(op->getOperand(1).getType()));
+                getPackedLayout(op->getOperand(1).getType()), narrowProducts,
+                isPadded(op));
     DotKernel kernel{rewriter, op.getLoc(), instruction, plan};
     if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
-                                kernel.intrinsicType())))
+                                kernel.intrinsicType())) ||
+        (kernel.narrow() &&
+         failed(declareIntrinsic(rewriter, op, kernel.widenIntrinsic(),
+                                 kernel.widenIntrinsicType()))))
       return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
     lower(op, kernel, rewriter);
     return success();
@@ -559,6 +764,7 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
 
   X86Int8Instruction instruction;
   int64_t minBitProduct;
+  bool narrowProducts;
   bool parallel;
   int64_t minParallelMacs;
 };
@@ -609,11 +815,18 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                          /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
                          /*needRowSum=*/c.offset != 0, /*padding=*/{},
                          kernel.decodeLanes());
-    DecodedOperand rhs = decodePacked(
-        rewriter, loc, op.getRhs(), rhsLayout, c,
-        /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-        /*needRowSum=*/a.offset != 0, /*padding=*/{}, kernel.decodeLanes());
-    Value weights = kernel.relayoutWeights(rhs.x, length);
+    // The rhs codes are needed for its row sums only with an lhs offset.
+    DecodedOperand rhs;
+    Value weights;
+    if (a.offset == 0)
+      weights = kernel.foldWeights(op.getRhs(), rhsLayout);
+    if (!weights) {
+      rhs = decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
+                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                         /*needRowSum=*/a.offset != 0, /*padding=*/{},
+                         kernel.decodeLanes());
+      weights = kernel.relayoutWeights(rhs.x, length);
+    }
 
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
@@ -679,16 +892,57 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                   });
             };
             scf::ValueVector accs(inits.begin(), inits.end());
-            if (inBoundsReduction > 0)
-              accs = loops(rewriter, loc, {kernel.index(inBoundsReduction)},
-                           {group}, inits,
+            // Steps over [begin, end) of K into `from`.
+            auto stepLoop = [&](Value begin, Value end, ValueRange from) {
+              return loops(rewriter, loc, {end}, {group}, from,
                            [&](ValueRange kivs, ValueRange accs) {
                              return step(kivs[0], accs, /*inBounds=*/true);
-                           })
-                         .results;
-            if (inBoundsReduction < reduction)
-              accs = step(kernel.index(inBoundsReduction), accs,
-                          /*inBounds=*/false);
+                           },
+                           {begin})
+                  .results;
+            };
+            if (inBoundsReduction > 0 && !kernel.narrow()) {
+              accs = stepLoop(kernel.index(0), kernel.index(inBoundsReduction),
+                              inits);
+            } else if (inBoundsReduction > 0) {
+              // Chunks of at most narrowSteps steps into i16 sums, each
+              // widened into the i32 accumulators.
+              int64_t steps = inBoundsReduction / group;
+              int64_t chunks = llvm::divideCeil(steps, kernel.plan.narrowSteps);
+              int64_t chunkLength = llvm::divideCeil(steps, chunks) * group;
+              auto chunk = [&](Value begin, Value end, ValueRange wide) {
+                return kernel.widen(
+                    wide, stepLoop(begin, end, kernel.zeroStepAccs(mr * nr)));
+              };
+              if (chunks == 1)
+                accs = chunk(kernel.index(0), kernel.index(inBoundsReduction),
+                             inits);
+              else
+                accs =
+                    loops(
+                        rewriter, loc, {kernel.index(chunks)}, {1}, inits,
+                        [&](ValueRange civs, ValueRange wide) {
+                          Value begin =
+                              arith::MulIOp::create(rewriter, loc, civs[0],
+                                                    kernel.index(chunkLength));
+                          Value end = arith::MinUIOp::create(
+                              rewriter, loc,
+                              arith::AddIOp::create(rewriter, loc, begin,
+                                                    kernel.index(chunkLength)),
+                              kernel.index(inBoundsReduction));
+                          return chunk(begin, end, wide);
+                        })
+                        .results;
+            }
+            if (inBoundsReduction < reduction) {
+              if (kernel.narrow())
+                accs = kernel.widen(accs, step(kernel.index(inBoundsReduction),
+                                               kernel.zeroStepAccs(mr * nr),
+                                               /*inBounds=*/false));
+              else
+                accs = step(kernel.index(inBoundsReduction), accs,
+                            /*inBounds=*/false);
+            }
             Value written = kernel.storeBlock(
                 iterArgs[0], accs, mr, nr,
                 [&](int64_t i) {
@@ -817,12 +1071,18 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                      /*needRowSum=*/false, op.getPadding(),
                      kernel.decodeLanes())
             .x;
-    Value filter =
-        decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/false, /*padding=*/{}, kernel.decodeLanes())
-            .x;
-    Value weights = kernel.relayoutWeights(filter, channels);
+    // The filter's codes are needed for its sums only with an input offset.
+    Value filter, weights;
+    if (a.offset == 0)
+      weights = kernel.foldWeights(op.getFilter(), filterLayout);
+    if (!weights) {
+      filter = decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
+                            /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                            /*needRowSum=*/false, /*padding=*/{},
+                            kernel.decodeLanes())
+                   .x;
+      weights = kernel.relayoutWeights(filter, channels);
+    }
     int64_t group = kernel.group();
     int64_t channelGroups = llvm::divideCeil(channels, group);
 
@@ -867,40 +1127,105 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
             Value zero = arith::ConstantOp::create(
                 rewriter, loc, rewriter.getZeroAttr(kernel.accType()));
             SmallVector<Value> inits(mr * nr, zero);
-            scf::LoopNest taps = loops(
-                rewriter, loc,
-                {kernel.index(kh), kernel.index(kw),
-                 kernel.index(channelGroups * group)},
-                {1, 1, group}, inits, [&](ValueRange tivs, ValueRange accs) {
-                  Value i = tivs[0], j = tivs[1], ch = tivs[2];
-                  Value row = arith::AddIOp::create(
+            auto tap = [&](Value i, Value j, Value ch, ValueRange accs) {
+              Value row = arith::AddIOp::create(
+                  rewriter, loc,
+                  arith::MulIOp::create(rewriter, loc, oh,
+                                        kernel.index(strides[0])),
+                  arith::MulIOp::create(rewriter, loc, i,
+                                        kernel.index(dilations[0])));
+              Value tapColumn = arith::MulIOp::create(
+                  rewriter, loc, j, kernel.index(dilations[1]));
+              Value cb = arith::DivUIOp::create(rewriter, loc, ch,
+                                                kernel.index(group));
+              SmallVector<Value> lhsCodes;
+              for (int64_t p = 0; p < mr; ++p) {
+                Value column = arith::AddIOp::create(
+                    rewriter, loc,
+                    arith::MulIOp::create(rewriter, loc, pixelIndex[p],
+                                          kernel.index(strides[1])),
+                    tapColumn);
+                lhsCodes.push_back(kernel.broadcastCodes(
+                    input, ValueRange{n, row, column, ch}));
+              }
+              return kernel.multiplyBlock(
+                  accs, lhsCodes, weights, nr, [&](int64_t q) {
+                    return SmallVector<Value>{blockIndex[q], i, j, cb,
+                                              kernel.index(0)};
+                  });
+            };
+            Value channelEnd = kernel.index(channelGroups * group);
+            scf::ValueVector reduced;
+            if (!kernel.narrow()) {
+              reduced = loops(rewriter, loc,
+                              {kernel.index(kh), kernel.index(kw), channelEnd},
+                              {1, 1, group}, inits,
+                              [&](ValueRange tivs, ValueRange accs) {
+                                return tap(tivs[0], tivs[1], tivs[2], accs);
+                              })
+                            .results;
+            } else {
+              // The innermost levels of (kh, kw, channel groups) whose
+              // steps number at most narrowSteps run into i16 sums, widened
+              // after them; more channel groups than that go in chunks.
+              int64_t limit = kernel.plan.narrowSteps;
+              int64_t wideLevels = channelGroups * kw * kh <= limit ? 0
+                                   : channelGroups * kw <= limit    ? 1
+                                                                    : 2;
+              int64_t chunks = llvm::divideCeil(channelGroups, limit);
+              int64_t chunkLength =
+                  llvm::divideCeil(channelGroups, chunks) * group;
+              auto narrowPart = [&](ValueRange outer, ValueRange wide) {
+                SmallVector<Value> ubs, lbs;
+                SmallVector<int64_t> stepSizes;
+                if (wideLevels == 0) {
+                  ubs = {kernel.index(kh), kernel.index(kw), channelEnd};
+                  stepSizes = {1, 1, group};
+                } else if (wideLevels == 1) {
+                  ubs = {kernel.index(kw), channelEnd};
+                  stepSizes = {1, group};
+                } else if (chunks == 1) {
+                  ubs = {channelEnd};
+                  stepSizes = {group};
+                } else {
+                  Value begin = arith::MulIOp::create(
+                      rewriter, loc, outer[2], kernel.index(chunkLength));
+                  lbs = {begin};
+                  ubs = {arith::MinUIOp::create(
                       rewriter, loc,
-                      arith::MulIOp::create(rewriter, loc, oh,
-                                            kernel.index(strides[0])),
-                      arith::MulIOp::create(rewriter, loc, i,
-                                            kernel.index(dilations[0])));
-                  Value tapColumn = arith::MulIOp::create(
-                      rewriter, loc, j, kernel.index(dilations[1]));
-                  Value cb = arith::DivUIOp::create(rewriter, loc, ch,
-                                                    kernel.index(group));
-                  SmallVector<Value> lhsCodes;
-                  for (int64_t p = 0; p < mr; ++p) {
-                    Value column = arith::AddIOp::create(
-                        rewriter, loc,
-                        arith::MulIOp::create(rewriter, loc, pixelIndex[p],
-                                              kernel.index(strides[1])),
-                        tapColumn);
-                    lhsCodes.push_back(kernel.broadcastCodes(
-                        input, ValueRange{n, row, column, ch}));
-                  }
-                  return kernel.multiplyBlock(
-                      accs, lhsCodes, weights, nr, [&](int64_t q) {
-                        return SmallVector<Value>{blockIndex[q], i, j, cb,
-                                                  kernel.index(0)};
-                      });
-                });
+                      arith::AddIOp::create(rewriter, loc, begin,
+                                            kernel.index(chunkLength)),
+                      channelEnd)};
+                  stepSizes = {group};
+                }
+                scf::ValueVector sums =
+                    loops(
+                        rewriter, loc, ubs, stepSizes,
+                        kernel.zeroStepAccs(mr * nr),
+                        [&](ValueRange tivs, ValueRange accs) {
+                          SmallVector<Value> ivs(outer.begin(),
+                                                 outer.begin() + wideLevels);
+                          ivs.append(tivs.begin(), tivs.end());
+                          return tap(ivs[0], ivs[1], ivs[2], accs);
+                        },
+                        lbs)
+                        .results;
+                return kernel.widen(wide, sums);
+              };
+              if (wideLevels == 0) {
+                reduced = narrowPart({}, inits);
+              } else {
+                SmallVector<Value> ubs{kernel.index(kh)};
+                if (wideLevels == 2)
+                  ubs.append({kernel.index(kw), kernel.index(chunks)});
+                reduced = loops(rewriter, loc, ubs,
+                                SmallVector<int64_t>(ubs.size(), 1), inits,
+                                narrowPart)
+                              .results;
+              }
+            }
             Value written = kernel.storeBlock(
-                iterArgs[0], taps.results, mr, nr,
+                iterArgs[0], reduced, mr, nr,
                 [&](int64_t p) {
                   return SmallVector<Value>{outN, outOh, pixelIndex[p]};
                 },
@@ -973,10 +1298,11 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
 
 void mlir::bitserial::populateBitserialToX86Int8Patterns(
     RewritePatternSet &patterns, X86Int8Instruction instruction,
-    int64_t minBitProduct, bool parallel, int64_t minParallelMacs) {
-  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(patterns.getContext(),
-                                                 instruction, minBitProduct,
-                                                 parallel, minParallelMacs);
+    int64_t minBitProduct, bool narrowProducts, bool parallel,
+    int64_t minParallelMacs) {
+  patterns.add<MatmulToX86Int8, Conv2DToX86Int8>(
+      patterns.getContext(), instruction, minBitProduct, narrowProducts,
+      parallel, minParallelMacs);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1012,7 +1338,8 @@ struct ConvertBitserialToX86Int8Pass
     }
     RewritePatternSet patterns(&getContext());
     populateBitserialToX86Int8Patterns(patterns, *parsed, minBitProduct,
-                                       parallel, minParallelMacs);
+                                       narrowProducts, parallel,
+                                       minParallelMacs);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

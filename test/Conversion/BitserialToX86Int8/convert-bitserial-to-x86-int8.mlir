@@ -1,9 +1,14 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8 | FileCheck %s
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx-vnni" | FileCheck %s --check-prefix=YMM
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1" | FileCheck %s --check-prefix=AVX2
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1" | FileCheck %s --check-prefix=BW
+// vpmaddwd on i16 codes (narrow products off):
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1 narrow-products=false" | FileCheck %s --check-prefix=AVX2
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1 narrow-products=false" | FileCheck %s --check-prefix=BW
+// Narrow products: vpmaddubsw into i16 sums where the codes' ranges bound
+// them, widened by vpmaddwd.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 min-bit-product=1" | FileCheck %s --check-prefix=NARROW
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx512bw min-bit-product=1" | FileCheck %s --check-prefix=NARROW-BW
 // The default threshold is 8, 16 below 128 output rows; never for one row.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2" | FileCheck %s --check-prefix=DEFAULT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=avx2 narrow-products=false" | FileCheck %s --check-prefix=DEFAULT
 // 65: never (but for ops marked bitserial.int8 = true).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="min-bit-product=65" | FileCheck %s --check-prefix=NEVER
 // parallel=true: output rows of a convolution and runs of row blocks of a
@@ -86,6 +91,33 @@
 // AVX2: arith.addi %{{.*}}, %[[P]] : vector<8xi32>
 // AVX2-NOT: pmaddubs
 // BW: func.func private @llvm.x86.avx512.pmaddw.d.512(vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// Narrow products: u8 x s8 codes as for vpdpbusd (K in groups of 4); a
+// vpmaddubsw lane adds two products of at most 255 x 8, so 8 steps (4080
+// each) stay within 32767: the 37 groups run in 5 chunks of at most 8 steps
+// ([32 c, min(32 c + 32, 148))) into 6 x 2 i16 sums, each chunk widened by
+// vpmaddwd with ones into the i32 accumulators.
+// NARROW: func.func private @llvm.x86.avx2.pmadd.wd(vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// NARROW: func.func private @llvm.x86.avx2.pmadd.ub.sw(vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// NARROW-LABEL: func.func @stem
+// NARROW: tensor.collapse_shape {{.*}} into tensor<8x37x32xi8>
+// NARROW: %{{.*}}:12 = scf.for %[[CHUNK:.*]] = %{{.*}} to %c5{{.*}} step %c1{{.*}} -> (vector<8xi32>,
+// NARROW: %[[BEGIN:.*]] = arith.muli %[[CHUNK]], %c32{{.*}} : index
+// NARROW: %[[NEXT:.*]] = arith.addi %[[BEGIN]], %c32{{.*}} : index
+// NARROW: %[[END:.*]] = arith.minui %[[NEXT]], %c148{{.*}} : index
+// NARROW: %[[SUMS:.*]]:12 = scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step %c4{{.*}} -> (vector<16xi16>,
+// NARROW: vector.transfer_read {{.*}} : tensor<30x192xi8>, vector<4xi8>
+// NARROW-NOT: arith.ext
+// NARROW: %[[P:.*]] = func.call @llvm.x86.avx2.pmadd.ub.sw
+// NARROW: arith.addi %{{.*}}, %[[P]] : vector<16xi16>
+// NARROW: scf.yield
+// NARROW: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+// NARROW: %[[PAIRS:.*]] = func.call @llvm.x86.avx2.pmadd.wd(%[[SUMS]]#0, %[[ONES]])
+// NARROW: arith.addi %{{.*}}, %[[PAIRS]] : vector<8xi32>
+// NARROW: return
+// NARROW-BW: func.func private @llvm.x86.avx512.pmaddw.d.512(vector<32xi16>, vector<32xi16>) -> vector<16xi32>
+// NARROW-BW: func.func private @llvm.x86.avx512.pmaddubs.w.512(vector<64xi8>, vector<64xi8>) -> vector<32xi16>
+// NARROW-BW-LABEL: func.func @stem
+// NARROW-BW: func.call @llvm.x86.avx512.pmaddubs.w.512
 // DEFAULT-LABEL: func.func @stem
 // DEFAULT: func.call @llvm.x86.avx2.pmadd.wd
 !A = tensor<30x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
@@ -308,4 +340,93 @@ func.func @from_pack(%x: tensor<30x147xi16>, %b: !B) -> tensor<30x64xi32> {
   %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<30x64xi32>) -> tensor<30x64xi32>
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%z : tensor<30x64xi32>) -> tensor<30x64xi32>
   return %r : tensor<30x64xi32>
+}
+
+// -----
+
+// Narrow products over a whole 3x3 window: 2-bit unsigned x 2-bit signed
+// codes (u8 at most 3, s8 at least -2) allow 2730 steps per widening, and
+// the window has 3 x 3 x 4 groups: one loop nest of i16 sums, widened once.
+// NARROW-LABEL: func.func @narrow_window
+// NARROW-NOT: -> (vector<8xi32>
+// NARROW: scf.for {{.*}} -> (vector<16xi16>,
+// NARROW: scf.for {{.*}} -> (vector<16xi16>,
+// NARROW: scf.for {{.*}} to %c16{{.*}} step %c4{{.*}} -> (vector<16xi16>,
+// NARROW: func.call @llvm.x86.avx2.pmadd.ub.sw
+// NARROW-NOT: -> (vector<8xi32>
+// NARROW: func.call @llvm.x86.avx2.pmadd.wd
+// NARROW: return
+!X = tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 16>>
+!F = tensor<8x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 16>>
+func.func @narrow_window(%x: !X, %f: !F, %init: tensor<1x6x6x8xi32>) -> tensor<1x6x6x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x6x6x8xi32>) padding = [1, 1, 1, 1] -> tensor<1x6x6x8xi32>
+  return %r : tensor<1x6x6x8xi32>
+}
+
+// -----
+
+// 4-bit x 4-bit unsigned: 2 x 15 x 15 per step allows 72 steps; a kernel
+// row (3 taps x 24 groups of 96 channels) fits, the window does not: i32
+// accumulators over kh, i16 sums over (kw, channel groups).
+// NARROW-LABEL: func.func @narrow_rows
+// NARROW: scf.for {{.*}} to %c3{{.*}} step %c1{{.*}} -> (vector<8xi32>,
+// NARROW: scf.for {{.*}} to %c3{{.*}} step %c1{{.*}} -> (vector<16xi16>,
+// NARROW: scf.for {{.*}} to %c96{{.*}} step %c4{{.*}} -> (vector<16xi16>,
+// NARROW: func.call @llvm.x86.avx2.pmadd.ub.sw
+// NARROW: scf.yield
+// NARROW: scf.yield
+// NARROW: func.call @llvm.x86.avx2.pmadd.wd
+// NARROW: scf.yield
+!X = tensor<1x5x5x4x2xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 96>>
+!F = tensor<16x3x3x4x2xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 96>>
+func.func @narrow_rows(%x: !X, %f: !F, %init: tensor<1x3x3x16xi32>) -> tensor<1x3x3x16xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x16xi32>) -> tensor<1x3x3x16xi32>
+  return %r : tensor<1x3x3x16xi32>
+}
+
+// -----
+
+// 7-bit unsigned x 8-bit signed: one vpmaddubsw lane may reach
+// 2 x 127 x 128 = 32512, so two steps could leave i16: vpmaddwd on i16
+// codes instead.
+// NARROW-LABEL: func.func @too_wide_for_narrow
+// NARROW-NOT: pmadd.ub.sw
+// NARROW: func.call @llvm.x86.avx2.pmadd.wd
+// NARROW-NOT: pmadd.ub.sw
+// NARROW: return
+!A = tensor<5x7x1xi64, #bitserial.packed<bits = 7, encoding = unsigned, length = 40>>
+!B = tensor<16x8x1xi64, #bitserial.packed<bits = 8, encoding = signed, length = 40>>
+func.func @too_wide_for_narrow(%a: !A, %b: !B, %init: tensor<5x16xi32>) -> tensor<5x16xi32> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<5x16xi32>) -> tensor<5x16xi32>
+  return %r : tensor<5x16xi32>
+}
+
+// -----
+
+// Constant weights are decoded and re-laid out here, not on every call: the
+// 2-bit unsigned rows [1, 2, 3, 0] (planes 0b0101, 0b0110) and [3, 3, 0, 1]
+// (0b1011, 0b0011) become the codes of channels 0 and 1 of a vector of 16
+// (vpdpbusd) or 8 (vpmaddubsw) channels x 4 values of K (vpmaddwd: i16
+// codes, 2 values of K); the other channels are 0. No weight decoding or
+// re-layout is left.
+// CHECK-LABEL: func.func @constant_weights
+// CHECK: arith.constant dense<{{\[\[\[}}1, 2, 3, 0, 3, 3, 0, 1, 0, 0, 0, 0, {{.*}}]]]> : tensor<1x1x64xi8>
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: tensor<2x64xi8>
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512
+// CHECK: return
+// NARROW-LABEL: func.func @constant_weights
+// NARROW: arith.constant dense<{{\[\[\[}}1, 2, 3, 0, 3, 3, 0, 1, 0, 0, 0, 0, {{.*}}]]]> : tensor<1x1x32xi8>
+// NARROW-NOT: linalg.generic
+// NARROW: func.call @llvm.x86.avx2.pmadd.ub.sw
+// AVX2-LABEL: func.func @constant_weights
+// AVX2: arith.constant dense<{{\[\[\[}}1, 2, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]]> : tensor<1x2x16xi16>
+// AVX2-NOT: linalg.generic
+// AVX2: func.call @llvm.x86.avx2.pmadd.wd
+!A = tensor<3x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 4>>
+!B = tensor<2x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 4>>
+func.func @constant_weights(%a: !A, %init: tensor<3x2xi32>) -> tensor<3x2xi32> {
+  %b = arith.constant dense<[[[5], [6]], [[11], [3]]]> : !B
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<3x2xi32>) {bitserial.int8 = true} -> tensor<3x2xi32>
+  return %r : tensor<3x2xi32>
 }

@@ -6,12 +6,14 @@ operands truncated to i8 first, bitserial.matmul or bitserial.conv2d into
 `init`), and OUT/harness.c, which fills the operands of
 every case with pseudo-random values of their encodings' ranges, computes the
 expected result with plain int64 loops and compares it with every lowering's
-output.
+output. Cases with `constant` weights pack them as a module constant (the
+harness passes the same values, which the function ignores).
 """
 
 import argparse
 import itertools
 import os
+import random
 
 ENCODINGS = ["unsigned", "signed", "bipolar"]
 WORDS = [8, 16, 32, 64]
@@ -38,7 +40,7 @@ def make_cases():
                     k=lengths[n % len(lengths)], word=WORDS[n % len(WORDS)],
                     result=64 if n % 3 == 0 else 32,
                     batch=[None, (3, False), (2, True)][n % 3 if n % 5 == 4 else 0],
-                    extreme=False, dynamic=False, lhs8=False)
+                    extreme=False, dynamic=False, lhs8=False, constant=False)
         case.update(kw)
         cases.append(case)
         n += 1
@@ -71,7 +73,65 @@ def make_cases():
                            ("signed", 8, "signed", 8)]:
         add(ea, ba, eb, bb, m=2, n=3, k=40001, word=64, result=64,
             batch=None, extreme=True)
+    # Extreme = 2: every value at the largest magnitude of its encoding, so
+    # that every product has its largest magnitude (and one sign): the
+    # bounds of narrow int8 products (vpmaddubsw into i16 sums) exactly,
+    # over many widenings (K = 1001: 251 groups of 4).
+    for ea, ba, eb, bb in [("unsigned", 4, "unsigned", 4),  # 72 steps
+                           ("signed", 4, "unsigned", 4),  # 136 steps
+                           ("unsigned", 8, "signed", 6),  # 2 steps
+                           ("unsigned", 8, "signed", 2),  # 32 steps
+                           ("bipolar", 4, "bipolar", 4),  # 72 steps
+                           ("unsigned", 7, "signed", 8)]:  # none: 1 step
+        add(ea, ba, eb, bb, m=3, n=9, k=1001, word=64, result=32,
+            batch=None, extreme=2)
+    add("unsigned", 2, "unsigned", 3, m=2, n=5, k=30001, word=32, result=64,
+        batch=None, extreme=2)
+    # Constant weights (the int8 lowerings may decode and re-lay them out
+    # at compile time), lhs offsets or not, narrow, vpmaddwd and vpdpbusd
+    # codes.
+    for ea, ba, eb, bb, k in [("unsigned", 2, "signed", 2, 200),
+                              ("unsigned", 8, "signed", 4, 147),
+                              ("signed", 8, "signed", 8, 65),
+                              ("bipolar", 3, "unsigned", 5, 70),
+                              ("unsigned", 1, "bipolar", 1, 129)]:
+        add(ea, ba, eb, bb, m=9, n=13, k=k, word=WORDS[len(cases) % 4],
+            result=32, batch=None, constant=True, lhs8=ba == 8)
     return cases
+
+
+def constant_values(index, case):
+    """The weights of a `constant` case, [N, K] (deterministic)."""
+    lo, hi = value_range(case["eb"], case["bb"])
+    rng = random.Random(index)
+    values = []
+    for _ in range(case["n"] * case["k"]):
+        v = rng.randint(lo, hi)
+        if case["eb"] == "bipolar" and v % 2 == 0:
+            v = v + 1 if v < hi else v - 1
+        values.append(v)
+    return values
+
+
+def pack_words(values, rows, k, encoding, bits, word):
+    """`values` ([rows, K]) as packed words [rows, bits, words], each word as
+    the signed integer of its bits."""
+    words = (k + word - 1) // word
+    out = []
+    for r in range(rows):
+        planes = []
+        for p in range(bits):
+            row_words = [0] * words
+            for i in range(k):
+                v = values[r * k + i]
+                if encoding == "bipolar":
+                    v = (v + (1 << bits) - 1) // 2
+                if (v >> p) & 1:
+                    row_words[i // word] |= 1 << (i % word)
+            planes.append([w - (1 << word) if w >> (word - 1) else w
+                           for w in row_words])
+        out.append(planes)
+    return out
 
 
 def make_convs():
@@ -158,6 +218,8 @@ def tensor(shape, element):
 
 
 def mlir_function(prefix, index, case):
+    if case["constant"]:
+        return constant_function(prefix, index, case)
     lhs, rhs, res = shapes_of(case)
     if case["dynamic"]:
         # Every dimension but K.
@@ -179,6 +241,27 @@ def mlir_function(prefix, index, case):
     return (f"func.func @{prefix}c{index}(%a: {ta}, %b: {tb}, %init: {tr}) -> {tr} {{\n"
             + pack_lhs +
             f"  %pb = bitserial.pack %b : {tb} -> {pb}\n"
+            f"  %r = bitserial.matmul ins(%pa, %pb : {pa}, {pb}) outs(%init : {tr}) -> {tr}\n"
+            f"  return %r : {tr}\n}}\n")
+
+
+def constant_function(prefix, index, case):
+    """The case with its weights packed as a constant (%b is ignored)."""
+    m, n, k, word = case["m"], case["n"], case["k"], case["word"]
+    ta, tb = tensor([m, k], "i16"), tensor([n, k], "i16")
+    tr = tensor([m, n], f"i{case['result']}")
+    pa = packed_type([m], case["ea"], case["ba"], k, word)
+    pb = packed_type([n], case["eb"], case["bb"], k, word)
+    words = pack_words(constant_values(index, case), n, k, case["eb"],
+                       case["bb"], word)
+    pack_lhs = f"  %pa = bitserial.pack %a : {ta} -> {pa}\n"
+    if case["lhs8"]:
+        ta8 = tensor([m, k], "i8")
+        pack_lhs = (f"  %a8 = arith.trunci %a : {ta} to {ta8}\n"
+                    f"  %pa = bitserial.pack %a8 : {ta8} -> {pa}\n")
+    return (f"func.func @{prefix}c{index}(%a: {ta}, %b: {tb}, %init: {tr}) -> {tr} {{\n"
+            + pack_lhs +
+            f"  %pb = arith.constant dense<{words}> : {pb}\n"
             f"  %r = bitserial.matmul ins(%pa, %pb : {pa}, {pb}) outs(%init : {tr}) -> {tr}\n"
             f"  return %r : {tr}\n}}\n")
 
@@ -232,8 +315,11 @@ static uint64_t next(void) {
   return state;
 }
 
-/* A value of the encoding's range; `extreme` favours its ends. */
+/* A value of the encoding's range; `extreme` favours its ends (2: always
+   the end of the largest magnitude). */
 static int16_t draw(int lo, int hi, int bipolar, int extreme) {
+  if (extreme == 2)
+    return -lo > hi ? lo : hi;
   if (extreme && next() % 4 != 0)
     return next() % 2 ? lo : hi;
   int v = lo + (int)(next() % (uint64_t)(hi - lo + 1));
@@ -284,7 +370,7 @@ static void check(const char *name, int index, Memref *r, const int64_t *expecte
 static void run(int index, Fn *fns, const char **names, int numFns,
                 int ea, int ba, int eb, int bb, int batch, int lhsBatched,
                 int rhsBatched, int64_t m, int64_t n, int64_t k, int wide,
-                int extreme) {
+                int extreme, const int16_t *fixedB) {
   int64_t ob = batch ? batch : 1, lb = lhsBatched ? batch : 1;
   int64_t rb = rhsBatched ? batch : 1;
   int16_t *a = malloc(sizeof(int16_t) * lb * m * k);
@@ -298,7 +384,7 @@ static void run(int index, Fn *fns, const char **names, int numFns,
   for (int64_t i = 0; i < lb * m * k; ++i)
     a[i] = draw(alo, ahi, ea == 2, extreme);
   for (int64_t i = 0; i < rb * n * k; ++i)
-    b[i] = draw(blo, bhi, eb == 2, extreme);
+    b[i] = fixedB ? fixedB[i] : draw(blo, bhi, eb == 2, extreme);
   for (int64_t i = 0; i < outputs; ++i)
     init[i] = (int64_t)(next() % 2001) - 1000;
   for (int64_t bi = 0; bi < ob; ++bi)
@@ -442,6 +528,10 @@ def main():
             for prefix in prefixes:
                 f.write(f"void _mlir_ciface_{prefix}v{i}(Memref *, Memref *, "
                         "Memref *, Memref *);\n")
+        for i, case in enumerate(cases):
+            if case["constant"]:
+                values = ", ".join(map(str, constant_values(i, case)))
+                f.write(f"static const int16_t weights{i}[] = {{{values}}};\n")
         f.write("\nint main(void) {\n")
         labels = ", ".join(f'"{label}"' for _, label in lowerings)
         f.write(f"  const char *names[] = {{{labels}}};\n")
@@ -455,7 +545,8 @@ def main():
                     f"{int(bool(batch and (len(batch) < 3 or batch[2])))}, "
                     f"{int(bool(batch and batch[1]))}, "
                     f"{case['m']}, {case['n']}, {case['k']}, "
-                    f"{int(case['result'] == 64)}, {int(case['extreme'])}); }}\n")
+                    f"{int(case['result'] == 64)}, {int(case['extreme'])}, "
+                    f"{f'weights{i}' if case['constant'] else 'NULL'}); }}\n")
         for i, conv in enumerate(convs):
             fns = ", ".join(f"_mlir_ciface_{p}v{i}" for p in prefixes)
             n, h, w, c, co, kh, kw, st, pad, dil = conv["geometry"]

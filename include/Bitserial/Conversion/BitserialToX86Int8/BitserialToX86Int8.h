@@ -22,9 +22,9 @@ enum class X86Int8Instruction {
   Avx512Vnni,
   /// vpdpbusd on ymm (AVX-VNNI, VEX encoded).
   AvxVnni,
-  /// vpmaddwd on ymm (AVX2).
+  /// vpmaddubsw (narrow products) or vpmaddwd on ymm (AVX2).
   Avx2,
-  /// vpmaddwd on zmm (AVX-512BW).
+  /// vpmaddubsw (narrow products) or vpmaddwd on zmm (AVX-512BW).
   Avx512Bw,
 };
 
@@ -45,8 +45,9 @@ int64_t getX86Int8MinBitProduct(X86Int8Instruction instruction,
 /// `bitserial.matmul` (unbatched weights) or `bitserial.conv2d` (static
 /// kernel extents; with padding, an input whose value 0 is the code 0) of
 /// packed operands whose i64 result, if any, reduces over at most 32768
-/// values.
-bool canLowerToX86Int8(Operation *op, X86Int8Instruction instruction);
+/// values. `narrowProducts` as in populateBitserialToX86Int8Patterns.
+bool canLowerToX86Int8(Operation *op, X86Int8Instruction instruction,
+                       bool narrowProducts = true);
 
 /// The selection: true when the lowering handles `op` and it should run as
 /// int8 dot products: the `bitserial.int8` attribute (the user's choice),
@@ -54,17 +55,22 @@ bool canLowerToX86Int8(Operation *op, X86Int8Instruction instruction);
 /// the bit product against the threshold (at least 8, 16 below 128 output
 /// rows, never for one row; `minBitProduct` if positive).
 bool prefersX86Int8DotProduct(Operation *op, X86Int8Instruction instruction,
-                              int64_t minBitProduct);
+                              int64_t minBitProduct,
+                              bool narrowProducts = true);
 
 /// Patterns rewriting the ops `prefersX86Int8DotProduct` selects into a
 /// decoding of both operands to i8 and an int8 dot-product kernel on
 /// tensors. Other ops are left alone for a later bit-serial lowering. With
-/// `parallel`, the kernels' outer loops are `scf.forall`s (output rows of a
-/// convolution, runs of row blocks of a matmul), except for ops of fewer
-/// than `minParallelMacs` static multiply-accumulates.
+/// `narrowProducts`, AVX2 and AVX-512BW multiply u8 by s8 codes with
+/// vpmaddubsw into i16 sums, widened by vpmaddwd every few steps, when the
+/// operands' ranges prove that no product pair saturates and no sum leaves
+/// i16 (at most 4 bits x 4 bits, or 8 bits x 2 bits, say); else vpmaddwd on
+/// i16 codes. With `parallel`, the kernels' outer loops are `scf.forall`s
+/// (output rows of a convolution, runs of row blocks of a matmul), except
+/// for ops of fewer than `minParallelMacs` static multiply-accumulates.
 void populateBitserialToX86Int8Patterns(
     RewritePatternSet &patterns, X86Int8Instruction instruction,
-    int64_t minBitProduct, bool parallel = false,
+    int64_t minBitProduct, bool narrowProducts = true, bool parallel = false,
     int64_t minParallelMacs = kDefaultMinParallelMacs);
 
 } // namespace mlir::bitserial
