@@ -111,6 +111,10 @@ static BitSerialCosts getBitSerialCosts(CostTarget target) {
   llvm_unreachable("unknown cost target");
 }
 
+/// Memory bandwidth of one x86 core in the model's cycles: 19.6 GB/s
+/// (Zen 3, bitserial-baselines' 256 MiB read) at the 4.5 GHz of the fits.
+static constexpr double kX86MemoryBytesPerCycle = 4.4;
+
 /// The int8 kernels, fitted like the bit-serial ones (x86: A8W8 C2-C12,
 /// the stem and the threshold table; AArch64: C3 and C6 through
 /// convert-bitserial-to-arm-neon on the Neoverse-N1 model).
@@ -120,21 +124,28 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
   case Int8Unit::None:
     return std::nullopt;
   case Int8Unit::X86Avx512Vnni:
-    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true};
+    return Int8Costs{46,  4, 6, 0.30, 0.30, 0,
+                     1.6, 0, 0, true, 1,    kX86MemoryBytesPerCycle};
   case Int8Unit::X86Avx2:
     // Narrow products fitted on Zen 3 against the x86-avx2 bit-serial
     // constants (docs/benchmarks.md, "Narrow int8 products"): C2-C12 at
-    // A2W2 and A2W1, constant weights.
-    return Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29, true};
+    // A2W2 and A2W1, constant weights. vpmaddwd's codes are i16 (the
+    // narrow products' i8).
+    return Int8Costs{14,  2, 5,  0.36, 0.14, 0,
+                     1.3, 0, 29, true, 2,    kX86MemoryBytesPerCycle};
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
     // C2, C3, C6 A2W2 and C10, C12 A4W2.
-    return Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true};
+    return Int8Costs{46,  4, 6, 0.30, 0.30, 0,
+                     1.6, 0, 0, true, 1,    kX86MemoryBytesPerCycle};
   case Int8Unit::X86Avx512Bw:
     // --cpu skylake-avx512 (vpmaddwd on zmm): C3 A3W2, C7 and C9 A4W2,
     // with the ymm decoding costs. Narrow products not measured: as many
     // more MACs as on ymm.
-    return Int8Costs{18, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29 * 18 / 14.0, true};
+    return Int8Costs{18,   2,    5,
+                     0.36, 0.14, 0,
+                     1.3,  0,    29 * 18 / 14.0,
+                     true, 2,    kX86MemoryBytesPerCycle};
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
     // Decoding: 5 NEON instructions per plane and 16 values, about 0.3
@@ -366,6 +377,17 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
             : double(problem.weightValues()) *
                   (i8->cyclesPerWeightValue +
                    problem.bitsB * i8->cyclesPerWeightValuePlane);
+    // Every register block of rows streams all weights: from memory once
+    // they leave the caches (matmuls of 4096 x 4096 weights on Zen 3: M =
+    // 64 took 14.8 ms as narrow int8 against 11.1 ms bit-serial, whose
+    // packed weights are a quarter of the bytes; M = 8 1.73 against 1.41).
+    double weightBytes =
+        double(problem.weightValues()) * (narrow ? 1 : i8->bytesPerWeightCode);
+    if (i8->memoryBytesPerCycle > 0 && weightBytes > kCachedInt8WeightBytes) {
+      double passes = double(problem.batch) * problem.outHeight *
+                      llvm::divideCeil(problem.outWidth, i8->rowBlock);
+      weightCycles += weightBytes * passes / i8->memoryBytesPerCycle;
+    }
     estimate.int8Cycles =
         double(reduction) * rows * problem.channelsOut /
             (narrow ? i8->narrowMacsPerCycle : i8->macsPerCycle) +

@@ -94,7 +94,17 @@ struct Int8Costs {
   /// Constant weights are decoded and re-laid out at compile time (no
   /// per-call weight cost).
   bool foldsConstantWeights = false;
+  /// Bytes per weight code in the kernel (i8 or i16) and the memory
+  /// bandwidth in bytes per cycle: every register block of rows streams
+  /// all weights, from memory once they pass kCachedInt8WeightBytes (0:
+  /// not modelled).
+  int64_t bytesPerWeightCode = 1;
+  double memoryBytesPerCycle = 0;
 };
+
+/// Re-laid-out int8 weights up to this size are taken to stay in the
+/// caches across the register blocks that stream them.
+inline constexpr int64_t kCachedInt8WeightBytes = int64_t(8) << 20;
 
 /// Whether every encoding of `bitsA` x `bitsB` bits keeps the i16 sums of
 /// two steps of vpmaddubsw exact: 2 steps x 2 products x the largest
