@@ -164,6 +164,13 @@ def make_convs():
                               ("unsigned", 8, "signed", 6, 3)]:
         convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=geometries[g],
                           word=64, result=64 if g % 2 else 32))
+    # 4 x 4 bits over 96 channels at the largest magnitudes: narrow products
+    # allow 72 steps, a kernel row's 3 x 24 groups, not the window's 216:
+    # i16 sums per row of taps, widened three times per pixel.
+    convs.append(dict(ea="unsigned", ba=4, eb="unsigned", bb=4,
+                      geometry=(1, 5, 5, 96, 16, 3, 3, (1, 1), (1, 1, 1, 1),
+                                (1, 1)),
+                      word=64, result=32, extreme=2))
     return convs
 
 
@@ -441,7 +448,8 @@ static void runConv(int index, Fn *fns, const char **names, int numFns,
                     int ea, int ba, int eb, int bb, int64_t n, int64_t h,
                     int64_t w, int64_t c, int64_t co, int64_t kh, int64_t kw,
                     int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl,
-                    int64_t pr, int64_t dh, int64_t dw, int wide) {
+                    int64_t pr, int64_t dh, int64_t dw, int wide,
+                    int extreme) {
   int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
   int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
   int16_t *x = malloc(sizeof(int16_t) * n * h * w * c);
@@ -453,9 +461,9 @@ static void runConv(int index, Fn *fns, const char **names, int numFns,
   range(ea, ba, &alo, &ahi);
   range(eb, bb, &blo, &bhi);
   for (int64_t i = 0; i < n * h * w * c; ++i)
-    x[i] = draw(alo, ahi, ea == 2, 0);
+    x[i] = draw(alo, ahi, ea == 2, extreme);
   for (int64_t i = 0; i < co * kh * kw * c; ++i)
-    f[i] = draw(blo, bhi, eb == 2, 0);
+    f[i] = draw(blo, bhi, eb == 2, extreme);
   for (int64_t i = 0; i < outputs; ++i)
     init[i] = (int64_t)(next() % 2001) - 1000;
   for (int64_t b = 0; b < n; ++b)
@@ -555,7 +563,8 @@ def main():
             f.write(f"  {{ Fn fns[] = {{{fns}}};\n"
                     f"    runConv({i}, fns, names, {count}, {ENCODINGS.index(conv['ea'])}, "
                     f"{conv['ba']}, {ENCODINGS.index(conv['eb'])}, {conv['bb']}, "
-                    f"{geometry}, {int(conv['result'] == 64)}); }}\n")
+                    f"{geometry}, {int(conv['result'] == 64)}, "
+                    f"{conv.get('extreme', 0)}); }}\n")
         total = len(cases) + len(convs)
         f.write(f'  printf("%d of {total} cases x {count} lowerings failed\\n", '
                 "failures);\n  return failures != 0;\n}\n")
