@@ -83,9 +83,11 @@ int64_t mlir::bitserial::getX86Int8MinBitProduct(X86Int8Instruction instruction,
   return 8;
 }
 
-/// Output pixels (rows) below which the default threshold doubles: the
-/// weights are decoded and re-laid out on every call, which few pixels do
-/// not amortize (ResNet-18's 7x7 layers C11 and C12 lose at 8 bits).
+/// Output pixels (rows) below which the default threshold doubles: weights
+/// passed as arguments are decoded and re-laid out on every call, which few
+/// pixels do not amortize (ResNet-18's 7x7 layers C11 and C12 lose at 8
+/// bits). This fallback rule does not tell constant weights apart; the cost
+/// model does.
 static constexpr int64_t kFewRows = 128;
 /// A single output row (a matrix-vector product) reads each weight once, so
 /// decoding the weights costs more than the product itself: the default
