@@ -162,6 +162,20 @@ int64_t mlir::bitserial::getMaxValue(unsigned bits, Encoding encoding) {
   llvm_unreachable("unknown encoding");
 }
 
+int64_t mlir::bitserial::decodePlaneBits(uint64_t planes, unsigned bits,
+                                         Encoding encoding) {
+  int64_t u = static_cast<int64_t>(planes);
+  switch (encoding) {
+  case Encoding::Unsigned:
+    return u;
+  case Encoding::Signed:
+    return (u & (int64_t(1) << (bits - 1))) ? u - (int64_t(1) << bits) : u;
+  case Encoding::Bipolar:
+    return 2 * u - ((int64_t(1) << bits) - 1);
+  }
+  llvm_unreachable("unknown encoding");
+}
+
 PlaneDecoding mlir::bitserial::getPlaneDecoding(Encoding encoding) {
   if (encoding == Encoding::Bipolar)
     return {2, -1};

@@ -109,19 +109,6 @@ static uint64_t encodeValue(const APInt &value, unsigned bits,
   return v & ((uint64_t(1) << bits) - 1);
 }
 
-static int64_t decodeValue(uint64_t planes, unsigned bits, Encoding encoding) {
-  int64_t u = static_cast<int64_t>(planes);
-  switch (encoding) {
-  case Encoding::Unsigned:
-    return u;
-  case Encoding::Signed:
-    return (u & (int64_t(1) << (bits - 1))) ? u - (int64_t(1) << bits) : u;
-  case Encoding::Bipolar:
-    return 2 * u - ((int64_t(1) << bits) - 1);
-  }
-  llvm_unreachable("unknown encoding");
-}
-
 /// Folding rewrites whole constants; keep compile time bounded.
 /// Static tensors of more bytes than an address space holds (2^47 on x86-64
 /// and AArch64 user space) cannot run anywhere, and their strides overflow
@@ -297,9 +284,9 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
       for (unsigned p = 0; p < bits; ++p)
         if (words[(row * bits + p) * numWords + k / wordBits][k % wordBits])
           planes |= uint64_t(1) << p;
-      values.push_back(APInt(resultBits,
-                             decodeValue(planes, bits, layout.getEncoding()),
-                             /*isSigned=*/true, /*implicitTrunc=*/true));
+      int64_t value = decodePlaneBits(planes, bits, layout.getEncoding());
+      values.push_back(APInt(resultBits, value, /*isSigned=*/true,
+                             /*implicitTrunc=*/true));
     }
   }
   return DenseIntElementsAttr::get(resultType, values);

@@ -56,6 +56,10 @@ RankedTensorType getPackedType(ArrayRef<int64_t> logicalShape, unsigned bits,
 int64_t getMinValue(unsigned bits, Encoding encoding);
 int64_t getMaxValue(unsigned bits, Encoding encoding);
 
+/// The value whose plane bits are the low `bits` bits of `planes` (bit p =
+/// plane p).
+int64_t decodePlaneBits(uint64_t planes, unsigned bits, Encoding encoding);
+
 /// A plane bit b decodes as `scale * b + offset` before its plane weight:
 /// (1, 0) for unsigned and signed planes, (2, -1) for bipolar ones.
 struct PlaneDecoding {

@@ -123,21 +123,8 @@ struct X86Plan {
 /// The largest magnitude of the codes x of `layout`'s values under `rep`
 /// (value = scale * x + offset).
 static int64_t getMaxCodeMagnitude(PackedLayoutAttr layout, Int8Operand rep) {
-  int64_t bits = layout.getBits();
-  int64_t low = 0, high = 0;
-  switch (layout.getEncoding()) {
-  case Encoding::Unsigned:
-    high = (int64_t(1) << bits) - 1;
-    break;
-  case Encoding::Signed:
-    low = -(int64_t(1) << (bits - 1));
-    high = -low - 1;
-    break;
-  case Encoding::Bipolar:
-    high = (int64_t(1) << bits) - 1;
-    low = -high;
-    break;
-  }
+  int64_t low = getMinValue(layout.getBits(), layout.getEncoding());
+  int64_t high = getMaxValue(layout.getBits(), layout.getEncoding());
   return std::max(std::abs(low - rep.offset), std::abs(high - rep.offset)) /
          rep.scale;
 }
@@ -549,18 +536,7 @@ struct DotKernel {
           for (int64_t p = 0; p < bits; ++p)
             u |= ((planes[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
                  << p;
-          int64_t value = int64_t(u);
-          switch (layout.getEncoding()) {
-          case Encoding::Unsigned:
-            break;
-          case Encoding::Signed:
-            if (u >> (bits - 1))
-              value -= int64_t(1) << bits;
-            break;
-          case Encoding::Bipolar:
-            value = 2 * value - ((int64_t(1) << bits) - 1);
-            break;
-          }
+          int64_t value = decodePlaneBits(u, bits, layout.getEncoding());
           out[(k / group()) * lanes() * group() + k % group()] =
               int16_t((value - rep.offset) / rep.scale);
         }
