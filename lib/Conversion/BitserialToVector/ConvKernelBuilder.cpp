@@ -1064,6 +1064,36 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
               }
             positions = std::move(next);
           }
+          // A strided window with the words straight-line too: pairs of
+          // adjacent words (one `ldp`) innermost, taps reading the same
+          // columns adjacent (stride 2: kw 0, 2, 1), so that each pair of
+          // words is used as soon as it is loaded rather than held across
+          // taps (C10: 3-5% faster on the A53 model, 9-14% on Neoverse-N1).
+          int64_t kwAt = -1, cwAt = -1;
+          for (int64_t k = rolled, e = order.size(); k < e; ++k) {
+            if (order[k] == 1)
+              kwAt = k - rolled + 1;
+            if (order[k] == 2)
+              cwAt = k - rolled + 1;
+          }
+          int64_t stride = inputStrides[1];
+          if (kwAt > 0 && cwAt > 0 && stride > 1 && words % 2 == 0) {
+            SmallVector<std::pair<SmallVector<int64_t>, int64_t>> keyed;
+            for (auto [at, position] : llvm::enumerate(positions)) {
+              SmallVector<int64_t> key;
+              for (int64_t k = 0, e = position.size(); k < e; ++k)
+                if (k != kwAt && k != cwAt)
+                  key.push_back(position[k]);
+              int64_t kw = position[kwAt], cw = position[cwAt];
+              key.append({cw / 2, kw * pr.dilations[1] % stride, kw, cw % 2});
+              keyed.push_back({std::move(key), int64_t(at)});
+            }
+            llvm::sort(keyed);
+            SmallVector<SmallVector<int64_t>> sorted;
+            for (const auto &entry : keyed)
+              sorted.push_back(positions[entry.second]);
+            positions = std::move(sorted);
+          }
           SmallVector<Value> bytes(args);
           for (const SmallVector<int64_t> &position : positions) {
             // Level l's induction variable: outer loops are levels < depth

@@ -137,3 +137,33 @@ func.func @conv2d_two_words(%x: !X, %f: !F, %init: tensor<1x5x7x8xi32>) -> tenso
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x7x8xi32>) -> tensor<1x5x7x8xi32>
   return %r : tensor<1x5x7x8xi32>
 }
+
+// -----
+
+// A stride-2 window over 4 words: each kernel row's 12 straight-line steps
+// take the words in adjacent pairs (one `ldp` on AArch64), and within a pair
+// the taps that read the same input columns together (kw 0 and 2, then 1):
+// (kw, word) = (0,0) (0,1) (2,0) (2,1) (1,0) (1,1), then words 2 and 3.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true" --canonicalize | FileCheck %s --check-prefix=STRIDED
+// STRIDED-LABEL: func.func @conv2d_stride2_four_words
+// STRIDED: scf.for %[[KH:[a-z0-9_]+]] = %c0 to %c3 step %c1 iter_args({{.*}}) -> (vector<
+// STRIDED-NOT: scf.for
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c0, %c0, %c0, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c0, %c0, %c1, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c2, %c0, %c0, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c2, %c0, %c1, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c1, %c0, %c0, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c1, %c0, %c1, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c0, %c0, %c2, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c0, %c0, %c3, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c2, %c0, %c2, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c2, %c0, %c3, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c1, %c0, %c2, %c0]
+// STRIDED: vector.transfer_read %{{.*}}[%c0, %[[KH]], %c1, %c0, %c3, %c0]
+// STRIDED: scf.yield
+!X = tensor<1x9x9x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+!F = tensor<4x3x3x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+func.func @conv2d_stride2_four_words(%x: !X, %f: !F, %init: tensor<1x5x5x4xi32>) -> tensor<1x5x5x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x4xi32>) strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x5x5x4xi32>
+  return %r : tensor<1x5x5x4xi32>
+}
