@@ -64,6 +64,8 @@ ITERATIONS = 100
 HARNESS_SYMBOLS = {"main", "bench_begin", "bench_end"}
 
 CNT16 = re.compile(r"^cnt\s+v\d+\.16b")
+# Branches (objdump mnemonics); NEON bic/bsl/bit/bif are not.
+BRANCH = re.compile(r"^(b|b\.\w+|bl|blr|br|cbn?z|tbn?z|ret)\s")
 WIDEN = re.compile(r"^(uadalp|uaddlp|saddlp|sadalp|ushll2?|uxtl2?|zip[12]|"
                    r"uaddw2?|saddw2?)\s")
 
@@ -286,7 +288,8 @@ class Model:
         return {t: tuple(self.cache[f"{cpu}\n{t}"]) for t in texts}
 
     def profile(self, elf, cpu, args):
-        """TBs of one call: [(pc, symbol, text, executions)] and log lines."""
+        """TBs of one call: [(pc, symbol, text, executions)], straight-line
+        loop bodies: [(start, text, iterations)] and log lines."""
         counts, extents, symbols, lines = self.count(elf, cpu, args)
         dis = self.disassemble(elf, {s for s in symbols.values() if s})
         # TBs outside named functions (the static binary's ifunc stubs).
@@ -301,12 +304,36 @@ class Model:
             except KeyError as e:
                 raise RuntimeError(f"{elf}: no disassembly at {e.args[0]:#x}")
             tbs.append((pc, symbols[pc], "\n".join(insns), n))
-        return tbs, lines
+        return tbs, self.loops(counts, extents, dis), lines
 
-    def cost(self, cpu, tbs, kernel_symbols):
+    def loops(self, counts, extents, dis):
+        """Loop bodies without inner branches, ending in a backward branch:
+        one block each, whatever TBs qemu split them into (it ends a TB
+        after about 230 instructions). Iterations = executions of the TBs
+        ending in the branch."""
+        taken = collections.Counter()
+        for pc, n in counts.items():
+            taken[extents[pc][-1]] += n
+        bodies = []
+        for last, n in taken.items():
+            insn = re.sub(r"\s*<[^>]*>", "", dis.get(last, "")).strip()
+            target = re.search(r"\s0x([0-9a-f]+)$", insn)
+            if not BRANCH.match(insn) or not target:
+                continue
+            addrs = range(int(target.group(1), 16), last + 4, 4)
+            if (not 0 < len(addrs) or any(a not in dis for a in addrs)
+                    or any(BRANCH.match(dis[a]) for a in addrs[:-1])):
+                continue
+            bodies.append((addrs[0], "\n".join(self.mca_text(dis[a])
+                                               for a in addrs), n))
+        return bodies
+
+    def cost(self, cpu, tbs, loops, kernel_symbols):
         """Cycles in total, per category, the hottest TB with a `cnt` (the
-        step code; the hottest TB if none has one) and all TBs by cost."""
-        cycles = self.mca(cpu, [t for _, _, t, _ in tbs])
+        step code; the hottest TB if none has one), all TBs by cost, and
+        the costliest loop body with a `cnt` (the step loop) or None."""
+        cycles = self.mca(cpu, [t for _, _, t, _ in tbs] +
+                          [t for _, t, _ in loops])
         total = 0.0
         parts = collections.Counter()
         hot = None
@@ -331,7 +358,16 @@ class Model:
                        "stack": sum(1 for l in lines if asm.STACK.search(l))}
         top = sorted(((n * cycles[t][0], n, cycles[t][0], sym, t)
                       for _, sym, t, n in tbs), reverse=True)
-        return total, parts, hot, top
+        loop = None
+        for start, text, n in loops:
+            lines = text.split("\n")
+            cnts = sum(1 for l in lines if CNT16.match(l))
+            if cnts and (loop is None or n * cycles[text][0] > loop["cycles"]):
+                loop = {"cycles": n * cycles[text][0], "count": n,
+                        "body_cycles": cycles[text][0], "insns": len(lines),
+                        "cnt": cnts, "text": text,
+                        "stack": sum(1 for l in lines if asm.STACK.search(l))}
+        return total, parts, hot, top, loop
 
     def save_cache(self):
         if self.args.cache:
@@ -426,9 +462,9 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
         elf = model.bitserial_elf(layer, config, cpu)
         hargs = model.harness_args("bitserial", layer, config)
         model.check(elf, cpu, hargs)
-        tbs, lines = model.profile(elf, cpu, hargs)
+        profile = model.profile(elf, cpu, hargs)
         os.unlink(elf)
-        return tbs, lines
+        return profile
 
     def baseline_job(layer, cpu):
         elf = model.baseline_elf(cpu)
@@ -448,15 +484,19 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
     results = {}
     max_lines = 0
     for key, fut in futures.items():
-        tbs, lines = fut.result()
+        tbs, loops, lines = fut.result()
         max_lines = max(max_lines, lines)
         symbols = ({"kernel", "_mlir_ciface_kernel"} if key[0] != "base"
                    else {"conv_s16", "conv_s8"})
-        results[key] = model.cost(key[2], tbs, symbols)
+        results[key] = model.cost(key[2], tbs, loops, symbols)
         if args.keep:
             with open(os.path.join(work, "hot-{}-{}-{}.s".format(*key)),
                       "w") as f:
                 f.write(results[key][2]["text"] + "\n")
+            if args.keep and results[key][4]:
+                with open(os.path.join(work, "loop-{}-{}-{}.s".format(*key)),
+                          "w") as f:
+                    f.write(results[key][4]["text"] + "\n")
     model.save_cache()
 
     lines = []
@@ -481,7 +521,10 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
          "under qemu against plain C loops. Binary ops = MACs x bits_a x "
          "bits_w; step TB = the costliest TB containing cnt; its binops/"
          "cycle = cnt .16b in the TB x 128 / its cycles (in brackets: / "
-         "llvm-mca's resource bound).")
+         "llvm-mca's resource bound). Step loop = the costliest loop body "
+         "without inner branches containing cnt, as one llvm-mca block "
+         "(qemu splits bodies of over about 230 instructions into TBs); "
+         "its binops/cycle likewise.")
     emit()
     for cpu in cpus:
         base_name = BASELINE_NAMES[CPUS[cpu][2]]
@@ -493,12 +536,14 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
                  "| binop/cycle | step TB share "
                  "| step TB insns / cnt / stack / cycles "
                  "| step TB binop/cycle (resource bound) "
+                 "| step loop insns / cnt / stack / cycles "
+                 "| step loop binop/cycle "
                  "| popcount TBs | widening | other kernel | libc |")
-            emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             tot = tb = 0.0
             onebyone = [0.0, 0]
             for layer in layers:
-                cyc, parts, hot, _ = results[(config, layer, cpu)]
+                cyc, parts, hot, _, loop = results[(config, layer, cpu)]
                 bcyc = results[("base", layer, cpu)][0]
                 tot += cyc
                 tb += bcyc
@@ -510,18 +555,22 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
                 hot_binops = (f"{hot['cnt'] * 128 / hot['tb_cycles']:.1f} "
                               f"({hot['cnt'] * 128 / hot['tb_floor']:.1f})"
                               if hot["cnt"] else "(no cnt)")
+                loop_cells = (f"{loop['insns']} / {loop['cnt']} / "
+                              f"{loop['stack']} / {loop['body_cycles']:.2f} | "
+                              f"{loop['cnt'] * 128 / loop['body_cycles']:.1f}"
+                              if loop else "- | -")
                 emit(f"| {layer} | {ms(cyc):.3f} | {ms(bcyc):.3f} "
                      f"| {bcyc / cyc:.2f} "
                      f"| {macs(layer) * ba * bw / cyc:.1f} "
                      f"| {100 * hot['cycles'] / cyc:.0f}% "
                      f"| {hot['insns']} / {hot['cnt']} / {hot['stack']} "
                      f"/ {hot['tb_cycles']:.2f} "
-                     f"| {hot_binops} "
+                     f"| {hot_binops} | {loop_cells} "
                      f"| {share('popcount'):.0f}% | {share('widening'):.0f}% "
                      f"| {share('other'):.0f}% | {100 * libc / cyc:.0f}% |")
             emit(f"| **sum** | {ms(tot):.3f} | {ms(tb):.3f} | {tb / tot:.2f} "
                  f"| {sum(macs(l) for l in layers) * ba * bw / tot:.1f} "
-                 "| | | | | | | |")
+                 "| | | | | | | | | |")
             if onebyone[1]:
                 allmacs = sum(macs(l) for l in layers)
                 emit()
@@ -531,7 +580,8 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
     for cpu in cpus:
         base_name = BASELINE_NAMES[CPUS[cpu][2]]
         emit(f"### {cpu}: summary (ms at {GHZ} GHz; x = {base_name} ms / "
-             "bitserial ms; step = the step TB's binops/cycle)")
+             "bitserial ms; step = the step loop's binops/cycle, or the step "
+             "TB's (marked TB) where no loop body has a cnt)")
         emit()
         emit("| layer | MACs (M) | " + " | ".join(
             f"{c} ms" for c in configs) + f" | {base_name} ms | " +
@@ -545,9 +595,16 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
             bcyc = sum(results[("base", l, cpu)][0] for l in row)
             step = []
             for c in configs:
-                hot = results[(c, layer, cpu)][2] if layer != "sum" else None
-                step.append(f"{hot['cnt'] * 128 / hot['tb_cycles']:.1f}"
-                            if hot and hot["cnt"] else "")
+                if layer == "sum":
+                    step.append("")
+                    continue
+                _, _, hot, _, loop = results[(c, layer, cpu)]
+                if loop:
+                    step.append(f"{loop['cnt'] * 128 / loop['body_cycles']:.1f}")
+                elif hot["cnt"]:
+                    step.append(f"{hot['cnt'] * 128 / hot['tb_cycles']:.1f} TB")
+                else:
+                    step.append("")
             name = "**sum**" if layer == "sum" else layer
             emit(f"| {name} | {sum(macs(l) for l in row) / 1e6:.1f} | "
                  + " | ".join(f"{ms(cyc[c]):.2f}" for c in configs)
@@ -562,7 +619,7 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
         for cpu in cpus:
             for config in configs:
                 for layer in layers:
-                    cyc, _, _, top = results[(config, layer, cpu)]
+                    cyc, _, _, top, _ = results[(config, layer, cpu)]
                     emit(f"{cpu} {config} {layer}:")
                     for c, n, per, sym, text in top[:args.top]:
                         insns = text.split("\n")
