@@ -215,6 +215,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.unrollPlanePairs = shape.unrollPlanePairs;
   vectorOptions.freshReturnedOutput = shape.freshReturnedOutput;
   vectorOptions.hornerPlanePairs = shape.hornerPlanePairs;
+  vectorOptions.widenEachStep = shape.widenEachStep;
   KernelTarget resolved = resolveKernelTarget(options.target);
   bool armInt8 = getKernelTargetArch(resolved) == TargetArch::AArch64 &&
                  (options.dotProduct || options.i8mm);

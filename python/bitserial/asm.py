@@ -3,8 +3,9 @@
 `python -m bitserial.asm FILE.s` prints one line per function with the
 counts the lit tests and the cost model check: the hottest basic block (the
 one with the most popcount instructions), its instruction count, the stack
-accesses between its first and last popcount, and widening instructions
-anywhere in the function.
+accesses between its first and last popcount, widening instructions
+anywhere in the function, and the pairwise widening adds in the hottest
+block.
 """
 
 import re
@@ -87,7 +88,8 @@ def main(argv: List[str]) -> int:
               f"hot-block-instructions={len(hot.lines)} "
               f"stack-between-popcounts={hot.stack_between_popcounts()} "
               f"pairwise-adds={sum(1 for l in lines if PAIRWISE.match(l))} "
-              f"widening-chains={sum(1 for l in lines if WIDENING_CHAIN.match(l))}")
+              f"widening-chains={sum(1 for l in lines if WIDENING_CHAIN.match(l))} "
+              f"hot-block-pairwise-adds={sum(1 for l in hot.lines if PAIRWISE.match(l))}")
     return 0
 
 

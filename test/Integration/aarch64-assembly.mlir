@@ -31,12 +31,14 @@
 // A53-NOT: ld1r
 // A53-LABEL: conv1x1:
 // A53-NOT: ld1r
-// A 3x3 layer over 512 channels (8 words) reduces in chunks of 24 steps:
-// byte counts accumulate into halfwords with uadalp between chunks.
+// A 3x3 layer over 512 channels (8 words: 72 steps, more than one chunk of
+// byte sums) adds every step's counts into halfwords: `uadalp` of the `cnt`
+// result (widen-each-step), no byte sums widened per chunk.
 // A53-LABEL: conv3x3_512:
-// A53: uadalp v{{[0-9]+}}.8h, v{{[0-9]+}}.16b
+// A53: cnt [[COUNT:v[0-9]+]].16b, v{{[0-9]+}}.16b
+// A53: uadalp v{{[0-9]+}}.8h, [[COUNT]].16b
 // A53-NOT: ld1r
-// STATS: conv3x3_512: {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0
+// STATS: conv3x3_512: hot-block-popcounts=[[COUNTS:[0-9]+]] {{.*}} stack-between-popcounts=0 pairwise-adds={{[1-9][0-9]*}} widening-chains=0 hot-block-pairwise-adds=[[COUNTS]]{{$}}
 
 !X3 = tensor<1x30x30x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>
 !F3 = tensor<64x3x3x1x2xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 128>>

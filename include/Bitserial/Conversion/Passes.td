@@ -144,6 +144,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            "With unroll-steps, sum straight-line plane pairs in Horner "
            "order (falling weights, the sums so far shifted before each "
            "pair's counts are added into them) where no weight is negative">,
+    Option<"widenEachStep", "widen-each-step", "bool", /*default=*/"false",
+           "With narrow-accumulators, reductions of 16-bit sums over more "
+           "than 31 steps add each step's widened byte counts into the sums "
+           "(AArch64 uadalp) rather than widening byte sums per chunk">,
     Option<"freshReturnedOutput", "fresh-returned-output", "bool",
            /*default=*/"false",
            "When a conv2d's init is a function argument and its result is "

@@ -642,6 +642,7 @@ struct ConvertBitserialToVectorPass
     shape.fuseEpilogues = fuseEpilogues;
     shape.freshReturnedOutput = freshReturnedOutput;
     shape.hornerPlanePairs = hornerPlanePairs;
+    shape.widenEachStep = widenEachStep;
     if (fuseEpilogues)
       sinkEpiloguesIntoTileNests(getOperation());
     PackedTensorTypeConverter converter;

@@ -891,6 +891,11 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
   int64_t accumulators = pixels * vectors;
 
   // One step: AND + byte popcount into every accumulator.
+  // With widenEachStep, a reduction of 16-bit sums longer than one chunk
+  // adds each step's counts into the sums widened (AArch64 uadalp): no byte
+  // sums beside them, no widening per chunk, one chunk.
+  bool wideSteps = shape.widenEachStep && !shape.wordPopcount &&
+                   accBits == 16 && kernelH * kernelW * words > kMaxByteSteps;
   auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
     SmallVector<Value> next(bytes);
     Value row = affine(oh, inputStrides[0], kh, pr.dilations[0]);
@@ -958,6 +963,8 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
             count = ctpop;
           }
           Value &acc = next[p * vectors + q];
+          if (wideSteps)
+            count = widenLanes(count, sumVector, /*isSigned=*/false);
           acc = arith::AddIOp::create(b, loc, acc, count);
         }
     }
@@ -967,7 +974,7 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
   // Reduction levels kh, kw, cw: byte accumulators live across the innermost
   // levels whose total step count stays <= 31; outer levels widen.
   // With 64-bit lane counts nothing needs widening: one chunk.
-  int64_t depth = shape.wordPopcount                           ? 0
+  int64_t depth = shape.wordPopcount || wideSteps              ? 0
                   : kernelH * kernelW * words <= kMaxByteSteps ? 0
                   : kernelW * words <= kMaxByteSteps           ? 1
                   : words <= kMaxByteSteps                     ? 2
@@ -988,7 +995,7 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
   auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
     SmallVector<Value> bytesInit(
         accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
-    if (carryBytes)
+    if (carryBytes || wideSteps)
       bytesInit.assign(wideAcc.begin(), wideAcc.end());
     // The chunk's levels, as loops or (with unrollSteps) straight-line
     // steps. The order of steps is free (they only add into the
@@ -1119,7 +1126,7 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
           return bytes;
         });
     SmallVector<Value> counts(inner.results);
-    if (carryBytes)
+    if (carryBytes || wideSteps)
       return counts;
     SmallVector<Value> next;
     for (int64_t k = 0; k < accumulators; ++k) {

@@ -25,6 +25,11 @@ MicroKernelShape mlir::bitserial::getAArch64A53KernelShape() {
   shape.unrollPlanePairs = true;
   // No per-pair shifted counts, no second set of sums across a pair.
   shape.hornerPlanePairs = true;
+  // uadalp per step costs what the byte add does (llvm-mca's Cortex-A53 and
+  // Cortex-A55 models; on Neoverse-N1 it takes one of two pipes, and the
+  // step's and/cnt the other): no byte sums beside the 16-bit ones in
+  // reductions of several chunks.
+  shape.widenEachStep = true;
   // A returned update of an argument `init` writes the returned buffer
   // itself: no memcpy of the output after the kernel.
   shape.freshReturnedOutput = true;

@@ -167,3 +167,36 @@ func.func @conv2d_stride2_four_words(%x: !X, %f: !F, %init: tensor<1x5x5x4xi32>)
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x4xi32>) strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x5x5x4xi32>
   return %r : tensor<1x5x5x4xi32>
 }
+
+// -----
+
+// With widen-each-step, a reduction of 16-bit sums over more than one chunk
+// (3x3 taps x 4 words = 36 steps) adds every step's byte counts, widened,
+// into the 16-bit sums that the loop over kernel rows carries: no byte sums
+// and no widening per kernel row. Without it, the steps count into byte
+// sums that are widened once per kernel row.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true widen-each-step=true" --canonicalize | FileCheck %s --check-prefix=WIDEN
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true" --canonicalize | FileCheck %s --check-prefix=CHUNKS
+// WIDEN-LABEL: func.func @conv2d_36_steps
+// WIDEN: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args({{.*}}) -> (vector<8xi16>, vector<8xi16>, vector<8xi16>, vector<8xi16>)
+// WIDEN-NOT: arith.addi {{.*}} : vector<16xi8>
+// WIDEN: %[[COUNT:.*]] = math.ctpop %{{.*}} : vector<16xi8>
+// WIDEN-NEXT: %[[PAIRS:.*]] = vector.shape_cast %[[COUNT]] : vector<16xi8> to vector<8x2xi8>
+// WIDEN-NEXT: %[[WIDE:.*]] = arith.extui %[[PAIRS]] : vector<8x2xi8> to vector<8x2xi16>
+// WIDEN-NEXT: %[[SUM:.*]] = vector.multi_reduction <add>, %[[WIDE]], %{{.*}} [1] : vector<8x2xi16> to vector<8xi16>
+// WIDEN-NEXT: arith.addi %{{.*}}, %[[SUM]] : vector<8xi16>
+// WIDEN-COUNT-47: math.ctpop {{.*}} : vector<16xi8>
+// WIDEN-NOT: arith.addi {{.*}} : vector<16xi8>
+// WIDEN: scf.yield %{{.*}} : vector<8xi16>, vector<8xi16>, vector<8xi16>, vector<8xi16>
+// CHUNKS-LABEL: func.func @conv2d_36_steps
+// CHUNKS: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args({{.*}}) -> (vector<8xi16>, vector<8xi16>, vector<8xi16>, vector<8xi16>)
+// CHUNKS: math.ctpop %{{.*}} : vector<16xi8>
+// CHUNKS: arith.addi {{.*}} : vector<16xi8>
+// CHUNKS: vector.multi_reduction <add>, %{{.*}}, %{{.*}} [1] : vector<8x2xi16> to vector<8xi16>
+// CHUNKS: scf.yield %{{.*}} : vector<8xi16>, vector<8xi16>, vector<8xi16>, vector<8xi16>
+!X = tensor<1x9x9x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+!F = tensor<4x3x3x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
+func.func @conv2d_36_steps(%x: !X, %f: !F, %init: tensor<1x5x5x4xi32>) -> tensor<1x5x5x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x4xi32>) strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x5x5x4xi32>
+  return %r : tensor<1x5x5x4xi32>
+}
