@@ -1566,7 +1566,7 @@ Value ConvKernelBuilder::build() {
           SmallVector<Value> planeSums;
           int64_t pairSteps = kernelH * kernelW * words * halves();
           if (shape.unrollSteps && pairSteps <= kMaxByteSteps &&
-              (planesA * planesB * pairSteps <= kMaxUnrolledSteps ||
+              (planesA * planesB * pairSteps <= kMaxStraightLinePairSteps ||
                (shape.unrollPlanePairs &&
                 planesA * planesB <= kMaxUnrolledPlanePairs))) {
             planeSums = accInit;

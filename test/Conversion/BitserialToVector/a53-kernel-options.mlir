@@ -200,3 +200,22 @@ func.func @conv2d_36_steps(%x: !X, %f: !F, %init: tensor<1x5x5x4xi32>) -> tensor
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x4xi32>) strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x5x5x4xi32>
   return %r : tensor<1x5x5x4xi32>
 }
+
+// -----
+
+// A 1x1 window whose 4 plane pairs take 16 steps together (2 x 2 bits over
+// 4 words) is straight-line code: 16 steps x 4 accumulators, no loop over
+// the plane pairs.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=128 pixel-block=2 channel-block=2 fit-register-block=false unroll-steps=true narrow-accumulators=true horner-plane-pairs=true" --canonicalize | FileCheck %s --check-prefix=PAIRS16
+// PAIRS16-LABEL: func.func @conv2d_1x1_four_pairs
+// PAIRS16: scf.for %{{.*}} = %c0 to %c3 step %c2 iter_args({{.*}}) -> (tensor<1x3x3x4xi32>)
+// PAIRS16-NOT: scf.for
+// PAIRS16-COUNT-64: math.ctpop
+// PAIRS16-NOT: math.ctpop
+// PAIRS16: return
+!X = tensor<1x6x6x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>
+!F = tensor<4x1x1x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>
+func.func @conv2d_1x1_four_pairs(%x: !X, %f: !F, %init: tensor<1x3x3x4xi32>) -> tensor<1x3x3x4xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x4xi32>) strides = [2, 2] -> tensor<1x3x3x4xi32>
+  return %r : tensor<1x3x3x4xi32>
+}
