@@ -890,12 +890,12 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
   int64_t pixels = shape.pixelBlock, vectors = shape.channelBlock;
   int64_t accumulators = pixels * vectors;
 
-  // One step: AND + byte popcount into every accumulator.
   // With widenEachStep, a reduction of 16-bit sums longer than one chunk
   // adds each step's counts into the sums widened (AArch64 uadalp): no byte
   // sums beside them, no widening per chunk, one chunk.
   bool wideSteps = shape.widenEachStep && !shape.wordPopcount &&
                    accBits == 16 && kernelH * kernelW * words > kMaxByteSteps;
+  // One step: AND + byte popcount into every accumulator.
   auto step = [&](Value kh, Value kw, Value cw, ValueRange bytes) {
     SmallVector<Value> next(bytes);
     Value row = affine(oh, inputStrides[0], kh, pr.dilations[0]);
