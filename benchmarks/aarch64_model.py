@@ -320,8 +320,11 @@ class Model:
             target = re.search(r"\s0x([0-9a-f]+)$", insn)
             if not BRANCH.match(insn) or not target:
                 continue
-            addrs = range(int(target.group(1), 16), last + 4, 4)
-            if (not 0 < len(addrs) or any(a not in dis for a in addrs)
+            start = int(target.group(1), 16)
+            if start > last:  # a forward branch ends no loop
+                continue
+            addrs = range(start, last + 4, 4)
+            if (any(a not in dis for a in addrs)
                     or any(BRANCH.match(dis[a]) for a in addrs[:-1])):
                 continue
             bodies.append((addrs[0], "\n".join(self.mca_text(dis[a])
@@ -462,9 +465,9 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
         elf = model.bitserial_elf(layer, config, cpu)
         hargs = model.harness_args("bitserial", layer, config)
         model.check(elf, cpu, hargs)
-        profile = model.profile(elf, cpu, hargs)
+        tbs_loops_lines = model.profile(elf, cpu, hargs)
         os.unlink(elf)
-        return profile
+        return tbs_loops_lines
 
     def baseline_job(layer, cpu):
         elf = model.baseline_elf(cpu)
@@ -493,7 +496,7 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
             with open(os.path.join(work, "hot-{}-{}-{}.s".format(*key)),
                       "w") as f:
                 f.write(results[key][2]["text"] + "\n")
-            if args.keep and results[key][4]:
+            if results[key][4]:
                 with open(os.path.join(work, "loop-{}-{}-{}.s".format(*key)),
                           "w") as f:
                     f.write(results[key][4]["text"] + "\n")
