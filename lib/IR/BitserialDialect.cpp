@@ -3,7 +3,9 @@
 #include "Bitserial/IR/BitserialDialect.h"
 #include "Bitserial/IR/BitserialOps.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -262,4 +264,46 @@ LogicalResult PackedLayoutAttr::verifyEncoding(
                                ? std::string("?")
                                : std::to_string(words));
   return success();
+}
+
+DenseIntElementsAttr mlir::bitserial::getConstantElements(Value value) {
+  DenseIntElementsAttr attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    return attr;
+  auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.hasUnitStride() ||
+      slice.getType().getRank() != slice.getSourceType().getRank() ||
+      !slice.getType().hasStaticShape() ||
+      ShapedType::isDynamicShape(slice.getStaticOffsets()))
+    return {};
+  DenseIntElementsAttr source = getConstantElements(slice.getSource());
+  if (!source)
+    return {};
+  auto type = RankedTensorType::get(slice.getType().getShape(),
+                                    source.getElementType(),
+                                    slice.getType().getEncoding());
+  if (source.isSplat())
+    return DenseIntElementsAttr::get(type, source.getSplatValue<APInt>());
+  ArrayRef<int64_t> sourceShape = source.getType().getShape();
+  if (sourceShape == type.getShape())
+    return source;
+  ArrayRef<int64_t> offsets = slice.getStaticOffsets();
+  ArrayRef<int64_t> sizes = type.getShape();
+  SmallVector<int64_t> strides = computeSuffixProduct(sourceShape);
+  auto values = source.getValues<APInt>();
+  SmallVector<APInt> elements;
+  elements.reserve(type.getNumElements());
+  SmallVector<int64_t> index(sizes.size(), 0);
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    int64_t linear = 0;
+    for (size_t d = 0; d < sizes.size(); ++d)
+      linear += (offsets[d] + index[d]) * strides[d];
+    elements.push_back(values[linear]);
+    for (size_t d = sizes.size(); d-- > 0;) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return DenseIntElementsAttr::get(type, elements);
 }

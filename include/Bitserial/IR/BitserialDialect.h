@@ -85,6 +85,12 @@ unsigned getRequiredWidth(unsigned bits, Encoding encoding);
 uint64_t getThresholdCodePlanes(uint64_t count, unsigned bits,
                                 Encoding encoding);
 
+/// The elements of `value` when it is an integer constant or a static,
+/// unit-stride, rank-preserving `tensor.extract_slice` (possibly of another)
+/// of one: the tiles `bitserial-tile` makes of constant weights, so that
+/// their relayout still happens at compile time. Null otherwise.
+DenseIntElementsAttr getConstantElements(Value value);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_IR_BITSERIALDIALECT_H

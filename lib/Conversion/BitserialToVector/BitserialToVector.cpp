@@ -88,14 +88,6 @@ mlir::bitserial::matchLaneGroupSum(vector::MultiDimReductionOp op) {
                       resultType};
 }
 
-/// The constant words of a (possibly packed) tensor value, if any.
-static DenseIntElementsAttr getConstantWords(Value value) {
-  DenseIntElementsAttr attr;
-  if (matchPattern(value, m_Constant(&attr)))
-    return attr;
-  return {};
-}
-
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -226,7 +218,7 @@ struct Conv2DOpVectorLowering : public VectorKernelPattern<Conv2DOp> {
     problem.padding.assign(op.getPadding().begin(), op.getPadding().end());
     problem.dilations.assign(op.getDilations().begin(),
                              op.getDilations().end());
-    problem.filterConstant = getConstantWords(op.getFilter());
+    problem.filterConstant = getConstantElements(op.getFilter());
     MicroKernelShape opShape = getOpShape(op, shape);
     std::optional<std::pair<Operation *, FusedEpilogue>> epilogue;
     if (shape.fuseEpilogues)
@@ -327,7 +319,7 @@ struct MatmulOpVectorLowering : public VectorKernelPattern<MatmulOp> {
     }
     ConvProblem problem{input, filter, image, op.getLhsLayout(),
                         op.getRhsLayout()};
-    problem.filterConstant = getConstantWords(op.getRhs());
+    problem.filterConstant = getConstantElements(op.getRhs());
     MicroKernelShape opShape = getOpShape(op, shape);
     if (!epilogue) {
       problem.initScalar = getFillScalar(op.getInit());

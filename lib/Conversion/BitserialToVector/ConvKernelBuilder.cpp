@@ -1159,12 +1159,11 @@ std::pair<Value, Value> ConvKernelBuilder::relayoutThresholds() {
   Type accType = thresholdType.getElementType();
   unsigned width = accType.getIntOrFloatBitWidth();
   int64_t count = thresholdType.getDimSize(1);
-  DenseIntElementsAttr thresholdsConstant, descendingConstant;
-  bool constant =
-      !ShapedType::isDynamic(channelBlocks) &&
-      matchPattern(ep.thresholds, m_Constant(&thresholdsConstant)) &&
-      (!ep.descending ||
-       matchPattern(ep.descending, m_Constant(&descendingConstant)));
+  DenseIntElementsAttr thresholdsConstant = getConstantElements(ep.thresholds);
+  DenseIntElementsAttr descendingConstant =
+      ep.descending ? getConstantElements(ep.descending) : nullptr;
+  bool constant = !ShapedType::isDynamic(channelBlocks) && thresholdsConstant &&
+                  (!ep.descending || descendingConstant);
   if (constant) {
     // Folded now, like a constant filter's relayout.
     int64_t padded = channelBlocks * lanes;

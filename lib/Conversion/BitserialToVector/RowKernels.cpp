@@ -285,10 +285,10 @@ std::pair<Value, Value> relayoutThresholds(OpBuilder &b, Location loc,
   auto tableType = RankedTensorType::get({count, padded}, accType);
   auto maskType = RankedTensorType::get({padded}, accType);
 
-  DenseIntElementsAttr thresholdsConstant, descendingConstant;
-  if (matchPattern(thresholds, m_Constant(&thresholdsConstant)) &&
-      (!descending ||
-       matchPattern(descending, m_Constant(&descendingConstant)))) {
+  DenseIntElementsAttr thresholdsConstant = getConstantElements(thresholds);
+  DenseIntElementsAttr descendingConstant =
+      descending ? getConstantElements(descending) : nullptr;
+  if (thresholdsConstant && (!descending || descendingConstant)) {
     SmallVector<APInt> source(thresholdsConstant.getValues<APInt>());
     SmallVector<APInt> table(count * padded, APInt(width, 0));
     SmallVector<APInt> masks(padded, APInt(width, 0));

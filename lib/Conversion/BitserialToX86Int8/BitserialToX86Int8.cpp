@@ -500,9 +500,9 @@ struct DotKernel {
   /// out the weights; null for other values and past kMaxFoldedWeights
   /// codes.
   Value foldWeights(Value packed, PackedLayoutAttr layout) {
-    DenseIntElementsAttr words;
     auto type = cast<RankedTensorType>(packed.getType());
-    if (!type.hasStaticShape() || !matchPattern(packed, m_Constant(&words)))
+    DenseIntElementsAttr words = getConstantElements(packed);
+    if (!type.hasStaticShape() || !words)
       return {};
     ArrayRef<int64_t> shape = type.getShape();
     int64_t rows = shape[0];
