@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Tunes register blocks (and bit-serial vs int8) per op on this machine.
+"""Tunes register blocks, tile sizes and bit-serial vs int8 per op on this machine.
 
     benchmarks/tune.py [FILE.mlir ...] [--layers C2,C3] [--configs A1W1,A2W1]
                        [--target host] [--cpu NAME] [--cache tuning.json]
                        [--rounds 5] [--repeat 30] [--max-candidates 8]
+                       [--tile-candidates 3]
 
 For every bitserial.matmul and conv2d with static sizes in the given files
 (without files: the ResNet-18 layers C2-C12 of benchmarks/run.py at the
@@ -20,6 +21,10 @@ on the same random inputs (a difference is reported and fails the run).
 A candidate replaces the default only if its median is at least --min-gain
 (3%) and --min-diff-ms (2 us, twice the runner's resolution) faster and it
 was faster in most rounds; otherwise the default is recorded as the winner.
+Then the winner runs whole and tiled (bitserial-tile sizes: halves and
+quarters of the output rows, halves of the channels; --tile-candidates of
+them), measured and chosen the same way against the whole op; the entry's
+winner records its "tile_sizes" (all 0: whole), which the pipelines apply.
 Entries are merged into --cache after each op (docs/design.md, "Tuning"):
 an entry of the same target, CPU, int8 instruction and key is replaced.
 Prints a table of winners and their speedup over the default heuristic.
@@ -142,11 +147,50 @@ def add_config(name):
                      (w, "bipolar" if w == 1 else "signed"))
 
 
+def tile_candidates(record, limit):
+    """Tile sizes of the op's iteration domain (conv2d N, OH, OW, CO; matmul
+    [B,] M, N) to try: one image or batch at a time, then half and a quarter
+    of the rows (output rows, matmul M), half of the channels (whole
+    vectors of them), and halves of both."""
+    domain = record["domain"]
+    lanes = record["lanes"]
+    rows_axis = 1 if record["key"]["op"] == "conv2d" else len(domain) - 2
+    channels_axis = len(domain) - 1
+    base = [0] * len(domain)
+    if rows_axis > 0 and domain[0] > 1:
+        base[0] = 1
+    rows = [r for r in dict.fromkeys([-(-domain[rows_axis] // 2),
+                                      -(-domain[rows_axis] // 4)])
+            if 1 <= r < domain[rows_axis]]
+    channels = domain[channels_axis] // 2 // lanes * lanes
+    result = []
+    for r in rows:
+        sizes = list(base)
+        sizes[rows_axis] = r
+        result.append(sizes)
+    if 0 < channels < domain[channels_axis]:
+        sizes = list(base)
+        sizes[channels_axis] = channels
+        result.append(sizes)
+        if rows:
+            sizes = list(sizes)
+            sizes[rows_axis] = rows[0]
+            result.append(sizes)
+    if any(base) and base not in result:
+        result.insert(0, base)
+    return result[:limit]
+
+
 def describe(choice):
-    if choice["kernel"] == "int8":
-        return "int8"
-    p, q = choice["register_block"]
-    return f"{p}x{q}"
+    name = "int8"
+    if choice["kernel"] != "int8":
+        p, q = choice["register_block"]
+        name = f"{p}x{q}"
+    tiles = choice.get("tile_sizes")
+    if tiles is not None:
+        name += " tiles " + "x".join(map(str, tiles)) if any(tiles) \
+            else " whole"
+    return name
 
 
 class Runner:
@@ -202,18 +246,20 @@ def entry_for(record, winner):
             "int8": record["int8"], "key": record["key"], "winner": winner}
 
 
-def tune_op(runner, path, record, name, args, workdir):
-    """Times the candidates of one op; returns its cache entry."""
-    choices = candidates(record, args.max_candidates, not args.no_int8)
+def measure(runner, path, record, choices, args, workdir, tag,
+            reference=None):
+    """Times `choices` of one op in interleaved rounds. Returns each one's
+    per-round medians and whether its outputs equal `reference` (default:
+    the outputs of choices[0]), and the reference outputs."""
     results = runner.results(path, workdir)
     caches, outputs = [], []
     for i, choice in enumerate(choices):
-        cache = os.path.join(workdir, f"c{i}.json")
+        cache = os.path.join(workdir, f"{tag}{i}.json")
         with open(cache, "w") as f:
             json.dump({"format": FORMAT, "version": VERSION,
                        "entries": [entry_for(record, choice)]}, f)
         caches.append(cache)
-        outputs.append([os.path.join(workdir, f"out{i}_{k}.npy")
+        outputs.append([os.path.join(workdir, f"{tag}out{i}_{k}.npy")
                         for k in range(results)])
     times = [[] for _ in choices]
     order = list(range(len(choices)))
@@ -230,13 +276,19 @@ def tune_op(runner, path, record, name, args, workdir):
             if not match:
                 raise TuneError(f"no median in bitserial-run output:\n{out}")
             times[i].append(float(match.group(1)))
-    # Exactness: each candidate against the default (candidate 0).
-    reference = [np.load(o) for o in outputs[0]]
+    if reference is None:
+        reference = [np.load(o) for o in outputs[0]]
     exact = [all(np.array_equal(np.load(o), ref)
                  for o, ref in zip(files, reference)) for files in outputs]
+    return times, exact, reference
+
+
+def pick(times, exact, args):
+    """The index of the fastest exact candidate that beats candidate 0 by
+    --min-gain and --min-diff-ms and in most rounds, else 0."""
     medians = [statistics.median(t) for t in times]
     best = 0
-    for i in range(1, len(choices)):
+    for i in range(1, len(times)):
         if not exact[i]:
             continue
         wins = sum(t < d for t, d in zip(times[i], times[0]))
@@ -245,22 +297,51 @@ def tune_op(runner, path, record, name, args, workdir):
                 medians[0] - medians[i] >= args.min_diff_ms and
                 2 * wins > args.rounds):
             best = i
+    return best
+
+
+def tune_op(runner, path, record, name, args, workdir):
+    """Times the candidates of one op; returns its cache entry."""
+    choices = candidates(record, args.max_candidates, not args.no_int8)
+    times, exact, reference = measure(runner, path, record, choices, args,
+                                      workdir, "b")
+    best = pick(times, exact, args)
+    medians = [statistics.median(t) for t in times]
+    default_ms, winner_ms = medians[0], medians[best]
+    winner = choices[best]
+    measured = list(zip(choices, times, exact))
+    # The winner whole (0 sizes) against the winner tiled.
+    tiles = (tile_candidates(record, args.tile_candidates)
+             if args.tile_candidates > 0 and "domain" in record else [])
+    if tiles:
+        tiled = [{**winner, "tile_sizes": [0] * len(tiles[0])}] + \
+            [{**winner, "tile_sizes": t} for t in tiles]
+        tile_times, tile_exact, _ = measure(runner, path, record, tiled, args,
+                                            workdir, "t", reference)
+        tile_best = pick(tile_times, tile_exact, args)
+        tile_medians = [statistics.median(t) for t in tile_times]
+        winner = tiled[tile_best]
+        # Relative to the whole winner measured in the same rounds.
+        winner_ms *= tile_medians[tile_best] / tile_medians[0]
+        measured += list(zip(tiled, tile_times, tile_exact))
     spread = (max(times[0]) - min(times[0])) / medians[0] if medians[0] else 0
-    entry = entry_for(record, choices[best])
+    entry = entry_for(record, winner)
     entry.update({
         "source": name,
         "default": choices[0],
-        "speedup": round(medians[0] / medians[best], 4),
-        "candidates": [{**c, "median_ms": round(m, 5),
+        "speedup": round(default_ms / winner_ms, 4),
+        "default_ms": round(default_ms, 5),
+        "winner_ms": round(winner_ms, 5),
+        "candidates": [{**c, "median_ms": round(statistics.median(ts), 5),
                         "round_ms": [round(t, 5) for t in ts],
                         **({} if ok else {"mismatch": True})}
-                       for c, m, ts, ok in zip(choices, medians, times, exact)],
+                       for c, ts, ok in measured],
         "rounds": args.rounds, "repeat": args.repeat,
         "default_spread": round(spread, 4),
         "measured": datetime.datetime.now(datetime.timezone.utc)
         .strftime("%Y-%m-%dT%H:%M:%SZ"),
     })
-    mismatches = [describe(c) for c, ok in zip(choices, exact) if not ok]
+    mismatches = [describe(c) for c, _, ok in measured if not ok]
     return entry, mismatches
 
 
@@ -295,6 +376,9 @@ def main():
                         help="register blocks per op, the default included")
     parser.add_argument("--no-int8", action="store_true",
                         help="register blocks only, not the int8 kernel")
+    parser.add_argument("--tile-candidates", type=int, default=3,
+                        help="tile sizes to try for the winner (0: do not "
+                        "try tiling)")
     parser.add_argument("--min-gain", type=float, default=0.03,
                         help="fraction by which a candidate must beat the "
                         "default")
@@ -306,6 +390,8 @@ def main():
     args = parser.parse_args()
     if args.rounds < 1 or args.repeat < 1 or args.max_candidates < 1:
         parser.error("--rounds, --repeat and --max-candidates must be >= 1")
+    if args.tile_candidates < 0:
+        parser.error("--tile-candidates must be >= 0")
 
     try:
         cache = load_cache(args.cache)
@@ -327,8 +413,9 @@ def main():
                                                 args.weights, args.init)[0])
                         modules.append((path, f"{layer} {config}"))
             entries, failures, tuned = [], [], set()
-            print(f"{'op':<24} {'default':>8} {'winner':>8} {'default ms':>11}"
-                  f" {'winner ms':>10} {'speedup':>8} {'spread':>7}")
+            print(f"{'op':<24} {'default':>8} {'winner':>22} "
+                  f"{'default ms':>11} {'winner ms':>10} {'speedup':>8} "
+                  f"{'spread':>7}")
             for path, name in modules:
                 records = runner.keys(path)
                 for record in records:
@@ -347,12 +434,10 @@ def main():
                     if mismatches:
                         failures.append(f"{label}: {', '.join(mismatches)} "
                                         "differ from the default's output")
-                    by = {describe(c): c["median_ms"]
-                          for c in entry["candidates"]}
                     print(f"{label:<24} {describe(entry['default']):>8} "
-                          f"{describe(entry['winner']):>8} "
-                          f"{by[describe(entry['default'])]:>11.4f} "
-                          f"{by[describe(entry['winner'])]:>10.4f} "
+                          f"{describe(entry['winner']):>22} "
+                          f"{entry['default_ms']:>11.4f} "
+                          f"{entry['winner_ms']:>10.4f} "
                           f"{entry['speedup']:>7.3f}x "
                           f"{100 * entry['default_spread']:>6.1f}%",
                           flush=True)

@@ -22,6 +22,14 @@ static json::Array toArray(ArrayRef<int64_t> values) {
 }
 
 std::optional<json::Object> mlir::bitserial::getTuningKey(Operation *op) {
+  if (auto stamped = op->getAttrOfType<StringAttr>(kTuningKeyAttrName)) {
+    llvm::Expected<json::Value> key = json::parse(stamped.getValue());
+    if (key && key->getAsObject())
+      return *key->getAsObject();
+    if (!key)
+      llvm::consumeError(key.takeError());
+    return std::nullopt; // the dialect's verifier reports it
+  }
   PackedLayoutAttr lhs, rhs;
   json::Object key;
   auto isStatic = [](Value value) {
@@ -160,6 +168,22 @@ llvm::Expected<TuningCache> TuningCache::parse(StringRef text, StringRef name) {
                           " accumulators");
       parsed.winner.pixelBlock = *p;
       parsed.winner.channelBlock = *q;
+    }
+    if (const json::Value *tiles = winner->get("tile_sizes")) {
+      const json::Array *sizes = tiles->getAsArray();
+      SmallVector<int64_t> parsedSizes;
+      for (const json::Value &size : sizes ? *sizes : json::Array()) {
+        std::optional<int64_t> value = size.getAsInteger();
+        if (!value || *value < 0) {
+          parsedSizes.clear();
+          break;
+        }
+        parsedSizes.push_back(*value);
+      }
+      if (!sizes || sizes->empty() || parsedSizes.size() != sizes->size())
+        return entryError("\"winner\".\"tile_sizes\" must be a non-empty "
+                          "array of non-negative integers");
+      parsed.winner.tileSizes = std::move(parsedSizes);
     }
     cache.entries.push_back(std::move(parsed));
   }

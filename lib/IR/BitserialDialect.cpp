@@ -8,6 +8,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/JSON.h"
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -71,7 +72,7 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
                                                          NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
   if (name != kInt8AttrName && name != kKernelAttrName &&
-      name != kRegisterBlockAttrName)
+      name != kRegisterBlockAttrName && name != kTuningKeyAttrName)
     return success();
   if (!isa<MatmulOp, Conv2DOp>(op))
     return op->emitError() << "'" << name
@@ -87,6 +88,19 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
       return op->emitError()
              << "'" << name << "' must be \"int8\" or \"bitserial\", got "
              << value;
+  }
+  if (name == kTuningKeyAttrName) {
+    auto text = dyn_cast<StringAttr>(value);
+    llvm::Expected<llvm::json::Value> key =
+        text ? llvm::json::parse(text.getValue())
+             : llvm::Expected<llvm::json::Value>(nullptr);
+    bool isObject = key && key->getAsObject();
+    if (!key)
+      llvm::consumeError(key.takeError());
+    if (!isObject)
+      return op->emitError() << "'" << name
+                             << "' must be a string holding a JSON object, got "
+                             << value;
   }
   if (name == kRegisterBlockAttrName) {
     auto block = dyn_cast<DenseI64ArrayAttr>(value);

@@ -25,6 +25,15 @@ using namespace mlir::bitserial;
 
 /// Extracts the slice `offsets`/`sizes` (unit strides) of `source`, keeping
 /// its encoding so that packed slices still decode.
+/// Gives a tile the discardable attributes of the op it is a tile of (the
+/// user's kernel choices, a tuning key), as `clone` would, except the tile
+/// sizes it was made with.
+static void inheritAttributes(Operation *tile, Operation *op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    if (attr.getName() != kTileSizesAttrName)
+      tile->setDiscardableAttr(attr.getName(), attr.getValue());
+}
+
 static Value extractSlice(OpBuilder &b, Location loc, Value source,
                           ArrayRef<OpFoldResult> offsets,
                           ArrayRef<OpFoldResult> sizes,
@@ -114,6 +123,7 @@ MatmulOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
   Value rhs = sliceOperand(getRhs(), rowDim + 1);
   Value init = extractSlice(b, loc, getInit(), offsets, sizes, slices);
   auto tiled = MatmulOp::create(b, loc, init.getType(), lhs, rhs, init);
+  inheritAttributes(tiled, *this);
   return TilingResult{{tiled}, {tiled.getResult()}, slices};
 }
 
@@ -327,6 +337,7 @@ static Value buildConvTile(OpBuilder &b, Location loc, Conv2DOp op, Value input,
   auto conv = Conv2DOp::create(
       b, loc, init.getType(), input, filter, init, op.getStridesAttr(),
       b.getDenseI64ArrayAttr(padding), op.getDilationsAttr());
+  inheritAttributes(conv, op);
   return conv.getResult();
 }
 

@@ -196,9 +196,6 @@ static void addTilePass(OpPassManager &pm, ArrayRef<int64_t> matmulTileSizes,
 void mlir::bitserial::buildBitserialVectorizePipeline(
     OpPassManager &pm, const BitserialVectorizePipelineOptions &options) {
   MicroKernelShape shape = getKernelShape(options.target);
-  if (options.tile)
-    addTilePass(pm, options.matmulTileSizes, options.convTileSizes,
-                shape.cacheBytes);
   ConvertBitserialToVectorOptions vectorOptions;
   vectorOptions.vectorBits = shape.vectorBits;
   vectorOptions.pixelBlock = shape.pixelBlock;
@@ -223,13 +220,29 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
       getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8;
   X86Int8Instruction x86Instruction =
       getX86Int8Instruction(resolved, options.avx512Vnni, options.avxVnni);
+  Int8Unit int8Unit = x86Int8        ? getInt8Unit(x86Instruction)
+                      : !armInt8     ? Int8Unit::None
+                      : options.i8mm ? Int8Unit::AArch64I8mm
+                                     : Int8Unit::AArch64DotProduct;
+  // Without `tile`, only ops with tuned tile sizes are tiled.
+  if (options.tile || !options.tuningCache.empty()) {
+    BitserialTileOptions tileOptions;
+    tileOptions.cacheBytes = shape.cacheBytes;
+    tileOptions.matmulTileSizes.assign(options.matmulTileSizes.begin(),
+                                       options.matmulTileSizes.end());
+    tileOptions.convTileSizes.assign(options.convTileSizes.begin(),
+                                     options.convTileSizes.end());
+    tileOptions.tuningCache = options.tuningCache;
+    tileOptions.target = getCostTarget(resolved);
+    tileOptions.int8 = int8Unit;
+    tileOptions.cpu = options.tuningCpu;
+    tileOptions.tunedOnly = !options.tile;
+    pm.addPass(createBitserialTile(tileOptions));
+  }
   // After tiling: the tiles are the ops that are lowered.
   BitserialSelectKernelsOptions selectOptions;
   selectOptions.target = getCostTarget(resolved);
-  selectOptions.int8 = x86Int8        ? getInt8Unit(x86Instruction)
-                       : !armInt8     ? Int8Unit::None
-                       : options.i8mm ? Int8Unit::AArch64I8mm
-                                      : Int8Unit::AArch64DotProduct;
+  selectOptions.int8 = int8Unit;
   selectOptions.minBitProduct = options.int8MinBitProduct;
   selectOptions.emitRemarks = options.printKernels;
   selectOptions.tuningCache = options.tuningCache;

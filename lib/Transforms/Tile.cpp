@@ -1,5 +1,6 @@
 //===- Tile.cpp - Tile bitserial ops for the caches -----------------------===//
 
+#include "Bitserial/Analysis/TuningCache.h"
 #include "Bitserial/IR/BitserialOps.h"
 #include "Bitserial/Transforms/Passes.h"
 #include "Bitserial/Transforms/Transforms.h"
@@ -9,6 +10,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/TargetParser/Host.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALTILE
@@ -17,8 +20,6 @@ namespace mlir::bitserial {
 
 using namespace mlir;
 using namespace mlir::bitserial;
-
-static constexpr StringLiteral kTileSizesAttr = "bitserial.tile_sizes";
 
 /// Bytes of a packed operand per row (planes x words x word bytes).
 static int64_t packedRowBytes(RankedTensorType type) {
@@ -178,7 +179,7 @@ mlir::bitserial::tileBitserialOp(RewriterBase &rewriter, TilingInterface op,
   if (failed(result))
     return failure();
   for (Operation *tiled : result->tiledOps)
-    tiled->removeAttr(kTileSizesAttr);
+    tiled->removeAttr(kTileSizesAttrName);
   rewriter.replaceOp(op, result->replacements);
   return result;
 }
@@ -419,17 +420,54 @@ struct BitserialTilePass
     : public bitserial::impl::BitserialTileBase<BitserialTilePass> {
   using Base::Base;
 
-  /// Tile sizes from the op's attribute, the options or the heuristic.
+  std::optional<TuningCache> cache;
+  std::string cpuName;
+
+  /// The tile sizes of `op`'s tuning cache entry, if it has one with them;
+  /// `key` is set to the op's key then.
+  std::optional<SmallVector<int64_t>> getTunedSizes(TilingInterface op,
+                                                    std::string &key) {
+    if (!cache)
+      return std::nullopt;
+    std::optional<llvm::json::Object> opKey = getTuningKey(op);
+    if (!opKey)
+      return std::nullopt;
+    std::optional<TunedChoice> tuned =
+        cache->lookup(getCostTargetName(target), cpuName,
+                      getInt8UnitName(int8), *opKey);
+    if (!tuned || !tuned->tileSizes)
+      return std::nullopt;
+    key = llvm::formatv("{0}", llvm::json::Value(std::move(*opKey))).str();
+    return tuned->tileSizes;
+  }
+
+  /// Tile sizes from the op's attribute, its tuning cache entry, the options
+  /// or the heuristic; with `tuned-only`, all 0 for ops without tuned sizes.
+  /// Ops tiled with tuned sizes carry their key to their tiles, which
+  /// bitserial-select-kernels then gives the entry's kernel.
   FailureOr<SmallVector<int64_t>> getTileSizes(TilingInterface op) {
     size_t rank = op.getLoopIteratorTypes().size();
     SmallVector<int64_t> sizes;
-    Attribute given = op->getAttr(kTileSizesAttr);
+    std::string key;
+    std::optional<SmallVector<int64_t>> tuned = getTunedSizes(op, key);
+    if (tunedOnly && !tuned)
+      return SmallVector<int64_t>(rank, 0);
+    Attribute given = op->getAttr(kTileSizesAttrName);
     if (given && !isa<DenseI64ArrayAttr>(given))
       return op->emitError()
-             << kTileSizesAttr << " must be an array<i64: ...>, got " << given;
-    if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given))
+             << kTileSizesAttrName << " must be an array<i64: ...>, got " << given;
+    if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given)) {
       sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
-    else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
+    } else if (tuned) {
+      if (tuned->size() != rank)
+        return op->emitError()
+               << "tuning cache '" << tuningCache << "': the entry of this op "
+               << "has " << tuned->size() << " tile sizes, expected " << rank;
+      sizes = *tuned;
+      if (llvm::any_of(sizes, [](int64_t s) { return s != 0; }))
+        op->setAttr(kTuningKeyAttrName,
+                    StringAttr::get(op->getContext(), key));
+    } else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
       sizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
     else if (isa<Conv2DOp>(op) && !convTileSizes.empty())
       sizes.assign(convTileSizes.begin(), convTileSizes.end());
@@ -449,6 +487,16 @@ struct BitserialTilePass
           << "cache-bytes must be positive, got " << cacheBytes.getValue();
       return signalPassFailure();
     }
+    if (!tuningCache.empty()) {
+      llvm::Expected<TuningCache> loaded = TuningCache::load(tuningCache);
+      if (!loaded) {
+        emitError(getOperation()->getLoc())
+            << llvm::toString(loaded.takeError());
+        return signalPassFailure();
+      }
+      cache = std::move(*loaded);
+    }
+    cpuName = cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu.getValue();
     SmallVector<TilingInterface> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<MatmulOp, Conv2DOp>(op))

@@ -32,8 +32,9 @@ inline constexpr llvm::StringLiteral kTuningCacheFormat =
 /// static sizes (conv2d: N, H, W, C, CO, KH, KW, strides, padding,
 /// dilations; matmul: B, M, K, N), the bits and encodings of both operands
 /// and the epilogue the vector kernel would fuse ("none", "threshold",
-/// "requantize", "dequantize"). Nullopt for ops with dynamic sizes or
-/// unpacked operands (those are not tuned).
+/// "requantize", "dequantize"). A tile of a tuned op carries its op's key
+/// (`bitserial.tuning_key`), which is returned instead. Nullopt for ops
+/// with dynamic sizes or unpacked operands (those are not tuned).
 std::optional<llvm::json::Object> getTuningKey(Operation *op);
 
 /// A measured winner.
@@ -41,6 +42,9 @@ struct TunedChoice {
   KernelKind kernel = KernelKind::BitSerial;
   /// The register block of the bit-serial kernel (0 x 0 for int8).
   int64_t pixelBlock = 0, channelBlock = 0;
+  /// The bitserial-tile sizes the winner was measured with (0 leaves an
+  /// iteration dimension whole), if the entry has them.
+  std::optional<SmallVector<int64_t>> tileSizes;
 };
 
 /// The entries of a tuning cache file.

@@ -27,11 +27,21 @@ namespace mlir::bitserial {
 /// - `bitserial.kernel` ("int8" or "bitserial"): the kernel chosen by
 ///   bitserial-select-kernels;
 /// - `bitserial.register_block` (array<i64: pixels, channel vectors>): the
-///   register block of the bit-serial vector kernel.
+///   register block of the bit-serial vector kernel;
+/// - `bitserial.tile_sizes` (array<i64>): the tile sizes bitserial-tile
+///   gives the op (iteration dimensions; 0 leaves one whole);
+/// - `bitserial.tuning_key` (string, a JSON object): the key a tile of a
+///   tuned op is looked up by in a tuning cache (its op's, not its own).
+/// Tiles inherit these attributes from the op they are tiles of, except the
+/// tile sizes.
 inline constexpr llvm::StringLiteral kInt8AttrName = "bitserial.int8";
 inline constexpr llvm::StringLiteral kKernelAttrName = "bitserial.kernel";
 inline constexpr llvm::StringLiteral kRegisterBlockAttrName =
     "bitserial.register_block";
+inline constexpr llvm::StringLiteral kTileSizesAttrName =
+    "bitserial.tile_sizes";
+inline constexpr llvm::StringLiteral kTuningKeyAttrName =
+    "bitserial.tuning_key";
 /// The kernel `op` is annotated with: true for int8, false for bit-serial
 /// (also for a `bitserial.register_block` alone), std::nullopt if no such
 /// attribute is set. The user's `bitserial.int8` wins over

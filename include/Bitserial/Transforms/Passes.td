@@ -15,6 +15,36 @@ def BitserialEmitCInterface : Pass<"bitserial-emit-c-interface", "ModuleOp"> {
   }];
 }
 
+// The values of the kernel target and int8 instruction options.
+defvar costTargetValues = [{::llvm::cl::values(
+  clEnumValN(::mlir::bitserial::CostTarget::X86Avx2, "x86-avx2",
+             "AVX2, nibble lookups"),
+  clEnumValN(::mlir::bitserial::CostTarget::X86Avx512,
+             "x86-avx512", "AVX-512BW, nibble lookups"),
+  clEnumValN(::mlir::bitserial::CostTarget::X86Avx512Vpopcntdq,
+             "x86-avx512-vpopcntdq", "AVX-512 VPOPCNTDQ"),
+  clEnumValN(::mlir::bitserial::CostTarget::AArch64A53,
+             "aarch64-a53", "in-order AArch64 (Cortex-A53/A55)"),
+  clEnumValN(::mlir::bitserial::CostTarget::AArch64OutOfOrder,
+             "aarch64-ooo", "out-of-order AArch64 (Neoverse-N1)"),
+  clEnumValN(::mlir::bitserial::CostTarget::Generic, "generic",
+             "portable 128-bit code"))}];
+defvar int8UnitValues = [{::llvm::cl::values(
+  clEnumValN(::mlir::bitserial::Int8Unit::None, "none",
+             "no int8 kernel"),
+  clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Vnni,
+             "avx512-vnni", "vpdpbusd on zmm"),
+  clEnumValN(::mlir::bitserial::Int8Unit::X86AvxVnni, "avx-vnni",
+             "vpdpbusd on ymm"),
+  clEnumValN(::mlir::bitserial::Int8Unit::X86Avx2, "avx2",
+             "vpmaddwd on ymm"),
+  clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Bw, "avx512bw",
+             "vpmaddwd on zmm"),
+  clEnumValN(::mlir::bitserial::Int8Unit::AArch64DotProduct,
+             "dot-product", "AArch64 sdot/udot"),
+  clEnumValN(::mlir::bitserial::Int8Unit::AArch64I8mm, "i8mm",
+             "AArch64 smmla/ummla/usmmla"))}];
+
 def BitserialTile : Pass<"bitserial-tile"> {
   let summary = "Tile bitserial matmul and conv2d, with their epilogues, for the caches";
   let description = [{
@@ -64,7 +94,24 @@ def BitserialTile : Pass<"bitserial-tile"> {
            "Cache size the default tile sizes are chosen for">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Tile an epilogue (threshold, requantize, dequantize) that is the "
-           "only user of a matmul or conv2d together with it">
+           "only user of a matmul or conv2d together with it">,
+    Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"",
+           "JSON tuning cache (benchmarks/tune.py): a matching entry's "
+           "measured tile sizes replace the options and the heuristic">,
+    Option<"target", "target", "::mlir::bitserial::CostTarget",
+           /*default=*/"::mlir::bitserial::CostTarget::Generic",
+           "Kernel target that tuning cache entries must name",
+           costTargetValues>,
+    Option<"int8", "int8", "::mlir::bitserial::Int8Unit",
+           /*default=*/"::mlir::bitserial::Int8Unit::None",
+           "int8 instruction that tuning cache entries must name",
+           int8UnitValues>,
+    Option<"cpu", "cpu", "std::string", /*default=*/"",
+           "LLVM CPU name that tuning cache entries must name (default: the "
+           "host CPU)">,
+    Option<"tunedOnly", "tuned-only", "bool", /*default=*/"false",
+           "Tile only the ops with a bitserial.tile_sizes attribute or "
+           "tuned tile sizes (others stay whole)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -124,37 +171,11 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     Option<"target", "target", "::mlir::bitserial::CostTarget",
            /*default=*/"::mlir::bitserial::CostTarget::Generic",
            "Kernel target whose costs apply",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::bitserial::CostTarget::X86Avx2, "x86-avx2",
-                        "AVX2, nibble lookups"),
-             clEnumValN(::mlir::bitserial::CostTarget::X86Avx512,
-                        "x86-avx512", "AVX-512BW, nibble lookups"),
-             clEnumValN(::mlir::bitserial::CostTarget::X86Avx512Vpopcntdq,
-                        "x86-avx512-vpopcntdq", "AVX-512 VPOPCNTDQ"),
-             clEnumValN(::mlir::bitserial::CostTarget::AArch64A53,
-                        "aarch64-a53", "in-order AArch64 (Cortex-A53/A55)"),
-             clEnumValN(::mlir::bitserial::CostTarget::AArch64OutOfOrder,
-                        "aarch64-ooo", "out-of-order AArch64 (Neoverse-N1)"),
-             clEnumValN(::mlir::bitserial::CostTarget::Generic, "generic",
-                        "portable 128-bit code"))}]>,
+           costTargetValues>,
     Option<"int8", "int8", "::mlir::bitserial::Int8Unit",
            /*default=*/"::mlir::bitserial::Int8Unit::None",
            "The int8 dot product of the target, if any",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::bitserial::Int8Unit::None, "none",
-                        "no int8 kernel"),
-             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Vnni,
-                        "avx512-vnni", "vpdpbusd on zmm"),
-             clEnumValN(::mlir::bitserial::Int8Unit::X86AvxVnni, "avx-vnni",
-                        "vpdpbusd on ymm"),
-             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx2, "avx2",
-                        "vpmaddwd on ymm"),
-             clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Bw, "avx512bw",
-                        "vpmaddwd on zmm"),
-             clEnumValN(::mlir::bitserial::Int8Unit::AArch64DotProduct,
-                        "dot-product", "AArch64 sdot/udot"),
-             clEnumValN(::mlir::bitserial::Int8Unit::AArch64I8mm, "i8mm",
-                        "AArch64 smmla/ummla/usmmla"))}]>,
+           int8UnitValues>,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "If positive, choose int8 by this bit-product threshold instead "
            "of the cost model">,

@@ -1098,6 +1098,16 @@ func.func @register_block_zero(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> t
 
 // -----
 
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @tuning_key_not_json(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{'bitserial.tuning_key' must be a string holding a JSON object, got "[1, 2]"}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.tuning_key = "[1, 2]"} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
 func.func @kernel_on_pack(%x: tensor<4x70xi8>) -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>> {
   // expected-error @+1 {{'bitserial.kernel' is only valid on bitserial.matmul and bitserial.conv2d}}
   %p = bitserial.pack %x {bitserial.kernel = "int8"} : tensor<4x70xi8> -> tensor<4x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 70>>
