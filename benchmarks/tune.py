@@ -20,7 +20,9 @@ on the same random inputs (a difference is reported and fails the run).
 
 A candidate replaces the default only if its median is at least --min-gain
 (3%) and --min-diff-ms (2 us, twice the runner's resolution) faster and it
-was faster in most rounds; otherwise the default is recorded as the winner.
+was faster in most rounds, and again so in a second set of rounds of the
+two alone (unless --no-confirm); otherwise the default is recorded as the
+winner.
 Then the winner runs whole and tiled (bitserial-tile sizes: halves and
 quarters of the output rows, halves of the channels; --tile-candidates of
 them), measured and chosen the same way against the whole op; the entry's
@@ -300,12 +302,26 @@ def pick(times, exact, args):
     return best
 
 
+def confirm(runner, path, record, choices, best, args, workdir, tag,
+            reference):
+    """Whether choices[best] beats choices[0] again, by the same rule, in a
+    second set of rounds: on a shared machine a burst of load can make a
+    candidate win most of one set by 30%."""
+    if best == 0 or not args.confirm:
+        return best
+    times, exact, _ = measure(runner, path, record,
+                              [choices[0], choices[best]], args, workdir,
+                              tag, reference)
+    return best if pick(times, exact, args) == 1 else 0
+
+
 def tune_op(runner, path, record, name, args, workdir):
     """Times the candidates of one op; returns its cache entry."""
     choices = candidates(record, args.max_candidates, not args.no_int8)
     times, exact, reference = measure(runner, path, record, choices, args,
                                       workdir, "b")
-    best = pick(times, exact, args)
+    best = confirm(runner, path, record, choices, pick(times, exact, args),
+                   args, workdir, "bc", reference)
     medians = [statistics.median(t) for t in times]
     default_ms, winner_ms = medians[0], medians[best]
     winner = choices[best]
@@ -318,7 +334,9 @@ def tune_op(runner, path, record, name, args, workdir):
             [{**winner, "tile_sizes": t} for t in tiles]
         tile_times, tile_exact, _ = measure(runner, path, record, tiled, args,
                                             workdir, "t", reference)
-        tile_best = pick(tile_times, tile_exact, args)
+        tile_best = confirm(runner, path, record, tiled,
+                            pick(tile_times, tile_exact, args), args,
+                            workdir, "tc", reference)
         tile_medians = [statistics.median(t) for t in tile_times]
         winner = tiled[tile_best]
         # Relative to the whole winner measured in the same rounds.
@@ -386,6 +404,9 @@ def main():
                         help="milliseconds by which a candidate must beat "
                         "the default (bitserial-run prints whole "
                         "microseconds)")
+    parser.add_argument("--no-confirm", dest="confirm",
+                        action="store_false", help="take a winner without "
+                        "measuring it against the default a second time")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.rounds < 1 or args.repeat < 1 or args.max_candidates < 1:

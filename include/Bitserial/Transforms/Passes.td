@@ -70,8 +70,15 @@ def BitserialTile : Pass<"bitserial-tile"> {
 
     Tile sizes, per iteration dimension of the matmul or conv2d (0 leaves a
     dimension whole), come from, in order: a `bitserial.tile_sizes` array
-    attribute on the op, the `matmul-tile-sizes` / `conv-tile-sizes`
-    options, or the default heuristic. The heuristic keeps one tile's packed
+    attribute on the op, the op's entry in the `tuning-cache` (for `target`,
+    `cpu` and `int8`, as `bitserial-select-kernels` looks it up) if the
+    entry has `tile_sizes`, the `matmul-tile-sizes` / `conv-tile-sizes`
+    options, or the default heuristic. With `tuned-only`, ops without tuned
+    tile sizes stay whole (also with a `bitserial.tile_sizes`). An op tiled by its entry passes its key to its
+    tiles (`bitserial.tuning_key`), so that `bitserial-select-kernels` gives
+    every tile the entry's kernel and register block. Tiles inherit the
+    op's other discardable attributes (`bitserial.int8`,
+    `bitserial.register_block`). The heuristic keeps one tile's packed
     operands and i32 outputs within about half of `cache-bytes`:
     - matmul (`[batch,] M, N`): all of M up to 64 rows, N in multiples of 64
       columns such that the rhs tile (N x K bits x planes) fits;
@@ -84,6 +91,8 @@ def BitserialTile : Pass<"bitserial-tile"> {
     The pipelines (`bitserial-vectorize`, `bitserial-to-llvm` with
     `tile=true`) set `cache-bytes` from the target: 512 KiB for `x86-avx2`
     (Zen 3's L2) and `generic`, 1 MiB for the AVX-512 targets (Zen 4/5).
+    With a `tuning-cache` but without `tile=true` they run it with
+    `tuned-only`.
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",
@@ -110,8 +119,8 @@ def BitserialTile : Pass<"bitserial-tile"> {
            "LLVM CPU name that tuning cache entries must name (default: the "
            "host CPU)">,
     Option<"tunedOnly", "tuned-only", "bool", /*default=*/"false",
-           "Tile only the ops with a bitserial.tile_sizes attribute or "
-           "tuned tile sizes (others stay whole)">
+           "Tile only the ops with tuned tile sizes (the others stay whole, "
+           "as without tiling)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -154,10 +163,11 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     ```
 
     With `tuning-cache=PATH`, an op whose key (kind, static sizes, strides,
-    padding, bits, encodings, fused epilogue) has an entry for `target`,
-    `cpu` and `int8` in that JSON file (written by benchmarks/tune.py,
-    format in docs/design.md, "Tuning") gets the entry's measured kernel and
-    register block instead; its remark says `tuned`. Precedence:
+    padding, bits, encodings, fused epilogue; for a tile of a tuned op, the
+    op's key in `bitserial.tuning_key`) has an entry for `target`, `cpu` and
+    `int8` in that JSON file (written by benchmarks/tune.py, format in
+    docs/design.md, "Tuning") gets the entry's measured kernel and register
+    block instead; its remark says `tuned`. Precedence:
     `bitserial.int8` > the user's `bitserial.register_block` > tuning
     cache > `min-bit-product` > cost model. A
     missing or malformed file, or another format version, is an error.
