@@ -278,7 +278,7 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
   Value weights = op->getOperand(1);
   problem.constantWeights =
       cast<RankedTensorType>(weights.getType()).hasStaticShape() &&
-      getConstantElements(weights);
+      hasConstantElements(weights);
   return problem;
 }
 

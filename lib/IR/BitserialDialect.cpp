@@ -280,15 +280,31 @@ LogicalResult PackedLayoutAttr::verifyEncoding(
   return success();
 }
 
-DenseIntElementsAttr mlir::bitserial::getConstantElements(Value value) {
-  DenseIntElementsAttr attr;
-  if (matchPattern(value, m_Constant(&attr)))
-    return attr;
+/// `value`'s defining op if it is a static, unit-stride, rank-preserving
+/// slice.
+static tensor::ExtractSliceOp getStaticSlice(Value value) {
   auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
   if (!slice || !slice.hasUnitStride() ||
       slice.getType().getRank() != slice.getSourceType().getRank() ||
       !slice.getType().hasStaticShape() ||
       ShapedType::isDynamicShape(slice.getStaticOffsets()))
+    return {};
+  return slice;
+}
+
+bool mlir::bitserial::hasConstantElements(Value value) {
+  if (matchPattern(value, m_Constant<DenseIntElementsAttr>(nullptr)))
+    return true;
+  tensor::ExtractSliceOp slice = getStaticSlice(value);
+  return slice && hasConstantElements(slice.getSource());
+}
+
+DenseIntElementsAttr mlir::bitserial::getConstantElements(Value value) {
+  DenseIntElementsAttr attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    return attr;
+  tensor::ExtractSliceOp slice = getStaticSlice(value);
+  if (!slice)
     return {};
   DenseIntElementsAttr source = getConstantElements(slice.getSource());
   if (!source)

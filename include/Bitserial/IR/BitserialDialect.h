@@ -100,6 +100,9 @@ uint64_t getThresholdCodePlanes(uint64_t count, unsigned bits,
 /// of one: the tiles `bitserial-tile` makes of constant weights, so that
 /// their relayout still happens at compile time. Null otherwise.
 DenseIntElementsAttr getConstantElements(Value value);
+/// Whether getConstantElements(value) is non-null, without building the
+/// elements of a slice.
+bool hasConstantElements(Value value);
 
 } // namespace mlir::bitserial
 
