@@ -9,6 +9,7 @@
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -199,4 +200,20 @@ std::optional<TunedChoice> TuningCache::lookup(StringRef target, StringRef cpu,
         entry.key == wanted)
       return entry.winner;
   return std::nullopt;
+}
+
+FailureOr<std::optional<TuningCache>>
+mlir::bitserial::loadTuningCacheFor(Operation *op, StringRef path) {
+  if (path.empty())
+    return std::optional<TuningCache>();
+  llvm::Expected<TuningCache> loaded = TuningCache::load(path);
+  if (!loaded) {
+    emitError(op->getLoc()) << llvm::toString(loaded.takeError());
+    return failure();
+  }
+  return std::optional<TuningCache>(std::move(*loaded));
+}
+
+std::string mlir::bitserial::getTuningCpuName(StringRef cpu) {
+  return cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu.str();
 }

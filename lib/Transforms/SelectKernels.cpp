@@ -14,7 +14,6 @@
 #include "Bitserial/Transforms/Passes.h"
 
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/TargetParser/Host.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALSELECTKERNELS
@@ -71,16 +70,12 @@ struct BitserialSelectKernelsPass
           << minBitProduct.getValue();
       return signalPassFailure();
     }
-    if (!tuningCache.empty()) {
-      llvm::Expected<TuningCache> loaded = TuningCache::load(tuningCache);
-      if (!loaded) {
-        emitError(getOperation()->getLoc())
-            << llvm::toString(loaded.takeError());
-        return signalPassFailure();
-      }
-      cache = std::move(*loaded);
-    }
-    cpuName = cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu.getValue();
+    FailureOr<std::optional<TuningCache>> loaded =
+        loadTuningCacheFor(getOperation(), tuningCache);
+    if (failed(loaded))
+      return signalPassFailure();
+    cache = std::move(*loaded);
+    cpuName = getTuningCpuName(cpu);
     CostModel model = getCostModel(target, int8);
     getOperation()->walk([&](Operation *op) {
       if (isa<MatmulOp, Conv2DOp>(op))

@@ -11,7 +11,6 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/TargetParser/Host.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_BITSERIALTILE
@@ -487,16 +486,12 @@ struct BitserialTilePass
           << "cache-bytes must be positive, got " << cacheBytes.getValue();
       return signalPassFailure();
     }
-    if (!tuningCache.empty()) {
-      llvm::Expected<TuningCache> loaded = TuningCache::load(tuningCache);
-      if (!loaded) {
-        emitError(getOperation()->getLoc())
-            << llvm::toString(loaded.takeError());
-        return signalPassFailure();
-      }
-      cache = std::move(*loaded);
-    }
-    cpuName = cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu.getValue();
+    FailureOr<std::optional<TuningCache>> loaded =
+        loadTuningCacheFor(getOperation(), tuningCache);
+    if (failed(loaded))
+      return signalPassFailure();
+    cache = std::move(*loaded);
+    cpuName = getTuningCpuName(cpu);
     SmallVector<TilingInterface> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<MatmulOp, Conv2DOp>(op))

@@ -73,6 +73,14 @@ private:
   std::vector<Entry> entries;
 };
 
+/// The cache at `path` for a pass running on `op`: std::nullopt when `path`
+/// is empty, failure (with the error emitted at `op`) when it cannot be read.
+FailureOr<std::optional<TuningCache>> loadTuningCacheFor(Operation *op,
+                                                         llvm::StringRef path);
+
+/// The CPU name cache entries must name: `cpu`, or the host's if empty.
+std::string getTuningCpuName(llvm::StringRef cpu);
+
 } // namespace mlir::bitserial
 
 #endif // BITSERIAL_ANALYSIS_TUNINGCACHE_H
