@@ -5,8 +5,8 @@
 
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/JSON.h"
 
@@ -98,9 +98,9 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
     if (!key)
       llvm::consumeError(key.takeError());
     if (!isObject)
-      return op->emitError() << "'" << name
-                             << "' must be a string holding a JSON object, got "
-                             << value;
+      return op->emitError()
+             << "'" << name << "' must be a string holding a JSON object, got "
+             << value;
   }
   if (name == kRegisterBlockAttrName) {
     auto block = dyn_cast<DenseI64ArrayAttr>(value);
@@ -309,9 +309,9 @@ DenseIntElementsAttr mlir::bitserial::getConstantElements(Value value) {
   DenseIntElementsAttr source = getConstantElements(slice.getSource());
   if (!source)
     return {};
-  auto type = RankedTensorType::get(slice.getType().getShape(),
-                                    source.getElementType(),
-                                    slice.getType().getEncoding());
+  auto type =
+      RankedTensorType::get(slice.getType().getShape(), source.getElementType(),
+                            slice.getType().getEncoding());
   if (source.isSplat())
     return DenseIntElementsAttr::get(type, source.getSplatValue<APInt>());
   ArrayRef<int64_t> sourceShape = source.getType().getShape();

@@ -148,13 +148,12 @@ struct BitserialSelectKernelsPass
         if (kind == KernelKind::BitSerial)
           reason += llvm::formatv(", block {0}x{1}", pixelBlock, channelBlock);
         if (op->hasAttr(kTuningKeyAttrName) && tuned->tileSizes)
-          reason += llvm::formatv(", tiles {0}",
-                                  llvm::join(llvm::map_range(
-                                                 *tuned->tileSizes,
-                                                 [](int64_t size) {
-                                                   return std::to_string(size);
-                                                 }),
-                                             "x"));
+          reason += llvm::formatv(
+              ", tiles {0}",
+              llvm::join(llvm::map_range(
+                             *tuned->tileSizes,
+                             [](int64_t size) { return std::to_string(size); }),
+                         "x"));
       }
     }
 
@@ -201,9 +200,9 @@ struct BitserialSelectKernelsPass
         {"int8_candidate", lowerable},
         {"accumulators", model.shape.pixelBlock * model.shape.channelBlock},
         {"lanes", model.shape.vectorBits / 64},
-        {"domain", llvm::json::Array(
-                       cast<RankedTensorType>(op->getResult(0).getType())
-                           .getShape())}};
+        {"domain",
+         llvm::json::Array(
+             cast<RankedTensorType>(op->getResult(0).getType()).getShape())}};
     mlir::emitRemark(op->getLoc())
         << "tuning "
         << llvm::formatv("{0}", llvm::json::Value(std::move(record)));

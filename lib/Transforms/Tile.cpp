@@ -431,9 +431,8 @@ struct BitserialTilePass
     std::optional<llvm::json::Object> opKey = getTuningKey(op);
     if (!opKey)
       return std::nullopt;
-    std::optional<TunedChoice> tuned =
-        cache->lookup(getCostTargetName(target), cpuName,
-                      getInt8UnitName(int8), *opKey);
+    std::optional<TunedChoice> tuned = cache->lookup(
+        getCostTargetName(target), cpuName, getInt8UnitName(int8), *opKey);
     if (!tuned || !tuned->tileSizes)
       return std::nullopt;
     key = llvm::formatv("{0}", llvm::json::Value(std::move(*opKey))).str();
@@ -453,8 +452,8 @@ struct BitserialTilePass
       return SmallVector<int64_t>(rank, 0);
     Attribute given = op->getAttr(kTileSizesAttrName);
     if (given && !isa<DenseI64ArrayAttr>(given))
-      return op->emitError()
-             << kTileSizesAttrName << " must be an array<i64: ...>, got " << given;
+      return op->emitError() << kTileSizesAttrName
+                             << " must be an array<i64: ...>, got " << given;
     if (auto attr = dyn_cast_or_null<DenseI64ArrayAttr>(given)) {
       sizes.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
     } else if (tuned) {
@@ -464,8 +463,7 @@ struct BitserialTilePass
                << "has " << tuned->size() << " tile sizes, expected " << rank;
       sizes = *tuned;
       if (llvm::any_of(sizes, [](int64_t s) { return s != 0; }))
-        op->setAttr(kTuningKeyAttrName,
-                    StringAttr::get(op->getContext(), key));
+        op->setAttr(kTuningKeyAttrName, StringAttr::get(op->getContext(), key));
     } else if (isa<MatmulOp>(op) && !matmulTileSizes.empty())
       sizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
     else if (isa<Conv2DOp>(op) && !convTileSizes.empty())
