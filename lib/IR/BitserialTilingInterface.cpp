@@ -23,8 +23,6 @@
 using namespace mlir;
 using namespace mlir::bitserial;
 
-/// Extracts the slice `offsets`/`sizes` (unit strides) of `source`, keeping
-/// its encoding so that packed slices still decode.
 /// Gives a tile the discardable attributes of the op it is a tile of (the
 /// user's kernel choices, a tuning key), as `clone` would, except the tile
 /// sizes it was made with.
@@ -34,6 +32,8 @@ static void inheritAttributes(Operation *tile, Operation *op) {
       tile->setDiscardableAttr(attr.getName(), attr.getValue());
 }
 
+/// Extracts the slice `offsets`/`sizes` (unit strides) of `source`, keeping
+/// its encoding so that packed slices still decode.
 static Value extractSlice(OpBuilder &b, Location loc, Value source,
                           ArrayRef<OpFoldResult> offsets,
                           ArrayRef<OpFoldResult> sizes,
