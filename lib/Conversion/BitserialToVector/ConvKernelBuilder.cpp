@@ -1614,12 +1614,13 @@ Value ConvKernelBuilder::build() {
           // the blocks at the end of a row or of the channels mask.
           Value blockStart = iterArgs[0];
           Value outWidth = dim(pr.init, 2);
-          // Narrow sums of a block whose pixels and channels all fit, with
-          // i32 results: everything in i32 lanes (arithmetic mod 2^32 gives
-          // the low 32 bits of the i64 computation), each pair of channel
-          // vectors q, q + 1 summed pairwise into one vector of their
-          // 2 * lanes consecutive channels (on AArch64: uaddlp to 32-bit
-          // partial sums, one addp), read, added and stored at once.
+          // Narrow sums (or i64 sums of 4 or more lanes) of a block whose
+          // pixels and channels all fit, with i32 results: everything in i32
+          // lanes (arithmetic mod 2^32 gives the low 32 bits of the i64
+          // computation), each pair of channel vectors q, q + 1 made one
+          // vector of their 2 * lanes consecutive channels (on AArch64:
+          // uaddlp to 32-bit partial sums, one addp; on x86 the low halves
+          // of the i64 lanes), read, added and stored at once.
           // Bipolar weights: bW * sum(d) * S_A[n, oh, ow], as i64.
           auto weightOffsetTerm = [&](Value ow) -> Value {
             Value count = tensor::ExtractOp::create(b, loc, bitCounts,
@@ -1643,9 +1644,42 @@ Value ConvKernelBuilder::build() {
                     arith::TruncIOp::create(b, loc, i32, weightOffsetTerm(ow));
               for (int64_t q = 0; q < vectors; q += 2) {
                 int64_t count = std::min<int64_t>(2, vectors - q);
+                Value block = arith::AddIOp::create(b, loc, cob0, index(q));
+                // Bipolar activations: the filter's tap terms of the pixel's
+                // border class, one i64 vector per channel vector.
+                SmallVector<Value> terms;
+                for (int64_t k = 0; k < count && inputBipolar; ++k)
+                  terms.push_back(vector::TransferReadOp::create(
+                      b, loc, wordVector, tapTerms,
+                      ValueRange{classOf(rowClasses, oh),
+                                 classOf(columnClasses, ow),
+                                 arith::AddIOp::create(b, loc, block, index(k)),
+                                 zero},
+                      constI64(0), ArrayRef<bool>{true}));
                 Value total;
                 if (!treeTotals.empty()) {
                   total = treeTotals[(p * vectors + q) / 2];
+                } else if (accBits == 64) {
+                  // 64-bit sums (x86): the tap terms added as they are, then
+                  // the low halves of both vectors' lanes, [c0, c1, ...]
+                  // (little-endian lanes), in one shuffle per pair rather
+                  // than a truncation per vector (x86: vshufps + vpermq for
+                  // 8 channels, not 2 x vextracti128 + vshufps).
+                  auto halvesType = VectorType::get({2 * lanes}, i32);
+                  SmallVector<Value> halves;
+                  for (int64_t k = 0; k < count; ++k) {
+                    Value sum = planeSums[p * vectors + q + k];
+                    if (!terms.empty())
+                      sum = arith::AddIOp::create(b, loc, sum, terms[k]);
+                    halves.push_back(
+                        vector::BitCastOp::create(b, loc, halvesType, sum));
+                  }
+                  terms.clear();
+                  SmallVector<int64_t> low;
+                  for (int64_t c = 0; c < count * lanes; ++c)
+                    low.push_back(2 * c);
+                  total = vector::ShuffleOp::create(b, loc, halves[0],
+                                                    halves[count - 1], low);
                 } else {
                   // Partial sums [c0a, c0b, c1a, c1b, ...] of each vector.
                   SmallVector<Value> partials;
@@ -1672,20 +1706,9 @@ Value ConvKernelBuilder::build() {
                       arith::AddIOp::create(b, loc, total,
                                             vector::BroadcastOp::create(
                                                 b, loc, totalType, pixelTerm));
-                Value block = arith::AddIOp::create(b, loc, cob0, index(q));
-                if (inputBipolar) {
-                  SmallVector<Value> terms;
-                  for (int64_t k = 0; k < count; ++k) {
-                    Value term = vector::TransferReadOp::create(
-                        b, loc, wordVector, tapTerms,
-                        ValueRange{
-                            classOf(rowClasses, oh), classOf(columnClasses, ow),
-                            arith::AddIOp::create(b, loc, block, index(k)),
-                            zero},
-                        constI64(0), ArrayRef<bool>{true});
-                    terms.push_back(
-                        arith::TruncIOp::create(b, loc, laneType, term));
-                  }
+                if (!terms.empty()) {
+                  for (Value &term : terms)
+                    term = arith::TruncIOp::create(b, loc, laneType, term);
                   Value term = terms[0];
                   if (count == 2) {
                     SmallVector<int64_t> both;
@@ -1727,7 +1750,10 @@ Value ConvKernelBuilder::build() {
             return result;
           };
           auto epilogue = [&](bool full) -> Value {
-            if (full && !fused && accBits < 64 && resultElement.isInteger(32))
+            // 64-bit sums take it too where a vector has 4 or more lanes
+            // (x86): each 4 lanes truncated alone cost 2 shuffles.
+            if (full && !fused && resultElement.isInteger(32) &&
+                (accBits < 64 || lanes >= 4))
               return narrowEpilogue();
             SmallVector<Value> sums(planeSums);
             if (accBits < 64)

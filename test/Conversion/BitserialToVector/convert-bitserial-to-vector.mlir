@@ -129,9 +129,20 @@ func.func @matmul_long_k(%a: !A, %b: !B, %init: tensor<4x8xi32>) -> tensor<4x8xi
 // CHECK: tensor.extract %[[TAPS]]
 // CHECK: scf.for
 // CHECK: math.ctpop %{{.*}} : vector<32xi8>
+// A whole block with i32 results adds the terms to the 64-bit sums, then
+// takes the low halves of a pixel's two channel vectors in one shuffle: its
+// 8 channels, added to and stored as one vector<8xi32>.
 // CHECK: %[[TERM:.*]] = vector.transfer_read %[[CLASSES]][%{{.*}}, %{{.*}}, %{{.*}}, %c0]
-// CHECK-NEXT: arith.addi %{{.*}}, %[[TERM]] : vector<4xi64>
-// CHECK-COUNT-7: vector.transfer_read %[[CLASSES]]
+// CHECK: %[[TERM1:.*]] = vector.transfer_read %[[CLASSES]]
+// CHECK: %[[SUM0:.*]] = arith.addi %{{.*}}, %[[TERM]] : vector<4xi64>
+// CHECK-NEXT: %[[HALVES0:.*]] = vector.bitcast %[[SUM0]] : vector<4xi64> to vector<8xi32>
+// CHECK-NEXT: %[[SUM1:.*]] = arith.addi %{{.*}}, %[[TERM1]] : vector<4xi64>
+// CHECK-NEXT: %[[HALVES1:.*]] = vector.bitcast %[[SUM1]] : vector<4xi64> to vector<8xi32>
+// CHECK-NEXT: vector.shuffle %[[HALVES0]], %[[HALVES1]] [0, 2, 4, 6, 8, 10, 12, 14] : vector<8xi32>, vector<8xi32>
+// CHECK-NOT: arith.trunci {{.*}} : vector
+// CHECK-COUNT-6: vector.transfer_read %[[CLASSES]]
+// CHECK-NOT: arith.trunci {{.*}} : vector
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<8xi32>, tensor<1x6x7x10xi32>
 // CHECK: } else {
 // CHECK-COUNT-8: vector.transfer_read %[[CLASSES]]
 // CHECK-NOT: vector.transfer_read %[[CLASSES]]

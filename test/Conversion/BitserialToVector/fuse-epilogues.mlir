@@ -248,7 +248,7 @@ func.func @tiled_conv_requantize(%x: !x, %f: !f, %init: tensor<1x10x4x8xi32>) ->
 // accumulators go through the i32 tensor, the requantize stays after it.
 // CHECK-LABEL: func.func @negative_overlapping_tiles
 // CHECK: scf.for {{.*}} -> (tensor<1x10x4x8xi32>)
-// CHECK: vector.transfer_write {{.*}} : vector<4xi32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xi32>
 // CHECK: vector.transfer_write {{.*}} : vector<16xi8>, tensor<1x10x4x8xi8>
 
 !x = tensor<1x10x4x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
