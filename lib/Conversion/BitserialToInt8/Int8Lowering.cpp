@@ -164,6 +164,114 @@ static Value codesOfValues(OpBuilder &b, Location loc, Value values,
   return v;
 }
 
+/// Constant packed operands of at most this many codes (after padding) are
+/// decoded at compile time (16 MiB of i8 codes).
+static constexpr int64_t kMaxFoldedCodes = int64_t(1) << 24;
+
+/// decodePacked's result for a constant `packed` of static shape, computed
+/// at compile time (weights: no decoding per call); std::nullopt otherwise
+/// or past kMaxFoldedCodes.
+static std::optional<DecodedOperand>
+foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
+                    PackedLayoutAttr layout, Int8Operand rep,
+                    int64_t rowMultiple, bool rowPairs, Type resultType,
+                    bool needRowSum, ArrayRef<int64_t> padding) {
+  auto type = cast<RankedTensorType>(packed.getType());
+  if (!type.hasStaticShape())
+    return std::nullopt;
+  DenseIntElementsAttr words = getConstantElements(packed);
+  if (!words)
+    return std::nullopt;
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t lead = shape.size() - 3;
+  int64_t rows = shape[lead], numWords = shape[lead + 2];
+  int64_t bits = layout.getBits(), length = layout.getLength();
+  unsigned wordBits = getWordBits(type);
+  int64_t paddedLength = llvm::divideCeil(length, 64) * 64;
+  int64_t top = padding.empty() ? 0 : padding[0];
+  int64_t left = padding.empty() ? 0 : padding[2];
+  SmallVector<int64_t> xShape(shape.take_front(lead));
+  int64_t xRows = rows;
+  if (!padding.empty()) {
+    xShape.back() += padding[0] + padding[1];
+    xRows += padding[2] + padding[3];
+  }
+  int64_t paddedRows = llvm::alignTo(xRows, rowMultiple);
+  int64_t xLeads = 1, leads = 1;
+  for (int64_t d = 0; d < lead; ++d) {
+    xLeads *= xShape[d];
+    leads *= shape[d];
+  }
+  if (xLeads * paddedRows * paddedLength > kMaxFoldedCodes)
+    return std::nullopt;
+  if (rowPairs)
+    xShape.append({paddedRows / 2, paddedLength / 8, 16});
+  else
+    xShape.append({paddedRows, paddedLength});
+
+  SmallVector<uint64_t> wordValues;
+  wordValues.reserve(words.getNumElements());
+  for (const APInt &word : words.getValues<APInt>())
+    wordValues.push_back(word.getZExtValue());
+  std::vector<int8_t> codes(xLeads * paddedRows * paddedLength, 0);
+  std::vector<int64_t> sums(needRowSum ? leads * rows : 0, 0);
+  SmallVector<int64_t> at(lead, 0);
+  for (int64_t l = 0; l < leads; ++l) {
+    // The position of lead index `at` in x (the last leading dimension
+    // moved past the top padding).
+    int64_t xl = 0;
+    for (int64_t d = 0; d < lead; ++d)
+      xl = xl * xShape[d] + at[d] + (d == lead - 1 ? top : 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint64_t *planes =
+          wordValues.data() + (l * rows + r) * bits * numWords;
+      int64_t xr = r + left, sum = 0;
+      for (int64_t k = 0; k < length; ++k) {
+        uint64_t u = 0;
+        for (int64_t p = 0; p < bits; ++p)
+          u |= ((planes[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
+               << p;
+        int64_t code =
+            (decodePlaneBits(u, bits, layout.getEncoding()) - rep.offset) /
+            rep.scale;
+        sum += code;
+        int64_t position =
+            rowPairs ? ((xl * (paddedRows / 2) + xr / 2) * (paddedLength / 8) +
+                        k / 8) *
+                               16 +
+                           (xr % 2) * 8 + k % 8
+                     : (xl * paddedRows + xr) * paddedLength + k;
+        codes[position] = lowByte(code);
+      }
+      if (needRowSum)
+        sums[l * rows + r] = sum;
+    }
+    for (int64_t d = lead - 1; d >= 0; --d) {
+      if (++at[d] < shape[d])
+        break;
+      at[d] = 0;
+    }
+  }
+  DecodedOperand result;
+  result.x = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(xShape, b.getI8Type()),
+                             ArrayRef<int8_t>(codes)));
+  if (needRowSum) {
+    unsigned width = resultType.getIntOrFloatBitWidth();
+    SmallVector<APInt> values;
+    for (int64_t sum : sums)
+      values.push_back(APInt(width, sum, /*isSigned=*/true,
+                             /*implicitTrunc=*/true));
+    result.rowSum = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get(shape.take_front(lead + 1), resultType),
+            values));
+  }
+  return result;
+}
+
 /// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
 /// to the i8 values x of `rep` with vector code: 64 elements (8 bytes of
 /// each plane) at a time, each byte spread over 8 lanes, tested against the
@@ -172,7 +280,8 @@ static Value codesOfValues(OpBuilder &b, Location loc, Value values,
 /// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
 /// leading dimension and the rows around the values. Padding is x = 0. Row
 /// sums are of x over the R rows. A `packed` straight from `bitserial.pack`
-/// is read from the pack's input instead of its planes.
+/// is read from the pack's input instead of its planes; a constant one
+/// (constant weights) is decoded at compile time.
 DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
                                   int64_t rowMultiple, bool rowPairs,
@@ -180,12 +289,17 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   ArrayRef<int64_t> padding, int64_t lanes) {
   assert((lanes == 16 || lanes == 32 || lanes == 64) &&
          (!rowPairs || lanes == 16) && "16, 32 or 64 lanes; 16 with pairs");
+  Value source = getPackSource(packed);
+  if (!source)
+    if (std::optional<DecodedOperand> folded =
+            foldDecodedConstant(b, loc, packed, layout, rep, rowMultiple,
+                                rowPairs, resultType, needRowSum, padding))
+      return *folded;
   auto packedType = cast<RankedTensorType>(packed.getType());
   auto wordType = cast<IntegerType>(packedType.getElementType());
   Value words = tensor::CastOp::create(
       b, loc, RankedTensorType::get(packedType.getShape(), wordType), packed);
   int64_t perChunk = 64 / wordType.getWidth();
-  Value source = getPackSource(packed);
   int64_t rank = packedType.getRank(), lead = rank - 3;
   int64_t length = layout.getLength();
   int64_t chunks = llvm::divideCeil(length, 64), paddedLength = chunks * 64;

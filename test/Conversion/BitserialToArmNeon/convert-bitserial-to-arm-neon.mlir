@@ -326,3 +326,41 @@ func.func @negative_conv2d_i64_long_reduction(%x: !X, %f: !F, %init: tensor<1x1x
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x1x1x4xi64>) -> tensor<1x1x1x4xi64>
   return %r : tensor<1x1x1x4xi64>
 }
+
+// -----
+
+// Constant weights are decoded at compile time: the rhs codes (signed 2-bit
+// [1, -2, 0] and [-1, 1, 1], rows padded to the block, K to 64) and their
+// row sums for the lhs offset (8-bit unsigned as s8: v - 128) are
+// constants; only the lhs is decoded per call. With i8mm the rows pair up
+// in blocks of 8 values of K.
+// CHECK-LABEL: func.func @constant_rhs
+// CHECK-SAME: %[[A:[^:]+]]: tensor<3x8x1xi64
+// CHECK: tensor.cast %[[A]]
+// CHECK-NOT: tensor.cast
+// CHECK-DAG: arith.constant dense<"0x01FE00{{(00)+}}FF0101{{(00)+}}"> : tensor<4x64xi8>
+// CHECK-DAG: arith.constant dense<[-1, 1]> : tensor<2xi32>
+// CHECK: arm_neon.intr.sdot
+// I8MM-LABEL: func.func @constant_rhs
+// I8MM: arith.constant dense<"0x01FE000000000000FF01010000000000{{(00)+}}"> : tensor<4x8x16xi8>
+!A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 3>>
+!B = tensor<2x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 3>>
+func.func @constant_rhs(%a: !A, %init: tensor<3x2xi32>) -> tensor<3x2xi32> {
+  %b = arith.constant dense<[[[1], [2]], [[7], [1]]]> : !B
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<3x2xi32>) -> tensor<3x2xi32>
+  return %r : tensor<3x2xi32>
+}
+
+// -----
+
+// A constant filter ([1, -2] and [-1, 0]) as codes [CO, KH, KW, Kx].
+// CHECK-LABEL: func.func @constant_filter
+// CHECK: arith.constant dense<"0x01FE{{(00)+}}FF{{(00)+}}"> : tensor<2x1x1x64xi8>
+// CHECK: arm_neon.intr.sdot
+!X = tensor<1x3x3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 2>>
+!F = tensor<2x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+func.func @constant_filter(%x: !X, %init: tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32> {
+  %f = arith.constant dense<[[[[[1], [2]]]], [[[[1], [1]]]]]> : !F
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32>
+  return %r : tensor<1x3x3x2xi32>
+}

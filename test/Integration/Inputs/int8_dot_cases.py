@@ -100,12 +100,13 @@ def make_cases():
     return cases
 
 
-def constant_values(index, case):
-    """The weights of a `constant` case, [N, K] (deterministic)."""
+def constant_values(index, case, count=None):
+    """The weights of a `constant` case, [N, K] (deterministic), or
+    `count` of them."""
     lo, hi = value_range(case["eb"], case["bb"])
     rng = random.Random(index)
     values = []
-    for _ in range(case["n"] * case["k"]):
+    for _ in range(case["n"] * case["k"] if count is None else count):
         v = rng.randint(lo, hi)
         if case["eb"] == "bipolar" and v % 2 == 0:
             v = v + 1 if v < hi else v - 1
@@ -171,7 +172,23 @@ def make_convs():
                       geometry=(1, 5, 5, 96, 16, 3, 3, (1, 1), (1, 1, 1, 1),
                                 (1, 1)),
                       word=64, result=32, extreme=2))
+    # Constant filters (decoded at compile time), with and without padding
+    # and input offsets (8-bit bipolar or unsigned input on x86).
+    for ea, ba, eb, bb, g, result in [("unsigned", 2, "signed", 2, 0, 32),
+                                      ("signed", 8, "bipolar", 8, 2, 64),
+                                      ("bipolar", 8, "signed", 4, 3, 32),
+                                      ("unsigned", 8, "unsigned", 8, 4, 64),
+                                      ("unsigned", 8, "signed", 6, 3, 32)]:
+        convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=geometries[g],
+                          word=WORDS[len(convs) % 4], result=result,
+                          constant=True))
     return convs
+
+
+def constant_filter(index, conv):
+    """The filter of a `constant` convolution, [CO, KH, KW, C]."""
+    n, h, w, c, co, kh, kw = conv["geometry"][:7]
+    return constant_values(1000 + index, conv, co * kh * kw * c)
 
 
 def conv_output(h, w, kh, kw, strides, padding, dilations):
@@ -191,9 +208,17 @@ def conv_function(prefix, index, conv):
     attrs = (f"strides = [{strides[0]}, {strides[1]}] padding = "
              f"[{', '.join(map(str, padding))}] dilations = "
              f"[{dilations[0]}, {dilations[1]}]")
+    pack_filter = f"  %pf = bitserial.pack %f : {tf} -> {pf}\n"
+    if conv.get("constant"):
+        # The harness passes the same values as %f, which is ignored.
+        planes = pack_words(constant_filter(index, conv), co * kh * kw, c,
+                            conv["eb"], conv["bb"], word)
+        nested = [[planes[(o * kh + i) * kw:(o * kh + i + 1) * kw]
+                   for i in range(kh)] for o in range(co)]
+        pack_filter = f"  %pf = arith.constant dense<{nested}> : {pf}\n"
     return (f"func.func @{prefix}v{index}(%x: {tx}, %f: {tf}, %init: {tr}) -> {tr} {{\n"
             f"  %px = bitserial.pack %x : {tx} -> {px}\n"
-            f"  %pf = bitserial.pack %f : {tf} -> {pf}\n"
+            + pack_filter +
             f"  %r = bitserial.conv2d ins(%px, %pf : {px}, {pf}) outs(%init : {tr}) "
             f"{attrs} -> {tr}\n"
             f"  return %r : {tr}\n}}\n")
@@ -449,7 +474,7 @@ static void runConv(int index, Fn *fns, const char **names, int numFns,
                     int64_t w, int64_t c, int64_t co, int64_t kh, int64_t kw,
                     int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl,
                     int64_t pr, int64_t dh, int64_t dw, int wide,
-                    int extreme) {
+                    int extreme, const int16_t *fixedF) {
   int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
   int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
   int16_t *x = malloc(sizeof(int16_t) * n * h * w * c);
@@ -463,7 +488,7 @@ static void runConv(int index, Fn *fns, const char **names, int numFns,
   for (int64_t i = 0; i < n * h * w * c; ++i)
     x[i] = draw(alo, ahi, ea == 2, extreme);
   for (int64_t i = 0; i < co * kh * kw * c; ++i)
-    f[i] = draw(blo, bhi, eb == 2, extreme);
+    f[i] = fixedF ? fixedF[i] : draw(blo, bhi, eb == 2, extreme);
   for (int64_t i = 0; i < outputs; ++i)
     init[i] = (int64_t)(next() % 2001) - 1000;
   for (int64_t b = 0; b < n; ++b)
@@ -540,6 +565,10 @@ def main():
             if case["constant"]:
                 values = ", ".join(map(str, constant_values(i, case)))
                 f.write(f"static const int16_t weights{i}[] = {{{values}}};\n")
+        for i, conv in enumerate(convs):
+            if conv.get("constant"):
+                values = ", ".join(map(str, constant_filter(i, conv)))
+                f.write(f"static const int16_t filter{i}[] = {{{values}}};\n")
         f.write("\nint main(void) {\n")
         labels = ", ".join(f'"{label}"' for _, label in lowerings)
         f.write(f"  const char *names[] = {{{labels}}};\n")
@@ -564,7 +593,8 @@ def main():
                     f"    runConv({i}, fns, names, {count}, {ENCODINGS.index(conv['ea'])}, "
                     f"{conv['ba']}, {ENCODINGS.index(conv['eb'])}, {conv['bb']}, "
                     f"{geometry}, {int(conv['result'] == 64)}, "
-                    f"{conv.get('extreme', 0)}); }}\n")
+                    f"{conv.get('extreme', 0)}, "
+                    f"{f'filter{i}' if conv.get('constant') else 'NULL'}); }}\n")
         total = len(cases) + len(convs)
         f.write(f'  printf("%d of {total} cases x {count} lowerings failed\\n", '
                 "failures);\n  return failures != 0;\n}\n")

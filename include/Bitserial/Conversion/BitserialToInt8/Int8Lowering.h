@@ -61,7 +61,9 @@ struct DecodedOperand {
 /// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
 /// leading dimension and the rows around the values. Padding and values
 /// past K are x = 0. Row sums are of x over the R rows. The code works on
-/// vectors of `lanes` bytes (16, 32 or 64; 16 with `rowPairs`).
+/// vectors of `lanes` bytes (16, 32 or 64; 16 with `rowPairs`). A constant
+/// `packed` of static shape (weights) gives constants, decoded at compile
+/// time.
 DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             PackedLayoutAttr layout, Int8Operand rep,
                             int64_t rowMultiple, bool rowPairs, Type resultType,
