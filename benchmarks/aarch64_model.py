@@ -3,6 +3,7 @@
 
     benchmarks/aarch64_model.py [--build build] [--layers C2,C6]
         [--configs A1W1,A2W1,A2W2] [--cpus cortex-a53,neoverse-n1]
+        [--weights argument|constant] [--kernel auto|bitserial|int8]
         [--jobs 2] [--markdown FILE] [--cache FILE]
 
 No ARM hardware is involved. For each ResNet-18 layer C2-C12 (background.md)
@@ -47,7 +48,9 @@ LAYERS = {  # name: (H, W, Cin, Cout, K, stride, pad); background.md
     "C10": (14, 14, 256, 512, 3, 2, 1), "C11": (14, 14, 256, 512, 1, 2, 0),
     "C12": (7, 7, 512, 512, 3, 1, 1),
 }
-CONFIGS = {"A1W1": (1, 1), "A2W1": (2, 1), "A2W2": (2, 2)}  # unsigned x unsigned
+CONFIGS = {"A1W1": (1, 1), "A2W1": (2, 1), "A2W2": (2, 2),  # unsigned x unsigned
+           "A3W2": (3, 2), "A4W2": (4, 2)}
+DEFAULT_CONFIGS = "A1W1,A2W1,A2W2"
 CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind,
           #                   pipeline options of the CPU's features)
     "cortex-a53": ("aarch64-a53", "cortex-a53", "s16", ""),
@@ -88,16 +91,51 @@ def macs(layer):
     return oh * ow * cout * k * k * cin
 
 
-def conv_module(layer, config):
+def harness_filter(layer, config):
+    """The filter words the harness passes (its xorshift64 after the input
+    words), to hold as a constant of the module."""
+    h, w, cin, cout, k, s, p = LAYERS[layer]
+    ba, bw = CONFIGS[config]
+    words = (cin + 63) // 64
+    mask = (1 << 64) - 1
+    tail = (1 << (cin % 64)) - 1 if cin % 64 else mask
+    state = 88172645463325252
+
+    def draw():
+        nonlocal state
+        state ^= (state << 13) & mask
+        state ^= state >> 7
+        state ^= (state << 17) & mask
+        return state
+
+    for _ in range(h * w * ba * words):
+        draw()
+    return [draw() & (tail if i % words == words - 1 else mask)
+            for i in range(cout * k * k * bw * words)]
+
+
+def conv_module(layer, config, weights="argument", kernel="auto"):
+    """The layer as @kernel(x, f, init). With weights="constant" the filter
+    is a constant of the module holding the words the harness passes (its
+    `f` is then ignored), as in a deployed network; kernel "int8" or
+    "bitserial" sets `bitserial.int8` on the op."""
     h, w, cin, cout, k, s, p = LAYERS[layer]
     ba, bw = CONFIGS[config]
     oh, ow = out_shape(layer)
     tx = packed((1, h, w), ba, cin)
     tf = packed((cout, k, k), bw, cin)
     to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
+    filt, constant = "%f", ""
+    if weights == "constant":
+        data = b"".join(v.to_bytes(8, "little")
+                        for v in harness_filter(layer, config))
+        constant = f'  %fc = arith.constant dense<"0x{data.hex().upper()}"> : {tf}\n'
+        filt = "%fc"
+    attrs = ("" if kernel == "auto" else
+             f" {{bitserial.int8 = {'true' if kernel == 'int8' else 'false'}}}")
     return f"""func.func @kernel(%x: {tx}, %f: {tf}, %init: {to}) -> {to} {{
-  %r = bitserial.conv2d ins(%x, %f : {tx}, {tf}) outs(%init : {to})
-      strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}] -> {to}
+{constant}  %r = bitserial.conv2d ins(%x, {filt} : {tx}, {tf}) outs(%init : {to})
+      strides = [{s}, {s}] padding = [{p}, {p}, {p}, {p}]{attrs} -> {to}
   return %r : {to}
 }}
 """
@@ -130,7 +168,8 @@ class Model:
         target = CPUS[cpu][0]
         stem = os.path.join(self.work, f"{layer}-{config}-{cpu}-{strategy}")
         with open(stem + ".mlir", "w") as f:
-            f.write(conv_module(layer, config))
+            f.write(conv_module(layer, config, self.args.weights,
+                                self.args.kernel))
         options = f"target={target} emit-c-interface=true"
         if strategy == "vector":
             options += CPUS[cpu][3]
@@ -386,7 +425,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     parser.add_argument("--layers", default=",".join(LAYERS))
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
+                        help=f"of {', '.join(CONFIGS)}")
     parser.add_argument("--cpus", default=",".join(CPUS))
     parser.add_argument("--jobs", type=int, default=2,
                         help="parallel builds, qemu runs and llvm-mca runs")
@@ -394,6 +434,16 @@ def main():
                         help="LAYER:CONFIG pairs whose vector kernels are "
                         "compared with the reference lowering under qemu "
                         "first ('' for none)")
+    parser.add_argument("--weights", choices=["argument", "constant"],
+                        default="argument",
+                        help="the filter as an argument of the kernel, or "
+                        "as a constant of the module (the same words; "
+                        "lowerings may decode or re-lay it out at compile "
+                        "time)")
+    parser.add_argument("--kernel", choices=["auto", "bitserial", "int8"],
+                        default="auto",
+                        help="force the kernel (bitserial.int8 on the op); "
+                        "auto: the pipeline's choice")
     parser.add_argument("--markdown", help="also write the tables to FILE")
     parser.add_argument("--cache", help="keep llvm-mca results in this JSON "
                         "file across runs")
@@ -528,6 +578,12 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
          "without inner branches containing cnt, as one llvm-mca block "
          "(qemu splits bodies of over about 230 instructions into TBs); "
          "its binops/cycle likewise.")
+    emit()
+    emit("Filters: " + ("constants of the module (the words the harness "
+                        "passes)" if args.weights == "constant" else
+                        "arguments of the call") + "; kernel: " +
+         {"auto": "the pipeline's choice", "bitserial": "bit-serial (forced)",
+          "int8": "int8 (forced)"}[args.kernel] + ".")
     emit()
     for cpu in cpus:
         base_name = BASELINE_NAMES[CPUS[cpu][2]]
