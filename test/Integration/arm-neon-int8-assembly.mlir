@@ -1,21 +1,22 @@
 // The int8 lowering compiles to the AArch64 dot-product and i8mm
 // instructions (checked on assembly, so also where the host is not
-// AArch64): 2 x 4 bits signed x unsigned -> sdot; 8 x 3 bits unsigned ->
-// udot; with i8mm smmla, ummla, and usmmla for 8-bit unsigned x signed; a
+// AArch64): 2 x 4 bits signed x unsigned -> sdot by lane (4 values of K
+// of a row against 4 channels); 8 x 3 bits unsigned -> udot by lane; with
+// i8mm smmla, ummla, and usmmla for 8-bit unsigned x signed; a
 // 3x3 convolution (3 x 4 bits) over its taps. No bit-serial popcounts remain.
 //
 // RUN: bitserial-opt %s --convert-bitserial-to-arm-neon --bitserial-to-llvm="target=generic" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 | FileCheck %s --check-prefix=DOT --implicit-check-not="cnt v"
 // RUN: bitserial-opt %s --convert-bitserial-to-arm-neon="i8mm=true" --bitserial-to-llvm="target=generic" | mlir-translate --mlir-to-llvmir | llc -O3 -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 -mattr=+i8mm | FileCheck %s --check-prefix=MMLA --implicit-check-not="cnt v" --implicit-check-not=sdot --implicit-check-not=udot
 
 // DOT-LABEL: signed_unsigned:
-// DOT-COUNT-16: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
+// DOT-COUNT-64: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[{{[0-3]}}]
 // DOT-LABEL: unsigned_unsigned:
-// DOT-COUNT-16: udot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b
+// DOT-COUNT-64: udot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[{{[0-3]}}]
 // DOT-LABEL: unsigned8_signed:
-// DOT-COUNT-16: sdot v{{[0-9]+}}.4s
+// DOT-COUNT-64: sdot v{{[0-9]+}}.4s
 
 // DOT-LABEL: conv3x3:
-// DOT-COUNT-16: sdot v{{[0-9]+}}.4s
+// DOT-COUNT-64: sdot v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.4b[{{[0-3]}}]
 
 // MMLA-LABEL: signed_unsigned:
 // MMLA-COUNT-16: smmla v{{[0-9]+}}.4s, v{{[0-9]+}}.16b, v{{[0-9]+}}.16b

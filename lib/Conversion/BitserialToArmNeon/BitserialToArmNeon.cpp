@@ -35,6 +35,11 @@ using namespace mlir::bitserial::int8;
 /// no lane or 2x2 element of the chunk wraps, whatever the instruction.
 static constexpr int64_t kChunk = 16384;
 
+/// sdot/udot by lane: output channels per block (4 vectors of 4) and values
+/// of K per lane of the broadcast operand.
+static constexpr int64_t kLaneChannels = 16;
+static constexpr int64_t kLaneGroup = 4;
+
 /// MLIR 22 has no arm_neon op for udot, and `llvm.call_intrinsic` has
 /// unknown memory effects, which the buffer deallocation pipeline rejects.
 /// A call of a private function named after the intrinsic is a plain call
@@ -188,7 +193,12 @@ bool mlir::bitserial::prefersInt8DotProduct(
 
 namespace {
 /// Builds S[b?, Mp, Np] = sum_k xA[b?, m, k] * xB[b?, n, k] in the result
-/// type, blocks of rows x cols outputs at a time.
+/// type, blocks of rows x cols outputs at a time. With `byLane` (sdot/udot)
+/// xB is re-laid out as channel blocks (relayoutChannelBlocks: `[Np / 16,
+/// Kp / 4, 64]`), each 4 values of K of an lhs row are broadcast from one
+/// lane against 16 channels, and the accumulators hold 4 channels each;
+/// otherwise each accumulator is one output whose lanes are summed at the
+/// end (`addv`), or a 2x2 tile of `mmla`.
 struct GemmBuilder {
   OpBuilder &b;
   Location loc;
@@ -197,12 +207,15 @@ struct GemmBuilder {
   bool lhsBatched, rhsBatched, batched;
   int64_t paddedLength;
   Type resultType;
+  bool byLane = false;
 
   int64_t rows() const { return plan.isMmla() ? 8 : 4; }
-  int64_t cols() const { return rows(); }
+  int64_t cols() const {
+    return plan.isMmla() ? 8 : byLane ? kLaneChannels : 4;
+  }
   int64_t kStep() const { return plan.isMmla() ? 8 : 16; }
   int64_t numAccumulators() const {
-    return plan.isMmla() ? rows() * cols() / 4 : rows() * cols();
+    return plan.isMmla() || byLane ? rows() * cols() / 4 : rows() * cols();
   }
 
   Value index(int64_t value) { return constantIndex(b, loc, value); }
@@ -221,6 +234,51 @@ struct GemmBuilder {
     Value zero = constantInt(b, loc, b.getI8Type(), 0);
     return vector::TransferReadOp::create(b, loc, type, x, indices, zero,
                                           ArrayRef<bool>{true});
+  }
+
+  /// The 4 bytes of lane `lane` of `x` (16 bytes) in every lane: the
+  /// indexed operand of sdot/udot by lane.
+  Value broadcastLane(Value x, int64_t lane) {
+    auto words = VectorType::get({4}, b.getI32Type());
+    Value asWords = vector::BitCastOp::create(b, loc, words, x);
+    Value splat = vector::ShuffleOp::create(b, loc, asWords, asWords,
+                                            SmallVector<int64_t>(4, lane));
+    return vector::BitCastOp::create(b, loc, x.getType(), splat);
+  }
+
+  /// The 16 bytes of channels [4v, 4v + 4) of channel block `block`, values
+  /// of K [4g, 4g + 4), of channel blocks `x` (`[blocks, mids..., groups,
+  /// 64]`) at `mids`.
+  Value loadChannels(Value x, Value block, ValueRange mids, Value g,
+                     int64_t v) {
+    SmallVector<Value> indices{block};
+    indices.append(mids.begin(), mids.end());
+    indices.append({g, index(v * 16)});
+    auto type = VectorType::get({16}, b.getI8Type());
+    Value zero = constantInt(b, loc, b.getI8Type(), 0);
+    return vector::TransferReadOp::create(b, loc, type, x, indices, zero,
+                                          ArrayRef<bool>{true});
+  }
+
+  /// One step of 16 values of K by lane: `lhs` holds each row's 16 bytes at
+  /// K = 4 * g0, `channels(l, v)` the channel vector v at group g0 + l.
+  SmallVector<Value>
+  multiplyByLane(ValueRange accs, ArrayRef<Value> lhs,
+                 function_ref<Value(int64_t, int64_t)> channels) {
+    int64_t vectors = kLaneChannels / 4;
+    SmallVector<Value> next(accs);
+    for (int64_t l = 0; l < 16 / kLaneGroup; ++l) {
+      SmallVector<Value> weights;
+      for (int64_t v = 0; v < vectors; ++v)
+        weights.push_back(channels(l, v));
+      for (auto [i, row] : llvm::enumerate(lhs)) {
+        Value broadcast = broadcastLane(row, l);
+        for (int64_t v = 0; v < vectors; ++v)
+          next[i * vectors + v] =
+              multiplyAccumulate(next[i * vectors + v], weights[v], broadcast);
+      }
+    }
+    return next;
   }
 
   Value multiplyAccumulate(Value acc, Value lhs, Value rhs) {
@@ -265,6 +323,23 @@ struct GemmBuilder {
         [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+          if (byLane) {
+            SmallVector<Value> lhs;
+            for (int64_t i = 0; i < rows(); ++i)
+              lhs.push_back(load(xa, lhsBatched, batch,
+                                 arith::AddIOp::create(b, loc, m0, index(i)),
+                                 k));
+            Value block =
+                arith::DivUIOp::create(b, loc, n0, index(kLaneChannels));
+            Value g0 = arith::DivUIOp::create(b, loc, k, index(kLaneGroup));
+            scf::YieldOp::create(
+                b, loc, multiplyByLane(accs, lhs, [&](int64_t l, int64_t v) {
+                  return loadChannels(
+                      xb, block, {},
+                      arith::AddIOp::create(b, loc, g0, index(l)), v);
+                }));
+            return;
+          }
           SmallVector<Value> lhs, rhs;
           for (int64_t i = 0; i < lhsUnits; ++i)
             lhs.push_back(load(xa, lhsBatched, batch,
@@ -285,8 +360,30 @@ struct GemmBuilder {
     return reduceTile(loop.getResults());
   }
 
-  /// The rows x cols i32 sums of the accumulators, row-major.
+  /// The i32 sums of the accumulators: one vector of cols() per row.
   SmallVector<Value> reduceTile(ValueRange accs) {
+    auto rowType = VectorType::get({cols()}, b.getI32Type());
+    SmallVector<Value> rowVectors;
+    if (byLane) {
+      // Row i's accumulators hold channels [4v, 4v + 4): concatenate them.
+      int64_t vectors = kLaneChannels / 4;
+      for (int64_t i = 0; i < rows(); ++i) {
+        SmallVector<Value> parts(accs.slice(i * vectors, vectors));
+        while (parts.size() > 1) {
+          SmallVector<Value> joined;
+          for (size_t p = 0; p < parts.size(); p += 2) {
+            int64_t width =
+                2 * cast<VectorType>(parts[p].getType()).getNumElements();
+            joined.push_back(vector::ShuffleOp::create(
+                b, loc, parts[p], parts[p + 1],
+                llvm::to_vector(llvm::seq<int64_t>(0, width))));
+          }
+          parts = std::move(joined);
+        }
+        rowVectors.push_back(parts.front());
+      }
+      return rowVectors;
+    }
     bool mmla = plan.isMmla();
     int64_t lhsUnits = mmla ? rows() / 2 : rows();
     int64_t rhsUnits = mmla ? cols() / 2 : cols();
@@ -310,11 +407,49 @@ struct GemmBuilder {
         }
       }
     }
-    return sums;
+    for (int64_t i = 0; i < rows(); ++i)
+      rowVectors.push_back(vector::FromElementsOp::create(
+          b, loc, rowType, ArrayRef(sums).slice(i * cols(), cols())));
+    return rowVectors;
   }
 
+  /// The rows x cols block of `rowVectors` (one vector per row).
+  Value blockOf(ArrayRef<Value> rowVectors) {
+    auto rowType = cast<VectorType>(rowVectors.front().getType());
+    auto type =
+        VectorType::get({int64_t(rowVectors.size()), rowType.getNumElements()},
+                        rowType.getElementType());
+    Value block = arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+    for (auto [i, row] : llvm::enumerate(rowVectors))
+      block = vector::InsertOp::create(b, loc, row, block, int64_t(i));
+    return block;
+  }
+
+  /// `block` times `scale`, plus the block of `init` at `at` if set.
+  Value scaleAndAccumulate(Value block, Value init, ValueRange at,
+                           int64_t scale) {
+    auto type = cast<VectorType>(block.getType());
+    if (scale != 1)
+      block = arith::MulIOp::create(
+          b, loc, block,
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(
+                  type, IntegerAttr::get(type.getElementType(), scale))));
+    if (!init)
+      return block;
+    Value zero = constantInt(b, loc, type.getElementType(), 0);
+    Value old = vector::TransferReadOp::create(
+        b, loc, type, init, at, zero, SmallVector<bool>(type.getRank(), true));
+    return arith::AddIOp::create(b, loc, old, block);
+  }
+
+  /// The sums in a tensor of rows and columns padded to whole blocks; with
+  /// `init` (whose rows and columns are whole blocks), `init + scale *
+  /// sums`. The result is a new tensor, not an update of init: a returned
+  /// update of an argument would be copied after the kernel.
   Value build(OpFoldResult batch, OpFoldResult paddedRows,
-              OpFoldResult paddedCols) {
+              OpFoldResult paddedCols, Value init = {}, int64_t scale = 1) {
     SmallVector<OpFoldResult> sizes;
     if (batched)
       sizes.push_back(batch);
@@ -337,16 +472,18 @@ struct GemmBuilder {
           Value bi = batched ? ivs[0] : Value();
           Value m0 = ivs[batched ? 1 : 0], n0 = ivs[batched ? 2 : 1];
           SmallVector<Value> sums;
+          auto rowType = VectorType::get({cols()}, resultType);
           auto widen = [&](Value v) -> Value {
-            return wide ? arith::ExtSIOp::create(b, loc, resultType, v) : v;
+            return wide ? arith::ExtSIOp::create(b, loc, rowType, v) : v;
           };
           if (!wide || paddedLength <= kChunk) {
             // i32 results wrap like the exact value modulo 2^32.
             for (Value v : sumRange(bi, m0, n0, index(0), index(paddedLength)))
               sums.push_back(widen(v));
           } else {
-            Value zero = constantInt(b, loc, resultType, 0);
-            SmallVector<Value> inits(rows() * cols(), zero);
+            Value zero =
+                arith::ConstantOp::create(b, loc, b.getZeroAttr(rowType));
+            SmallVector<Value> inits(rows(), zero);
             auto chunks = scf::ForOp::create(
                 b, loc, index(0), index(paddedLength), index(kChunk), inits,
                 [&](OpBuilder &cb, Location, Value kc, ValueRange totals) {
@@ -365,12 +502,11 @@ struct GemmBuilder {
                 });
             sums.assign(chunks.getResults().begin(), chunks.getResults().end());
           }
-          Value block = vector::FromElementsOp::create(
-              b, loc, VectorType::get({rows(), cols()}, resultType), sums);
           SmallVector<Value> at;
           if (batched)
             at.push_back(bi);
           at.append({m0, n0});
+          Value block = scaleAndAccumulate(blockOf(sums), init, at, scale);
           Value written =
               vector::TransferWriteOp::create(b, loc, block, iterArgs[0], at,
                                               ArrayRef<bool>{true, true})
@@ -398,6 +534,9 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
 
   GemmBuilder gemm{rewriter,   loc,        plan,    Value(), Value(),
                    lhsBatched, rhsBatched, batched, 0,       resultType};
+  // Channel blocks hold one rhs: a batched rhs takes one output per
+  // accumulator.
+  gemm.byLane = !plan.isMmla() && !rhsBatched;
   int64_t kStep = gemm.kStep();
   gemm.paddedLength = llvm::divideCeil(length, kStep) * kStep;
   // value_a value_b = sa sb xa xb + sa ob xa + oa sb xb + oa ob.
@@ -406,15 +545,39 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
       decodePacked(rewriter, loc, op.getLhs(), op.getLhsLayout(), a,
                    gemm.rows(), plan.isMmla(), resultType,
                    /*needRowSum=*/c.offset != 0);
-  DecodedOperand rhs =
-      decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
-                   gemm.cols(), plan.isMmla(), resultType,
-                   /*needRowSum=*/a.offset != 0);
+  DecodedOperand rhs;
+  if (gemm.byLane) {
+    int64_t groups = gemm.paddedLength / kLaneGroup;
+    Type i8 = rewriter.getI8Type();
+    // Constant weights are re-laid out at compile time unless their row
+    // sums are needed.
+    if (a.offset == 0)
+      rhs.x = foldChannelBlocks(rewriter, loc, op.getRhs(), op.getRhsLayout(),
+                                c, groups, kLaneChannels, kLaneGroup, i8);
+    if (!rhs.x) {
+      rhs = decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
+                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                         /*needRowSum=*/a.offset != 0);
+      rhs.x = relayoutChannelBlocks(rewriter, loc, rhs.x, groups, kLaneChannels,
+                                    kLaneGroup, i8, c.isUnsigned);
+    }
+  } else {
+    rhs = decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
+                       gemm.cols(), plan.isMmla(), resultType,
+                       /*needRowSum=*/a.offset != 0);
+  }
   gemm.xa = lhs.x;
   gemm.xb = rhs.x;
 
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, init);
   unsigned first = batched ? 1 : 0;
+  // Without offsets, over whole blocks, the kernel adds to init itself: no
+  // padded product and no elementwise epilogue.
+  int64_t m = initType.getDimSize(first), n = initType.getDimSize(first + 1);
+  if (a.offset == 0 && c.offset == 0 && !ShapedType::isDynamic(m) &&
+      !ShapedType::isDynamic(n) && m % gemm.rows() == 0 && n % gemm.cols() == 0)
+    return gemm.build(batched ? sizes[0] : OpFoldResult(), sizes[first],
+                      sizes[first + 1], init, a.scale * c.scale);
   Value sum = gemm.build(batched ? sizes[0] : OpFoldResult(),
                          roundUp(rewriter, loc, sizes[first], gemm.rows()),
                          roundUp(rewriter, loc, sizes[first + 1], gemm.cols()));
@@ -496,37 +659,64 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                      /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
                      /*needRowSum=*/false, op.getPadding())
             .x;
-    Value filter =
-        decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                     /*needRowSum=*/false)
-            .x;
-
-    GemmBuilder gemm{rewriter, loc,   plan,  input, filter,
+    GemmBuilder gemm{rewriter, loc,   plan,  input, Value(),
                      false,    false, false, 0,     resultType};
+    gemm.byLane = !plan.isMmla();
     int64_t rows = gemm.rows(), cols = gemm.cols(), kStep = gemm.kStep();
     int64_t paddedChannels = llvm::divideCeil(channels, kStep) * kStep;
+    // By lane, the filter as channel blocks [CO / 16, KH, KW, Cp / 4, 64],
+    // re-laid out at compile time when constant; the codes [CO, KH, KW, Cx]
+    // where their sums are needed.
+    Value filter, filterBlocks;
+    int64_t groups = paddedChannels / kLaneGroup;
+    Type i8 = rewriter.getI8Type();
+    if (gemm.byLane && a.offset == 0)
+      filterBlocks =
+          foldChannelBlocks(rewriter, loc, op.getFilter(), filterLayout, c,
+                            groups, kLaneChannels, kLaneGroup, i8);
+    if (!filterBlocks) {
+      filter = decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
+                            /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                            /*needRowSum=*/false)
+                   .x;
+      if (gemm.byLane)
+        filterBlocks =
+            relayoutChannelBlocks(rewriter, loc, filter, groups, kLaneChannels,
+                                  kLaneGroup, i8, c.isUnsigned);
+    }
+    gemm.xb = gemm.byLane ? filterBlocks : filter;
     auto index = [&](int64_t v) { return constantIndex(rewriter, loc, v); };
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
+    Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
     Value outWidth = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[2]);
     Value outChannels =
         getValueOrCreateConstantIndexOp(rewriter, loc, sizes[3]);
-    OpFoldResult paddedWidth = roundUp(rewriter, loc, sizes[2], rows);
+    Value pixels = arith::MulIOp::create(rewriter, loc, outHeight, outWidth);
     OpFoldResult paddedOut = roundUp(rewriter, loc, sizes[3], cols);
+    // Without offsets, over whole blocks of channels, the kernel adds init
+    // itself: no padded product and no elementwise epilogue. Its result is
+    // a new tensor (a returned update of an argument would be copied).
+    int64_t outC = initType.getDimSize(3);
+    bool direct = a.offset == 0 && c.offset == 0 &&
+                  !ShapedType::isDynamic(outC) && outC % cols == 0;
     Value empty = tensor::EmptyOp::create(
         rewriter, loc,
-        SmallVector<OpFoldResult>{sizes[0], sizes[1], paddedWidth, paddedOut},
+        SmallVector<OpFoldResult>{sizes[0], sizes[1], sizes[2],
+                                  direct ? sizes[3] : paddedOut},
         resultType);
     auto i8x8 = VectorType::get({8}, rewriter.getI8Type());
     auto i8x16 = VectorType::get({16}, rewriter.getI8Type());
     Value zeroByte = constantInt(rewriter, loc, rewriter.getI8Type(), 0);
     SmallVector<int64_t> concat = llvm::to_vector(llvm::seq<int64_t>(0, 16));
 
-    SmallVector<Value> lbs(4, index(0)), ubs,
-        steps{index(1), index(1), index(rows), index(cols)};
-    for (OpFoldResult size : {sizes[0], sizes[1], paddedWidth, paddedOut})
-      ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+    // Blocks of `rows` consecutive output pixels of the flattened (OH, OW),
+    // which may span output rows: no pixels are computed past a row's end.
+    SmallVector<Value> lbs(3, index(0)), ubs,
+        steps{index(1), index(rows), index(cols)};
+    ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]));
+    ubs.push_back(pixels);
+    ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, paddedOut));
     bool wide = !resultType.isInteger(32);
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, lbs, ubs, steps, ValueRange{empty},
@@ -534,9 +724,10 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
           OpBuilder::InsertionGuard guard(rewriter);
           rewriter.setInsertionPoint(nb.getInsertionBlock(),
                                      nb.getInsertionPoint());
-          Value n = ivs[0], oh = ivs[1], ow0 = ivs[2], co0 = ivs[3];
+          Value n = ivs[0], pixel0 = ivs[1], co0 = ivs[2];
           // Pixels and channels past the output repeat the last one (their
-          // sums are cut off): every read stays inside x and the filter.
+          // sums are cut off or written twice): every read stays inside x,
+          // the filter and the output.
           auto clamped = [&](Value base, int64_t offset, Value extent) {
             Value last = arith::SubIOp::create(rewriter, loc, extent, index(1));
             return arith::MinUIOp::create(
@@ -544,6 +735,18 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                 arith::AddIOp::create(rewriter, loc, base, index(offset)),
                 last);
           };
+          SmallVector<Value> outRow, outColumn, firstRow, firstColumn;
+          for (int64_t p = 0; p < rows; ++p) {
+            Value at = clamped(pixel0, p, pixels);
+            outRow.push_back(
+                arith::DivUIOp::create(rewriter, loc, at, outWidth));
+            outColumn.push_back(
+                arith::RemUIOp::create(rewriter, loc, at, outWidth));
+            firstRow.push_back(arith::MulIOp::create(
+                rewriter, loc, outRow.back(), index(strides[0])));
+            firstColumn.push_back(arith::MulIOp::create(
+                rewriter, loc, outColumn.back(), index(strides[1])));
+          }
           auto accType = VectorType::get({4}, rewriter.getI32Type());
           Value zero = arith::ConstantOp::create(rewriter, loc,
                                                  rewriter.getZeroAttr(accType));
@@ -557,21 +760,16 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                 rewriter.setInsertionPoint(tb.getInsertionBlock(),
                                            tb.getInsertionPoint());
                 Value i = tivs[0], j = tivs[1], ch = tivs[2];
-                Value row = arith::AddIOp::create(
-                    rewriter, loc,
-                    arith::MulIOp::create(rewriter, loc, oh, index(strides[0])),
-                    arith::MulIOp::create(rewriter, loc, i,
-                                          index(dilations[0])));
+                Value tapRow = arith::MulIOp::create(rewriter, loc, i,
+                                                     index(dilations[0]));
                 Value tapColumn = arith::MulIOp::create(rewriter, loc, j,
                                                         index(dilations[1]));
                 // `size` bytes of pixel `p` (0 .. rows) or channel `q`.
                 auto pixel = [&](int64_t p, int64_t size) -> Value {
+                  Value row =
+                      arith::AddIOp::create(rewriter, loc, firstRow[p], tapRow);
                   Value column = arith::AddIOp::create(
-                      rewriter, loc,
-                      arith::MulIOp::create(rewriter, loc,
-                                            clamped(ow0, p, outWidth),
-                                            index(strides[1])),
-                      tapColumn);
+                      rewriter, loc, firstColumn[p], tapColumn);
                   return vector::TransferReadOp::create(
                       rewriter, loc, size == 16 ? i8x16 : i8x8, input,
                       ValueRange{n, row, column, ch}, zeroByte,
@@ -589,6 +787,23 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                       rewriter, loc, read(2 * unit, 8), read(2 * unit + 1, 8),
                       concat);
                 };
+                if (gemm.byLane) {
+                  SmallVector<Value> lhs;
+                  for (int64_t p = 0; p < rows; ++p)
+                    lhs.push_back(pixel(p, 16));
+                  Value block = arith::DivUIOp::create(rewriter, loc, co0,
+                                                       index(kLaneChannels));
+                  Value g0 = arith::DivUIOp::create(rewriter, loc, ch,
+                                                    index(kLaneGroup));
+                  SmallVector<Value> next =
+                      gemm.multiplyByLane(accs, lhs, [&](int64_t l, int64_t v) {
+                        return gemm.loadChannels(
+                            filterBlocks, block, {i, j},
+                            arith::AddIOp::create(rewriter, loc, g0, index(l)),
+                            v);
+                      });
+                  return scf::ValueVector(next.begin(), next.end());
+                }
                 bool mmla = plan.isMmla();
                 int64_t lhsUnits = mmla ? rows / 2 : rows;
                 int64_t rhsUnits = mmla ? cols / 2 : cols;
@@ -608,17 +823,30 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
           // i64: the whole reduction is one chunk (see the selection rule).
           if (wide)
             for (Value &sum : sums)
-              sum = arith::ExtSIOp::create(rewriter, loc, resultType, sum);
-          Value block = vector::FromElementsOp::create(
-              rewriter, loc, VectorType::get({1, rows, cols}, resultType),
-              sums);
-          Value written =
-              vector::TransferWriteOp::create(rewriter, loc, block, iterArgs[0],
-                                              ValueRange{n, oh, ow0, co0},
-                                              ArrayRef<bool>{true, true, true})
-                  .getResult();
+              sum = arith::ExtSIOp::create(
+                  rewriter, loc, VectorType::get({cols}, resultType), sum);
+          // Each pixel's channels (a repeated last pixel writes the same
+          // sums twice). Without `direct` the epilogue scales the product
+          // and adds init.
+          SmallVector<Value> results;
+          for (int64_t p = 0; p < rows; ++p)
+            results.push_back(gemm.scaleAndAccumulate(
+                sums[p], direct ? init : Value(),
+                ValueRange{n, outRow[p], outColumn[p], co0},
+                direct ? a.scale * c.scale : 1));
+          Value written = iterArgs[0];
+          for (int64_t p = 0; p < rows; ++p)
+            written = vector::TransferWriteOp::create(
+                          rewriter, loc, results[p], written,
+                          ValueRange{n, outRow[p], outColumn[p], co0},
+                          ArrayRef<bool>{true})
+                          .getResult();
           return scf::ValueVector{written};
         });
+    if (direct) {
+      rewriter.replaceOp(op, nest.results.front());
+      return success();
+    }
     SmallVector<OpFoldResult> zeros(4, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> ones(4, rewriter.getIndexAttr(1));
     Value product = tensor::ExtractSliceOp::create(

@@ -542,6 +542,191 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   return {x, rowSum};
 }
 
+Value int8::relayoutChannelBlocks(OpBuilder &b, Location loc, Value x,
+                                  int64_t groups, int64_t lanes, int64_t group,
+                                  Type codeType, bool isUnsigned) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
+  SmallVector<OpFoldResult> sizes;
+  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+  OpFoldResult blocks = roundUp(b, loc, rows, lanes);
+  if (std::optional<int64_t> value = getConstantIntValue(blocks))
+    blocks = b.getIndexAttr(*value / lanes);
+  else
+    blocks = Value(
+        arith::DivUIOp::create(b, loc, cast<Value>(blocks), index(lanes)));
+  sizes.push_back(blocks);
+  for (int64_t d = 1; d < rank - 1; ++d)
+    sizes.push_back(b.getIndexAttr(xType.getDimSize(d)));
+  sizes.append(
+      {b.getIndexAttr(groups), b.getIndexAttr(lanes), b.getIndexAttr(group)});
+  Value rowCount = getValueOrCreateConstantIndexOp(b, loc, rows);
+  // i8 codes over whole reads of 16 values of K: a loop nest of vector
+  // copies (each read's groups go to their own rows of the output), which
+  // code generators that do not vectorize loops (llc) keep fast.
+  constexpr int64_t span = 16;
+  if (codeType == xType.getElementType() && span % group == 0 &&
+      groups * group % span == 0) {
+    SmallVector<OpFoldResult> outSizes(sizes);
+    outSizes.pop_back();
+    outSizes.back() = b.getIndexAttr(lanes * group);
+    Value out = tensor::EmptyOp::create(b, loc, outSizes, codeType);
+    SmallVector<Value> lbs, ubs, steps;
+    lbs.push_back(index(0));
+    ubs.push_back(arith::MulIOp::create(
+        b, loc, getValueOrCreateConstantIndexOp(b, loc, blocks), index(lanes)));
+    steps.push_back(index(1));
+    for (int64_t d = 1; d < rank - 1; ++d) {
+      lbs.push_back(index(0));
+      ubs.push_back(index(xType.getDimSize(d)));
+      steps.push_back(index(1));
+    }
+    lbs.push_back(index(0));
+    ubs.push_back(index(groups * group));
+    steps.push_back(index(span));
+    auto spanType = VectorType::get({span}, codeType);
+    Value zero = constantInt(b, loc, codeType, 0);
+    Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(spanType));
+    scf::LoopNest nest = scf::buildLoopNest(
+        b, loc, lbs, ubs, steps, ValueRange{out},
+        [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+          auto c = [&](int64_t v) { return constantIndex(nb, nloc, v); };
+          Value row = ivs.front(), k = ivs.back();
+          Value valid = arith::CmpIOp::create(
+              nb, nloc, arith::CmpIPredicate::ult, row, rowCount);
+          Value last = arith::SubIOp::create(nb, nloc, rowCount, c(1));
+          SmallVector<Value> from{arith::MinUIOp::create(nb, nloc, row, last)};
+          for (Value at : ivs.drop_front())
+            from.push_back(at);
+          Value values = vector::TransferReadOp::create(
+              nb, nloc, spanType, x, from, zero, ArrayRef<bool>{true});
+          values = arith::SelectOp::create(nb, nloc, valid, values, zeros);
+          SmallVector<Value> to{
+              arith::DivUIOp::create(nb, nloc, row, c(lanes))};
+          for (Value mid : ivs.drop_front().drop_back())
+            to.push_back(mid);
+          Value group0 = arith::DivUIOp::create(nb, nloc, k, c(group));
+          Value column = arith::MulIOp::create(
+              nb, nloc, arith::RemUIOp::create(nb, nloc, row, c(lanes)),
+              c(group));
+          Value into = iterArgs[0];
+          for (int64_t l = 0; l < span / group; ++l) {
+            Value part = vector::ExtractStridedSliceOp::create(
+                nb, nloc, values, ArrayRef<int64_t>{l * group},
+                ArrayRef<int64_t>{group}, ArrayRef<int64_t>{1});
+            SmallVector<Value> at(to);
+            at.append({arith::AddIOp::create(nb, nloc, group0, c(l)), column});
+            into = vector::TransferWriteOp::create(nb, nloc, part, into, at,
+                                                   ArrayRef<bool>{true})
+                       .getResult();
+          }
+          return scf::ValueVector{into};
+        });
+    return nest.results.front();
+  }
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, codeType);
+  int64_t outRank = rank + 2;
+  SmallVector<utils::IteratorType> iterators(outRank,
+                                             utils::IteratorType::parallel);
+  auto relaid = linalg::GenericOp::create(
+      b, loc, empty.getType(), ValueRange{}, ValueRange{empty},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(outRank)}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
+        auto at = [&](int64_t d) {
+          return linalg::IndexOp::create(nb, nloc, d).getResult();
+        };
+        auto c = [&](int64_t v) { return constantIndex(nb, nloc, v); };
+        Value row = arith::AddIOp::create(
+            nb, nloc, arith::MulIOp::create(nb, nloc, at(0), c(lanes)),
+            at(outRank - 2));
+        Value valid = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ult,
+                                            row, rowCount);
+        Value last = arith::SubIOp::create(nb, nloc, rowCount, c(1));
+        SmallVector<Value> indices{arith::MinUIOp::create(nb, nloc, row, last)};
+        for (int64_t d = 1; d < rank - 1; ++d)
+          indices.push_back(at(d));
+        indices.push_back(arith::AddIOp::create(
+            nb, nloc, arith::MulIOp::create(nb, nloc, at(rank - 1), c(group)),
+            at(outRank - 1)));
+        Value value = tensor::ExtractOp::create(nb, nloc, x, indices);
+        if (codeType != value.getType())
+          value =
+              isUnsigned
+                  ? Value(arith::ExtUIOp::create(nb, nloc, codeType, value))
+                  : Value(arith::ExtSIOp::create(nb, nloc, codeType, value));
+        Value zero = constantInt(nb, nloc, codeType, 0);
+        linalg::YieldOp::create(
+            nb, nloc,
+            Value(arith::SelectOp::create(nb, nloc, valid, value, zero)));
+      });
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t d = 0; d < outRank - 2; ++d)
+    reassociation.push_back({d});
+  reassociation.push_back({outRank - 2, outRank - 1});
+  return tensor::CollapseShapeOp::create(b, loc, relaid.getResult(0),
+                                         reassociation);
+}
+
+Value int8::foldChannelBlocks(OpBuilder &b, Location loc, Value packed,
+                              PackedLayoutAttr layout, Int8Operand rep,
+                              int64_t groups, int64_t lanes, int64_t group,
+                              Type codeType) {
+  auto type = cast<RankedTensorType>(packed.getType());
+  DenseIntElementsAttr words = getConstantElements(packed);
+  if (!type.hasStaticShape() || !words)
+    return {};
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[0];
+  ArrayRef<int64_t> mids = shape.drop_front().drop_back(2);
+  int64_t midCount = 1;
+  for (int64_t extent : mids)
+    midCount *= extent;
+  int64_t bits = layout.getBits(), length = layout.getLength();
+  int64_t numWords = shape.back();
+  unsigned wordBits = getWordBits(type);
+  int64_t blocks = llvm::divideCeil(rows, lanes);
+  int64_t rowCodes = groups * lanes * group;
+  if (blocks * midCount * rowCodes > kMaxFoldedCodes)
+    return {};
+  SmallVector<uint64_t> wordValues;
+  wordValues.reserve(words.getNumElements());
+  for (const APInt &word : words.getValues<APInt>())
+    wordValues.push_back(word.getZExtValue());
+  int64_t decoded = std::min(length, groups * group);
+  std::vector<int16_t> codes(blocks * midCount * rowCodes, 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t m = 0; m < midCount; ++m) {
+      const uint64_t *planes =
+          wordValues.data() + (r * midCount + m) * bits * numWords;
+      int16_t *out = codes.data() + ((r / lanes) * midCount + m) * rowCodes +
+                     (r % lanes) * group;
+      for (int64_t k = 0; k < decoded; ++k) {
+        uint64_t u = 0;
+        for (int64_t p = 0; p < bits; ++p)
+          u |= ((planes[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
+               << p;
+        int64_t value = decodePlaneBits(u, bits, layout.getEncoding());
+        out[(k / group) * lanes * group + k % group] =
+            int16_t((value - rep.offset) / rep.scale);
+      }
+    }
+  }
+  SmallVector<int64_t> outShape{blocks};
+  outShape.append(mids.begin(), mids.end());
+  outShape.append({groups, lanes * group});
+  auto outType = RankedTensorType::get(outShape, codeType);
+  DenseElementsAttr attr;
+  if (codeType.isInteger(8)) {
+    // u8 codes (up to 255) keep their bits as i8.
+    std::vector<int8_t> bytes(codes.begin(), codes.end());
+    attr = DenseElementsAttr::get(outType, ArrayRef<int8_t>(bytes));
+  } else {
+    attr = DenseElementsAttr::get(outType, ArrayRef<int16_t>(codes));
+  }
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
 Value int8::buildOffsetEpilogue(RewriterBase &rewriter, Location loc,
                                 Int8Operand a, Int8Operand c, Value init,
                                 Value product, Value lhsRowSum,

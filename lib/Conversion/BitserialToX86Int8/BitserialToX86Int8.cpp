@@ -38,10 +38,6 @@ using namespace mlir::bitserial::int8;
 /// so no i32 partial sum wraps before it is widened.
 static constexpr int64_t kMaxWideLength = 32768;
 
-/// Constant weights of at most this many codes (after the re-layout) are
-/// re-laid out at compile time (16 MiB of i8 codes).
-static constexpr int64_t kMaxFoldedWeights = int64_t(1) << 24;
-
 /// Narrow products need at least this many steps between widenings: with
 /// one, vpmaddubsw + vpmaddwd per step is no faster than vpmaddwd on i16
 /// codes.
@@ -428,133 +424,21 @@ struct DotKernel {
     return vector::BitCastOp::create(b, loc, operandType(), words);
   }
 
-  /// Re-lays out the rhs codes `x` (`[R, mids..., Kx]`, R rows of output
-  /// channels) as `[ceil(R / lanes), mids..., Kg / group, lanes * group]`
-  /// of code type (channels past R are 0), Kg being `length` rounded up.
+  /// The rhs codes `x` as vectors of output channels (relayoutChannelBlocks)
+  /// over K = `length` rounded up to the group.
   Value relayoutWeights(Value x, int64_t length) {
-    auto xType = cast<RankedTensorType>(x.getType());
-    int64_t rank = xType.getRank();
-    int64_t kg = llvm::divideCeil(length, group());
-    SmallVector<OpFoldResult> sizes;
-    OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
-    OpFoldResult blocks = roundUp(b, loc, rows, lanes());
-    if (std::optional<int64_t> value = getConstantIntValue(blocks))
-      blocks = b.getIndexAttr(*value / lanes());
-    else
-      blocks = Value(
-          arith::DivUIOp::create(b, loc, cast<Value>(blocks), index(lanes())));
-    sizes.push_back(blocks);
-    for (int64_t d = 1; d < rank - 1; ++d)
-      sizes.push_back(b.getIndexAttr(xType.getDimSize(d)));
-    sizes.append(
-        {b.getIndexAttr(kg), b.getIndexAttr(lanes()), b.getIndexAttr(group())});
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, codeType());
-    int64_t outRank = rank + 2;
-    SmallVector<utils::IteratorType> iterators(outRank,
-                                               utils::IteratorType::parallel);
-    Value rowCount = getValueOrCreateConstantIndexOp(b, loc, rows);
-    bool isUnsigned = plan.rhs.isUnsigned;
-    Type code = codeType();
-    auto relaid = linalg::GenericOp::create(
-        b, loc, empty.getType(), ValueRange{}, ValueRange{empty},
-        SmallVector<AffineMap>{b.getMultiDimIdentityMap(outRank)}, iterators,
-        [&](OpBuilder &nb, Location nloc, ValueRange) {
-          auto at = [&](int64_t d) {
-            return linalg::IndexOp::create(nb, nloc, d).getResult();
-          };
-          auto c = [&](int64_t v) { return constantIndex(nb, nloc, v); };
-          Value row = arith::AddIOp::create(
-              nb, nloc, arith::MulIOp::create(nb, nloc, at(0), c(lanes())),
-              at(outRank - 2));
-          Value valid = arith::CmpIOp::create(
-              nb, nloc, arith::CmpIPredicate::ult, row, rowCount);
-          Value last = arith::SubIOp::create(nb, nloc, rowCount, c(1));
-          SmallVector<Value> indices{
-              arith::MinUIOp::create(nb, nloc, row, last)};
-          for (int64_t d = 1; d < rank - 1; ++d)
-            indices.push_back(at(d));
-          indices.push_back(arith::AddIOp::create(
-              nb, nloc,
-              arith::MulIOp::create(nb, nloc, at(rank - 1), c(group())),
-              at(outRank - 1)));
-          Value value = tensor::ExtractOp::create(nb, nloc, x, indices);
-          if (code != value.getType())
-            value = isUnsigned
-                        ? Value(arith::ExtUIOp::create(nb, nloc, code, value))
-                        : Value(arith::ExtSIOp::create(nb, nloc, code, value));
-          Value zero = constantInt(nb, nloc, code, 0);
-          linalg::YieldOp::create(
-              nb, nloc,
-              Value(arith::SelectOp::create(nb, nloc, valid, value, zero)));
-        });
-    SmallVector<ReassociationIndices> groups;
-    for (int64_t d = 0; d < outRank - 2; ++d)
-      groups.push_back({d});
-    groups.push_back({outRank - 2, outRank - 1});
-    return tensor::CollapseShapeOp::create(b, loc, relaid.getResult(0), groups);
+    return relayoutChannelBlocks(b, loc, x, llvm::divideCeil(length, group()),
+                                 lanes(), group(), codeType(),
+                                 plan.rhs.isUnsigned);
   }
 
-  /// What relayoutWeights makes of the codes of `packed` (`[R, mids...,
-  /// planes, words]`), computed here when `packed` is a constant (the
-  /// weights of a deployed network) so that calls do not decode and re-lay
-  /// out the weights; null for other values and past kMaxFoldedWeights
-  /// codes.
+  /// relayoutWeights of the codes of a constant `packed`, computed here
+  /// (foldChannelBlocks), so that calls do not decode and re-lay out the
+  /// weights of a deployed network; null for other values.
   Value foldWeights(Value packed, PackedLayoutAttr layout) {
-    auto type = cast<RankedTensorType>(packed.getType());
-    DenseIntElementsAttr words = getConstantElements(packed);
-    if (!type.hasStaticShape() || !words)
-      return {};
-    ArrayRef<int64_t> shape = type.getShape();
-    int64_t rows = shape[0];
-    ArrayRef<int64_t> mids = shape.drop_front().drop_back(2);
-    int64_t midCount = 1;
-    for (int64_t extent : mids)
-      midCount *= extent;
-    int64_t bits = layout.getBits(), length = layout.getLength();
-    int64_t numWords = shape.back();
-    unsigned wordBits = getWordBits(type);
-    int64_t kg = llvm::divideCeil(length, group());
-    int64_t blocks = llvm::divideCeil(rows, lanes());
-    int64_t rowCodes = kg * lanes() * group();
-    if (blocks * midCount * rowCodes > kMaxFoldedWeights)
-      return {};
-    SmallVector<uint64_t> wordValues;
-    wordValues.reserve(words.getNumElements());
-    for (const APInt &word : words.getValues<APInt>())
-      wordValues.push_back(word.getZExtValue());
-    Int8Operand rep = plan.rhs;
-    std::vector<int16_t> codes(blocks * midCount * rowCodes, 0);
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t m = 0; m < midCount; ++m) {
-        const uint64_t *planes =
-            wordValues.data() + (r * midCount + m) * bits * numWords;
-        int16_t *out = codes.data() +
-                       ((r / lanes()) * midCount + m) * rowCodes +
-                       (r % lanes()) * group();
-        for (int64_t k = 0; k < length; ++k) {
-          uint64_t u = 0;
-          for (int64_t p = 0; p < bits; ++p)
-            u |= ((planes[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
-                 << p;
-          int64_t value = decodePlaneBits(u, bits, layout.getEncoding());
-          out[(k / group()) * lanes() * group() + k % group()] =
-              int16_t((value - rep.offset) / rep.scale);
-        }
-      }
-    }
-    SmallVector<int64_t> outShape{blocks};
-    outShape.append(mids.begin(), mids.end());
-    outShape.append({kg, lanes() * group()});
-    auto outType = RankedTensorType::get(outShape, codeType());
-    DenseElementsAttr attr;
-    if (byteCodes()) {
-      // u8 codes (up to 255) keep their bits as i8.
-      std::vector<int8_t> bytes(codes.begin(), codes.end());
-      attr = DenseElementsAttr::get(outType, ArrayRef<int8_t>(bytes));
-    } else {
-      attr = DenseElementsAttr::get(outType, ArrayRef<int16_t>(codes));
-    }
-    return arith::ConstantOp::create(b, loc, attr);
+    return foldChannelBlocks(b, loc, packed, layout, plan.rhs,
+                             llvm::divideCeil(layout.getLength(), group()),
+                             lanes(), group(), codeType());
   }
 
   /// Stores `init + scale * acc` for a block (`scale * acc` unless

@@ -9,8 +9,8 @@
 // NODOT-NOT: arm_neon
 // NODOT-NOT: aarch64
 
-// s8 x s8 (2-bit signed x 2-bit unsigned): 4x4 blocks of sdot over 16
-// values of K, zero-padded. Decoding: per 64 values of K and plane, one
+// s8 x s8 (2-bit signed x 2-bit unsigned): blocks of 4 rows x 16 output
+// channels, sdot by lane over 16 values of K, zero-padded. Decoding: per 64 values of K and plane, one
 // 64-bit chunk of words as 8 bytes, each byte spread over 8 lanes, tested
 // against the lane's bit and weighted (the signed top plane by -2 = 0xfe).
 // CHECK-LABEL: func.func @sdot_signed_unsigned
@@ -33,17 +33,28 @@
 // CHECK-COUNT-3: vector.shuffle %[[BYTES]], %[[BYTES]]
 // CHECK: vector.transfer_read %[[WA]]
 // CHECK-COUNT-4: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<8x64xi8>
+// The rhs as blocks of 16 channels x 4 values of K (channels past 6 are 0).
 // CHECK: tensor.cast %[[B]]
-// CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x8xi32>)
-// CHECK: scf.for {{.*}} -> (tensor<8x8xi32>)
+// CHECK: %[[W:.*]] = scf.for {{.*}} -> (tensor<1x12x64xi8>)
+// CHECK: vector.transfer_read {{.*}} : tensor<6x64xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<4xi8>, tensor<1x12x64xi8>
+// CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x16xi32>)
+// CHECK: scf.for {{.*}} -> (tensor<8x16xi32>)
 // CHECK: %[[ACC:.*]]:16 = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
 // CHECK-COUNT-4: vector.transfer_read %{{.*}} : tensor<8x64xi8>, vector<16xi8>
-// CHECK-COUNT-4: vector.transfer_read %{{.*}} : tensor<8x64xi8>, vector<16xi8>
-// CHECK-COUNT-16: arm_neon.intr.sdot
+// The 4 values of K in lane 0 of each row against 4 vectors of 4 channels.
+// CHECK-COUNT-4: vector.transfer_read %[[W]]{{.*}} : tensor<1x12x64xi8>, vector<16xi8>
+// CHECK: %[[ROW:.*]] = vector.bitcast %{{.*}} : vector<16xi8> to vector<4xi32>
+// CHECK: %[[LANE:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
+// CHECK: %[[OP:.*]] = vector.bitcast %[[LANE]] : vector<4xi32> to vector<16xi8>
+// CHECK-COUNT-4: arm_neon.intr.sdot %{{.*}}, %{{.*}}, %[[OP]]
+// CHECK-COUNT-60: arm_neon.intr.sdot
 // CHECK: scf.yield
-// CHECK-COUNT-16: vector.reduction <add>, %[[ACC]]#{{[0-9]+}} : vector<4xi32> into i32
-// CHECK: %[[BLOCK:.*]] = vector.from_elements {{.*}} : vector<4x4xi32>
-// CHECK: vector.transfer_write %[[BLOCK]], {{.*}} {in_bounds = [true, true]} : vector<4x4xi32>, tensor<8x8xi32>
+// A row's 4 accumulators are its 16 channels: no lane sums.
+// CHECK-NOT: vector.reduction
+// CHECK: vector.shuffle %[[ACC]]#0, %[[ACC]]#1 [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xi32>, vector<4xi32>
+// CHECK: %[[BLOCK:.*]] = vector.insert %{{.*}} [3] : vector<16xi32> into vector<4x16xi32>
+// CHECK: vector.transfer_write %[[BLOCK]], {{.*}} {in_bounds = [true, true]} : vector<4x16xi32>, tensor<8x16xi32>
 // CHECK: %[[P:.*]] = tensor.extract_slice %[[S]][0, 0] [5, 6] [1, 1]
 // CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<5x6xi32>) outs(%[[INIT]] : tensor<5x6xi32>)
 // CHECK: arith.addi
@@ -56,7 +67,8 @@
 // I8MM: %[[HALF:.*]] = vector.extract_strided_slice %{{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xi8> to vector<8xi8>
 // I8MM: vector.transfer_write %[[HALF]], {{.*}} : vector<8xi8>, tensor<4x8x16xi8>
 // I8MM-COUNT-16: arm_neon.intr.smmla
-// I8MM: vector.from_elements {{.*}} : vector<8x8xi32>
+// I8MM: vector.from_elements {{.*}} : vector<8xi32>
+// I8MM: vector.transfer_write {{.*}} : vector<8x8xi32>, tensor<8x8xi32>
 // MIN5-LABEL: func.func @sdot_signed_unsigned
 // MIN5: bitserial.matmul
 !A = tensor<5x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 37>>
@@ -72,7 +84,7 @@ func.func @sdot_signed_unsigned(%a: !A, %b: !B, %init: tensor<5x6xi32>) -> tenso
 // declared as a private function.
 // CHECK: func.func private @llvm.aarch64.neon.udot.v4i32.v16i8(vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
 // CHECK-LABEL: func.func @udot_unsigned
-// CHECK-COUNT-16: func.call @llvm.aarch64.neon.udot.v4i32.v16i8({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// CHECK-COUNT-64: func.call @llvm.aarch64.neon.udot.v4i32.v16i8({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
 // CHECK-NOT: arm_neon.intr.sdot
 // I8MM-LABEL: func.func @udot_unsigned
 // I8MM-COUNT-16: arm_neon.intr.ummla
@@ -96,9 +108,9 @@ func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi
 // CHECK: %[[N:.*]] = arith.subi %{{.*}}, %{{.*}} : index
 // CHECK-NEXT: %[[VALID:.*]] = vector.create_mask %[[N]] : vector<16xi1>
 // CHECK-NEXT: arith.select %[[VALID]], %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xi8>
-// CHECK: tensor.empty() : tensor<4x64xi8>
+// CHECK: tensor.empty() : tensor<2x64xi8>
 // CHECK: %[[RB0:.*]] = tensor.empty() : tensor<2xi32>
-// CHECK: %[[RB:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[RB0]]) -> (tensor<4x64xi8>, tensor<2xi32>)
+// CHECK: %[[RB:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[RB0]]) -> (tensor<2x64xi8>, tensor<2xi32>)
 // CHECK: %[[WIDE:.*]] = arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // CHECK: vector.reduction <add>, %[[WIDE]] : vector<16xi32> into i32
 // CHECK: tensor.insert %{{.*}} into %{{.*}} : tensor<2xi32>
@@ -136,7 +148,7 @@ func.func @mixed_unsigned_signed(%a: !A, %b: !B, %init: tensor<3x2xi32>) -> tens
 // CHECK: tensor.empty() : tensor<4x64xi8>
 // CHECK: tensor.empty() : tensor<2xi64>
 // CHECK: arith.extsi %{{.*}} : i32 to i64
-// CHECK: tensor.empty() : tensor<8x64xi8>
+// CHECK: tensor.empty() : tensor<7x64xi8>
 // CHECK: arith.constant dense<-128> : vector<16xi8>
 // CHECK: vector.create_mask
 // CHECK: arm_neon.intr.sdot
@@ -153,13 +165,12 @@ func.func @mixed_signed_bipolar8(%a: !A, %b: !B, %init: tensor<2x7xi64>) -> tens
 // sign-extended and added in i64.
 // CHECK-LABEL: func.func @i64_chunks
 // CHECK: %[[CHUNK:.*]] = arith.constant 16384 : index
-// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %[[CHUNK]] iter_args({{.*}}) -> (i64,
+// CHECK: scf.for %[[KC:.*]] = %{{.*}} to %{{.*}} step %[[CHUNK]] iter_args({{.*}}) -> (vector<16xi64>,
 // CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %{{.*}} : index
 // CHECK: scf.for %{{.*}} = %[[KC]] to %[[END]]
-// CHECK-COUNT-16: arm_neon.intr.sdot
-// CHECK: vector.reduction <add>
-// CHECK: arith.extsi %{{.*}} : i32 to i64
-// CHECK: vector.from_elements {{.*}} : vector<4x4xi64>
+// CHECK-COUNT-64: arm_neon.intr.sdot
+// CHECK: arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
+// CHECK: vector.insert %{{.*}} [3] : vector<16xi64> into vector<4x16xi64>
 !A = tensor<2x4x625xi64, #bitserial.packed<bits = 4, encoding = signed, length = 40000>>
 !B = tensor<3x4x625xi64, #bitserial.packed<bits = 4, encoding = signed, length = 40000>>
 func.func @i64_chunks(%a: !A, %b: !B, %init: tensor<2x3xi64>) -> tensor<2x3xi64> {
@@ -174,10 +185,10 @@ func.func @i64_chunks(%a: !A, %b: !B, %init: tensor<2x3xi64>) -> tensor<2x3xi64>
 // CHECK-LABEL: func.func @batched_dynamic
 // CHECK: tensor.cast %{{.*}} to tensor<?x?x3x1xi64>
 // CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x64xi8>
-// CHECK: scf.for {{.*}} -> (tensor<?x?x8xi32>)
+// CHECK: scf.for {{.*}} -> (tensor<?x?x16xi32>)
 // CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<?x?x64xi8>, vector<16xi8>
-// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], {{.*}} : tensor<8x64xi8>, vector<16xi8>
-// CHECK: tensor.extract_slice {{.*}} : tensor<?x?x8xi32> to tensor<?x?x5xi32>
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<1x12x64xi8>, vector<16xi8>
+// CHECK: tensor.extract_slice {{.*}} : tensor<?x?x16xi32> to tensor<?x?x5xi32>
 !A = tensor<?x?x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 40>>
 !B = tensor<5x3x1xi64, #bitserial.packed<bits = 3, encoding = signed, length = 40>>
 func.func @batched_dynamic(%a: !A, %b: !B, %init: tensor<?x?x5xi32>) -> tensor<?x?x5xi32> {
@@ -218,9 +229,10 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 
 // conv2d directly over the taps: the input decoded into x [N, H + 1, W + 1,
 // 64] with zeros around it (padding top and left), the filter into
-// [CO, KH, KW, 64]; blocks of 4 output pixels of a row x 4 channels reduce
-// over (kh, kw, 16 channels); pixels and channels past the output repeat
-// the last one.
+// [CO, KH, KW, 64] and then channel blocks [CO / 16, KH, KW, 16 / 4, 64];
+// blocks of 4 consecutive output pixels (across output rows) x 16 channels
+// reduce over (kh, kw, 16 channels); pixels past the output repeat the
+// last one, and each pixel's 16 channels are written on their own.
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x3x3x8xi32>
 // CHECK: %[[XE:.*]] = tensor.empty() : tensor<1x7x7x64xi8>
@@ -230,18 +242,21 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // CHECK: %[[W:.*]] = arith.addi %{{.*}}, %[[ONE2:.*]] : index
 // CHECK: vector.transfer_write %{{.*}}[%{{.*}}, %[[H]], %[[W]], %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
 // CHECK: %[[F:.*]] = scf.for {{.*}} -> (tensor<8x3x3x64xi8>)
-// CHECK: %[[S0:.*]] = tensor.empty() : tensor<1x3x4x8xi32>
-// CHECK: %[[S:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[S0]]) -> (tensor<1x3x4x8xi32>)
+// CHECK: %[[FBC:.*]] = scf.for {{.*}} -> (tensor<1x3x3x4x64xi8>)
+// CHECK: vector.transfer_read %[[F]]
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<4xi8>, tensor<1x3x3x4x64xi8>
+// CHECK: %[[S0:.*]] = tensor.empty() : tensor<1x3x3x16xi32>
+// CHECK: %[[S:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[S0]]) -> (tensor<1x3x3x16xi32>)
+// CHECK: %[[PIX:.*]] = arith.minui
+// CHECK: arith.divui %[[PIX]]
+// CHECK: arith.remui %[[PIX]]
 // CHECK: scf.for %[[KH:[a-z0-9_]+]] = {{.*}} -> (vector<4xi32>,
 // CHECK: scf.for %[[KW:[a-z0-9_]+]] = {{.*}} -> (vector<4xi32>,
 // CHECK: scf.for %[[C:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
-// CHECK: arith.minui
-// CHECK: vector.transfer_read %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[C]]], %{{.*}} {in_bounds = [true]} : tensor<1x7x7x64xi8>, vector<16xi8>
-// CHECK-COUNT-3: vector.transfer_read %[[X]]
-// CHECK-COUNT-4: vector.transfer_read %[[F]][%{{.*}}, %[[KH]], %[[KW]], %[[C]]]
-// CHECK-COUNT-16: arm_neon.intr.sdot
-// CHECK: vector.from_elements {{.*}} : vector<1x4x4xi32>
-// CHECK: vector.transfer_write {{.*}} {in_bounds = [true, true, true]} : vector<1x4x4xi32>, tensor<1x3x4x8xi32>
+// CHECK-COUNT-4: vector.transfer_read %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[C]]], %{{.*}} {in_bounds = [true]} : tensor<1x7x7x64xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_read %[[FBC]][%{{.*}}, %[[KH]], %[[KW]], %{{.*}}, %{{.*}}]
+// CHECK-COUNT-64: arm_neon.intr.sdot
+// CHECK-COUNT-4: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xi32>, tensor<1x3x3x16xi32>
 // CHECK: %[[P:.*]] = tensor.extract_slice %[[S]][0, 0, 0, 0] [1, 3, 3, 8] [1, 1, 1, 1]
 // CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<1x3x3x8xi32>) outs(%[[INIT]] : tensor<1x3x3x8xi32>)
 // CHECK-NOT: bitserial.conv2d
@@ -251,7 +266,7 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // I8MM: %[[HI:.*]] = vector.transfer_read {{.*}} : tensor<1x7x7x64xi8>, vector<8xi8>
 // I8MM: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
 // I8MM-COUNT-16: arm_neon.intr.smmla
-// I8MM: vector.from_elements {{.*}} : vector<1x8x8xi32>
+// I8MM-COUNT-8: vector.transfer_write {{.*}} : vector<8xi32>, tensor<1x3x3x8xi32>
 !X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
 !F = tensor<8x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
 func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8xi32> {
@@ -330,15 +345,15 @@ func.func @negative_conv2d_i64_long_reduction(%x: !X, %f: !F, %init: tensor<1x1x
 // -----
 
 // Constant weights are decoded at compile time: the rhs codes (signed 2-bit
-// [1, -2, 0] and [-1, 1, 1], rows padded to the block, K to 64) and their
-// row sums for the lhs offset (8-bit unsigned as s8: v - 128) are
-// constants; only the lhs is decoded per call. With i8mm the rows pair up
-// in blocks of 8 values of K.
+// [1, -2, 0] and [-1, 1, 1], K padded to 64) and their row sums for the lhs
+// offset (8-bit unsigned as s8: v - 128) are constants (their channel
+// blocks are re-laid out per call); the lhs is decoded per call. With i8mm
+// the rows pair up in blocks of 8 values of K.
 // CHECK-LABEL: func.func @constant_rhs
 // CHECK-SAME: %[[A:[^:]+]]: tensor<3x8x1xi64
 // CHECK: tensor.cast %[[A]]
 // CHECK-NOT: tensor.cast
-// CHECK-DAG: arith.constant dense<"0x01FE00{{(00)+}}FF0101{{(00)+}}"> : tensor<4x64xi8>
+// CHECK-DAG: arith.constant dense<"0x01FE00{{(00)+}}FF0101{{(00)+}}"> : tensor<2x64xi8>
 // CHECK-DAG: arith.constant dense<[-1, 1]> : tensor<2xi32>
 // CHECK: arm_neon.intr.sdot
 // I8MM-LABEL: func.func @constant_rhs
@@ -363,4 +378,54 @@ func.func @constant_filter(%x: !X, %init: tensor<1x3x3x2xi32>) -> tensor<1x3x3x2
   %f = arith.constant dense<[[[[[1], [2]]]], [[[[1], [1]]]]]> : !F
   %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32>
   return %r : tensor<1x3x3x2xi32>
+}
+
+// -----
+
+// Without offsets a constant filter ([1, -2] and [-1, 0]) becomes channel
+// blocks at compile time: [CO / 16, KH, KW, 4 groups of K, 16 channels x 4].
+// CHECK-LABEL: func.func @constant_filter_blocks
+// CHECK: arith.constant dense<"0x01FE0000FF{{(00)+}}"> : tensor<1x1x1x4x64xi8>
+// CHECK-NOT: linalg.generic {{.*}}xi8>)
+// CHECK: arm_neon.intr.sdot
+!X = tensor<1x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 2>>
+!F = tensor<2x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
+func.func @constant_filter_blocks(%x: !X, %init: tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32> {
+  %f = arith.constant dense<[[[[[1], [2]]]], [[[[1], [1]]]]]> : !F
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32>
+  return %r : tensor<1x3x3x2xi32>
+}
+
+// -----
+
+// Without offsets and over whole blocks of 16 channels (whole blocks of
+// rows for a matmul), the kernel adds init to its sums and writes a new
+// tensor: no padded product, no elementwise epilogue.
+// CHECK-LABEL: func.func @conv2d_whole_blocks
+// CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x5x5x16xi32>
+// CHECK: %[[OUT:.*]] = tensor.empty() : tensor<1x5x5x16xi32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]]) -> (tensor<1x5x5x16xi32>)
+// CHECK-COUNT-64: arm_neon.intr.sdot
+// CHECK-COUNT-4: vector.transfer_read %[[INIT]]{{.*}} : tensor<1x5x5x16xi32>, vector<16xi32>
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x5x5x16xi32>
+// CHECK-NOT: tensor.extract_slice
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func.func @matmul_whole_blocks
+// CHECK-SAME: %[[MINIT:[^:]+]]: tensor<8x32xi64>
+// CHECK: arith.extsi %{{.*}} : vector<16xi32> to vector<16xi64>
+// CHECK: vector.transfer_read %[[MINIT]]{{.*}} : tensor<8x32xi64>, vector<4x16xi64>
+// CHECK: vector.transfer_write {{.*}} : vector<4x16xi64>, tensor<8x32xi64>
+// CHECK-NOT: tensor.extract_slice
+// CHECK-NOT: linalg.generic
+!X = tensor<1x5x5x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 20>>
+!F = tensor<16x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 20>>
+func.func @conv2d_whole_blocks(%x: !X, %f: !F, %init: tensor<1x5x5x16xi32>) -> tensor<1x5x5x16xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x5x5x16xi32>) padding = [1, 1, 1, 1] -> tensor<1x5x5x16xi32>
+  return %r : tensor<1x5x5x16xi32>
+}
+!A = tensor<8x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 50>>
+!B = tensor<32x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 50>>
+func.func @matmul_whole_blocks(%a: !A, %b: !B, %init: tensor<8x32xi64>) -> tensor<8x32xi64> {
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x32xi64>) -> tensor<8x32xi64>
+  return %r : tensor<8x32xi64>
 }

@@ -224,7 +224,7 @@ func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB,
 // PAR: tensor.extract_slice %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32] [1, 1, 1, 1] : tensor<1x7x7x32xi32> to tensor<1x1x7x32xi32>
 // PAR: scf.forall.in_parallel
 // PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32]
-// CHECK: tensor.collapse_shape {{.*}} into tensor<2x3x3x16x64xi8>
+// CHECK: scf.for {{.*}} -> (tensor<2x3x3x16x64xi8>)
 // CHECK: scf.for {{.*}} -> (tensor<1x7x7x32xi32>)
 // CHECK: scf.for {{.*}} step %c7{{.*}} -> (tensor<1x7x7x32xi32>)
 // CHECK: %{{.*}}:14 = scf.for {{.*}} -> (vector<16xi32>,

@@ -97,6 +97,17 @@ def make_cases():
                               ("unsigned", 1, "bipolar", 1, 129)]:
         add(ea, ba, eb, bb, m=9, n=13, k=k, word=WORDS[len(cases) % 4],
             result=32, batch=None, constant=True, lhs8=ba == 8)
+    # Whole register blocks (rows of 4 or 8, 16 or 32 channels), where the
+    # AArch64 kernels add to init in place unless there are offsets.
+    for ea, ba, eb, bb, m, nn, k, result, kw in [
+            ("unsigned", 3, "signed", 4, 8, 32, 100, 32, {}),
+            ("signed", 5, "unsigned", 7, 8, 16, 37, 64, {}),
+            ("unsigned", 2, "signed", 2, 4, 16, 70, 32,
+             dict(batch=(3, False))),
+            ("unsigned", 2, "signed", 2, 8, 16, 200, 64, dict(constant=True)),
+            ("unsigned", 8, "signed", 4, 8, 16, 65, 32, dict(lhs8=True))]:
+        add(ea, ba, eb, bb, m=m, n=nn, k=k, word=WORDS[len(cases) % 4],
+            result=result, **{"batch": None, **kw})
     return cases
 
 
@@ -182,6 +193,18 @@ def make_convs():
         convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=geometries[g],
                           word=WORDS[len(convs) % 4], result=result,
                           constant=True))
+    # Whole register blocks (output rows of 8, 16 or 32 channels), where
+    # the AArch64 kernels add to init in place unless there are offsets.
+    whole = [(1, 8, 8, 20, 32, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),
+             (2, 6, 16, 70, 16, 1, 1, (1, 2), (0, 0, 0, 0), (1, 1))]
+    for ea, ba, eb, bb, g, result, constant in [
+            ("unsigned", 3, "signed", 2, 0, 32, False),
+            ("signed", 4, "unsigned", 5, 1, 64, False),
+            ("unsigned", 2, "signed", 2, 0, 64, True),
+            ("unsigned", 8, "signed", 4, 1, 32, False)]:
+        convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=whole[g],
+                          word=WORDS[len(convs) % 4], result=result,
+                          constant=constant))
     return convs
 
 

@@ -70,6 +70,25 @@ DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             bool needRowSum, ArrayRef<int64_t> padding = {},
                             int64_t lanes = 16);
 
+/// The codes `x` (`[R, mids..., Kx]`, R rows of output channels) as
+/// vectors of `lanes` channels of `group` consecutive values of K each:
+/// `[ceil(R / lanes), mids..., groups, lanes * group]` of `codeType`, where
+/// `[r / lanes, m..., g, (r % lanes) * group + e]` holds `x[r, m..., g *
+/// group + e]` (i8 codes widened by their sign for a wider `codeType`) and
+/// rows past R are 0. `groups * group` must not exceed Kx.
+Value relayoutChannelBlocks(OpBuilder &b, Location loc, Value x, int64_t groups,
+                            int64_t lanes, int64_t group, Type codeType,
+                            bool isUnsigned);
+
+/// What relayoutChannelBlocks makes of the codes `rep` gives the values of
+/// `packed` (`[R, mids..., planes, words]`), computed at compile time when
+/// `packed` is a constant of static shape (the weights of a deployed
+/// network); null otherwise and past 2^24 codes.
+Value foldChannelBlocks(OpBuilder &b, Location loc, Value packed,
+                        PackedLayoutAttr layout, Int8Operand rep,
+                        int64_t groups, int64_t lanes, int64_t group,
+                        Type codeType);
+
 /// `init` (plus `scaleProduct * product` if `product` is set) plus the
 /// offsets' terms `sa ob lhsRowSum + oa sb rhsRowSum + oa ob length`,
 /// wrapping in the result type like the exact value; the row sums (if any)
