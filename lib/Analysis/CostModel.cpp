@@ -149,26 +149,28 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
                      true, 2,    kX86MemoryBytesPerCycle};
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
-    // Fitted with c_out8 kept at 6.3 on C3-C12 at 2-4 x 2 bits (constant
-    // filters and filters as arguments), a 1x1 layer of 512 channels and
-    // the 512 -> 1000 classifier at 8 x 8 bits (the Neoverse-N1 model, max
-    // error 6%): decoding activations 0.08 cycles per value and plane (5
-    // NEON instructions per plane and 16 values, overlapped), weights into
-    // their blocked layout 0.2 (0.165 fits best; the classifier with its
-    // weights as arguments then went to int8, 0.594 ms against 0.529
-    // bit-serial); constant weights are decoded at compile time. i8mm (not measured) at twice the MACs;
-    // an in-order core (not measured) 3.1 times slower, as the bit-serial
-    // kernels are on the Cortex-A53 model against the Neoverse-N1 one.
+    // sdot/udot by lane, fitted on C2-C12 at 2 x 2 and 3 x 2 bits with
+    // constant filters and six layers with filters as arguments (C3, C6,
+    // C11, C12, a 1x1 layer of 512 channels and the 512 -> 1000 classifier
+    // at 8 x 8 bits) on the Neoverse-N1 model, max error 4%: the kernel
+    // 27.6 MACs/cycle (its loop 29: 64 sdot, 8 ldp and 4 ldr per 35
+    // cycles), adding init about 1 cycle per output, decoding activations
+    // 0.12 cycles per value and plane, weights on every call about 1 cycle
+    // per value (the decoding, then the copy into channel blocks) and 0.15
+    // per plane; constant weights are decoded at compile time. i8mm (not
+    // measured: qemu's Neoverse-N1 has none) at 36; an in-order core (not
+    // measured) 3.1 times slower, as the bit-serial kernels are on the
+    // Cortex-A53 model against the Neoverse-N1 one.
     bool mmla = unit == Int8Unit::AArch64I8mm;
     double scale = inOrder ? 3.1 : 1;
-    return Int8Costs{(mmla ? 36 : 18) / scale,
+    return Int8Costs{(mmla ? 36 : 27.6) / scale,
                      mmla ? 8 : 16,
                      mmla ? 8 : 4,
-                     6.3 * scale,
+                     0.97 * scale,
                      0,
-                     0.08 * scale,
-                     0,
-                     0.2 * scale,
+                     0.12 * scale,
+                     0.98 * scale,
+                     0.15 * scale,
                      0,
                      /*foldsConstantWeights=*/true};
   }
