@@ -175,7 +175,7 @@ def ConvertBitserialToArmNeon
     handles that is selected: by a `bitserial.int8` bool attribute (the
     user's choice), else by a `bitserial.kernel` annotation
     (`bitserial-select-kernels`, which the pipelines run first), else when
-    its bit product is at least `min-bit-product` (by default 5 with
+    its bit product is at least `min-bit-product` (by default 4 with
     `dot-product`, 3 with `i8mm`; see docs/design.md), into:
 
     - both operands decoded to i8 values `x` with
@@ -187,19 +187,24 @@ def ConvertBitserialToArmNeon
       an 8-bit unsigned operand multiplied by a signed one without i8mm uses
       `value - 128` (s8). The affine terms come back as per-row sums, so
       every pair of encodings is exact;
-    - an i8 x i8 GEMM on tensors: 4 x 4 output blocks of `arm_neon.intr.sdot`
-      (or calls of the `llvm.aarch64.neon.udot` intrinsic, declared as a
-      private function) over 16 values of K, or with `i8mm` 8 x 8 blocks of
-      `arm_neon.intr.smmla`, `ummla` or `usmmla` over 8 values of K
-      (operands laid out in pairs of rows). K, M and N are zero-padded to
-      whole steps and blocks;
+    - an i8 x i8 GEMM on tensors: blocks of 4 rows x 16 output channels of
+      `arm_neon.intr.sdot` by lane (or calls of the
+      `llvm.aarch64.neon.udot` intrinsic, declared as a private function):
+      the weights re-laid out as blocks of 16 channels x 4 values of K
+      (at compile time when constant), 4 values of K of a row broadcast
+      from one lane against 4 channels per instruction, 16 values of K
+      per step; or with `i8mm` 8 x 8 blocks of `arm_neon.intr.smmla`,
+      `ummla` or `usmmla` over 8 values of K (operands laid out in pairs
+      of rows). K, M and N are zero-padded to whole steps and blocks;
     - i32 results accumulate the whole K in i32 (wrapping, which is exact
       whenever the result fits); i64 results sum chunks of at most 16384
       values of K in i32 (at most 16384 * 255 * 255 < 2^31) and widen each
-      chunk. The offsets' row sums and `init` are added last.
+      chunk. The offsets' row sums and `init` are added last (without
+      offsets, over whole blocks of channels, by the kernel itself).
 
-    A conv2d runs directly over its taps: blocks of output pixels of one
-    row x output channels reduce over (kh, kw, channels) of the decoded
+    A conv2d runs directly over its taps: blocks of consecutive output
+    pixels (across output rows) x output channels reduce over (kh, kw,
+    channels) of the decoded
     input, zero-padded (x = 0). It needs static kernel extents, i64 results
     at most 16384 values of `KH * KW * C` (one i32 chunk), and with padding
     an input whose value 0 is `x = 0` (not 8-bit bipolar, nor 8-bit
@@ -217,7 +222,7 @@ def ConvertBitserialToArmNeon
            "The target has the int8 matrix multiply extension (smmla, "
            "ummla, usmmla); used instead of sdot/udot">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
-           "Smallest activation bits x weight bits lowered to int8 (0: 5 "
+           "Smallest activation bits x weight bits lowered to int8 (0: 4 "
            "with dot products only, 3 with i8mm)">
   ];
   let dependentDialects = [

@@ -81,11 +81,11 @@ int64_t mlir::bitserial::getMinBitProduct(
   if (options.minBitProduct > 0)
     return options.minBitProduct;
   // Neoverse-N1 by the cost model (benchmarks/aarch64_model.py, ResNet-18
-  // C6 at 2 x 2 bits): bit-serial 5.6 ms, this lowering's sdot kernels 5.7
-  // ms; bit-serial time grows with the bit product, int8 does not, so int8
-  // wins from a bit product of 5. i8mm (twice the MACs per instruction, not
+  // C2-C12, constant filters): at 2 x 2 bits int8 wins every layer (C2
+  // 3.76 ms against 5.22 bit-serial), at 2 x 1 bits it loses every layer
+  // (C2 3.76 against 2.64). i8mm (twice the MACs per instruction, not
   // measured) from 3.
-  return options.i8mm ? 3 : 5;
+  return options.i8mm ? 3 : 4;
 }
 
 //===----------------------------------------------------------------------===//

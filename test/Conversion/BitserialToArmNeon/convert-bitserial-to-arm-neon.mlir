@@ -2,8 +2,8 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true min-bit-product=2" | FileCheck %s --check-prefix=I8MM
 // Cortex-A53 class (no dot product): bit-serial everywhere.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="dot-product=false" | FileCheck %s --check-prefix=NODOT
-// The default threshold with dot products only is 5.
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon | FileCheck %s --check-prefix=MIN5
+// The default threshold with dot products only is 4.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon | FileCheck %s --check-prefix=MIN4
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="min-bit-product=5" | FileCheck %s --check-prefix=MIN5
 
 // NODOT-NOT: arm_neon
@@ -69,6 +69,8 @@
 // I8MM-COUNT-16: arm_neon.intr.smmla
 // I8MM: vector.from_elements {{.*}} : vector<8xi32>
 // I8MM: vector.transfer_write {{.*}} : vector<8x8xi32>, tensor<8x8xi32>
+// MIN4-LABEL: func.func @sdot_signed_unsigned
+// MIN4: arm_neon.intr.sdot
 // MIN5-LABEL: func.func @sdot_signed_unsigned
 // MIN5: bitserial.matmul
 !A = tensor<5x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 37>>
@@ -88,6 +90,8 @@ func.func @sdot_signed_unsigned(%a: !A, %b: !B, %init: tensor<5x6xi32>) -> tenso
 // CHECK-NOT: arm_neon.intr.sdot
 // I8MM-LABEL: func.func @udot_unsigned
 // I8MM-COUNT-16: arm_neon.intr.ummla
+// MIN4-LABEL: func.func @udot_unsigned
+// MIN4: func.call @llvm.aarch64.neon.udot
 // MIN5-LABEL: func.func @udot_unsigned
 // MIN5: func.call @llvm.aarch64.neon.udot
 !A = tensor<4x8x2xi32, #bitserial.packed<bits = 8, encoding = unsigned, length = 64>>
