@@ -155,9 +155,12 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // at 8 x 8 bits) on the Neoverse-N1 model, max error 4%: the kernel
     // 27.6 MACs/cycle (its loop 29: 64 sdot, 8 ldp and 4 ldr per 35
     // cycles), adding init about 1 cycle per output, decoding activations
-    // 0.12 cycles per value and plane, weights on every call about 1 cycle
-    // per value (the decoding, then the copy into channel blocks) and 0.15
-    // per plane; constant weights are decoded at compile time. i8mm (not
+    // 0.12 cycles per value and plane, weights on every call (decoded
+    // straight into channel blocks) 0.19 per value and 0.15 per plane
+    // (refitted on C3, C4, C9, C12, the 512-channel 1x1 layer and the
+    // classifier, argument minus constant weights: 0.45-0.55 cycles per
+    // 2-bit value, 1.39 per 8-bit one); constant weights are decoded at
+    // compile time. i8mm (not
     // measured: qemu's Neoverse-N1 has none) at 36; an in-order core (not
     // measured) 3.1 times slower, as the bit-serial kernels are on the
     // Cortex-A53 model against the Neoverse-N1 one.
@@ -169,7 +172,7 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
                      0.97 * scale,
                      0,
                      0.12 * scale,
-                     0.98 * scale,
+                     0.19 * scale,
                      0.15 * scale,
                      0,
                      /*foldsConstantWeights=*/true};

@@ -106,6 +106,10 @@ struct Int8Plan {
            instruction == Instruction::Ummla ||
            instruction == Instruction::Usmmla;
   }
+  /// The operands of mmla are pairs of rows.
+  CodeLayout pairsOrRows() const {
+    return isMmla() ? CodeLayout::rowPairs() : CodeLayout::rows();
+  }
 };
 } // namespace
 
@@ -194,8 +198,9 @@ bool mlir::bitserial::prefersInt8DotProduct(
 namespace {
 /// Builds S[b?, Mp, Np] = sum_k xA[b?, m, k] * xB[b?, n, k] in the result
 /// type, blocks of rows x cols outputs at a time. With `byLane` (sdot/udot)
-/// xB is re-laid out as channel blocks (relayoutChannelBlocks: `[Np / 16,
-/// Kp / 4, 64]`), each 4 values of K of an lhs row are broadcast from one
+/// xB is decoded as channel blocks (CodeLayout::channelBlocks: `[Np / 16,
+/// Kx / 4, 16]` of i32 words of 4 codes), each 4 values of K of an lhs row
+/// are broadcast from one
 /// lane against 16 channels, and the accumulators hold 4 channels each;
 /// otherwise each accumulator is one output whose lanes are summed at the
 /// end (`addv`), or a 2x2 tile of `mmla`.
@@ -248,16 +253,18 @@ struct GemmBuilder {
 
   /// The 16 bytes of channels [4v, 4v + 4) of channel block `block`, values
   /// of K [4g, 4g + 4), of channel blocks `x` (`[blocks, mids..., groups,
-  /// 64]`) at `mids`.
+  /// 16]` of i32 words of 4 codes) at `mids`.
   Value loadChannels(Value x, Value block, ValueRange mids, Value g,
                      int64_t v) {
     SmallVector<Value> indices{block};
     indices.append(mids.begin(), mids.end());
-    indices.append({g, index(v * 16)});
-    auto type = VectorType::get({16}, b.getI8Type());
-    Value zero = constantInt(b, loc, b.getI8Type(), 0);
-    return vector::TransferReadOp::create(b, loc, type, x, indices, zero,
-                                          ArrayRef<bool>{true});
+    indices.append({g, index(v * 4)});
+    auto type = VectorType::get({4}, b.getI32Type());
+    Value zero = constantInt(b, loc, b.getI32Type(), 0);
+    Value words = vector::TransferReadOp::create(b, loc, type, x, indices, zero,
+                                                 ArrayRef<bool>{true});
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({16}, b.getI8Type()), words);
   }
 
   /// One step of 16 values of K by lane: `lhs` holds each row's 16 bytes at
@@ -543,29 +550,16 @@ static Value buildInt8Matmul(RewriterBase &rewriter, Location loc,
   Int8Operand a = plan.lhs, c = plan.rhs;
   DecodedOperand lhs =
       decodePacked(rewriter, loc, op.getLhs(), op.getLhsLayout(), a,
-                   gemm.rows(), plan.isMmla(), resultType,
+                   gemm.rows(), plan.pairsOrRows(), resultType,
                    /*needRowSum=*/c.offset != 0);
-  DecodedOperand rhs;
-  if (gemm.byLane) {
-    int64_t groups = gemm.paddedLength / kLaneGroup;
-    Type i8 = rewriter.getI8Type();
-    // Constant weights are re-laid out at compile time unless their row
-    // sums are needed.
-    if (a.offset == 0)
-      rhs.x = foldChannelBlocks(rewriter, loc, op.getRhs(), op.getRhsLayout(),
-                                c, groups, kLaneChannels, kLaneGroup, i8);
-    if (!rhs.x) {
-      rhs = decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
-                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                         /*needRowSum=*/a.offset != 0);
-      rhs.x = relayoutChannelBlocks(rewriter, loc, rhs.x, groups, kLaneChannels,
-                                    kLaneGroup, i8, c.isUnsigned);
-    }
-  } else {
-    rhs = decodePacked(rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
-                       gemm.cols(), plan.isMmla(), resultType,
-                       /*needRowSum=*/a.offset != 0);
-  }
+  // By lane, the rhs is decoded straight into channel blocks (at compile
+  // time when constant).
+  DecodedOperand rhs = decodePacked(
+      rewriter, loc, op.getRhs(), op.getRhsLayout(), c,
+      gemm.byLane ? 1 : gemm.cols(),
+      gemm.byLane ? CodeLayout::channelBlocks(kLaneChannels, kLaneGroup)
+                  : plan.pairsOrRows(),
+      resultType, /*needRowSum=*/a.offset != 0);
   gemm.xa = lhs.x;
   gemm.xb = rhs.x;
 
@@ -656,7 +650,7 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     // the filter [CO, KH, KW, Cx]; channels past C are 0.
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                      /*needRowSum=*/false, op.getPadding())
             .x;
     GemmBuilder gemm{rewriter, loc,   plan,  input, Value(),
@@ -664,27 +658,16 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     gemm.byLane = !plan.isMmla();
     int64_t rows = gemm.rows(), cols = gemm.cols(), kStep = gemm.kStep();
     int64_t paddedChannels = llvm::divideCeil(channels, kStep) * kStep;
-    // By lane, the filter as channel blocks [CO / 16, KH, KW, Cp / 4, 64],
-    // re-laid out at compile time when constant; the codes [CO, KH, KW, Cx]
-    // where their sums are needed.
-    Value filter, filterBlocks;
-    int64_t groups = paddedChannels / kLaneGroup;
-    Type i8 = rewriter.getI8Type();
-    if (gemm.byLane && a.offset == 0)
-      filterBlocks =
-          foldChannelBlocks(rewriter, loc, op.getFilter(), filterLayout, c,
-                            groups, kLaneChannels, kLaneGroup, i8);
-    if (!filterBlocks) {
-      filter = decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
-                            /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
-                            /*needRowSum=*/false)
-                   .x;
-      if (gemm.byLane)
-        filterBlocks =
-            relayoutChannelBlocks(rewriter, loc, filter, groups, kLaneChannels,
-                                  kLaneGroup, i8, c.isUnsigned);
-    }
-    gemm.xb = gemm.byLane ? filterBlocks : filter;
+    // By lane, the filter is decoded straight into channel blocks [CO / 16,
+    // KH, KW, Cx / 4, 16] of i32 words (at compile time when constant);
+    // otherwise the
+    // codes are [CO, KH, KW, Cx]. The row sums are over Cx, per tap.
+    DecodedOperand filter = decodePacked(
+        rewriter, loc, op.getFilter(), filterLayout, c, /*rowMultiple=*/1,
+        gemm.byLane ? CodeLayout::channelBlocks(kLaneChannels, kLaneGroup)
+                    : CodeLayout::rows(),
+        resultType, /*needRowSum=*/gemm.byLane && a.offset != 0);
+    gemm.xb = filter.x;
     auto index = [&](int64_t v) { return constantIndex(rewriter, loc, v); };
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
@@ -777,7 +760,7 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                 };
                 auto channel = [&](int64_t q, int64_t size) -> Value {
                   return vector::TransferReadOp::create(
-                      rewriter, loc, size == 16 ? i8x16 : i8x8, filter,
+                      rewriter, loc, size == 16 ? i8x16 : i8x8, filter.x,
                       ValueRange{clamped(co0, q, outChannels), i, j, ch},
                       zeroByte, ArrayRef<bool>{true});
                 };
@@ -798,7 +781,7 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                   SmallVector<Value> next =
                       gemm.multiplyByLane(accs, lhs, [&](int64_t l, int64_t v) {
                         return gemm.loadChannels(
-                            filterBlocks, block, {i, j},
+                            filter.x, block, {i, j},
                             arith::AddIOp::create(rewriter, loc, g0, index(l)),
                             v);
                       });
@@ -863,8 +846,11 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
           buildInputWindowSums(rewriter, loc, input, a, channels, kh, kw,
                                strides, dilations, initType, sizes);
     if (a.offset != 0)
-      filterSums = buildFilterSums(rewriter, loc, filter, c, channels, kh, kw,
-                                   initType, sizes[3]);
+      filterSums =
+          filter.rowSum
+              ? sumFilterTaps(rewriter, loc, filter.rowSum, initType, sizes[3])
+              : buildFilterSums(rewriter, loc, filter.x, c, channels, kh, kw,
+                                initType, sizes[3]);
     rewriter.replaceOp(
         op,
         buildOffsetEpilogue(rewriter, loc, a, c, init, product, inputSums,

@@ -164,6 +164,27 @@ static Value codesOfValues(OpBuilder &b, Location loc, Value values,
   return v;
 }
 
+/// Writes the 1-D vector `value` in pieces of `size` elements into `into`,
+/// piece i at `[at..., first + i, last]`.
+static Value writePieces(OpBuilder &b, Location loc, Value value, int64_t size,
+                         Value into, ArrayRef<Value> at, Value first,
+                         Value last) {
+  int64_t count = cast<VectorType>(value.getType()).getNumElements() / size;
+  for (int64_t i = 0; i < count; ++i) {
+    Value piece = vector::ExtractStridedSliceOp::create(
+        b, loc, value, ArrayRef<int64_t>{i * size}, ArrayRef<int64_t>{size},
+        ArrayRef<int64_t>{1});
+    SmallVector<Value> pieceAt(at);
+    pieceAt.append({arith::AddIOp::create(b, loc, first,
+                                          constantIndex(b, loc, i)),
+                    last});
+    into = vector::TransferWriteOp::create(b, loc, piece, into, pieceAt,
+                                           ArrayRef<bool>{true})
+               .getResult();
+  }
+  return into;
+}
+
 /// Constant packed operands of at most this many codes (after padding) are
 /// decoded at compile time (16 MiB of i8 codes).
 static constexpr int64_t kMaxFoldedCodes = int64_t(1) << 24;
@@ -174,7 +195,7 @@ static constexpr int64_t kMaxFoldedCodes = int64_t(1) << 24;
 static std::optional<DecodedOperand>
 foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
                     PackedLayoutAttr layout, Int8Operand rep,
-                    int64_t rowMultiple, bool rowPairs, Type resultType,
+                    int64_t rowMultiple, CodeLayout codeLayout, Type resultType,
                     bool needRowSum, ArrayRef<int64_t> padding) {
   auto type = cast<RankedTensorType>(packed.getType());
   if (!type.hasStaticShape())
@@ -202,19 +223,48 @@ foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
     xLeads *= xShape[d];
     leads *= shape[d];
   }
-  if (xLeads * paddedRows * paddedLength > kMaxFoldedCodes)
+  bool rowPairs = codeLayout.kind == CodeLayout::Kind::RowPairs;
+  bool blocks = codeLayout.kind == CodeLayout::Kind::ChannelBlocks;
+  // Channel blocks: channels (the first of lead and R) and the others.
+  int64_t channels = lead ? shape[0] : rows;
+  int64_t midCount = leads * rows / channels;
+  int64_t lanes = codeLayout.lanes, group = codeLayout.group;
+  int64_t numCodes = blocks ? llvm::divideCeil(channels, lanes) * lanes *
+                                  midCount * paddedLength
+                            : xLeads * paddedRows * paddedLength;
+  if (numCodes > kMaxFoldedCodes)
     return std::nullopt;
-  if (rowPairs)
+  if (blocks) {
+    xShape.assign(1, llvm::divideCeil(channels, lanes));
+    xShape.append(shape.begin() + 1, shape.begin() + lead + 1);
+    xShape.append({paddedLength / group, lanes});
+  } else if (rowPairs) {
     xShape.append({paddedRows / 2, paddedLength / 8, 16});
-  else
+  } else {
     xShape.append({paddedRows, paddedLength});
+  }
 
   SmallVector<uint64_t> wordValues;
   wordValues.reserve(words.getNumElements());
   for (const APInt &word : words.getValues<APInt>())
     wordValues.push_back(word.getZExtValue());
-  std::vector<int8_t> codes(xLeads * paddedRows * paddedLength, 0);
+  std::vector<int8_t> codes(numCodes, 0);
   std::vector<int64_t> sums(needRowSum ? leads * rows : 0, 0);
+  // Where code k of row xr of the (flattened) leading index xl goes.
+  auto codePosition = [&](int64_t xl, int64_t xr, int64_t k) {
+    if (blocks) {
+      int64_t flat = xl * rows + xr;
+      int64_t channel = flat / midCount, mid = flat % midCount;
+      return ((channel / lanes) * midCount + mid) * paddedLength * lanes +
+             (k / group) * lanes * group + (channel % lanes) * group +
+             k % group;
+    }
+    if (rowPairs)
+      return ((xl * (paddedRows / 2) + xr / 2) * (paddedLength / 8) + k / 8) *
+                 16 +
+             (xr % 2) * 8 + k % 8;
+    return (xl * paddedRows + xr) * paddedLength + k;
+  };
   SmallVector<int64_t> at(lead, 0);
   for (int64_t l = 0; l < leads; ++l) {
     // The position of lead index `at` in x (the last leading dimension
@@ -235,13 +285,7 @@ foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
             (decodePlaneBits(u, bits, layout.getEncoding()) - rep.offset) /
             rep.scale;
         sum += code;
-        int64_t position =
-            rowPairs ? ((xl * (paddedRows / 2) + xr / 2) * (paddedLength / 8) +
-                        k / 8) *
-                               16 +
-                           (xr % 2) * 8 + k % 8
-                     : (xl * paddedRows + xr) * paddedLength + k;
-        codes[position] = lowByte(code);
+        codes[codePosition(xl, xr, k)] = lowByte(code);
       }
       if (needRowSum)
         sums[l * rows + r] = sum;
@@ -253,10 +297,27 @@ foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
     }
   }
   DecodedOperand result;
-  result.x = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get(xShape, b.getI8Type()),
-                             ArrayRef<int8_t>(codes)));
+  if (blocks) {
+    // Words of `group` codes, the first in the low byte.
+    SmallVector<APInt> groupWords;
+    groupWords.reserve(codes.size() / group);
+    for (size_t w = 0; w < codes.size(); w += group) {
+      uint64_t word = 0;
+      for (int64_t e = 0; e < group; ++e)
+        word |= uint64_t(uint8_t(codes[w + e])) << (8 * e);
+      groupWords.push_back(APInt(8 * group, word));
+    }
+    result.x = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get(xShape, b.getIntegerType(8 * group)),
+            groupWords));
+  } else {
+    result.x = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get(xShape, b.getI8Type()),
+                               ArrayRef<int8_t>(codes)));
+  }
   if (needRowSum) {
     unsigned width = resultType.getIntOrFloatBitWidth();
     SmallVector<APInt> values;
@@ -275,25 +336,31 @@ foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
 /// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
 /// to the i8 values x of `rep` with vector code: 64 elements (8 bytes of
 /// each plane) at a time, each byte spread over 8 lanes, tested against the
-/// lane's bit and weighted. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
-/// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
-/// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
-/// leading dimension and the rows around the values. Padding is x = 0. Row
-/// sums are of x over the R rows. A `packed` straight from `bitserial.pack`
+/// lane's bit and weighted, and written as `codeLayout` says, with R rounded
+/// up to `rowMultiple` and K to 64; `padding` (`[top, bottom, left,
+/// right]`, a conv input) pads the last leading dimension and the rows
+/// around the values. Padding is x = 0. Row sums are of x over the R rows.
+/// A `packed` straight from `bitserial.pack`
 /// is read from the pack's input instead of its planes; a constant one
 /// (constant weights) is decoded at compile time.
 DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
-                                  int64_t rowMultiple, bool rowPairs,
+                                  int64_t rowMultiple, CodeLayout codeLayout,
                                   Type resultType, bool needRowSum,
                                   ArrayRef<int64_t> padding, int64_t lanes) {
+  bool rowPairs = codeLayout.kind == CodeLayout::Kind::RowPairs;
+  bool blocks = codeLayout.kind == CodeLayout::Kind::ChannelBlocks;
   assert((lanes == 16 || lanes == 32 || lanes == 64) &&
          (!rowPairs || lanes == 16) && "16, 32 or 64 lanes; 16 with pairs");
+  assert((!blocks ||
+          (rowMultiple == 1 && padding.empty() &&
+           lanes % codeLayout.group == 0 && 64 % codeLayout.group == 0)) &&
+         "channel blocks: no row multiple or padding, whole groups");
   Value source = getPackSource(packed);
   if (!source)
     if (std::optional<DecodedOperand> folded =
             foldDecodedConstant(b, loc, packed, layout, rep, rowMultiple,
-                                rowPairs, resultType, needRowSum, padding))
+                                codeLayout, resultType, needRowSum, padding))
       return *folded;
   auto packedType = cast<RankedTensorType>(packed.getType());
   auto wordType = cast<IntegerType>(packedType.getElementType());
@@ -328,7 +395,21 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     rows = grow(rows, padding[2] + padding[3]);
   }
   OpFoldResult paddedRows = roundUp(b, loc, rows, rowMultiple);
-  if (rowPairs) {
+  // Channel blocks: the first of lead and R is the channel.
+  OpFoldResult channels = sizes[0];
+  int64_t blockLanes = codeLayout.lanes, group = codeLayout.group;
+  if (blocks) {
+    OpFoldResult numBlocks = roundUp(b, loc, channels, blockLanes);
+    if (std::optional<int64_t> value = getConstantIntValue(numBlocks))
+      numBlocks = b.getIndexAttr(*value / blockLanes);
+    else
+      numBlocks = Value(arith::DivUIOp::create(b, loc, cast<Value>(numBlocks),
+                                               index(blockLanes)));
+    xSizes.assign({numBlocks});
+    xSizes.append(sizes.begin() + 1, sizes.begin() + lead + 1);
+    xSizes.append(
+        {b.getIndexAttr(paddedLength / group), b.getIndexAttr(blockLanes)});
+  } else if (rowPairs) {
     OpFoldResult pairs =
         getConstantIntValue(paddedRows)
             ? OpFoldResult(b.getIndexAttr(staticSize(paddedRows) / 2))
@@ -339,7 +420,27 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   } else {
     xSizes.append({paddedRows, b.getIndexAttr(paddedLength)});
   }
-  Value x = tensor::EmptyOp::create(b, loc, xSizes, i8);
+  // Channel blocks hold words of `group` codes.
+  Type codeWordType = blocks ? b.getIntegerType(8 * group) : i8;
+  Value x = tensor::EmptyOp::create(b, loc, xSizes, codeWordType);
+  std::optional<int64_t> staticChannels = getConstantIntValue(channels);
+  if (blocks && (!staticChannels || *staticChannels % blockLanes != 0)) {
+    // Channels past C, in the last block, are 0.
+    int64_t rank = xSizes.size();
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+        lastSizes(xSizes), strides(rank, b.getIndexAttr(1));
+    offsets[0] = Value(arith::SubIOp::create(
+        b, loc, getValueOrCreateConstantIndexOp(b, loc, xSizes[0]), index(1)));
+    lastSizes[0] = b.getIndexAttr(1);
+    Value last =
+        tensor::ExtractSliceOp::create(b, loc, x, offsets, lastSizes, strides);
+    Value zeros = linalg::FillOp::create(
+                      b, loc, ValueRange{constantInt(b, loc, codeWordType, 0)},
+                      ValueRange{last})
+                      .getResult(0);
+    x = tensor::InsertSliceOp::create(b, loc, zeros, x, offsets, lastSizes,
+                                      strides);
+  }
   Value rowSum;
   if (needRowSum) {
     SmallVector<OpFoldResult> sumSizes(
@@ -350,6 +451,20 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   // Writes the `lanes` values of row `r` from K index `k` on.
   auto write = [&](Value value, Value into, ValueRange leadIvs, Value r,
                    Value k) -> Value {
+    if (blocks) {
+      // One word per group of codes.
+      SmallVector<Value> all(leadIvs.begin(), leadIvs.end());
+      all.push_back(r);
+      Value channel = all.front();
+      SmallVector<Value> at{
+          arith::DivUIOp::create(b, loc, channel, index(blockLanes))};
+      at.append(all.begin() + 1, all.end());
+      Value g0 = arith::DivUIOp::create(b, loc, k, index(group));
+      Value lane = arith::RemUIOp::create(b, loc, channel, index(blockLanes));
+      Value groupWords = vector::BitCastOp::create(
+          b, loc, VectorType::get({lanes / group}, codeWordType), value);
+      return writePieces(b, loc, groupWords, 1, into, at, g0, lane);
+    }
     SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
     if (!rowPairs) {
       at.append({r, k});
@@ -362,17 +477,7 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     Value half = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, r, index(2)), index(8));
     Value block = arith::DivUIOp::create(b, loc, k, index(8));
-    for (int64_t h = 0; h < 2; ++h) {
-      Value part = vector::ExtractStridedSliceOp::create(
-          b, loc, value, ArrayRef<int64_t>{8 * h}, ArrayRef<int64_t>{8},
-          ArrayRef<int64_t>{1});
-      SmallVector<Value> partAt(at);
-      partAt.append({arith::AddIOp::create(b, loc, block, index(h)), half});
-      into = vector::TransferWriteOp::create(b, loc, part, into, partAt,
-                                             ArrayRef<bool>{true})
-                 .getResult();
-    }
-    return into;
+    return writePieces(b, loc, value, 8, into, at, block, half);
   };
 
   Value zeroBytes = splatI8(b, loc, 0, lanes);
@@ -845,12 +950,41 @@ Value int8::buildInputWindowSums(RewriterBase &rewriter, Location loc,
       .getResult(0);
 }
 
+/// The sums over all but the first dimension of `source` (rank 3 or 4), as
+/// `[CO]` in the element type of `initType`; i8 codes widen by `c`.
+static Value sumPerOutputChannel(RewriterBase &rewriter, Location loc,
+                                 Value source, Int8Operand c,
+                                 RankedTensorType initType,
+                                 OpFoldResult outChannels) {
+  MLIRContext *ctx = rewriter.getContext();
+  Type resultType = initType.getElementType();
+  unsigned rank = cast<RankedTensorType>(source.getType()).getRank();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(rank, ctx),
+      AffineMap::get(rank, 0, {getAffineDimExpr(0, ctx)}, ctx)};
+  SmallVector<utils::IteratorType> iterators(1, utils::IteratorType::parallel);
+  iterators.append(rank - 1, utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             rewriter, loc,
+             RankedTensorType::get({initType.getDimSize(3)}, resultType),
+             ValueRange{source},
+             ValueRange{zeroFilled(rewriter, loc, {outChannels}, resultType)},
+             maps, iterators,
+             [&](OpBuilder &b, Location nloc, ValueRange args) {
+               Value value = args[0];
+               if (value.getType() != resultType)
+                 value = widenCode(b, nloc, resultType, value, c.isUnsigned);
+               linalg::YieldOp::create(
+                   b, nloc,
+                   Value(arith::AddIOp::create(b, nloc, args[1], value)));
+             })
+      .getResult(0);
+}
+
 Value int8::buildFilterSums(RewriterBase &rewriter, Location loc, Value filter,
                             Int8Operand c, int64_t channels, int64_t kh,
                             int64_t kw, RankedTensorType initType,
                             OpFoldResult outChannels) {
-  MLIRContext *ctx = rewriter.getContext();
-  Type resultType = initType.getElementType();
   Value cFilter = tensor::ExtractSliceOp::create(
       rewriter, loc, filter,
       SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)),
@@ -859,23 +993,11 @@ Value int8::buildFilterSums(RewriterBase &rewriter, Location loc, Value filter,
                                 rewriter.getIndexAttr(kw),
                                 rewriter.getIndexAttr(channels)},
       SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(4, ctx),
-      AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx)};
-  SmallVector<utils::IteratorType> iterators(1, utils::IteratorType::parallel);
-  iterators.append(3, utils::IteratorType::reduction);
-  return linalg::GenericOp::create(
-             rewriter, loc,
-             RankedTensorType::get({initType.getDimSize(3)}, resultType),
-             ValueRange{cFilter},
-             ValueRange{zeroFilled(rewriter, loc, {outChannels}, resultType)},
-             maps, iterators,
-             [&](OpBuilder &b, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   b, nloc,
-                   Value(arith::AddIOp::create(
-                       b, nloc, args[1],
-                       widenCode(b, nloc, resultType, args[0], c.isUnsigned))));
-             })
-      .getResult(0);
+  return sumPerOutputChannel(rewriter, loc, cFilter, c, initType, outChannels);
+}
+
+Value int8::sumFilterTaps(RewriterBase &rewriter, Location loc, Value tapSums,
+                          RankedTensorType initType, OpFoldResult outChannels) {
+  return sumPerOutputChannel(rewriter, loc, tapSums, Int8Operand(), initType,
+                             outChannels);
 }

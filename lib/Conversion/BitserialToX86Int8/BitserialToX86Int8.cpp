@@ -674,7 +674,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
       lhs.x = lhsValues;
     else
       lhs = decodePacked(rewriter, loc, op.getLhs(), lhsLayout, a,
-                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                          /*needRowSum=*/c.offset != 0, /*padding=*/{},
                          kernel.decodeLanes());
     // The rhs codes are needed for its row sums only with an lhs offset.
@@ -684,7 +684,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
       weights = kernel.foldWeights(op.getRhs(), rhsLayout);
     if (!weights) {
       rhs = decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
-                         /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                          /*needRowSum=*/a.offset != 0, /*padding=*/{},
                          kernel.decodeLanes());
       weights = kernel.relayoutWeights(rhs.x, length);
@@ -929,7 +929,7 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     // [CO, KH, KW, Cx] re-laid out as [COB, KH, KW, Cg / g, lanes * g].
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
-                     /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                     /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                      /*needRowSum=*/false, op.getPadding(),
                      kernel.decodeLanes())
             .x;
@@ -939,7 +939,7 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       weights = kernel.foldWeights(op.getFilter(), filterLayout);
     if (!weights) {
       filter = decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
-                            /*rowMultiple=*/1, /*rowPairs=*/false, resultType,
+                            /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                             /*needRowSum=*/false, /*padding=*/{},
                             kernel.decodeLanes())
                    .x;

@@ -33,17 +33,21 @@
 // CHECK-COUNT-3: vector.shuffle %[[BYTES]], %[[BYTES]]
 // CHECK: vector.transfer_read %[[WA]]
 // CHECK-COUNT-4: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<8x64xi8>
-// The rhs as blocks of 16 channels x 4 values of K (channels past 6 are 0).
+// The rhs decoded straight into blocks of 16 channels x 4 values of K, i32
+// words of 4 codes (channels past 6 are 0): one word store per group.
 // CHECK: tensor.cast %[[B]]
-// CHECK: %[[W:.*]] = scf.for {{.*}} -> (tensor<1x12x64xi8>)
-// CHECK: vector.transfer_read {{.*}} : tensor<6x64xi8>, vector<16xi8>
-// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<4xi8>, tensor<1x12x64xi8>
+// CHECK: %[[WB:.*]] = tensor.empty() : tensor<1x16x16xi32>
+// CHECK: %[[LAST:.*]] = tensor.extract_slice %[[WB]]
+// CHECK: linalg.fill ins(%{{.*}} : i32) outs(%[[LAST]] : tensor<1x16x16xi32>)
+// CHECK: %[[W:.*]] = scf.for {{.*}} -> (tensor<1x16x16xi32>)
+// CHECK: vector.bitcast %{{.*}} : vector<16xi8> to vector<4xi32>
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<1xi32>, tensor<1x16x16xi32>
 // CHECK: %[[S:.*]] = scf.for {{.*}} -> (tensor<8x16xi32>)
 // CHECK: scf.for {{.*}} -> (tensor<8x16xi32>)
 // CHECK: %[[ACC:.*]]:16 = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (vector<4xi32>,
 // CHECK-COUNT-4: vector.transfer_read %{{.*}} : tensor<8x64xi8>, vector<16xi8>
 // The 4 values of K in lane 0 of each row against 4 vectors of 4 channels.
-// CHECK-COUNT-4: vector.transfer_read %[[W]]{{.*}} : tensor<1x12x64xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.transfer_read %[[W]]{{.*}} : tensor<1x16x16xi32>, vector<4xi32>
 // CHECK: %[[ROW:.*]] = vector.bitcast %{{.*}} : vector<16xi8> to vector<4xi32>
 // CHECK: %[[LANE:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 0, 0, 0] : vector<4xi32>, vector<4xi32>
 // CHECK: %[[OP:.*]] = vector.bitcast %[[LANE]] : vector<4xi32> to vector<16xi8>
@@ -112,9 +116,9 @@ func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi
 // CHECK: %[[N:.*]] = arith.subi %{{.*}}, %{{.*}} : index
 // CHECK-NEXT: %[[VALID:.*]] = vector.create_mask %[[N]] : vector<16xi1>
 // CHECK-NEXT: arith.select %[[VALID]], %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xi8>
-// CHECK: tensor.empty() : tensor<2x64xi8>
+// CHECK: tensor.empty() : tensor<1x16x16xi32>
 // CHECK: %[[RB0:.*]] = tensor.empty() : tensor<2xi32>
-// CHECK: %[[RB:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[RB0]]) -> (tensor<2x64xi8>, tensor<2xi32>)
+// CHECK: %[[RB:.*]]:2 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[RB0]]) -> (tensor<1x16x16xi32>, tensor<2xi32>)
 // CHECK: %[[WIDE:.*]] = arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // CHECK: vector.reduction <add>, %[[WIDE]] : vector<16xi32> into i32
 // CHECK: tensor.insert %{{.*}} into %{{.*}} : tensor<2xi32>
@@ -152,7 +156,7 @@ func.func @mixed_unsigned_signed(%a: !A, %b: !B, %init: tensor<3x2xi32>) -> tens
 // CHECK: tensor.empty() : tensor<4x64xi8>
 // CHECK: tensor.empty() : tensor<2xi64>
 // CHECK: arith.extsi %{{.*}} : i32 to i64
-// CHECK: tensor.empty() : tensor<7x64xi8>
+// CHECK: tensor.empty() : tensor<1x16x16xi32>
 // CHECK: arith.constant dense<-128> : vector<16xi8>
 // CHECK: vector.create_mask
 // CHECK: arm_neon.intr.sdot
@@ -191,7 +195,7 @@ func.func @i64_chunks(%a: !A, %b: !B, %init: tensor<2x3xi64>) -> tensor<2x3xi64>
 // CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x64xi8>
 // CHECK: scf.for {{.*}} -> (tensor<?x?x16xi32>)
 // CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<?x?x64xi8>, vector<16xi8>
-// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<1x12x64xi8>, vector<16xi8>
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], {{.*}} : tensor<1x16x16xi32>, vector<4xi32>
 // CHECK: tensor.extract_slice {{.*}} : tensor<?x?x16xi32> to tensor<?x?x5xi32>
 !A = tensor<?x?x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 40>>
 !B = tensor<5x3x1xi64, #bitserial.packed<bits = 3, encoding = signed, length = 40>>
@@ -233,7 +237,7 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 
 // conv2d directly over the taps: the input decoded into x [N, H + 1, W + 1,
 // 64] with zeros around it (padding top and left), the filter into
-// [CO, KH, KW, 64] and then channel blocks [CO / 16, KH, KW, 16 / 4, 64];
+// channel blocks [CO / 16, KH, KW, 64 / 4, 16] of i32 words of 4 codes;
 // blocks of 4 consecutive output pixels (across output rows) x 16 channels
 // reduce over (kh, kw, 16 channels); pixels past the output repeat the
 // last one, and each pixel's 16 channels are written on their own.
@@ -245,10 +249,9 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // CHECK: %[[H:.*]] = arith.addi %{{.*}}, %[[ONE:.*]] : index
 // CHECK: %[[W:.*]] = arith.addi %{{.*}}, %[[ONE2:.*]] : index
 // CHECK: vector.transfer_write %{{.*}}[%{{.*}}, %[[H]], %[[W]], %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
-// CHECK: %[[F:.*]] = scf.for {{.*}} -> (tensor<8x3x3x64xi8>)
-// CHECK: %[[FBC:.*]] = scf.for {{.*}} -> (tensor<1x3x3x4x64xi8>)
-// CHECK: vector.transfer_read %[[F]]
-// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<4xi8>, tensor<1x3x3x4x64xi8>
+// CHECK: linalg.fill ins(%{{.*}} : i32) outs(%{{.*}} : tensor<1x3x3x16x16xi32>)
+// CHECK: %[[FBC:.*]] = scf.for {{.*}} -> (tensor<1x3x3x16x16xi32>)
+// CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<1xi32>, tensor<1x3x3x16x16xi32>
 // CHECK: %[[S0:.*]] = tensor.empty() : tensor<1x3x3x16xi32>
 // CHECK: %[[S:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[S0]]) -> (tensor<1x3x3x16xi32>)
 // CHECK: %[[PIX:.*]] = arith.minui
@@ -290,7 +293,8 @@ func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8x
 // CHECK-LABEL: func.func @conv2d_bipolar8_unpadded
 // CHECK-NOT: bitserial.conv2d
 // CHECK: arm_neon.intr.sdot
-// CHECK: %[[FS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x3x3x8xi8>) outs(%{{.*}} : tensor<4xi32>)
+// The filter's sums: per tap while decoding, then over the taps.
+// CHECK: %[[FS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x3x3xi32>) outs(%{{.*}} : tensor<4xi32>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[FS]] : tensor<1x2x2x4xi32>, tensor<4xi32>)
 !X = tensor<1x4x4x8x1xi64, #bitserial.packed<bits = 8, encoding = bipolar, length = 8>>
 !F = tensor<4x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 8>>
@@ -349,15 +353,15 @@ func.func @negative_conv2d_i64_long_reduction(%x: !X, %f: !F, %init: tensor<1x1x
 // -----
 
 // Constant weights are decoded at compile time: the rhs codes (signed 2-bit
-// [1, -2, 0] and [-1, 1, 1], K padded to 64) and their row sums for the lhs
-// offset (8-bit unsigned as s8: v - 128) are constants (their channel
-// blocks are re-laid out per call); the lhs is decoded per call. With i8mm
-// the rows pair up in blocks of 8 values of K.
+// [1, -2, 0] and [-1, 1, 1], K padded to 64) as channel blocks of i32 words
+// and their row sums for the lhs offset (8-bit unsigned as s8: v - 128) are
+// constants; the lhs is decoded per call. With i8mm the rows pair up in
+// blocks of 8 values of K.
 // CHECK-LABEL: func.func @constant_rhs
 // CHECK-SAME: %[[A:[^:]+]]: tensor<3x8x1xi64
 // CHECK: tensor.cast %[[A]]
 // CHECK-NOT: tensor.cast
-// CHECK-DAG: arith.constant dense<"0x01FE00{{(00)+}}FF0101{{(00)+}}"> : tensor<2x64xi8>
+// CHECK-DAG: arith.constant dense<"0x01FE0000FF010100{{(00)+}}"> : tensor<1x16x16xi32>
 // CHECK-DAG: arith.constant dense<[-1, 1]> : tensor<2xi32>
 // CHECK: arm_neon.intr.sdot
 // I8MM-LABEL: func.func @constant_rhs
@@ -372,10 +376,13 @@ func.func @constant_rhs(%a: !A, %init: tensor<3x2xi32>) -> tensor<3x2xi32> {
 
 // -----
 
-// A constant filter ([1, -2] and [-1, 0]) as codes [CO, KH, KW, Kx].
+// A constant filter ([1, -2] and [-1, 0]) as channel blocks, with its sums
+// per tap for the input offset.
 // CHECK-LABEL: func.func @constant_filter
-// CHECK: arith.constant dense<"0x01FE{{(00)+}}FF{{(00)+}}"> : tensor<2x1x1x64xi8>
+// CHECK-DAG: arith.constant dense<"0x01FE0000FF{{(00)+}}"> : tensor<1x1x1x16x16xi32>
+// CHECK-DAG: %[[TAPS:.*]] = arith.constant dense<-1> : tensor<2x1x1xi32>
 // CHECK: arm_neon.intr.sdot
+// CHECK: linalg.generic {{.*}} ins(%[[TAPS]] : tensor<2x1x1xi32>) outs(%{{.*}} : tensor<2xi32>)
 !X = tensor<1x3x3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 2>>
 !F = tensor<2x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2>>
 func.func @constant_filter(%x: !X, %init: tensor<1x3x3x2xi32>) -> tensor<1x3x3x2xi32> {
@@ -387,9 +394,10 @@ func.func @constant_filter(%x: !X, %init: tensor<1x3x3x2xi32>) -> tensor<1x3x3x2
 // -----
 
 // Without offsets a constant filter ([1, -2] and [-1, 0]) becomes channel
-// blocks at compile time: [CO / 16, KH, KW, 4 groups of K, 16 channels x 4].
+// blocks at compile time: [CO / 16, KH, KW, 16 groups of K, 16 channels] of
+// i32 words of 4 codes.
 // CHECK-LABEL: func.func @constant_filter_blocks
-// CHECK: arith.constant dense<"0x01FE0000FF{{(00)+}}"> : tensor<1x1x1x4x64xi8>
+// CHECK: arith.constant dense<"0x01FE0000FF{{(00)+}}"> : tensor<1x1x1x16x16xi32>
 // CHECK-NOT: linalg.generic {{.*}}xi8>)
 // CHECK: arm_neon.intr.sdot
 !X = tensor<1x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 2>>

@@ -45,10 +45,34 @@ Value constantInt(OpBuilder &b, Location loc, Type type, int64_t value);
 OpFoldResult roundUp(OpBuilder &b, Location loc, OpFoldResult size,
                      int64_t multiple);
 
-/// The decoded operand: `x` as i8, either `[lead..., Rp, Kp]` or
-/// `[lead..., Rp / 2, Kp / 8, 16]` (pairs of rows, 8 values of K each);
-/// `rowSum` the per-row sums of x, `[lead..., R]` in the result type, if
-/// asked for.
+/// How decodePacked arranges the i8 codes x of `[lead..., R, planes,
+/// words]`.
+struct CodeLayout {
+  enum class Kind {
+    /// `[lead..., Rp, Kx]`.
+    Rows,
+    /// `[lead..., Rp / 2, Kx / 8, 16]`: rows 2i and 2i + 1 interleaved in
+    /// blocks of 8 values of K (the operands of `mmla`).
+    RowPairs,
+    /// Vectors of `lanes` channels of the first dimension C (the output
+    /// channels), `group` consecutive codes each: `[ceil(C / lanes),
+    /// mids..., Kx / group, lanes]` of i(8 * group), with mids the other
+    /// dimensions of `[lead..., R]`; a word's first code is its low byte
+    /// (the bytes of relayoutChannelBlocks' layout). Channels past C are 0.
+    ChannelBlocks,
+  };
+  Kind kind = Kind::Rows;
+  int64_t lanes = 0, group = 0;
+
+  static CodeLayout rows() { return {}; }
+  static CodeLayout rowPairs() { return {Kind::RowPairs}; }
+  static CodeLayout channelBlocks(int64_t lanes, int64_t group) {
+    return {Kind::ChannelBlocks, lanes, group};
+  }
+};
+
+/// The decoded operand: `x` the codes in a CodeLayout; `rowSum` the
+/// per-row sums of x, `[lead..., R]` in the result type, if asked for.
 struct DecodedOperand {
   Value x;
   Value rowSum;
@@ -56,19 +80,18 @@ struct DecodedOperand {
 
 /// Decodes `packed` (`[lead..., R, planes, words]`, any word type) straight
 /// to the i8 values x of `rep` with vector code, 64 values of K (8 bytes of
-/// each plane) at a time. x is `[lead..., Rp, Kx]`, or `[lead..., Rp / 2,
-/// Kx / 8, 16]` for `rowPairs`, with R rounded up to `rowMultiple` and K to
-/// 64; `padding` (`[top, bottom, left, right]`, a conv input) pads the last
-/// leading dimension and the rows around the values. Padding and values
-/// past K are x = 0. Row sums are of x over the R rows. The code works on
-/// vectors of `lanes` bytes (16, 32 or 64; 16 with `rowPairs`). A constant
-/// `packed` of static shape (weights) gives constants, decoded at compile
-/// time.
+/// each plane) at a time, arranged as `codes` says, with R rounded up to
+/// `rowMultiple` (1 for channel blocks) and K to 64; `padding` (`[top,
+/// bottom, left, right]`, a conv input; rows only) pads the last leading
+/// dimension and the rows around the values. Padding and values past K are
+/// x = 0. Row sums are of x over the R rows. The code works on vectors of
+/// `lanes` bytes (16, 32 or 64; 16 with row pairs). A constant `packed` of
+/// static shape (weights) gives constants, decoded at compile time.
 DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             PackedLayoutAttr layout, Int8Operand rep,
-                            int64_t rowMultiple, bool rowPairs, Type resultType,
-                            bool needRowSum, ArrayRef<int64_t> padding = {},
-                            int64_t lanes = 16);
+                            int64_t rowMultiple, CodeLayout codes,
+                            Type resultType, bool needRowSum,
+                            ArrayRef<int64_t> padding = {}, int64_t lanes = 16);
 
 /// The codes `x` (`[R, mids..., Kx]`, R rows of output channels) as
 /// vectors of `lanes` channels of `group` consecutive values of K each:
@@ -113,6 +136,12 @@ Value buildInputWindowSums(RewriterBase &rewriter, Location loc, Value x,
 Value buildFilterSums(RewriterBase &rewriter, Location loc, Value x,
                       Int8Operand rep, int64_t channels, int64_t kh, int64_t kw,
                       RankedTensorType initType, OpFoldResult outChannels);
+
+/// The per-output-channel sums `[CO]` (in the element type of `initType`)
+/// of the per-tap sums `tapSums` (`[CO, KH, KW]`: decodePacked's row sums of
+/// a filter).
+Value sumFilterTaps(RewriterBase &rewriter, Location loc, Value tapSums,
+                    RankedTensorType initType, OpFoldResult outChannels);
 
 } // namespace mlir::bitserial::int8
 
