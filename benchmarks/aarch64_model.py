@@ -9,7 +9,8 @@
 No ARM hardware is involved. For each ResNet-18 layer C2-C12 (background.md)
 and bit configuration, one bitserial.conv2d on packed unsigned x unsigned
 operands is lowered with bitserial-opt --bitserial-to-llvm (target=aarch64-a53
-for Cortex-A53, aarch64-ooo for Neoverse-N1), mlir-translate and llc, linked
+for Cortex-A53, aarch64-ooo for Neoverse-N1 and for Neoverse-N2, with i8mm
+and run under qemu's `max` CPU), mlir-translate and llc, linked
 with benchmarks/aarch64/harness.c and run once under qemu-aarch64 with
 `-d in_asm,exec,nochain`: the log, parsed as it streams and never stored,
 gives the start address of every translation block (TB) executed during the
@@ -57,6 +58,8 @@ CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind,
     # N1 has the dot product: the pipeline's int8 rule may pick sdot/udot
     # (from a bit product of 5: none of A1W1, A2W1, A2W2).
     "neoverse-n1": ("aarch64-ooo", "neoverse-n1", "s8", " dot-product=true"),
+    # N2 adds i8mm (qemu has no N2: its `max` CPU runs the same code).
+    "neoverse-n2": ("aarch64-ooo", "max", "s8", " dot-product=true i8mm=true"),
 }
 BASELINE_NAMES = {"s16": "int16 smlal", "s8": "int8 sdot"}
 TOOLS = ["aarch64-linux-gnu-gcc", "qemu-aarch64", "mlir-translate-22", "llc-22",
@@ -427,7 +430,8 @@ def main():
     parser.add_argument("--layers", default=",".join(LAYERS))
     parser.add_argument("--configs", default=DEFAULT_CONFIGS,
                         help=f"of {', '.join(CONFIGS)}")
-    parser.add_argument("--cpus", default=",".join(CPUS))
+    parser.add_argument("--cpus", default="cortex-a53,neoverse-n1",
+                        help=f"of {', '.join(CPUS)}")
     parser.add_argument("--jobs", type=int, default=2,
                         help="parallel builds, qemu runs and llvm-mca runs")
     parser.add_argument("--reference-check", default="C12:A2W2,C11:A2W1",
@@ -565,12 +569,13 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
     emit("Bitserial: one bitserial.conv2d, packed unsigned x unsigned "
          "operands, padding inside the call, i32 outputs accumulated into "
          "init; bitserial-opt --bitserial-to-llvm target=aarch64-a53 "
-         "(Cortex-A53) / aarch64-ooo (Neoverse-N1), llc-22 -O3 -mcpu=CPU. "
+         "(Cortex-A53) / aarch64-ooo (Neoverse-N1; Neoverse-N2 also with "
+         "i8mm, run under qemu's max CPU), llc-22 -O3 -mcpu=CPU. "
          "Baselines: direct NHWC convolution on pre-padded activations and "
          "pre-blocked weights, 4 pixels x 16 channels in 16 int32x4 "
          "accumulators, clang-22 -O3 with arm_neon.h intrinsics: int16 "
          "smlal/smlal2 by lane (Cortex-A53), int8 sdot by lane "
-         "(Neoverse-N1; the A53 has no dot product). All outputs checked "
+         "(Neoverse-N1, -N2; the A53 has no dot product). All outputs checked "
          "under qemu against plain C loops. Binary ops = MACs x bits_a x "
          "bits_w; step TB = the costliest TB containing cnt; its binops/"
          "cycle = cnt .16b in the TB x 128 / its cycles (in brackets: / "

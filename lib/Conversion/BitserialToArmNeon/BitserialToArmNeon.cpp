@@ -658,15 +658,15 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     gemm.byLane = !plan.isMmla();
     int64_t rows = gemm.rows(), cols = gemm.cols(), kStep = gemm.kStep();
     int64_t paddedChannels = llvm::divideCeil(channels, kStep) * kStep;
-    // By lane, the filter is decoded straight into channel blocks [CO / 16,
-    // KH, KW, Cx / 4, 16] of i32 words (at compile time when constant);
-    // otherwise the
-    // codes are [CO, KH, KW, Cx]. The row sums are over Cx, per tap.
+    // The filter is decoded straight into channel blocks (at compile time
+    // when constant): by lane [CO / 16, KH, KW, Cx / 4, 16] of i32 words,
+    // for i8mm pairs of channels [CO / 2, KH, KW, Cx / 8, 2] of i64 words
+    // (one operand per load). The row sums are over Cx, per tap.
     DecodedOperand filter = decodePacked(
         rewriter, loc, op.getFilter(), filterLayout, c, /*rowMultiple=*/1,
         gemm.byLane ? CodeLayout::channelBlocks(kLaneChannels, kLaneGroup)
-                    : CodeLayout::rows(),
-        resultType, /*needRowSum=*/gemm.byLane && a.offset != 0);
+                    : CodeLayout::channelBlocks(2, 8),
+        resultType, /*needRowSum=*/a.offset != 0);
     gemm.xb = filter.x;
     auto index = [&](int64_t v) { return constantIndex(rewriter, loc, v); };
     SmallVector<OpFoldResult> sizes =
@@ -676,6 +676,13 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     Value outChannels =
         getValueOrCreateConstantIndexOp(rewriter, loc, sizes[3]);
     Value pixels = arith::MulIOp::create(rewriter, loc, outHeight, outWidth);
+    // i8mm: pairs of filter channels (the last one padded with zeros).
+    Value channelPairs;
+    if (!gemm.byLane)
+      channelPairs = arith::DivUIOp::create(
+          rewriter, loc,
+          arith::AddIOp::create(rewriter, loc, outChannels, index(1)),
+          index(2));
     OpFoldResult paddedOut = roundUp(rewriter, loc, sizes[3], cols);
     // Without offsets, over whole blocks of channels, the kernel adds init
     // itself: no padded product and no elementwise epilogue. Its result is
@@ -758,18 +765,6 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                       ValueRange{n, row, column, ch}, zeroByte,
                       ArrayRef<bool>{true});
                 };
-                auto channel = [&](int64_t q, int64_t size) -> Value {
-                  return vector::TransferReadOp::create(
-                      rewriter, loc, size == 16 ? i8x16 : i8x8, filter.x,
-                      ValueRange{clamped(co0, q, outChannels), i, j, ch},
-                      zeroByte, ArrayRef<bool>{true});
-                };
-                // i8mm operands: 8 values of K of two rows.
-                auto pair = [&](auto read, int64_t unit) -> Value {
-                  return vector::ShuffleOp::create(
-                      rewriter, loc, read(2 * unit, 8), read(2 * unit + 1, 8),
-                      concat);
-                };
                 if (gemm.byLane) {
                   SmallVector<Value> lhs;
                   for (int64_t p = 0; p < rows; ++p)
@@ -787,14 +782,30 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                       });
                   return scf::ValueVector(next.begin(), next.end());
                 }
-                bool mmla = plan.isMmla();
-                int64_t lhsUnits = mmla ? rows / 2 : rows;
-                int64_t rhsUnits = mmla ? cols / 2 : cols;
+                // i8mm: 8 values of K of two pixels make one operand (two
+                // loads); a pair of channels is one load.
+                int64_t lhsUnits = rows / 2, rhsUnits = cols / 2;
                 SmallVector<Value> lhs, rhs;
                 for (int64_t u = 0; u < lhsUnits; ++u)
-                  lhs.push_back(mmla ? pair(pixel, u) : pixel(u, 16));
-                for (int64_t u = 0; u < rhsUnits; ++u)
-                  rhs.push_back(mmla ? pair(channel, u) : channel(u, 16));
+                  lhs.push_back(
+                      vector::ShuffleOp::create(rewriter, loc, pixel(2 * u, 8),
+                                                pixel(2 * u + 1, 8), concat));
+                Value firstPair =
+                    arith::DivUIOp::create(rewriter, loc, co0, index(2));
+                Value group =
+                    arith::DivUIOp::create(rewriter, loc, ch, index(8));
+                auto pairType = VectorType::get({2}, rewriter.getI64Type());
+                Value zeroWord =
+                    constantInt(rewriter, loc, rewriter.getI64Type(), 0);
+                for (int64_t u = 0; u < rhsUnits; ++u) {
+                  Value words = vector::TransferReadOp::create(
+                      rewriter, loc, pairType, filter.x,
+                      ValueRange{clamped(firstPair, u, channelPairs), i, j,
+                                 group, index(0)},
+                      zeroWord, ArrayRef<bool>{true});
+                  rhs.push_back(
+                      vector::BitCastOp::create(rewriter, loc, i8x16, words));
+                }
                 SmallVector<Value> next;
                 for (int64_t u = 0; u < lhsUnits; ++u)
                   for (int64_t v = 0; v < rhsUnits; ++v)
@@ -847,10 +858,7 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
                                strides, dilations, initType, sizes);
     if (a.offset != 0)
       filterSums =
-          filter.rowSum
-              ? sumFilterTaps(rewriter, loc, filter.rowSum, initType, sizes[3])
-              : buildFilterSums(rewriter, loc, filter.x, c, channels, kh, kw,
-                                initType, sizes[3]);
+          sumFilterTaps(rewriter, loc, filter.rowSum, initType, sizes[3]);
     rewriter.replaceOp(
         op,
         buildOffsetEpilogue(rewriter, loc, a, c, init, product, inputSums,

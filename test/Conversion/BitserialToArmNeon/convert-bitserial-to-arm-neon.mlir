@@ -268,10 +268,13 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<1x3x3x8xi32>) outs(%[[INIT]] : tensor<1x3x3x8xi32>)
 // CHECK-NOT: bitserial.conv2d
 // I8MM-LABEL: func.func @conv2d
-// Two pixels (or channels) of 8 values each make one i8mm operand.
+// Two pixels of 8 values each make one i8mm operand; the filter is decoded
+// into pairs of channels, i64 words of 8 codes, one operand per load.
+// I8MM: %[[FP:.*]] = scf.for {{.*}} -> (tensor<4x3x3x8x2xi64>)
 // I8MM: %[[LO:.*]] = vector.transfer_read {{.*}} : tensor<1x7x7x64xi8>, vector<8xi8>
 // I8MM: %[[HI:.*]] = vector.transfer_read {{.*}} : tensor<1x7x7x64xi8>, vector<8xi8>
 // I8MM: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
+// I8MM-COUNT-4: vector.transfer_read %[[FP]]{{.*}} : tensor<4x3x3x8x2xi64>, vector<2xi64>
 // I8MM-COUNT-16: arm_neon.intr.smmla
 // I8MM-COUNT-8: vector.transfer_write {{.*}} : vector<8xi32>, tensor<1x3x3x8xi32>
 !X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
