@@ -205,6 +205,14 @@ def make_convs():
         convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=whole[g],
                           word=WORDS[len(convs) % 4], result=result,
                           constant=constant))
+    # A dynamic number of output channels (the AArch64 kernels zero the
+    # padded channels of the filter's last block at run time), without and
+    # with an input offset (8-bit unsigned as s8: the filter's sums).
+    for ea, ba, eb, bb, g, result in [("unsigned", 3, "signed", 4, 4, 32),
+                                      ("unsigned", 8, "signed", 5, 3, 64)]:
+        convs.append(dict(ea=ea, ba=ba, eb=eb, bb=bb, geometry=geometries[g],
+                          word=WORDS[len(convs) % 4], result=result,
+                          dynamic=True))
     return convs
 
 
@@ -224,6 +232,8 @@ def conv_function(prefix, index, conv):
     n, h, w, c, co, kh, kw, strides, padding, dilations = conv["geometry"]
     oh, ow = conv_output(h, w, kh, kw, strides, padding, dilations)
     word = conv["word"]
+    # Dynamic: the output channels.
+    co = "?" if conv.get("dynamic") else co
     tx, tf = tensor([n, h, w, c], "i16"), tensor([co, kh, kw, c], "i16")
     tr = tensor([n, oh, ow, co], f"i{conv['result']}")
     px = packed_type([n, h, w], conv["ea"], conv["ba"], c, word)
