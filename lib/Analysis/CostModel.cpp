@@ -160,17 +160,17 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // (refitted on C3, C4, C9, C12, the 512-channel 1x1 layer and the
     // classifier, argument minus constant weights: 0.45-0.55 cycles per
     // 2-bit value, 1.39 per 8-bit one); constant weights are decoded at
-    // compile time. i8mm at 40: on a Neoverse-N2 model (qemu -cpu max,
-    // llvm-mca neoverse-n2; qemu's Neoverse-N1 has no i8mm) its 8 x 8
-    // blocks ran C2, C6, C9, C12 at A2W2 1.41-1.50 times as fast as sdot by
-    // lane, the 1x1 layers C3 and C11 1.17-1.31. An in-order core (not
-    // measured) 3.1 times slower, as the bit-serial kernels are on the
-    // Cortex-A53 model against the Neoverse-N1 one.
+    // compile time. i8mm at 46: on a Neoverse-N2 model (qemu -cpu max,
+    // llvm-mca neoverse-n2; qemu's Neoverse-N1 has no i8mm) its blocks of 4
+    // rows x 16 channels ran the 3x3 layers of C2-C12 at A2W2 1.60-1.74
+    // times as fast as sdot by lane, the 1x1 layers 1.26-1.56. An in-order
+    // core (not measured) 3.1 times slower, as the bit-serial kernels are
+    // on the Cortex-A53 model against the Neoverse-N1 one.
     bool mmla = unit == Int8Unit::AArch64I8mm;
     double scale = inOrder ? 3.1 : 1;
-    return Int8Costs{(mmla ? 40 : 27.6) / scale,
+    return Int8Costs{(mmla ? 46 : 27.6) / scale,
                      mmla ? 8 : 16,
-                     mmla ? 8 : 4,
+                     4,
                      0.97 * scale,
                      0,
                      0.12 * scale,

@@ -176,7 +176,7 @@ def ConvertBitserialToArmNeon
     user's choice), else by a `bitserial.kernel` annotation
     (`bitserial-select-kernels`, which the pipelines run first), else when
     its bit product is at least `min-bit-product` (by default 4 with
-    `dot-product`, 3 with `i8mm`; see docs/design.md), into:
+    `dot-product`, 2 with `i8mm`; see docs/design.md), into:
 
     - both operands decoded to i8 values `x` with
       `value = scale * x + offset`, straight from the words with vector
@@ -223,7 +223,7 @@ def ConvertBitserialToArmNeon
            "ummla, usmmla); used instead of sdot/udot">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: 4 "
-           "with dot products only, 3 with i8mm)">
+           "with dot products only, 2 with i8mm)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -83,9 +83,10 @@ int64_t mlir::bitserial::getMinBitProduct(
   // Neoverse-N1 by the cost model (benchmarks/aarch64_model.py, ResNet-18
   // C2-C12, constant filters): at 2 x 2 bits int8 wins every layer (C2
   // 3.76 ms against 5.22 bit-serial), at 2 x 1 bits it loses every layer
-  // (C2 3.76 against 2.64). i8mm (twice the MACs per instruction, not
-  // measured) from 3.
-  return options.i8mm ? 3 : 4;
+  // (C2 3.76 against 2.64). With i8mm (a Neoverse-N2 model) int8 wins
+  // every layer at 2 x 1 bits (C2 2.03 ms against 2.66, C3 0.354 against
+  // 0.385) and loses at 1 x 1 (C12 1.86 against 1.17).
+  return options.i8mm ? 2 : 4;
 }
 
 //===----------------------------------------------------------------------===//
@@ -214,10 +215,8 @@ struct GemmBuilder {
   Type resultType;
   bool byLane = false;
 
-  int64_t rows() const { return plan.isMmla() ? 8 : 4; }
-  int64_t cols() const {
-    return plan.isMmla() ? 8 : byLane ? kLaneChannels : 4;
-  }
+  int64_t rows() const { return 4; }
+  int64_t cols() const { return plan.isMmla() || byLane ? kLaneChannels : 4; }
   int64_t kStep() const { return plan.isMmla() ? 8 : 16; }
   int64_t numAccumulators() const {
     return plan.isMmla() || byLane ? rows() * cols() / 4 : rows() * cols();
@@ -367,6 +366,22 @@ struct GemmBuilder {
     return reduceTile(loop.getResults());
   }
 
+  /// `parts` (vectors of one type, a power of two of them) concatenated.
+  Value concatenate(SmallVector<Value> parts) {
+    while (parts.size() > 1) {
+      SmallVector<Value> joined;
+      for (size_t p = 0; p < parts.size(); p += 2) {
+        int64_t width =
+            2 * cast<VectorType>(parts[p].getType()).getNumElements();
+        joined.push_back(vector::ShuffleOp::create(
+            b, loc, parts[p], parts[p + 1],
+            llvm::to_vector(llvm::seq<int64_t>(0, width))));
+      }
+      parts = std::move(joined);
+    }
+    return parts.front();
+  }
+
   /// The i32 sums of the accumulators: one vector of cols() per row.
   SmallVector<Value> reduceTile(ValueRange accs) {
     auto rowType = VectorType::get({cols()}, b.getI32Type());
@@ -374,46 +389,38 @@ struct GemmBuilder {
     if (byLane) {
       // Row i's accumulators hold channels [4v, 4v + 4): concatenate them.
       int64_t vectors = kLaneChannels / 4;
-      for (int64_t i = 0; i < rows(); ++i) {
-        SmallVector<Value> parts(accs.slice(i * vectors, vectors));
-        while (parts.size() > 1) {
-          SmallVector<Value> joined;
-          for (size_t p = 0; p < parts.size(); p += 2) {
-            int64_t width =
-                2 * cast<VectorType>(parts[p].getType()).getNumElements();
-            joined.push_back(vector::ShuffleOp::create(
-                b, loc, parts[p], parts[p + 1],
-                llvm::to_vector(llvm::seq<int64_t>(0, width))));
-          }
-          parts = std::move(joined);
+      for (int64_t i = 0; i < rows(); ++i)
+        rowVectors.push_back(
+            concatenate(SmallVector<Value>(accs.slice(i * vectors, vectors))));
+      return rowVectors;
+    }
+    if (plan.isMmla()) {
+      // 2x2 tiles, row-major: element (r, c) is src1 row r . src2 row c
+      // (usmmla with the operands swapped gives the transposed tile). Rows
+      // 2i and 2i + 1 take two lanes of each tile (i, j), four per
+      // shuffle of two tiles.
+      int64_t lhsUnits = rows() / 2, rhsUnits = cols() / 2;
+      for (int64_t i = 0; i < lhsUnits; ++i) {
+        for (int64_t h = 0; h < 2; ++h) {
+          SmallVector<int64_t> lanes =
+              plan.swap ? SmallVector<int64_t>{h, h + 2, h + 4, h + 6}
+                        : SmallVector<int64_t>{2 * h, 2 * h + 1, 2 * h + 4,
+                                               2 * h + 5};
+          SmallVector<Value> parts;
+          for (int64_t j = 0; j < rhsUnits; j += 2)
+            parts.push_back(
+                vector::ShuffleOp::create(b, loc, accs[i * rhsUnits + j],
+                                          accs[i * rhsUnits + j + 1], lanes));
+          rowVectors.push_back(concatenate(parts));
         }
-        rowVectors.push_back(parts.front());
       }
       return rowVectors;
     }
-    bool mmla = plan.isMmla();
-    int64_t lhsUnits = mmla ? rows() / 2 : rows();
-    int64_t rhsUnits = mmla ? cols() / 2 : cols();
     SmallVector<Value> sums(rows() * cols());
-    for (int64_t i = 0; i < lhsUnits; ++i) {
-      for (int64_t j = 0; j < rhsUnits; ++j) {
-        Value acc = accs[i * rhsUnits + j];
-        if (!mmla) {
-          sums[i * cols() + j] = vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, acc);
-          continue;
-        }
-        // A 2x2 tile, row-major: element (r, c) is src1 row r . src2 row c;
-        // usmmla with the operands swapped gives the transposed tile.
-        for (int64_t e = 0; e < 4; ++e) {
-          int64_t r = e / 2, c = e % 2;
-          if (plan.swap)
-            std::swap(r, c);
-          sums[(2 * i + r) * cols() + 2 * j + c] =
-              vector::ExtractOp::create(b, loc, acc, e);
-        }
-      }
-    }
+    for (int64_t i = 0; i < rows(); ++i)
+      for (int64_t j = 0; j < cols(); ++j)
+        sums[i * cols() + j] = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, accs[i * cols() + j]);
     for (int64_t i = 0; i < rows(); ++i)
       rowVectors.push_back(vector::FromElementsOp::create(
           b, loc, rowType, ArrayRef(sums).slice(i * cols(), cols())));

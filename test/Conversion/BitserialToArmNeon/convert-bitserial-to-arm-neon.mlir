@@ -1,5 +1,5 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="min-bit-product=3" | FileCheck %s
-// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true min-bit-product=2" | FileCheck %s --check-prefix=I8MM
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="i8mm=true" | FileCheck %s --check-prefix=I8MM
 // Cortex-A53 class (no dot product): bit-serial everywhere.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-arm-neon="dot-product=false" | FileCheck %s --check-prefix=NODOT
 // The default threshold with dot products only is 4.
@@ -70,9 +70,12 @@
 // Rows 2i and 2i + 1 in 8-byte halves of blocks of 16.
 // I8MM: %[[HALF:.*]] = vector.extract_strided_slice %{{.*}} {offsets = [8], sizes = [8], strides = [1]} : vector<16xi8> to vector<8xi8>
 // I8MM: vector.transfer_write %[[HALF]], {{.*}} : vector<8xi8>, tensor<4x8x16xi8>
+// Blocks of 4 rows x 16 channels: 2 x 8 tiles of 2 x 2; two lanes of each
+// tile go to each row, 4 per shuffle of two tiles.
 // I8MM-COUNT-16: arm_neon.intr.smmla
-// I8MM: vector.from_elements {{.*}} : vector<8xi32>
-// I8MM: vector.transfer_write {{.*}} : vector<8x8xi32>, tensor<8x8xi32>
+// I8MM: vector.shuffle %{{.*}}#0, %{{.*}}#1 [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
+// I8MM: vector.shuffle %{{.*}}#0, %{{.*}}#1 [2, 3, 6, 7] : vector<4xi32>, vector<4xi32>
+// I8MM: vector.transfer_write {{.*}} : vector<4x16xi32>, tensor<8x16xi32>
 // MIN4-LABEL: func.func @sdot_signed_unsigned
 // MIN4: arm_neon.intr.sdot
 // MIN5-LABEL: func.func @sdot_signed_unsigned
@@ -129,9 +132,9 @@ func.func @udot_unsigned(%a: !A, %b: !B, %init: tensor<4x4xi32>) -> tensor<4x4xi
 // I8MM-LABEL: func.func @mixed_unsigned_signed
 // I8MM-NOT: vector.reduction <add>, %{{.*}} : vector<16xi32>
 // I8MM: scf.for {{.*}} -> (vector<4xi32>,
-// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
-// I8MM-COUNT-3: vector.transfer_read
-// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
+// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<2x8x16xi8>, vector<16xi8>
+// I8MM: vector.transfer_read
+// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<8x8x16xi8>, vector<16xi8>
 // I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LA]], %[[LB]]
 !A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 20>>
 !B = tensor<2x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 20>>
@@ -146,10 +149,12 @@ func.func @mixed_unsigned_signed(%a: !A, %b: !B, %init: tensor<3x2xi32>) -> tens
 // when read back).
 // I8MM-LABEL: func.func @mixed_signed_bipolar8
 // I8MM: scf.for {{.*}} -> (vector<4xi32>,
-// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
-// I8MM-COUNT-3: vector.transfer_read
-// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<4x8x16xi8>, vector<16xi8>
+// I8MM: %[[LA:.*]] = vector.transfer_read {{.*}} : tensor<2x8x16xi8>, vector<16xi8>
+// I8MM: vector.transfer_read
+// I8MM: %[[LB:.*]] = vector.transfer_read {{.*}} : tensor<8x8x16xi8>, vector<16xi8>
 // I8MM: arm_neon.intr.usmmla %{{.*}}, %[[LB]], %[[LA]]
+// The transposed tiles: lanes 0 and 2 of each to row 2i.
+// I8MM: vector.shuffle %{{.*}}#0, %{{.*}}#1 [0, 2, 4, 6] : vector<4xi32>, vector<4xi32>
 // 8-bit bipolar as s8: x = (v - 1) / 2 = u - 128 for the planes' unsigned
 // value u (scale 2, offset 1): the signed lhs needs its row sums, in i64.
 // CHECK-LABEL: func.func @mixed_signed_bipolar8
@@ -206,7 +211,8 @@ func.func @batched_dynamic(%a: !A, %b: !B, %init: tensor<?x?x5xi32>) -> tensor<?
 
 // -----
 
-// 1 x 2 bits: bit-serial wins with dot products only; i8mm takes it.
+// 1 x 2 bits: bit-serial wins with dot products only; i8mm takes it (its
+// default threshold is 2).
 // CHECK-LABEL: func.func @negative_1x2_without_i8mm
 // CHECK: bitserial.matmul
 // CHECK-NOT: bitserial.unpack
@@ -276,7 +282,7 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // I8MM: vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
 // I8MM-COUNT-4: vector.transfer_read %[[FP]]{{.*}} : tensor<4x3x3x8x2xi64>, vector<2xi64>
 // I8MM-COUNT-16: arm_neon.intr.smmla
-// I8MM-COUNT-8: vector.transfer_write {{.*}} : vector<8xi32>, tensor<1x3x3x8xi32>
+// I8MM-COUNT-4: vector.transfer_write {{.*}} : vector<16xi32>, tensor<1x3x3x16xi32>
 !X = tensor<1x6x6x4x1xi64, #bitserial.packed<bits = 4, encoding = unsigned, length = 16>>
 !F = tensor<8x3x3x4x1xi64, #bitserial.packed<bits = 4, encoding = signed, length = 16>>
 func.func @conv2d(%x: !X, %f: !F, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8xi32> {
@@ -368,7 +374,7 @@ func.func @negative_conv2d_i64_long_reduction(%x: !X, %f: !F, %init: tensor<1x1x
 // CHECK-DAG: arith.constant dense<[-1, 1]> : tensor<2xi32>
 // CHECK: arm_neon.intr.sdot
 // I8MM-LABEL: func.func @constant_rhs
-// I8MM: arith.constant dense<"0x01FE000000000000FF01010000000000{{(00)+}}"> : tensor<4x8x16xi8>
+// I8MM: arith.constant dense<"0x01FE000000000000FF01010000000000{{(00)+}}"> : tensor<8x8x16xi8>
 !A = tensor<3x8x1xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 3>>
 !B = tensor<2x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 3>>
 func.func @constant_rhs(%a: !A, %init: tensor<3x2xi32>) -> tensor<3x2xi32> {
