@@ -340,9 +340,9 @@ foldDecodedConstant(OpBuilder &b, Location loc, Value packed,
 /// up to `rowMultiple` and K to 64; `padding` (`[top, bottom, left,
 /// right]`, a conv input) pads the last leading dimension and the rows
 /// around the values. Padding is x = 0. Row sums are of x over the R rows.
-/// A `packed` straight from `bitserial.pack`
-/// is read from the pack's input instead of its planes; a constant one
-/// (constant weights) is decoded at compile time.
+/// A `packed` straight from `bitserial.pack` is read from the pack's input
+/// instead of its planes; a constant one (constant weights) is decoded at
+/// compile time.
 DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
                                   int64_t rowMultiple, CodeLayout codeLayout,
