@@ -653,8 +653,8 @@ struct Conv2DToInt8DotProduct : public OpRewritePattern<Conv2DOp> {
     int64_t channels = inputLayout.getLength();
     Int8Operand a = plan.lhs, c = plan.rhs;
 
-    // x [N, H + pads, W + pads, Cx] with the value 0 (x = 0) around it, and
-    // the filter [CO, KH, KW, Cx]; channels past C are 0.
+    // x [N, H + pads, W + pads, Cx] with the value 0 (x = 0) around it;
+    // channels past C are 0.
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
                      /*rowMultiple=*/1, CodeLayout::rows(), resultType,
