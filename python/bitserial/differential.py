@@ -121,7 +121,7 @@ def _covered(index):
             1 + (3 * index + 5) % ref.MAX_BITS, ref.ENCODINGS[pair % len(ref.ENCODINGS)])
 
 
-def make_matmul(rng, word64_share, cover=None):
+def make_matmul(rng, word64_share, cover=None, operands=None):
     m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
     k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1,
                         int(rng.integers(500, 1100))]))
@@ -143,7 +143,7 @@ def make_matmul(rng, word64_share, cover=None):
                if d in dyn}
     word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
-    bits_a, enc_a, bits_b, enc_b = cover or (None,) * 4
+    bits_a, enc_a, bits_b, enc_b = cover or operands or (None,) * 4
     a = Operand(rng, lhs_shape, bits_a, enc_a)
     b = Operand(rng, rhs_shape, bits_b, enc_b)
     init = _init(rng, out_shape, acc)
@@ -167,7 +167,7 @@ def make_matmul(rng, word64_share, cover=None):
     return name, mlir, [a.array(), b.array(), init], expected.astype(init.dtype)
 
 
-def make_conv2d(rng, word64_share, cover=None):
+def make_conv2d(rng, word64_share, cover=None, operands=None):
     while True:
         n = int(rng.integers(1, 4))
         h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
@@ -191,7 +191,7 @@ def make_conv2d(rng, word64_share, cover=None):
             continue
     word_bits = _word_bits(rng, word64_share)
     acc = str(rng.choice(list(ACCUMULATORS)))
-    bits_x, enc_x, bits_f, enc_f = cover or (None,) * 4
+    bits_x, enc_x, bits_f, enc_f = cover or operands or (None,) * 4
     x = Operand(rng, (n, h, w, c), bits_x, enc_x)
     f = Operand(rng, (co, kh, kw, c), bits_f, enc_f)
     init = _init(rng, out_shape, acc)
@@ -328,16 +328,22 @@ def add_epilogue(rng, case):
     return name + label, mlir, list(inputs) + extra, result
 
 
-def make_case(seed, index, word64_share=0.25, cover=False, epilogues=False):
+def make_case(seed, index, word64_share=0.25, cover=False, epilogues=False,
+              operands=None):
     """Case `index` of `seed`. The vector kernels take 64-bit words (others
     fall back to the reference lowering), so their cases raise word64_share.
     With `cover`, cases alternate between matmul and conv2d with odd K and
-    walk every encoding pair and bit width (_covered). With `epilogues`,
-    matmul and conv2d cases end in an epilogue (add_epilogue)."""
+    walk every encoding pair and bit width (_covered). With `operands`
+    (bits and encoding of each side), cases alternate between matmul and
+    conv2d of those operands. With `epilogues`, matmul and conv2d cases end
+    in an epilogue (add_epilogue)."""
     rng = np.random.default_rng([seed, index])
     if cover:
         generator = make_matmul if index % 2 == 0 else make_conv2d
         case = generator(rng, word64_share, _covered(index))
+    elif operands:
+        generator = make_matmul if index % 2 == 0 else make_conv2d
+        case = generator(rng, word64_share, operands=operands)
     elif epilogues:
         generator = make_matmul if rng.random() < 0.5 else make_conv2d
         case = generator(rng, word64_share)
@@ -423,10 +429,11 @@ def weights_as_constants(mlir, inputs):
     return "\n".join([first] + lines) + "\n" + rest, inputs[:1] + inputs[2:]
 
 
-def run_case(runner, seed, index, keep_root, lowering, cover=False, epilogues=False):
+def run_case(runner, seed, index, keep_root, lowering, cover=False,
+             epilogues=False, operands=None):
     name, mlir, inputs, expected = make_case(
         seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover,
-        epilogues)
+        epilogues, operands)
     name += f" via {lowering}"
     if "const" in lowering.split("+"):
         mlir, inputs = weights_as_constants(mlir, inputs)
@@ -580,11 +587,13 @@ def write_harness(path, inputs, expected):
         f.write("\n".join(lines))
 
 
-def run_aot_case(tools, seed, index, keep_root, lowering, cover=False):
+def run_aot_case(tools, seed, index, keep_root, lowering, cover=False,
+                 operands=None):
     """Case `index` compiled for AArch64 with `lowering` and run under qemu,
     against the reference lowering run on the host and NumPy."""
     name, mlir, inputs, expected = make_case(
-        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover)
+        seed, index, 0.8 if lowering.startswith("vector") else 0.25, cover,
+        operands=operands)
     name += f" via {lowering} on aarch64"
     work = tempfile.mkdtemp(prefix=f"aot{index}-")
     try:
@@ -659,6 +668,10 @@ def main(argv=None):
         help="alternate matmul and conv2d cases with odd K that walk every "
              "encoding pair and bit width 1..8 on each side")
     parser.add_argument(
+        "--operands", metavar="BITS:ENCODING,BITS:ENCODING",
+        help="matmul and conv2d cases only, of these activations and "
+             "weights, e.g. 1:bipolar,1:bipolar (not with --cover)")
+    parser.add_argument(
         "--epilogues", action="store_true",
         help="matmul and conv2d cases only, each followed by a threshold or "
              "a requantize (the pairs the vector lowering fuses)")
@@ -688,6 +701,22 @@ def main(argv=None):
              "--strategy and --target, default " + ",".join(AOT_LOWERINGS) +
              ")")
     args = parser.parse_args(argv)
+    operands = None
+    if args.operands:
+        if args.cover:
+            parser.error("--operands and --cover exclude each other")
+        try:
+            sides = [side.split(":") for side in args.operands.split(",")]
+            operands = tuple(v for bits, encoding in sides
+                             for v in (int(bits), encoding))
+        except ValueError:
+            parser.error(f"--operands {args.operands}: expected "
+                         "BITS:ENCODING,BITS:ENCODING")
+        if (len(sides) != 2 or
+                any(not 1 <= operands[i] <= ref.MAX_BITS or
+                    operands[i + 1] not in ref.ENCODINGS for i in (0, 2))):
+            parser.error(f"--operands {args.operands}: bits 1..{ref.MAX_BITS} "
+                         f"and an encoding of {', '.join(ref.ENCODINGS)} per side")
     tools = {"runner": args.runner}
     if args.aot_qemu and args.epilogues:
         parser.error("--epilogues runs on this machine only (not with --aot-qemu)")
@@ -708,11 +737,13 @@ def main(argv=None):
         lowerings = args.lowerings.split(",") if explicit else AOT_LOWERINGS
         paths = argparse.Namespace(**tools)
         run = lambda i, lowering: run_aot_case(paths, args.seed, i, args.keep,
-                                               lowering, args.cover)
+                                               lowering, args.cover,
+                                               operands)
     else:
         lowerings = args.lowerings.split(",")
         run = lambda i, lowering: run_case(args.runner, args.seed, i, args.keep,
-                                           lowering, args.cover, args.epilogues)
+                                           lowering, args.cover, args.epilogues,
+                                           operands)
     failures = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run, i, lowerings[i % len(lowerings)])

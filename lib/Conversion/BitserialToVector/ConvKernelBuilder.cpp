@@ -45,6 +45,9 @@
 using namespace mlir;
 using namespace mlir::bitserial;
 
+/// The low nibble of every byte: a nibble lookup's index.
+static constexpr uint64_t kLowNibbles = 0x0f0f0f0f0f0f0f0fULL;
+
 Value ConvKernelBuilder::planeWeight(Value plane, PackedLayoutAttr layout) {
   return buildPlaneWeight(b, loc, plane, layout);
 }
@@ -220,7 +223,7 @@ Value ConvKernelBuilder::buildKernelInput() {
       if (nibbles)
         half = arith::AndIOp::create(
             b, loc, arith::ShRUIOp::create(b, loc, word, constI64(4 * h)),
-            constI64(0x0f0f0f0f0f0f0f0fLL));
+            constI64(kLowNibbles));
       SmallVector<Value> at(writeIvs);
       if (nibbles)
         at.push_back(index(h));
@@ -274,7 +277,8 @@ OpFoldResult ConvKernelBuilder::channelBlocksSize() {
 /// [CO, KH, KW, Pb, CW] -> [blocks, KH, KW, Pb, CW, lanes], zero channels
 /// past CO. With nibble lookups [blocks, KH, KW, Pb, CW, 2, lanes], where
 /// half h of a word is `w >> 4h` (the activations' nibble masks clear what
-/// the shift brings in).
+/// the shift brings in), or with xorPairs `(w >> 4h) & 0x0f0f...`: XOR keeps
+/// the high bits, which a lookup must not see.
 Value ConvKernelBuilder::relayoutFilter() {
   SmallVector<int64_t> relaidShape{channelBlocks, kernelH, kernelW, planesB,
                                    words};
@@ -292,7 +296,9 @@ Value ConvKernelBuilder::relayoutFilter() {
       for (int64_t e = 0; e < perChannel; ++e)
         for (int64_t h = 0; h < halves(); ++h)
           relaid[(((co / lanes) * perChannel + e) * halves() + h) * lanes +
-                 co % lanes] = source[co * perChannel + e].lshr(4 * h);
+                 co % lanes] = source[co * perChannel + e].lshr(4 * h) &
+                               (nibbles && xorPairs ? APInt(64, kLowNibbles)
+                                                    : APInt::getAllOnes(64));
     auto type = RankedTensorType::get(relaidShape, i64);
     return arith::ConstantOp::create(b, loc, type,
                                      DenseIntElementsAttr::get(type, relaid));
@@ -339,6 +345,9 @@ Value ConvKernelBuilder::relayoutFilter() {
       if (h)
         for (Value &word : elements)
           word = arith::ShRUIOp::create(b, loc, word, constI64(4 * h));
+      if (nibbles && xorPairs)
+        for (Value &word : elements)
+          word = arith::AndIOp::create(b, loc, word, constI64(kLowNibbles));
       SmallVector<Value> at(writeIvs);
       if (nibbles)
         at.push_back(index(h));
@@ -523,6 +532,10 @@ Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
 /// bB sum(d) C). Classes: each border row (column) of the output is its own
 /// class, and all interior ones share one, so the epilogue reads one vector
 /// per output pixel and channel vector.
+/// With xorPairs, W is what turns the XOR counts S into outputs W - 2 S:
+/// each tap inside adds its C products of +-1 (length C), and each tap
+/// outside, whose zero activation words S counted as pc(W), 2 pc(W); T is
+/// then 2 pc(W).
 Value ConvKernelBuilder::filterTapTerms() {
   MLIRContext *ctx = b.getContext();
   int64_t sumC = getPlaneWeightSum(pr.inputLayout);
@@ -545,18 +558,17 @@ Value ConvKernelBuilder::filterTapTerms() {
   SmallVector<OpFoldResult> tSizes{channelsOutSize(), b.getIndexAttr(kernelH),
                                    b.getIndexAttr(kernelW)};
   Value tEmpty = tensor::EmptyOp::create(b, loc, tSizes, i64);
-  Value tInit = linalg::FillOp::create(b, loc,
-                                       constI64(decodeA.offset * sumC *
-                                                decodeB.offset * sumD * length),
-                                       tEmpty)
-                    .getResult(0);
+  int64_t tBase =
+      xorPairs ? 0 : decodeA.offset * sumC * decodeB.offset * sumD * length;
+  int64_t tFactor = xorPairs ? 2 : decodeA.offset * sumC * decodeB.scale;
+  Value tInit =
+      linalg::FillOp::create(b, loc, constI64(tBase), tEmpty).getResult(0);
   auto tGeneric = linalg::GenericOp::create(
       b, loc, tInit.getType(), ValueRange{pr.filter}, ValueRange{tInit}, maps,
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        Value term = weightedCount(nloc, args[0], 3, pr.filterLayout,
-                                   decodeA.offset * sumC * decodeB.scale);
+        Value term = weightedCount(nloc, args[0], 3, pr.filterLayout, tFactor);
         linalg::YieldOp::create(
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], term)));
       });
@@ -613,8 +625,12 @@ Value ConvKernelBuilder::filterTapTerms() {
         Value clamped = arith::SelectOp::create(b, nloc, real, co, index(0));
         Value term = tensor::ExtractOp::create(b, nloc, taps,
                                                ValueRange{clamped, kh, kw});
-        Value masked =
-            arith::SelectOp::create(b, nloc, take, term, constI64(0));
+        // XOR'ed pairs: K inside, T = 2 pc(W) outside.
+        if (xorPairs)
+          term =
+              arith::SelectOp::create(b, nloc, inside, constI64(length), term);
+        Value masked = arith::SelectOp::create(b, nloc, xorPairs ? real : take,
+                                               term, constI64(0));
         linalg::YieldOp::create(
             b, nloc, Value(arith::AddIOp::create(b, nloc, args[1], masked)));
       });
@@ -634,9 +650,11 @@ Value ConvKernelBuilder::foldFilterTapTerms(int64_t sumC, int64_t sumD,
   // Wrapping arithmetic, as the runtime's i64 ops.
   auto wrap = [](uint64_t v) { return static_cast<int64_t>(v); };
   SmallVector<APInt> filterWords(pr.filterConstant.getValues<APInt>());
-  int64_t base = wrap(uint64_t(decodeA.offset * sumC) *
-                      uint64_t(decodeB.offset * sumD) * uint64_t(length));
-  int64_t factor = decodeA.offset * sumC * decodeB.scale;
+  int64_t base = xorPairs
+                     ? 0
+                     : wrap(uint64_t(decodeA.offset * sumC) *
+                            uint64_t(decodeB.offset * sumD) * uint64_t(length));
+  int64_t factor = xorPairs ? 2 : decodeA.offset * sumC * decodeB.scale;
   // T[co, kh, kw].
   SmallVector<int64_t> taps(channelsOut * kernelH * kernelW);
   for (int64_t t = 0, e = taps.size(); t < e; ++t) {
@@ -673,8 +691,12 @@ Value ConvKernelBuilder::foldFilterTapTerms(int64_t sumC, int64_t sumD,
           for (int64_t kw = 0; kw < kernelW; ++kw) {
             int64_t col =
                 ow * pr.strides[1] + kw * pr.dilations[1] - pr.padding[2];
-            if (row >= 0 && row < height && col >= 0 && col < width)
-              sum += uint64_t(taps[(co * kernelH + kh) * kernelW + kw]);
+            bool inside = row >= 0 && row < height && col >= 0 && col < width;
+            uint64_t tap = uint64_t(taps[(co * kernelH + kh) * kernelW + kw]);
+            if (xorPairs)
+              sum += inside ? uint64_t(length) : tap;
+            else if (inside)
+              sum += tap;
           }
         }
         table.push_back(APInt(64, sum));
@@ -751,8 +773,10 @@ void ConvKernelBuilder::chooseSumWidth() {
     auto weightSum = [](PackedLayoutAttr layout, const PlaneDecoding &d) {
       return ((int64_t(1) << layout.getBits()) - 1) * d.scale;
     };
-    int64_t perBit = steps * weightSum(pr.inputLayout, decodeA) *
-                     weightSum(pr.filterLayout, decodeB);
+    // XOR'ed pairs count with weight 1 (scaled in the epilogue).
+    int64_t perBit = xorPairs ? steps
+                              : steps * weightSum(pr.inputLayout, decodeA) *
+                                    weightSum(pr.filterLayout, decodeB);
     for (int64_t bits : {8, 16}) {
       int64_t limit = sumsSigned ? (int64_t(1) << (bits - 1)) - 1
                                  : (int64_t(1) << bits) - 1;
@@ -949,7 +973,12 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
       }
       for (int64_t p = 0; p < pixels; ++p)
         for (int64_t q = 0; q < vectors; ++q) {
-          Value both = arith::AndIOp::create(b, loc, broadcasts[p], filters[q]);
+          Value both =
+              xorPairs
+                  ? arith::XOrIOp::create(b, loc, broadcasts[p], filters[q])
+                        .getResult()
+                  : arith::AndIOp::create(b, loc, broadcasts[p], filters[q])
+                        .getResult();
           Value count;
           if (shape.wordPopcount) {
             count = math::CtPopOp::create(b, loc, both);
@@ -1452,8 +1481,17 @@ Value ConvKernelBuilder::build() {
     inputWidth = dim(kernelInput, 2);
   }
   Value relaid = relayoutFilter();
-  Value bitCounts = weightsBipolar ? activationBitCounts(kernelInput) : Value();
-  Value tapTerms = inputBipolar ? filterTapTerms() : Value();
+  // Bipolar weights: a per-pixel term from the activations' counts, but for
+  // XOR'ed pairs.
+  bool pixelTerms = weightsBipolar && !xorPairs;
+  Value bitCounts = pixelTerms ? activationBitCounts(kernelInput) : Value();
+  // XOR'ed pairs without padding: every tap inside the input, so the tap
+  // terms are K x KH x KW for every output (added after the narrowing
+  // shuffle of the x86 epilogue, as one i32 vector per 8 channels).
+  std::optional<int64_t> uniformTerm;
+  if (xorPairs && llvm::all_of(pr.padding, [](int64_t p) { return p == 0; }))
+    uniformTerm = pr.filterLayout.getLength() * kernelH * kernelW;
+  Value tapTerms = inputBipolar && !uniformTerm ? filterTapTerms() : Value();
   auto initType = cast<RankedTensorType>(pr.init.getType());
   Type resultElement = initType.getElementType();
   auto resultVector = VectorType::get({lanes}, resultElement);
@@ -1485,7 +1523,10 @@ Value ConvKernelBuilder::build() {
   // Plane pairs in Horner order (see MicroKernelShape::hornerPlanePairs):
   // all weights positive, 2^(i + j + scaleShift).
   bool horner = shape.hornerPlanePairs && !sumsSigned;
-  int64_t scaleShift = llvm::Log2_64(decodeA.scale * decodeB.scale);
+  // Pair weights scale by scaleA * scaleB; XOR'ed pairs' counts are scaled
+  // in the epilogue.
+  int64_t scaleShift =
+      xorPairs ? 0 : llvm::Log2_64(decodeA.scale * decodeB.scale);
 
   // One output row (n, oh): loops over pixel blocks and channel blocks that
   // write `rowTensor`, either the whole output (`rowLocal` false) or a
@@ -1520,9 +1561,7 @@ Value ConvKernelBuilder::build() {
                 arith::IndexCastOp::create(
                     b, loc, sumElement,
                     arith::AddIOp::create(b, loc, pivs[0], pivs[1])),
-                arith::ConstantIntOp::create(
-                    b, loc, sumElement,
-                    llvm::Log2_64(decodeA.scale * decodeB.scale)));
+                arith::ConstantIntOp::create(b, loc, sumElement, scaleShift));
             Value shifts =
                 vector::BroadcastOp::create(b, loc, sumVector, exponent);
             Value negative = arith::XOrIOp::create(
@@ -1629,6 +1668,21 @@ Value ConvKernelBuilder::build() {
                 b, loc, count,
                 constI64(decodeB.offset * getPlaneWeightSum(pr.filterLayout)));
           };
+          // `value` mod 2^width in every lane.
+          auto splat = [&](VectorType type, int64_t value) -> Value {
+            unsigned width = type.getElementTypeBitWidth();
+            return arith::ConstantOp::create(
+                b, loc,
+                DenseElementsAttr::get(type, APInt(64, value).trunc(width)));
+          };
+          // XOR'ed pairs: W - 2 S from the count sums S and the tap terms
+          // W (zero when null).
+          auto xorTotal = [&](Value sums, Value terms) -> Value {
+            auto type = cast<VectorType>(sums.getType());
+            Value doubled = arith::ShLIOp::create(b, loc, sums, splat(type, 1));
+            return arith::SubIOp::create(b, loc, terms ? terms : splat(type, 0),
+                                         doubled);
+          };
           auto narrowEpilogue = [&]() -> Value {
             Type i32 = b.getI32Type();
             auto partialType = VectorType::get({2 * lanes}, i32);
@@ -1639,7 +1693,7 @@ Value ConvKernelBuilder::build() {
             for (int64_t p = 0; p < pixels; ++p) {
               Value ow = arith::AddIOp::create(b, loc, ow0, index(p));
               Value pixelTerm;
-              if (weightsBipolar)
+              if (pixelTerms)
                 pixelTerm =
                     arith::TruncIOp::create(b, loc, i32, weightOffsetTerm(ow));
               for (int64_t q = 0; q < vectors; q += 2) {
@@ -1648,7 +1702,7 @@ Value ConvKernelBuilder::build() {
                 // Bipolar activations: the filter's tap terms of the pixel's
                 // border class, one i64 vector per channel vector.
                 SmallVector<Value> terms;
-                for (int64_t k = 0; k < count && inputBipolar; ++k)
+                for (int64_t k = 0; k < count && tapTerms; ++k)
                   terms.push_back(vector::TransferReadOp::create(
                       b, loc, wordVector, tapTerms,
                       ValueRange{classOf(rowClasses, oh),
@@ -1657,6 +1711,8 @@ Value ConvKernelBuilder::build() {
                                  zero},
                       constI64(0), ArrayRef<bool>{true}));
                 Value total;
+                // Whether total holds W - 2 S already (XOR'ed pairs).
+                bool xorDone = false;
                 if (!treeTotals.empty()) {
                   total = treeTotals[(p * vectors + q) / 2];
                 } else if (accBits == 64) {
@@ -1669,12 +1725,15 @@ Value ConvKernelBuilder::build() {
                   SmallVector<Value> halves;
                   for (int64_t k = 0; k < count; ++k) {
                     Value sum = planeSums[p * vectors + q + k];
-                    if (!terms.empty())
+                    if (xorPairs && !uniformTerm)
+                      sum = xorTotal(sum, terms[k]);
+                    else if (!terms.empty())
                       sum = arith::AddIOp::create(b, loc, sum, terms[k]);
                     halves.push_back(
                         vector::BitCastOp::create(b, loc, halvesType, sum));
                   }
                   terms.clear();
+                  xorDone = xorPairs && !uniformTerm;
                   SmallVector<int64_t> low;
                   for (int64_t c = 0; c < count * lanes; ++c)
                     low.push_back(2 * c);
@@ -1701,6 +1760,11 @@ Value ConvKernelBuilder::build() {
                                                 odd));
                 }
                 auto totalType = cast<VectorType>(total.getType());
+                // W - 2 S, or -2 S and W below.
+                if (xorPairs && !xorDone)
+                  total = xorTotal(total, uniformTerm
+                                              ? splat(totalType, *uniformTerm)
+                                              : Value());
                 if (pixelTerm)
                   total =
                       arith::AddIOp::create(b, loc, total,
@@ -1807,7 +1871,7 @@ Value ConvKernelBuilder::build() {
                 owClamped = arith::SelectOp::create(b, loc, inside, ow, zero);
               }
               Value pixelTerm;
-              if (weightsBipolar)
+              if (pixelTerms)
                 pixelTerm = vector::BroadcastOp::create(
                     b, loc, wordVector, weightOffsetTerm(owClamped));
               for (int64_t q = 0; q < vectors; ++q) {
@@ -1815,14 +1879,18 @@ Value ConvKernelBuilder::build() {
                 if (pixelTerm)
                   total = arith::AddIOp::create(b, loc, total, pixelTerm);
                 Value block = arith::AddIOp::create(b, loc, cob0, index(q));
-                if (inputBipolar) {
+                if (uniformTerm) {
+                  total = xorTotal(total, splat(wordVector, *uniformTerm));
+                } else if (inputBipolar) {
                   Value term = vector::TransferReadOp::create(
                       b, loc, wordVector, tapTerms,
                       ValueRange{classOf(rowClasses, oh),
                                  classOf(columnClasses, owClamped), block,
                                  zero},
                       constI64(0), ArrayRef<bool>{true});
-                  total = arith::AddIOp::create(b, loc, total, term);
+                  total = xorPairs ? xorTotal(total, term)
+                                   : arith::AddIOp::create(b, loc, total, term)
+                                         .getResult();
                 }
                 Value co = arith::MulIOp::create(b, loc, block, index(lanes));
                 Value narrowed = total;

@@ -137,6 +137,9 @@ public:
                     outputType.getDimSize(2) == 1;
     nibbles = shape.nibbleLookup && !shape.wordPopcount && !onePixel &&
               kernelH * kernelW * words >= shape.minNibbleSteps;
+    xorPairs = planesA == 1 && planesB == 1 &&
+               pr.inputLayout.getEncoding() == Encoding::Bipolar &&
+               pr.filterLayout.getEncoding() == Encoding::Bipolar;
     chooseSumWidth();
   }
 
@@ -296,6 +299,12 @@ private:
   PlaneDecoding decodeA, decodeB;
   /// Nibble lookups (see MicroKernelShape::nibbleLookup) for this problem.
   bool nibbles = false;
+  /// Bipolar x bipolar, one plane each: the steps count XOR'ed words, whose
+  /// sum S gives each output as W - 2 S, W from the filter alone (see
+  /// filterTapTerms). With AND'ed words it is 4 S - 2 (activation bits)
+  /// + W': the activations' counts (a prologue pass over the input) and a
+  /// per-pixel term in the epilogue go.
+  bool xorPairs = false;
   /// Per spatial axis: whether the kernel input keeps only the rows
   /// (columns) a 1-wide window reads, and the stride of the kernel's reads.
   bool subsampled[2] = {false, false};
