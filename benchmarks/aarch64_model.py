@@ -8,7 +8,7 @@
 
 No ARM hardware is involved. For each ResNet-18 layer C2-C12 (background.md)
 and bit configuration, one bitserial.conv2d on packed unsigned x unsigned
-operands is lowered with bitserial-opt --bitserial-to-llvm (target=aarch64-a53
+operands (X1W1: 1-bit bipolar x bipolar, XNOR-net) is lowered with bitserial-opt --bitserial-to-llvm (target=aarch64-a53
 for Cortex-A53, aarch64-ooo for Neoverse-N1 and for Neoverse-N2, with i8mm
 and run under qemu's `max` CPU), mlir-translate and llc, linked
 with benchmarks/aarch64/harness.c and run once under qemu-aarch64 with
@@ -50,7 +50,9 @@ LAYERS = {  # name: (H, W, Cin, Cout, K, stride, pad); background.md
     "C12": (7, 7, 512, 512, 3, 1, 1),
 }
 CONFIGS = {"A1W1": (1, 1), "A2W1": (2, 1), "A2W2": (2, 2),  # unsigned x unsigned
-           "A3W2": (3, 2), "A4W2": (4, 2)}
+           "A3W2": (3, 2), "A4W2": (4, 2),
+           "X1W1": (1, 1)}  # bipolar x bipolar (XNOR-net)
+ENCODINGS = {"X1W1": "bipolar"}  # the others: unsigned
 DEFAULT_CONFIGS = "A1W1,A2W1,A2W2"
 CPUS = {  # llc/llvm-mca CPU: (bitserial target, qemu CPU, baseline kind,
           #                   pipeline options of the CPU's features)
@@ -76,11 +78,11 @@ WIDEN = re.compile(r"^(uadalp|uaddlp|saddlp|sadalp|ushll2?|uxtl2?|zip[12]|"
                    r"uaddw2?|saddw2?)\s")
 
 
-def packed(shape, bits, length):
+def packed(shape, bits, length, encoding="unsigned"):
     words = (length + 63) // 64
     dims = "x".join(str(d) for d in list(shape) + [bits, words])
     return (f"tensor<{dims}xi64, #bitserial.packed<bits = {bits}, "
-            f"encoding = unsigned, length = {length}>>")
+            f"encoding = {encoding}, length = {length}>>")
 
 
 def out_shape(layer):
@@ -125,8 +127,9 @@ def conv_module(layer, config, weights="argument", kernel="auto"):
     h, w, cin, cout, k, s, p = LAYERS[layer]
     ba, bw = CONFIGS[config]
     oh, ow = out_shape(layer)
-    tx = packed((1, h, w), ba, cin)
-    tf = packed((cout, k, k), bw, cin)
+    encoding = ENCODINGS.get(config, "unsigned")
+    tx = packed((1, h, w), ba, cin, encoding)
+    tf = packed((cout, k, k), bw, cin, encoding)
     to = f"tensor<1x{oh}x{ow}x{cout}xi32>"
     filt, constant = "%f", ""
     if weights == "constant":
@@ -202,7 +205,11 @@ class Model:
 
     @staticmethod
     def harness_args(kind, layer, config):
+        """The harness's arguments; kind "bitserial" of a bipolar config
+        becomes "xnor" (the harness's loops decode +-1 bits)."""
         ba, bw = CONFIGS[config] if config else (0, 0)
+        if kind == "bitserial" and ENCODINGS.get(config) == "bipolar":
+            kind = "xnor"
         return [kind] + [str(v) for v in LAYERS[layer]] + [str(ba), str(bw)]
 
     def check(self, elf, cpu, args):
@@ -567,7 +574,7 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
          "syscalls, page faults and cache misses are not.")
     emit()
     emit("Bitserial: one bitserial.conv2d, packed unsigned x unsigned "
-         "operands, padding inside the call, i32 outputs accumulated into "
+         "operands (X1W1: bipolar x bipolar), padding inside the call, i32 outputs accumulated into "
          "init; bitserial-opt --bitserial-to-llvm target=aarch64-a53 "
          "(Cortex-A53) / aarch64-ooo (Neoverse-N1; Neoverse-N2 also with "
          "i8mm, run under qemu's max CPU), llc-22 -O3 -mcpu=CPU. "
@@ -594,7 +601,8 @@ def report(args, model, pool, work, layers, configs, cpus, pairs, start):
         base_name = BASELINE_NAMES[CPUS[cpu][2]]
         for config in configs:
             ba, bw = CONFIGS[config]
-            emit(f"### {cpu}, {config} (unsigned x unsigned)")
+            encoding = ENCODINGS.get(config, "unsigned")
+            emit(f"### {cpu}, {config} ({encoding} x {encoding})")
             emit()
             emit(f"| layer | bitserial ms | {base_name} ms | x vs {base_name} "
                  "| binop/cycle | step TB share "

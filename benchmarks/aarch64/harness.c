@@ -8,8 +8,9 @@
 // nothing else of note. MODE "check": the same call, then every output is
 // compared with plain C loops; prints "ok N" or the first mismatches and
 // exits 1. KIND "bitserial" calls _mlir_ciface_kernel on packed unsigned
-// operands; "s16" and "s8" call the baseline conv_s16 / conv_s8 of
-// aarch64/baselines.c on pre-padded NHWC data.
+// operands, "xnor" on packed 1-bit bipolar ones (+-1); "s16" and "s8" call
+// the baseline conv_s16 / conv_s8 of aarch64/baselines.c on pre-padded NHWC
+// data.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,8 +119,8 @@ static int report(const int32_t *got, const int32_t *want, int64_t n) {
   return 0;
 }
 
-static int bitserial(int check, int h, int w, int c, int co, int k, int s,
-                     int p, int ba, int bw) {
+static int bitserial(int check, int xnor, int h, int w, int c, int co, int k,
+                     int s, int p, int ba, int bw) {
   int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
   int words = (c + 63) / 64;
   int64_t xs[5] = {1, h, w, ba, words}, fs[5] = {co, k, k, bw, words};
@@ -154,7 +155,8 @@ static int bitserial(int check, int h, int w, int c, int co, int k, int s,
   bench_end();
   int rc = 0;
   if (check) {
-    // Unsigned x unsigned: sum over plane pairs of 2^(i+j) popcount(a & w),
+    // Unsigned x unsigned: sum over plane pairs of 2^(i+j) popcount(a & w);
+    // bipolar x bipolar (one plane each): C - 2 popcount(a ^ w) per tap;
     // zero outside the image.
     for (int y = 0; y < oh; ++y)
       for (int xo = 0; xo < ow; ++xo)
@@ -168,6 +170,12 @@ static int bitserial(int check, int h, int w, int c, int co, int k, int s,
               const uint64_t *a = x + ((int64_t)iy * w + ix) * ba * words;
               const uint64_t *b =
                   f + (((int64_t)o * k + ky) * k + kx) * bw * words;
+              if (xnor) {
+                acc += c;
+                for (int q = 0; q < words; ++q)
+                  acc -= 2 * (int64_t)__builtin_popcountll(a[q] ^ b[q]);
+                continue;
+              }
               for (int i = 0; i < ba; ++i)
                 for (int j = 0; j < bw; ++j)
                   for (int q = 0; q < words; ++q)
@@ -281,7 +289,7 @@ static int baseline(int check, int s8, int h, int w, int c, int co, int k,
 int main(int argc, char **argv) {
   if (argc != 12) {
     fprintf(stderr,
-            "usage: %s model|check bitserial|s16|s8 H W CIN COUT K "
+            "usage: %s model|check bitserial|xnor|s16|s8 H W CIN COUT K "
             "STRIDE PAD BA BW\n",
             argv[0]);
     return 2;
@@ -290,9 +298,14 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 9; ++i)
     v[i] = atoi(argv[3 + i]);
   int check = strcmp(argv[1], "check") == 0;
-  if (strcmp(argv[2], "bitserial") == 0)
-    return bitserial(check, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-                     v[8]);
+  int xnor = strcmp(argv[2], "xnor") == 0;
+  if (xnor && (v[7] != 1 || v[8] != 1)) {
+    fprintf(stderr, "%s: xnor takes 1-bit operands (BA = BW = 1)\n", argv[0]);
+    return 2;
+  }
+  if (xnor || strcmp(argv[2], "bitserial") == 0)
+    return bitserial(check, xnor, v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+                     v[7], v[8]);
   return baseline(check, strcmp(argv[2], "s8") == 0, v[0], v[1], v[2], v[3],
                   v[4], v[5], v[6]);
 }
