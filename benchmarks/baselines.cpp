@@ -480,6 +480,110 @@ avx2SplitNibblePopcountLoop(uint64_t outer, const uint64_t *seeds) {
   return sumLanes(total);
 }
 
+// Counting by table lookup instead of AND + popcount: a table per 4 values
+// of K of the activations (here 2-bit unsigned: 256 tables), indexed by the 4
+// bits of one weight plane, holds the exact sum of those 4 products; one
+// vpshufb looks up 32 output channels at once, with no AND. Each lookup is
+// 4 MACs at 2 x 1 bits, 8 binary ops. The loop is a register block of 4
+// pixels (tables loaded from L1 through an index per pixel and step, 32
+// bytes per table, both lanes) x 2 vectors of 32 channels (weight nibbles
+// loaded per step), byte sums widened into i16 every 8 steps.
+constexpr int kTableSteps = 144, kTablePixels = 4, kTableVectors = 2;
+constexpr int kTableWiden = 8, kTableBlocks = 4;
+struct LookupData {
+  alignas(64) uint8_t tables[256 * 32];
+  uint16_t offsets[kTableBlocks * kTablePixels * kTableSteps]; // bytes
+  alignas(64) uint8_t weights[kTableSteps * kTableVectors * 32];
+};
+const LookupData &lookupData() {
+  static LookupData d;
+  static bool init = false;
+  if (!init) {
+    // Table t at bytes [32 t, 32 t + 32): entry w (both lanes) is
+    // sum over 4 positions of activation (t >> 2 pos) & 3 times bit pos of w.
+    for (int t = 0; t < 256; ++t)
+      for (int w = 0; w < 16; ++w) {
+        int sum = 0;
+        for (int pos = 0; pos < 4; ++pos)
+          sum += ((t >> (2 * pos)) & 3) * ((w >> pos) & 1);
+        d.tables[32 * t + w] = d.tables[32 * t + 16 + w] = uint8_t(sum);
+      }
+    std::mt19937_64 rng(6789);
+    for (auto &o : d.offsets) o = uint16_t(32 * (rng() & 255));
+    for (auto &w : d.weights) w = uint8_t(rng() & 15);
+    init = true;
+  }
+  return d;
+}
+__attribute__((noinline)) BS_AVX2_ONLY uint64_t avx2TableLookupLoop(uint64_t outer,
+                                                                    const uint64_t *) {
+  const LookupData &d = lookupData();
+  const __m256i lowBytes = _mm256_set1_epi16(0xff);
+  __m256i total = _mm256_setzero_si256();
+  for (uint64_t o = 0; o < outer; ++o) {
+    for (int blk = 0; blk < kTableBlocks; ++blk) {
+      const uint16_t *offsets = d.offsets + blk * kTablePixels * kTableSteps;
+      __m256i wide[kTablePixels][kTableVectors][2];
+      for (auto &p : wide)
+        for (auto &v : p) v[0] = v[1] = _mm256_setzero_si256();
+      for (int s0 = 0; s0 < kTableSteps; s0 += kTableWiden) {
+        __m256i acc[kTablePixels][kTableVectors];
+        for (auto &p : acc)
+          for (auto &v : p) v = _mm256_setzero_si256();
+        // Unrolled, clang re-associates the adds and spills.
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
+        for (int s = s0; s < s0 + kTableWiden; ++s) {
+          __m256i w[kTableVectors];
+          for (int v = 0; v < kTableVectors; ++v)
+            w[v] = _mm256_load_si256(
+                reinterpret_cast<const __m256i *>(d.weights + (s * kTableVectors + v) * 32));
+          for (int p = 0; p < kTablePixels; ++p) {
+            __m256i table = _mm256_load_si256(reinterpret_cast<const __m256i *>(
+                d.tables + offsets[p * kTableSteps + s]));
+            for (int v = 0; v < kTableVectors; ++v)
+              acc[p][v] = _mm256_add_epi8(acc[p][v], _mm256_shuffle_epi8(table, w[v]));
+          }
+        }
+        for (int p = 0; p < kTablePixels; ++p)
+          for (int v = 0; v < kTableVectors; ++v) {
+            wide[p][v][0] = _mm256_add_epi16(wide[p][v][0], _mm256_and_si256(acc[p][v], lowBytes));
+            wide[p][v][1] = _mm256_add_epi16(wide[p][v][1], _mm256_srli_epi16(acc[p][v], 8));
+          }
+      }
+      // <= 144 steps x 12 per i16 lane: no overflow; sum the block's lanes.
+      for (auto &p : wide)
+        for (auto &v : p)
+          total = _mm256_add_epi64(
+              total, _mm256_sad_epu8(_mm256_add_epi16(v[0], v[1]), _mm256_setzero_si256()));
+    }
+  }
+  return sumLanes(total);
+}
+// Sum of the i16 lanes as avx2TableLookupLoop's vpsadbw takes them (each
+// i16 as its two bytes) per outer iteration.
+uint64_t tableLookupExpectedPerOuter() {
+  const LookupData &d = lookupData();
+  uint64_t total = 0;
+  for (int blk = 0; blk < kTableBlocks; ++blk)
+    for (int p = 0; p < kTablePixels; ++p)
+      for (int v = 0; v < kTableVectors; ++v)
+        for (int lane = 0; lane < 16; ++lane) {
+          uint32_t sum = 0;
+          for (int byte = 2 * lane; byte < 2 * lane + 2; ++byte)
+            for (int s = 0; s < kTableSteps; ++s) {
+              uint8_t w = d.weights[(s * kTableVectors + v) * 32 + byte];
+              sum += d.tables[d.offsets[(blk * kTablePixels + p) * kTableSteps + s] +
+                              (byte & 16) + w];
+            }
+          total += (sum & 0xff) + (sum >> 8);
+        }
+  return total;
+}
+constexpr double kTableBitsPerOuter =
+    double(kTableBlocks) * kTablePixels * kTableVectors * kTableSteps * 32 * 8;
+
 constexpr int kScalarInner = 8;
 // One scalar 64-bit popcnt, in asm so that the compiler cannot turn the loop
 // into vector popcounts (clang SLP-vectorizes it to vpopcntq on AVX-512 CPUs).
@@ -1307,7 +1411,7 @@ int main(int argc, char **argv) {
     results.push_back(R);
   }
 
-  Peak avx, split, scalar, zmm, harleySeal;
+  Peak avx, split, scalar, zmm, harleySeal, lookup;
   // The packed weights of a 4096 x 4096 matmul at 1 and 2 bits, and a
   // buffer far larger than the caches (memory).
   std::vector<Bandwidth> bandwidths;
@@ -1322,6 +1426,8 @@ int main(int argc, char **argv) {
     scalar = measurePeak(scalarPopcountLoop, kScalarBitsPerOuter,
                          expectedPerOuter(1, kScalarInner), opt.threads, opt.repeat,
                          opt.minTime);
+    lookup = measurePeak(avx2TableLookupLoop, kTableBitsPerOuter,
+                         tableLookupExpectedPerOuter(), 1, opt.repeat, opt.minTime);
     if (__builtin_cpu_supports("avx512vpopcntdq")) {
       zmm = measurePeak(avx512PopcountLoop, kZmmBitsPerOuter, avx512ExpectedPerOuter(),
                         opt.threads, opt.repeat, opt.minTime);
@@ -1358,6 +1464,10 @@ int main(int argc, char **argv) {
                 avx.gops1, split.gops1, scalar.gops1,
                 avx.verified && split.verified && scalar.verified
                     ? "" : "  [RESULT CHECK FAILED]");
+    std::printf("table lookups instead (vpshufb in tables of 4 activations, indexed by "
+                "weight bits; 2 x 1 bits, loads from L1, widening included), 1 thread: "
+                "%.1f G binary ops/s%s\n",
+                lookup.gops1, lookup.verified ? "" : "  [RESULT CHECK FAILED]");
     if (opt.threads > 1)
       std::printf("AND+popcount peak, %d threads aggregate: AVX2 vpshufb %.1f G/s, "
                   "scalar popcnt64 %.1f G/s\n",
@@ -1462,12 +1572,14 @@ int main(int argc, char **argv) {
                     "\"scalar_popcnt64_1thread\": %s, "
                     "\"avx2_vpshufb_all_threads\": %s, \"scalar_popcnt64_all_threads\": %s, "
                     "\"avx512_vpopcntq_1thread\": %s, \"avx512_vpopcntq_all_threads\": %s, "
-                    "\"avx512_harley_seal_1thread\": %s, \"verified\": %s},\n",
+                    "\"avx512_harley_seal_1thread\": %s, "
+                    "\"avx2_table_lookup_2x1_1thread\": %s, \"verified\": %s},\n",
                  jsonNum(avx.gops1).c_str(), jsonNum(split.gops1).c_str(),
                  jsonNum(scalar.gops1).c_str(), jsonNum(avx.gopsAll).c_str(), jsonNum(scalar.gopsAll).c_str(),
                  jsonNum(zmm.gops1).c_str(), jsonNum(zmm.gopsAll).c_str(),
-                 jsonNum(harleySeal.gops1).c_str(),
+                 jsonNum(harleySeal.gops1).c_str(), jsonNum(lookup.gops1).c_str(),
                  opt.runPeak && avx.verified && split.verified && scalar.verified &&
+                         lookup.verified &&
                          (std::isnan(zmm.gops1) || zmm.verified) &&
                          (std::isnan(harleySeal.gops1) || harleySeal.verified)
                      ? "true" : "false");
