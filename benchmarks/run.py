@@ -17,8 +17,9 @@ the lowest of --rounds such medians, and likewise for the baselines). Prints tab
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
-vpopcntq for the AVX-512 kernel; "int8" where the cost model chose the
-int8 kernel), and speedups against oneDNN int8 / fp32
+vpopcntq for the AVX-512 kernel; "int8" or "lookup" where the cost model
+chose the int8 or the table-lookup kernel), and speedups against oneDNN
+int8 / fp32
 and the int16 GEMM. Dense M = 1 rows also give the weights' bytes per
 second against the read bandwidth bitserial-baselines measures for a buffer
 of their size (read repeatedly: cache-resident where it fits, as the
@@ -163,10 +164,12 @@ def time_module(runner, text, target, repeat, rounds, kernels=None):
 
 
 def percent_of_peak(gops, peak, kernels, target):
-    """The AND+popcount peak's share, or "int8" where the cost model chose
-    the int8 kernel (the popcount peak does not bound it)."""
-    if "int8" in kernels[target]:
-        return "int8"
+    """The AND+popcount peak's share, or "int8" or "lookup" where the cost
+    model chose the int8 or the table-lookup kernel (the popcount peak does
+    not bound them)."""
+    for other in ("int8", "lookup"):
+        if other in kernels[target]:
+            return other
     return f"{100 * gops[target] / peak[target]:.0f}%"
 
 
@@ -252,7 +255,9 @@ def main():
          f"AND+popcount peak: AVX2 {peak['x86-avx2']:.0f} G/s "
          f"(vpshufb {peaks['avx2_vpshufb_1thread']:.0f}, split nibbles "
          f"{peaks['avx2_split_nibbles_1thread']:.0f}), "
-         f"host {peak['host']:.0f} G/s; load average {best['loadavg_start']}")
+         f"host {peak['host']:.0f} G/s; table lookups at 2 x 1 bits "
+         f"{peaks.get('avx2_table_lookup_2x1_1thread') or 0:.0f} G/s; "
+         f"load average {best['loadavg_start']}")
     emit()
 
     sums = {}

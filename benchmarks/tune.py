@@ -109,9 +109,10 @@ def output_width(key):
     return ow, key["CO"]
 
 
-def candidates(record, limit, int8=True):
+def candidates(record, limit, int8=True, lookup=True):
     """The default first, then register blocks ranked as fitRegisterBlock
-    ranks them (fewest padded outputs, most accumulators), then int8."""
+    ranks them (fewest padded outputs, most accumulators), then int8 and
+    table lookups where the op can take them."""
     default = record["default"]
     acc, lanes = record["accumulators"], record["lanes"]
     width, channels = output_width(record["key"])
@@ -135,6 +136,9 @@ def candidates(record, limit, int8=True):
             result.append(choice)
     if int8 and record["int8_candidate"] and {"kernel": "int8"} != default:
         result.append({"kernel": "int8"})
+    if (lookup and record.get("lookup_candidate") and
+            {"kernel": "lookup"} != default):
+        result.append({"kernel": "lookup"})
     return result
 
 
@@ -184,8 +188,8 @@ def tile_candidates(record, limit):
 
 
 def describe(choice):
-    name = "int8"
-    if choice["kernel"] != "int8":
+    name = choice["kernel"]
+    if name == "bitserial":
         p, q = choice["register_block"]
         name = f"{p}x{q}"
     tiles = choice.get("tile_sizes")
@@ -317,7 +321,8 @@ def confirm(runner, path, record, choices, best, args, workdir, tag,
 
 def tune_op(runner, path, record, name, args, workdir):
     """Times the candidates of one op; returns its cache entry."""
-    choices = candidates(record, args.max_candidates, not args.no_int8)
+    choices = candidates(record, args.max_candidates, not args.no_int8,
+                         not args.no_lookup)
     times, exact, reference = measure(runner, path, record, choices, args,
                                       workdir, "b")
     best = confirm(runner, path, record, choices, pick(times, exact, args),
@@ -393,7 +398,9 @@ def main():
     parser.add_argument("--max-candidates", type=int, default=8,
                         help="register blocks per op, the default included")
     parser.add_argument("--no-int8", action="store_true",
-                        help="register blocks only, not the int8 kernel")
+                        help="not the int8 kernel")
+    parser.add_argument("--no-lookup", action="store_true",
+                        help="not the table-lookup kernel")
     parser.add_argument("--tile-candidates", type=int, default=3,
                         help="tile sizes to try for the winner (0: do not "
                         "try tiling)")

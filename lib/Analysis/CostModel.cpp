@@ -20,13 +20,22 @@ using namespace mlir;
 using namespace mlir::bitserial;
 
 StringRef mlir::bitserial::getKernelKindName(KernelKind kind) {
-  return kind == KernelKind::Int8 ? "int8" : "bitserial";
+  switch (kind) {
+  case KernelKind::BitSerial:
+    return "bitserial";
+  case KernelKind::Int8:
+    return "int8";
+  case KernelKind::Lookup:
+    return "lookup";
+  }
+  llvm_unreachable("unknown kernel kind");
 }
 
 std::optional<KernelKind> mlir::bitserial::parseKernelKind(StringRef name) {
   return llvm::StringSwitch<std::optional<KernelKind>>(name)
       .Case("int8", KernelKind::Int8)
       .Case("bitserial", KernelKind::BitSerial)
+      .Case("lookup", KernelKind::Lookup)
       .Default(std::nullopt);
 }
 
@@ -210,8 +219,14 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
   // Zen 5 (C2-C9 A2W2, C3 and C5 A2W1, C10 and C12 A4W2).
   if (target == CostTarget::X86Avx2 && unit == Int8Unit::X86AvxVnni)
     bitSerial = {125, 0, 0.35};
-  return {target, unit, bitSerial, getInt8Costs(target, unit),
-          getShape(target)};
+  std::optional<LookupCosts> lookup;
+  // Fitted on Zen 3 to C2, C3 and C12 at A2W1 (constant filters; the
+  // weights per call to C12 with its filter an argument), in the 4.5 GHz
+  // cycles of the other constants.
+  if (target == CostTarget::X86Avx2)
+    lookup = LookupCosts{0.765, 4, 2, 0.45, 0.45, 0.85};
+  return {target,           unit,  bitSerial, getInt8Costs(target, unit),
+          getShape(target), lookup};
 }
 
 StringRef mlir::bitserial::getFusedEpilogueName(Operation *op) {
@@ -418,6 +433,23 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
             (i8->cyclesPerInputValue +
              problem.bitsA * i8->cyclesPerInputValuePlane) +
         weightCycles;
+  }
+
+  // Lookups: one per 4 values of K, 32 channels and computed output pixel.
+  if (const std::optional<LookupCosts> &lk = model.lookup;
+      lk && problem.bitsA <= 2 && problem.bitsB == 1) {
+    int64_t rows = problem.batch * problem.outHeight *
+                   llvm::alignTo(problem.outWidth, lk->rowBlock);
+    int64_t vectors = llvm::alignTo(llvm::divideCeil(problem.channelsOut, 32),
+                                    lk->channelBlock);
+    double lookups = double(rows) * vectors * problem.kernelH *
+                     problem.kernelW * llvm::divideCeil(problem.channels, 4);
+    estimate.lookupCycles =
+        lookups / lk->lookupsPerCycle + outputs * lk->cyclesPerOutput +
+        double(problem.inputValues) * lk->cyclesPerInputValue +
+        (problem.constantWeights
+             ? 0
+             : double(problem.weightValues()) * lk->cyclesPerWeightValue);
   }
   return estimate;
 }

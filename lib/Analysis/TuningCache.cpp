@@ -151,7 +151,8 @@ llvm::Expected<TuningCache> TuningCache::parse(StringRef text, StringRef name) {
         kernel ? parseKernelKind(*kernel) : std::nullopt;
     if (!kind)
       return entryError(
-          "\"winner\".\"kernel\" must be \"bitserial\" or \"int8\"");
+          "\"winner\".\"kernel\" must be \"bitserial\", \"int8\" or "
+          "\"lookup\"");
     parsed.winner.kernel = *kind;
     if (*kind == KernelKind::BitSerial) {
       const json::Array *block = winner->getArray("register_block");

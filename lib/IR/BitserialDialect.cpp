@@ -84,10 +84,12 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
   if (name == kKernelAttrName) {
     auto kernel = dyn_cast<StringAttr>(value);
     if (!kernel ||
-        (kernel.getValue() != "int8" && kernel.getValue() != "bitserial"))
-      return op->emitError()
-             << "'" << name << "' must be \"int8\" or \"bitserial\", got "
-             << value;
+        (kernel.getValue() != "int8" && kernel.getValue() != "bitserial" &&
+         kernel.getValue() != "lookup"))
+      return op->emitError() << "'" << name
+                             << "' must be \"int8\", \"bitserial\" or "
+                                "\"lookup\", got "
+                             << value;
   }
   if (name == kTuningKeyAttrName) {
     auto text = dyn_cast<StringAttr>(value);

@@ -3,6 +3,7 @@
 #include "Bitserial/Pipelines/Pipelines.h"
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
+#include "Bitserial/Conversion/BitserialToX86Lookup/BitserialToX86Lookup.h"
 #include "Bitserial/Conversion/Passes.h"
 #include "Bitserial/Targets/AArch64/AArch64.h"
 #include "Bitserial/Targets/X86/X86.h"
@@ -220,6 +221,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
       getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8;
   X86Int8Instruction x86Instruction =
       getX86Int8Instruction(resolved, options.avx512Vnni, options.avxVnni);
+  bool x86Lookup = resolved == KernelTarget::X86Avx2 && options.x86Lookup;
   Int8Unit int8Unit = x86Int8        ? getInt8Unit(x86Instruction)
                       : !armInt8     ? Int8Unit::None
                       : options.i8mm ? Int8Unit::AArch64I8mm
@@ -244,6 +246,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   selectOptions.target = getCostTarget(resolved);
   selectOptions.int8 = int8Unit;
   selectOptions.minBitProduct = options.int8MinBitProduct;
+  selectOptions.lookup = x86Lookup;
   selectOptions.emitRemarks = options.printKernels;
   selectOptions.tuningCache = options.tuningCache;
   selectOptions.cpu = options.tuningCpu;
@@ -263,6 +266,11 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
     int8Options.narrowProducts = options.x86NarrowProducts;
     int8Options.parallel = options.parallel;
     pm.addPass(createConvertBitserialToX86Int8(int8Options));
+  }
+  if (x86Lookup) {
+    ConvertBitserialToX86LookupOptions lookupOptions;
+    lookupOptions.parallel = options.parallel;
+    pm.addPass(createConvertBitserialToX86Lookup(lookupOptions));
   }
   pm.addPass(createConvertBitserialToVector(vectorOptions));
 }

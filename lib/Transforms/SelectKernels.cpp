@@ -10,6 +10,7 @@
 #include "Bitserial/Analysis/TuningCache.h"
 #include "Bitserial/Conversion/BitserialToArmNeon/BitserialToArmNeon.h"
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
+#include "Bitserial/Conversion/BitserialToX86Lookup/BitserialToX86Lookup.h"
 #include "Bitserial/IR/BitserialOps.h"
 #include "Bitserial/Transforms/Passes.h"
 
@@ -123,6 +124,18 @@ struct BitserialSelectKernelsPass
         kind = KernelKind::Int8;
       reason = "cost model";
     }
+    // Lookups where the cost model finds them cheaper than the choice
+    // above (not over the user's or the bit-product rule's).
+    bool lookupLowerable =
+        lookup && estimate.lookupCycles && canLowerToX86Lookup(op);
+    if (lookupLowerable && !userBlock && !force && minBitProduct == 0) {
+      double chosen = kind == KernelKind::Int8 ? *estimate.int8Cycles
+                                               : estimate.bitSerialCycles;
+      if (*estimate.lookupCycles < chosen) {
+        kind = KernelKind::Lookup;
+        reason = "cost model";
+      }
+    }
     int64_t pixelBlock = estimate.pixelBlock;
     int64_t channelBlock = estimate.channelBlock;
 
@@ -131,13 +144,17 @@ struct BitserialSelectKernelsPass
     if (!force && !userBlock && (cache || emitTuningKeys))
       key = getTuningKey(op);
     if (key && emitTuningKeys)
-      emitTuningKey(op, *key, kind, pixelBlock, channelBlock, lowerable, model);
+      emitTuningKey(op, *key, kind, pixelBlock, channelBlock, lowerable,
+                    lookupLowerable, model);
     if (key && cache) {
       std::optional<TunedChoice> tuned =
           cache->lookup(getCostTargetName(target), cpuName,
                         getInt8UnitName(model.int8Unit), *key);
       if (tuned && tuned->kernel == KernelKind::Int8 && !lowerable) {
         reason += "; tuned int8 not handled by the int8 lowering";
+      } else if (tuned && tuned->kernel == KernelKind::Lookup &&
+                 !lookupLowerable) {
+        reason += "; tuned lookup not handled by the lookup lowering";
       } else if (tuned) {
         kind = tuned->kernel;
         if (kind == KernelKind::BitSerial) {
@@ -177,16 +194,19 @@ struct BitserialSelectKernelsPass
     if (estimate.int8Cycles)
       remark << ", int8 " << getInt8UnitName(model.int8Unit) << " "
              << formatCycles(*estimate.int8Cycles);
+    if (lookupLowerable)
+      remark << ", lookup " << formatCycles(*estimate.lookupCycles);
     if (problem->dynamic)
       remark << "; dynamic sizes counted as " << kDynamicExtent;
   }
 
   /// A remark with what benchmarks/tune.py needs to tune `op`, as one JSON
   /// object: the lookup fields and key, the choice without a cache, whether
-  /// int8 is a candidate, and the register block limits.
+  /// int8 and table lookups are candidates, and the register block limits.
   void emitTuningKey(Operation *op, const llvm::json::Object &key,
                      KernelKind kind, int64_t pixelBlock, int64_t channelBlock,
-                     bool lowerable, const CostModel &model) {
+                     bool lowerable, bool lookupLowerable,
+                     const CostModel &model) {
     llvm::json::Object defaultChoice{{"kernel", getKernelKindName(kind)}};
     if (kind == KernelKind::BitSerial)
       defaultChoice["register_block"] =
@@ -198,6 +218,7 @@ struct BitserialSelectKernelsPass
         {"key", llvm::json::Object(key)},
         {"default", std::move(defaultChoice)},
         {"int8_candidate", lowerable},
+        {"lookup_candidate", lookupLowerable},
         {"accumulators", model.shape.pixelBlock * model.shape.channelBlock},
         {"lanes", model.shape.vectorBits / 64},
         {"domain",

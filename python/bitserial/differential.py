@@ -466,14 +466,19 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False,
             with open(path, "w") as f:
                 f.write(lowered.stdout)
         int8 = [X86_INT8[f] for f in flags if f in X86_INT8]
-        if int8:
+        if int8 or "lookup" in flags:
             # Every matmul and conv2d the x86 int8 lowering handles goes to
-            # int8 (min-bit-product=1), tiled first with +tile.
+            # int8 (min-bit-product=1), with +lookup every one the lookup
+            # lowering handles to table lookups; tiled first with +tile.
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
-            passes = (["--bitserial-tile"] if "tile" in flags else []) + [
-                "--convert-bitserial-to-x86-int8="
-                f"{int8[0]} min-bit-product=1"
-                + (" parallel=true" if "par" in flags else "")]
+            parallel = " parallel=true" if "par" in flags else ""
+            passes = ["--bitserial-tile"] if "tile" in flags else []
+            if int8:
+                passes.append("--convert-bitserial-to-x86-int8="
+                              f"{int8[0]} min-bit-product=1{parallel}")
+            if "lookup" in flags:
+                passes.append("--convert-bitserial-to-x86-lookup="
+                              f"min-parallel-macs=0{parallel}")
             lowered = subprocess.run([opt, path] + passes, capture_output=True,
                                      text=True, timeout=300)
             if lowered.returncode != 0:
@@ -682,7 +687,7 @@ def main(argv=None):
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par,"
                 "vector:host+const,vector:x86-avx2+const+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+v3][+planes]"
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+lookup][+v3][+planes]"
              "[+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
@@ -692,7 +697,9 @@ def main(argv=None):
              "+avxvnni, +pmaddwd, +maddubsw, +bw: every matmul and conv2d "
              "the x86 int8 lowering handles lowered by bitserial-opt first "
              "with avx512-vnni, avx-vnni, avx2 without and with narrow "
-             "products, or avx512bw; +v3: --cpu "
+             "products, or avx512bw; +lookup: every matmul and conv2d the "
+             "x86 lookup lowering handles lowered by bitserial-opt first "
+             "to vpshufb table lookups; +v3: --cpu "
              "x86-64-v3; +planes: the packed operands reach the ops as "
              "arguments of a private function, not as bitserial.pack "
              "results; +const: the weights are a constant of the module, "

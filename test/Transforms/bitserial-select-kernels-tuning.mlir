@@ -18,7 +18,7 @@
 // OTHER-LABEL: func.func @c2_a1w1
 // OTHER: bitserial.conv2d
 // OTHER-SAME: bitserial.register_block = array<i64: 4, 4>
-// KEY: remark: tuning {"accumulators":16,"cpu":"test-cpu","default":{"kernel":"bitserial","register_block":[4,4]},"domain":[1,56,56,64],"int8":"avx512-vnni","int8_candidate":true,"key":{"C":64,"CO":64,"H":56,"KH":3,"KW":3,"N":1,"W":56,"bits":[1,1],"dilation":[1,1],"encodings":["bipolar","bipolar"],"epilogue":"none","op":"conv2d","padding":[1,1,1,1],"stride":[1,1]},"lanes":8,"target":"x86-avx512-vpopcntdq"}
+// KEY: remark: tuning {"accumulators":16,"cpu":"test-cpu","default":{"kernel":"bitserial","register_block":[4,4]},"domain":[1,56,56,64],"int8":"avx512-vnni","int8_candidate":true,"key":{"C":64,"CO":64,"H":56,"KH":3,"KW":3,"N":1,"W":56,"bits":[1,1],"dilation":[1,1],"encodings":["bipolar","bipolar"],"epilogue":"none","op":"conv2d","padding":[1,1,1,1],"stride":[1,1]},"lanes":8,"lookup_candidate":false,"target":"x86-avx512-vpopcntdq"}
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 func.func @c2_a1w1(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {

@@ -46,9 +46,9 @@ enum class Int8Unit {
 };
 
 /// The kernels a matmul or conv2d can run as.
-enum class KernelKind { BitSerial, Int8 };
+enum class KernelKind { BitSerial, Int8, Lookup };
 
-/// The `bitserial.kernel` value of `kind`: "bitserial" or "int8".
+/// The `bitserial.kernel` value of `kind`: "bitserial", "int8" or "lookup".
 llvm::StringRef getKernelKindName(KernelKind kind);
 std::optional<KernelKind> parseKernelKind(llvm::StringRef name);
 
@@ -112,7 +112,25 @@ inline constexpr int64_t kCachedInt8WeightBytes = int64_t(8) << 20;
 /// lowering decides per op from the encodings, which may allow more.
 bool allowsNarrowProducts(int64_t bitsA, int64_t bitsB);
 
-/// The model of one target: its bit-serial kernel, the int8 unit if any.
+/// Constants of the table-lookup kernel (convert-bitserial-to-x86-lookup),
+/// in cycles.
+struct LookupCosts {
+  /// vpshufb lookups (32 output channels x 4 values of K) per cycle.
+  double lookupsPerCycle;
+  /// Rows (pixels) and channel vectors of a register block: the computed
+  /// outputs are padded to them.
+  int64_t rowBlock, channelBlock;
+  /// Per output: widening the byte sums, the bias, `init`, the store.
+  double cyclesPerOutput;
+  /// Decoding one activation value and building its table index.
+  double cyclesPerInputValue;
+  /// Decoding and re-laying out one weight value on every call (constant
+  /// weights: at compile time).
+  double cyclesPerWeightValue;
+};
+
+/// The model of one target: its bit-serial kernel, the int8 unit if any,
+/// the table-lookup kernel if the target has one.
 struct CostModel {
   CostTarget target;
   Int8Unit int8Unit;
@@ -120,6 +138,7 @@ struct CostModel {
   std::optional<Int8Costs> int8;
   /// The bit-serial kernel's shape (vector width, register block).
   MicroKernelShape shape;
+  std::optional<LookupCosts> lookup;
 };
 
 /// The model of `target` with the int8 instruction `unit` (None: no int8
@@ -170,6 +189,9 @@ struct KernelEstimate {
   int64_t pixelBlock, channelBlock;
   /// Unset without an int8 unit.
   std::optional<double> int8Cycles;
+  /// Unset without a lookup kernel or for bit widths it does not take
+  /// (activations of more than 2 bits, weights of more than 1).
+  std::optional<double> lookupCycles;
 };
 
 KernelEstimate estimateKernels(const CostModel &model,

@@ -7,6 +7,7 @@
 #include "Bitserial/Conversion/BitserialToLinalg/BitserialToLinalg.h"
 #include "Bitserial/Conversion/BitserialToVector/BitserialToVector.h"
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
+#include "Bitserial/Conversion/BitserialToX86Lookup/BitserialToX86Lookup.h"
 
 namespace mlir::bitserial {
 

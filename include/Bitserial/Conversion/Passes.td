@@ -320,4 +320,62 @@ def ConvertBitserialToX86Int8
   ];
 }
 
+def ConvertBitserialToX86Lookup
+    : Pass<"convert-bitserial-to-x86-lookup", "ModuleOp"> {
+  let summary = "Lower bitserial matmuls and convolutions of 1- or 2-bit "
+                "activations and 1-bit weights to vpshufb table lookups "
+                "(AVX2)";
+  let description = [{
+    Counts by table lookup instead of AND and popcount. For each 4 values
+    of K of an activation row (pixel), a 16-entry table holds the exact
+    dot product of those 4 values with every combination of 4 weight bits;
+    a weight vector of 32 output channels, each byte the 4 bits of one
+    channel, indexes it with one `vpshufb`. One lookup is 4
+    multiply-accumulates per channel at any activation precision the table
+    covers, with no AND: at 2 x 1 bits that is a third of the vector
+    operations of the split-nibble bit-serial kernel per counted bit pair.
+    Each `bitserial.matmul` and `bitserial.conv2d` of 1- or 2-bit unsigned
+    or signed activations and 1-bit weights (any encoding) becomes:
+
+    - the activations decoded to their values (the shared decoding of the
+      int8 lowerings; padding and K past its end are 0) and packed into one
+      byte per 4 values of K: the index of their table among the 16 or 256
+      tables of the encoding, a constant of 32-byte rows (both ymm lanes);
+    - the weights as one byte per output channel and 4 values of K (their
+      plane bits), in vectors of 32 channels: `[N / 32, K / 4, 32]` (a
+      filter `[CO / 32, KH, KW, C / 4, 32]`), computed at compile time for
+      constant weights;
+    - a kernel of register blocks of 4 rows (pixels) x 2 vectors of 32
+      channels: per step a table load per row, a weight load per vector and
+      `vpshufb` + `vpaddb` per pair into byte sums. The table entries carry
+      a bias that makes them non-negative; the byte sums are widened into
+      i16 (`vpand`, `vpsrlw`) before they can pass 255, and the bias of
+      every lookup is subtracted at the end, so the result is exact. The
+      sums of one output must fit 16 bits: ops whose lookups per output
+      times the largest entry pass 65535 are left to the other lowerings.
+
+    A `bitserial.kernel` annotation other than `"lookup"` and a
+    `bitserial.int8` attribute leave an op alone; `bitserial-select-kernels`
+    annotates ops with `"lookup"` on `x86-avx2` where its cost model finds
+    the lookups cheaper. Run it before `convert-bitserial-to-vector`.
+  }];
+  let options = [
+    Option<"parallel", "parallel", "bool", /*default=*/"false",
+           "Outer loops as scf.forall: output rows of a convolution, runs of "
+           "row blocks of a matmul">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t",
+           /*default=*/"::mlir::bitserial::kDefaultMinParallelMacs",
+           "With parallel, ops of fewer multiply-accumulates (outputs x "
+           "reduction, static shapes) stay on one thread">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // BITSERIAL_CONVERSION_PASSES_TD

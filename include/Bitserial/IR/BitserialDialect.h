@@ -24,8 +24,8 @@ namespace mlir::bitserial {
 /// - `bitserial.int8` (bool): the user's choice of the int8 dot-product
 ///   lowering (true) or the bit-serial kernels (false); it wins over any
 ///   other selection;
-/// - `bitserial.kernel` ("int8" or "bitserial"): the kernel chosen by
-///   bitserial-select-kernels;
+/// - `bitserial.kernel` ("int8", "bitserial" or "lookup"): the kernel chosen
+///   by bitserial-select-kernels;
 /// - `bitserial.register_block` (array<i64: pixels, channel vectors>): the
 ///   register block of the bit-serial vector kernel;
 /// - `bitserial.tile_sizes` (array<i64>): the tile sizes bitserial-tile

@@ -110,6 +110,13 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
                      "exact int8 dot products (convert-bitserial-to-x86-int8: "
                      "vpdpbusd with avx512-vnni or avx-vnni, else vpmaddwd)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> x86Lookup{
+      *this, "x86-lookup",
+      llvm::cl::desc("x86-avx2: matmul and conv2d of 1- or 2-bit activations "
+                     "and 1-bit weights become vpshufb table lookups where "
+                     "the cost model finds them cheaper "
+                     "(convert-bitserial-to-x86-lookup)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> avx512Vnni{
       *this, "avx512-vnni",
       llvm::cl::desc("x86 targets: the CPU has AVX512-VNNI (vpdpbusd on zmm "
@@ -164,6 +171,7 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
     dotProduct = other.dotProduct;
     i8mm = other.i8mm;
     x86Int8 = other.x86Int8;
+    x86Lookup = other.x86Lookup;
     avx512Vnni = other.avx512Vnni;
     avxVnni = other.avxVnni;
     x86NarrowProducts = other.x86NarrowProducts;

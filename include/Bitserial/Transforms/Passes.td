@@ -148,7 +148,12 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
       follow (int8 only for ops the lowering handles);
     - for the bit-serial kernel, `bitserial.register_block = array<i64: p,
       q>`: p output pixels x q channel vectors (the block the vector kernel
-      fits to the op), which `convert-bitserial-to-vector` uses.
+      fits to the op), which `convert-bitserial-to-vector` uses;
+    - with `lookup` on `x86-avx2`, `bitserial.kernel = "lookup"` for an op
+      `convert-bitserial-to-x86-lookup` handles (1- or 2-bit unsigned or
+      signed activations, 1-bit weights) when its estimate, `lookups (32
+      channels x 4 values of K each) / lookups per cycle` plus per-output
+      and per-input costs, is the lowest of the three.
 
     An op carrying `bitserial.int8` (the user's choice) is left as it is,
     and so is one carrying a `bitserial.register_block` but no
@@ -189,6 +194,9 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "If positive, choose int8 by this bit-product threshold instead "
            "of the cost model">,
+    Option<"lookup", "lookup", "bool", /*default=*/"false",
+           "The table-lookup kernel (convert-bitserial-to-x86-lookup) is a "
+           "candidate, on targets whose model has it (x86-avx2)">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
            "Emit a remark per op with the choice and the estimates">,
     Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"",

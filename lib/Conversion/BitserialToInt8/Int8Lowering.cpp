@@ -10,6 +10,7 @@
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -1000,4 +1001,21 @@ Value int8::sumFilterTaps(RewriterBase &rewriter, Location loc, Value tapSums,
                           RankedTensorType initType, OpFoldResult outChannels) {
   return sumPerOutputChannel(rewriter, loc, tapSums, Int8Operand(), initType,
                              outChannels);
+}
+
+LogicalResult int8::declareIntrinsic(RewriterBase &rewriter, Operation *op,
+                                     StringRef name, FunctionType type) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return failure();
+  if (Operation *existing = module.lookupSymbol(name)) {
+    auto function = dyn_cast<func::FuncOp>(existing);
+    return success(function && function.isDeclaration() &&
+                   function.getFunctionType() == type);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(module.getBody());
+  auto function = func::FuncOp::create(rewriter, op->getLoc(), name, type);
+  function.setPrivate();
+  return success();
 }

@@ -494,28 +494,6 @@ struct DotKernel {
 };
 } // namespace
 
-/// Declares the intrinsic `name` in the module of `op` (a call of a private
-/// function named after an intrinsic is a plain call until LLVM IR, where
-/// the name makes it the intrinsic; `llvm.call_intrinsic` has unknown memory
-/// effects, which the buffer deallocation pipeline rejects); fails if the
-/// name is taken by something else.
-static LogicalResult declareIntrinsic(RewriterBase &rewriter, Operation *op,
-                                      StringRef name, FunctionType type) {
-  auto module = op->getParentOfType<ModuleOp>();
-  if (!module)
-    return failure();
-  if (Operation *existing = module.lookupSymbol(name)) {
-    auto function = dyn_cast<func::FuncOp>(existing);
-    return success(function && function.isDeclaration() &&
-                   function.getFunctionType() == type);
-  }
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointToStart(module.getBody());
-  auto function = func::FuncOp::create(rewriter, op->getLoc(), name, type);
-  function.setPrivate();
-  return success();
-}
-
 /// What the kernel stores into: `init`, or a fresh tensor when `init` is
 /// filled with zeros (the usual case), which the kernel then neither reads
 /// nor needs filled: every element gets stored.

@@ -1051,7 +1051,7 @@ func.func @dequantize_channels(%acc: tensor<2x70xi32>, %s: tensor<7xf32>, %b: te
 !A = tensor<8x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
 !B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
 func.func @kernel_unknown(%a: !A, %b: !B, %init: tensor<8x16xi32>) -> tensor<8x16xi32> {
-  // expected-error @+1 {{'bitserial.kernel' must be "int8" or "bitserial", got "fast"}}
+  // expected-error @+1 {{'bitserial.kernel' must be "int8", "bitserial" or "lookup", got "fast"}}
   %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x16xi32>) {bitserial.kernel = "fast"} -> tensor<8x16xi32>
   return %r : tensor<8x16xi32>
 }

@@ -143,6 +143,14 @@ Value buildFilterSums(RewriterBase &rewriter, Location loc, Value x,
 Value sumFilterTaps(RewriterBase &rewriter, Location loc, Value tapSums,
                     RankedTensorType initType, OpFoldResult outChannels);
 
+/// Declares the intrinsic `name` of `type` in the module of `op`: a call of
+/// a private function named after an intrinsic is a plain call until LLVM
+/// IR, where the name makes it the intrinsic (`llvm.call_intrinsic` has
+/// unknown memory effects, which the buffer deallocation pipeline rejects).
+/// Fails if the name is taken by something else.
+LogicalResult declareIntrinsic(RewriterBase &rewriter, Operation *op,
+                               StringRef name, FunctionType type);
+
 } // namespace mlir::bitserial::int8
 
 #endif // BITSERIAL_CONVERSION_BITSERIALTOINT8_INT8LOWERING_H

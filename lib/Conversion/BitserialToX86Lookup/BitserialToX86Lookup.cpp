@@ -1,0 +1,908 @@
+//===- BitserialToX86Lookup.cpp - x86 table-lookup lowering ---------------===//
+//
+// Rewrites a bitserial.matmul or conv2d of 1- or 2-bit activations and 1-bit
+// weights into vpshufb lookups: every 4 activation values of K select one of
+// the encoding's tables (their exact dot products with each combination of 4
+// weight bits), which a vector of 32 output channels' weight bits indexes.
+// Byte sums of biased, non-negative entries are widened into i16 before they
+// can wrap; the bias of every lookup is subtracted at the end.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bitserial/Conversion/BitserialToX86Lookup/BitserialToX86Lookup.h"
+#include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/IR/BitserialOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir::bitserial {
+#define GEN_PASS_DEF_CONVERTBITSERIALTOX86LOOKUP
+#include "Bitserial/Conversion/Passes.h.inc"
+} // namespace mlir::bitserial
+
+using namespace mlir;
+using namespace mlir::bitserial;
+using namespace mlir::bitserial::int8;
+
+/// Values of K per lookup (the 4 index bits of vpshufb).
+static constexpr int64_t kGroup = 4;
+/// Output channels per lookup: the bytes of a ymm register.
+static constexpr int64_t kLanes = 32;
+/// A register block: rows (pixels) x vectors of kLanes channels; 8 byte
+/// sums, 2 weight vectors and a table in registers.
+static constexpr int64_t kRowBlock = 4, kChannelBlock = 2;
+/// The i16 sums are read as unsigned.
+static constexpr int64_t kMaxWideSum = 65535;
+static constexpr StringLiteral kShuffleIntrinsic = "llvm.x86.avx2.pshuf.b";
+/// The byte sums add with unsigned saturation, which they never reach (the
+/// chunks are short enough): as plain adds, LLVM re-associates them across
+/// unrolled steps and then needs more registers than AVX2 has.
+static constexpr StringLiteral kAddIntrinsic = "llvm.uadd.sat.v32i8";
+
+//===----------------------------------------------------------------------===//
+// Plans
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The tables of an encoding pair: `tables[32 * t + w]` (and `+ 16`, the
+/// upper lane) is `bias` plus the dot product of the 4 activations of index
+/// t with the 4 weight bits of w.
+struct LookupPlan {
+  int64_t bitsA;
+  /// The weight codes in the index bits: value = scale * code + offset.
+  Int8Operand rhs;
+  std::vector<int8_t> tables;
+  int64_t bias = 0;
+  /// The largest biased entry, and lookups per byte sum before widening.
+  int64_t maxEntry = 0;
+  int64_t byteSteps = 0;
+};
+} // namespace
+
+/// The plan of `lhs` x `rhs`, or std::nullopt if the lowering does not
+/// handle the pair: activations of 1 or 2 bits whose code 0 is the value 0
+/// (unsigned, signed: padding and K past its end read as 0), 1-bit weights.
+static std::optional<LookupPlan> planFor(PackedLayoutAttr lhs,
+                                         PackedLayoutAttr rhs) {
+  if (!lhs || !rhs || lhs.getBits() > 2 || rhs.getBits() != 1 ||
+      lhs.getEncoding() == Encoding::Bipolar)
+    return std::nullopt;
+  LookupPlan plan;
+  plan.bitsA = lhs.getBits();
+  plan.rhs = asUnsigned(rhs);
+  int64_t patterns = int64_t(1) << (kGroup * plan.bitsA);
+  int64_t fieldMask = (int64_t(1) << plan.bitsA) - 1;
+  std::vector<int64_t> entries(patterns * 16);
+  for (int64_t t = 0; t < patterns; ++t)
+    for (int64_t w = 0; w < 16; ++w) {
+      int64_t sum = 0;
+      for (int64_t pos = 0; pos < kGroup; ++pos) {
+        int64_t a = decodePlaneBits((t >> (plan.bitsA * pos)) & fieldMask,
+                                    plan.bitsA, lhs.getEncoding());
+        int64_t b = plan.rhs.scale * ((w >> pos) & 1) + plan.rhs.offset;
+        sum += a * b;
+      }
+      entries[t * 16 + w] = sum;
+    }
+  auto [low, high] = std::minmax_element(entries.begin(), entries.end());
+  plan.bias = -std::min<int64_t>(*low, 0);
+  plan.maxEntry = *high + plan.bias;
+  plan.byteSteps = plan.maxEntry == 0 ? 255 : 255 / plan.maxEntry;
+  plan.tables.resize(patterns * kLanes);
+  for (int64_t t = 0; t < patterns; ++t)
+    for (int64_t w = 0; w < 16; ++w)
+      plan.tables[t * kLanes + w] = plan.tables[t * kLanes + 16 + w] =
+          int8_t(uint8_t(entries[t * 16 + w] + plan.bias));
+  return plan;
+}
+
+/// Lookups per output of `op` (4 values of K each, per tap of a
+/// convolution), or std::nullopt for dynamic kernel extents.
+static std::optional<int64_t> getLookupsPerOutput(Operation *op) {
+  if (auto matmul = dyn_cast<MatmulOp>(op))
+    return llvm::divideCeil(matmul.getLhsLayout().getLength(), kGroup);
+  auto conv = cast<Conv2DOp>(op);
+  auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
+  if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2))
+    return std::nullopt;
+  return filterType.getDimSize(1) * filterType.getDimSize(2) *
+         llvm::divideCeil(conv.getInputLayout().getLength(), kGroup);
+}
+
+bool mlir::bitserial::canLowerToX86Lookup(Operation *op) {
+  if (!isa<MatmulOp, Conv2DOp>(op))
+    return false;
+  // Batched weights would need a re-layout per batch.
+  if (auto matmul = dyn_cast<MatmulOp>(op))
+    if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 4)
+      return false;
+  std::optional<LookupPlan> plan =
+      planFor(getPackedLayout(op->getOperand(0).getType()),
+              getPackedLayout(op->getOperand(1).getType()));
+  std::optional<int64_t> lookups = getLookupsPerOutput(op);
+  return plan && lookups && *lookups * plan->maxEntry <= kMaxWideSum;
+}
+
+bool mlir::bitserial::prefersX86Lookup(Operation *op) {
+  if (op->hasAttr(kInt8AttrName) || !canLowerToX86Lookup(op))
+    return false;
+  if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
+    return kernel.getValue() == "lookup";
+  // A register block is one of the bit-serial kernel.
+  return !op->hasAttr(kRegisterBlockAttrName);
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel
+//===----------------------------------------------------------------------===//
+
+/// The lookup indices of the codes `x` (`[lead..., Kx]` i8, Kx a multiple of
+/// 64): `[lead..., Kx / 4]` of `type`, each the low `bits` bits of 4
+/// consecutive codes (the first lowest) times `scale`. Activations take
+/// byte offsets of their tables (scale 32, i16): the kernel then loads a
+/// table straight from the offset, with no arithmetic that LLVM's SLP
+/// vectorizer would move into vector registers.
+static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
+                          IntegerType type, int64_t scale) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  int64_t length = xType.getShape().back();
+  assert(length % 64 == 0 && "codes are decoded 64 values of K at a time");
+  sizes.back() = b.getIndexAttr(length / kGroup);
+  Value out = tensor::EmptyOp::create(b, loc, sizes, type);
+  constexpr int64_t span = 32;
+  auto i8Span = VectorType::get({span}, b.getI8Type());
+  auto i32Words = VectorType::get({span / kGroup}, b.getI32Type());
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    lbs.push_back(constantIndex(b, loc, 0));
+    ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
+                                     b, loc, tensor::getMixedSize(b, loc, x, d))
+                               : constantIndex(b, loc, length));
+    steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{out},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+        auto splat = [&](int64_t v) {
+          return arith::ConstantOp::create(
+              nb, nloc,
+              DenseElementsAttr::get(i32Words,
+                                     nb.getIntegerAttr(nb.getI32Type(), v)));
+        };
+        Value codes = vector::TransferReadOp::create(
+            nb, nloc, i8Span, x, ivs, constantInt(nb, nloc, nb.getI8Type(), 0),
+            ArrayRef<bool>{true});
+        Value words = vector::BitCastOp::create(nb, nloc, i32Words, codes);
+        // Byte pos's low bits move to bits [bits * pos, bits * (pos + 1)).
+        Value index;
+        for (int64_t pos = 0; pos < kGroup; ++pos) {
+          Value field = words;
+          if (pos > 0)
+            field = arith::ShRUIOp::create(nb, nloc, field,
+                                           splat((8 - bits) * pos));
+          field = arith::AndIOp::create(
+              nb, nloc, field,
+              splat(((int64_t(1) << bits) - 1) << (bits * pos)));
+          index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
+                        : field;
+        }
+        if (scale != 1)
+          index = arith::MulIOp::create(nb, nloc, index, splat(scale));
+        Value bytes = arith::TruncIOp::create(
+            nb, nloc, VectorType::get({span / kGroup}, type), index);
+        SmallVector<Value> at(ivs.drop_back());
+        at.push_back(arith::DivUIOp::create(nb, nloc, ivs.back(),
+                                            constantIndex(nb, nloc, kGroup)));
+        return scf::ValueVector{
+            vector::TransferWriteOp::create(nb, nloc, bytes, iterArgs[0], at,
+                                            ArrayRef<bool>{true})
+                .getResult()};
+      });
+  return nest.results.front();
+}
+
+/// The weights of a constant `packed` (`[R, mids..., 1, words]`) as the
+/// kernel reads them, computed here: `[ceil(R / 32), mids..., groups, 32]`
+/// i8, byte `[r / 32, m..., g, r % 32]` the codes of values 4g..4g+3 of row
+/// r (the first lowest; 0 past K and past R). Null for other values.
+static Value foldWeightIndices(OpBuilder &b, Location loc, Value packed,
+                               PackedLayoutAttr layout, int64_t groups) {
+  auto type = cast<RankedTensorType>(packed.getType());
+  DenseIntElementsAttr words = getConstantElements(packed);
+  if (!type.hasStaticShape() || !words)
+    return {};
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[0];
+  ArrayRef<int64_t> mids = shape.drop_front().drop_back(2);
+  int64_t midCount = 1;
+  for (int64_t extent : mids)
+    midCount *= extent;
+  int64_t numWords = shape.back();
+  unsigned wordBits = getWordBits(type);
+  int64_t blocks = llvm::divideCeil(rows, kLanes);
+  if (blocks * midCount * groups * kLanes > (int64_t(1) << 24))
+    return {};
+  Int8Operand rep = asUnsigned(layout);
+  SmallVector<uint64_t> wordValues;
+  wordValues.reserve(words.getNumElements());
+  for (const APInt &word : words.getValues<APInt>())
+    wordValues.push_back(word.getZExtValue());
+  std::vector<int8_t> bytes(blocks * midCount * groups * kLanes, 0);
+  int64_t length = layout.getLength();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t m = 0; m < midCount; ++m) {
+      const uint64_t *plane = wordValues.data() + (r * midCount + m) * numWords;
+      for (int64_t k = 0; k < length; ++k) {
+        uint64_t bit = (plane[k / wordBits] >> (k % wordBits)) & 1;
+        int64_t value = decodePlaneBits(bit, 1, layout.getEncoding());
+        int64_t code = (value - rep.offset) / rep.scale;
+        bytes[(((r / kLanes) * midCount + m) * groups + k / kGroup) * kLanes +
+              r % kLanes] |= int8_t(code << (k % kGroup));
+      }
+    }
+  SmallVector<int64_t> outShape{blocks};
+  outShape.append(mids.begin(), mids.end());
+  outShape.append({groups, kLanes});
+  auto outType = RankedTensorType::get(outShape, b.getI8Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(outType, ArrayRef<int8_t>(bytes)));
+}
+
+/// The weights as the kernel reads them (foldWeightIndices' layout), for
+/// any `packed`: decoded to codes, packed 4 to a byte, re-laid out.
+static Value buildWeightIndices(OpBuilder &b, Location loc, Value packed,
+                                PackedLayoutAttr layout, int64_t groups,
+                                Type resultType) {
+  if (Value folded = foldWeightIndices(b, loc, packed, layout, groups))
+    return folded;
+  Value codes = decodePacked(b, loc, packed, layout, asUnsigned(layout),
+                             /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                             /*needRowSum=*/false, /*padding=*/{}, kLanes)
+                    .x;
+  Value indices =
+      buildIndices(b, loc, codes, /*bits=*/1, b.getI8Type(), /*scale=*/1);
+  return relayoutChannelBlocks(b, loc, indices, groups, kLanes, /*group=*/1,
+                               b.getI8Type(), /*isUnsigned=*/true);
+}
+
+namespace {
+/// The vectors and steps of a register block.
+struct LookupKernel {
+  OpBuilder &b;
+  Location loc;
+  const LookupPlan &plan;
+  /// The tables, `[patterns * 32]` i8.
+  Value tables;
+
+  Value index(int64_t value) { return constantIndex(b, loc, value); }
+  VectorType byteType() { return VectorType::get({kLanes}, b.getI8Type()); }
+  VectorType wideType() {
+    return VectorType::get({kLanes / 2}, b.getI16Type());
+  }
+  Value splat(VectorType type, int64_t value) {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type,
+                               b.getIntegerAttr(type.getElementType(), value)));
+  }
+
+  /// The table at the byte offset at `indices` of `x`.
+  Value table(Value x, ValueRange indices) {
+    Value offset = arith::IndexCastUIOp::create(
+        b, loc, b.getIndexType(),
+        tensor::ExtractOp::create(b, loc, x, indices));
+    return vector::TransferReadOp::create(
+        b, loc, byteType(), tables, ValueRange{offset},
+        constantInt(b, loc, b.getI8Type(), 0), ArrayRef<bool>{true});
+  }
+
+  /// `sums` (`tables.size() x weights.size()`) plus the lookups of every
+  /// table by every weight vector.
+  scf::ValueVector lookupBlock(ValueRange sums, ArrayRef<Value> tables,
+                               ArrayRef<Value> weights) {
+    scf::ValueVector next;
+    for (size_t i = 0; i < tables.size(); ++i)
+      for (size_t j = 0; j < weights.size(); ++j) {
+        Value entries = func::CallOp::create(b, loc, kShuffleIntrinsic,
+                                             TypeRange{byteType()},
+                                             ValueRange{tables[i], weights[j]})
+                            .getResult(0);
+        next.push_back(func::CallOp::create(
+                           b, loc, kAddIntrinsic, TypeRange{byteType()},
+                           ValueRange{sums[i * weights.size() + j], entries})
+                           .getResult(0));
+      }
+    return next;
+  }
+
+  /// The weight vector at `indices` of `weights`.
+  Value weightVector(Value weights, ValueRange indices) {
+    return vector::TransferReadOp::create(b, loc, byteType(), weights, indices,
+                                          constantInt(b, loc, b.getI8Type(), 0),
+                                          ArrayRef<bool>{true});
+  }
+
+  SmallVector<Value> zeros(VectorType type, int64_t count) {
+    return SmallVector<Value>(
+        count, arith::ConstantOp::create(b, loc, b.getZeroAttr(type)));
+  }
+
+  /// `wide` (two i16 vectors per byte sum: its even and its odd bytes) plus
+  /// the byte sums `sums`.
+  scf::ValueVector widen(ValueRange wide, ValueRange sums) {
+    Value low = splat(wideType(), 0xff), eight = splat(wideType(), 8);
+    scf::ValueVector next;
+    for (auto [i, sum] : llvm::enumerate(sums)) {
+      Value pairs = vector::BitCastOp::create(b, loc, wideType(), sum);
+      next.push_back(arith::AddIOp::create(
+          b, loc, wide[2 * i], arith::AndIOp::create(b, loc, pairs, low)));
+      next.push_back(
+          arith::AddIOp::create(b, loc, wide[2 * i + 1],
+                                arith::ShRUIOp::create(b, loc, pairs, eight)));
+    }
+    return next;
+  }
+
+  /// The outputs of the even and odd i16 sums `even`, `odd` of one byte sum
+  /// over `lookups` lookups, in channel order and `resultType`.
+  Value outputs(Value even, Value odd, int64_t lookups, Type resultType) {
+    auto i32Half = VectorType::get({kLanes / 2}, b.getI32Type());
+    even = arith::ExtUIOp::create(b, loc, i32Half, even);
+    odd = arith::ExtUIOp::create(b, loc, i32Half, odd);
+    SmallVector<int64_t> interleave;
+    for (int64_t l = 0; l < kLanes / 2; ++l)
+      interleave.append({l, l + kLanes / 2});
+    Value values = vector::ShuffleOp::create(b, loc, even, odd, interleave);
+    auto i32Type = VectorType::get({kLanes}, b.getI32Type());
+    if (plan.bias != 0)
+      values = arith::SubIOp::create(b, loc, values,
+                                     splat(i32Type, plan.bias * lookups));
+    if (!resultType.isInteger(32))
+      values = arith::ExtSIOp::create(
+          b, loc, VectorType::get({kLanes}, resultType), values);
+    return values;
+  }
+
+  /// Stores the block's outputs: byte sum `i * nr + j` (as `wide`) goes to
+  /// `at(i)` + channel `(nb0 + j) * 32` of `into`, plus `into`'s values
+  /// there if `readInit`; channels past the end are masked off unless
+  /// `channelsInBounds`.
+  Value storeBlock(Value into, ArrayRef<Value> wide, int64_t mr, int64_t nr,
+                   int64_t lookups,
+                   function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
+                   bool channelsInBounds, bool readInit) {
+    Type resultType = cast<RankedTensorType>(into.getType()).getElementType();
+    auto resultVector = VectorType::get({kLanes}, resultType);
+    Value zero = constantInt(b, loc, resultType, 0);
+    auto indices = [&](int64_t i, int64_t j) {
+      SmallVector<Value> result = at(i);
+      result.push_back(arith::MulIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, nb0, index(j)), index(kLanes)));
+      return result;
+    };
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j) {
+        int64_t k = i * nr + j;
+        Value value =
+            outputs(wide[2 * k], wide[2 * k + 1], lookups, resultType);
+        if (readInit)
+          value = arith::AddIOp::create(
+              b, loc,
+              vector::TransferReadOp::create(b, loc, resultVector, into,
+                                             indices(i, j), zero,
+                                             ArrayRef<bool>{channelsInBounds}),
+              value);
+        values.push_back(value);
+      }
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j)
+        into = vector::TransferWriteOp::create(b, loc, values[i * nr + j], into,
+                                               indices(i, j),
+                                               ArrayRef<bool>{channelsInBounds})
+                   .getResult();
+    return into;
+  }
+};
+} // namespace
+
+/// What the kernel stores into: `init`, or a fresh tensor when `init` is
+/// filled with zeros, which the kernel then neither reads nor needs filled.
+static std::pair<Value, bool> getStoreTarget(OpBuilder &b, Location loc,
+                                             Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
+    return {init, true};
+  auto type = cast<RankedTensorType>(init.getType());
+  Value empty = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, init), type.getElementType());
+  return {empty, false};
+}
+
+static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
+                      Value extent) {
+  Value last = arith::SubIOp::create(b, loc, extent, constantIndex(b, loc, 1));
+  return arith::MinUIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, base, constantIndex(b, loc, offset)), last);
+}
+
+/// A loop nest from `lbs` (zeros if empty) to `ubs` with `iterArgs`, the
+/// body at the builder's insertion point.
+static scf::LoopNest
+loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
+      ValueRange iterArgs,
+      function_ref<scf::ValueVector(ValueRange, ValueRange)> body,
+      ArrayRef<Value> lowerBounds = {}) {
+  SmallVector<Value> lbs(lowerBounds), stepValues;
+  if (lbs.empty())
+    lbs.assign(ubs.size(), constantIndex(b, loc, 0));
+  for (int64_t step : steps)
+    stepValues.push_back(constantIndex(b, loc, step));
+  return scf::buildLoopNest(
+      b, loc, lbs, ubs, stepValues, iterArgs,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        return body(ivs, args);
+      });
+}
+
+/// The i16 sums `wide` plus the lookups over groups [0, groups) by
+/// `step(g, byteSums)`, in chunks of at most `byteSteps` lookups whose byte
+/// sums are widened after each.
+static scf::ValueVector
+reduceGroups(LookupKernel &kernel, int64_t groups, int64_t blockSums,
+             ValueRange wide,
+             function_ref<scf::ValueVector(Value, ValueRange)> step) {
+  OpBuilder &b = kernel.b;
+  Location loc = kernel.loc;
+  int64_t chunks = llvm::divideCeil(groups, kernel.plan.byteSteps);
+  int64_t chunkLength = llvm::divideCeil(groups, chunks);
+  auto chunk = [&](Value begin, Value end, ValueRange from) {
+    scf::ValueVector sums =
+        loops(
+            b, loc, {end}, {1}, kernel.zeros(kernel.byteType(), blockSums),
+            [&](ValueRange ivs, ValueRange sums) { return step(ivs[0], sums); },
+            {begin})
+            .results;
+    return kernel.widen(from, sums);
+  };
+  if (chunks == 1)
+    return chunk(kernel.index(0), kernel.index(groups), wide);
+  return loops(b, loc, {kernel.index(chunks)}, {1}, wide,
+               [&](ValueRange ivs, ValueRange from) {
+                 Value begin = arith::MulIOp::create(b, loc, ivs[0],
+                                                     kernel.index(chunkLength));
+                 Value end = arith::MinUIOp::create(
+                     b, loc,
+                     arith::AddIOp::create(b, loc, begin,
+                                           kernel.index(chunkLength)),
+                     kernel.index(groups));
+                 return chunk(begin, end, from);
+               })
+      .results;
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+template <typename OpTy>
+struct X86LookupPattern : public OpRewritePattern<OpTy> {
+  X86LookupPattern(MLIRContext *ctx, bool parallel, int64_t minParallelMacs)
+      : OpRewritePattern<OpTy>(ctx), parallel(parallel),
+        minParallelMacs(minParallelMacs) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const final {
+    if (!prefersX86Lookup(op))
+      return rewriter.notifyMatchFailure(op, "not selected for lookups");
+    // No outputs: the result is `init`.
+    if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
+      rewriter.replaceOp(op, op.getInit());
+      return success();
+    }
+    std::optional<LookupPlan> plan =
+        planFor(getPackedLayout(op->getOperand(0).getType()),
+                getPackedLayout(op->getOperand(1).getType()));
+    auto byteType = VectorType::get({kLanes}, rewriter.getI8Type());
+    FunctionType byteOp =
+        rewriter.getFunctionType({byteType, byteType}, {byteType});
+    if (failed(declareIntrinsic(rewriter, op, kShuffleIntrinsic, byteOp)) ||
+        failed(declareIntrinsic(rewriter, op, kAddIntrinsic, byteOp)))
+      return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
+    auto tablesType = RankedTensorType::get({int64_t(plan->tables.size())},
+                                            rewriter.getI8Type());
+    Value tables = arith::ConstantOp::create(
+        rewriter, op.getLoc(),
+        DenseElementsAttr::get(tablesType, ArrayRef<int8_t>(plan->tables)));
+    LookupKernel kernel{rewriter, op.getLoc(), *plan, tables};
+    lower(op, kernel, rewriter);
+    return success();
+  }
+
+  virtual void lower(OpTy op, LookupKernel &kernel,
+                     PatternRewriter &rewriter) const = 0;
+
+  /// Whether `op`'s kernel gets an scf.forall: with `parallel`, unless its
+  /// static multiply-accumulates are too few to pay for a fork.
+  bool runsInParallel(OpTy op) const {
+    if (!parallel)
+      return false;
+    auto initType = cast<RankedTensorType>(op.getInit().getType());
+    auto rhsType = cast<RankedTensorType>(op->getOperand(1).getType());
+    if (!initType.hasStaticShape() || !rhsType.hasStaticShape())
+      return true;
+    double perOutput = getPackedLayout(rhsType).getLength();
+    ArrayRef<int64_t> rhsShape = rhsType.getShape();
+    if (isa<Conv2DOp>(op.getOperation()))
+      perOutput *= double(rhsShape[1]) * rhsShape[2];
+    return double(initType.getNumElements()) * perOutput >=
+           double(minParallelMacs);
+  }
+
+  bool parallel;
+  int64_t minParallelMacs;
+};
+
+/// The register block for `vectors` channel vectors (dynamic: as many as
+/// fit) and `rows` rows per run (dynamic: many): channel vectors x rows,
+/// the rows evened out over the run.
+static std::pair<int64_t, int64_t> getBlock(int64_t vectors, int64_t rows) {
+  int64_t nr = ShapedType::isDynamic(vectors)
+                   ? kChannelBlock
+                   : std::clamp<int64_t>(vectors, 1, kChannelBlock);
+  int64_t mr = kRowBlock * kChannelBlock / nr;
+  if (!ShapedType::isDynamic(rows) && rows > 0)
+    mr = llvm::divideCeil(rows, llvm::divideCeil(rows, mr));
+  return {nr, mr};
+}
+
+struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
+  using X86LookupPattern::X86LookupPattern;
+
+  void lower(MatmulOp op, LookupKernel &kernel,
+             PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PackedLayoutAttr lhsLayout = op.getLhsLayout();
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    bool batched = initType.getRank() == 3;
+    bool lhsBatched = op.getLhs().getType().getRank() == 4;
+    int64_t groups = llvm::divideCeil(lhsLayout.getLength(), kGroup);
+
+    Value codes =
+        decodePacked(rewriter, loc, op.getLhs(), lhsLayout,
+                     Int8Operand{lhsLayout.getEncoding() == Encoding::Unsigned},
+                     /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                     /*needRowSum=*/false,
+                     /*padding=*/{}, kLanes)
+            .x;
+    Value indices = buildIndices(rewriter, loc, codes, kernel.plan.bitsA,
+                                 rewriter.getI16Type(), /*scale=*/kLanes);
+    Value weights = buildWeightIndices(rewriter, loc, op.getRhs(),
+                                       op.getRhsLayout(), groups, resultType);
+
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    unsigned first = batched ? 1 : 0;
+    Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[first]);
+    Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
+    int64_t staticN = initType.getDimSize(first + 1);
+    int64_t staticBlocks = ShapedType::isDynamic(staticN)
+                               ? ShapedType::kDynamic
+                               : llvm::divideCeil(staticN, kLanes);
+    int64_t nr, mr;
+    std::tie(nr, mr) = getBlock(staticBlocks, initType.getDimSize(first));
+    bool channelsInBounds = !ShapedType::isDynamic(staticN) &&
+                            staticN % kLanes == 0 && staticBlocks % nr == 0;
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
+
+    // Rows [rowOffset, rowOffset + rowCount) of batch `bi`, stored at rows
+    // [0, rowCount) of batch `outBatch` of `into`.
+    auto buildRows = [&](Value into, Value bi, Value outBatch, Value rowOffset,
+                         Value rowCount) -> Value {
+      scf::LoopNest nest = loops(
+          rewriter, loc, {rowCount, blocks}, {mr, nr}, ValueRange{into},
+          [&](ValueRange ivs, ValueRange iterArgs) {
+            Value m0 = ivs[0], nb0 = ivs[1];
+            SmallVector<Value> rowIndex, lhsRow;
+            for (int64_t i = 0; i < mr; ++i) {
+              rowIndex.push_back(minIndex(rewriter, loc, m0, i, rowCount));
+              lhsRow.push_back(
+                  arith::AddIOp::create(rewriter, loc, rowOffset, rowIndex[i]));
+            }
+            SmallVector<Value> blockIndex;
+            for (int64_t j = 0; j < nr; ++j)
+              blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+            scf::ValueVector wide = reduceGroups(
+                kernel, groups, mr * nr,
+                kernel.zeros(kernel.wideType(), 2 * mr * nr),
+                [&](Value g, ValueRange sums) {
+                  SmallVector<Value> tables, vectors;
+                  for (int64_t i = 0; i < mr; ++i) {
+                    SmallVector<Value> at;
+                    if (lhsBatched)
+                      at.push_back(bi);
+                    at.append({lhsRow[i], g});
+                    tables.push_back(kernel.table(indices, at));
+                  }
+                  for (int64_t j = 0; j < nr; ++j)
+                    vectors.push_back(kernel.weightVector(
+                        weights, {blockIndex[j], g, kernel.index(0)}));
+                  return kernel.lookupBlock(sums, tables, vectors);
+                });
+            Value written = kernel.storeBlock(
+                iterArgs[0], wide, mr, nr, groups,
+                [&](int64_t i) {
+                  SmallVector<Value> at;
+                  if (batched)
+                    at.push_back(outBatch);
+                  at.push_back(rowIndex[i]);
+                  return at;
+                },
+                nb0, channelsInBounds, readInit);
+            return scf::ValueVector{written};
+          });
+      return nest.results.front();
+    };
+
+    Value zeroIndex = kernel.index(0);
+    Value batchCount =
+        batched ? getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0])
+                : Value();
+    Value result;
+    if (!runsInParallel(op)) {
+      if (batched)
+        result = loops(rewriter, loc, {batchCount}, {1}, ValueRange{target},
+                       [&](ValueRange ivs, ValueRange iterArgs) {
+                         return scf::ValueVector{buildRows(
+                             iterArgs[0], ivs[0], ivs[0], zeroIndex, rows)};
+                       })
+                     .results.front();
+      else
+        result = buildRows(target, Value(), Value(), zeroIndex, rows);
+    } else {
+      // Tasks of whole register blocks of rows, at most 64 per batch, each
+      // storing into its own slice of the output.
+      constexpr int64_t maxTasks = 64;
+      Value blockRows =
+          arith::CeilDivUIOp::create(rewriter, loc, rows, kernel.index(mr));
+      Value taskBlocks = arith::CeilDivUIOp::create(rewriter, loc, blockRows,
+                                                    kernel.index(maxTasks));
+      Value taskRows =
+          arith::MulIOp::create(rewriter, loc, taskBlocks, kernel.index(mr));
+      Value tasks = arith::CeilDivUIOp::create(
+          rewriter, loc, rows,
+          arith::MaxUIOp::create(rewriter, loc, taskRows, kernel.index(1)));
+      SmallVector<OpFoldResult> bounds;
+      if (batched)
+        bounds.push_back(batchCount);
+      bounds.push_back(tasks);
+      auto forall = scf::ForallOp::create(rewriter, loc, bounds,
+                                          ValueRange{target}, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value bi = batched ? forall.getInductionVar(0) : Value();
+      Value task = forall.getInductionVar(batched ? 1 : 0);
+      Value rowOffset = arith::MulIOp::create(rewriter, loc, task, taskRows);
+      Value rowCount = arith::MinUIOp::create(
+          rewriter, loc, taskRows,
+          arith::SubIOp::create(rewriter, loc, rows, rowOffset));
+      Value shared = forall.getRegionIterArgs()[0];
+      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
+      SmallVector<OpFoldResult> offsets, sliceSizes;
+      if (batched) {
+        offsets.push_back(bi);
+        sliceSizes.push_back(oneAttr);
+      }
+      offsets.append({rowOffset, rewriter.getIndexAttr(0)});
+      sliceSizes.append({rowCount, sizes[first + 1]});
+      SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, loc, shared, offsets, sliceSizes, strides);
+      Value rowsDone = buildRows(slice, bi, batched ? zeroIndex : Value(),
+                                 rowOffset, rowCount);
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowsDone, shared,
+                                            offsets, sliceSizes, strides);
+      result = forall.getResult(0);
+      rewriter.setInsertionPointAfter(forall);
+    }
+    rewriter.replaceOp(op, result);
+  }
+};
+
+/// conv2d directly over the taps of the zero-padded input's lookup indices:
+/// blocks of output pixels of one row x vectors of output channels.
+struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
+  using X86LookupPattern::X86LookupPattern;
+
+  void lower(Conv2DOp op, LookupKernel &kernel,
+             PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PackedLayoutAttr inputLayout = op.getInputLayout();
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
+    int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
+    int64_t groups = llvm::divideCeil(inputLayout.getLength(), kGroup);
+
+    // [N, H + pads, W + pads, Kx / 4]: padding is the value 0, code 0.
+    Value codes =
+        decodePacked(
+            rewriter, loc, op.getInput(), inputLayout,
+            Int8Operand{inputLayout.getEncoding() == Encoding::Unsigned},
+            /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+            /*needRowSum=*/false, op.getPadding(), kLanes)
+            .x;
+    Value indices = buildIndices(rewriter, loc, codes, kernel.plan.bitsA,
+                                 rewriter.getI16Type(), /*scale=*/kLanes);
+    // [COB, KH, KW, groups, 32].
+    Value weights =
+        buildWeightIndices(rewriter, loc, op.getFilter(), op.getFilterLayout(),
+                           groups, resultType);
+
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    Value outWidth = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[2]);
+    Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
+    int64_t staticCo = initType.getDimSize(3);
+    int64_t staticBlocks = ShapedType::isDynamic(staticCo)
+                               ? ShapedType::kDynamic
+                               : llvm::divideCeil(staticCo, kLanes);
+    int64_t nr, mr;
+    std::tie(nr, mr) = getBlock(staticBlocks, initType.getDimSize(2));
+    bool channelsInBounds = !ShapedType::isDynamic(staticCo) &&
+                            staticCo % kLanes == 0 && staticBlocks % nr == 0;
+    int64_t lookups = kh * kw * groups;
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
+
+    // Output row (n, oh), stored at row (outN, outOh) of `into`.
+    auto buildRow = [&](Value into, Value n, Value oh, Value outN,
+                        Value outOh) -> Value {
+      scf::LoopNest nest = loops(
+          rewriter, loc, {outWidth, blocks}, {mr, nr}, ValueRange{into},
+          [&](ValueRange ivs, ValueRange iterArgs) {
+            Value ow0 = ivs[0], nb0 = ivs[1];
+            // Pixels past the row repeat the last one.
+            SmallVector<Value> pixelIndex;
+            for (int64_t p = 0; p < mr; ++p)
+              pixelIndex.push_back(minIndex(rewriter, loc, ow0, p, outWidth));
+            SmallVector<Value> blockIndex;
+            for (int64_t j = 0; j < nr; ++j)
+              blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+            scf::ValueVector wide =
+                loops(
+                    rewriter, loc, {kernel.index(kh), kernel.index(kw)}, {1, 1},
+                    kernel.zeros(kernel.wideType(), 2 * mr * nr),
+                    [&](ValueRange taps, ValueRange from) {
+                      Value i = taps[0], j = taps[1];
+                      Value row = arith::AddIOp::create(
+                          rewriter, loc,
+                          arith::MulIOp::create(rewriter, loc, oh,
+                                                kernel.index(strides[0])),
+                          arith::MulIOp::create(rewriter, loc, i,
+                                                kernel.index(dilations[0])));
+                      Value tapColumn = arith::MulIOp::create(
+                          rewriter, loc, j, kernel.index(dilations[1]));
+                      SmallVector<Value> columns;
+                      for (int64_t p = 0; p < mr; ++p)
+                        columns.push_back(arith::AddIOp::create(
+                            rewriter, loc,
+                            arith::MulIOp::create(rewriter, loc, pixelIndex[p],
+                                                  kernel.index(strides[1])),
+                            tapColumn));
+                      return reduceGroups(
+                          kernel, groups, mr * nr, from,
+                          [&](Value g, ValueRange sums) {
+                            SmallVector<Value> tables, vectors;
+                            for (int64_t p = 0; p < mr; ++p)
+                              tables.push_back(kernel.table(
+                                  indices, {n, row, columns[p], g}));
+                            for (int64_t q = 0; q < nr; ++q)
+                              vectors.push_back(kernel.weightVector(
+                                  weights,
+                                  {blockIndex[q], i, j, g, kernel.index(0)}));
+                            return kernel.lookupBlock(sums, tables, vectors);
+                          });
+                    })
+                    .results;
+            Value written = kernel.storeBlock(
+                iterArgs[0], wide, mr, nr, lookups,
+                [&](int64_t p) {
+                  return SmallVector<Value>{outN, outOh, pixelIndex[p]};
+                },
+                nb0, channelsInBounds, readInit);
+            return scf::ValueVector{written};
+          });
+      return nest.results.front();
+    };
+
+    Value batch = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]);
+    Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
+    Value result;
+    if (!runsInParallel(op)) {
+      result =
+          loops(rewriter, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
+                [&](ValueRange ivs, ValueRange iterArgs) {
+                  return scf::ValueVector{
+                      buildRow(iterArgs[0], ivs[0], ivs[1], ivs[0], ivs[1])};
+                })
+              .results.front();
+    } else {
+      // One task per output row, storing into its own slice.
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{batch, outHeight},
+          ValueRange{target}, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+      Value shared = forall.getRegionIterArgs()[0];
+      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
+      OpFoldResult zeroAttr = rewriter.getIndexAttr(0);
+      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
+      SmallVector<OpFoldResult> sliceSizes{oneAttr, oneAttr, sizes[2],
+                                           sizes[3]};
+      SmallVector<OpFoldResult> strideAttrs(4, oneAttr);
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, loc, shared, offsets, sliceSizes, strideAttrs);
+      Value zeroIndex = kernel.index(0);
+      Value rowDone = buildRow(slice, n, oh, zeroIndex, zeroIndex);
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowDone, shared,
+                                            offsets, sliceSizes, strideAttrs);
+      result = forall.getResult(0);
+    }
+    rewriter.replaceOp(op, result);
+  }
+};
+} // namespace
+
+void mlir::bitserial::populateBitserialToX86LookupPatterns(
+    RewritePatternSet &patterns, bool parallel, int64_t minParallelMacs) {
+  patterns.add<MatmulToX86Lookup, Conv2DToX86Lookup>(patterns.getContext(),
+                                                     parallel, minParallelMacs);
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ConvertBitserialToX86LookupPass
+    : public bitserial::impl::ConvertBitserialToX86LookupBase<
+          ConvertBitserialToX86LookupPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (minParallelMacs < 0) {
+      emitError(getOperation()->getLoc())
+          << "min-parallel-macs must be at least 0, got "
+          << minParallelMacs.getValue();
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateBitserialToX86LookupPatterns(patterns, parallel, minParallelMacs);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+} // namespace
