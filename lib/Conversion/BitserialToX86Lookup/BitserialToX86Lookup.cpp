@@ -78,14 +78,16 @@ static std::optional<LookupPlan> planFor(PackedLayoutAttr lhs,
   plan.bitsA = lhs.getBits();
   plan.rhs = asUnsigned(rhs);
   int64_t patterns = int64_t(1) << (kGroup * plan.bitsA);
-  int64_t fieldMask = (int64_t(1) << plan.bitsA) - 1;
   std::vector<int64_t> entries(patterns * 16);
   for (int64_t t = 0; t < patterns; ++t)
     for (int64_t w = 0; w < 16; ++w) {
       int64_t sum = 0;
       for (int64_t pos = 0; pos < kGroup; ++pos) {
-        int64_t a = decodePlaneBits((t >> (plan.bitsA * pos)) & fieldMask,
-                                    plan.bitsA, lhs.getEncoding());
+        // Bits 4p..4p+3 of the index: plane p's bits of the 4 positions.
+        uint64_t planes = 0;
+        for (int64_t plane = 0; plane < plan.bitsA; ++plane)
+          planes |= uint64_t((t >> (kGroup * plane + pos)) & 1) << plane;
+        int64_t a = decodePlaneBits(planes, plan.bitsA, lhs.getEncoding());
         int64_t b = plan.rhs.scale * ((w >> pos) & 1) + plan.rhs.offset;
         sum += a * b;
       }
@@ -144,11 +146,8 @@ bool mlir::bitserial::prefersX86Lookup(Operation *op) {
 //===----------------------------------------------------------------------===//
 
 /// The lookup indices of the codes `x` (`[lead..., Kx]` i8, Kx a multiple of
-/// 64): `[lead..., Kx / 4]` of `type`, each the low `bits` bits of 4
-/// consecutive codes (the first lowest) times `scale`. Activations take
-/// byte offsets of their tables (scale 32, i16): the kernel then loads a
-/// table straight from the offset, with no arithmetic that LLVM's SLP
-/// vectorizer would move into vector registers.
+/// 64): `[lead..., Kx / 4]` of `type`, each the plane bits of 4 consecutive
+/// codes (bit 4p + i: plane p of code i) times `scale`.
 static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
                           IntegerType type, int64_t scale) {
   auto xType = cast<RankedTensorType>(x.getType());
@@ -182,19 +181,21 @@ static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
             nb, nloc, i8Span, x, ivs, constantInt(nb, nloc, nb.getI8Type(), 0),
             ArrayRef<bool>{true});
         Value words = vector::BitCastOp::create(nb, nloc, i32Words, codes);
-        // Byte pos's low bits move to bits [bits * pos, bits * (pos + 1)).
+        // Bit p of byte i (plane p of code i) moves to bit 4p + i.
         Value index;
-        for (int64_t pos = 0; pos < kGroup; ++pos) {
-          Value field = words;
-          if (pos > 0)
-            field = arith::ShRUIOp::create(nb, nloc, field,
-                                           splat((8 - bits) * pos));
-          field = arith::AndIOp::create(
-              nb, nloc, field,
-              splat(((int64_t(1) << bits) - 1) << (bits * pos)));
-          index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
-                        : field;
-        }
+        for (int64_t pos = 0; pos < kGroup; ++pos)
+          for (int64_t plane = 0; plane < bits; ++plane) {
+            int64_t from = 8 * pos + plane, to = kGroup * plane + pos;
+            Value field = words;
+            if (from > to)
+              field = arith::ShRUIOp::create(nb, nloc, field, splat(from - to));
+            else if (from < to)
+              field = arith::ShLIOp::create(nb, nloc, field, splat(to - from));
+            field =
+                arith::AndIOp::create(nb, nloc, field, splat(int64_t(1) << to));
+            index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
+                          : field;
+          }
         if (scale != 1)
           index = arith::MulIOp::create(nb, nloc, index, splat(scale));
         Value bytes = arith::TruncIOp::create(
@@ -204,6 +205,114 @@ static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
                                             constantIndex(nb, nloc, kGroup)));
         return scf::ValueVector{
             vector::TransferWriteOp::create(nb, nloc, bytes, iterArgs[0], at,
+                                            ArrayRef<bool>{true})
+                .getResult()};
+      });
+  return nest.results.front();
+}
+
+/// The table offsets of the activations `packed` (`[lead..., R, planes,
+/// words]`): `[lead..., Kx / 4]` i16, 32 x the index of the table (bit 4p +
+/// i: plane p of value i of the group), computed from the planes' words:
+/// each byte of a plane holds the bits of two groups of 4 values of K, in
+/// its low and its high nibble. Offsets, not indices: the kernel loads a
+/// table straight from one, with no arithmetic that LLVM's SLP vectorizer
+/// would move into vector registers. With
+/// `padding` (a convolution's `[top, bottom, left, right]`) the last two
+/// leading dimensions grow by it, and the border is offset 0 (the table of
+/// codes 0, values 0).
+static Value buildTableOffsets(OpBuilder &b, Location loc, Value packed,
+                               PackedLayoutAttr layout,
+                               ArrayRef<int64_t> padding) {
+  auto packedType = cast<RankedTensorType>(packed.getType());
+  auto wordType = cast<IntegerType>(packedType.getElementType());
+  Value words = tensor::CastOp::create(
+      b, loc, RankedTensorType::get(packedType.getShape(), wordType), packed);
+  int64_t rank = packedType.getRank(), lead = rank - 2;
+  int64_t bits = layout.getBits();
+  int64_t chunks = llvm::divideCeil(layout.getLength(), int64_t(64));
+  int64_t perChunk = 64 / wordType.getWidth();
+  auto index = [&](int64_t v) { return constantIndex(b, loc, v); };
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, words);
+  SmallVector<OpFoldResult> outSizes(sizes.begin(), sizes.begin() + lead);
+  SmallVector<int64_t> before(lead, 0);
+  bool padded = llvm::any_of(padding, [](int64_t p) { return p != 0; });
+  if (padded) {
+    for (int64_t d = 0; d < 2; ++d) {
+      int64_t dim = lead - 2 + d, grow = padding[2 * d] + padding[2 * d + 1];
+      before[dim] = padding[2 * d];
+      if (std::optional<int64_t> value = getConstantIntValue(outSizes[dim]))
+        outSizes[dim] = b.getIndexAttr(*value + grow);
+      else
+        outSizes[dim] = Value(arith::AddIOp::create(
+            b, loc, cast<Value>(outSizes[dim]), index(grow)));
+    }
+  }
+  outSizes.push_back(b.getIndexAttr(chunks * 16));
+  Type i16 = b.getI16Type();
+  Value out = tensor::EmptyOp::create(b, loc, outSizes, i16);
+  if (padded)
+    out = linalg::FillOp::create(b, loc, constantInt(b, loc, i16, 0), out)
+              .getResult(0);
+  SmallVector<Value> lbs(lead + 1, index(0)), ubs, steps(lead + 1, index(1));
+  for (int64_t d = 0; d < lead; ++d)
+    ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[d]));
+  ubs.push_back(index(chunks));
+  auto byteType = VectorType::get({8}, b.getI8Type());
+  auto offsetType = VectorType::get({16}, i16);
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{out},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+        auto c = [&](int64_t v) { return constantIndex(nb, nloc, v); };
+        auto splat = [&](VectorType type, int64_t v) {
+          return arith::ConstantOp::create(
+              nb, nloc,
+              DenseElementsAttr::get(
+                  type, nb.getIntegerAttr(type.getElementType(), v)));
+        };
+        Value chunk = ivs.back();
+        Value low, high;
+        for (int64_t plane = 0; plane < bits; ++plane) {
+          SmallVector<Value> at(ivs.drop_back());
+          at.append(
+              {c(plane), arith::MulIOp::create(nb, nloc, chunk, c(perChunk))});
+          // Words past the last read as 0.
+          Value planeWords = vector::TransferReadOp::create(
+              nb, nloc, VectorType::get({perChunk}, wordType), words, at,
+              constantInt(nb, nloc, wordType, 0), ArrayRef<bool>{false});
+          Value bytes =
+              vector::BitCastOp::create(nb, nloc, byteType, planeWords);
+          // Plane p's nibbles go to bits 4p..4p+3 of the index.
+          Value lo =
+              arith::AndIOp::create(nb, nloc, bytes, splat(byteType, 0x0f));
+          Value hi =
+              arith::ShRUIOp::create(nb, nloc, bytes, splat(byteType, 4));
+          if (plane > 0) {
+            lo = arith::ShLIOp::create(nb, nloc, lo,
+                                       splat(byteType, kGroup * plane));
+            hi = arith::ShLIOp::create(nb, nloc, hi,
+                                       splat(byteType, kGroup * plane));
+          }
+          low = low ? Value(arith::OrIOp::create(nb, nloc, low, lo)) : lo;
+          high = high ? Value(arith::OrIOp::create(nb, nloc, high, hi)) : hi;
+        }
+        // Groups in order: byte j's low nibble is group 2j, its high 2j + 1.
+        SmallVector<int64_t> interleave;
+        for (int64_t j = 0; j < 8; ++j)
+          interleave.append({j, j + 8});
+        Value groups =
+            vector::ShuffleOp::create(nb, nloc, low, high, interleave);
+        Value offsets = arith::ShLIOp::create(
+            nb, nloc, arith::ExtUIOp::create(nb, nloc, offsetType, groups),
+            splat(offsetType, llvm::Log2_64(kLanes)));
+        SmallVector<Value> to;
+        for (int64_t d = 0; d < lead; ++d)
+          to.push_back(before[d] == 0 ? ivs[d]
+                                      : Value(arith::AddIOp::create(
+                                            nb, nloc, ivs[d], c(before[d]))));
+        to.push_back(arith::MulIOp::create(nb, nloc, chunk, c(16)));
+        return scf::ValueVector{
+            vector::TransferWriteOp::create(nb, nloc, offsets, iterArgs[0], to,
                                             ArrayRef<bool>{true})
                 .getResult()};
       });
@@ -583,15 +692,8 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
     bool lhsBatched = op.getLhs().getType().getRank() == 4;
     int64_t groups = llvm::divideCeil(lhsLayout.getLength(), kGroup);
 
-    Value codes =
-        decodePacked(rewriter, loc, op.getLhs(), lhsLayout,
-                     Int8Operand{lhsLayout.getEncoding() == Encoding::Unsigned},
-                     /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                     /*needRowSum=*/false,
-                     /*padding=*/{}, kLanes)
-            .x;
-    Value indices = buildIndices(rewriter, loc, codes, kernel.plan.bitsA,
-                                 rewriter.getI16Type(), /*scale=*/kLanes);
+    Value indices = buildTableOffsets(rewriter, loc, op.getLhs(), lhsLayout,
+                                      /*padding=*/{});
     Value weights = buildWeightIndices(rewriter, loc, op.getRhs(),
                                        op.getRhsLayout(), groups, resultType);
 
@@ -744,16 +846,9 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
     int64_t groups = llvm::divideCeil(inputLayout.getLength(), kGroup);
 
-    // [N, H + pads, W + pads, Kx / 4]: padding is the value 0, code 0.
-    Value codes =
-        decodePacked(
-            rewriter, loc, op.getInput(), inputLayout,
-            Int8Operand{inputLayout.getEncoding() == Encoding::Unsigned},
-            /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-            /*needRowSum=*/false, op.getPadding(), kLanes)
-            .x;
-    Value indices = buildIndices(rewriter, loc, codes, kernel.plan.bitsA,
-                                 rewriter.getI16Type(), /*scale=*/kLanes);
+    // [N, H + pads, W + pads, Kx / 4]: the border is the table of 0.
+    Value indices = buildTableOffsets(rewriter, loc, op.getInput(), inputLayout,
+                                      op.getPadding());
     // [COB, KH, KW, groups, 32].
     Value weights =
         buildWeightIndices(rewriter, loc, op.getFilter(), op.getFilterLayout(),

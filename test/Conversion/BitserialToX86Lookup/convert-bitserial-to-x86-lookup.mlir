@@ -11,8 +11,10 @@
 // per output. The 256 tables (4 activations each, 32 bytes: both lanes)
 // hold sum a_i (2 w_i - 1) + 12, at most 24, so byte sums take 10 lookups:
 // the 25 groups run in 3 chunks of at most 9, each widened into even and
-// odd i16 sums. The activations' table offsets (32 x index) are i16, the
-// weights one byte per channel and 4 values of K in vectors of 32 channels
+// odd i16 sums. The activations' table offsets (32 x index: plane p's 4
+// bits at bits 4p..4p+3) are i16, computed from the planes' bytes (a low
+// and a high nibble each, interleaved into group order); the weights one
+// byte per channel and 4 values of K in vectors of 32 channels
 // ([N / 32, K / 4, 32]). Blocks of 4 rows x 2 channel vectors; the outputs
 // subtract the bias of 25 lookups (300).
 // CHECK-DAG: func.func private @llvm.uadd.sat.v32i8(vector<32xi8>, vector<32xi8>) -> vector<32xi8>
@@ -20,10 +22,11 @@
 // CHECK-LABEL: func.func @matmul
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<30x40xi32>
 // CHECK: %[[TABLES:.*]] = arith.constant dense<"0x0C0C0C0C{{.*}}"> : tensor<8192xi8>
-// CHECK: %[[CODES:.*]] = scf.for {{.*}} -> (tensor<30x128xi8>)
 // CHECK: %[[OFFSETS:.*]] = scf.for {{.*}} -> (tensor<30x32xi16>)
-// CHECK: arith.constant dense<3> : vector<8xi32>
-// CHECK: arith.constant dense<32> : vector<8xi32>
+// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<30x2x2xi64>, vector<1xi64>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi16>
+// CHECK: arith.constant dense<5> : vector<16xi16>
 // CHECK: %[[W:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<2x25x32x1xi8> into tensor<2x25x32xi8>
 // CHECK: scf.for {{.*}} step %c4{{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (tensor<30x40xi32>)
 // CHECK: scf.for {{.*}} step %c2{{.*}} -> (tensor<30x40xi32>)
@@ -66,12 +69,13 @@ func.func @matmul(%a: !A, %b: !B, %init: tensor<30x40xi32>) -> tensor<30x40xi32>
 
 // -----
 
-// A 3x3 convolution of 2-bit signed activations (padding: code 0, the value
-// 0) and a constant 1-bit unsigned filter, whose bytes are computed here
+// A 3x3 convolution of 2-bit signed activations (padding: offset 0, the
+// table of codes 0, values 0) and a constant 1-bit unsigned filter, whose bytes are computed here
 // ([CO / 32, KH, KW, C / 4, 32]). Entries a_i w_i + 8 are at most 12: the 16
 // groups of a tap take one chunk. A zero init is not read: the kernel
 // stores into a fresh tensor. The bias is 8 x 9 taps x 16 lookups.
 // CHECK-LABEL: func.func @conv
+// CHECK: linalg.fill ins(%{{.*}} : i16) outs(%{{.*}} : tensor<1x9x9x16xi16>)
 // CHECK: %[[OFFSETS:.*]] = scf.for {{.*}} -> (tensor<1x9x9x16xi16>)
 // CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<2x3x3x16x32xi8>
 // CHECK: tensor.empty() : tensor<1x7x7x64xi32>
@@ -147,4 +151,24 @@ func.func @longest(%a: !A, %b: !B, %init: tensor<4x32xi32>) -> tensor<4x32xi32> 
 func.func @too_long(%a: !A1, %b: !B1, %init: tensor<4x32xi32>) -> tensor<4x32xi32> {
   %r = bitserial.matmul ins(%a, %b : !A1, !B1) outs(%init : tensor<4x32xi32>) {bitserial.kernel = "lookup"} -> tensor<4x32xi32>
   return %r : tensor<4x32xi32>
+}
+
+// -----
+
+// Activations packed from an i8 tensor in the function: their planes (the
+// pack's result, lowered later) give the offsets; K = 40 reads the one
+// word of each plane, the groups past K read code 0.
+// CHECK-LABEL: func.func @from_i8
+// CHECK: %[[PACKED:.*]] = bitserial.pack
+// CHECK: %[[WORDS:.*]] = tensor.cast %[[PACKED]]
+// CHECK: %[[OFFSETS:.*]] = scf.for {{.*}} -> (tensor<8x16xi16>)
+// CHECK: vector.transfer_read %[[WORDS]]
+// CHECK: tensor.extract %[[OFFSETS]]
+// CHECK: func.call @llvm.x86.avx2.pshuf.b
+!A = tensor<8x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 40>>
+!B = tensor<32x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @from_i8(%x: tensor<8x40xi8>, %b: !B, %init: tensor<8x32xi32>) -> tensor<8x32xi32> {
+  %a = bitserial.pack %x : tensor<8x40xi8> -> !A
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<8x32xi32>) -> tensor<8x32xi32>
+  return %r : tensor<8x32xi32>
 }
