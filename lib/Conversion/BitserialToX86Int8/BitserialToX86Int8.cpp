@@ -14,6 +14,7 @@
 
 #include "Bitserial/Conversion/BitserialToX86Int8/BitserialToX86Int8.h"
 #include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/Conversion/BitserialToInt8/KernelLoops.h"
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -90,11 +91,6 @@ static constexpr int64_t kFewRows = 128;
 /// keeps the bit-serial kernels at any width (a classifier's row of 8-bit x
 /// 8-bit codes with 1000 x 512 weights took 0.9 ms as int8 against 0.02 ms).
 static constexpr int64_t kMinRows = 2;
-
-/// With `parallel`, a matmul's rows are split into at most this many tasks
-/// per batch (enough for dynamic scheduling over a few threads; each task
-/// is still many register blocks for a large M).
-static constexpr int64_t kMaxRowTasks = 64;
 
 //===----------------------------------------------------------------------===//
 // Plans
@@ -494,49 +490,6 @@ struct DotKernel {
 };
 } // namespace
 
-/// What the kernel stores into: `init`, or a fresh tensor when `init` is
-/// filled with zeros (the usual case), which the kernel then neither reads
-/// nor needs filled: every element gets stored.
-static std::pair<Value, bool> getStoreTarget(OpBuilder &b, Location loc,
-                                             Value init) {
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
-    return {init, true};
-  auto type = cast<RankedTensorType>(init.getType());
-  Value empty = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, init), type.getElementType());
-  return {empty, false};
-}
-
-static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
-                      Value extent) {
-  Value last = arith::SubIOp::create(b, loc, extent, constantIndex(b, loc, 1));
-  return arith::MinUIOp::create(
-      b, loc,
-      arith::AddIOp::create(b, loc, base, constantIndex(b, loc, offset)), last);
-}
-
-/// Builds a loop nest from `lbs` (zeros if empty) to `ubs` with `iterArgs`,
-/// the body at the rewriter's insertion point.
-static scf::LoopNest
-loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
-      ValueRange iterArgs,
-      function_ref<scf::ValueVector(ValueRange, ValueRange)> body,
-      ArrayRef<Value> lowerBounds = {}) {
-  SmallVector<Value> lbs(lowerBounds), stepValues;
-  if (lbs.empty())
-    lbs.assign(ubs.size(), constantIndex(b, loc, 0));
-  for (int64_t step : steps)
-    stepValues.push_back(constantIndex(b, loc, step));
-  return scf::buildLoopNest(
-      b, loc, lbs, ubs, stepValues, iterArgs,
-      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        return body(ivs, args);
-      });
-}
-
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -582,24 +535,11 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
                      PatternRewriter &rewriter) const = 0;
 
   /// Whether `op`'s kernel gets an scf.forall: with `parallel`, unless its
-  /// static multiply-accumulates (outputs x reduction) are too few to pay
-  /// for a fork (a 7 x 7 x 64 3 x 3 layer, 1.8 M, took 0.029 ms on 2
-  /// threads against 0.020 ms on 1).
+  /// static multiply-accumulates are too few to pay for a fork (a 7 x 7 x
+  /// 64 3 x 3 layer, 1.8 M, took 0.029 ms on 2 threads against 0.020 ms on
+  /// 1).
   bool runsInParallel(OpTy op) const {
-    if (!parallel)
-      return false;
-    auto initType = cast<RankedTensorType>(op.getInit().getType());
-    auto rhsType = cast<RankedTensorType>(op->getOperand(1).getType());
-    if (!initType.hasStaticShape() || !rhsType.hasStaticShape())
-      return true;
-    // The reduction per output: the packed length, times KH x KW for a
-    // convolution. In double: huge static shapes must not overflow.
-    double perOutput = getPackedLayout(rhsType).getLength();
-    ArrayRef<int64_t> rhsShape = rhsType.getShape();
-    if (isa<Conv2DOp>(op.getOperation()))
-      perOutput *= double(rhsShape[1]) * rhsShape[2];
-    return double(initType.getNumElements()) * perOutput >=
-           double(minParallelMacs);
+    return parallel && hasParallelWork(op, minParallelMacs);
   }
 
   X86Int8Instruction instruction;
@@ -671,7 +611,6 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
     unsigned first = batched ? 1 : 0;
-    Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[first]);
     Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
     int64_t staticN = initType.getDimSize(first + 1);
     int64_t staticBlocks = ShapedType::isDynamic(staticN)
@@ -698,7 +637,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     // [0, rowCount) of batch `outBatch` of `into` (the output or a slice).
     auto buildRows = [&](Value into, Value bi, Value outBatch, Value rowOffset,
                          Value rowCount) -> Value {
-      scf::LoopNest nest = loops(
+      scf::LoopNest nest = buildLoops(
           rewriter, loc, {rowCount, blocks}, {mr, nr}, ValueRange{into},
           [&](ValueRange ivs, ValueRange iterArgs) {
             Value m0 = ivs[0], nb0 = ivs[1];
@@ -734,11 +673,11 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
             scf::ValueVector accs(inits.begin(), inits.end());
             // Steps over [begin, end) of K into `from`.
             auto stepLoop = [&](Value begin, Value end, ValueRange from) {
-              return loops(rewriter, loc, {end}, {group}, from,
-                           [&](ValueRange kivs, ValueRange accs) {
-                             return step(kivs[0], accs, /*inBounds=*/true);
-                           },
-                           {begin})
+              return buildLoops(rewriter, loc, {end}, {group}, from,
+                                [&](ValueRange kivs, ValueRange accs) {
+                                  return step(kivs[0], accs, /*inBounds=*/true);
+                                },
+                                {begin})
                   .results;
             };
             if (inBoundsReduction > 0 && !kernel.narrow()) {
@@ -759,7 +698,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                              inits);
               else
                 accs =
-                    loops(
+                    buildLoops(
                         rewriter, loc, {kernel.index(chunks)}, {1}, inits,
                         [&](ValueRange civs, ValueRange wide) {
                           Value begin =
@@ -798,67 +737,8 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
       return nest.results.front();
     };
 
-    Value zeroIndex = kernel.index(0);
-    Value batchCount =
-        batched ? getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0])
-                : Value();
-    Value result;
-    if (!runsInParallel(op)) {
-      if (batched)
-        result = loops(rewriter, loc, {batchCount}, {1}, ValueRange{target},
-                       [&](ValueRange ivs, ValueRange iterArgs) {
-                         return scf::ValueVector{buildRows(
-                             iterArgs[0], ivs[0], ivs[0], zeroIndex, rows)};
-                       })
-                     .results.front();
-      else
-        result = buildRows(target, Value(), Value(), zeroIndex, rows);
-    } else {
-      // Tasks of whole register blocks of rows, at most kMaxRowTasks per
-      // batch, each storing into its own slice of the output.
-      Value blockRows =
-          arith::CeilDivUIOp::create(rewriter, loc, rows, kernel.index(mr));
-      Value taskBlocks = arith::CeilDivUIOp::create(rewriter, loc, blockRows,
-                                                    kernel.index(kMaxRowTasks));
-      Value taskRows =
-          arith::MulIOp::create(rewriter, loc, taskBlocks, kernel.index(mr));
-      Value tasks = arith::CeilDivUIOp::create(
-          rewriter, loc, rows,
-          arith::MaxUIOp::create(rewriter, loc, taskRows, kernel.index(1)));
-      SmallVector<OpFoldResult> bounds;
-      if (batched)
-        bounds.push_back(batchCount);
-      bounds.push_back(tasks);
-      auto forall = scf::ForallOp::create(rewriter, loc, bounds,
-                                          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value bi = batched ? forall.getInductionVar(0) : Value();
-      Value task = forall.getInductionVar(batched ? 1 : 0);
-      Value rowOffset = arith::MulIOp::create(rewriter, loc, task, taskRows);
-      Value rowCount = arith::MinUIOp::create(
-          rewriter, loc, taskRows,
-          arith::SubIOp::create(rewriter, loc, rows, rowOffset));
-      Value shared = forall.getRegionIterArgs()[0];
-      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
-      SmallVector<OpFoldResult> offsets, sliceSizes;
-      if (batched) {
-        offsets.push_back(bi);
-        sliceSizes.push_back(oneAttr);
-      }
-      offsets.append({rowOffset, rewriter.getIndexAttr(0)});
-      sliceSizes.append({rowCount, sizes[first + 1]});
-      SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
-      Value slice = tensor::ExtractSliceOp::create(
-          rewriter, loc, shared, offsets, sliceSizes, strides);
-      Value rowsDone = buildRows(slice, bi, batched ? zeroIndex : Value(),
-                                 rowOffset, rowCount);
-      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowsDone, shared,
-                                            offsets, sliceSizes, strides);
-      result = forall.getResult(0);
-      rewriter.setInsertionPointAfter(forall);
-    }
+    Value result = buildMatmulRows(rewriter, loc, target, sizes, batched, mr,
+                                   runsInParallel(op), buildRows);
     if (a.offset != 0 || c.offset != 0) {
       MLIRContext *ctx = rewriter.getContext();
       int64_t rank = initType.getRank();
@@ -952,7 +832,7 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     // or a one-row slice of it).
     auto buildRow = [&](Value into, Value n, Value oh, Value outN,
                         Value outOh) -> Value {
-      scf::LoopNest nest = loops(
+      scf::LoopNest nest = buildLoops(
           rewriter, loc, {outWidth, blocks}, {mr, nr}, ValueRange{into},
           [&](ValueRange ivs, ValueRange iterArgs) {
             Value ow0 = ivs[0], nb0 = ivs[1];
@@ -997,13 +877,14 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
             Value channelEnd = kernel.index(channelGroups * group);
             scf::ValueVector reduced;
             if (!kernel.narrow()) {
-              reduced = loops(rewriter, loc,
-                              {kernel.index(kh), kernel.index(kw), channelEnd},
-                              {1, 1, group}, inits,
-                              [&](ValueRange tivs, ValueRange accs) {
-                                return tap(tivs[0], tivs[1], tivs[2], accs);
-                              })
-                            .results;
+              reduced =
+                  buildLoops(rewriter, loc,
+                             {kernel.index(kh), kernel.index(kw), channelEnd},
+                             {1, 1, group}, inits,
+                             [&](ValueRange tivs, ValueRange accs) {
+                               return tap(tivs[0], tivs[1], tivs[2], accs);
+                             })
+                      .results;
             } else {
               // The innermost levels of (kh, kw, channel groups) whose
               // steps number at most narrowSteps run into i16 sums, widened
@@ -1039,7 +920,7 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                   stepSizes = {group};
                 }
                 scf::ValueVector sums =
-                    loops(
+                    buildLoops(
                         rewriter, loc, ubs, stepSizes,
                         kernel.zeroStepAccs(mr * nr),
                         [&](ValueRange tivs, ValueRange accs) {
@@ -1058,9 +939,9 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                 SmallVector<Value> ubs{kernel.index(kh)};
                 if (wideLevels == 2)
                   ubs.append({kernel.index(kw), kernel.index(chunks)});
-                reduced = loops(rewriter, loc, ubs,
-                                SmallVector<int64_t>(ubs.size(), 1), inits,
-                                narrowPart)
+                reduced = buildLoops(rewriter, loc, ubs,
+                                     SmallVector<int64_t>(ubs.size(), 1), inits,
+                                     narrowPart)
                               .results;
               }
             }
@@ -1075,41 +956,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       return nest.results.front();
     };
 
-    Value batch = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]);
-    Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
-    Value result;
-    if (!runsInParallel(op)) {
-      result =
-          loops(rewriter, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
-                [&](ValueRange ivs, ValueRange iterArgs) {
-                  return scf::ValueVector{
-                      buildRow(iterArgs[0], ivs[0], ivs[1], ivs[0], ivs[1])};
-                })
-              .results.front();
-    } else {
-      // One task per output row, storing into its own slice.
-      auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{batch, outHeight},
-          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
-      Value shared = forall.getRegionIterArgs()[0];
-      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
-      OpFoldResult zeroAttr = rewriter.getIndexAttr(0);
-      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
-      SmallVector<OpFoldResult> sliceSizes{oneAttr, oneAttr, sizes[2],
-                                           sizes[3]};
-      SmallVector<OpFoldResult> strideAttrs(4, oneAttr);
-      Value slice = tensor::ExtractSliceOp::create(
-          rewriter, loc, shared, offsets, sliceSizes, strideAttrs);
-      Value zeroIndex = kernel.index(0);
-      Value rowDone = buildRow(slice, n, oh, zeroIndex, zeroIndex);
-      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowDone, shared,
-                                            offsets, sliceSizes, strideAttrs);
-      result = forall.getResult(0);
-    }
+    Value result = buildConvRows(rewriter, loc, target, sizes,
+                                 runsInParallel(op), buildRow);
 
     // Offsets: the input's window sums (filter offset) and the filter's
     // sums (input offset, never with padding), both of x.

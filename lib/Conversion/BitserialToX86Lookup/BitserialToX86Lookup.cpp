@@ -11,6 +11,7 @@
 
 #include "Bitserial/Conversion/BitserialToX86Lookup/BitserialToX86Lookup.h"
 #include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/Conversion/BitserialToInt8/KernelLoops.h"
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -524,48 +525,6 @@ struct LookupKernel {
 };
 } // namespace
 
-/// What the kernel stores into: `init`, or a fresh tensor when `init` is
-/// filled with zeros, which the kernel then neither reads nor needs filled.
-static std::pair<Value, bool> getStoreTarget(OpBuilder &b, Location loc,
-                                             Value init) {
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
-    return {init, true};
-  auto type = cast<RankedTensorType>(init.getType());
-  Value empty = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, init), type.getElementType());
-  return {empty, false};
-}
-
-static Value minIndex(OpBuilder &b, Location loc, Value base, int64_t offset,
-                      Value extent) {
-  Value last = arith::SubIOp::create(b, loc, extent, constantIndex(b, loc, 1));
-  return arith::MinUIOp::create(
-      b, loc,
-      arith::AddIOp::create(b, loc, base, constantIndex(b, loc, offset)), last);
-}
-
-/// A loop nest from `lbs` (zeros if empty) to `ubs` with `iterArgs`, the
-/// body at the builder's insertion point.
-static scf::LoopNest
-loops(OpBuilder &b, Location loc, ArrayRef<Value> ubs, ArrayRef<int64_t> steps,
-      ValueRange iterArgs,
-      function_ref<scf::ValueVector(ValueRange, ValueRange)> body,
-      ArrayRef<Value> lowerBounds = {}) {
-  SmallVector<Value> lbs(lowerBounds), stepValues;
-  if (lbs.empty())
-    lbs.assign(ubs.size(), constantIndex(b, loc, 0));
-  for (int64_t step : steps)
-    stepValues.push_back(constantIndex(b, loc, step));
-  return scf::buildLoopNest(
-      b, loc, lbs, ubs, stepValues, iterArgs,
-      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        return body(ivs, args);
-      });
-}
-
 /// The i16 sums `wide` plus the lookups over groups [0, groups) by
 /// `step(g, byteSums)`, in chunks of at most `byteSteps` lookups whose byte
 /// sums are widened after each.
@@ -579,7 +538,7 @@ reduceGroups(LookupKernel &kernel, int64_t groups, int64_t blockSums,
   int64_t chunkLength = llvm::divideCeil(groups, chunks);
   auto chunk = [&](Value begin, Value end, ValueRange from) {
     scf::ValueVector sums =
-        loops(
+        buildLoops(
             b, loc, {end}, {1}, kernel.zeros(kernel.byteType(), blockSums),
             [&](ValueRange ivs, ValueRange sums) { return step(ivs[0], sums); },
             {begin})
@@ -588,17 +547,17 @@ reduceGroups(LookupKernel &kernel, int64_t groups, int64_t blockSums,
   };
   if (chunks == 1)
     return chunk(kernel.index(0), kernel.index(groups), wide);
-  return loops(b, loc, {kernel.index(chunks)}, {1}, wide,
-               [&](ValueRange ivs, ValueRange from) {
-                 Value begin = arith::MulIOp::create(b, loc, ivs[0],
-                                                     kernel.index(chunkLength));
-                 Value end = arith::MinUIOp::create(
-                     b, loc,
-                     arith::AddIOp::create(b, loc, begin,
-                                           kernel.index(chunkLength)),
-                     kernel.index(groups));
-                 return chunk(begin, end, from);
-               })
+  return buildLoops(b, loc, {kernel.index(chunks)}, {1}, wide,
+                    [&](ValueRange ivs, ValueRange from) {
+                      Value begin = arith::MulIOp::create(
+                          b, loc, ivs[0], kernel.index(chunkLength));
+                      Value end = arith::MinUIOp::create(
+                          b, loc,
+                          arith::AddIOp::create(b, loc, begin,
+                                                kernel.index(chunkLength)),
+                          kernel.index(groups));
+                      return chunk(begin, end, from);
+                    })
       .results;
 }
 
@@ -647,18 +606,7 @@ struct X86LookupPattern : public OpRewritePattern<OpTy> {
   /// Whether `op`'s kernel gets an scf.forall: with `parallel`, unless its
   /// static multiply-accumulates are too few to pay for a fork.
   bool runsInParallel(OpTy op) const {
-    if (!parallel)
-      return false;
-    auto initType = cast<RankedTensorType>(op.getInit().getType());
-    auto rhsType = cast<RankedTensorType>(op->getOperand(1).getType());
-    if (!initType.hasStaticShape() || !rhsType.hasStaticShape())
-      return true;
-    double perOutput = getPackedLayout(rhsType).getLength();
-    ArrayRef<int64_t> rhsShape = rhsType.getShape();
-    if (isa<Conv2DOp>(op.getOperation()))
-      perOutput *= double(rhsShape[1]) * rhsShape[2];
-    return double(initType.getNumElements()) * perOutput >=
-           double(minParallelMacs);
+    return parallel && hasParallelWork(op, minParallelMacs);
   }
 
   bool parallel;
@@ -700,7 +648,6 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
     unsigned first = batched ? 1 : 0;
-    Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[first]);
     Value blocks = tensor::DimOp::create(rewriter, loc, weights, 0);
     int64_t staticN = initType.getDimSize(first + 1);
     int64_t staticBlocks = ShapedType::isDynamic(staticN)
@@ -718,7 +665,7 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
     // [0, rowCount) of batch `outBatch` of `into`.
     auto buildRows = [&](Value into, Value bi, Value outBatch, Value rowOffset,
                          Value rowCount) -> Value {
-      scf::LoopNest nest = loops(
+      scf::LoopNest nest = buildLoops(
           rewriter, loc, {rowCount, blocks}, {mr, nr}, ValueRange{into},
           [&](ValueRange ivs, ValueRange iterArgs) {
             Value m0 = ivs[0], nb0 = ivs[1];
@@ -763,68 +710,8 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
       return nest.results.front();
     };
 
-    Value zeroIndex = kernel.index(0);
-    Value batchCount =
-        batched ? getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0])
-                : Value();
-    Value result;
-    if (!runsInParallel(op)) {
-      if (batched)
-        result = loops(rewriter, loc, {batchCount}, {1}, ValueRange{target},
-                       [&](ValueRange ivs, ValueRange iterArgs) {
-                         return scf::ValueVector{buildRows(
-                             iterArgs[0], ivs[0], ivs[0], zeroIndex, rows)};
-                       })
-                     .results.front();
-      else
-        result = buildRows(target, Value(), Value(), zeroIndex, rows);
-    } else {
-      // Tasks of whole register blocks of rows, at most 64 per batch, each
-      // storing into its own slice of the output.
-      constexpr int64_t maxTasks = 64;
-      Value blockRows =
-          arith::CeilDivUIOp::create(rewriter, loc, rows, kernel.index(mr));
-      Value taskBlocks = arith::CeilDivUIOp::create(rewriter, loc, blockRows,
-                                                    kernel.index(maxTasks));
-      Value taskRows =
-          arith::MulIOp::create(rewriter, loc, taskBlocks, kernel.index(mr));
-      Value tasks = arith::CeilDivUIOp::create(
-          rewriter, loc, rows,
-          arith::MaxUIOp::create(rewriter, loc, taskRows, kernel.index(1)));
-      SmallVector<OpFoldResult> bounds;
-      if (batched)
-        bounds.push_back(batchCount);
-      bounds.push_back(tasks);
-      auto forall = scf::ForallOp::create(rewriter, loc, bounds,
-                                          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value bi = batched ? forall.getInductionVar(0) : Value();
-      Value task = forall.getInductionVar(batched ? 1 : 0);
-      Value rowOffset = arith::MulIOp::create(rewriter, loc, task, taskRows);
-      Value rowCount = arith::MinUIOp::create(
-          rewriter, loc, taskRows,
-          arith::SubIOp::create(rewriter, loc, rows, rowOffset));
-      Value shared = forall.getRegionIterArgs()[0];
-      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
-      SmallVector<OpFoldResult> offsets, sliceSizes;
-      if (batched) {
-        offsets.push_back(bi);
-        sliceSizes.push_back(oneAttr);
-      }
-      offsets.append({rowOffset, rewriter.getIndexAttr(0)});
-      sliceSizes.append({rowCount, sizes[first + 1]});
-      SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
-      Value slice = tensor::ExtractSliceOp::create(
-          rewriter, loc, shared, offsets, sliceSizes, strides);
-      Value rowsDone = buildRows(slice, bi, batched ? zeroIndex : Value(),
-                                 rowOffset, rowCount);
-      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowsDone, shared,
-                                            offsets, sliceSizes, strides);
-      result = forall.getResult(0);
-      rewriter.setInsertionPointAfter(forall);
-    }
+    Value result = buildMatmulRows(rewriter, loc, target, sizes, batched, mr,
+                                   runsInParallel(op), buildRows);
     rewriter.replaceOp(op, result);
   }
 };
@@ -874,7 +761,7 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     // Output row (n, oh), stored at row (outN, outOh) of `into`.
     auto buildRow = [&](Value into, Value n, Value oh, Value outN,
                         Value outOh) -> Value {
-      scf::LoopNest nest = loops(
+      scf::LoopNest nest = buildLoops(
           rewriter, loc, {outWidth, blocks}, {mr, nr}, ValueRange{into},
           [&](ValueRange ivs, ValueRange iterArgs) {
             Value ow0 = ivs[0], nb0 = ivs[1];
@@ -886,7 +773,7 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
             for (int64_t j = 0; j < nr; ++j)
               blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
             scf::ValueVector wide =
-                loops(
+                buildLoops(
                     rewriter, loc, {kernel.index(kh), kernel.index(kw)}, {1, 1},
                     kernel.zeros(kernel.wideType(), 2 * mr * nr),
                     [&](ValueRange taps, ValueRange from) {
@@ -932,41 +819,8 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
       return nest.results.front();
     };
 
-    Value batch = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[0]);
-    Value outHeight = getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]);
-    Value result;
-    if (!runsInParallel(op)) {
-      result =
-          loops(rewriter, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
-                [&](ValueRange ivs, ValueRange iterArgs) {
-                  return scf::ValueVector{
-                      buildRow(iterArgs[0], ivs[0], ivs[1], ivs[0], ivs[1])};
-                })
-              .results.front();
-    } else {
-      // One task per output row, storing into its own slice.
-      auto forall = scf::ForallOp::create(
-          rewriter, loc, ArrayRef<OpFoldResult>{batch, outHeight},
-          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
-      Value shared = forall.getRegionIterArgs()[0];
-      OpFoldResult oneAttr = rewriter.getIndexAttr(1);
-      OpFoldResult zeroAttr = rewriter.getIndexAttr(0);
-      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
-      SmallVector<OpFoldResult> sliceSizes{oneAttr, oneAttr, sizes[2],
-                                           sizes[3]};
-      SmallVector<OpFoldResult> strideAttrs(4, oneAttr);
-      Value slice = tensor::ExtractSliceOp::create(
-          rewriter, loc, shared, offsets, sliceSizes, strideAttrs);
-      Value zeroIndex = kernel.index(0);
-      Value rowDone = buildRow(slice, n, oh, zeroIndex, zeroIndex);
-      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, rowDone, shared,
-                                            offsets, sliceSizes, strideAttrs);
-      result = forall.getResult(0);
-    }
+    Value result = buildConvRows(rewriter, loc, target, sizes,
+                                 runsInParallel(op), buildRow);
     rewriter.replaceOp(op, result);
   }
 };
