@@ -146,18 +146,17 @@ bool mlir::bitserial::prefersX86Lookup(Operation *op) {
 // The kernel
 //===----------------------------------------------------------------------===//
 
-/// The lookup indices of the codes `x` (`[lead..., Kx]` i8, Kx a multiple of
-/// 64): `[lead..., Kx / 4]` of `type`, each the plane bits of 4 consecutive
-/// codes (bit 4p + i: plane p of code i) times `scale`.
-static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
-                          IntegerType type, int64_t scale) {
+/// The weight bytes of the 0/1 codes `x` (`[lead..., Kx]` i8, Kx a multiple
+/// of 64): `[lead..., Kx / 4]` i8, each the 4 consecutive codes as bits
+/// (bit i: code i).
+static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t rank = xType.getRank();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   int64_t length = xType.getShape().back();
   assert(length % 64 == 0 && "codes are decoded 64 values of K at a time");
   sizes.back() = b.getIndexAttr(length / kGroup);
-  Value out = tensor::EmptyOp::create(b, loc, sizes, type);
+  Value out = tensor::EmptyOp::create(b, loc, sizes, b.getI8Type());
   constexpr int64_t span = 32;
   auto i8Span = VectorType::get({span}, b.getI8Type());
   auto i32Words = VectorType::get({span / kGroup}, b.getI32Type());
@@ -182,25 +181,19 @@ static Value buildIndices(OpBuilder &b, Location loc, Value x, int64_t bits,
             nb, nloc, i8Span, x, ivs, constantInt(nb, nloc, nb.getI8Type(), 0),
             ArrayRef<bool>{true});
         Value words = vector::BitCastOp::create(nb, nloc, i32Words, codes);
-        // Bit p of byte i (plane p of code i) moves to bit 4p + i.
+        // Bit 0 of byte i (code i) moves to bit i.
         Value index;
-        for (int64_t pos = 0; pos < kGroup; ++pos)
-          for (int64_t plane = 0; plane < bits; ++plane) {
-            int64_t from = 8 * pos + plane, to = kGroup * plane + pos;
-            Value field = words;
-            if (from > to)
-              field = arith::ShRUIOp::create(nb, nloc, field, splat(from - to));
-            else if (from < to)
-              field = arith::ShLIOp::create(nb, nloc, field, splat(to - from));
-            field =
-                arith::AndIOp::create(nb, nloc, field, splat(int64_t(1) << to));
-            index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
-                          : field;
-          }
-        if (scale != 1)
-          index = arith::MulIOp::create(nb, nloc, index, splat(scale));
+        for (int64_t pos = 0; pos < kGroup; ++pos) {
+          Value field = words;
+          if (pos > 0)
+            field = arith::ShRUIOp::create(nb, nloc, field, splat(7 * pos));
+          field =
+              arith::AndIOp::create(nb, nloc, field, splat(int64_t(1) << pos));
+          index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
+                        : field;
+        }
         Value bytes = arith::TruncIOp::create(
-            nb, nloc, VectorType::get({span / kGroup}, type), index);
+            nb, nloc, VectorType::get({span / kGroup}, nb.getI8Type()), index);
         SmallVector<Value> at(ivs.drop_back());
         at.push_back(arith::DivUIOp::create(nb, nloc, ivs.back(),
                                             constantIndex(nb, nloc, kGroup)));
@@ -378,8 +371,7 @@ static Value buildWeightIndices(OpBuilder &b, Location loc, Value packed,
                              /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                              /*needRowSum=*/false, /*padding=*/{}, kLanes)
                     .x;
-  Value indices =
-      buildIndices(b, loc, codes, /*bits=*/1, b.getI8Type(), /*scale=*/1);
+  Value indices = buildWeightBytes(b, loc, codes);
   return relayoutChannelBlocks(b, loc, indices, groups, kLanes, /*group=*/1,
                                b.getI8Type(), /*isUnsigned=*/true);
 }
