@@ -584,6 +584,133 @@ uint64_t tableLookupExpectedPerOuter() {
 constexpr double kTableBitsPerOuter =
     double(kTableBlocks) * kTablePixels * kTableVectors * kTableSteps * 32 * 8;
 
+// The same loop on 512-bit registers (64 channels per lookup; each table's 16
+// entries repeated in the four 128-bit lanes), for CPUs with AVX512BW.
+// With AVX512_VBMI, vpermb looks up 64-entry tables: one per 3 unsigned 2-bit
+// activations (64 tables), indexed by 3 signed 2-bit weights (6 bits), entries
+// biased by 18 to [0, 27]: 3 multiply-accumulates at 2 x 2 bits per byte lane,
+// against 4 at 2 x 1 bits for vpshufb.
+struct WideLookupData {
+  alignas(64) uint8_t tables[256 * 64];
+  alignas(64) uint8_t weights[kTableSteps * kTableVectors * 64];
+  alignas(64) uint8_t permuteTables[64 * 64];
+  alignas(64) uint8_t permuteWeights[kTableSteps * kTableVectors * 64];
+};
+const WideLookupData &wideLookupData() {
+  static WideLookupData d;
+  static bool init = false;
+  if (!init) {
+    const LookupData &narrow = lookupData();
+    for (int t = 0; t < 256; ++t)
+      for (int byte = 0; byte < 64; ++byte)
+        d.tables[64 * t + byte] = narrow.tables[32 * t + (byte & 15)];
+    std::mt19937_64 rng(6790);
+    for (auto &w : d.weights)
+      w = uint8_t(rng() & 15);
+    for (int t = 0; t < 64; ++t)
+      for (int w = 0; w < 64; ++w) {
+        int sum = 18;
+        for (int pos = 0; pos < 3; ++pos) {
+          int code = (w >> (2 * pos)) & 3;
+          sum += ((t >> (2 * pos)) & 3) * (code >= 2 ? code - 4 : code);
+        }
+        d.permuteTables[64 * t + w] = uint8_t(sum);
+      }
+    for (auto &w : d.permuteWeights)
+      w = uint8_t(rng() & 63);
+    init = true;
+  }
+  return d;
+}
+template <bool Permute>
+__attribute__((noinline, target("avx512f,avx512bw,avx512vbmi"))) uint64_t
+avx512TableLookupLoop(uint64_t outer, const uint64_t *) {
+  const LookupData &narrow = lookupData();
+  const WideLookupData &d = wideLookupData();
+  const uint8_t *tables = Permute ? d.permuteTables : d.tables;
+  const uint8_t *weights = Permute ? d.permuteWeights : d.weights;
+  // Offsets are the narrow loop's (32 t of 256 tables); tables here are 64
+  // bytes, and only 64 of them for vpermb.
+  auto tableAt = [&](unsigned offset) {
+    return tables + ((2 * offset) & (Permute ? 64 * 63 : 64 * 255));
+  };
+  const __m512i lowBytes = _mm512_set1_epi16(0xff);
+  __m512i total = _mm512_setzero_si512();
+  for (uint64_t o = 0; o < outer; ++o) {
+    for (int blk = 0; blk < kTableBlocks; ++blk) {
+      const uint16_t *offsets =
+          narrow.offsets + blk * kTablePixels * kTableSteps;
+      __m512i wide[kTablePixels][kTableVectors][2];
+      for (auto &p : wide)
+        for (auto &v : p)
+          v[0] = v[1] = _mm512_setzero_si512();
+      for (int s0 = 0; s0 < kTableSteps; s0 += kTableWiden) {
+        __m512i acc[kTablePixels][kTableVectors];
+        for (auto &p : acc)
+          for (auto &v : p)
+            v = _mm512_setzero_si512();
+#if defined(__clang__)
+#pragma clang loop unroll(disable)
+#endif
+        for (int s = s0; s < s0 + kTableWiden; ++s) {
+          __m512i w[kTableVectors];
+          for (int v = 0; v < kTableVectors; ++v)
+            w[v] = _mm512_load_si512(weights + (s * kTableVectors + v) * 64);
+          for (int p = 0; p < kTablePixels; ++p) {
+            __m512i table =
+                _mm512_load_si512(tableAt(offsets[p * kTableSteps + s]));
+            for (int v = 0; v < kTableVectors; ++v)
+              acc[p][v] = _mm512_add_epi8(
+                  acc[p][v], Permute ? _mm512_permutexvar_epi8(w[v], table)
+                                     : _mm512_shuffle_epi8(table, w[v]));
+          }
+        }
+        for (int p = 0; p < kTablePixels; ++p)
+          for (int v = 0; v < kTableVectors; ++v) {
+            wide[p][v][0] = _mm512_add_epi16(
+                wide[p][v][0], _mm512_and_si512(acc[p][v], lowBytes));
+            wide[p][v][1] = _mm512_add_epi16(wide[p][v][1],
+                                             _mm512_srli_epi16(acc[p][v], 8));
+          }
+      }
+      for (auto &p : wide)
+        for (auto &v : p)
+          total = _mm512_add_epi64(total,
+                                   _mm512_sad_epu8(_mm512_add_epi16(v[0], v[1]),
+                                                   _mm512_setzero_si512()));
+    }
+  }
+  alignas(64) uint64_t lanes[8];
+  _mm512_store_si512(lanes, total);
+  uint64_t sum = 0;
+  for (uint64_t lane : lanes)
+    sum += lane;
+  return sum;
+}
+template <bool Permute> uint64_t wideTableLookupExpectedPerOuter() {
+  const LookupData &narrow = lookupData();
+  const WideLookupData &d = wideLookupData();
+  const uint8_t *tables = Permute ? d.permuteTables : d.tables;
+  const uint8_t *weights = Permute ? d.permuteWeights : d.weights;
+  uint64_t total = 0;
+  for (int blk = 0; blk < kTableBlocks; ++blk)
+    for (int p = 0; p < kTablePixels; ++p)
+      for (int v = 0; v < kTableVectors; ++v)
+        for (int lane = 0; lane < 32; ++lane) {
+          uint32_t sum = 0;
+          for (int byte = 2 * lane; byte < 2 * lane + 2; ++byte)
+            for (int s = 0; s < kTableSteps; ++s) {
+              uint8_t w = weights[(s * kTableVectors + v) * 64 + byte];
+              unsigned offset =
+                  narrow.offsets[(blk * kTablePixels + p) * kTableSteps + s];
+              sum += tables[((2 * offset) & (Permute ? 64 * 63 : 64 * 255)) +
+                            (Permute ? w : (byte & 48) + w)];
+            }
+          total += (sum & 0xff) + (sum >> 8);
+        }
+  return total;
+}
+
 constexpr int kScalarInner = 8;
 // One scalar 64-bit popcnt, in asm so that the compiler cannot turn the loop
 // into vector popcounts (clang SLP-vectorizes it to vpopcntq on AVX-512 CPUs).
@@ -1411,7 +1538,7 @@ int main(int argc, char **argv) {
     results.push_back(R);
   }
 
-  Peak avx, split, scalar, zmm, harleySeal, lookup;
+  Peak avx, split, scalar, zmm, harleySeal, lookup, wideLookup, permuteLookup;
   // The packed weights of a 4096 x 4096 matmul at 1 and 2 bits, and a
   // buffer far larger than the caches (memory).
   std::vector<Bandwidth> bandwidths;
@@ -1434,6 +1561,16 @@ int main(int argc, char **argv) {
       harleySeal = measurePeak(avx512HarleySealLoop, kZmmBitsPerOuter,
                                avx512ExpectedPerOuter(), 1, opt.repeat,
                                opt.minTime);
+      wideLookup = measurePeak(
+          avx512TableLookupLoop<false>, 2 * kTableBitsPerOuter,
+          wideTableLookupExpectedPerOuter<false>(), 1, opt.repeat, opt.minTime);
+    }
+    if (__builtin_cpu_supports("avx512vbmi")) {
+      // 3 multiply-accumulates of 2 x 2 bits per byte lane: 12 binary ops,
+      // against the 8 of a 2 x 1-bit vpshufb lookup.
+      permuteLookup = measurePeak(
+          avx512TableLookupLoop<true>, 3 * kTableBitsPerOuter,
+          wideTableLookupExpectedPerOuter<true>(), 1, opt.repeat, opt.minTime);
     }
   }
 
@@ -1485,6 +1622,19 @@ int main(int argc, char **argv) {
                   "(vpternlogq, one vpopcntq per 16 words) %.1f G binary ops/s, "
                   "1 thread%s\n", harleySeal.gops1,
                   harleySeal.verified ? "" : "  [RESULT CHECK FAILED]");
+    if (!std::isnan(wideLookup.gops1))
+      std::printf(
+          "extra: the table lookups on 512-bit registers (64 channels per "
+          "vpshufb) %.1f G binary ops/s, 1 thread%s\n",
+          wideLookup.gops1,
+          wideLookup.verified ? "" : "  [RESULT CHECK FAILED]");
+    if (!std::isnan(permuteLookup.gops1))
+      std::printf(
+          "extra: vpermb lookups in 64-entry tables of 3 activations indexed "
+          "by 3 "
+          "2-bit weights (2 x 2 bits) %.1f G binary ops/s, 1 thread%s\n",
+          permuteLookup.gops1,
+          permuteLookup.verified ? "" : "  [RESULT CHECK FAILED]");
   }
   // oneDNN implementations, grouped: "impl (C2,C4,...)".
   auto printImpls = [&](const char *what, DnnlResult LayerResult::*field) {
@@ -1567,22 +1717,31 @@ int main(int argc, char **argv) {
                     "\"onednn_fp32_ms\": %s, \"int16_gemm_ms\": %s},\n",
                  jsonStr(sumLabel).c_str(), all ? "true" : "false", jsonNum(s8).c_str(),
                  jsonNum(sf).c_str(), jsonNum(s16).c_str());
-    std::fprintf(f, "  \"popcount_peak\": {\"unit\": \"G binary ops/s\", "
-                    "\"avx2_vpshufb_1thread\": %s, \"avx2_split_nibbles_1thread\": %s, "
-                    "\"scalar_popcnt64_1thread\": %s, "
-                    "\"avx2_vpshufb_all_threads\": %s, \"scalar_popcnt64_all_threads\": %s, "
-                    "\"avx512_vpopcntq_1thread\": %s, \"avx512_vpopcntq_all_threads\": %s, "
-                    "\"avx512_harley_seal_1thread\": %s, "
-                    "\"avx2_table_lookup_2x1_1thread\": %s, \"verified\": %s},\n",
-                 jsonNum(avx.gops1).c_str(), jsonNum(split.gops1).c_str(),
-                 jsonNum(scalar.gops1).c_str(), jsonNum(avx.gopsAll).c_str(), jsonNum(scalar.gopsAll).c_str(),
-                 jsonNum(zmm.gops1).c_str(), jsonNum(zmm.gopsAll).c_str(),
-                 jsonNum(harleySeal.gops1).c_str(), jsonNum(lookup.gops1).c_str(),
-                 opt.runPeak && avx.verified && split.verified && scalar.verified &&
-                         lookup.verified &&
-                         (std::isnan(zmm.gops1) || zmm.verified) &&
-                         (std::isnan(harleySeal.gops1) || harleySeal.verified)
-                     ? "true" : "false");
+    std::fprintf(
+        f,
+        "  \"popcount_peak\": {\"unit\": \"G binary ops/s\", "
+        "\"avx2_vpshufb_1thread\": %s, \"avx2_split_nibbles_1thread\": %s, "
+        "\"scalar_popcnt64_1thread\": %s, "
+        "\"avx2_vpshufb_all_threads\": %s, \"scalar_popcnt64_all_threads\": "
+        "%s, "
+        "\"avx512_vpopcntq_1thread\": %s, \"avx512_vpopcntq_all_threads\": %s, "
+        "\"avx512_harley_seal_1thread\": %s, "
+        "\"avx2_table_lookup_2x1_1thread\": %s, "
+        "\"avx512_table_lookup_2x1_1thread\": %s, "
+        "\"avx512_vpermb_lookup_2x2_1thread\": %s, \"verified\": %s},\n",
+        jsonNum(avx.gops1).c_str(), jsonNum(split.gops1).c_str(),
+        jsonNum(scalar.gops1).c_str(), jsonNum(avx.gopsAll).c_str(),
+        jsonNum(scalar.gopsAll).c_str(), jsonNum(zmm.gops1).c_str(),
+        jsonNum(zmm.gopsAll).c_str(), jsonNum(harleySeal.gops1).c_str(),
+        jsonNum(lookup.gops1).c_str(), jsonNum(wideLookup.gops1).c_str(),
+        jsonNum(permuteLookup.gops1).c_str(),
+        opt.runPeak && avx.verified && split.verified && scalar.verified &&
+                lookup.verified && (std::isnan(zmm.gops1) || zmm.verified) &&
+                (std::isnan(harleySeal.gops1) || harleySeal.verified) &&
+                (std::isnan(wideLookup.gops1) || wideLookup.verified) &&
+                (std::isnan(permuteLookup.gops1) || permuteLookup.verified)
+            ? "true"
+            : "false");
     std::fprintf(f, "  \"read_bandwidth\": {\"unit\": \"GB/s\", \"buffers\": [");
     for (size_t i = 0; i < bandwidths.size(); ++i)
       std::fprintf(f, "%s{\"bytes\": %zu, \"gbs_1thread\": %s, \"verified\": %s}",
