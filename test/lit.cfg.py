@@ -89,6 +89,9 @@ if {"avx512_vnni", "avx512vl", "avx512bw"} <= cpu_flags:
     config.available_features.add("x86-avx512-vnni")
 if "avx2" in cpu_flags:
     config.available_features.add("x86-avx2")
+# vpermb table lookups (AVX512-VBMI).
+if {"avx512vbmi", "avx512bw"} <= cpu_flags:
+    config.available_features.add("x86-avx512-vbmi")
 
 # AArch64 execution under user-mode qemu: a cross compiler and the emulator.
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):

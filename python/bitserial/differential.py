@@ -466,18 +466,22 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False,
             with open(path, "w") as f:
                 f.write(lowered.stdout)
         int8 = [X86_INT8[f] for f in flags if f in X86_INT8]
-        if int8 or "lookup" in flags:
+        lookup = [f for f in flags if f in ("lookup", "vpermb")]
+        if int8 or lookup:
             # Every matmul and conv2d the x86 int8 lowering handles goes to
-            # int8 (min-bit-product=1), with +lookup every one the lookup
-            # lowering handles to table lookups; tiled first with +tile.
+            # int8 (min-bit-product=1), with +lookup (+vpermb) every one the
+            # lookup lowering handles to vpshufb (vpermb) table lookups;
+            # tiled first with +tile.
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
             parallel = " parallel=true" if "par" in flags else ""
             passes = ["--bitserial-tile"] if "tile" in flags else []
             if int8:
                 passes.append("--convert-bitserial-to-x86-int8="
                               f"{int8[0]} min-bit-product=1{parallel}")
-            if "lookup" in flags:
+            if lookup:
+                instruction = "vpermb" if "vpermb" in lookup else "pshufb"
                 passes.append("--convert-bitserial-to-x86-lookup="
+                              f"instruction={instruction} "
                               f"min-parallel-macs=0{parallel}")
             lowered = subprocess.run([opt, path] + passes, capture_output=True,
                                      text=True, timeout=300)
@@ -687,7 +691,8 @@ def main(argv=None):
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par,"
                 "vector:host+const,vector:x86-avx2+const+par",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+lookup][+v3][+planes]"
+             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+lookup|+vpermb][+v3]"
+             "[+planes]"
              "[+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
@@ -699,7 +704,8 @@ def main(argv=None):
              "with avx512-vnni, avx-vnni, avx2 without and with narrow "
              "products, or avx512bw; +lookup: every matmul and conv2d the "
              "x86 lookup lowering handles lowered by bitserial-opt first "
-             "to vpshufb table lookups; +v3: --cpu "
+             "to vpshufb table lookups; +vpermb: the same with vpermb "
+             "(2-bit weights, AVX512-VBMI); +v3: --cpu "
              "x86-64-v3; +planes: the packed operands reach the ops as "
              "arguments of a private function, not as bitserial.pack "
              "results; +const: the weights are a constant of the module, "

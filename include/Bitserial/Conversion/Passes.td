@@ -323,36 +323,49 @@ def ConvertBitserialToX86Int8
 def ConvertBitserialToX86Lookup
     : Pass<"convert-bitserial-to-x86-lookup", "ModuleOp"> {
   let summary = "Lower bitserial matmuls and convolutions of 1- or 2-bit "
-                "activations and 1-bit weights to vpshufb table lookups "
-                "(AVX2)";
+                "activations to table lookups: vpshufb for 1-bit weights "
+                "(AVX2), vpermb for 2-bit weights (AVX512-VBMI)";
   let description = [{
-    Counts by table lookup instead of AND and popcount. For each 4 values
-    of K of an activation row (pixel), a 16-entry table holds the exact
-    dot product of those 4 values with every combination of 4 weight bits;
-    a weight vector of 32 output channels, each byte the 4 bits of one
-    channel, indexes it with one `vpshufb`. One lookup is 4
-    multiply-accumulates per channel at any activation precision the table
-    covers, with no AND: at 2 x 1 bits that is a third of the vector
-    operations of the split-nibble bit-serial kernel per counted bit pair.
-    Each `bitserial.matmul` and `bitserial.conv2d` of 1- or 2-bit unsigned
-    or signed activations and 1-bit weights (any encoding) becomes:
+    Counts by table lookup instead of AND and popcount. With
+    `instruction=pshufb` (the default), for each 4 values of K of an
+    activation row (pixel), a 16-entry table holds the exact dot product of
+    those 4 values with every combination of 4 weight bits; a weight vector
+    of 32 output channels, each byte the 4 bits of one channel, indexes it
+    with one `vpshufb`. One lookup is 4 multiply-accumulates per channel at
+    any activation precision the table covers, with no AND: at 2 x 1 bits
+    that is a third of the vector operations of the split-nibble bit-serial
+    kernel per counted bit pair. Each `bitserial.matmul` and
+    `bitserial.conv2d` of 1- or 2-bit unsigned or signed activations and
+    1-bit weights (any encoding) becomes:
 
-    - the activations decoded to their values (the shared decoding of the
-      int8 lowerings; padding and K past its end are 0) and packed into one
-      byte per 4 values of K: the index of their table among the 16 or 256
-      tables of the encoding, a constant of 32-byte rows (both ymm lanes);
+    - the activations' table offsets (an i16 per 4 values of K: 32 x the
+      index of their table among the 16 or 256 tables of the encoding, a
+      constant of 32-byte rows, both ymm lanes), computed from the packed
+      planes' nibbles; padding and K past its end select the table of 0;
     - the weights as one byte per output channel and 4 values of K (their
       plane bits), in vectors of 32 channels: `[N / 32, K / 4, 32]` (a
       filter `[CO / 32, KH, KW, C / 4, 32]`), computed at compile time for
       constant weights;
     - a kernel of register blocks of 4 rows (pixels) x 2 vectors of 32
       channels: per step a table load per row, a weight load per vector and
-      `vpshufb` + `vpaddb` per pair into byte sums. The table entries carry
-      a bias that makes them non-negative; the byte sums are widened into
-      i16 (`vpand`, `vpsrlw`) before they can pass 255, and the bias of
+      `vpshufb` + `vpaddusb` per pair into byte sums. The table entries
+      carry a bias that makes them non-negative; the byte sums are widened
+      into i16 (`vpand`, `vpsrlw`) before they can pass 255, and the bias of
       every lookup is subtracted at the end, so the result is exact. The
       sums of one output must fit 16 bits: ops whose lookups per output
       times the largest entry pass 65535 are left to the other lowerings.
+
+    With `instruction=vpermb` (AVX512-VBMI) the weights have 2 bits (any
+    encoding) and a table has 64 entries: the dot products of 3 activations
+    with every combination of 3 weight codes, indexed by a byte of 3 codes
+    per output channel; a zmm vector holds 64 channels. A lookup covers
+    values g, G + g and 2G + g of K (G = ceil(K / 3)), so that the
+    activations' offsets (64 x the table index, from their decoded values)
+    and the weights' bytes take 3 contiguous reads per 64 groups. The same
+    kernel, widening and bias follow, on zmm registers. The pipelines do
+    not use it: on a Zen 5 it ran level with the `vpopcntq` bit-serial
+    kernel (0.87-1.17x per ResNet-18 layer at 2 x 2 bits), whose
+    `vpermb` is no faster than its `vpopcntq`.
 
     A `bitserial.kernel` annotation other than `"lookup"` and a
     `bitserial.int8` attribute leave an op alone; `bitserial-select-kernels`
@@ -360,6 +373,11 @@ def ConvertBitserialToX86Lookup
     the lookups cheaper. Run it before `convert-bitserial-to-vector`.
   }];
   let options = [
+    Option<"instruction", "instruction", "std::string",
+           /*default=*/"\"pshufb\"",
+           "The lookup: pshufb (AVX2, ymm: 1-bit weights, tables of 4 "
+           "activations) or vpermb (AVX512-VBMI, zmm: 2-bit weights, 64-entry "
+           "tables of 3 activations)">,
     Option<"parallel", "parallel", "bool", /*default=*/"false",
            "Outer loops as scf.forall: output rows of a convolution, runs of "
            "row blocks of a matmul">,

@@ -1,11 +1,13 @@
 //===- BitserialToX86Lookup.cpp - x86 table-lookup lowering ---------------===//
 //
-// Rewrites a bitserial.matmul or conv2d of 1- or 2-bit activations and 1-bit
-// weights into vpshufb lookups: every 4 activation values of K select one of
-// the encoding's tables (their exact dot products with each combination of 4
-// weight bits), which a vector of 32 output channels' weight bits indexes.
-// Byte sums of biased, non-negative entries are widened into i16 before they
-// can wrap; the bias of every lookup is subtracted at the end.
+// Rewrites a bitserial.matmul or conv2d of 1- or 2-bit activations and 1- or
+// 2-bit weights into table lookups: every group of activation values of K
+// selects one of the encoding's tables (their exact dot products with each
+// combination of weight codes), which a vector of output channels' weight
+// codes indexes: vpshufb with 4 1-bit weights per ymm byte, or vpermb with 3
+// 2-bit weights per zmm byte. Byte sums of biased, non-negative entries are
+// widened into i16 before they can wrap; the bias of every lookup is
+// subtracted at the end.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace mlir::bitserial {
 #define GEN_PASS_DEF_CONVERTBITSERIALTOX86LOOKUP
@@ -32,32 +35,82 @@ using namespace mlir;
 using namespace mlir::bitserial;
 using namespace mlir::bitserial::int8;
 
-/// Values of K per lookup (the 4 index bits of vpshufb).
-static constexpr int64_t kGroup = 4;
-/// Output channels per lookup: the bytes of a ymm register.
-static constexpr int64_t kLanes = 32;
-/// A register block: rows (pixels) x vectors of kLanes channels; 8 byte
-/// sums, 2 weight vectors and a table in registers.
+/// vpshufb: values of K per lookup (its 4 index bits) and output channels
+/// per lookup (the bytes of a ymm register).
+static constexpr int64_t kPshufbGroup = 4, kPshufbLanes = 32;
+/// A register block: rows (pixels) x vectors of channels; 8 byte sums, 2
+/// weight vectors and a table in registers.
 static constexpr int64_t kRowBlock = 4, kChannelBlock = 2;
 /// The i16 sums are read as unsigned.
 static constexpr int64_t kMaxWideSum = 65535;
-static constexpr StringLiteral kShuffleIntrinsic = "llvm.x86.avx2.pshuf.b";
-/// The byte sums add with unsigned saturation, which they never reach (the
-/// chunks are short enough): as plain adds, LLVM re-associates them across
-/// unrolled steps and then needs more registers than AVX2 has.
-static constexpr StringLiteral kAddIntrinsic = "llvm.uadd.sat.v32i8";
+
+namespace {
+/// The shape of the lookups of an instruction.
+struct LookupVariant {
+  X86LookupInstruction instruction;
+  /// Values of K per lookup, output channels per lookup (bytes of the
+  /// register), and bits per weight in the index.
+  int64_t group, lanes, weightBits;
+  /// The register block: rows (pixels) x vectors of channels.
+  int64_t rowBlock, channelBlock;
+  StringLiteral shuffle;
+  /// The byte sums add with unsigned saturation, which they never reach
+  /// (the chunks are short enough): as plain adds, LLVM re-associates them
+  /// across unrolled steps and then needs more registers than there are.
+  StringLiteral add;
+
+  /// Entries per table: the index values.
+  int64_t entries() const { return int64_t(1) << (group * weightBits); }
+  /// vpermb groups values g, G + g and 2G + g of K (G = ceil(K / 3)), so
+  /// that a group's codes are 3 contiguous vectors apart; vpshufb groups
+  /// 4 consecutive values, the nibbles of the packed planes.
+  bool strided() const { return instruction == X86LookupInstruction::Vpermb; }
+  /// Groups of `length` values of K.
+  int64_t groups(int64_t length) const {
+    return llvm::divideCeil(length, group);
+  }
+};
+} // namespace
+
+static LookupVariant getVariant(X86LookupInstruction instruction) {
+  switch (instruction) {
+  case X86LookupInstruction::Pshufb:
+    return {instruction,
+            kPshufbGroup,
+            kPshufbLanes,
+            1,
+            kRowBlock,
+            kChannelBlock,
+            "llvm.x86.avx2.pshuf.b",
+            "llvm.uadd.sat.v32i8"};
+  case X86LookupInstruction::Vpermb:
+    return {
+        instruction,          3, 64, 2, 4, 2, "llvm.x86.avx512.permvar.qi.512",
+        "llvm.uadd.sat.v64i8"};
+  }
+  llvm_unreachable("unknown lookup instruction");
+}
+
+std::optional<X86LookupInstruction>
+mlir::bitserial::parseX86LookupInstruction(StringRef name) {
+  return llvm::StringSwitch<std::optional<X86LookupInstruction>>(name)
+      .Case("pshufb", X86LookupInstruction::Pshufb)
+      .Case("vpermb", X86LookupInstruction::Vpermb)
+      .Default(std::nullopt);
+}
 
 //===----------------------------------------------------------------------===//
 // Plans
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The tables of an encoding pair: `tables[32 * t + w]` (and `+ 16`, the
-/// upper lane) is `bias` plus the dot product of the 4 activations of index
-/// t with the 4 weight bits of w.
+/// The tables of an encoding pair: `tables[lanes * t + w]` (repeated in
+/// each 16-byte lane for vpshufb) is `bias` plus the dot product of the
+/// activations of table t with the weight codes of index w.
 struct LookupPlan {
-  int64_t bitsA;
-  /// The weight codes in the index bits: value = scale * code + offset.
+  LookupVariant variant;
+  int64_t bitsA = 0;
+  /// The weight codes in the index: value = scale * code + offset.
   Int8Operand rhs;
   std::vector<int8_t> tables;
   int64_t bias = 0;
@@ -69,72 +122,87 @@ struct LookupPlan {
 
 /// The plan of `lhs` x `rhs`, or std::nullopt if the lowering does not
 /// handle the pair: activations of 1 or 2 bits whose code 0 is the value 0
-/// (unsigned, signed: padding and K past its end read as 0), 1-bit weights.
+/// (unsigned, signed: padding and K past its end read as 0), weights of the
+/// variant's bits.
 static std::optional<LookupPlan> planFor(PackedLayoutAttr lhs,
-                                         PackedLayoutAttr rhs) {
-  if (!lhs || !rhs || lhs.getBits() > 2 || rhs.getBits() != 1 ||
+                                         PackedLayoutAttr rhs,
+                                         const LookupVariant &variant) {
+  if (!lhs || !rhs || lhs.getBits() > 2 ||
+      rhs.getBits() != variant.weightBits ||
       lhs.getEncoding() == Encoding::Bipolar)
     return std::nullopt;
-  LookupPlan plan;
+  LookupPlan plan{variant};
   plan.bitsA = lhs.getBits();
   plan.rhs = asUnsigned(rhs);
-  int64_t patterns = int64_t(1) << (kGroup * plan.bitsA);
-  std::vector<int64_t> entries(patterns * 16);
+  int64_t group = variant.group, entryCount = variant.entries();
+  int64_t patterns = int64_t(1) << (group * plan.bitsA);
+  uint64_t codeMask = (uint64_t(1) << plan.bitsA) - 1;
+  uint64_t weightMask = (uint64_t(1) << variant.weightBits) - 1;
+  std::vector<int64_t> entries(patterns * entryCount);
   for (int64_t t = 0; t < patterns; ++t)
-    for (int64_t w = 0; w < 16; ++w) {
+    for (int64_t w = 0; w < entryCount; ++w) {
       int64_t sum = 0;
-      for (int64_t pos = 0; pos < kGroup; ++pos) {
-        // Bits 4p..4p+3 of the index: plane p's bits of the 4 positions.
+      for (int64_t pos = 0; pos < group; ++pos) {
+        // vpshufb: bits 4p..4p+3 of t are plane p's bits of the 4
+        // positions; vpermb: bits 2 pos.. of t are position pos's planes.
         uint64_t planes = 0;
-        for (int64_t plane = 0; plane < plan.bitsA; ++plane)
-          planes |= uint64_t((t >> (kGroup * plane + pos)) & 1) << plane;
+        if (variant.strided()) {
+          planes = (uint64_t(t) >> (plan.bitsA * pos)) & codeMask;
+        } else {
+          for (int64_t plane = 0; plane < plan.bitsA; ++plane)
+            planes |= uint64_t((t >> (group * plane + pos)) & 1) << plane;
+        }
         int64_t a = decodePlaneBits(planes, plan.bitsA, lhs.getEncoding());
-        int64_t b = plan.rhs.scale * ((w >> pos) & 1) + plan.rhs.offset;
-        sum += a * b;
+        int64_t code = (uint64_t(w) >> (variant.weightBits * pos)) & weightMask;
+        sum += a * (plan.rhs.scale * code + plan.rhs.offset);
       }
-      entries[t * 16 + w] = sum;
+      entries[t * entryCount + w] = sum;
     }
   auto [low, high] = std::minmax_element(entries.begin(), entries.end());
   plan.bias = -std::min<int64_t>(*low, 0);
   plan.maxEntry = *high + plan.bias;
   plan.byteSteps = plan.maxEntry == 0 ? 255 : 255 / plan.maxEntry;
-  plan.tables.resize(patterns * kLanes);
+  plan.tables.resize(patterns * variant.lanes);
   for (int64_t t = 0; t < patterns; ++t)
-    for (int64_t w = 0; w < 16; ++w)
-      plan.tables[t * kLanes + w] = plan.tables[t * kLanes + 16 + w] =
-          int8_t(uint8_t(entries[t * 16 + w] + plan.bias));
+    for (int64_t l = 0; l < variant.lanes; ++l)
+      plan.tables[t * variant.lanes + l] =
+          int8_t(uint8_t(entries[t * entryCount + l % entryCount] + plan.bias));
   return plan;
 }
 
-/// Lookups per output of `op` (4 values of K each, per tap of a
+/// Lookups per output of `op` (a group of values of K each, per tap of a
 /// convolution), or std::nullopt for dynamic kernel extents.
-static std::optional<int64_t> getLookupsPerOutput(Operation *op) {
+static std::optional<int64_t>
+getLookupsPerOutput(Operation *op, const LookupVariant &variant) {
   if (auto matmul = dyn_cast<MatmulOp>(op))
-    return llvm::divideCeil(matmul.getLhsLayout().getLength(), kGroup);
+    return variant.groups(matmul.getLhsLayout().getLength());
   auto conv = cast<Conv2DOp>(op);
   auto filterType = cast<RankedTensorType>(conv.getFilter().getType());
   if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2))
     return std::nullopt;
   return filterType.getDimSize(1) * filterType.getDimSize(2) *
-         llvm::divideCeil(conv.getInputLayout().getLength(), kGroup);
+         variant.groups(conv.getInputLayout().getLength());
 }
 
-bool mlir::bitserial::canLowerToX86Lookup(Operation *op) {
+bool mlir::bitserial::canLowerToX86Lookup(Operation *op,
+                                          X86LookupInstruction instruction) {
   if (!isa<MatmulOp, Conv2DOp>(op))
     return false;
   // Batched weights would need a re-layout per batch.
   if (auto matmul = dyn_cast<MatmulOp>(op))
     if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 4)
       return false;
+  LookupVariant variant = getVariant(instruction);
   std::optional<LookupPlan> plan =
       planFor(getPackedLayout(op->getOperand(0).getType()),
-              getPackedLayout(op->getOperand(1).getType()));
-  std::optional<int64_t> lookups = getLookupsPerOutput(op);
+              getPackedLayout(op->getOperand(1).getType()), variant);
+  std::optional<int64_t> lookups = getLookupsPerOutput(op, variant);
   return plan && lookups && *lookups * plan->maxEntry <= kMaxWideSum;
 }
 
-bool mlir::bitserial::prefersX86Lookup(Operation *op) {
-  if (op->hasAttr(kInt8AttrName) || !canLowerToX86Lookup(op))
+bool mlir::bitserial::prefersX86Lookup(Operation *op,
+                                       X86LookupInstruction instruction) {
+  if (op->hasAttr(kInt8AttrName) || !canLowerToX86Lookup(op, instruction))
     return false;
   if (auto kernel = op->getAttrOfType<StringAttr>(kKernelAttrName))
     return kernel.getValue() == "lookup";
@@ -155,11 +223,11 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   int64_t length = xType.getShape().back();
   assert(length % 64 == 0 && "codes are decoded 64 values of K at a time");
-  sizes.back() = b.getIndexAttr(length / kGroup);
+  sizes.back() = b.getIndexAttr(length / kPshufbGroup);
   Value out = tensor::EmptyOp::create(b, loc, sizes, b.getI8Type());
   constexpr int64_t span = 32;
   auto i8Span = VectorType::get({span}, b.getI8Type());
-  auto i32Words = VectorType::get({span / kGroup}, b.getI32Type());
+  auto i32Words = VectorType::get({span / kPshufbGroup}, b.getI32Type());
   SmallVector<Value> lbs, ubs, steps;
   for (int64_t d = 0; d < rank; ++d) {
     lbs.push_back(constantIndex(b, loc, 0));
@@ -183,7 +251,7 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
         Value words = vector::BitCastOp::create(nb, nloc, i32Words, codes);
         // Bit 0 of byte i (code i) moves to bit i.
         Value index;
-        for (int64_t pos = 0; pos < kGroup; ++pos) {
+        for (int64_t pos = 0; pos < kPshufbGroup; ++pos) {
           Value field = words;
           if (pos > 0)
             field = arith::ShRUIOp::create(nb, nloc, field, splat(7 * pos));
@@ -193,10 +261,11 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
                         : field;
         }
         Value bytes = arith::TruncIOp::create(
-            nb, nloc, VectorType::get({span / kGroup}, nb.getI8Type()), index);
+            nb, nloc, VectorType::get({span / kPshufbGroup}, nb.getI8Type()),
+            index);
         SmallVector<Value> at(ivs.drop_back());
-        at.push_back(arith::DivUIOp::create(nb, nloc, ivs.back(),
-                                            constantIndex(nb, nloc, kGroup)));
+        at.push_back(arith::DivUIOp::create(
+            nb, nloc, ivs.back(), constantIndex(nb, nloc, kPshufbGroup)));
         return scf::ValueVector{
             vector::TransferWriteOp::create(nb, nloc, bytes, iterArgs[0], at,
                                             ArrayRef<bool>{true})
@@ -283,9 +352,9 @@ static Value buildTableOffsets(OpBuilder &b, Location loc, Value packed,
               arith::ShRUIOp::create(nb, nloc, bytes, splat(byteType, 4));
           if (plane > 0) {
             lo = arith::ShLIOp::create(nb, nloc, lo,
-                                       splat(byteType, kGroup * plane));
+                                       splat(byteType, kPshufbGroup * plane));
             hi = arith::ShLIOp::create(nb, nloc, hi,
-                                       splat(byteType, kGroup * plane));
+                                       splat(byteType, kPshufbGroup * plane));
           }
           low = low ? Value(arith::OrIOp::create(nb, nloc, low, lo)) : lo;
           high = high ? Value(arith::OrIOp::create(nb, nloc, high, hi)) : hi;
@@ -298,7 +367,7 @@ static Value buildTableOffsets(OpBuilder &b, Location loc, Value packed,
             vector::ShuffleOp::create(nb, nloc, low, high, interleave);
         Value offsets = arith::ShLIOp::create(
             nb, nloc, arith::ExtUIOp::create(nb, nloc, offsetType, groups),
-            splat(offsetType, llvm::Log2_64(kLanes)));
+            splat(offsetType, llvm::Log2_64(kPshufbLanes)));
         SmallVector<Value> to;
         for (int64_t d = 0; d < lead; ++d)
           to.push_back(before[d] == 0 ? ivs[d]
@@ -313,67 +382,164 @@ static Value buildTableOffsets(OpBuilder &b, Location loc, Value packed,
   return nest.results.front();
 }
 
-/// The weights of a constant `packed` (`[R, mids..., 1, words]`) as the
-/// kernel reads them, computed here: `[ceil(R / 32), mids..., groups, 32]`
-/// i8, byte `[r / 32, m..., g, r % 32]` the codes of values 4g..4g+3 of row
-/// r (the first lowest; 0 past K and past R). Null for other values.
+/// The weights of a constant `packed` (`[R, mids..., planes, words]`) as
+/// the kernel reads them, computed here: `[ceil(R / lanes), mids..., groups,
+/// lanes]` i8, byte `[r / lanes, m..., g, r % lanes]` the codes of group g's
+/// values of row r (vpshufb: values 4g..4g+3, the first lowest; vpermb:
+/// values g, G + g, 2G + g, 2 bits each; 0 past K and past R). Null for
+/// other values.
 static Value foldWeightIndices(OpBuilder &b, Location loc, Value packed,
-                               PackedLayoutAttr layout, int64_t groups) {
+                               PackedLayoutAttr layout, int64_t groups,
+                               const LookupVariant &variant) {
   auto type = cast<RankedTensorType>(packed.getType());
   DenseIntElementsAttr words = getConstantElements(packed);
   if (!type.hasStaticShape() || !words)
     return {};
   ArrayRef<int64_t> shape = type.getShape();
-  int64_t rows = shape[0];
+  int64_t rows = shape[0], lanes = variant.lanes;
   ArrayRef<int64_t> mids = shape.drop_front().drop_back(2);
   int64_t midCount = 1;
   for (int64_t extent : mids)
     midCount *= extent;
-  int64_t numWords = shape.back();
+  int64_t planes = shape[shape.size() - 2], numWords = shape.back();
   unsigned wordBits = getWordBits(type);
-  int64_t blocks = llvm::divideCeil(rows, kLanes);
-  if (blocks * midCount * groups * kLanes > (int64_t(1) << 24))
+  int64_t blocks = llvm::divideCeil(rows, lanes);
+  if (blocks * midCount * groups * lanes > (int64_t(1) << 24))
     return {};
   Int8Operand rep = asUnsigned(layout);
   SmallVector<uint64_t> wordValues;
   wordValues.reserve(words.getNumElements());
   for (const APInt &word : words.getValues<APInt>())
     wordValues.push_back(word.getZExtValue());
-  std::vector<int8_t> bytes(blocks * midCount * groups * kLanes, 0);
+  std::vector<int8_t> bytes(blocks * midCount * groups * lanes, 0);
   int64_t length = layout.getLength();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t m = 0; m < midCount; ++m) {
-      const uint64_t *plane = wordValues.data() + (r * midCount + m) * numWords;
+      const uint64_t *row =
+          wordValues.data() + (r * midCount + m) * planes * numWords;
       for (int64_t k = 0; k < length; ++k) {
-        uint64_t bit = (plane[k / wordBits] >> (k % wordBits)) & 1;
-        int64_t value = decodePlaneBits(bit, 1, layout.getEncoding());
+        uint64_t bits = 0;
+        for (int64_t p = 0; p < planes; ++p)
+          bits |= ((row[p * numWords + k / wordBits] >> (k % wordBits)) & 1)
+                  << p;
+        int64_t value = decodePlaneBits(bits, planes, layout.getEncoding());
         int64_t code = (value - rep.offset) / rep.scale;
-        bytes[(((r / kLanes) * midCount + m) * groups + k / kGroup) * kLanes +
-              r % kLanes] |= int8_t(code << (k % kGroup));
+        int64_t g = variant.strided() ? k % groups : k / variant.group;
+        int64_t slot = variant.strided() ? k / groups : k % variant.group;
+        bytes[(((r / lanes) * midCount + m) * groups + g) * lanes +
+              r % lanes] |= int8_t(code << (slot * variant.weightBits));
       }
     }
   SmallVector<int64_t> outShape{blocks};
   outShape.append(mids.begin(), mids.end());
-  outShape.append({groups, kLanes});
+  outShape.append({groups, lanes});
   auto outType = RankedTensorType::get(outShape, b.getI8Type());
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(outType, ArrayRef<int8_t>(bytes)));
 }
 
+/// The groups of vpermb (values g, G + g, 2G + g of K) of `x` (`[lead...,
+/// Kx]` i8, read as 0 past Kx): `[lead..., G]` of `elementType` (i8 or
+/// i16), element g the fields `x & mask` of the 3 values, the first lowest,
+/// `fieldBits` apart, times `scale`.
+static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
+                                int64_t groups, int64_t fieldBits,
+                                Type elementType, int64_t scale) {
+  constexpr int64_t span = 64, slots = 3;
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  sizes.back() = b.getIndexAttr(groups);
+  Value out = tensor::EmptyOp::create(b, loc, sizes, elementType);
+  auto byteType = VectorType::get({span}, b.getI8Type());
+  auto outType = VectorType::get({span}, elementType);
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    lbs.push_back(constantIndex(b, loc, 0));
+    ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
+                                     b, loc, tensor::getMixedSize(b, loc, x, d))
+                               : constantIndex(b, loc, groups));
+    steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{out},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+        auto splat = [&](VectorType type, int64_t v) {
+          return arith::ConstantOp::create(
+              nb, nloc,
+              DenseElementsAttr::get(
+                  type, nb.getIntegerAttr(type.getElementType(), v)));
+        };
+        Value fields;
+        for (int64_t slot = 0; slot < slots; ++slot) {
+          SmallVector<Value> at(ivs.drop_back());
+          at.push_back(arith::AddIOp::create(
+              nb, nloc, ivs.back(), constantIndex(nb, nloc, slot * groups)));
+          Value field = vector::TransferReadOp::create(
+              nb, nloc, byteType, x, at,
+              constantInt(nb, nloc, nb.getI8Type(), 0), ArrayRef<bool>{false});
+          field = arith::AndIOp::create(
+              nb, nloc, field, splat(byteType, (int64_t(1) << fieldBits) - 1));
+          if (slot > 0)
+            field = arith::ShLIOp::create(nb, nloc, field,
+                                          splat(byteType, slot * fieldBits));
+          fields = fields ? Value(arith::OrIOp::create(nb, nloc, fields, field))
+                          : field;
+        }
+        if (outType != byteType)
+          fields = arith::ExtUIOp::create(nb, nloc, outType, fields);
+        if (scale != 1)
+          fields =
+              arith::MulIOp::create(nb, nloc, fields, splat(outType, scale));
+        return scf::ValueVector{
+            vector::TransferWriteOp::create(nb, nloc, fields, iterArgs[0], ivs,
+                                            ArrayRef<bool>{false})
+                .getResult()};
+      });
+  return nest.results.front();
+}
+
+/// The table offsets of the activations `packed` (`[lead..., R, planes,
+/// words]`) for the plan's lookups: `[lead..., groups]` i16, lanes x the
+/// index of the table, the border of `padding` (a convolution's `[top,
+/// bottom, left, right]`) offset 0 (the table of values 0).
+static Value buildActivationOffsets(OpBuilder &b, Location loc, Value packed,
+                                    PackedLayoutAttr layout, int64_t groups,
+                                    const LookupPlan &plan,
+                                    ArrayRef<int64_t> padding) {
+  if (!plan.variant.strided())
+    return buildTableOffsets(b, loc, packed, layout, padding);
+  // The values (the planes' low bits, as the tables' index takes them),
+  // 0 in the padding and past K.
+  Value values =
+      decodePacked(b, loc, packed, layout, asSigned(layout),
+                   /*rowMultiple=*/1, CodeLayout::rows(), b.getI32Type(),
+                   /*needRowSum=*/false, padding, plan.variant.lanes)
+          .x;
+  return buildStridedGroups(b, loc, values, groups, plan.bitsA, b.getI16Type(),
+                            plan.variant.lanes);
+}
+
 /// The weights as the kernel reads them (foldWeightIndices' layout), for
-/// any `packed`: decoded to codes, packed 4 to a byte, re-laid out.
+/// any `packed`: decoded to codes, packed into a byte per group, re-laid
+/// out.
 static Value buildWeightIndices(OpBuilder &b, Location loc, Value packed,
                                 PackedLayoutAttr layout, int64_t groups,
-                                Type resultType) {
-  if (Value folded = foldWeightIndices(b, loc, packed, layout, groups))
+                                Type resultType, const LookupVariant &variant) {
+  if (Value folded = foldWeightIndices(b, loc, packed, layout, groups, variant))
     return folded;
-  Value codes = decodePacked(b, loc, packed, layout, asUnsigned(layout),
-                             /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                             /*needRowSum=*/false, /*padding=*/{}, kLanes)
-                    .x;
-  Value indices = buildWeightBytes(b, loc, codes);
-  return relayoutChannelBlocks(b, loc, indices, groups, kLanes, /*group=*/1,
-                               b.getI8Type(), /*isUnsigned=*/true);
+  Value codes =
+      decodePacked(b, loc, packed, layout, asUnsigned(layout),
+                   /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                   /*needRowSum=*/false, /*padding=*/{}, variant.lanes)
+          .x;
+  Value indices = variant.strided()
+                      ? buildStridedGroups(b, loc, codes, groups,
+                                           variant.weightBits, b.getI8Type(),
+                                           /*scale=*/1)
+                      : buildWeightBytes(b, loc, codes);
+  return relayoutChannelBlocks(b, loc, indices, groups, variant.lanes,
+                               /*group=*/1, b.getI8Type(), /*isUnsigned=*/true);
 }
 
 namespace {
@@ -382,13 +548,14 @@ struct LookupKernel {
   OpBuilder &b;
   Location loc;
   const LookupPlan &plan;
-  /// The tables, `[patterns * 32]` i8.
+  /// The tables, `[patterns * lanes]` i8.
   Value tables;
 
+  int64_t lanes() const { return plan.variant.lanes; }
   Value index(int64_t value) { return constantIndex(b, loc, value); }
-  VectorType byteType() { return VectorType::get({kLanes}, b.getI8Type()); }
+  VectorType byteType() { return VectorType::get({lanes()}, b.getI8Type()); }
   VectorType wideType() {
-    return VectorType::get({kLanes / 2}, b.getI16Type());
+    return VectorType::get({lanes() / 2}, b.getI16Type());
   }
   Value splat(VectorType type, int64_t value) {
     return arith::ConstantOp::create(
@@ -414,12 +581,12 @@ struct LookupKernel {
     scf::ValueVector next;
     for (size_t i = 0; i < tables.size(); ++i)
       for (size_t j = 0; j < weights.size(); ++j) {
-        Value entries = func::CallOp::create(b, loc, kShuffleIntrinsic,
+        Value entries = func::CallOp::create(b, loc, plan.variant.shuffle,
                                              TypeRange{byteType()},
                                              ValueRange{tables[i], weights[j]})
                             .getResult(0);
         next.push_back(func::CallOp::create(
-                           b, loc, kAddIntrinsic, TypeRange{byteType()},
+                           b, loc, plan.variant.add, TypeRange{byteType()},
                            ValueRange{sums[i * weights.size() + j], entries})
                            .getResult(0));
       }
@@ -457,25 +624,25 @@ struct LookupKernel {
   /// The outputs of the even and odd i16 sums `even`, `odd` of one byte sum
   /// over `lookups` lookups, in channel order and `resultType`.
   Value outputs(Value even, Value odd, int64_t lookups, Type resultType) {
-    auto i32Half = VectorType::get({kLanes / 2}, b.getI32Type());
+    auto i32Half = VectorType::get({lanes() / 2}, b.getI32Type());
     even = arith::ExtUIOp::create(b, loc, i32Half, even);
     odd = arith::ExtUIOp::create(b, loc, i32Half, odd);
     SmallVector<int64_t> interleave;
-    for (int64_t l = 0; l < kLanes / 2; ++l)
-      interleave.append({l, l + kLanes / 2});
+    for (int64_t l = 0; l < lanes() / 2; ++l)
+      interleave.append({l, l + lanes() / 2});
     Value values = vector::ShuffleOp::create(b, loc, even, odd, interleave);
-    auto i32Type = VectorType::get({kLanes}, b.getI32Type());
+    auto i32Type = VectorType::get({lanes()}, b.getI32Type());
     if (plan.bias != 0)
       values = arith::SubIOp::create(b, loc, values,
                                      splat(i32Type, plan.bias * lookups));
     if (!resultType.isInteger(32))
       values = arith::ExtSIOp::create(
-          b, loc, VectorType::get({kLanes}, resultType), values);
+          b, loc, VectorType::get({lanes()}, resultType), values);
     return values;
   }
 
   /// Stores the block's outputs: byte sum `i * nr + j` (as `wide`) goes to
-  /// `at(i)` + channel `(nb0 + j) * 32` of `into`, plus `into`'s values
+  /// `at(i)` + channel `(nb0 + j) * lanes` of `into`, plus `into`'s values
   /// there if `readInit`; channels past the end are masked off unless
   /// `channelsInBounds`.
   Value storeBlock(Value into, ArrayRef<Value> wide, int64_t mr, int64_t nr,
@@ -483,12 +650,13 @@ struct LookupKernel {
                    function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
                    bool channelsInBounds, bool readInit) {
     Type resultType = cast<RankedTensorType>(into.getType()).getElementType();
-    auto resultVector = VectorType::get({kLanes}, resultType);
+    auto resultVector = VectorType::get({lanes()}, resultType);
     Value zero = constantInt(b, loc, resultType, 0);
     auto indices = [&](int64_t i, int64_t j) {
       SmallVector<Value> result = at(i);
       result.push_back(arith::MulIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, nb0, index(j)), index(kLanes)));
+          b, loc, arith::AddIOp::create(b, loc, nb0, index(j)),
+          index(lanes())));
       return result;
     };
     SmallVector<Value> values;
@@ -560,27 +728,29 @@ reduceGroups(LookupKernel &kernel, int64_t groups, int64_t blockSums,
 namespace {
 template <typename OpTy>
 struct X86LookupPattern : public OpRewritePattern<OpTy> {
-  X86LookupPattern(MLIRContext *ctx, bool parallel, int64_t minParallelMacs)
+  X86LookupPattern(MLIRContext *ctx, bool parallel, int64_t minParallelMacs,
+                   X86LookupInstruction instruction)
       : OpRewritePattern<OpTy>(ctx), parallel(parallel),
-        minParallelMacs(minParallelMacs) {}
+        minParallelMacs(minParallelMacs), instruction(instruction) {}
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const final {
-    if (!prefersX86Lookup(op))
+    if (!prefersX86Lookup(op, instruction))
       return rewriter.notifyMatchFailure(op, "not selected for lookups");
     // No outputs: the result is `init`.
     if (llvm::is_contained(op.getInit().getType().getShape(), 0)) {
       rewriter.replaceOp(op, op.getInit());
       return success();
     }
-    std::optional<LookupPlan> plan =
-        planFor(getPackedLayout(op->getOperand(0).getType()),
-                getPackedLayout(op->getOperand(1).getType()));
-    auto byteType = VectorType::get({kLanes}, rewriter.getI8Type());
+    std::optional<LookupPlan> plan = planFor(
+        getPackedLayout(op->getOperand(0).getType()),
+        getPackedLayout(op->getOperand(1).getType()), getVariant(instruction));
+    auto byteType =
+        VectorType::get({plan->variant.lanes}, rewriter.getI8Type());
     FunctionType byteOp =
         rewriter.getFunctionType({byteType, byteType}, {byteType});
-    if (failed(declareIntrinsic(rewriter, op, kShuffleIntrinsic, byteOp)) ||
-        failed(declareIntrinsic(rewriter, op, kAddIntrinsic, byteOp)))
+    if (failed(declareIntrinsic(rewriter, op, plan->variant.shuffle, byteOp)) ||
+        failed(declareIntrinsic(rewriter, op, plan->variant.add, byteOp)))
       return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
     auto tablesType = RankedTensorType::get({int64_t(plan->tables.size())},
                                             rewriter.getI8Type());
@@ -603,16 +773,19 @@ struct X86LookupPattern : public OpRewritePattern<OpTy> {
 
   bool parallel;
   int64_t minParallelMacs;
+  X86LookupInstruction instruction;
 };
 
 /// The register block for `vectors` channel vectors (dynamic: as many as
 /// fit) and `rows` rows per run (dynamic: many): channel vectors x rows,
 /// the rows evened out over the run.
-static std::pair<int64_t, int64_t> getBlock(int64_t vectors, int64_t rows) {
+static std::pair<int64_t, int64_t> getBlock(int64_t vectors, int64_t rows,
+                                            const LookupVariant &variant) {
+  int64_t rowBlock = variant.rowBlock, channelBlock = variant.channelBlock;
   int64_t nr = ShapedType::isDynamic(vectors)
-                   ? kChannelBlock
-                   : std::clamp<int64_t>(vectors, 1, kChannelBlock);
-  int64_t mr = kRowBlock * kChannelBlock / nr;
+                   ? channelBlock
+                   : std::clamp<int64_t>(vectors, 1, channelBlock);
+  int64_t mr = rowBlock * channelBlock / nr;
   if (!ShapedType::isDynamic(rows) && rows > 0)
     mr = llvm::divideCeil(rows, llvm::divideCeil(rows, mr));
   return {nr, mr};
@@ -630,12 +803,16 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
     Type resultType = initType.getElementType();
     bool batched = initType.getRank() == 3;
     bool lhsBatched = op.getLhs().getType().getRank() == 4;
-    int64_t groups = llvm::divideCeil(lhsLayout.getLength(), kGroup);
+    const LookupVariant &variant = kernel.plan.variant;
+    int64_t lanes = variant.lanes;
+    int64_t groups = variant.groups(lhsLayout.getLength());
 
-    Value indices = buildTableOffsets(rewriter, loc, op.getLhs(), lhsLayout,
-                                      /*padding=*/{});
-    Value weights = buildWeightIndices(rewriter, loc, op.getRhs(),
-                                       op.getRhsLayout(), groups, resultType);
+    Value indices = buildActivationOffsets(rewriter, loc, op.getLhs(),
+                                           lhsLayout, groups, kernel.plan,
+                                           /*padding=*/{});
+    Value weights =
+        buildWeightIndices(rewriter, loc, op.getRhs(), op.getRhsLayout(),
+                           groups, resultType, variant);
 
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
@@ -644,11 +821,12 @@ struct MatmulToX86Lookup : public X86LookupPattern<MatmulOp> {
     int64_t staticN = initType.getDimSize(first + 1);
     int64_t staticBlocks = ShapedType::isDynamic(staticN)
                                ? ShapedType::kDynamic
-                               : llvm::divideCeil(staticN, kLanes);
+                               : llvm::divideCeil(staticN, lanes);
     int64_t nr, mr;
-    std::tie(nr, mr) = getBlock(staticBlocks, initType.getDimSize(first));
+    std::tie(nr, mr) =
+        getBlock(staticBlocks, initType.getDimSize(first), variant);
     bool channelsInBounds = !ShapedType::isDynamic(staticN) &&
-                            staticN % kLanes == 0 && staticBlocks % nr == 0;
+                            staticN % lanes == 0 && staticBlocks % nr == 0;
     Value target;
     bool readInit;
     std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
@@ -723,15 +901,18 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     Type resultType = initType.getElementType();
     auto filterType = cast<RankedTensorType>(op.getFilter().getType());
     int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
-    int64_t groups = llvm::divideCeil(inputLayout.getLength(), kGroup);
+    const LookupVariant &variant = kernel.plan.variant;
+    int64_t lanes = variant.lanes;
+    int64_t groups = variant.groups(inputLayout.getLength());
 
-    // [N, H + pads, W + pads, Kx / 4]: the border is the table of 0.
-    Value indices = buildTableOffsets(rewriter, loc, op.getInput(), inputLayout,
-                                      op.getPadding());
-    // [COB, KH, KW, groups, 32].
+    // [N, H + pads, W + pads, >= groups]: the border is the table of 0.
+    Value indices =
+        buildActivationOffsets(rewriter, loc, op.getInput(), inputLayout,
+                               groups, kernel.plan, op.getPadding());
+    // [COB, KH, KW, groups, lanes].
     Value weights =
         buildWeightIndices(rewriter, loc, op.getFilter(), op.getFilterLayout(),
-                           groups, resultType);
+                           groups, resultType, variant);
 
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
@@ -740,11 +921,11 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     int64_t staticCo = initType.getDimSize(3);
     int64_t staticBlocks = ShapedType::isDynamic(staticCo)
                                ? ShapedType::kDynamic
-                               : llvm::divideCeil(staticCo, kLanes);
+                               : llvm::divideCeil(staticCo, lanes);
     int64_t nr, mr;
-    std::tie(nr, mr) = getBlock(staticBlocks, initType.getDimSize(2));
+    std::tie(nr, mr) = getBlock(staticBlocks, initType.getDimSize(2), variant);
     bool channelsInBounds = !ShapedType::isDynamic(staticCo) &&
-                            staticCo % kLanes == 0 && staticBlocks % nr == 0;
+                            staticCo % lanes == 0 && staticBlocks % nr == 0;
     int64_t lookups = kh * kw * groups;
     Value target;
     bool readInit;
@@ -819,9 +1000,10 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
 } // namespace
 
 void mlir::bitserial::populateBitserialToX86LookupPatterns(
-    RewritePatternSet &patterns, bool parallel, int64_t minParallelMacs) {
-  patterns.add<MatmulToX86Lookup, Conv2DToX86Lookup>(patterns.getContext(),
-                                                     parallel, minParallelMacs);
+    RewritePatternSet &patterns, bool parallel, int64_t minParallelMacs,
+    X86LookupInstruction instruction) {
+  patterns.add<MatmulToX86Lookup, Conv2DToX86Lookup>(
+      patterns.getContext(), parallel, minParallelMacs, instruction);
 }
 
 //===----------------------------------------------------------------------===//
@@ -841,8 +1023,17 @@ struct ConvertBitserialToX86LookupPass
           << minParallelMacs.getValue();
       return signalPassFailure();
     }
+    std::optional<X86LookupInstruction> parsed =
+        parseX86LookupInstruction(instruction);
+    if (!parsed) {
+      emitError(getOperation()->getLoc())
+          << "unknown lookup instruction '" << instruction.getValue()
+          << "' (expected pshufb or vpermb)";
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateBitserialToX86LookupPatterns(patterns, parallel, minParallelMacs);
+    populateBitserialToX86LookupPatterns(patterns, parallel, minParallelMacs,
+                                         *parsed);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
