@@ -284,6 +284,50 @@ llvm::Expected<KernelTarget> mlir::bitserial::resolveKernelTargetForCPU(
   return target;
 }
 
+/// The features an x86 intrinsic needs, each alternative a set that must
+/// all be present, for the intrinsics the lowerings emit (empty: unknown).
+static SmallVector<SmallVector<StringRef>>
+getIntrinsicFeatures(StringRef name) {
+  if (name == "llvm.x86.avx512.permvar.qi.512")
+    return {{"avx512vbmi"}};
+  if (name == "llvm.x86.avx512.vpdpbusd.512")
+    return {{"avx512vnni"}};
+  if (name == "llvm.x86.avx512.vpdpbusd.256")
+    return {{"avxvnni"}, {"avx512vnni", "avx512vl"}};
+  if (name.starts_with("llvm.x86.avx512."))
+    return {{"avx512bw"}};
+  if (name.starts_with("llvm.x86.avx2."))
+    return {{"avx2"}};
+  if (name.starts_with("llvm.x86.ssse3."))
+    return {{"ssse3"}};
+  if (name.starts_with("llvm.x86.sse2."))
+    return {{"sse2"}};
+  return {};
+}
+
+llvm::Error mlir::bitserial::checkIntrinsicFeatures(ModuleOp module,
+                                                    const CpuFeatures &cpu,
+                                                    StringRef cpuName) {
+  for (auto function : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = function.getName();
+    SmallVector<SmallVector<StringRef>> alternatives =
+        getIntrinsicFeatures(name);
+    if (alternatives.empty() ||
+        llvm::any_of(alternatives, [&](ArrayRef<StringRef> features) {
+          return llvm::all_of(features,
+                              [&](StringRef f) { return cpu.has(f); });
+        }))
+      continue;
+    SmallVector<std::string> options;
+    for (ArrayRef<StringRef> features : alternatives)
+      options.push_back(llvm::join(features, " and "));
+    return makeError("the code calls " + name + ", which needs " +
+                     llvm::join(options, " or ") + ", which " + cpuName +
+                     " lacks");
+  }
+  return llvm::Error::success();
+}
+
 void mlir::bitserial::setInt8Features(LoweringOptions &options,
                                       const llvm::Triple &triple,
                                       const CpuFeatures &cpu) {
@@ -1146,6 +1190,10 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   setInt8Features(lowering, triple, *cpuFeatures);
   if (llvm::Error error = (*session)->lowerToLLVMDialect(lowering))
     return std::move(error);
+  if (triple.isX86())
+    if (llvm::Error error = checkIntrinsicFeatures((*session)->getModule(),
+                                                   *cpuFeatures, cpuName))
+      return error;
 
   // To LLVM IR for the target machine.
   llvm::TargetOptions targetOptions;

@@ -468,6 +468,12 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
           : kernelTarget;
   if (llvm::Error error = lowering.lowerToLLVMDialect(loweringOptions))
     return std::move(error);
+  if (builder->getTargetTriple().isX86())
+    if (llvm::Error error = checkIntrinsicFeatures(
+            module, *cpuFeatures,
+            options.cpu.empty() ? "the host CPU '" + builder->getCPU() + "'"
+                                : "--cpu '" + options.cpu + "'"))
+      return error;
   // Arguments the code never writes are read in place (runViews).
   ArrayRef<bool> written = lowering.getWrittenArguments(impl->entry);
   if (written.size() == impl->arguments.size())

@@ -160,6 +160,14 @@ struct PassIR {
   std::string ir;
 };
 
+/// Checks that `cpu` (described by `cpuName`, e.g. "--cpu 'znver3'") has
+/// the features of every x86 intrinsic that `module` (in the LLVM dialect)
+/// declares: IR lowered elsewhere for another CPU (vpermb lookups, vpdpbusd)
+/// would otherwise stop LLVM's instruction selection with a fatal error.
+llvm::Error checkIntrinsicFeatures(mlir::ModuleOp module,
+                                   const CpuFeatures &cpu,
+                                   llvm::StringRef cpuName);
+
 /// Sets the int8 dot-product options of `options` from the features of the
 /// CPU the code is generated for.
 void setInt8Features(LoweringOptions &options, const llvm::Triple &triple,
