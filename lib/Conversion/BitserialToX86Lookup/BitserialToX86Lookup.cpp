@@ -214,12 +214,35 @@ bool mlir::bitserial::prefersX86Lookup(Operation *op,
 // The kernel
 //===----------------------------------------------------------------------===//
 
+/// A loop nest over `x`'s leading dimensions and its last one up to `extent`
+/// in steps of `span`, carrying `out`; `body` gets the indices and `out`.
+static Value buildLastDimLoops(
+    OpBuilder &b, Location loc, Value x, int64_t extent, int64_t span,
+    Value out,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < rank; ++d) {
+    lbs.push_back(constantIndex(b, loc, 0));
+    ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
+                                     b, loc, tensor::getMixedSize(b, loc, x, d))
+                               : constantIndex(b, loc, extent));
+    steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
+  }
+  return scf::buildLoopNest(b, loc, lbs, ubs, steps, ValueRange{out},
+                            [&](OpBuilder &nb, Location nloc, ValueRange ivs,
+                                ValueRange iterArgs) {
+                              return scf::ValueVector{
+                                  body(nb, nloc, ivs, iterArgs[0])};
+                            })
+      .results.front();
+}
+
 /// The weight bytes of the 0/1 codes `x` (`[lead..., Kx]` i8, Kx a multiple
 /// of 64): `[lead..., Kx / 4]` i8, each the 4 consecutive codes as bits
 /// (bit i: code i).
 static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   auto xType = cast<RankedTensorType>(x.getType());
-  int64_t rank = xType.getRank();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   int64_t length = xType.getShape().back();
   assert(length % 64 == 0 && "codes are decoded 64 values of K at a time");
@@ -228,17 +251,9 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   constexpr int64_t span = 32;
   auto i8Span = VectorType::get({span}, b.getI8Type());
   auto i32Words = VectorType::get({span / kPshufbGroup}, b.getI32Type());
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d = 0; d < rank; ++d) {
-    lbs.push_back(constantIndex(b, loc, 0));
-    ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
-                                     b, loc, tensor::getMixedSize(b, loc, x, d))
-                               : constantIndex(b, loc, length));
-    steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
-  }
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{out},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+  return buildLastDimLoops(
+      b, loc, x, length, span, out,
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, Value into) -> Value {
         auto splat = [&](int64_t v) {
           return arith::ConstantOp::create(
               nb, nloc,
@@ -266,12 +281,10 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
         SmallVector<Value> at(ivs.drop_back());
         at.push_back(arith::DivUIOp::create(
             nb, nloc, ivs.back(), constantIndex(nb, nloc, kPshufbGroup)));
-        return scf::ValueVector{
-            vector::TransferWriteOp::create(nb, nloc, bytes, iterArgs[0], at,
-                                            ArrayRef<bool>{true})
-                .getResult()};
+        return vector::TransferWriteOp::create(nb, nloc, bytes, into, at,
+                                               ArrayRef<bool>{true})
+            .getResult();
       });
-  return nest.results.front();
 }
 
 /// The table offsets of the activations `packed` (`[lead..., R, planes,
@@ -446,24 +459,14 @@ static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
                                 int64_t groups, int64_t fieldBits,
                                 Type elementType, int64_t scale) {
   constexpr int64_t span = 64, slots = 3;
-  auto xType = cast<RankedTensorType>(x.getType());
-  int64_t rank = xType.getRank();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   sizes.back() = b.getIndexAttr(groups);
   Value out = tensor::EmptyOp::create(b, loc, sizes, elementType);
   auto byteType = VectorType::get({span}, b.getI8Type());
   auto outType = VectorType::get({span}, elementType);
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d = 0; d < rank; ++d) {
-    lbs.push_back(constantIndex(b, loc, 0));
-    ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
-                                     b, loc, tensor::getMixedSize(b, loc, x, d))
-                               : constantIndex(b, loc, groups));
-    steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
-  }
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{out},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iterArgs) {
+  return buildLastDimLoops(
+      b, loc, x, groups, span, out,
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, Value into) -> Value {
         auto splat = [&](VectorType type, int64_t v) {
           return arith::ConstantOp::create(
               nb, nloc,
@@ -491,12 +494,10 @@ static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
         if (scale != 1)
           fields =
               arith::MulIOp::create(nb, nloc, fields, splat(outType, scale));
-        return scf::ValueVector{
-            vector::TransferWriteOp::create(nb, nloc, fields, iterArgs[0], ivs,
-                                            ArrayRef<bool>{false})
-                .getResult()};
+        return vector::TransferWriteOp::create(nb, nloc, fields, into, ivs,
+                                               ArrayRef<bool>{false})
+            .getResult();
       });
-  return nest.results.front();
 }
 
 /// The table offsets of the activations `packed` (`[lead..., R, planes,
