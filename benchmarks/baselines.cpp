@@ -585,11 +585,12 @@ constexpr double kTableBitsPerOuter =
     double(kTableBlocks) * kTablePixels * kTableVectors * kTableSteps * 32 * 8;
 
 // The same loop on 512-bit registers (64 channels per lookup; each table's 16
-// entries repeated in the four 128-bit lanes), for CPUs with AVX512BW.
-// With AVX512_VBMI, vpermb looks up 64-entry tables: one per 3 unsigned 2-bit
-// activations (64 tables), indexed by 3 signed 2-bit weights (6 bits), entries
-// biased by 18 to [0, 27]: 3 multiply-accumulates at 2 x 2 bits per byte lane,
-// against 4 at 2 x 1 bits for vpshufb.
+// entries repeated in the four 128-bit lanes), for CPUs with AVX512BW (measured
+// where VBMI is present too: one template). With AVX512_VBMI, vpermb looks up
+// 64-entry tables: one per 3 unsigned 2-bit activations (64 tables), indexed by
+// 3 signed 2-bit weights (6 bits), entries biased by 18 to [0, 27]: 3
+// multiply-accumulates at 2 x 2 bits per byte lane, against 4 at 2 x 1 bits for
+// vpshufb.
 struct WideLookupData {
   alignas(64) uint8_t tables[256 * 64];
   alignas(64) uint8_t weights[kTableSteps * kTableVectors * 64];
@@ -1561,11 +1562,13 @@ int main(int argc, char **argv) {
       harleySeal = measurePeak(avx512HarleySealLoop, kZmmBitsPerOuter,
                                avx512ExpectedPerOuter(), 1, opt.repeat,
                                opt.minTime);
+    }
+    // Both lookup loops are compiled for AVX512BW and VBMI (one template).
+    if (__builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vbmi")) {
       wideLookup = measurePeak(
           avx512TableLookupLoop<false>, 2 * kTableBitsPerOuter,
           wideTableLookupExpectedPerOuter<false>(), 1, opt.repeat, opt.minTime);
-    }
-    if (__builtin_cpu_supports("avx512vbmi")) {
       // 3 multiply-accumulates of 2 x 2 bits per byte lane: 12 binary ops,
       // against the 8 of a 2 x 1-bit vpshufb lookup.
       permuteLookup = measurePeak(
