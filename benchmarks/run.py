@@ -8,7 +8,8 @@ as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
 layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
 bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 (M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
-(host also on 2 threads: output rows and channel parts in parallel),
+(host also on 2 threads: output rows and channel parts in parallel, with
+the popcount loops' own 2-thread speedup as the ceiling),
 through bitserial-run --repeat (median of single calls, packed activations
 in, i32 out; the filters constants of the module, re-laid out at compile
 time as oneDNN's weights are reordered outside its timed calls, or with
@@ -240,7 +241,13 @@ def main():
     avx2 = baselines(tool, ["--layers", ",".join(layers), "--skip", "peak",
                             "--skip", "int16", "--onednn-max-isa", "avx2"],
                      args.rounds)
+    # The vpopcntq loop on 2 threads at once: how far 2 threads can scale
+    # register-resident popcount work on this machine (2 vCPUs of a virtual
+    # machine may share a core's vector units or its clock).
+    both = baselines(tool, ["--layers", layers[0], "--threads", "2", "--skip",
+                            "onednn", "--skip", "int16"], args.rounds)
     peaks = best["popcount_peak"]
+    both_peaks = both["popcount_peak"]
     # The kernels' own counting methods: split-nibble lookups for AVX2 (the
     # faster of the two AVX2 loops), vpopcntq where the host has it.
     avx2_peak = max(peaks["avx2_vpshufb_1thread"],
@@ -258,6 +265,15 @@ def main():
          f"host {peak['host']:.0f} G/s; table lookups at 2 x 1 bits "
          f"{peaks.get('avx2_table_lookup_2x1_1thread') or 0:.0f} G/s; "
          f"load average {best['loadavg_start']}")
+    zmm_1t = both_peaks.get("avx512_vpopcntq_1thread")
+    zmm_2t = both_peaks.get("avx512_vpopcntq_all_threads")
+    scalar_1t = both_peaks["scalar_popcnt64_1thread"]
+    scalar_2t = both_peaks["scalar_popcnt64_all_threads"]
+    ceiling = (f"vpopcntq {zmm_2t / zmm_1t:.2f}x, " if zmm_1t and zmm_2t
+               else "")
+    emit()
+    emit(f"The popcount peak loops (registers only) on 2 threads over 1: "
+         f"{ceiling}scalar popcnt {scalar_2t / scalar_1t:.2f}x")
     emit()
 
     sums = {}
@@ -299,6 +315,8 @@ def main():
              f"| {s8:.3f} | {s8a:.3f} | {s8 / total['host']:.2f} "
              f"| {s8a / total['x86-avx2']:.2f} | {sf / total['host']:.2f} "
              f"| {s16 / total['host']:.2f} |")
+        emit()
+        emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x")
         emit()
 
     emit("### Dense (bitserial.matmul, K = N = 4096)")

@@ -211,6 +211,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
   vectorOptions.duplicateActivations = shape.duplicateActivations;
   vectorOptions.unrollPlanePairs = shape.unrollPlanePairs;
+  vectorOptions.straightLinePlanePairs = shape.straightLinePlanePairs;
   vectorOptions.freshReturnedOutput = shape.freshReturnedOutput;
   vectorOptions.hornerPlanePairs = shape.hornerPlanePairs;
   vectorOptions.widenEachStep = shape.widenEachStep;

@@ -136,6 +136,10 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
            /*default=*/"false",
            "With unroll-steps, one copy of the step loops per plane pair for "
            "blocks of at most 2 plane pairs of at most 31 steps each">,
+    Option<"straightLinePlanePairs", "straight-line-plane-pairs", "bool",
+           /*default=*/"false",
+           "Straight-line plane pairs (no plane loop) in blocks whose pairs "
+           "take at most 16 steps together, also without unroll-steps">,
     Option<"fuseEpilogues", "fuse-epilogues", "bool", /*default=*/"true",
            "Apply a threshold, requantize or dequantize that is the only use "
            "of a matmul or conv2d inside its kernel">,

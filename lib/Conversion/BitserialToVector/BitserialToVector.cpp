@@ -631,6 +631,7 @@ struct ConvertBitserialToVectorPass
     shape.narrowAccumulators = narrowAccumulators;
     shape.duplicateActivations = duplicateActivations;
     shape.unrollPlanePairs = unrollPlanePairs;
+    shape.straightLinePlanePairs = straightLinePlanePairs;
     shape.fuseEpilogues = fuseEpilogues;
     shape.freshReturnedOutput = freshReturnedOutput;
     shape.hornerPlanePairs = hornerPlanePairs;

@@ -1576,8 +1576,8 @@ Value ConvKernelBuilder::build() {
             }
             return next;
           };
-          // Short reductions (1x1 layers) with straight-line steps: all plane
-          // pairs straight-line too. No loop overhead or zeroed accumulators
+          // Short reductions (1x1 layers) with straight-line steps (or
+          // straightLinePlanePairs): all plane pairs straight-line too. No loop overhead or zeroed accumulators
           // per block, constant shifts, and an in-order core interleaves the
           // plane pairs' independent counts.
           // With unrollPlanePairs, longer ones of one chunk (3x3 layers
@@ -1603,10 +1603,14 @@ Value ConvKernelBuilder::build() {
           };
           SmallVector<Value> planeSums;
           int64_t pairSteps = kernelH * kernelW * words * halves();
-          if (shape.unrollSteps && pairSteps <= kMaxByteSteps &&
-              (planesA * planesB * pairSteps <= kMaxStraightLinePairSteps ||
-               (shape.unrollPlanePairs &&
-                planesA * planesB <= kMaxUnrolledPlanePairs))) {
+          bool shortPairs =
+              planesA * planesB * pairSteps <= kMaxStraightLinePairSteps;
+          if (pairSteps <= kMaxByteSteps &&
+              ((shape.straightLinePlanePairs && shortPairs) ||
+               (shape.unrollSteps &&
+                (shortPairs || (shape.unrollPlanePairs &&
+                                planesA * planesB <=
+                                    kMaxUnrolledPlanePairs))))) {
             planeSums = accInit;
             if (horner) {
               // Pairs by falling weight 2^(i + j).

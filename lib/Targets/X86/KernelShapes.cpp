@@ -32,11 +32,14 @@ MicroKernelShape mlir::bitserial::getX86Avx512KernelShape() {
   return shape;
 }
 
+// Straight-line plane pairs in 1x1 layers: C11 at 2 x 2 bits (4 pairs of 4
+// words) 0.027 -> 0.014 ms on Zen 5, the rest of the 1x1 layers level.
 MicroKernelShape mlir::bitserial::getX86Avx512VpopcntdqKernelShape() {
   MicroKernelShape shape;
   shape.vectorBits = 512;
   shape.channelBlock = 4;
   shape.wordPopcount = true;
+  shape.straightLinePlanePairs = true;
   shape.cacheBytes = 1 << 20;
   return shape;
 }

@@ -621,3 +621,32 @@ func.func @reduction_heavy(%x: !X256, %f: !F256, %init: tensor<1x128x128x64xi32>
   %r = bitserial.conv2d ins(%x, %f : !X256, !F256) outs(%init : tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32>
   return %r : tensor<1x128x128x64xi32>
 }
+
+// -----
+
+// A 1x1 window whose 4 plane pairs take 16 steps together (2 x 2 bits over
+// 4 words): with straight-line-plane-pairs each pair has its own step loop
+// and a constant shift (here 1, 1 and 2); by default one loop nest over the
+// pairs carries the sums and shifts by a computed weight.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=1 fit-register-block=false straight-line-plane-pairs=true" --canonicalize | FileCheck %s --check-prefix=STRAIGHT
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=1 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=PAIRLOOP
+// STRAIGHT-LABEL: func.func @conv2d_1x1_four_pairs
+// STRAIGHT-DAG: %[[ONE:.*]] = arith.constant dense<1> : vector<8xi64>
+// STRAIGHT-DAG: %[[TWO:.*]] = arith.constant dense<2> : vector<8xi64>
+// STRAIGHT-COUNT-4: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xi64>, vector<8xi64>)
+// STRAIGHT-NOT: scf.for
+// STRAIGHT: arith.shli %{{.*}}, %[[TWO]] : vector<8xi64>
+// STRAIGHT: return
+// PAIRLOOP-LABEL: func.func @conv2d_1x1_four_pairs
+// PAIRLOOP: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xi64>, vector<8xi64>)
+// PAIRLOOP-NEXT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// PAIRLOOP-NEXT: scf.for %{{.*}} = %c0 to %c4 step %c1
+// PAIRLOOP-COUNT-2: math.ctpop
+// PAIRLOOP-NOT: math.ctpop
+// PAIRLOOP: return
+!X4 = tensor<1x6x6x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>
+!F4 = tensor<8x1x1x2x4xi64, #bitserial.packed<bits = 2, encoding = signed, length = 256>>
+func.func @conv2d_1x1_four_pairs(%x: !X4, %f: !F4, %init: tensor<1x3x3x8xi32>) -> tensor<1x3x3x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X4, !F4) outs(%init : tensor<1x3x3x8xi32>) strides = [2, 2] -> tensor<1x3x3x8xi32>
+  return %r : tensor<1x3x3x8xi32>
+}

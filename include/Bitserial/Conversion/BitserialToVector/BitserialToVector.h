@@ -102,6 +102,12 @@ struct MicroKernelShape {
   /// the sums. Pays on the in-order Cortex-A53 (3x3 layers over 64 and 128
   /// channels 2-5% faster), not on Neoverse-N1.
   bool unrollPlanePairs = false;
+  /// Without unrollSteps too, blocks whose plane pairs take at most
+  /// kMaxStraightLinePairSteps steps together (1x1 layers) have the pairs
+  /// as straight-line code rather than a loop: constant plane-weight shifts
+  /// and no sums carried around a plane loop. On Zen 5 (vpopcntq) a loop
+  /// over C11's 4 pairs of 4 words spilled 14 running sums per pair.
+  bool straightLinePlanePairs = false;
   /// Lower a matmul or conv2d together with the threshold, requantize or
   /// dequantize that is the only use of its result: the epilogue runs on
   /// the kernel's registers and only its result is stored.
