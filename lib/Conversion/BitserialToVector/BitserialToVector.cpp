@@ -39,7 +39,8 @@ MicroKernelShape mlir::bitserial::getGenericKernelShape() {
 
 std::pair<int64_t, int64_t>
 mlir::bitserial::fitRegisterBlock(const MicroKernelShape &shape,
-                                  int64_t outWidth, int64_t channelsOut) {
+                                  int64_t outWidth, int64_t channelsOut,
+                                  int64_t minPixelBlock) {
   if (ShapedType::isDynamic(outWidth))
     return {shape.pixelBlock, shape.channelBlock};
   int64_t lanes = shape.vectorBits / 64;
@@ -53,7 +54,10 @@ mlir::bitserial::fitRegisterBlock(const MicroKernelShape &shape,
     return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
   };
   int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
-  for (int64_t p = 2; p <= accumulators; ++p) {
+  int64_t lowestP =
+      std::max<int64_t>(2, std::min(minPixelBlock, std::min(outWidth,
+                                                            accumulators)));
+  for (int64_t p = lowestP; p <= accumulators; ++p) {
     int64_t q = accumulators / p;
     if (cost(p, q) < cost(bestP, bestQ)) {
       bestP = p;

@@ -142,7 +142,8 @@ struct MicroKernelShape {
 /// The register block (pixels, channel vectors) the kernel uses for rows of
 /// `outWidth` output pixels and `channelsOut` channels (either may be
 /// dynamic) when `shape.fitRegisterBlock` is set: among blocks of p >= 2
-/// pixels x q channel vectors with at most the target's accumulators, the
+/// (and p >= `minPixelBlock`, where the row has that many) pixels x q
+/// channel vectors with at most the target's accumulators, the
 /// one that computes the fewest padded outputs (pixel blocks past the row
 /// end, channel vectors past CO); then the most accumulators; then the
 /// closest to the target's pixel block. For example 4x2 becomes 7x1 for
@@ -150,7 +151,8 @@ struct MicroKernelShape {
 /// target's block.
 std::pair<int64_t, int64_t> fitRegisterBlock(const MicroKernelShape &shape,
                                              int64_t outWidth,
-                                             int64_t channelsOut);
+                                             int64_t channelsOut,
+                                             int64_t minPixelBlock = 2);
 
 /// The portable micro-kernel shape (128-bit vectors, portable widening).
 /// Targets' shapes live with their passes under Bitserial/Targets/.
