@@ -21,7 +21,8 @@ nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
 vpopcntq for the AVX-512 kernel; "int8" or "lookup" where the cost model
 chose the int8 or the table-lookup kernel), and speedups against oneDNN
 int8 / fp32
-and the int16 GEMM. Dense M = 1 rows also give the weights' bytes per
+and the int16 GEMM, and (for all of C2-C12) the ratios to Apache TVM
+0.13's fixed figures (TVM_SUM_MS). Dense M = 1 rows also give the weights' bytes per
 second against the read bandwidth bitserial-baselines measures for a buffer
 of their size (read repeatedly: cache-resident where it fits, as the
 weights are across the timed calls) and for a 256 MiB buffer (memory).
@@ -49,6 +50,17 @@ CONFIGS = {  # name: ((bits, encoding) of activations, of weights)
     "A2W2": ((2, "unsigned"), (2, "signed")),
 }
 TARGETS = ["x86-avx2", "host", "host-2t"]
+# Apache TVM 0.13's bit-serial x86 schedules (tuned tiles, AVX-512 target,
+# unsigned operands), 1 thread, measured on a Zen 5 machine of this kind on
+# 30 Nov 2026 (background.md): a fixed reference, as TVM is not installed
+# here. oneDNN int8 took TVM_ONEDNN_SUM_MS over C2-C12 in that run; these
+# virtual machines' speed moves between days, so the ratios are also given
+# with TVM's times scaled by how much oneDNN's sum moved since.
+TVM_SUM_MS = {"A1W1": 0.67, "A2W1": 1.19, "A2W2": 2.84}
+TVM_A1W1_MS = {"C2": 0.109, "C3": 0.054, "C4": 0.077, "C5": 0.044,
+               "C6": 0.084, "C7": 0.053, "C8": 0.024, "C9": 0.079,
+               "C10": 0.050, "C11": 0.014, "C12": 0.082}
+TVM_ONEDNN_SUM_MS = 1.26
 
 
 def packed(shape, bits, encoding, length):
@@ -286,6 +298,7 @@ def main():
              "| x vs fp32 | x vs int16 |")
         emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         total = {t: 0.0 for t in TARGETS}
+        host_ms = {}
         for layer in layers:
             text, ops = conv_module(layer, config, args.weights, args.init)
             kernels = {t: set() for t in TARGETS}
@@ -294,6 +307,7 @@ def main():
                   for t in TARGETS}
             for t in TARGETS:
                 total[t] += ms[t]
+            host_ms[layer] = ms["host"]
             b, b2 = base[layer], base_avx2[layer]
             gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
             emit(f"| {layer} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
@@ -318,6 +332,20 @@ def main():
         emit()
         emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x")
         emit()
+        if set(layers) == set(LAYERS):
+            all_s8 = s8
+            scale = all_s8 / TVM_ONEDNN_SUM_MS
+            tvm = TVM_SUM_MS[config]
+            emit(f"Against TVM 0.13 (fixed figures, 1 thread; oneDNN int8 "
+                 f"then {TVM_ONEDNN_SUM_MS:.2f} ms, now {all_s8:.3f} ms, so "
+                 f"TVM scaled by {scale:.2f}): sum {tvm:.2f} ms, "
+                 f"{tvm / total['host']:.2f}x, scaled "
+                 f"{tvm * scale / total['host']:.2f}x")
+            if config == "A1W1":
+                ratios = [f"{l} {TVM_A1W1_MS[l] * scale / host_ms[l]:.2f}x"
+                          for l in layers]
+                emit(f"Per layer, scaled: {', '.join(ratios)}")
+            emit()
 
     emit("### Dense (bitserial.matmul, K = N = 4096)")
     emit()
