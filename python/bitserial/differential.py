@@ -446,7 +446,8 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False,
             f.write(mlir)
         spec, *flags = lowering.split("+")
         strategy, _, target = spec.partition(":")
-        kernel_options = [o for o in ("unroll-steps", "narrow-accumulators")
+        kernel_options = [o for o in ("unroll-steps", "narrow-accumulators",
+                                      "straight-line-plane-pairs")
                           if o.split("-")[0] in flags]
         if kernel_options:
             # Kernel options no target of this machine uses: lower the
@@ -689,16 +690,18 @@ def main(argv=None):
         default="reference,vector:host,vector:x86-avx2+tile,vector:generic,"
                 "reference+tile,vector:host+tile+par,"
                 "vector:generic+unroll+narrow,vector:generic+unroll+narrow+par,"
-                "vector:host+const,vector:x86-avx2+const+par",
+                "vector:host+const,vector:x86-avx2+const+par,"
+                "vector:generic+straight+narrow",
         help="comma-separated STRATEGY[:TARGET][+tile][+par][+unroll]"
-             "[+narrow][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+lookup|+vpermb][+v3]"
+             "[+narrow][+straight][+vnni|+avxvnni|+pmaddwd|+maddubsw|+bw][+lookup|+vpermb][+v3]"
              "[+planes]"
              "[+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
              "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
-             "+narrow: 128-bit kernels with unroll-steps, "
-             "narrow-accumulators, lowered by bitserial-opt first; +vnni, "
+             "+narrow, +straight: 128-bit kernels with unroll-steps, "
+             "narrow-accumulators, straight-line-plane-pairs, lowered by "
+             "bitserial-opt first; +vnni, "
              "+avxvnni, +pmaddwd, +maddubsw, +bw: every matmul and conv2d "
              "the x86 int8 lowering handles lowered by bitserial-opt first "
              "with avx512-vnni, avx-vnni, avx2 without and with narrow "
