@@ -384,14 +384,12 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
   }
   std::tie(estimate.pixelBlock, estimate.channelBlock) =
       shape.fitRegisterBlock
-          ? fitRegisterBlock(shape,
-                             problem.dynamicWidth ? ShapedType::kDynamic
-                                                  : problem.outWidth,
-                             problem.dynamicChannels ? ShapedType::kDynamic
-                                                     : problem.channelsOut,
-                             prefersWidePixelBlock(model, problem)
-                                 ? shape.pixelBlock
-                                 : 2)
+          ? fitRegisterBlock(
+                shape,
+                problem.dynamicWidth ? ShapedType::kDynamic : problem.outWidth,
+                problem.dynamicChannels ? ShapedType::kDynamic
+                                        : problem.channelsOut,
+                prefersWidePixelBlock(model, problem) ? shape.pixelBlock : 2)
           : std::make_pair(shape.pixelBlock, shape.channelBlock);
   double outputs = problem.outputs();
   double planePairs = problem.bitsA * problem.bitsB;

@@ -54,9 +54,8 @@ mlir::bitserial::fitRegisterBlock(const MicroKernelShape &shape,
     return std::make_tuple(computed, -p * q, std::abs(p - shape.pixelBlock));
   };
   int64_t bestP = shape.pixelBlock, bestQ = shape.channelBlock;
-  int64_t lowestP =
-      std::max<int64_t>(2, std::min(minPixelBlock, std::min(outWidth,
-                                                            accumulators)));
+  int64_t lowestP = std::max<int64_t>(
+      2, std::min(minPixelBlock, std::min(outWidth, accumulators)));
   for (int64_t p = lowestP; p <= accumulators; ++p) {
     int64_t q = accumulators / p;
     if (cost(p, q) < cost(bestP, bestQ)) {
