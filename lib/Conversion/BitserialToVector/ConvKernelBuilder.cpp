@@ -1577,19 +1577,20 @@ Value ConvKernelBuilder::build() {
             return next;
           };
           // Short reductions (1x1 layers) with straight-line steps (or
-          // straightLinePlanePairs): all plane pairs straight-line too. No loop
-          // overhead or zeroed accumulators per block, constant shifts, and an
-          // in-order core interleaves the plane pairs' independent counts. With
-          // unrollPlanePairs, longer ones of one chunk (3x3 layers over 64 or
-          // 128 channels) with at most kMaxUnrolledPlanePairs plane pairs: one
-          // copy of the step loops per pair, for constant shifts and no plane
-          // loop carrying the sums. With hornerPlanePairs (straight-line pairs
-          // only: in plane loops LLVM spilled the carried sums around the
-          // chunks' widening adds, C9 A2W1 9% slower): the pairs by falling
-          // weight, the sums so far shifted left by `shift` before each pair's
-          // counts are added into them (its steps count into byte sums
-          // directly). No shifted copy of each pair's counts and no second set
-          // of sums live.
+          // straightLinePlanePairs): all plane pairs straight-line too. No
+          // loop overhead or zeroed accumulators per block, constant shifts,
+          // and an in-order core interleaves the plane pairs' independent
+          // counts.
+          // With unrollPlanePairs, longer ones of one chunk (3x3 layers
+          // over 64 or 128 channels) with at most kMaxUnrolledPlanePairs
+          // plane pairs: one copy of the step loops per pair, for constant
+          // shifts and no plane loop carrying the sums.
+          // With hornerPlanePairs (straight-line pairs only: in plane loops
+          // LLVM spilled the carried sums around the chunks' widening adds,
+          // C9 A2W1 9% slower): the pairs by falling weight, the sums so far
+          // shifted left by `shift` before each pair's counts are added into
+          // them (its steps count into byte sums directly). No shifted copy
+          // of each pair's counts and no second set of sums live.
           auto shiftSums = [&](SmallVector<Value> &sums, int64_t shift) {
             if (shift == 0)
               return;
