@@ -333,11 +333,10 @@ def main():
         emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x")
         emit()
         if set(layers) == set(LAYERS):
-            all_s8 = s8
-            scale = all_s8 / TVM_ONEDNN_SUM_MS
+            scale = s8 / TVM_ONEDNN_SUM_MS
             tvm = TVM_SUM_MS[config]
             emit(f"Against TVM 0.13 (fixed figures, 1 thread; oneDNN int8 "
-                 f"then {TVM_ONEDNN_SUM_MS:.2f} ms, now {all_s8:.3f} ms, so "
+                 f"then {TVM_ONEDNN_SUM_MS:.2f} ms, now {s8:.3f} ms, so "
                  f"TVM scaled by {scale:.2f}): sum {tvm:.2f} ms, "
                  f"{tvm / total['host']:.2f}x, scaled "
                  f"{tvm * scale / total['host']:.2f}x")
