@@ -224,7 +224,13 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
   // weights per call to C12 with its filter an argument), in the 4.5 GHz
   // cycles of the other constants.
   if (target == CostTarget::X86Avx2)
-    lookup = LookupCosts{0.765, 4, 2, 0.45, 0.45, 0.85};
+    lookup = LookupCosts{4, 32, 1, 0.765, 4, 2, 0.45, 0.45, 0.85};
+  // vpermb (AVX512-VBMI; the pass's `lookup` option says whether the CPU
+  // has it): fitted on Zen 5 to ResNet-18's C2-C12 at A2W2 (constant
+  // filters) against the bit-serial kernel's estimates and times there. Per
+  // weight value as for vpshufb (not measured).
+  if (target == CostTarget::X86Avx512Vpopcntdq)
+    lookup = LookupCosts{3, 64, 2, 0.452, 4, 2, 1.67, 0.14, 0.85};
   return {target,           unit,  bitSerial, getInt8Costs(target, unit),
           getShape(target), lookup};
 }
@@ -453,15 +459,27 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
         weightCycles;
   }
 
-  // Lookups: one per 4 values of K, 32 channels and computed output pixel.
+  // Lookups: one per group of K, channel vector and computed output pixel
+  // (the rows evened out over the blocks of a row, as the kernel does).
+  // Not for fewer output pixels than a register block's rows (a matmul of
+  // M = 1): those read each weight once per call, and the lookups' weights
+  // take more bytes than packed planes (vpermb: 8 bits per 3 2-bit codes;
+  // M = 1 of a 4096 x 4096 matmul at A2W2 on Zen 5: level with bit-serial
+  // from the caches, 1.2x slower from memory).
+  int64_t pixels = problem.batch * problem.outHeight * problem.outWidth;
   if (const std::optional<LookupCosts> &lk = model.lookup;
-      lk && problem.bitsA <= 2 && problem.bitsB == 1) {
-    int64_t rows = problem.batch * problem.outHeight *
-                   llvm::alignTo(problem.outWidth, lk->rowBlock);
-    int64_t vectors = llvm::alignTo(llvm::divideCeil(problem.channelsOut, 32),
-                                    lk->channelBlock);
-    double lookups = double(rows) * vectors * problem.kernelH *
-                     problem.kernelW * llvm::divideCeil(problem.channels, 4);
+      lk && problem.bitsA <= 2 && problem.bitsB == lk->weightBits &&
+      pixels >= lk->rowBlock) {
+    int64_t vectors =
+        llvm::divideCeil(problem.channelsOut, lk->channelsPerLookup);
+    int64_t channelBlock = std::min(vectors, lk->channelBlock);
+    int64_t rowBlock = lk->rowBlock * lk->channelBlock / channelBlock;
+    int64_t rowBlocks = llvm::divideCeil(problem.outWidth, rowBlock);
+    int64_t rows = problem.batch * problem.outHeight * rowBlocks *
+                   llvm::divideCeil(problem.outWidth, rowBlocks);
+    double lookups = double(rows) * llvm::alignTo(vectors, channelBlock) *
+                     problem.kernelH * problem.kernelW *
+                     llvm::divideCeil(problem.channels, lk->valuesPerLookup);
     estimate.lookupCycles =
         lookups / lk->lookupsPerCycle + outputs * lk->cyclesPerOutput +
         double(problem.inputValues) * lk->cyclesPerInputValue +

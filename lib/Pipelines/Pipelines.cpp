@@ -222,7 +222,12 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
       getKernelTargetArch(resolved) == TargetArch::X86 && options.x86Int8;
   X86Int8Instruction x86Instruction =
       getX86Int8Instruction(resolved, options.avx512Vnni, options.avxVnni);
-  bool x86Lookup = resolved == KernelTarget::X86Avx2 && options.x86Lookup;
+  // vpshufb lookups on AVX2; vpermb lookups, where the CPU has them, on
+  // the AVX-512 target whose bit-serial kernels they compete with.
+  bool permuteLookup =
+      resolved == KernelTarget::X86Avx512Vpopcntdq && options.avx512Vbmi;
+  bool x86Lookup =
+      options.x86Lookup && (resolved == KernelTarget::X86Avx2 || permuteLookup);
   Int8Unit int8Unit = x86Int8        ? getInt8Unit(x86Instruction)
                       : !armInt8     ? Int8Unit::None
                       : options.i8mm ? Int8Unit::AArch64I8mm
@@ -271,6 +276,7 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   if (x86Lookup) {
     ConvertBitserialToX86LookupOptions lookupOptions;
     lookupOptions.parallel = options.parallel;
+    lookupOptions.instruction = permuteLookup ? "vpermb" : "pshufb";
     pm.addPass(createConvertBitserialToX86Lookup(lookupOptions));
   }
   pm.addPass(createConvertBitserialToVector(vectorOptions));

@@ -341,6 +341,7 @@ void mlir::bitserial::setInt8Features(LoweringOptions &options,
     options.avx512Vnni = cpu.has("avx512vnni");
     options.avxVnni = cpu.has("avxvnni") ||
                       (cpu.has("avx512vnni") && cpu.has("avx512vl"));
+    options.avx512Vbmi = cpu.has("avx512vbmi");
   }
 }
 
@@ -635,6 +636,7 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.x86Int8 = options.x86Int8;
   pipelineOptions.avx512Vnni = options.avx512Vnni;
   pipelineOptions.avxVnni = options.avxVnni;
+  pipelineOptions.avx512Vbmi = options.avx512Vbmi;
   pipelineOptions.profile = options.profile;
   pipelineOptions.printKernels = options.printKernels;
   pipelineOptions.tuningCache = options.tuningCache;

@@ -52,6 +52,12 @@ static std::string formatCycles(double cycles) {
   return llvm::formatv("{0:F0}", cycles).str();
 }
 
+/// The instruction of the lookup kernel `costs` describes.
+static X86LookupInstruction getLookupInstruction(const LookupCosts &costs) {
+  return costs.weightBits == 2 ? X86LookupInstruction::Vpermb
+                               : X86LookupInstruction::Pshufb;
+}
+
 namespace {
 struct BitserialSelectKernelsPass
     : public bitserial::impl::BitserialSelectKernelsBase<
@@ -127,7 +133,8 @@ struct BitserialSelectKernelsPass
     // Lookups where the cost model finds them cheaper than the choice
     // above (not over the user's or the bit-product rule's).
     bool lookupLowerable =
-        lookup && estimate.lookupCycles && canLowerToX86Lookup(op);
+        lookup && estimate.lookupCycles &&
+        canLowerToX86Lookup(op, getLookupInstruction(*model.lookup));
     if (lookupLowerable && !userBlock && !force && minBitProduct == 0) {
       double chosen = kind == KernelKind::Int8 ? *estimate.int8Cycles
                                                : estimate.bitSerialCycles;

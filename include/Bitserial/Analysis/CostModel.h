@@ -115,10 +115,15 @@ bool allowsNarrowProducts(int64_t bitsA, int64_t bitsB);
 /// Constants of the table-lookup kernel (convert-bitserial-to-x86-lookup),
 /// in cycles.
 struct LookupCosts {
-  /// vpshufb lookups (32 output channels x 4 values of K) per cycle.
+  /// The instruction's lookup: values of K per table, output channels per
+  /// lookup, and bits of the weights it indexes with (vpshufb: 4, 32, 1;
+  /// vpermb: 3, 64, 2).
+  int64_t valuesPerLookup, channelsPerLookup, weightBits;
+  /// Lookups per cycle.
   double lookupsPerCycle;
   /// Rows (pixels) and channel vectors of a register block: the computed
-  /// outputs are padded to them.
+  /// outputs are padded to them. With a single channel vector the block
+  /// takes `rowBlock x channelBlock` rows instead.
   int64_t rowBlock, channelBlock;
   /// Per output: widening the byte sums, the bias, `init`, the store.
   double cyclesPerOutput;
@@ -189,8 +194,9 @@ struct KernelEstimate {
   int64_t pixelBlock, channelBlock;
   /// Unset without an int8 unit.
   std::optional<double> int8Cycles;
-  /// Unset without a lookup kernel or for bit widths it does not take
-  /// (activations of more than 2 bits, weights of more than 1).
+  /// Unset without a lookup kernel, for bit widths it does not take
+  /// (activations of more than 2 bits, weights of other than its bits), and
+  /// for fewer output pixels than its register block's rows.
   std::optional<double> lookupCycles;
 };
 

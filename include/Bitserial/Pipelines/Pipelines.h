@@ -112,11 +112,17 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
       llvm::cl::init(false)};
   PassOptions::Option<bool> x86Lookup{
       *this, "x86-lookup",
-      llvm::cl::desc("x86-avx2: matmul and conv2d of 1- or 2-bit activations "
-                     "and 1-bit weights become vpshufb table lookups where "
-                     "the cost model finds them cheaper "
-                     "(convert-bitserial-to-x86-lookup)"),
+      llvm::cl::desc("Matmul and conv2d of 1- or 2-bit activations become "
+                     "table lookups where the cost model finds them cheaper "
+                     "(convert-bitserial-to-x86-lookup): on x86-avx2 vpshufb "
+                     "with 1-bit weights, on x86-avx512-vpopcntdq with "
+                     "avx512-vbmi vpermb with 2-bit weights"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> avx512Vbmi{
+      *this, "avx512-vbmi",
+      llvm::cl::desc("x86 targets: the CPU has AVX512-VBMI (vpermb, for the "
+                     "lookups of x86-avx512-vpopcntdq)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> avx512Vnni{
       *this, "avx512-vnni",
       llvm::cl::desc("x86 targets: the CPU has AVX512-VNNI (vpdpbusd on zmm "
@@ -172,6 +178,7 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
     i8mm = other.i8mm;
     x86Int8 = other.x86Int8;
     x86Lookup = other.x86Lookup;
+    avx512Vbmi = other.avx512Vbmi;
     avx512Vnni = other.avx512Vnni;
     avxVnni = other.avxVnni;
     x86NarrowProducts = other.x86NarrowProducts;

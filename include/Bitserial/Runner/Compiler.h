@@ -136,6 +136,8 @@ struct LoweringOptions {
   bool x86Int8 = false;
   bool avx512Vnni = false;
   bool avxVnni = false;
+  /// x86: vpermb (AVX512-VBMI), for the lookups of x86-avx512-vpopcntdq.
+  bool avx512Vbmi = false;
   /// Bracket the compute ops of public functions with profiling calls
   /// (bitserial-profile-ops).
   bool profile = false;

@@ -149,11 +149,14 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     - for the bit-serial kernel, `bitserial.register_block = array<i64: p,
       q>`: p output pixels x q channel vectors (the block the vector kernel
       fits to the op), which `convert-bitserial-to-vector` uses;
-    - with `lookup` on `x86-avx2`, `bitserial.kernel = "lookup"` for an op
-      `convert-bitserial-to-x86-lookup` handles (1- or 2-bit unsigned or
-      signed activations, 1-bit weights) when its estimate, `lookups (32
-      channels x 4 values of K each) / lookups per cycle` plus per-output
-      and per-input costs, is the lowest of the three.
+    - with `lookup`, `bitserial.kernel = "lookup"` for an op
+      `convert-bitserial-to-x86-lookup` handles when its estimate, `lookups
+      / lookups per cycle` plus per-output and per-input costs, is the
+      lowest of the three: on `x86-avx2` vpshufb lookups (1- or 2-bit
+      unsigned or signed activations, 1-bit weights; 32 channels x 4 values
+      of K each), on `x86-avx512-vpopcntdq` vpermb lookups (2-bit weights;
+      64 channels x 3 values of K each), which need AVX512-VBMI: the
+      pipelines set `lookup` there only when the CPU has it.
 
     An op carrying `bitserial.int8` (the user's choice) is left as it is,
     and so is one carrying a `bitserial.register_block` but no
@@ -196,7 +199,8 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
            "of the cost model">,
     Option<"lookup", "lookup", "bool", /*default=*/"false",
            "The table-lookup kernel (convert-bitserial-to-x86-lookup) is a "
-           "candidate, on targets whose model has it (x86-avx2)">,
+           "candidate, on targets whose model has it (x86-avx2: vpshufb; "
+           "x86-avx512-vpopcntdq: vpermb, for CPUs with AVX512-VBMI)">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
            "Emit a remark per op with the choice and the estimates">,
     Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"",
