@@ -18,8 +18,9 @@ the lowest of --rounds such medians, and likewise for the baselines). Prints tab
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
-vpopcntq for the AVX-512 kernel; "int8" or "lookup" where the cost model
-chose the int8 or the table-lookup kernel), and speedups against oneDNN
+vpopcntq for the AVX-512 kernel; marked "int8" or "lookup" where the
+cost model chose the int8 or the table-lookup kernel, which can pass it),
+and speedups against oneDNN
 int8 / fp32
 and the int16 GEMM, and (for all of C2-C12) the ratios to Apache TVM
 0.13's fixed figures (TVM_SUM_MS). Dense M = 1 rows also give the weights' bytes per
