@@ -90,7 +90,7 @@ Value ConvKernelBuilder::buildCopyNest(
     ArrayRef<Value> uppers, Value init,
     llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
     llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body,
-    int64_t unrolled) {
+    int64_t unrolled, const CopySegments *segments) {
   // With threads, the first two levels are an scf.forall whose iterations
   // write their own slice of `init` (indices 0 on those levels), when the
   // copy is large enough to pay for forking.
@@ -118,19 +118,36 @@ Value ConvKernelBuilder::buildCopyNest(
       }
       return dest;
     }
-    auto loop = scf::ForOp::create(
-        b, loc, index(0), uppers[level], index(1), ValueRange{dest},
-        [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          ivs.push_back(iv);
-          enter(level, ivs);
-          Value next = nest(args[0]);
-          ivs.pop_back();
-          scf::YieldOp::create(b, loc, next);
-        });
-    return loop.getResult(0);
+    auto loop = [&](Value lower, Value upper, Value carried) -> Value {
+      return scf::ForOp::create(
+                 b, loc, lower, upper, index(1), ValueRange{carried},
+                 [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+                   OpBuilder::InsertionGuard guard(b);
+                   b.setInsertionPoint(nb.getInsertionBlock(),
+                                       nb.getInsertionPoint());
+                   ivs.push_back(iv);
+                   enter(level, ivs);
+                   Value next = nest(args[0]);
+                   ivs.pop_back();
+                   scf::YieldOp::create(b, loc, next);
+                 })
+          .getResult(0);
+    };
+    if (!segments || segments->level != level)
+      return loop(index(0), uppers[level], dest);
+    SmallVector<Value> bounds{index(0)};
+    llvm::append_range(bounds, segments->bounds(ivs));
+    bounds.push_back(uppers[level]);
+    for (size_t s = 0; s + 1 < bounds.size(); ++s) {
+      segments->begin(s);
+      dest = loop(bounds[s], bounds[s + 1], dest);
+    }
+    return dest;
   };
+  assert((!segments || (segments->level >= std::max<int64_t>(split, 0) &&
+                        segments->level <
+                            int64_t(uppers.size()) - unrolled)) &&
+         "a split copy level must be a plain loop");
   if (split <= 0)
     return nest(init);
   SmallVector<OpFoldResult> bounds(getAsOpFoldResult(uppers.take_front(split)));
@@ -196,20 +213,39 @@ Value ConvKernelBuilder::buildKernelInput() {
             : at;
     return arith::SubIOp::create(b, loc, scaled, index(pr.padding[2 * axis]));
   };
-  Value row, rowInside, inside, rowClamped, colClamped;
+  // The columns run as three loops: left padding, the columns read, right
+  // padding (and room for the last block), so that the middle loop loads
+  // without a per-column check and LLVM vectorizes it.
+  int64_t columnStep = subsampled[1] ? pr.strides[1] : 1;
+  int64_t padLeft = pr.padding[2];
+  auto columnBounds = [&](ArrayRef<Value> ivs) -> SmallVector<Value> {
+    Value columns = uppers[2];
+    Value first = b.createOrFold<arith::MinSIOp>(
+        loc, index(llvm::divideCeil(padLeft, columnStep)), columns);
+    Value end = b.createOrFold<arith::CeilDivSIOp>(
+        loc, b.createOrFold<arith::AddIOp>(loc, width, index(padLeft)),
+        index(columnStep));
+    end = b.createOrFold<arith::MinSIOp>(
+        loc, b.createOrFold<arith::MaxSIOp>(loc, end, first), columns);
+    return {first, end};
+  };
+  int64_t columnSegment = 0;
+  auto beginSegment = [&](int64_t segment) { columnSegment = segment; };
+  CopySegments segments{2, columnBounds, beginSegment};
+  Value rowInside, inside, rowClamped, colClamped;
   auto enter = [&](int64_t level, ArrayRef<Value> ivs) {
     if (level == 1) {
-      row = source(ivs[1], 0);
+      // Unsigned compares also reject negative rows.
+      Value row = source(ivs[1], 0);
       rowInside =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, height);
+      rowClamped = arith::SelectOp::create(b, loc, rowInside, row, index(0));
     } else if (level == 2) {
-      // Unsigned compares also reject negative rows and columns.
-      Value col = source(ivs[2], 1);
-      inside = arith::AndIOp::create(
-          b, loc, rowInside,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, width));
-      rowClamped = arith::SelectOp::create(b, loc, inside, row, index(0));
-      colClamped = arith::SelectOp::create(b, loc, inside, col, index(0));
+      bool read = columnSegment == 1;
+      inside = read ? rowInside
+                    : arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0)
+                          .getResult();
+      colClamped = read ? source(ivs[2], 1) : index(0);
     }
   };
   auto body = [&](ArrayRef<Value> ivs, ArrayRef<Value> writeIvs,
@@ -240,7 +276,8 @@ Value ConvKernelBuilder::buildKernelInput() {
     return dest;
   };
   return buildCopyNest(uppers, tensor::EmptyOp::create(b, loc, sizes, i64),
-                       enter, body, copyLevelsToUnroll({planesA, words}));
+                       enter, body, copyLevelsToUnroll({planesA, words}),
+                       &segments);
 }
 
 int64_t ConvKernelBuilder::copyLevelsToUnroll(ArrayRef<int64_t> extents) const {

@@ -29,6 +29,19 @@ inline constexpr int64_t kMaxUnrolledSteps = 12;
 /// iteration serializes its load -> store chain.
 inline constexpr int64_t kMaxUnrolledCopies = 8;
 
+/// A copy loop split into consecutive loops over [0, b0), [b0, b1), ...,
+/// [bn, upper), so that each has a body without per-element conditions
+/// (e.g. the padding columns and the interior ones of an input row).
+struct CopySegments {
+  /// The loop level split (not a forall or unrolled level).
+  int64_t level;
+  /// The split points, ascending and within [0, upper], from the outer
+  /// levels' induction variables.
+  llvm::function_ref<SmallVector<Value>(ArrayRef<Value>)> bounds;
+  /// Called before the loop of each segment, with its index.
+  llvm::function_ref<void(int64_t)> begin;
+};
+
 /// With unrollSteps, a block whose plane pairs take at most this many steps
 /// together (1x1 layers) has all of them as straight-line code: a loop over
 /// the plane pairs costs more than the longer body (C11 at 2 x 2 bits, 4
@@ -191,12 +204,13 @@ private:
   /// tensor, written at `writeIvs` (with `threads`, an scf.forall over the
   /// first two levels writes slices: those indices are 0 there). The
   /// innermost `unrolled` levels (constant extents, not forall levels) are
-  /// straight-line code.
+  /// straight-line code. With `segments`, one level runs as consecutive
+  /// loops split at the bounds it returns (see CopySegments).
   Value buildCopyNest(
       ArrayRef<Value> uppers, Value init,
       llvm::function_ref<void(int64_t, ArrayRef<Value>)> enter,
       llvm::function_ref<Value(ArrayRef<Value>, ArrayRef<Value>, Value)> body,
-      int64_t unrolled = 0);
+      int64_t unrolled = 0, const CopySegments *segments = nullptr);
   /// With unrollSteps: how many innermost of the copy loops over `extents`
   /// to unroll, keeping at most kMaxUnrolledCopies bodies.
   int64_t copyLevelsToUnroll(ArrayRef<int64_t> extents) const;

@@ -24,14 +24,17 @@
 // CHECK: %[[IMAGE:.*]] = tensor.expand_shape %[[INIT]]
 // CHECK-NOT: tensor.empty() : tensor<1x1x10x16xi32>
 // The kernel's input: loops over columns, planes and words (rows and the
-// batch are 1), the bounds check outside the plane and word loops.
-// CHECK: %[[INPUT:.*]] = scf.for %[[C:[^ ]*]] = %c0 to %c13 step %c1 iter_args({{.*}}) -> (tensor<1x1x13x2x2xi64>)
-// CHECK-NEXT: %[[INSIDE:.*]] = arith.cmpi ult, %[[C]], %c10 : index
-// CHECK: scf.for
+// batch are 1). The 10 columns read copy without a bounds check; a second
+// loop zeroes the 3 columns that the last block reads past them.
+// CHECK: %[[READ:.*]] = scf.for %[[C:[^ ]*]] = %c0 to %c10 step %c1 iter_args({{.*}}) -> (tensor<1x1x13x2x2xi64>)
 // CHECK-NEXT: scf.for
-// CHECK-NEXT: tensor.extract
-// CHECK-NEXT: arith.select %[[INSIDE]], %{{.*}}, %c0_i64 : i64
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: tensor.extract %{{.*}}[%c0, %c0, %[[C]], %{{.*}}, %{{.*}}] : tensor<1x1x10x2x2xi64>
 // CHECK-NEXT: tensor.insert
+// CHECK: %[[INPUT:.*]] = scf.for %{{.*}} = %c10 to %c13 step %c1 iter_args(%{{.*}} = %[[READ]]) -> (tensor<1x1x13x2x2xi64>)
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: scf.for
+// CHECK-NEXT: tensor.insert %c0_i64
 // The filter's relayout: loops over blocks of 4 channels and words, one
 // vector of the 4 channels' words per store.
 // CHECK: %[[RELAID:.*]] = scf.for {{.*}} -> (tensor<4x1x1x1x2x4xi64>)
@@ -213,6 +216,15 @@ func.func @conv2d_unsigned_bipolar_filter(%x: !X, %init: tensor<1x6x7x2xi32>) ->
 // CHECK: %[[INPUT:.*]] = scf.for %[[OH:[^ ]*]] = {{.*}} -> (tensor<1x5x8x1x1xi64>)
 // CHECK: %[[SCALED:.*]] = arith.muli %[[OH]], %c2 : index
 // CHECK: arith.subi %[[SCALED]], %c1 : index
+// Column 0 reads the padding, columns 1-4 read input columns 1, 3, 5, 7
+// (only the row is checked), columns 5-7 are room for the last block.
+// CHECK: %[[LEFT:.*]] = tensor.insert %c0_i64 into %{{.*}}[%c0, %[[OH]], %c0, %c0, %c0]
+// CHECK: %[[READ:.*]] = scf.for %[[OW:[^ ]*]] = %c1 to %c5 step %c1 iter_args(%{{.*}} = %[[LEFT]])
+// CHECK: %[[SOURCE:.*]] = arith.muli %[[OW]], %c2 : index
+// CHECK: %[[COLUMN:.*]] = arith.subi %[[SOURCE]], %c1 : index
+// CHECK: tensor.extract %{{.*}}[%c0, %{{.*}}, %[[COLUMN]], %c0, %c0] : tensor<1x8x9x1x1xi64>
+// CHECK: scf.for %{{.*}} = %c5 to %c8 step %c1 iter_args(%{{.*}} = %[[READ]])
+// CHECK-NEXT: tensor.insert %c0_i64
 // CHECK: scf.for %[[ROW:.*]] = %c0 to %c5 step %c1
 // CHECK: scf.for %[[COL:.*]] = %c0 to %c5 step %c4
 // CHECK: tensor.extract %[[INPUT]][%{{.*}}, %[[ROW]], %[[COL]], %{{.*}}, %{{.*}}] : tensor<1x5x8x1x1xi64>
