@@ -29,7 +29,8 @@ of their size (read repeatedly: cache-resident where it fits, as the
 weights are across the timed calls), and, timed again with every call
 preceded by two passes over a 256 MiB buffer (bitserial-run --cold) so
 that the weights come from memory, against that of a 256 MiB buffer
-(memory).
+(memory) and against a plain read of as many bytes timed the same way
+(bitserial-baselines' cold read: the best loop, after the same passes).
 """
 
 import argparse
@@ -224,10 +225,10 @@ def baselines(tool, extra, rounds):
                     best["popcount_peak"][key] = value
         for old, new in zip(best.get("read_bandwidth", {}).get("buffers", []),
                             data.get("read_bandwidth", {}).get("buffers", [])):
-            if new.get("gbs_1thread") is not None and (
-                    old.get("gbs_1thread") is None or
-                    new["gbs_1thread"] > old["gbs_1thread"]):
-                old["gbs_1thread"] = new["gbs_1thread"]
+            for key in ("gbs_1thread", "cold_gbs_1thread"):
+                if new.get(key) is not None and (old.get(key) is None or
+                                                 new[key] > old[key]):
+                    old[key] = new[key]
     return best
 
 
@@ -364,15 +365,18 @@ def main():
     # so cache-resident where it fits, as the weights are across the timed
     # calls) and, for calls that find them in memory (`--cold`: two passes
     # over a buffer as large as the baselines' memory one before each call),
-    # against that of a 256 MiB buffer (memory).
-    read_bw = {b["bytes"]: b["gbs_1thread"]
-               for b in best.get("read_bandwidth", {}).get("buffers", [])}
+    # against that of a 256 MiB buffer (memory) and against a plain read of
+    # as many bytes after the same passes (cold read).
+    buffers = best.get("read_bandwidth", {}).get("buffers", [])
+    read_bw = {b["bytes"]: b["gbs_1thread"] for b in buffers}
+    cold_read_bw = {b["bytes"]: b.get("cold_gbs_1thread") for b in buffers}
     memory_bw = read_bw.get(MEMORY_BUFFER_MIB << 20)
     emit("| M | bits | avx2 ms | host ms | host 2 threads ms | host G binop/s "
          "| host % peak | avx2 % peak | host weights GB/s "
          "| % of read bandwidth (same size) | host cold ms "
-         "| cold weights GB/s | % of memory bandwidth |")
-    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+         "| cold weights GB/s | % of memory bandwidth "
+         "| % of cold read (same size) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for m in (1, 64):
         for config in CONFIGS:
             text, ops, weight_bytes = dense_module(
@@ -382,7 +386,7 @@ def main():
                                  kernels[t])
                   for t in TARGETS}
             gops = {t: ops / (ms[t] * 1e6) for t in ms}
-            stream = "| - | - | - | - | - |"
+            stream = "| - | - | - | - | - | - |"
             if m == 1:
                 percent = lambda gbs, bw: f"{100 * gbs / bw:.0f}%" if bw else "-"
                 gbs = weight_bytes / (ms["host"] * 1e6)
@@ -392,7 +396,8 @@ def main():
                 cold_gbs = weight_bytes / (cold_ms * 1e6)
                 stream = (f"| {gbs:.1f} | {percent(gbs, read_bw.get(weight_bytes))} "
                           f"| {cold_ms:.3f} | {cold_gbs:.1f} "
-                          f"| {percent(cold_gbs, memory_bw)} |")
+                          f"| {percent(cold_gbs, memory_bw)} "
+                          f"| {percent(cold_gbs, cold_read_bw.get(weight_bytes))} |")
             emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
                  f"| {ms['host-2t']:.3f} "
                  f"| {gops['host']:.0f} "
