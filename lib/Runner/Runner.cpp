@@ -97,6 +97,9 @@ static void profileExit(int64_t id) {
 struct Runner::Impl {
   /// The lowered module; the engine refers to its context.
   std::unique_ptr<LoweringSession> session;
+  /// The target machine the LLVM optimizer asks for costs (vector widths,
+  /// features), alive while the engine may still compile.
+  std::unique_ptr<llvm::TargetMachine> optimizerMachine;
   std::unique_ptr<ExecutionEngine> engine;
   std::string entry;
   std::string targetDescription;
@@ -508,9 +511,17 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
     activeProfile = &impl->profileState;
   }
 
+  // Without a target machine, LLVM's cost model knows no vector registers
+  // and vectorizes no loop (e.g. the kernels' input copies).
+  auto optimizerMachine = builder->createTargetMachine();
+  if (!optimizerMachine)
+    return makeError("cannot create a code generator for the CPU: " +
+                     llvm::toString(optimizerMachine.takeError()));
+  impl->optimizerMachine = std::move(*optimizerMachine);
   // `transformer` is a function_ref: keep the callable alive.
   std::function<llvm::Error(llvm::Module *)> optimize =
-      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, nullptr);
+      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0,
+                                impl->optimizerMachine.get());
   if (options.keepPassIR)
     optimize = [optimize, llvmIR = &impl->llvmIR](
                    llvm::Module *llvmModule) -> llvm::Error {
