@@ -145,8 +145,7 @@ Value ConvKernelBuilder::buildCopyNest(
     return dest;
   };
   assert((!segments || (segments->level >= std::max<int64_t>(split, 0) &&
-                        segments->level <
-                            int64_t(uppers.size()) - unrolled)) &&
+                        segments->level < int64_t(uppers.size()) - unrolled)) &&
          "a split copy level must be a plain loop");
   if (split <= 0)
     return nest(init);
