@@ -346,6 +346,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   if (options.parallel) {
     pm.addPass(createForallToParallelLoopPass());
     pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createBitserialMergeParallelRegions());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // After deallocation, which does not accept ops with unknown effects such

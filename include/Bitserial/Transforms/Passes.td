@@ -298,4 +298,29 @@ def BitserialVectorizeLinalg : Pass<"bitserial-vectorize-linalg"> {
   ];
 }
 
+def BitserialMergeParallelRegions : Pass<"bitserial-merge-parallel-regions"> {
+  let summary = "Merge consecutive omp.parallel regions into one";
+  let description = [{
+    `convert-scf-to-openmp` gives every parallel loop its own
+    `omp.parallel`, so each loop forks the thread team and joins it again.
+    This pass merges an `omp.parallel` into the one before it in the same
+    block: the team forks once, and each thread goes from the first loop on
+    to the second after a barrier. With the same static schedule in both
+    loops, a thread then mostly reads what it wrote itself (a kernel's
+    input rows it copied), from its own cache rather than from the other
+    core's, and waking the team is paid once.
+
+    Two regions merge when neither has clauses (operands, `proc_bind`,
+    private or reduction symbols) and every op between them is free of
+    memory effects or only allocates (constants, index arithmetic,
+    `memref.alloc`); those ops move before the first region. The bodies
+    are separated by a barrier: the implicit one of an `omp.wsloop`
+    without `nowait` that ends the first body, else an `omp.barrier`.
+
+    `bitserial-to-llvm` runs it after `convert-scf-to-openmp` when
+    `parallel` is set.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD

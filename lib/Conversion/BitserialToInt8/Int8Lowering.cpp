@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Bitserial/Conversion/BitserialToInt8/Int8Lowering.h"
+#include "Bitserial/Conversion/BitserialToInt8/KernelLoops.h"
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -348,7 +349,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                                   PackedLayoutAttr layout, Int8Operand rep,
                                   int64_t rowMultiple, CodeLayout codeLayout,
                                   Type resultType, bool needRowSum,
-                                  ArrayRef<int64_t> padding, int64_t lanes) {
+                                  ArrayRef<int64_t> padding, int64_t lanes,
+                                  bool parallel) {
   bool rowPairs = codeLayout.kind == CodeLayout::Kind::RowPairs;
   bool blocks = codeLayout.kind == CodeLayout::Kind::ChannelBlocks;
   assert((lanes == 16 || lanes == 32 || lanes == 64) &&
@@ -481,6 +483,12 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     return writePieces(b, loc, value, 8, into, at, block, half);
   };
 
+  // With `parallel`, rows of codes split across threads by their first
+  // (at most two) leading dimensions: images and rows of a conv input.
+  int64_t split = parallel && !rowSum && !rowPairs && !blocks
+                      ? std::min<int64_t>(2, lead)
+                      : 0;
+
   Value zeroBytes = splatI8(b, loc, 0, lanes);
   SmallVector<int8_t> bitValues;
   for (int64_t i = 0; i < lanes; ++i)
@@ -493,26 +501,19 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
 
   // Padding first: zeros everywhere.
   if (rowMultiple > 1 || llvm::any_of(padding, [](int64_t p) { return p; })) {
-    SmallVector<Value> lbs, ubs, steps;
+    SmallVector<Value> ubs, steps;
     for (int64_t d = 0; d < lead; ++d) {
-      lbs.push_back(index(0));
       ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
       steps.push_back(index(1));
     }
-    lbs.append({index(0), index(0)});
     ubs.append({getValueOrCreateConstantIndexOp(b, loc, paddedRows),
                 index(paddedLength)});
     steps.append({index(1), index(lanes)});
-    scf::LoopNest zeros = scf::buildLoopNest(
-        b, loc, lbs, ubs, steps, ValueRange{x},
-        [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          return scf::ValueVector{write(zeroBytes, iterArgs[0],
-                                        ivs.take_front(lead), ivs[lead],
-                                        ivs[lead + 1])};
+    x = buildSlicedNest(
+        b, loc, x, ubs, steps, split, SmallVector<int64_t>(lead, 0),
+        [&](ValueRange ivs, ValueRange at, Value into) {
+          return write(zeroBytes, into, at, ivs[lead], ivs[lead + 1]);
         });
-    x = zeros.results.front();
   }
 
   // The values, at (top, left) past the padding.
@@ -522,28 +523,18 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[d]));
     steps.push_back(index(1));
   }
-  SmallVector<Value> inits{x};
-  if (rowSum)
-    inits.push_back(rowSum);
-  scf::LoopNest decode = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, inits,
-      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-        ValueRange leadIvs = ivs.drop_back();
-        Value r = ivs.back();
-        // Where the row goes in x.
-        SmallVector<Value> xLead(leadIvs.begin(), leadIvs.end());
-        Value xRow = r;
-        if (top)
-          xLead.back() =
-              arith::AddIOp::create(b, loc, xLead.back(), index(top));
-        if (left)
-          xRow = arith::AddIOp::create(b, loc, r, index(left));
-        SmallVector<Value> chunkInits{iterArgs[0]};
-        if (rowSum)
-          chunkInits.push_back(constantInt(b, loc, resultType, 0));
-        auto chunkLoop = scf::ForOp::create(
+  // Row r of [lead...] (at xLead in x): the chunk loop, carrying x and,
+  // with row sums, the row's sum.
+  auto decodeRow = [&](ValueRange leadIvs, Value r, ValueRange xLead,
+                       Value into) -> scf::ForOp {
+    Value xRow = r;
+    if (left)
+      xRow = arith::AddIOp::create(b, loc, r, index(left));
+    SmallVector<Value> chunkInits{into};
+    if (rowSum)
+      chunkInits.push_back(constantInt(b, loc, resultType, 0));
+    auto chunkLoop =
+        scf::ForOp::create(
             b, loc, index(0), index(chunks), index(1), chunkInits,
             [&](OpBuilder &cb, Location, Value c, ValueRange args) {
               OpBuilder::InsertionGuard guard(b);
@@ -632,6 +623,35 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                 yields.push_back(sum);
               scf::YieldOp::create(b, loc, yields);
             });
+    return chunkLoop;
+  };
+  if (split > 0) {
+    // Rows split across threads: a slice of x per task.
+    SmallVector<int64_t> offsets(lead, 0);
+    offsets[lead - 1] = top;
+    x = buildSlicedNest(
+        b, loc, x, ubs, steps, split, offsets,
+        [&](ValueRange ivs, ValueRange at, Value into) {
+          return decodeRow(ivs.drop_back(), ivs.back(), at, into).getResult(0);
+        });
+    return {x, rowSum};
+  }
+  SmallVector<Value> inits{x};
+  if (rowSum)
+    inits.push_back(rowSum);
+  scf::LoopNest decode = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, inits,
+      [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange iterArgs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        ValueRange leadIvs = ivs.drop_back();
+        Value r = ivs.back();
+        // Where the row goes in x.
+        SmallVector<Value> xLead(leadIvs.begin(), leadIvs.end());
+        if (top)
+          xLead.back() =
+              arith::AddIOp::create(b, loc, xLead.back(), index(top));
+        scf::ForOp chunkLoop = decodeRow(leadIvs, r, xLead, iterArgs[0]);
         SmallVector<Value> results{chunkLoop.getResult(0)};
         if (rowSum) {
           SmallVector<Value> at(leadIvs.begin(), leadIvs.end());

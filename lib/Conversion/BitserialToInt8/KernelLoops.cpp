@@ -58,6 +58,80 @@ int8::buildLoops(OpBuilder &b, Location loc, ArrayRef<Value> ubs,
       });
 }
 
+Value int8::buildSlicedNest(
+    OpBuilder &b, Location loc, Value dest, ArrayRef<Value> ubs,
+    ArrayRef<Value> steps, int64_t split, ArrayRef<int64_t> offsets,
+    function_ref<Value(ValueRange, ValueRange, Value)> body) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  // `at` on the first dimensions: the slice's 0 on split ones, else ivs +
+  // offsets.
+  auto atOf = [&](ValueRange ivs, bool sliced) {
+    SmallVector<Value> at;
+    for (int64_t d = 0, e = offsets.size(); d < e; ++d)
+      at.push_back(sliced && d < split ? index(0)
+                   : offsets[d] == 0   ? ivs[d]
+                                       : arith::AddIOp::create(b, loc, ivs[d],
+                                                               index(offsets[d]))
+                                           .getResult());
+    return at;
+  };
+  auto nest = [&](ValueRange outer, ArrayRef<Value> innerUbs,
+                  ArrayRef<Value> innerSteps, Value into, bool sliced) {
+    SmallVector<Value> lbs(innerUbs.size(), index(0));
+    return scf::buildLoopNest(
+               b, loc, lbs, innerUbs, innerSteps, ValueRange{into},
+               [&](OpBuilder &nb, Location, ValueRange ivs, ValueRange args) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPoint(nb.getInsertionBlock(),
+                                     nb.getInsertionPoint());
+                 SmallVector<Value> all(outer);
+                 llvm::append_range(all, ivs);
+                 return scf::ValueVector{body(all, atOf(all, sliced), args[0])};
+               })
+        .results.front();
+  };
+  if (split == 0)
+    return nest({}, ubs, steps, dest, /*sliced=*/false);
+  assert(split <= int64_t(offsets.size()) && split < int64_t(ubs.size()) &&
+         "split loops are dimensions of dest, with loops inside them");
+  SmallVector<OpFoldResult> bounds(getAsOpFoldResult(ubs.take_front(split)));
+  auto forall =
+      scf::ForallOp::create(b, loc, bounds, ValueRange{dest}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  SmallVector<Value> outer;
+  for (int64_t d = 0; d < split; ++d)
+    outer.push_back(forall.getInductionVar(d));
+  Value shared = forall.getRegionIterArgs()[0];
+  int64_t rank = cast<RankedTensorType>(shared.getType()).getRank();
+  OpFoldResult oneAttr = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sliceOffsets, sizes, strides(rank, oneAttr);
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d < split) {
+      sliceOffsets.push_back(
+          offsets[d] == 0
+              ? OpFoldResult(outer[d])
+              : OpFoldResult(
+                    arith::AddIOp::create(b, loc, outer[d], index(offsets[d]))
+                        .getResult()));
+      sizes.push_back(oneAttr);
+    } else {
+      sliceOffsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(tensor::getMixedSize(b, loc, shared, d));
+    }
+  }
+  Value slice = tensor::ExtractSliceOp::create(b, loc, shared, sliceOffsets,
+                                               sizes, strides);
+  Value done = nest(outer, ubs.drop_front(split), steps.drop_front(split),
+                    slice, /*sliced=*/true);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, done, shared, sliceOffsets,
+                                        sizes, strides);
+  return forall.getResult(0);
+}
+
 bool int8::hasParallelWork(Operation *op, int64_t minMacs) {
   auto initType = cast<RankedTensorType>(
       cast<DestinationStyleOpInterface>(op).getDpsInits()[0].getType());
@@ -168,6 +242,71 @@ Value int8::buildConvRows(
   Value rowDone = buildRow(slice, n, oh, zeroIndex, zeroIndex);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, rowDone, shared, offsets,
+                                        sliceSizes, strides);
+  return forall.getResult(0);
+}
+
+Value int8::buildConvRowParts(
+    OpBuilder &b, Location loc, Value target, ArrayRef<OpFoldResult> sizes,
+    bool parallel, const ChannelParts &split,
+    function_ref<Value(const ConvRowPart &)> buildRow) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value batch = getValueOrCreateConstantIndexOp(b, loc, sizes[0]);
+  Value outHeight = getValueOrCreateConstantIndexOp(b, loc, sizes[1]);
+  Value zeroIndex = index(0);
+  if (!parallel)
+    return buildLoops(b, loc, {batch, outHeight}, {1, 1}, ValueRange{target},
+                      [&](ValueRange ivs, ValueRange iterArgs) {
+                        return scf::ValueVector{buildRow(ConvRowPart{
+                            iterArgs[0], ivs[0], ivs[1], ivs[0], ivs[1],
+                            zeroIndex, split.blocks, zeroIndex})};
+                      })
+        .results.front();
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{sizes[0], sizes[1], b.getIndexAttr(split.parts)},
+      ValueRange{target}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+  Value part = forall.getInductionVar(2);
+  // Part p: units [p * units / parts, (p + 1) * units / parts).
+  Value units =
+      arith::CeilDivUIOp::create(b, loc, split.blocks, index(split.unitBlocks));
+  auto partStart = [&](Value p) -> Value {
+    Value unit = arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, p, units), index(split.parts));
+    return arith::MinUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, unit, index(split.unitBlocks)),
+        split.blocks);
+  };
+  Value blockBegin = partStart(part);
+  Value blockEnd =
+      partStart(arith::AddIOp::create(b, loc, part, index(1)).getResult());
+  Value channels = getValueOrCreateConstantIndexOp(b, loc, sizes[3]);
+  Value channelOffset =
+      arith::MinUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, blockBegin, index(split.lanes)),
+          channels)
+          .getResult();
+  Value channelEnd = arith::MinUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, blockEnd, index(split.lanes)),
+      channels);
+  Value shared = forall.getRegionIterArgs()[0];
+  OpFoldResult oneAttr = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets{n, oh, b.getIndexAttr(0), channelOffset};
+  SmallVector<OpFoldResult> sliceSizes{
+      oneAttr, oneAttr, sizes[2],
+      arith::SubIOp::create(b, loc, channelEnd, channelOffset).getResult()};
+  SmallVector<OpFoldResult> strides(4, oneAttr);
+  Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                               sliceSizes, strides);
+  Value done = buildRow(ConvRowPart{slice, n, oh, zeroIndex, zeroIndex,
+                                    blockBegin, blockEnd, channelOffset});
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
                                         sliceSizes, strides);
   return forall.getResult(0);
 }

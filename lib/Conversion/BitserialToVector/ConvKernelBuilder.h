@@ -58,12 +58,6 @@ inline constexpr int64_t kMaxUnrolledPlanePairs = 2;
 /// still have work for every thread.
 inline constexpr int64_t kChannelParts = 4;
 
-/// With threads, prologue copies (padded input, weight relayout, window
-/// sums) of fewer elements than this stay on one thread: on the 2-core Zen 5
-/// forking them made the 1x1 ResNet-18 layers (copies of 0.5-3 K words)
-/// 10% slower, and sped up the 512-channel 3x3 relayouts (18-37 K words).
-inline constexpr int64_t kMinParallelCopyElements = int64_t(1) << 13;
-
 /// An epilogue op applied in the kernel's registers to the accumulators
 /// (`init` + the convolution), so that they never reach memory.
 struct FusedEpilogue {

@@ -41,6 +41,9 @@ static constexpr int64_t kPshufbGroup = 4, kPshufbLanes = 32;
 /// A register block: rows (pixels) x vectors of channels; 8 byte sums, 2
 /// weight vectors and a table in registers.
 static constexpr int64_t kRowBlock = 4, kChannelBlock = 2;
+/// With threads, a convolution's output rows split into at most this many
+/// parts of channel blocks.
+static constexpr int64_t kChannelParts = 4;
 /// The i16 sums are read as unsigned.
 static constexpr int64_t kMaxWideSum = 65535;
 
@@ -215,27 +218,30 @@ bool mlir::bitserial::prefersX86Lookup(Operation *op,
 //===----------------------------------------------------------------------===//
 
 /// A loop nest over `x`'s leading dimensions and its last one up to `extent`
-/// in steps of `span`, carrying `out`; `body` gets the indices and `out`.
-static Value buildLastDimLoops(
-    OpBuilder &b, Location loc, Value x, int64_t extent, int64_t span,
-    Value out,
-    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+/// in steps of `span`, writing `out`, whose leading dimensions are `x`'s;
+/// `body` gets the indices into `x`, those to write at in `out` and `out`.
+/// With `split` > 0 the first `split` loops are scf.forall tasks, each
+/// writing its own slice of `out` (buildSlicedNest).
+static Value
+buildLastDimLoops(OpBuilder &b, Location loc, Value x, int64_t extent,
+                  int64_t span, Value out,
+                  function_ref<Value(ValueRange, ValueRange, Value)> body,
+                  int64_t split = 0) {
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  SmallVector<Value> lbs, ubs, steps;
+  SmallVector<Value> ubs, steps;
   for (int64_t d = 0; d < rank; ++d) {
-    lbs.push_back(constantIndex(b, loc, 0));
     ubs.push_back(d + 1 < rank ? getValueOrCreateConstantIndexOp(
                                      b, loc, tensor::getMixedSize(b, loc, x, d))
                                : constantIndex(b, loc, extent));
     steps.push_back(constantIndex(b, loc, d + 1 < rank ? 1 : span));
   }
-  return scf::buildLoopNest(b, loc, lbs, ubs, steps, ValueRange{out},
-                            [&](OpBuilder &nb, Location nloc, ValueRange ivs,
-                                ValueRange iterArgs) {
-                              return scf::ValueVector{
-                                  body(nb, nloc, ivs, iterArgs[0])};
-                            })
-      .results.front();
+  return buildSlicedNest(b, loc, out, ubs, steps, split,
+                         SmallVector<int64_t>(rank - 1, 0),
+                         [&](ValueRange ivs, ValueRange at, Value into) {
+                           SmallVector<Value> to(at);
+                           to.push_back(ivs.back());
+                           return body(ivs, to, into);
+                         });
 }
 
 /// The weight bytes of the 0/1 codes `x` (`[lead..., Kx]` i8, Kx a multiple
@@ -253,7 +259,9 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   auto i32Words = VectorType::get({span / kPshufbGroup}, b.getI32Type());
   return buildLastDimLoops(
       b, loc, x, length, span, out,
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, Value into) -> Value {
+      [&](ValueRange ivs, ValueRange to, Value into) -> Value {
+        OpBuilder &nb = b;
+        Location nloc = loc;
         auto splat = [&](int64_t v) {
           return arith::ConstantOp::create(
               nb, nloc,
@@ -278,7 +286,7 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
         Value bytes = arith::TruncIOp::create(
             nb, nloc, VectorType::get({span / kPshufbGroup}, nb.getI8Type()),
             index);
-        SmallVector<Value> at(ivs.drop_back());
+        SmallVector<Value> at(to.drop_back());
         at.push_back(arith::DivUIOp::create(
             nb, nloc, ivs.back(), constantIndex(nb, nloc, kPshufbGroup)));
         return vector::TransferWriteOp::create(nb, nloc, bytes, into, at,
@@ -457,7 +465,8 @@ static Value foldWeightIndices(OpBuilder &b, Location loc, Value packed,
 /// `fieldBits` apart, times `scale`.
 static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
                                 int64_t groups, int64_t fieldBits,
-                                Type elementType, int64_t scale) {
+                                Type elementType, int64_t scale,
+                                int64_t split = 0) {
   constexpr int64_t span = 64, slots = 3;
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
   sizes.back() = b.getIndexAttr(groups);
@@ -466,7 +475,9 @@ static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
   auto outType = VectorType::get({span}, elementType);
   return buildLastDimLoops(
       b, loc, x, groups, span, out,
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, Value into) -> Value {
+      [&](ValueRange ivs, ValueRange to, Value into) -> Value {
+        OpBuilder &nb = b;
+        Location nloc = loc;
         auto splat = [&](VectorType type, int64_t v) {
           return arith::ConstantOp::create(
               nb, nloc,
@@ -494,20 +505,26 @@ static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
         if (scale != 1)
           fields =
               arith::MulIOp::create(nb, nloc, fields, splat(outType, scale));
-        return vector::TransferWriteOp::create(nb, nloc, fields, into, ivs,
+        return vector::TransferWriteOp::create(nb, nloc, fields, into, to,
                                                ArrayRef<bool>{false})
             .getResult();
-      });
+      },
+      split);
 }
 
 /// The table offsets of the activations `packed` (`[lead..., R, planes,
 /// words]`) for the plan's lookups: `[lead..., groups]` i16, lanes x the
 /// index of the table, the border of `padding` (a convolution's `[top,
-/// bottom, left, right]`) offset 0 (the table of values 0).
+/// bottom, left, right]`) offset 0 (the table of values 0). With
+/// `parallel`, vpermb's offsets are computed by scf.forall tasks over the
+/// first two leading dimensions (a convolution's images and rows), which
+/// the pipeline runs in the kernel's parallel region: each thread then
+/// mostly reads the rows it wrote.
 static Value buildActivationOffsets(OpBuilder &b, Location loc, Value packed,
                                     PackedLayoutAttr layout, int64_t groups,
                                     const LookupPlan &plan,
-                                    ArrayRef<int64_t> padding) {
+                                    ArrayRef<int64_t> padding,
+                                    bool parallel = false) {
   if (!plan.variant.strided())
     return buildTableOffsets(b, loc, packed, layout, padding);
   // The values (the planes' low bits, as the tables' index takes them),
@@ -515,10 +532,12 @@ static Value buildActivationOffsets(OpBuilder &b, Location loc, Value packed,
   Value values =
       decodePacked(b, loc, packed, layout, asSigned(layout),
                    /*rowMultiple=*/1, CodeLayout::rows(), b.getI32Type(),
-                   /*needRowSum=*/false, padding, plan.variant.lanes)
+                   /*needRowSum=*/false, padding, plan.variant.lanes, parallel)
           .x;
+  int64_t lead = cast<RankedTensorType>(values.getType()).getRank() - 1;
   return buildStridedGroups(b, loc, values, groups, plan.bitsA, b.getI16Type(),
-                            plan.variant.lanes);
+                            plan.variant.lanes,
+                            parallel ? std::min<int64_t>(2, lead) : 0);
 }
 
 /// The weights as the kernel reads them (foldWeightIndices' layout), for
@@ -907,9 +926,9 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     int64_t groups = variant.groups(inputLayout.getLength());
 
     // [N, H + pads, W + pads, >= groups]: the border is the table of 0.
-    Value indices =
-        buildActivationOffsets(rewriter, loc, op.getInput(), inputLayout,
-                               groups, kernel.plan, op.getPadding());
+    Value indices = buildActivationOffsets(rewriter, loc, op.getInput(),
+                                           inputLayout, groups, kernel.plan,
+                                           op.getPadding(), runsInParallel(op));
     // [COB, KH, KW, groups, lanes].
     Value weights =
         buildWeightIndices(rewriter, loc, op.getFilter(), op.getFilterLayout(),
@@ -932,11 +951,12 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     bool readInit;
     std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
 
-    // Output row (n, oh), stored at row (outN, outOh) of `into`.
-    auto buildRow = [&](Value into, Value n, Value oh, Value outN,
-                        Value outOh) -> Value {
+    // Channel blocks [blockBegin, blockEnd) of output row (n, oh).
+    auto buildRow = [&](const ConvRowPart &task) -> Value {
+      Value n = task.n, oh = task.oh;
       scf::LoopNest nest = buildLoops(
-          rewriter, loc, {outWidth, blocks}, {mr, nr}, ValueRange{into},
+          rewriter, loc, {outWidth, task.blockEnd}, {mr, nr},
+          ValueRange{task.into},
           [&](ValueRange ivs, ValueRange iterArgs) {
             Value ow0 = ivs[0], nb0 = ivs[1];
             // Pixels past the row repeat the last one.
@@ -945,7 +965,8 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
               pixelIndex.push_back(minIndex(rewriter, loc, ow0, p, outWidth));
             SmallVector<Value> blockIndex;
             for (int64_t j = 0; j < nr; ++j)
-              blockIndex.push_back(minIndex(rewriter, loc, nb0, j, blocks));
+              blockIndex.push_back(
+                  minIndex(rewriter, loc, nb0, j, task.blockEnd));
             scf::ValueVector wide =
                 buildLoops(
                     rewriter, loc, {kernel.index(kh), kernel.index(kw)}, {1, 1},
@@ -985,16 +1006,26 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
             Value written = kernel.storeBlock(
                 iterArgs[0], wide, mr, nr, lookups,
                 [&](int64_t p) {
-                  return SmallVector<Value>{outN, outOh, pixelIndex[p]};
+                  return SmallVector<Value>{task.outN, task.outOh,
+                                            pixelIndex[p]};
                 },
-                nb0, channelsInBounds, readInit);
+                arith::SubIOp::create(rewriter, loc, nb0, task.blockBegin),
+                channelsInBounds, readInit);
             return scf::ValueVector{written};
-          });
+          },
+          {kernel.index(0), task.blockBegin});
       return nest.results.front();
     };
 
-    Value result = buildConvRows(rewriter, loc, target, sizes,
-                                 runsInParallel(op), buildRow);
+    // With threads, rows split into channel parts of whole register blocks:
+    // the 7-row layers (ResNet-18's last) keep both threads busy.
+    bool parallel = runsInParallel(op);
+    ChannelParts split{blocks, lanes, nr, 1};
+    if (parallel && !ShapedType::isDynamic(staticBlocks))
+      split.parts =
+          std::min<int64_t>(llvm::divideCeil(staticBlocks, nr), kChannelParts);
+    Value result = buildConvRowParts(rewriter, loc, target, sizes, parallel,
+                                     split, buildRow);
     rewriter.replaceOp(op, result);
   }
 };

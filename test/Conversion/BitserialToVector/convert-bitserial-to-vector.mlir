@@ -396,10 +396,11 @@ func.func @negative_matmul_batched_rhs(%a: !A, %b: !B, %init: tensor<2x4x8xi32>)
 // With parallel=true, an scf.forall over (n, oh, part) writes slices of the
 // shared output: a part is a run of channel block steps of one row (here 2
 // steps of 2 vectors of 4 channels, so 2 parts: channels [0, 8) and
-// [8, min(16, 10))). The prologue's copies are too small for threads.
+// [8, min(16, 10))). The prologue's copy of the padded input is an
+// scf.forall too, however small (see below).
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true min-parallel-binops=0 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=PARALLEL
 // PARALLEL-LABEL: func.func @conv2d_parallel_rows
-// PARALLEL-NOT: scf.forall {{.*}} -> (tensor<2x8x12x1x1xi64>)
+// PARALLEL: scf.forall (%{{.*}}, %{{.*}}) in (2, 8) shared_outs(%{{.*}}) -> (tensor<2x8x12x1x1xi64>)
 // PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]], %[[PART:.*]]) in (2, 6, 2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x6x7x10xi32>)
 // PARALLEL: arith.muli %[[PART]], %c2 : index
 // PARALLEL: %[[LAST:.*]] = arith.minui %{{.*}}, %c10 : index
@@ -418,16 +419,17 @@ func.func @conv2d_parallel_rows(%x: !X, %f: !F, %init: tensor<2x6x7x10xi32>) -> 
 
 // -----
 
-// Prologue copies of >= 2^13 elements run in parallel too: here the padded
-// input (2 x 66 x 69 words: padding, and room for the last pixel block's
-// reads) per (n, row), each iteration writing its own slice at indices 0 on
-// those axes. The weights' relayout (8 channels) is too small.
+// Prologue copies run in parallel too, whatever their size (the pipeline
+// puts them in the kernel's parallel region): here the padded input (2 x
+// 66 x 69 words: padding, and room for the last pixel block's reads) per
+// (n, row), each iteration writing its own slice at indices 0 on those
+// axes, and the weights' relayout per (channel block, tap row).
 // PARALLEL-LABEL: func.func @conv2d_parallel_prologue
 // PARALLEL: scf.forall (%[[N:.*]], %[[H:.*]]) in (2, 66) shared_outs(%[[PADDED:.*]] = %{{.*}}) -> (tensor<2x66x69x1x1xi64>)
 // PARALLEL: tensor.extract_slice %[[PADDED]][%[[N]], %[[H]], 0, 0, 0] [1, 1, 69, 1, 1]
 // PARALLEL: tensor.insert %{{.*}} into %{{.*}}[%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x69x1x1xi64>
 // PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[PADDED]][%[[N]], %[[H]], 0, 0, 0] [1, 1, 69, 1, 1]
-// PARALLEL-NOT: scf.forall {{.*}} -> (tensor<2x3x3x1x1x4xi64>)
+// PARALLEL: scf.forall (%{{.*}}, %{{.*}}) in (2, 3) shared_outs(%{{.*}}) -> (tensor<2x3x3x1x1x4xi64>)
 // PARALLEL: scf.forall (%{{.*}}, %{{.*}}) in (2, 64) shared_outs
 !X = tensor<2x64x64x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>
 !F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 40>>

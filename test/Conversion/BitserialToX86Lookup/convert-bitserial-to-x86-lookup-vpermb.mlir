@@ -128,3 +128,24 @@ func.func @too_long(%a: !AT, %b: !BT, %init: tensor<4x4xi32>) -> tensor<4x4xi32>
   %r = bitserial.matmul ins(%a, %b : !AT, !BT) outs(%init : tensor<4x4xi32>) -> tensor<4x4xi32>
   return %r : tensor<4x4xi32>
 }
+
+// -----
+
+// With threads, a convolution's output rows split into parts of whole
+// register blocks of channels, so that layers of few rows keep every thread
+// busy: 256 channels are 4 blocks of 64, in register blocks of 2 blocks, so
+// 2 parts; each task stores its part's channels into its own slice of the
+// row.
+// PAR-LABEL: func.func @conv_channel_parts
+// PAR: scf.forall (%[[N:.*]], %[[OH:.*]], %[[P:.*]]) in (1, 7, 2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<1x7x7x256xi32>)
+// PAR: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, %[[C0:.*]]] [1, 1, 7, %[[CS:.*]]] [1, 1, 1, 1] : tensor<1x7x7x256xi32> to tensor<1x1x7x?xi32>
+// PAR: func.call @llvm.x86.avx512.permvar.qi.512
+// PAR: vector.transfer_write {{.*}} : vector<64xi32>, tensor<1x1x7x?xi32>
+// PAR: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[OH]], 0, %[[C0]]] [1, 1, 7, %[[CS]]] [1, 1, 1, 1]
+!X = tensor<1x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<256x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @conv_channel_parts(%x: !X, %f: !F, %init: tensor<1x7x7x256xi32>) -> tensor<1x7x7x256xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x7x7x256xi32>)
+      strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x7x7x256xi32>
+  return %r : tensor<1x7x7x256xi32>
+}

@@ -89,7 +89,7 @@ func.func @matmul(%a: !A, %b: !B, %init: tensor<30x40xi32>) -> tensor<30x40xi32>
 // CHECK-NOT: bitserial.conv2d
 // CHECK: return
 // PAR-LABEL: func.func @conv
-// PAR: scf.forall (%{{.*}}, %{{.*}}) in (%c1{{.*}}, %c7{{.*}})
+// PAR: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 7, 1)
 // PAR: func.call @llvm.x86.avx2.pshuf.b
 !X = tensor<1x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 64>>

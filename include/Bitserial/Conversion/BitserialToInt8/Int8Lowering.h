@@ -86,12 +86,15 @@ struct DecodedOperand {
 /// dimension and the rows around the values. Padding and values past K are
 /// x = 0. Row sums are of x over the R rows. The code works on vectors of
 /// `lanes` bytes (16, 32 or 64; 16 with row pairs). A constant `packed` of
-/// static shape (weights) gives constants, decoded at compile time.
+/// static shape (weights) gives constants, decoded at compile time. With
+/// `parallel` (rows layout, no row sums) the loops over the first two
+/// leading dimensions are scf.forall tasks, each writing its own rows.
 DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             PackedLayoutAttr layout, Int8Operand rep,
                             int64_t rowMultiple, CodeLayout codes,
                             Type resultType, bool needRowSum,
-                            ArrayRef<int64_t> padding = {}, int64_t lanes = 16);
+                            ArrayRef<int64_t> padding = {}, int64_t lanes = 16,
+                            bool parallel = false);
 
 /// The codes `x` (`[R, mids..., Kx]`, R rows of output channels) as
 /// vectors of `lanes` channels of `group` consecutive values of K each:

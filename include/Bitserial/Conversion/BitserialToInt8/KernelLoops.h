@@ -34,6 +34,18 @@ buildLoops(OpBuilder &b, Location loc, ArrayRef<Value> ubs,
            function_ref<scf::ValueVector(ValueRange, ValueRange)> body,
            ArrayRef<Value> lowerBounds = {});
 
+/// A loop nest from 0 to `ubs` by `steps` that writes the tensor `dest`;
+/// `body(ivs, at, into)` writes iteration `ivs`' values into `into` at `at`
+/// on the first `split` dimensions (the nest's first dimensions are
+/// `dest`'s: `ivs[d] + offsets[d]`) and returns it. With `split` > 0 those
+/// loops are an scf.forall whose iterations each write their own slice of
+/// `dest` (size 1 on those dimensions), where `at` is 0: a prologue split
+/// across threads by rows. `split` 0 is a serial nest.
+Value buildSlicedNest(OpBuilder &b, Location loc, Value dest,
+                      ArrayRef<Value> ubs, ArrayRef<Value> steps, int64_t split,
+                      ArrayRef<int64_t> offsets,
+                      function_ref<Value(ValueRange, ValueRange, Value)> body);
+
 /// Whether the matmul or conv2d `op` has at least `minMacs` static
 /// multiply-accumulates (outputs x the packed length, x KH x KW for a
 /// convolution), or dynamic sizes.
@@ -58,6 +70,33 @@ Value buildConvRows(
     OpBuilder &b, Location loc, Value target, ArrayRef<OpFoldResult> sizes,
     bool parallel,
     function_ref<Value(Value, Value, Value, Value, Value)> buildRow);
+
+/// How buildConvRowParts splits a row's channels: `blocks` blocks of
+/// `lanes` channels, in runs of whole units of `unitBlocks` blocks (a
+/// register block's), into `parts` parts.
+struct ChannelParts {
+  Value blocks;
+  int64_t lanes = 1;
+  int64_t unitBlocks = 1;
+  int64_t parts = 1;
+};
+
+/// A task of buildConvRowParts: channel blocks [blockBegin, blockEnd) of
+/// output row (n, oh), stored at row (outN, outOh) of `into`, whose channel
+/// 0 is the output's channel `channelOffset`.
+struct ConvRowPart {
+  Value into, n, oh, outN, outOh;
+  Value blockBegin, blockEnd, channelOffset;
+};
+
+/// Like buildConvRows, with `parallel` one scf.forall task per row and
+/// part of `split` (each storing its part's channels into its own slice),
+/// so that layers of few output rows still keep every thread busy. Serial:
+/// one task per row, over all blocks.
+Value buildConvRowParts(OpBuilder &b, Location loc, Value target,
+                        ArrayRef<OpFoldResult> sizes, bool parallel,
+                        const ChannelParts &split,
+                        function_ref<Value(const ConvRowPart &)> buildRow);
 
 } // namespace mlir::bitserial::int8
 
