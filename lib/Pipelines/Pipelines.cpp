@@ -380,6 +380,7 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createBitserialAttachLoopAnnotations());
 }
 
 void mlir::bitserial::registerBitserialPipelines() {

@@ -323,4 +323,17 @@ def BitserialMergeParallelRegions : Pass<"bitserial-merge-parallel-regions"> {
   let dependentDialects = ["::mlir::omp::OpenMPDialect"];
 }
 
+def BitserialAttachLoopAnnotations : Pass<"bitserial-attach-loop-annotations"> {
+  let summary = "Give llvm.br and llvm.cond_br the loop annotations scf.for carried";
+  let description = [{
+    A `scf.for` with an `llvm.loop_annotation` attribute (LLVM loop
+    metadata: unrolling, vectorization) keeps it through `convert-scf-to-cf`
+    as an attribute of its back edge's `cf.br`, and `convert-cf-to-llvm`
+    copies it onto the `llvm.br` as a discardable attribute, which the
+    translation to LLVM IR ignores. This pass moves it into the branch's
+    `loop_annotation` (`!llvm.loop` in LLVM IR). `bitserial-to-llvm` runs
+    it last; the table lookup kernels mark their lookup loops so.
+  }];
+}
+
 #endif // BITSERIAL_TRANSFORMS_PASSES_TD

@@ -12,6 +12,9 @@
 // weights are one byte per channel and group (the 3 codes) in vectors of
 // 64 channels ([1, 34, 64]). Blocks of 8 rows x 1 vector of 64 channels
 // (40 channels); the outputs subtract the bias of 34 lookups (612).
+// The loop over a chunk's groups asks LLVM to unroll it twice, not fully.
+// CHECK-DAG: #[[UNROLL:.*]] = #llvm.loop_unroll<count = 2 : i32>
+// CHECK-DAG: #[[TWICE:.*]] = #llvm.loop_annotation<unroll = #[[UNROLL]]>
 // CHECK-DAG: func.func private @llvm.uadd.sat.v64i8(vector<64xi8>, vector<64xi8>) -> vector<64xi8>
 // CHECK-DAG: func.func private @llvm.x86.avx512.permvar.qi.512(vector<64xi8>, vector<64xi8>) -> vector<64xi8>
 // CHECK-LABEL: func.func @matmul
@@ -41,6 +44,7 @@
 // CHECK: func.call @llvm.uadd.sat.v64i8(%{{.*}}, %[[E]])
 // CHECK-COUNT-7: func.call @llvm.x86.avx512.permvar.qi.512
 // CHECK: scf.yield
+// CHECK: } {llvm.loop_annotation = #[[TWICE]]}
 // CHECK: vector.bitcast %{{.*}} : vector<64xi8> to vector<32xi16>
 // CHECK: arith.extui %{{.*}} : vector<32xi16> to vector<32xi32>
 // CHECK: %[[BIAS:.*]] = arith.constant dense<612> : vector<64xi32>
