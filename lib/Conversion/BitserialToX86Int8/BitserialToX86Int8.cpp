@@ -783,13 +783,16 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     int64_t channels = inputLayout.getLength();
     Int8Operand a = plan.lhs, c = plan.rhs;
 
-    // x [N, H + pads, W + pads, Cx] with x = 0 around it; the filter
-    // [CO, KH, KW, Cx] re-laid out as [COB, KH, KW, Cg / g, lanes * g].
+    // x [N, H + pads, W + pads, Cx] with x = 0 around it (with threads,
+    // decoded by rows in parallel, in the kernel's parallel region once the
+    // pipeline merges them); the filter [CO, KH, KW, Cx] re-laid out as
+    // [COB, KH, KW, Cg / g, lanes * g].
+    bool parallelRows = runsInParallel(op);
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
                      /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                      /*needRowSum=*/false, op.getPadding(),
-                     kernel.decodeLanes())
+                     kernel.decodeLanes(), parallelRows)
             .x;
     // The filter's codes are needed for its sums only with an input offset.
     Value filter, weights;
@@ -956,8 +959,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       return nest.results.front();
     };
 
-    Value result = buildConvRows(rewriter, loc, target, sizes,
-                                 runsInParallel(op), buildRow);
+    Value result =
+        buildConvRows(rewriter, loc, target, sizes, parallelRows, buildRow);
 
     // Offsets: the input's window sums (filter offset) and the filter's
     // sums (input offset, never with padding), both of x.
