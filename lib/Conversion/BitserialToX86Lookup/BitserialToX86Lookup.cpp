@@ -261,36 +261,34 @@ static Value buildWeightBytes(OpBuilder &b, Location loc, Value x) {
   return buildLastDimLoops(
       b, loc, x, length, span, out,
       [&](ValueRange ivs, ValueRange to, Value into) -> Value {
-        OpBuilder &nb = b;
-        Location nloc = loc;
         auto splat = [&](int64_t v) {
           return arith::ConstantOp::create(
-              nb, nloc,
+              b, loc,
               DenseElementsAttr::get(i32Words,
-                                     nb.getIntegerAttr(nb.getI32Type(), v)));
+                                     b.getIntegerAttr(b.getI32Type(), v)));
         };
         Value codes = vector::TransferReadOp::create(
-            nb, nloc, i8Span, x, ivs, constantInt(nb, nloc, nb.getI8Type(), 0),
+            b, loc, i8Span, x, ivs, constantInt(b, loc, b.getI8Type(), 0),
             ArrayRef<bool>{true});
-        Value words = vector::BitCastOp::create(nb, nloc, i32Words, codes);
+        Value words = vector::BitCastOp::create(b, loc, i32Words, codes);
         // Bit 0 of byte i (code i) moves to bit i.
         Value index;
         for (int64_t pos = 0; pos < kPshufbGroup; ++pos) {
           Value field = words;
           if (pos > 0)
-            field = arith::ShRUIOp::create(nb, nloc, field, splat(7 * pos));
+            field = arith::ShRUIOp::create(b, loc, field, splat(7 * pos));
           field =
-              arith::AndIOp::create(nb, nloc, field, splat(int64_t(1) << pos));
-          index = index ? Value(arith::OrIOp::create(nb, nloc, index, field))
-                        : field;
+              arith::AndIOp::create(b, loc, field, splat(int64_t(1) << pos));
+          index =
+              index ? Value(arith::OrIOp::create(b, loc, index, field)) : field;
         }
         Value bytes = arith::TruncIOp::create(
-            nb, nloc, VectorType::get({span / kPshufbGroup}, nb.getI8Type()),
+            b, loc, VectorType::get({span / kPshufbGroup}, b.getI8Type()),
             index);
         SmallVector<Value> at(to.drop_back());
         at.push_back(arith::DivUIOp::create(
-            nb, nloc, ivs.back(), constantIndex(nb, nloc, kPshufbGroup)));
-        return vector::TransferWriteOp::create(nb, nloc, bytes, into, at,
+            b, loc, ivs.back(), constantIndex(b, loc, kPshufbGroup)));
+        return vector::TransferWriteOp::create(b, loc, bytes, into, at,
                                                ArrayRef<bool>{true})
             .getResult();
       });
@@ -477,36 +475,33 @@ static Value buildStridedGroups(OpBuilder &b, Location loc, Value x,
   return buildLastDimLoops(
       b, loc, x, groups, span, out,
       [&](ValueRange ivs, ValueRange to, Value into) -> Value {
-        OpBuilder &nb = b;
-        Location nloc = loc;
         auto splat = [&](VectorType type, int64_t v) {
           return arith::ConstantOp::create(
-              nb, nloc,
+              b, loc,
               DenseElementsAttr::get(
-                  type, nb.getIntegerAttr(type.getElementType(), v)));
+                  type, b.getIntegerAttr(type.getElementType(), v)));
         };
         Value fields;
         for (int64_t slot = 0; slot < slots; ++slot) {
           SmallVector<Value> at(ivs.drop_back());
           at.push_back(arith::AddIOp::create(
-              nb, nloc, ivs.back(), constantIndex(nb, nloc, slot * groups)));
+              b, loc, ivs.back(), constantIndex(b, loc, slot * groups)));
           Value field = vector::TransferReadOp::create(
-              nb, nloc, byteType, x, at,
-              constantInt(nb, nloc, nb.getI8Type(), 0), ArrayRef<bool>{false});
+              b, loc, byteType, x, at, constantInt(b, loc, b.getI8Type(), 0),
+              ArrayRef<bool>{false});
           field = arith::AndIOp::create(
-              nb, nloc, field, splat(byteType, (int64_t(1) << fieldBits) - 1));
+              b, loc, field, splat(byteType, (int64_t(1) << fieldBits) - 1));
           if (slot > 0)
-            field = arith::ShLIOp::create(nb, nloc, field,
+            field = arith::ShLIOp::create(b, loc, field,
                                           splat(byteType, slot * fieldBits));
-          fields = fields ? Value(arith::OrIOp::create(nb, nloc, fields, field))
+          fields = fields ? Value(arith::OrIOp::create(b, loc, fields, field))
                           : field;
         }
         if (outType != byteType)
-          fields = arith::ExtUIOp::create(nb, nloc, outType, fields);
+          fields = arith::ExtUIOp::create(b, loc, outType, fields);
         if (scale != 1)
-          fields =
-              arith::MulIOp::create(nb, nloc, fields, splat(outType, scale));
-        return vector::TransferWriteOp::create(nb, nloc, fields, into, to,
+          fields = arith::MulIOp::create(b, loc, fields, splat(outType, scale));
+        return vector::TransferWriteOp::create(b, loc, fields, into, to,
                                                ArrayRef<bool>{false})
             .getResult();
       },
@@ -949,9 +944,10 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
     int64_t groups = variant.groups(inputLayout.getLength());
 
     // [N, H + pads, W + pads, >= groups]: the border is the table of 0.
-    Value indices = buildActivationOffsets(rewriter, loc, op.getInput(),
-                                           inputLayout, groups, kernel.plan,
-                                           op.getPadding(), runsInParallel(op));
+    bool parallel = runsInParallel(op);
+    Value indices =
+        buildActivationOffsets(rewriter, loc, op.getInput(), inputLayout,
+                               groups, kernel.plan, op.getPadding(), parallel);
     // [COB, KH, KW, groups, lanes].
     Value weights =
         buildWeightIndices(rewriter, loc, op.getFilter(), op.getFilterLayout(),
@@ -1042,7 +1038,6 @@ struct Conv2DToX86Lookup : public X86LookupPattern<Conv2DOp> {
 
     // With threads, rows split into channel parts of whole register blocks:
     // the 7-row layers (ResNet-18's last) keep both threads busy.
-    bool parallel = runsInParallel(op);
     ChannelParts split{blocks, lanes, nr, 1};
     if (parallel && !ShapedType::isDynamic(staticBlocks))
       split.parts =
