@@ -44,6 +44,19 @@ bool endsWithBarrier(Block &body) {
   return loop && !loop.getNowait();
 }
 
+/// Drops the barrier of a worksharing loop that ends a parallel body: the
+/// region's end joins the team anyway, and on two far-apart cores each
+/// barrier costs a cross-core round trip. Loops with reductions are left
+/// as they are.
+void dropFinalBarrier(omp::ParallelOp parallel) {
+  Block &body = parallel.getRegion().front();
+  if (!endsWithBarrier(body))
+    return;
+  auto loop = cast<omp::WsloopOp>(body.getTerminator()->getPrevNode());
+  if (loop.getReductionVars().empty() && !loop.getReductionSyms())
+    loop.setNowait(true);
+}
+
 /// Merges `second` into `first` if the ops between them can move before
 /// `first`; returns whether it did.
 bool mergeInto(omp::ParallelOp first, omp::ParallelOp second) {
@@ -92,6 +105,10 @@ struct BitserialMergeParallelRegionsPass
           open = parallel;
       }
     }
+    getOperation()->walk([](omp::ParallelOp op) {
+      if (isPlainParallel(op))
+        dropFinalBarrier(op);
+    });
   }
 };
 

@@ -317,6 +317,10 @@ def BitserialMergeParallelRegions : Pass<"bitserial-merge-parallel-regions"> {
     are separated by a barrier: the implicit one of an `omp.wsloop`
     without `nowait` that ends the first body, else an `omp.barrier`.
 
+    A clause-free region whose body then ends in an `omp.wsloop` without
+    reductions gets `nowait` on that loop: the region's end joins the team
+    anyway, and each barrier costs a round trip between the cores.
+
     `bitserial-to-llvm` runs it after `convert-scf-to-openmp` when
     `parallel` is set.
   }];
