@@ -99,8 +99,14 @@ struct BitserialSelectKernelsPass
     KernelKind kind = KernelKind::BitSerial;
     std::string reason;
     auto force = op->getAttrOfType<BoolAttr>(kInt8AttrName);
-    // A register block without this pass's `bitserial.kernel` is the user's:
-    // the bit-serial kernel with that block.
+    // A `bitserial.kernel` already there is kept: the user's choice, or
+    // this pass's from an earlier run (with its register block).
+    std::optional<KernelKind> annotated;
+    if (auto attr = op->getAttrOfType<StringAttr>(kKernelAttrName);
+        attr && !force)
+      annotated = parseKernelKind(attr.getValue());
+    // A register block without `bitserial.kernel` is the user's: the
+    // bit-serial kernel with that block.
     auto userBlock =
         force || op->hasAttr(kKernelAttrName)
             ? DenseI64ArrayAttr()
@@ -116,6 +122,16 @@ struct BitserialSelectKernelsPass
           force.getValue() ? "bitserial.int8 = true" : "bitserial.int8 = false";
       if (force.getValue() && !lowerable)
         reason += ", not handled by the int8 lowering";
+    } else if (annotated) {
+      kind = *annotated;
+      reason = llvm::formatv("bitserial.kernel = \"{0}\"",
+                             getKernelKindName(kind));
+      if (kind == KernelKind::Int8 && !lowerable) {
+        kind = KernelKind::BitSerial;
+        reason += model.int8Unit == Int8Unit::None
+                      ? ", no int8 instruction"
+                      : ", not handled by the int8 lowering";
+      }
     } else if (model.int8Unit == Int8Unit::None) {
       reason = "no int8 instruction";
     } else if (!lowerable) {
@@ -135,7 +151,13 @@ struct BitserialSelectKernelsPass
     bool lookupLowerable =
         lookup && estimate.lookupCycles &&
         canLowerToX86Lookup(op, getLookupInstruction(*model.lookup));
-    if (lookupLowerable && !userBlock && !force && minBitProduct == 0) {
+    if (kind == KernelKind::Lookup && !lookupLowerable) {
+      kind = KernelKind::BitSerial;
+      reason += lookup ? ", not handled by the lookup lowering"
+                       : ", no lookup kernel in this pipeline";
+    }
+    if (lookupLowerable && !userBlock && !force && !annotated &&
+        minBitProduct == 0) {
       double chosen = kind == KernelKind::Int8 ? *estimate.int8Cycles
                                                : estimate.bitSerialCycles;
       if (*estimate.lookupCycles < chosen) {
@@ -145,10 +167,17 @@ struct BitserialSelectKernelsPass
     }
     int64_t pixelBlock = estimate.pixelBlock;
     int64_t channelBlock = estimate.channelBlock;
+    if (auto block =
+            op->getAttrOfType<DenseI64ArrayAttr>(kRegisterBlockAttrName);
+        block && annotated == KernelKind::BitSerial) {
+      pixelBlock = block[0];
+      channelBlock = block[1];
+      reason += llvm::formatv(", block {0}x{1}", pixelBlock, channelBlock);
+    }
 
     // A measured winner replaces the choice above, but not the user's.
     std::optional<llvm::json::Object> key;
-    if (!force && !userBlock && (cache || emitTuningKeys))
+    if (!force && !userBlock && !annotated && (cache || emitTuningKeys))
       key = getTuningKey(op);
     if (key && emitTuningKeys)
       emitTuningKey(op, *key, kind, pixelBlock, channelBlock, lowerable,

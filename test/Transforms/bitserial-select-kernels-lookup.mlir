@@ -3,6 +3,8 @@
 // takes; its estimate joins the remark.
 // RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx2 int8=avx2 lookup=true" | FileCheck %s
 // RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx2 int8=avx2 lookup=true emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// A second run keeps the first one's choices.
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx2 int8=avx2 lookup=true" --bitserial-select-kernels="target=x86-avx2 int8=avx2 lookup=true" | FileCheck %s
 // Without the option the choice is between bit-serial and int8 as before;
 // on x86-avx512-vpopcntdq the lookups are vpermb ones, for 2-bit weights
 // only (the first ops here have 1-bit weights).
@@ -108,4 +110,34 @@ func.func @a2w2_layers(%x6: !X6, %x3: !X3, %a64: !A64, %a1: !A1,
   %r64 = bitserial.matmul ins(%a64, %b : !A64, !B) outs(%i64 : tensor<64x4096xi32>) -> tensor<64x4096xi32>
   %r1 = bitserial.matmul ins(%a1, %b : !A1, !B) outs(%i1 : tensor<1x4096xi32>) -> tensor<1x4096xi32>
   return %r6, %r3, %r64, %r1 : tensor<1x28x28x128xi32>, tensor<1x56x56x64xi32>, tensor<64x4096xi32>, tensor<1x4096xi32>
+}
+
+// -----
+
+// A bitserial.kernel already on an op is kept (the user's choice, or an
+// earlier run's), a bit-serial one with its register block; one the
+// pipeline cannot lower becomes "bitserial" with the cost model's block.
+// CHECK-LABEL: func.func @annotated
+// CHECK: bitserial.conv2d {{.*}} {bitserial.kernel = "lookup"}
+// CHECK: bitserial.conv2d {{.*}} {bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 2, 2>}
+// CHECK: bitserial.conv2d {{.*}} {bitserial.kernel = "bitserial", bitserial.register_block = array<i64: {{[0-9]+}}, {{[0-9]+}}>}
+// CHECK: bitserial.conv2d {{.*}} {bitserial.kernel = "int8"}
+// REMARK: remark: kernel lookup (bitserial.kernel = "lookup"); estimated cycles: bit-serial {{[0-9]+}} (block {{[0-9]+}}x{{[0-9]+}}), int8 avx2 {{[0-9]+}}, lookup {{[0-9]+}}
+// REMARK: remark: kernel bitserial (bitserial.kernel = "bitserial", block 2x2)
+// REMARK: remark: kernel bitserial (bitserial.kernel = "lookup", not handled by the lookup lowering)
+// REMARK: remark: kernel int8 (bitserial.kernel = "int8")
+// OFF: remark: kernel bitserial (bitserial.kernel = "lookup", {{no lookup kernel in this pipeline|not handled by the lookup lowering}})
+!X12 = tensor<1x7x7x2x8xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 512>>
+!F12 = tensor<512x3x3x1x8xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 512>>
+!X2 = tensor<1x56x56x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F2 = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+!X1 = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @annotated(%x12: !X12, %f12: !F12, %i12: tensor<1x7x7x512xi32>,
+                     %x2: !X2, %f2: !F2, %x1: !X1, %i2: tensor<1x56x56x64xi32>)
+    -> (tensor<1x7x7x512xi32>, tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>) {
+  %r = bitserial.conv2d ins(%x12, %f12 : !X12, !F12) outs(%i12 : tensor<1x7x7x512xi32>) padding = [1, 1, 1, 1] {bitserial.kernel = "lookup"} -> tensor<1x7x7x512xi32>
+  %s = bitserial.conv2d ins(%x2, %f2 : !X2, !F2) outs(%i2 : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] {bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 2, 2>} -> tensor<1x56x56x64xi32>
+  %t = bitserial.conv2d ins(%x1, %f2 : !X1, !F2) outs(%i2 : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] {bitserial.kernel = "lookup"} -> tensor<1x56x56x64xi32>
+  %u = bitserial.conv2d ins(%x1, %f2 : !X1, !F2) outs(%i2 : tensor<1x56x56x64xi32>) padding = [1, 1, 1, 1] {bitserial.kernel = "int8"} -> tensor<1x56x56x64xi32>
+  return %r, %s, %t, %u : tensor<1x7x7x512xi32>, tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>
 }

@@ -307,23 +307,29 @@ func.func @dynamic(%a: !A, %b: !B, %init: tensor<?x?xi32>) -> tensor<?x?xi32> {
 
 // The user's bitserial.register_block (no bitserial.kernel: this pass did
 // not set it) keeps the bit-serial kernel with that block, also where the
-// cost model picks int8 (8 x 4 bits, as in @user_choice). With the pass's
-// own bitserial.kernel next to it, the op is chosen again.
+// cost model picks int8 (8 x 4 bits, as in @user_choice). With a
+// bitserial.kernel next to it (the user's, or this pass's from an earlier
+// run), the op keeps both. A bitserial.kernel = "int8" stays where the
+// target has an int8 kernel for the op.
 // HOST-LABEL: func.func @user_register_block
 // HOST: bitserial.matmul
 // HOST-SAME: {bitserial.register_block = array<i64: 2, 3>}
 // HOST: bitserial.matmul
-// HOST-SAME: bitserial.kernel = "int8"
-// HOST-NOT: bitserial.register_block
+// HOST-SAME: {bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 2, 3>}
+// HOST: bitserial.matmul
+// HOST-SAME: {bitserial.kernel = "int8"}
 // HOST-REMARK: remark: kernel bitserial (bitserial.register_block 2x3); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}
-// HOST-REMARK: remark: kernel int8 (cost model)
+// HOST-REMARK: remark: kernel bitserial (bitserial.kernel = "bitserial", block 2x3)
+// HOST-REMARK: remark: kernel int8 (bitserial.kernel = "int8")
 // A53: remark: kernel bitserial (bitserial.register_block 2x3)
-// A53: remark: kernel bitserial (no int8 instruction)
+// A53: remark: kernel bitserial (bitserial.kernel = "bitserial", block 2x3)
+// A53: remark: kernel bitserial (bitserial.kernel = "int8", no int8 instruction)
 !A8 = tensor<12544x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
 !B4 = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
 func.func @user_register_block(%a: !A8, %b: !B4, %init: tensor<12544x64xi32>) -> (tensor<12544x64xi32>, tensor<12544x64xi32>) {
   %r = bitserial.matmul ins(%a, %b : !A8, !B4) outs(%init : tensor<12544x64xi32>) {bitserial.register_block = array<i64: 2, 3>} -> tensor<12544x64xi32>
   %s = bitserial.matmul ins(%a, %b : !A8, !B4) outs(%init : tensor<12544x64xi32>) {bitserial.kernel = "bitserial", bitserial.register_block = array<i64: 2, 3>} -> tensor<12544x64xi32>
+  %t = bitserial.matmul ins(%a, %b : !A8, !B4) outs(%init : tensor<12544x64xi32>) {bitserial.kernel = "int8"} -> tensor<12544x64xi32>
   return %r, %s : tensor<12544x64xi32>, tensor<12544x64xi32>
 }
 

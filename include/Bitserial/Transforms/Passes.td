@@ -161,7 +161,11 @@ def BitserialSelectKernels : Pass<"bitserial-select-kernels"> {
     An op carrying `bitserial.int8` (the user's choice) is left as it is,
     and so is one carrying a `bitserial.register_block` but no
     `bitserial.kernel` (the user's register block: the bit-serial kernel
-    with that block, which every lowering follows).
+    with that block, which every lowering follows). An op that already
+    carries `bitserial.kernel` (the user's, or this pass's from an earlier
+    run) keeps that kernel, and a bit-serial one its register block if it
+    has one; an `"int8"` or `"lookup"` the pipeline cannot lower becomes
+    `"bitserial"`, and the remark says why.
     With `min-bit-product` > 0 the choice is the old rule instead: int8
     when the activation bits x weight bits reach it. With `emit-remarks`,
     each op gets a remark with the choice and both estimates:
