@@ -112,6 +112,7 @@ namespace {
 /// each 16-byte lane for vpshufb) is `bias` plus the dot product of the
 /// activations of table t with the weight codes of index w.
 struct LookupPlan {
+  explicit LookupPlan(const LookupVariant &variant) : variant(variant) {}
   LookupVariant variant;
   int64_t bitsA = 0;
   /// The weight codes in the index: value = scale * code + offset.
@@ -135,7 +136,7 @@ static std::optional<LookupPlan> planFor(PackedLayoutAttr lhs,
       rhs.getBits() != variant.weightBits ||
       lhs.getEncoding() == Encoding::Bipolar)
     return std::nullopt;
-  LookupPlan plan{variant};
+  LookupPlan plan(variant);
   plan.bitsA = lhs.getBits();
   plan.rhs = asUnsigned(rhs);
   int64_t group = variant.group, entryCount = variant.entries();
