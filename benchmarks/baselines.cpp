@@ -99,7 +99,8 @@ struct Options {
   std::fprintf(f,
       "usage: bitserial-baselines [options]\n"
       "  --threads N     threads for oneDNN, the int16 GEMM and an extra\n"
-      "                  all-thread popcount peak (default 1)\n"
+      "                  all-thread popcount peak (default 1); above 1 also\n"
+      "                  a cache line's round trip between two threads\n"
       "  --layers LIST   comma-separated subset of C2..C12 (default all)\n"
       "  --repeat N      minimum timed repetitions per measurement (default 20)\n"
       "  --min-time S    minimum timed seconds per measurement (default 0.2;\n"
@@ -1027,6 +1028,39 @@ Peak measurePeak(uint64_t (*loop)(uint64_t, const uint64_t *), double bitsPerOut
   return p;
 }
 
+// The time for a cache line to go from one thread to another and back (two
+// threads passing a counter, median of 5 runs of 100000 round trips), in ns:
+// what every fork, barrier and join of a parallel kernel pays, and what a
+// thread pays for each line the other one wrote. The threads are not
+// pinned, like OpenMP's by default; two vCPUs of a virtual machine may be
+// near (a shared L3) or far apart, and that can change from one minute to
+// the next.
+double measureRoundTripNs() {
+  constexpr int kTrips = 100000;
+  std::vector<double> runs;
+  for (int rep = 0; rep < 5; ++rep) {
+    alignas(64) std::atomic<int> flag{0};
+    std::thread other([&] {
+      for (int i = 0; i < kTrips; ++i) {
+        while (flag.load(std::memory_order_acquire) != 2 * i + 1) {
+        }
+        flag.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    auto t0 = Clock::now();
+    for (int i = 0; i < kTrips; ++i) {
+      flag.store(2 * i + 1, std::memory_order_release);
+      while (flag.load(std::memory_order_acquire) != 2 * i + 2) {
+      }
+    }
+    double s = secondsSince(t0);
+    other.join();
+    runs.push_back(s / kTrips * 1e9);
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs[runs.size() / 2];
+}
+
 //===----------------------------------------------------------------------===//
 // oneDNN
 //===----------------------------------------------------------------------===//
@@ -1572,6 +1606,7 @@ int main(int argc, char **argv) {
   }
 
   Peak avx, split, scalar, zmm, harleySeal, lookup, wideLookup, permuteLookup;
+  double roundTripNs = opt.threads > 1 ? measureRoundTripNs() : NAN;
   // The packed weights of a 4096 x 4096 matmul at 1 and 2 bits, and a
   // buffer far larger than the caches (memory).
   std::vector<Bandwidth> bandwidths;
@@ -1711,6 +1746,9 @@ int main(int argc, char **argv) {
                 "saturate to int16, vpmaddubsw without VNNI); it is exact when |weights| <= 64 or "
                 "for <= 7-bit operands, which covers every bit-serial comparison (1-2 bit).\n");
   if (opt.check) std::printf("check: %s\n", checkFailed ? "FAILED" : "ok");
+  if (!std::isnan(roundTripNs))
+    std::printf("a cache line's round trip between two threads: %.0f ns\n",
+                roundTripNs);
   std::string load1 = loadAvg();
   std::printf("load average at end %s%s; total wall time %.1f s\n", load1.c_str(),
               std::atof(load1.c_str()) > opt.threads + 0.75 ? " (other work was running: "
@@ -1800,6 +1838,7 @@ int main(int argc, char **argv) {
                    jsonNum(bandwidths[i].coldGbs).c_str(),
                    bandwidths[i].verified ? "true" : "false");
     std::fprintf(f, "]},\n");
+    std::fprintf(f, "  \"round_trip_ns\": %s,\n", jsonNum(roundTripNs).c_str());
     std::fprintf(f, "  \"check\": %s\n}\n",
                  opt.check ? (checkFailed ? "\"failed\"" : "\"ok\"") : "null");
     std::fclose(f);

@@ -9,7 +9,9 @@ layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
 bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 (M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
 (host also on 2 threads: output rows and channel parts in parallel, with
-the popcount loops' own 2-thread speedup as the ceiling),
+the popcount loops' own 2-thread speedup as the ceiling, and a cache line's
+round trip between two threads before and after each table: on a virtual
+machine the vCPUs can be near or far apart, which 2-thread times follow),
 through bitserial-run --repeat (median of single calls, packed activations
 in, i32 out; the filters constants of the module, re-laid out at compile
 time as oneDNN's weights are reordered outside its timed calls, or with
@@ -232,6 +234,21 @@ def baselines(tool, extra, rounds):
     return best
 
 
+def round_trip_ns(tool):
+    """A cache line's round trip between two threads, as bitserial-baselines
+    measures it: on a virtual machine the two vCPUs may be near or far apart,
+    which changes over minutes and shows in every 2-thread figure."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    subprocess.run([tool, "--json", path, "--threads", "2", "--layers", "C2",
+                    "--skip", "onednn", "--skip", "int16", "--skip", "peak"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(path) as f:
+        value = json.load(f).get("round_trip_ns")
+    os.unlink(path)
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(
@@ -304,6 +321,7 @@ def main():
     for config in CONFIGS:
         emit(f"### {config} ({CONFIGS[config][0][1]} x {CONFIGS[config][1][1]})")
         emit()
+        trip_before = round_trip_ns(tool)
         emit("| layer | avx2 ms | host ms | host 2 threads ms | host G binop/s "
              "| host % peak | avx2 % peak "
              "| oneDNN i8 ms | oneDNN i8 (avx2) ms | x vs i8 | avx2 x vs i8 (avx2) "
@@ -342,7 +360,10 @@ def main():
              f"| {s8a / total['x86-avx2']:.2f} | {sf / total['host']:.2f} "
              f"| {s16 / total['host']:.2f} |")
         emit()
-        emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x")
+        trip_after = round_trip_ns(tool)
+        emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x; "
+             f"a cache line's round trip between two threads {trip_before:.0f} "
+             f"ns before this table, {trip_after:.0f} ns after")
         emit()
         if set(layers) == set(LAYERS):
             scale = s8 / TVM_ONEDNN_SUM_MS
