@@ -124,8 +124,8 @@ struct BitserialSelectKernelsPass
         reason += ", not handled by the int8 lowering";
     } else if (annotated) {
       kind = *annotated;
-      reason = llvm::formatv("bitserial.kernel = \"{0}\"",
-                             getKernelKindName(kind));
+      reason =
+          llvm::formatv("bitserial.kernel = \"{0}\"", getKernelKindName(kind));
       if (kind == KernelKind::Int8 && !lowerable) {
         kind = KernelKind::BitSerial;
         reason += model.int8Unit == Int8Unit::None
