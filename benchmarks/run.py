@@ -27,8 +27,9 @@ int8 / fp32
 and the int16 GEMM, and (for all of C2-C12) the ratios to Apache TVM
 0.13's fixed figures (TVM_SUM_MS). Dense M = 1 rows also give the weights' bytes per
 second against the read bandwidth bitserial-baselines measures (again,
-right before the dense table) for a buffer of their size (read repeatedly: cache-resident where it fits, as the
-weights are across the timed calls), and, timed again with every call
+right before the dense table) for a buffer of their size (read
+repeatedly: cache-resident where it fits, as the weights are across the
+timed calls), and, timed again with every call
 preceded by two passes over a 256 MiB buffer (bitserial-run --cold) so
 that the weights come from memory, against that of a 256 MiB buffer
 (memory) and against a plain read of as many bytes timed the same way
@@ -238,15 +239,9 @@ def round_trip_ns(tool):
     """A cache line's round trip between two threads, as bitserial-baselines
     measures it: on a virtual machine the two vCPUs may be near or far apart,
     which changes over minutes and shows in every 2-thread figure."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        path = f.name
-    subprocess.run([tool, "--json", path, "--threads", "2", "--layers", "C2",
-                    "--skip", "onednn", "--skip", "int16", "--skip", "peak"],
-                   check=True, stdout=subprocess.DEVNULL)
-    with open(path) as f:
-        value = json.load(f).get("round_trip_ns")
-    os.unlink(path)
-    return value
+    return baselines(tool, ["--threads", "2", "--layers", "C2", "--skip",
+                            "onednn", "--skip", "int16", "--skip", "peak"],
+                     1).get("round_trip_ns")
 
 
 def main():
