@@ -74,7 +74,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--target", default="host",
-                        help="x86-avx2 (compiled for znver3), host, or host-2t")
+                        help="x86-avx2 (compiled for znver3, or skylake on Intel), host, or host-2t")
     parser.add_argument("--layers", default="C5,C8,C11")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args()
