@@ -1100,7 +1100,8 @@ bool parseIsa(const std::string &n, cpu_isa &isa) {
       {"sse41", cpu_isa::sse41}, {"avx", cpu_isa::avx}, {"avx2", cpu_isa::avx2},
       {"avx2_vnni", cpu_isa::avx2_vnni}, {"avx512_core", cpu_isa::avx512_core},
       {"avx512_core_vnni", cpu_isa::avx512_core_vnni},
-      {"avx512_core_bf16", cpu_isa::avx512_core_bf16}, {"all", cpu_isa::all}};
+      {"avx512_core_bf16", cpu_isa::avx512_core_bf16},
+      {"avx512_core_amx", cpu_isa::avx512_core_amx}, {"all", cpu_isa::all}};
   for (auto &p : names)
     if (strcasecmp(n.c_str(), p.first) == 0) {
       isa = p.second;
@@ -1118,6 +1119,7 @@ const char *isaName(cpu_isa isa) {
   case cpu_isa::avx512_core: return "avx512_core";
   case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
   case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+  case cpu_isa::avx512_core_amx: return "avx512_core_amx";
   default: return "other";
   }
 }

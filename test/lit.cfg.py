@@ -89,6 +89,9 @@ if {"avx512_vnni", "avx512vl", "avx512bw"} <= cpu_flags:
     config.available_features.add("x86-avx512-vnni")
 if "avx2" in cpu_flags:
     config.available_features.add("x86-avx2")
+# AMX-INT8 tiles (Linux lists the flags once it manages their state).
+if {"amx_tile", "amx_int8", "avx512bw"} <= cpu_flags:
+    config.available_features.add("x86-amx")
 # vpermb table lookups (AVX512-VBMI).
 if {"avx512vbmi", "avx512bw"} <= cpu_flags:
     config.available_features.add("x86-avx512-vbmi")

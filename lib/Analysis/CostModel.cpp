@@ -69,6 +69,8 @@ StringRef mlir::bitserial::getInt8UnitName(Int8Unit unit) {
     return "avx2";
   case Int8Unit::X86Avx512Bw:
     return "avx512bw";
+  case Int8Unit::X86Amx:
+    return "amx";
   case Int8Unit::AArch64DotProduct:
     return "dot-product";
   case Int8Unit::AArch64I8mm:
@@ -86,6 +88,9 @@ bool mlir::bitserial::isInt8UnitOf(Int8Unit unit, CostTarget target) {
   case Int8Unit::X86Avx2:
   case Int8Unit::X86Avx512Bw:
     return target == CostTarget::X86Avx2 || target == CostTarget::X86Avx512 ||
+           target == CostTarget::X86Avx512Vpopcntdq;
+  case Int8Unit::X86Amx:
+    return target == CostTarget::X86Avx512 ||
            target == CostTarget::X86Avx512Vpopcntdq;
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm:
@@ -143,6 +148,18 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // narrow products' i8).
     return Int8Costs{14,  2, 5,  0.36, 0.14, 0,
                      1.3, 0, 29, true, 2,    kX86MemoryBytesPerCycle};
+  case Int8Unit::X86Amx:
+    // The AMX convolution kernel (tiles of up to 16 pixels x 64 channels x
+    // 16 output channels), fitted on an AMX Xeon (KVM guest, 2 vCPUs) to
+    // ResNet-18's C2-C9 at A2W2 with constant filters, in the 4.5 GHz
+    // cycles of the other constants: C2 and C3 give the MACs (519 per
+    // cycle: 2.3 T MACs/s, tdpbusd's peak 2.8), C3 and C5 the per-output
+    // and per-input costs (the tiles through a stack buffer to vectors;
+    // decoding). The weights are folded at compile time, like vpdpbusd's.
+    // A tile of fewer than 16 pixels takes as long as a full one (C7, C9,
+    // C10 and C12, rows of 14 and 7 pixels: 0.045-0.215 ms measured,
+    // 0.041-0.12 modelled). Weights on every call as for vpdpbusd.
+    return Int8Costs{519, 64, 16, 0.64, 0.25, 0, 1.6, 0, 0, true, 1, 0, true};
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
     // C2, C3, C6 A2W2 and C10, C12 A4W2.
@@ -427,10 +444,10 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     bool narrow = i8->narrowMacsPerCycle > 0 &&
                   allowsNarrowProducts(problem.bitsA, problem.bitsB);
     int64_t group = narrow ? 4 : i8->group;
-    int64_t rows =
-        problem.batch * problem.outHeight *
-        (problem.isMatmul ? llvm::alignTo(problem.outWidth, i8->rowBlock)
-                          : problem.outWidth);
+    int64_t rows = problem.batch * problem.outHeight *
+                   (problem.isMatmul || i8->padsConvRows
+                        ? llvm::alignTo(problem.outWidth, i8->rowBlock)
+                        : problem.outWidth);
     int64_t reduction = problem.kernelH * problem.kernelW *
                         llvm::alignTo(problem.channels, group);
     double weightCycles =

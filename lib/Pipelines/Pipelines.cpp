@@ -180,6 +180,8 @@ static Int8Unit getInt8Unit(X86Int8Instruction instruction) {
     return Int8Unit::X86Avx2;
   case X86Int8Instruction::Avx512Bw:
     return Int8Unit::X86Avx512Bw;
+  case X86Int8Instruction::Amx:
+    return Int8Unit::X86Amx;
   }
   llvm_unreachable("unknown instruction");
 }
@@ -228,7 +230,11 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
       resolved == KernelTarget::X86Avx512Vpopcntdq && options.avx512Vbmi;
   bool x86Lookup =
       options.x86Lookup && (resolved == KernelTarget::X86Avx2 || permuteLookup);
-  Int8Unit int8Unit = x86Int8        ? getInt8Unit(x86Instruction)
+  // AMX tiles for the convolutions of the AVX-512 targets, vpdpbusd or
+  // vpmaddwd for the other int8 ops.
+  bool amx = x86Int8 && options.amx && resolved != KernelTarget::X86Avx2;
+  Int8Unit int8Unit = amx            ? Int8Unit::X86Amx
+                      : x86Int8      ? getInt8Unit(x86Instruction)
                       : !armInt8     ? Int8Unit::None
                       : options.i8mm ? Int8Unit::AArch64I8mm
                                      : Int8Unit::AArch64DotProduct;
@@ -264,6 +270,15 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
     int8Options.i8mm = options.i8mm;
     int8Options.minBitProduct = options.int8MinBitProduct;
     pm.addPass(createConvertBitserialToArmNeon(int8Options));
+  }
+  if (amx) {
+    ConvertBitserialToX86Int8Options int8Options;
+    int8Options.instruction =
+        getX86Int8InstructionName(X86Int8Instruction::Amx).str();
+    int8Options.minBitProduct = options.int8MinBitProduct;
+    int8Options.parallel = options.parallel;
+    int8Options.minParallelMacs = kDefaultMinParallelAmxMacs;
+    pm.addPass(createConvertBitserialToX86Int8(int8Options));
   }
   if (x86Int8) {
     ConvertBitserialToX86Int8Options int8Options;
@@ -368,7 +383,10 @@ void mlir::bitserial::buildBitserialToLLVMPipeline(
   if (options.parallel)
     pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // AMX tiles (the amx int8 kernel) become LLVM's x86_amx intrinsics.
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.amx = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());

@@ -16,6 +16,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -39,6 +40,11 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -290,6 +296,10 @@ static SmallVector<SmallVector<StringRef>>
 getIntrinsicFeatures(StringRef name) {
   if (name == "llvm.x86.avx512.permvar.qi.512")
     return {{"avx512vbmi"}};
+  if (name.starts_with("llvm.x86.tdpb"))
+    return {{"amx-tile", "amx-int8"}};
+  if (name.starts_with("llvm.x86.tile"))
+    return {{"amx-tile"}};
   if (name == "llvm.x86.avx512.vpdpbusd.512")
     return {{"avx512vnni"}};
   if (name == "llvm.x86.avx512.vpdpbusd.256")
@@ -305,11 +315,50 @@ getIntrinsicFeatures(StringRef name) {
   return {};
 }
 
+/// The intrinsics `module` declares or calls with llvm.call_intrinsic (as
+/// the AMX ops lower).
+static SmallVector<StringRef> getIntrinsicNames(ModuleOp module) {
+  llvm::SetVector<StringRef> names;
+  for (auto function : module.getOps<LLVM::LLVMFuncOp>())
+    if (function.getName().starts_with("llvm."))
+      names.insert(function.getName());
+  module.walk(
+      [&](LLVM::CallIntrinsicOp call) { names.insert(call.getIntrin()); });
+  return names.takeVector();
+}
+
+bool mlir::bitserial::usesAmxTiles(ModuleOp module) {
+  return llvm::any_of(getIntrinsicNames(module), [](StringRef name) {
+    return name.starts_with("llvm.x86.tile") ||
+           name.starts_with("llvm.x86.tdp");
+  });
+}
+
+llvm::Error mlir::bitserial::requestAmxPermission() {
+#if defined(__linux__) && defined(__x86_64__)
+  // From <asm/prctl.h> and the kernel's xstate numbering.
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  static const int error = [] {
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0
+               ? 0
+               : errno;
+  }();
+  if (error == 0)
+    return llvm::Error::success();
+  return makeError(llvm::Twine("the code uses AMX tiles, but Linux refused "
+                               "them (arch_prctl(ARCH_REQ_XCOMP_PERM): ") +
+                   strerror(error) + ")");
+#else
+  return makeError("the code uses AMX tiles, which only Linux on x86-64 "
+                   "lets this runner enable");
+#endif
+}
+
 llvm::Error mlir::bitserial::checkIntrinsicFeatures(ModuleOp module,
                                                     const CpuFeatures &cpu,
                                                     StringRef cpuName) {
-  for (auto function : module.getOps<LLVM::LLVMFuncOp>()) {
-    StringRef name = function.getName();
+  for (StringRef name : getIntrinsicNames(module)) {
     SmallVector<SmallVector<StringRef>> alternatives =
         getIntrinsicFeatures(name);
     if (alternatives.empty() ||
@@ -636,6 +685,7 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.x86Int8 = options.x86Int8;
   pipelineOptions.avx512Vnni = options.avx512Vnni;
   pipelineOptions.avxVnni = options.avxVnni;
+  pipelineOptions.amx = options.amx;
   pipelineOptions.avx512Vbmi = options.avx512Vbmi;
   pipelineOptions.profile = options.profile;
   pipelineOptions.printKernels = options.printKernels;

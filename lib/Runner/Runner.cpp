@@ -463,6 +463,9 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.printTuningKeys = options.printTuningKeys;
   loweringOptions.keepPassIR = options.keepPassIR;
   setInt8Features(loweringOptions, builder->getTargetTriple(), *cpuFeatures);
+  loweringOptions.amx = builder->getTargetTriple().isX86() &&
+                        cpuFeatures->has("amx-tile") &&
+                        cpuFeatures->has("amx-int8");
   loweringOptions.target =
       kernelTarget == KernelTarget::Host
           ? selectKernelTarget(
@@ -476,6 +479,10 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
             module, *cpuFeatures,
             options.cpu.empty() ? "the host CPU '" + builder->getCPU() + "'"
                                 : "--cpu '" + options.cpu + "'"))
+      return error;
+  // The JIT's code runs in this process.
+  if (usesAmxTiles(module))
+    if (llvm::Error error = requestAmxPermission())
       return error;
   // Arguments the code never writes are read in place (runViews).
   ArrayRef<bool> written = lowering.getWrittenArguments(impl->entry);

@@ -37,6 +37,9 @@ static bool canLowerToInt8(Operation *op, Int8Unit unit) {
     return canLowerToX86Int8(op, X86Int8Instruction::Avx2);
   case Int8Unit::X86Avx512Bw:
     return canLowerToX86Int8(op, X86Int8Instruction::Avx512Bw);
+  case Int8Unit::X86Amx:
+    return canLowerToX86Int8(op, X86Int8Instruction::Amx) ||
+           canLowerToX86Int8(op, X86Int8Instruction::Avx512Vnni);
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
     ConvertBitserialToArmNeonOptions options;

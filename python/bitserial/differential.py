@@ -527,7 +527,8 @@ X86_INT8 = {"vnni": "instruction=avx512-vnni",
             "avxvnni": "instruction=avx-vnni",
             "pmaddwd": "instruction=avx2 narrow-products=false",
             "maddubsw": "instruction=avx2",
-            "bw": "instruction=avx512bw"}
+            "bw": "instruction=avx512bw",
+            "amx": "instruction=amx"}
 
 
 # ---------------------------------------------------------------------------

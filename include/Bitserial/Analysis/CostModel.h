@@ -39,6 +39,9 @@ enum class Int8Unit {
   X86Avx2,
   /// vpmaddubsw (narrow products) or vpmaddwd on zmm.
   X86Avx512Bw,
+  /// AMX-INT8 tiles (tdpbusd and kin) for the convolutions of static
+  /// shape, vpdpbusd on zmm for the other ops.
+  X86Amx,
   /// sdot/udot.
   AArch64DotProduct,
   /// smmla/ummla/usmmla.
@@ -100,6 +103,9 @@ struct Int8Costs {
   /// not modelled).
   int64_t bytesPerWeightCode = 1;
   double memoryBytesPerCycle = 0;
+  /// A convolution's output rows are padded to `rowBlock` pixels too (AMX
+  /// tiles take as long for fewer rows).
+  bool padsConvRows = false;
 };
 
 /// Re-laid-out int8 weights up to this size are taken to stay in the

@@ -281,7 +281,22 @@ def ConvertBitserialToX86Int8
 
     A conv2d runs directly over its taps (static kernel extents) on the
     decoded, zero-padded input; with padding, the input's value 0 must be
-    `x = 0` (its offset zero). Other ops, and batched weights, are left
+    `x = 0` (its offset zero).
+
+    With `instruction=amx` (AMX-INT8, static shapes, conv2d only) the
+    kernel multiplies tiles: `tdpbusd`, `tdpbssd`, `tdpbuud` or `tdpbsud`
+    take either operand as u8 or s8, so every encoding but 8-bit bipolar
+    keeps its values as codes (no offsets). A tile holds up to 16 output
+    pixels of a row x 64 channels of the zero-padded input (rows `stride`
+    pixels apart), the weights `[CO / 16, KH, KW, C / 4, 64]` give tiles
+    of 16 output channels x 64 channels, and register blocks of 2 x 2
+    accumulator tiles (1 x 3 for rows of at most 16 pixels) run the
+    reduction over (kh, kw, 64 channels) unrolled, up to 128 steps. A row
+    whose width is not a multiple of the tile's repeats pixels of the
+    previous tile. The accumulators go through a 16 x 16 i32 buffer on the
+    stack to the output vectors. The code needs the process to have asked
+    Linux for the AMX state (`arch_prctl(ARCH_REQ_XCOMP_PERM,
+    XFEATURE_XTILEDATA)`); `bitserial-run` and the Python package do. Other ops, and batched weights, are left
     alone for the bit-serial lowerings. A discardable `bitserial.int8`
     bool attribute on an op overrides the selection (true: int8 when the
     lowering handles it; false: never); else a `bitserial.kernel`
@@ -295,8 +310,9 @@ def ConvertBitserialToX86Int8
     Option<"instruction", "instruction", "std::string",
            /*default=*/"\"avx512-vnni\"",
            "The dot product: avx512-vnni (vpdpbusd on zmm), avx-vnni "
-           "(vpdpbusd on ymm), avx2 (vpmaddubsw or vpmaddwd on ymm) or "
-           "avx512bw (vpmaddubsw or vpmaddwd on zmm)">,
+           "(vpdpbusd on ymm), avx2 (vpmaddubsw or vpmaddwd on ymm), "
+           "avx512bw (vpmaddubsw or vpmaddwd on zmm) or amx (AMX-INT8 tiles, "
+           "convolutions only)">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: the "
            "measured default of the instruction; 65: only ops marked "
@@ -315,9 +331,12 @@ def ConvertBitserialToX86Int8
            "reduction, static shapes) stay on one thread">
   ];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect"

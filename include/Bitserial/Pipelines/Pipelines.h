@@ -133,6 +133,14 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
       llvm::cl::desc("x86 targets: the CPU has vpdpbusd on ymm (AVX-VNNI, or "
                      "AVX512-VNNI with AVX512VL), for x86-avx2"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> amx{
+      *this, "amx",
+      llvm::cl::desc("x86 AVX-512 targets: the CPU has AMX-INT8 and the "
+                     "process may use it: int8 convolutions of static shape "
+                     "on AMX tiles (convert-bitserial-to-x86-int8 "
+                     "instruction=amx), the other int8 ops with vpdpbusd "
+                     "or vpmaddwd"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> x86NarrowProducts{
       *this, "x86-narrow-products",
       llvm::cl::desc("x86 targets without VNNI: int8 kernels multiply with "
@@ -181,6 +189,7 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
     avx512Vbmi = other.avx512Vbmi;
     avx512Vnni = other.avx512Vnni;
     avxVnni = other.avxVnni;
+    amx = other.amx;
     x86NarrowProducts = other.x86NarrowProducts;
     int8MinBitProduct = other.int8MinBitProduct;
     printKernels = other.printKernels;

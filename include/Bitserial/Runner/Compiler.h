@@ -136,6 +136,10 @@ struct LoweringOptions {
   bool x86Int8 = false;
   bool avx512Vnni = false;
   bool avxVnni = false;
+  /// x86: AMX-INT8 tiles for the int8 convolutions of the AVX-512 targets
+  /// (set for the JIT only: the process must ask Linux for the AMX state,
+  /// which the runner does and a program linking an object would have to).
+  bool amx = false;
   /// x86: vpermb (AVX512-VBMI), for the lookups of x86-avx512-vpopcntdq.
   bool avx512Vbmi = false;
   /// Bracket the compute ops of public functions with profiling calls
@@ -169,6 +173,15 @@ struct PassIR {
 llvm::Error checkIntrinsicFeatures(mlir::ModuleOp module,
                                    const CpuFeatures &cpu,
                                    llvm::StringRef cpuName);
+
+/// Whether `module` (in the LLVM dialect) uses AMX tiles, which Linux lets a
+/// process use only after it asks (requestAmxPermission).
+bool usesAmxTiles(mlir::ModuleOp module);
+
+/// Asks Linux for the AMX tile data state (arch_prctl(ARCH_REQ_XCOMP_PERM,
+/// XFEATURE_XTILEDATA)) for the whole process, once; the code of the AMX
+/// int8 kernel faults (SIGILL) without it.
+llvm::Error requestAmxPermission();
 
 /// Sets the int8 dot-product options of `options` from the features of the
 /// CPU the code is generated for.

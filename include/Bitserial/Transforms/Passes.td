@@ -40,6 +40,9 @@ defvar int8UnitValues = [{::llvm::cl::values(
              "vpmaddwd on ymm"),
   clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Bw, "avx512bw",
              "vpmaddwd on zmm"),
+  clEnumValN(::mlir::bitserial::Int8Unit::X86Amx, "amx",
+             "AMX-INT8 tiles for static convolutions, vpdpbusd on zmm "
+             "for the rest"),
   clEnumValN(::mlir::bitserial::Int8Unit::AArch64DotProduct,
              "dot-product", "AArch64 sdot/udot"),
   clEnumValN(::mlir::bitserial::Int8Unit::AArch64I8mm, "i8mm",

@@ -17,9 +17,12 @@
 #include "Bitserial/Conversion/BitserialToInt8/KernelLoops.h"
 #include "Bitserial/IR/BitserialOps.h"
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -51,6 +54,7 @@ mlir::bitserial::parseX86Int8Instruction(StringRef name) {
       .Case("avx-vnni", X86Int8Instruction::AvxVnni)
       .Case("avx2", X86Int8Instruction::Avx2)
       .Case("avx512bw", X86Int8Instruction::Avx512Bw)
+      .Case("amx", X86Int8Instruction::Amx)
       .Default(std::nullopt);
 }
 
@@ -65,6 +69,8 @@ mlir::bitserial::getX86Int8InstructionName(X86Int8Instruction instruction) {
     return "avx2";
   case X86Int8Instruction::Avx512Bw:
     return "avx512bw";
+  case X86Int8Instruction::Amx:
+    return "amx";
   }
   llvm_unreachable("unknown instruction");
 }
@@ -100,6 +106,16 @@ static bool isVnni(X86Int8Instruction instruction) {
   return instruction == X86Int8Instruction::Avx512Vnni ||
          instruction == X86Int8Instruction::AvxVnni;
 }
+
+/// AMX tiles: rows (output pixels) and bytes (K) of an lhs tile; output
+/// channels (i32 columns) of an accumulator tile.
+static constexpr int64_t kAmxRows = 16;
+static constexpr int64_t kAmxBytes = 64;
+static constexpr int64_t kAmxColumns = 16;
+/// The tile registers, and the most reduction steps (tile products of 64
+/// values of K) the AMX kernel unrolls: 128 steps are K = 8192.
+static constexpr int64_t kAmxTiles = 8;
+static constexpr int64_t kMaxAmxSteps = 128;
 
 namespace {
 /// The representation of both operands; for vpdpbusd and vpmaddubsw, which
@@ -152,6 +168,13 @@ static X86Plan planFor(X86Int8Instruction instruction, PackedLayoutAttr lhs,
   };
   X86Plan mixed =
       cost(rhsUnsigned) < cost(lhsUnsigned) ? rhsUnsigned : lhsUnsigned;
+  auto natural = [](PackedLayoutAttr layout) {
+    return layout.getEncoding() == Encoding::Unsigned ? asUnsigned(layout)
+                                                      : asSigned(layout);
+  };
+  // AMX multiplies u8 or s8 by u8 or s8: each operand keeps its sign.
+  if (instruction == X86Int8Instruction::Amx)
+    return {natural(lhs), natural(rhs)};
   if (isVnni(instruction))
     return mixed;
   if (narrowProducts && !(padded && mixed.lhs.offset != 0)) {
@@ -161,10 +184,6 @@ static X86Plan planFor(X86Int8Instruction instruction, PackedLayoutAttr lhs,
       return mixed;
     }
   }
-  auto natural = [](PackedLayoutAttr layout) {
-    return layout.getEncoding() == Encoding::Unsigned ? asUnsigned(layout)
-                                                      : asSigned(layout);
-  };
   return {natural(lhs), natural(rhs)};
 }
 
@@ -175,7 +194,22 @@ static bool isPadded(Operation *op) {
 }
 
 static int64_t getGroup(X86Int8Instruction instruction) {
-  return isVnni(instruction) ? 4 : 2;
+  return isVnni(instruction) || instruction == X86Int8Instruction::Amx ? 4 : 2;
+}
+
+/// Whether the AMX kernel handles the conv2d `op`: static shapes and at most
+/// kMaxAmxSteps steps of 64 values of K.
+static bool canLowerToAmx(Conv2DOp op) {
+  auto inputType = cast<RankedTensorType>(op.getInput().getType());
+  auto filterType = cast<RankedTensorType>(op.getFilter().getType());
+  auto initType = cast<RankedTensorType>(op.getInit().getType());
+  if (!inputType.hasStaticShape() || !filterType.hasStaticShape() ||
+      !initType.hasStaticShape())
+    return false;
+  PackedLayoutAttr input = op.getInputLayout();
+  int64_t steps = filterType.getDimSize(1) * filterType.getDimSize(2) *
+                  llvm::divideCeil(input.getLength(), kAmxBytes);
+  return steps <= kMaxAmxSteps;
 }
 
 bool mlir::bitserial::canLowerToX86Int8(Operation *op,
@@ -186,6 +220,8 @@ bool mlir::bitserial::canLowerToX86Int8(Operation *op,
   int64_t reduction = 0;
   Type resultType;
   if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    if (instruction == X86Int8Instruction::Amx)
+      return false;
     lhs = matmul.getLhsLayout();
     rhs = matmul.getRhsLayout();
     // Batched weights would need a re-layout per batch.
@@ -195,6 +231,9 @@ bool mlir::bitserial::canLowerToX86Int8(Operation *op,
       reduction = llvm::divideCeil(lhs.getLength(), group) * group;
     resultType = matmul.getInit().getType().getElementType();
   } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    if (instruction == X86Int8Instruction::Amx &&
+        (!conv.getInputLayout() || !canLowerToAmx(conv)))
+      return false;
     lhs = conv.getInputLayout();
     rhs = conv.getFilterLayout();
     // The tap loops need static kernel extents.
@@ -256,13 +295,14 @@ struct DotKernel {
   X86Plan plan;
 
   bool vnni() const { return isVnni(instruction); }
+  bool amx() const { return instruction == X86Int8Instruction::Amx; }
   /// vpmaddubsw into i16 sums, widened every at most `plan.narrowSteps`.
   bool narrow() const { return plan.narrowSteps > 0; }
   /// Codes are bytes (vpdpbusd, vpmaddubsw), else i16 (vpmaddwd).
-  bool byteCodes() const { return vnni() || narrow(); }
+  bool byteCodes() const { return vnni() || narrow() || amx(); }
   bool wide() const {
     return instruction == X86Int8Instruction::Avx512Vnni ||
-           instruction == X86Int8Instruction::Avx512Bw;
+           instruction == X86Int8Instruction::Avx512Bw || amx();
   }
   /// i32 lanes per vector.
   int64_t lanes() const { return wide() ? 16 : 8; }
@@ -320,6 +360,8 @@ struct DotKernel {
       return "llvm.x86.avx2.pmadd.wd";
     case X86Int8Instruction::Avx512Bw:
       return "llvm.x86.avx512.pmaddw.d.512";
+    case X86Int8Instruction::Amx:
+      break;
     }
     llvm_unreachable("unknown instruction");
   }
@@ -420,12 +462,19 @@ struct DotKernel {
     return vector::BitCastOp::create(b, loc, operandType(), words);
   }
 
+  /// Groups of K = `length` in the re-laid-out weights: K rounded up to the
+  /// group, for AMX to whole tiles of 64 values (zeros past K).
+  int64_t weightGroups(int64_t length) const {
+    if (amx())
+      return llvm::divideCeil(length, kAmxBytes) * (kAmxBytes / group());
+    return llvm::divideCeil(length, group());
+  }
+
   /// The rhs codes `x` as vectors of output channels (relayoutChannelBlocks)
   /// over K = `length` rounded up to the group.
   Value relayoutWeights(Value x, int64_t length) {
-    return relayoutChannelBlocks(b, loc, x, llvm::divideCeil(length, group()),
-                                 lanes(), group(), codeType(),
-                                 plan.rhs.isUnsigned);
+    return relayoutChannelBlocks(b, loc, x, weightGroups(length), lanes(),
+                                 group(), codeType(), plan.rhs.isUnsigned);
   }
 
   /// relayoutWeights of the codes of a constant `packed`, computed here
@@ -433,8 +482,8 @@ struct DotKernel {
   /// weights of a deployed network; null for other values.
   Value foldWeights(Value packed, PackedLayoutAttr layout) {
     return foldChannelBlocks(b, loc, packed, layout, plan.rhs,
-                             llvm::divideCeil(layout.getLength(), group()),
-                             lanes(), group(), codeType());
+                             weightGroups(layout.getLength()), lanes(), group(),
+                             codeType());
   }
 
   /// Stores `init + scale * acc` for a block (`scale * acc` unless
@@ -491,6 +540,325 @@ struct DotKernel {
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// The AMX convolution kernel
+//===----------------------------------------------------------------------===//
+
+/// Where an alloca for `op` goes: the body of the innermost enclosing
+/// parallel loop (whose iterations run on several threads, each freeing
+/// its allocas), else the entry of the enclosing allocation scope.
+static Block *getAllocaBlock(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (auto forall = dyn_cast<scf::ForallOp>(parent))
+      return forall.getBody();
+    if (auto parallel = dyn_cast<scf::ParallelOp>(parent))
+      return parallel.getBody();
+    if (parent->hasTrait<OpTrait::AutomaticAllocationScope>())
+      return &parent->getRegion(0).front();
+  }
+  return op->getBlock();
+}
+
+namespace {
+/// A conv2d on AMX tiles: accumulator tiles of `pixelBlock` pixels of a row
+/// x 16 output channels, `mr x nr` of them per register block, the
+/// reduction over (kh, kw, 64 channels) unrolled (no tile is carried by a
+/// loop). Rows of several pixel blocks take two blocks of a row at a time,
+/// rows in the outer loop (tasks of a row with threads). Rows of one block
+/// (at most 16 pixels) take the block of two rows at a time, the channel
+/// blocks in the outer loop (tasks of `nr` channel blocks with threads):
+/// those layers have the most weights per pixel, and the weights of the
+/// channel blocks then stay in the cache over all rows.
+struct AmxConv {
+  DotKernel &kernel;
+  Value input, weights;
+  ArrayRef<int64_t> strides, dilations;
+  int64_t kh, kw, channels;
+  RankedTensorType initType;
+  bool readInit;
+
+  int64_t height() const { return initType.getDimSize(1); }
+  int64_t width() const { return initType.getDimSize(2); }
+  int64_t channelsOut() const { return initType.getDimSize(3); }
+  /// Output pixels of a row an lhs tile (always kAmxRows rows) computes.
+  int64_t pixelBlock() const { return std::min(kAmxRows, width()); }
+  int64_t pixelBlocks() const {
+    return llvm::divideCeil(width(), pixelBlock());
+  }
+  int64_t channelBlocks() const {
+    return llvm::divideCeil(channelsOut(), kAmxColumns);
+  }
+  /// The same pixel block of two rows per register block.
+  bool rowPairs() const { return pixelBlocks() == 1 && height() > 1; }
+  /// Lhs tiles per register block, and accumulator tiles per lhs tile: 2 x
+  /// 2 accumulators with their 2 + 2 operands fill the 8 tiles; a single
+  /// lhs tile takes 1 x 3.
+  int64_t mr() const {
+    return rowPairs() ? 2 : std::min<int64_t>(2, pixelBlocks());
+  }
+  int64_t nr() const {
+    return std::min<int64_t>((kAmxTiles - mr()) / (mr() + 1), channelBlocks());
+  }
+
+  Value index(int64_t value) { return kernel.index(value); }
+
+  /// A stack buffer for one accumulator tile at the start of `block` (a
+  /// function's entry or a parallel loop's body, whose allocas are freed
+  /// with each iteration: one buffer per thread, never one per block).
+  Value createStaging(Block *block) {
+    OpBuilder &b = kernel.b;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block);
+    return memref::AllocaOp::create(
+        b, kernel.loc,
+        MemRefType::get({kAmxRows, kAmxColumns}, b.getI32Type()));
+  }
+
+  /// min(base + offset, last): rows and blocks past the end repeat the
+  /// last one.
+  Value clamp(Value base, int64_t offset, int64_t last) {
+    OpBuilder &b = kernel.b;
+    return arith::MinUIOp::create(
+        b, kernel.loc,
+        arith::AddIOp::create(b, kernel.loc, base, index(offset)), index(last));
+  }
+
+  /// One register block: lhs tile p holds the pixels [starts[p], starts[p]
+  /// + pixelBlock) of output row ohs[p] (image `n`), the accumulators of
+  /// channel block blocks[q] go to row outOhs[p] of image `outN` of `into`
+  /// at channel vector `nbOut` + q (through `staging`).
+  Value buildBlock(Value into, Value n, ArrayRef<Value> ohs,
+                   ArrayRef<Value> starts, ArrayRef<Value> blocks, Value outN,
+                   ArrayRef<Value> outOhs, Value nbOut, bool channelsInBounds,
+                   Value inputBuffer, Value weightBuffer, Value staging) {
+    OpBuilder &b = kernel.b;
+    Location loc = kernel.loc;
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    int64_t mr = ohs.size(), nr = blocks.size();
+    int64_t pixelBlock = this->pixelBlock();
+    int64_t chunks = llvm::divideCeil(channels, kAmxBytes);
+    auto lhsTile = amx::TileType::get({kAmxRows, kAmxBytes}, i8);
+    auto rhsTile = amx::TileType::get({kAmxBytes / 4, kAmxColumns * 4}, i8);
+    auto accTile = amx::TileType::get({kAmxRows, kAmxColumns}, i32);
+    // Consecutive pixels of a tile are `stride` input pixels apart.
+    Value lhsStride = index(strides[1] * chunks * kAmxBytes);
+    SmallVector<Value> accs;
+    for (int64_t t = 0; t < mr * nr; ++t)
+      accs.push_back(amx::TileZeroOp::create(b, loc, accTile));
+    for (int64_t i = 0; i < kh; ++i) {
+      SmallVector<Value> inputRows;
+      for (Value oh : ohs)
+        inputRows.push_back(arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, oh, index(strides[0])),
+            index(i * dilations[0])));
+      for (int64_t j = 0; j < kw; ++j) {
+        SmallVector<Value> columns;
+        for (Value start : starts)
+          columns.push_back(arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, start, index(strides[1])),
+              index(j * dilations[1])));
+        for (int64_t c = 0; c < chunks; ++c) {
+          SmallVector<Value> lhs, rhs;
+          for (int64_t p = 0; p < mr; ++p)
+            lhs.push_back(amx::TileLoadOp::create(
+                b, loc, lhsTile, inputBuffer,
+                ValueRange{n, inputRows[p], columns[p], index(c * kAmxBytes)},
+                lhsStride));
+          for (int64_t q = 0; q < nr; ++q)
+            rhs.push_back(amx::TileLoadOp::create(
+                b, loc, rhsTile, weightBuffer,
+                ValueRange{blocks[q], index(i), index(j),
+                           index(c * kAmxBytes / 4), index(0)}));
+          for (int64_t p = 0; p < mr; ++p)
+            for (int64_t q = 0; q < nr; ++q)
+              accs[p * nr + q] = amx::TileMulIOp::create(
+                  b, loc, accTile, lhs[p], rhs[q], accs[p * nr + q],
+                  kernel.plan.lhs.isUnsigned, kernel.plan.rhs.isUnsigned);
+        }
+      }
+    }
+    // The tiles through the stack buffer to vectors of 16 channels:
+    // values[(p * pixelBlock + r) * nr + q].
+    auto vectorType = VectorType::get({kAmxColumns}, i32);
+    SmallVector<Value> values(mr * pixelBlock * nr);
+    Value zero = index(0);
+    for (int64_t p = 0; p < mr; ++p) {
+      for (int64_t q = 0; q < nr; ++q) {
+        amx::TileStoreOp::create(b, loc, staging, ValueRange{zero, zero},
+                                 accs[p * nr + q]);
+        for (int64_t r = 0; r < pixelBlock; ++r)
+          values[(p * pixelBlock + r) * nr + q] = vector::LoadOp::create(
+              b, loc, vectorType, staging, ValueRange{index(r), zero});
+      }
+    }
+    return kernel.storeBlock(
+        into, values, mr * pixelBlock, nr,
+        [&](int64_t pixel) {
+          int64_t p = pixel / pixelBlock;
+          Value column = arith::AddIOp::create(b, loc, starts[p],
+                                               index(pixel % pixelBlock));
+          return SmallVector<Value>{outN, outOhs[p], column};
+        },
+        nbOut, channelsInBounds, readInit);
+  }
+
+  /// The conv2d into `target` (`[N, OH, OW, CO]`, sizes `sizes`), serial or
+  /// with `parallel` scf.forall tasks that each store their own slice.
+  Value build(Operation *op, Value target, ArrayRef<OpFoldResult> sizes,
+              bool parallel) {
+    OpBuilder &b = kernel.b;
+    Location loc = kernel.loc;
+    Type i8 = b.getI8Type();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto weightType = cast<RankedTensorType>(weights.getType());
+    Value inputBuffer = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(inputType.getShape(), i8), input,
+        /*read_only=*/true);
+    Value weightBuffer = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(weightType.getShape(), i8), weights,
+        /*read_only=*/true);
+    int64_t mr = this->mr(), nr = this->nr();
+    int64_t channelBlocks = this->channelBlocks();
+    int64_t batch = initType.getDimSize(0);
+    Value zero = index(0);
+
+    // The channel blocks [nb0, nb0 + nr) (clamped) of the rows ohs.
+    auto blocksFrom = [&](Value nb0) {
+      SmallVector<Value> blocks;
+      for (int64_t q = 0; q < nr; ++q)
+        blocks.push_back(clamp(nb0, q, channelBlocks - 1));
+      return blocks;
+    };
+
+    if (!rowPairs()) {
+      // Rows outer: a task per row; pixel blocks (the last one starting at
+      // OW - pixelBlock, repeating pixels of the one before) x channel
+      // blocks inside.
+      bool channelsInBounds =
+          channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
+      int64_t pixelBlocks = this->pixelBlocks();
+      int64_t lastStart = width() - pixelBlock();
+      auto buildRow = [&](Value into, Value n, Value oh, Value outN,
+                          Value outOh, Value staging) {
+        return buildLoops(b, loc, {index(pixelBlocks), index(channelBlocks)},
+                          {mr, nr}, ValueRange{into},
+                          [&](ValueRange ivs, ValueRange iterArgs) {
+                            SmallVector<Value> starts;
+                            for (int64_t p = 0; p < mr; ++p)
+                              starts.push_back(arith::MinUIOp::create(
+                                  b, loc,
+                                  arith::MulIOp::create(
+                                      b, loc, clamp(ivs[0], p, pixelBlocks - 1),
+                                      index(pixelBlock())),
+                                  index(lastStart)));
+                            SmallVector<Value> ohs(mr, oh), outOhs(mr, outOh);
+                            return scf::ValueVector{buildBlock(
+                                iterArgs[0], n, ohs, starts, blocksFrom(ivs[1]),
+                                outN, outOhs, ivs[1], channelsInBounds,
+                                inputBuffer, weightBuffer, staging)};
+                          })
+            .results.front();
+      };
+      if (!parallel) {
+        Value staging = createStaging(getAllocaBlock(op));
+        return buildLoops(b, loc, {index(batch), index(height())}, {1, 1},
+                          ValueRange{target},
+                          [&](ValueRange ivs, ValueRange iterArgs) {
+                            return scf::ValueVector{
+                                buildRow(iterArgs[0], ivs[0], ivs[1], ivs[0],
+                                         ivs[1], staging)};
+                          })
+            .results.front();
+      }
+      auto forall = scf::ForallOp::create(
+          b, loc, ArrayRef<OpFoldResult>{sizes[0], sizes[1]},
+          ValueRange{target}, std::nullopt);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
+      OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
+      SmallVector<OpFoldResult> sliceSizes{one, one, sizes[2], sizes[3]};
+      SmallVector<OpFoldResult> unitStrides(4, one);
+      Value shared = forall.getRegionIterArgs()[0];
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                   sliceSizes, unitStrides);
+      Value done =
+          buildRow(slice, n, oh, zero, zero, createStaging(forall.getBody()));
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
+                                            sliceSizes, unitStrides);
+      return forall.getResult(0);
+    }
+
+    // Channel blocks outer: a task per nr channel blocks; pairs of rows
+    // (the second clamped: an odd OH computes its last row twice) inside.
+    int64_t units = llvm::divideCeil(channelBlocks, nr);
+    auto buildUnit = [&](Value into, Value nb0, Value nbOut,
+                         bool channelsInBounds, Value staging) {
+      return buildLoops(b, loc, {index(batch), index(height())}, {1, 2},
+                        ValueRange{into},
+                        [&](ValueRange ivs, ValueRange iterArgs) {
+                          SmallVector<Value> ohs{
+                              ivs[1], clamp(ivs[1], 1, height() - 1)};
+                          SmallVector<Value> starts(2, zero);
+                          return scf::ValueVector{buildBlock(
+                              iterArgs[0], ivs[0], ohs, starts, blocksFrom(nb0),
+                              ivs[0], ohs, nbOut, channelsInBounds, inputBuffer,
+                              weightBuffer, staging)};
+                        })
+          .results.front();
+    };
+    if (!parallel) {
+      bool channelsInBounds =
+          channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
+      Value staging = createStaging(getAllocaBlock(op));
+      return buildLoops(
+                 b, loc, {index(channelBlocks)}, {nr}, ValueRange{target},
+                 [&](ValueRange ivs, ValueRange iterArgs) {
+                   return scf::ValueVector{buildUnit(
+                       iterArgs[0], ivs[0], ivs[0], channelsInBounds, staging)};
+                 })
+          .results.front();
+    }
+    // Each task's slice holds its channels: nr * 16 of them, fewer in the
+    // last task when CO is not a multiple (stored masked).
+    int64_t unitChannels = nr * kAmxColumns;
+    bool evenUnits = channelsOut() % unitChannels == 0;
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(units)},
+        ValueRange{target}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value nb0 =
+        arith::MulIOp::create(b, loc, forall.getInductionVar(0), index(nr));
+    Value c0 = arith::MulIOp::create(b, loc, nb0, index(kAmxColumns));
+    OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+    OpFoldResult count =
+        evenUnits
+            ? OpFoldResult(b.getIndexAttr(unitChannels))
+            : OpFoldResult(
+                  arith::MinUIOp::create(
+                      b, loc, index(unitChannels),
+                      arith::SubIOp::create(b, loc, index(channelsOut()), c0))
+                      .getResult());
+    SmallVector<OpFoldResult> offsets{zeroAttr, zeroAttr, zeroAttr, c0};
+    SmallVector<OpFoldResult> sliceSizes{sizes[0], sizes[1], sizes[2], count};
+    SmallVector<OpFoldResult> unitStrides(4, one);
+    Value shared = forall.getRegionIterArgs()[0];
+    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                 sliceSizes, unitStrides);
+    Value done =
+        buildUnit(slice, nb0, zero, evenUnits, createStaging(forall.getBody()));
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
+                                          sliceSizes, unitStrides);
+    return forall.getResult(0);
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
 
@@ -521,11 +889,12 @@ template <typename OpTy> struct X86Int8Pattern : public OpRewritePattern<OpTy> {
                 getPackedLayout(op->getOperand(1).getType()), narrowProducts,
                 isPadded(op));
     DotKernel kernel{rewriter, op.getLoc(), instruction, plan};
-    if (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
-                                kernel.intrinsicType())) ||
-        (kernel.narrow() &&
-         failed(declareIntrinsic(rewriter, op, kernel.widenIntrinsic(),
-                                 kernel.widenIntrinsicType()))))
+    if (!kernel.amx() &&
+        (failed(declareIntrinsic(rewriter, op, kernel.intrinsic(),
+                                 kernel.intrinsicType())) ||
+         (kernel.narrow() &&
+          failed(declareIntrinsic(rewriter, op, kernel.widenIntrinsic(),
+                                  kernel.widenIntrinsicType())))))
       return rewriter.notifyMatchFailure(op, "cannot declare the intrinsic");
     lower(op, kernel, rewriter);
     return success();
@@ -788,11 +1157,23 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     // pipeline merges them); the filter [CO, KH, KW, Cx] re-laid out as
     // [COB, KH, KW, Cg / g, lanes * g].
     bool parallelRows = runsInParallel(op);
+    SmallVector<int64_t> padding(op.getPadding());
+    // AMX tiles always take 16 pixels (one tile shape for the function:
+    // LLVM gives each tile register one shape): rows narrower than that
+    // read zeros past their end, which the kernel does not store.
+    if (kernel.amx()) {
+      int64_t paddedWidth =
+          cast<RankedTensorType>(op.getInput().getType()).getDimSize(2) +
+          padding[2] + padding[3];
+      int64_t tileWidth = (kAmxRows - 1) * strides[1] +
+                          (filterType.getDimSize(2) - 1) * dilations[1] + 1;
+      padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
+    }
     Value input =
         decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
                      /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                     /*needRowSum=*/false, op.getPadding(),
-                     kernel.decodeLanes(), parallelRows)
+                     /*needRowSum=*/false, padding, kernel.decodeLanes(),
+                     parallelRows)
             .x;
     // The filter's codes are needed for its sums only with an input offset.
     Value filter, weights;
@@ -959,8 +1340,15 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       return nest.results.front();
     };
 
-    Value result =
-        buildConvRows(rewriter, loc, target, sizes, parallelRows, buildRow);
+    Value result;
+    if (kernel.amx()) {
+      AmxConv amx{kernel, input, weights,  strides,  dilations,
+                  kh,     kw,    channels, initType, readInit};
+      result = amx.build(op, target, sizes, parallelRows);
+    } else {
+      result =
+          buildConvRows(rewriter, loc, target, sizes, parallelRows, buildRow);
+    }
 
     // Offsets: the input's window sums (filter offset) and the filter's
     // sums (input offset, never with padding), both of x.
@@ -1012,7 +1400,7 @@ struct ConvertBitserialToX86Int8Pass
     if (!parsed) {
       emitError(getOperation()->getLoc())
           << "unknown instruction '" << instruction.getValue()
-          << "' (expected avx512-vnni, avx-vnni, avx2 or avx512bw)";
+          << "' (expected avx512-vnni, avx-vnni, avx2, avx512bw or amx)";
       return signalPassFailure();
     }
     if (minBitProduct < 0) {

@@ -3,6 +3,6 @@
 
 // CHECK: error: min-bit-product must be at least 0, got -1
 // CHECK-NOT: LLVM ERROR
-// INSTR: error: unknown instruction 'sse2' (expected avx512-vnni, avx-vnni, avx2 or avx512bw)
+// INSTR: error: unknown instruction 'sse2' (expected avx512-vnni, avx-vnni, avx2, avx512bw or amx)
 // INSTR-NOT: LLVM ERROR
 module {}

@@ -12,6 +12,10 @@ namespace mlir::bitserial {
 
 /// With `parallel`, ops of fewer multiply-accumulates stay on one thread.
 inline constexpr int64_t kDefaultMinParallelMacs = 1 << 21;
+/// The same for the AMX kernel, whose MACs are ten times as fast: the 1x1
+/// ResNet-18 layers of 6.4 M MACs were slower on 2 threads (C8 0.013 ->
+/// 0.024 ms, C11 0.014 -> 0.016).
+inline constexpr int64_t kDefaultMinParallelAmxMacs = 8 << 20;
 
 #define GEN_PASS_DECL_CONVERTBITSERIALTOX86INT8
 #include "Bitserial/Conversion/Passes.h.inc"
@@ -26,10 +30,13 @@ enum class X86Int8Instruction {
   Avx2,
   /// vpmaddubsw (narrow products) or vpmaddwd on zmm (AVX-512BW).
   Avx512Bw,
+  /// tdpbusd/tdpbssd/tdpbuud/tdpbsud on AMX tiles (AMX-INT8); convolutions
+  /// with static shapes only.
+  Amx,
 };
 
 /// Parses an `instruction` option value ("avx512-vnni", "avx-vnni", "avx2",
-/// "avx512bw").
+/// "avx512bw", "amx").
 std::optional<X86Int8Instruction> parseX86Int8Instruction(StringRef name);
 
 /// The name `parseX86Int8Instruction` reads.

@@ -1,0 +1,98 @@
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1" | FileCheck %s
+// parallel=true: rows of several pixel blocks are tasks of one row; rows of
+// one block are tasks of 2 x 16 output channels over all rows.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1 parallel=true min-parallel-macs=0" | FileCheck %s --check-prefix=PAR
+
+// Unsigned x signed 2-bit codes as they are (u8 x s8: tdpbusd), no offset
+// epilogue. Rows of 18 pixels: tiles of 16 pixels, the second starting at
+// pixel 2; 2 x 2 accumulators, the reduction (3 x 3 taps x 1 chunk of 64
+// channels) unrolled; 20 output channels: the second channel block is
+// stored masked.
+// CHECK-LABEL: func.func @wide_rows
+// CHECK-DAG: %[[STAGING:.*]] = memref.alloca() : memref<16x16xi32>
+// CHECK-DAG: %[[IN:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x11x20x64xi8> to memref<2x11x20x64xi8>
+// CHECK-DAG: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3x3x16x64xi8> to memref<2x3x3x16x64xi8>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-COUNT-4: amx.tile_zero : !amx.tile<16x16xi32>
+// CHECK: amx.tile_load %[[IN]][{{.*}}], %{{.*}} : memref<2x11x20x64xi8> into !amx.tile<16x64xi8>
+// CHECK: amx.tile_load %[[W]][{{.*}}] : memref<2x3x3x16x64xi8> into !amx.tile<16x64xi8>
+// CHECK: amx.tile_muli %{{.*}} zext, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
+// CHECK-COUNT-35: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK: amx.tile_store %[[STAGING]]
+// CHECK: vector.load %[[STAGING]]
+// CHECK-NOT: in_bounds
+// CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x5x18x20xi32>
+// CHECK-NOT: bitserial.conv2d
+// CHECK: return
+// PAR-LABEL: func.func @wide_rows
+// PAR: scf.forall (%{{.*}}, %{{.*}}) in (2, 5)
+// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: tensor.extract_slice {{.*}} [1, 1, 18, 20]
+// PAR: amx.tile_muli
+// PAR: tensor.parallel_insert_slice
+!X = tensor<2x9x20x3x1xi64, #bitserial.packed<bits = 3, encoding = unsigned, length = 40>>
+!W = tensor<20x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 40>>
+func.func @wide_rows(%x: !X, %w: !W, %init: tensor<2x5x18x20xi32>) -> tensor<2x5x18x20xi32> {
+  %r = bitserial.conv2d ins(%x, %w : !X, !W) outs(%init : tensor<2x5x18x20xi32>)
+      strides = [2, 1] padding = [1, 1, 0, 0] -> tensor<2x5x18x20xi32>
+  return %r : tensor<2x5x18x20xi32>
+}
+
+// -----
+
+// Bipolar x bipolar as s8 x s8 (tdpbssd): +-1 as they are. Rows of 7
+// pixels: the block of two rows per register block (tiles of 16 rows, of
+// which the last 9 read zeros padded past the row and are not stored), the
+// second row clamped (7 rows: the last pair computes row 6 twice); 48
+// output channels in the outer loop, 2 channel blocks at a time. 80
+// channels: 2 chunks of 64 per tap.
+// CHECK-LABEL: func.func @narrow_rows
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} step %c2{{.*}} -> (tensor<1x7x7x48xi32>)
+// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c7{{.*}} step %c2{{.*}} -> (tensor<1x7x7x48xi32>)
+// CHECK-COUNT-4: amx.tile_zero : !amx.tile<16x16xi32>
+// CHECK: amx.tile_load {{.*}} into !amx.tile<16x64xi8>
+// CHECK: amx.tile_muli %{{.*}}, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
+// CHECK-COUNT-7: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK: amx.tile_store
+// PAR-LABEL: func.func @narrow_rows
+// PAR: scf.forall (%{{.*}}) in (2)
+// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: tensor.extract_slice {{.*}} [1, 7, 7, %{{.*}}]
+// PAR: amx.tile_muli
+// PAR: tensor.parallel_insert_slice
+!XB = tensor<1x7x7x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
+!WB = tensor<48x1x1x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
+func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x7x48xi32>) -> tensor<1x7x7x48xi32> {
+  %r = bitserial.conv2d ins(%x, %w : !XB, !WB) outs(%init : tensor<1x7x7x48xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x7x7x48xi32>
+  return %r : tensor<1x7x7x48xi32>
+}
+
+// -----
+
+// Matmuls, dynamic shapes and reductions of more than 128 steps of 64
+// values are left to the other lowerings.
+// CHECK-LABEL: func.func @not_handled
+// CHECK-NOT: amx.
+// CHECK: bitserial.matmul
+// CHECK: bitserial.conv2d
+// CHECK: bitserial.conv2d
+!A = tensor<64x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+!XD = tensor<1x?x8x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WD = tensor<16x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+!XL = tensor<1x3x3x2x129xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 8200>>
+!WL = tensor<16x1x1x2x129xi64, #bitserial.packed<bits = 2, encoding = signed, length = 8200>>
+func.func @not_handled(%a: !A, %b: !B, %i0: tensor<64x16xi32>, %xd: !XD, %wd: !WD, %i1: tensor<1x?x6x16xi32>, %xl: !XL, %wl: !WL, %i2: tensor<1x3x3x16xi32>) -> (tensor<64x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>) {
+  %r0 = bitserial.matmul ins(%a, %b : !A, !B) outs(%i0 : tensor<64x16xi32>) -> tensor<64x16xi32>
+  %r1 = bitserial.conv2d ins(%xd, %wd : !XD, !WD) outs(%i1 : tensor<1x?x6x16xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x?x6x16xi32>
+  %r2 = bitserial.conv2d ins(%xl, %wl : !XL, !WL) outs(%i2 : tensor<1x3x3x16xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x3x3x16xi32>
+  return %r0, %r1, %r2 : tensor<64x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>
+}

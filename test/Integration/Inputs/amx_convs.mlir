@@ -1,0 +1,37 @@
+// Convolutions the cost model sends to AMX tiles on a CPU with AMX-INT8:
+// 2 x 2 bits unsigned x signed, 3 x 3 with padding on rows of 18 pixels
+// (two tiles, the second overlapping) and 20 output channels (a partial
+// channel block); 2-bit bipolar x 3-bit signed (int8 by annotation: the
+// estimates are level) on rows of 7 pixels (two rows per block, 7 rows:
+// the last one computed twice), stride 2, 80 input channels (two chunks of
+// 64), a batch of 2.
+func.func @wide(%x: tensor<1x18x18x64xi8>, %w: tensor<20x3x3x64xi8>) -> tensor<1x18x18x20xi32> {
+  %px = bitserial.pack %x : tensor<1x18x18x64xi8>
+      -> tensor<1x18x18x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+  %pw = bitserial.pack %w : tensor<20x3x3x64xi8>
+      -> tensor<20x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x18x18x20xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x18x18x20xi32>) -> tensor<1x18x18x20xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x18x18x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                     tensor<20x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>)
+      outs(%init : tensor<1x18x18x20xi32>) strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x18x18x20xi32>
+  return %y : tensor<1x18x18x20xi32>
+}
+
+func.func @narrow(%x: tensor<2x14x14x80xi8>, %w: tensor<48x3x3x80xi8>) -> tensor<2x7x7x48xi32> {
+  %px = bitserial.pack %x : tensor<2x14x14x80xi8>
+      -> tensor<2x14x14x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 80>>
+  %pw = bitserial.pack %w : tensor<48x3x3x80xi8>
+      -> tensor<48x3x3x3x2xi64, #bitserial.packed<bits = 3, encoding = signed, length = 80>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x7x7x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x7x7x48xi32>) -> tensor<2x7x7x48xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<2x14x14x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 80>>,
+                     tensor<48x3x3x3x2xi64, #bitserial.packed<bits = 3, encoding = signed, length = 80>>)
+      outs(%init : tensor<2x7x7x48xi32>) strides = [2, 2] padding = [1, 1, 1, 1]
+      {bitserial.kernel = "int8"} -> tensor<2x7x7x48xi32>
+  return %y : tensor<2x7x7x48xi32>
+}
