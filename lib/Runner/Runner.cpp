@@ -295,9 +295,10 @@ getJitTargetMachineBuilder(StringRef cpu) {
 }
 
 /// Whether LLVM emits instructions of `feature` only for explicit intrinsics
-/// (system, cache, crypto and matrix instructions, which our code never
-/// calls), so that code for a CPU with it runs on a host without it. Hosts,
-/// virtual machines in particular, often hide some of these.
+/// (system, cache, crypto and matrix instructions: our code calls none of
+/// them but AMX's, and those only where the host has AMX too), so that code
+/// for a CPU with it runs on a host without it. Hosts, virtual machines in
+/// particular, often hide some of these.
 static bool isIntrinsicOnlyFeature(StringRef feature) {
   static const llvm::StringSet<> names = {
       "aes",         "cldemote", "clflushopt", "clwb",      "clzero",
@@ -463,9 +464,15 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.printTuningKeys = options.printTuningKeys;
   loweringOptions.keepPassIR = options.keepPassIR;
   setInt8Features(loweringOptions, builder->getTargetTriple(), *cpuFeatures);
+  // AMX only where this machine has it too: the runner's check of --cpu
+  // against the host leaves AMX out (a CPU model may list it), and the
+  // code runs here.
+  llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
   loweringOptions.amx = builder->getTargetTriple().isX86() &&
                         cpuFeatures->has("amx-tile") &&
-                        cpuFeatures->has("amx-int8");
+                        cpuFeatures->has("amx-int8") &&
+                        hostFeatures.lookup("amx-tile") &&
+                        hostFeatures.lookup("amx-int8");
   loweringOptions.target =
       kernelTarget == KernelTarget::Host
           ? selectKernelTarget(

@@ -8,7 +8,8 @@
 // vpmaddubsw into i16 sums widened by vpmaddwd where the operands' ranges
 // bound every sum (narrow products), else vpmaddwd on i16 codes; its i32
 // accumulators are the outputs; `init` is added in the kernel and the
-// offsets' exact corrections after it.
+// offsets' exact corrections after it. With AMX-INT8, convolutions of
+// static shape run on tiles instead (tdpbusd and kin).
 //
 //===----------------------------------------------------------------------===//
 
