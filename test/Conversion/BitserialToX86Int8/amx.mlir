@@ -1,6 +1,7 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1" | FileCheck %s
 // parallel=true: rows of several pixel blocks are tasks of one row; rows of
-// one block are tasks of 2 x 16 output channels over all rows.
+// one block are tasks of two rows, or, with weights too large for a core's
+// cache, tasks of 2 x 16 output channels over all rows.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1 parallel=true min-parallel-macs=0" | FileCheck %s --check-prefix=PAR
 
 // Unsigned x signed 2-bit codes as they are (u8 x s8: tdpbusd), no offset
@@ -59,10 +60,13 @@ func.func @wide_rows(%x: !X, %w: !W, %init: tensor<2x5x18x20xi32>) -> tensor<2x5
 // CHECK-COUNT-7: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
 // CHECK: amx.tile_store
+// With threads, its 12 KB of weights fit a core's cache: tasks of a pair
+// of rows (the last one a single row) over all channel blocks.
 // PAR-LABEL: func.func @narrow_rows
-// PAR: scf.forall (%{{.*}}) in (2)
+// PAR: scf.forall (%{{.*}}, %{{.*}}) in (1, 4)
 // PAR: memref.alloca() : memref<16x16xi32>
-// PAR: tensor.extract_slice {{.*}} [1, 7, 7, %{{.*}}]
+// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 7, 48]
+// PAR: scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} step %c2
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
 !XB = tensor<1x7x7x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
@@ -71,6 +75,25 @@ func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x7x48xi32>) -> tensor<
   %r = bitserial.conv2d ins(%x, %w : !XB, !WB) outs(%init : tensor<1x7x7x48xi32>)
       strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x7x7x48xi32>
   return %r : tensor<1x7x7x48xi32>
+}
+
+// -----
+
+// 2 MB of weights (1024 x 2048 channels): with threads, tasks of 2 channel
+// blocks (32 output channels) over all rows, whose weights stay in the
+// cache.
+// PAR-LABEL: func.func @big_weights
+// PAR: scf.forall (%{{.*}}) in (32)
+// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: tensor.extract_slice {{.*}} [1, 3, 3, 32]
+// PAR: amx.tile_muli
+// PAR: tensor.parallel_insert_slice
+!XW = tensor<1x3x3x2x32xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 2048>>
+!WW = tensor<1024x1x1x2x32xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2048>>
+func.func @big_weights(%x: !XW, %w: !WW, %init: tensor<1x3x3x1024xi32>) -> tensor<1x3x3x1024xi32> {
+  %r = bitserial.conv2d ins(%x, %w : !XW, !WW) outs(%init : tensor<1x3x3x1024xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x3x3x1024xi32>
+  return %r : tensor<1x3x3x1024xi32>
 }
 
 // -----

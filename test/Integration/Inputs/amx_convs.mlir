@@ -35,3 +35,22 @@ func.func @narrow(%x: tensor<2x14x14x80xi8>, %w: tensor<48x3x3x80xi8>) -> tensor
       {bitserial.kernel = "int8"} -> tensor<2x7x7x48xi32>
   return %y : tensor<2x7x7x48xi32>
 }
+
+// 1.6 MB of re-laid-out weights (400 output channels, 3 x 3 x 448 padded
+// channels): with threads, tasks of 2 channel blocks over all rows (the
+// last task one block), not tasks of rows.
+func.func @big(%x: tensor<1x5x5x400xi8>, %w: tensor<400x3x3x400xi8>) -> tensor<1x5x5x400xi32> {
+  %px = bitserial.pack %x : tensor<1x5x5x400xi8>
+      -> tensor<1x5x5x2x7xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 400>>
+  %pw = bitserial.pack %w : tensor<400x3x3x400xi8>
+      -> tensor<400x3x3x2x7xi64, #bitserial.packed<bits = 2, encoding = signed, length = 400>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x5x5x400xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x5x5x400xi32>) -> tensor<1x5x5x400xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x5x5x2x7xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 400>>,
+                     tensor<400x3x3x2x7xi64, #bitserial.packed<bits = 2, encoding = signed, length = 400>>)
+      outs(%init : tensor<1x5x5x400xi32>) strides = [1, 1] padding = [1, 1, 1, 1]
+      {bitserial.kernel = "int8"} -> tensor<1x5x5x400xi32>
+  return %y : tensor<1x5x5x400xi32>
+}
