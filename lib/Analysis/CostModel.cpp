@@ -156,9 +156,12 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // cycle: 2.3 T MACs/s, tdpbusd's peak 2.8), C3 and C5 the per-output
     // and per-input costs (the tiles through a stack buffer to vectors;
     // decoding). The weights are folded at compile time, like vpdpbusd's.
-    // A tile of fewer than 16 pixels takes as long as a full one (C7, C9,
-    // C10 and C12, rows of 14 and 7 pixels: 0.045-0.215 ms measured,
-    // 0.041-0.12 modelled). Weights on every call as for vpdpbusd.
+    // A tile of fewer than 16 pixels takes as long as a full one, and its
+    // rows go through the stack buffer too (C8 and C11, rows of 14 and 7
+    // pixels: 0.015 and 0.018 ms measured, 0.017 modelled; C7, C9, C10,
+    // C12: 0.045-0.209 measured, 0.041-0.124 modelled, C12's 2.4 MB of
+    // weights streamed per pair of rows). Weights on every call as for
+    // vpdpbusd.
     return Int8Costs{519, 64, 16, 0.64, 0.25, 0, 1.6, 0, 0, true, 1, 0, true};
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
@@ -470,7 +473,8 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     estimate.int8Cycles =
         double(reduction) * rows * problem.channelsOut /
             (narrow ? i8->narrowMacsPerCycle : i8->macsPerCycle) +
-        outputs * i8->cyclesPerOutput +
+        (i8->padsConvRows ? double(rows) * problem.channelsOut : outputs) *
+            i8->cyclesPerOutput +
         double(problem.inputValues) *
             (i8->cyclesPerInputValue +
              problem.bitsA * i8->cyclesPerInputValuePlane) +

@@ -38,8 +38,7 @@ static bool canLowerToInt8(Operation *op, Int8Unit unit) {
   case Int8Unit::X86Avx512Bw:
     return canLowerToX86Int8(op, X86Int8Instruction::Avx512Bw);
   case Int8Unit::X86Amx:
-    return canLowerToX86Int8(op, X86Int8Instruction::Amx) ||
-           canLowerToX86Int8(op, X86Int8Instruction::Avx512Vnni);
+    return canLowerToX86Int8(op, X86Int8Instruction::Amx);
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
     ConvertBitserialToArmNeonOptions options;
@@ -87,9 +86,17 @@ struct BitserialSelectKernelsPass
     cache = std::move(*loaded);
     cpuName = getTuningCpuName(cpu);
     CostModel model = getCostModel(target, int8);
+    // AMX takes convolutions of static shape; the other ops go to vpdpbusd
+    // on zmm, with its costs.
+    std::optional<CostModel> notAmx;
+    if (int8 == Int8Unit::X86Amx)
+      notAmx = getCostModel(target, Int8Unit::X86Avx512Vnni);
     getOperation()->walk([&](Operation *op) {
-      if (isa<MatmulOp, Conv2DOp>(op))
-        select(op, model);
+      if (!isa<MatmulOp, Conv2DOp>(op))
+        return;
+      select(op, notAmx && !canLowerToX86Int8(op, X86Int8Instruction::Amx)
+                     ? *notAmx
+                     : model);
     });
   }
 

@@ -4,6 +4,11 @@
 // RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=aarch64-ooo int8=dot-product emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=DOT
 // RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=aarch64-a53 emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=A53
 // RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx512-vpopcntdq int8=avx512-vnni min-bit-product=4 emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=RULE
+// AMX-INT8: tiles for the convolutions of static shape (from 1 x 1 bits on
+// the 56x56 layers), vpdpbusd and its costs for the other ops.
+// RUN: bitserial-opt %s -split-input-file --bitserial-select-kernels="target=x86-avx512-vpopcntdq int8=amx emit-remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=AMX
+// RUN: not bitserial-opt /dev/null --bitserial-select-kernels="target=x86-avx2 int8=amx" 2>&1 | FileCheck %s --check-prefix=AMX-AVX2
+// AMX-AVX2: error: int8 instruction 'amx' does not exist on target 'x86-avx2'
 
 // Option errors: one message, non-zero exit.
 // RUN: not bitserial-opt /dev/null --bitserial-select-kernels="target=aarch64-ooo int8=avx512-vnni" 2>&1 | FileCheck %s --check-prefix=ARCH
@@ -28,6 +33,7 @@
 // DOT: remark: kernel bitserial (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x2), int8 dot-product {{[0-9]+}}
 // A53: remark: kernel bitserial (no int8 instruction); estimated cycles: bit-serial {{[0-9]+}} (block 4x2){{$}}
 // RULE: remark: kernel bitserial (min-bit-product 4)
+// AMX: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 amx {{[0-9]+}}{{$}}
 !X = tensor<1x56x56x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 !F = tensor<64x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
 func.func @c2_a1w1(%x: !X, %f: !F, %init: tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32> {
@@ -201,6 +207,7 @@ func.func @c12_a4w2(%x: !X, %f: !F, %init: tensor<1x7x7x512xi32>) -> tensor<1x7x
 // AVX2: remark: kernel int8 (cost model)
 // DOT: remark: kernel int8 (cost model)
 // A53: remark: kernel bitserial (no int8 instruction)
+// AMX: remark: kernel int8 (cost model); estimated cycles: bit-serial {{[0-9]+}} (block 4x4), int8 avx512-vnni {{[0-9]+}}{{$}}
 !A = tensor<12544x8x3xi64, #bitserial.packed<bits = 8, encoding = unsigned, length = 147>>
 !B = tensor<64x4x3xi64, #bitserial.packed<bits = 4, encoding = signed, length = 147>>
 func.func @stem(%a: !A, %b: !B, %init: tensor<12544x64xi32>) -> tensor<12544x64xi32> {

@@ -103,8 +103,9 @@ struct Int8Costs {
   /// not modelled).
   int64_t bytesPerWeightCode = 1;
   double memoryBytesPerCycle = 0;
-  /// A convolution's output rows are padded to `rowBlock` pixels too (AMX
-  /// tiles take as long for fewer rows).
+  /// A convolution's output rows are padded to `rowBlock` pixels too, for
+  /// the MACs and the per-output cost (AMX tiles take as long for fewer
+  /// rows).
   bool padsConvRows = false;
 };
 
