@@ -707,6 +707,34 @@ struct AmxConv {
         nbOut, channelsInBounds, readInit);
   }
 
+  /// Offsets and sizes of a task's slice of the output.
+  using Slice = std::pair<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>;
+
+  /// An scf.forall over `counts` whose iterations each store the slice
+  /// `slice(ivs)` of `target`: `body(into, ivs, staging)` writes the
+  /// extracted slice `into`, with a stack buffer of its own.
+  Value buildTasks(Value target, ArrayRef<OpFoldResult> counts,
+                   function_ref<Slice(ValueRange)> slice,
+                   function_ref<Value(Value, ValueRange, Value)> body) {
+    OpBuilder &b = kernel.b;
+    Location loc = kernel.loc;
+    auto forall =
+        scf::ForallOp::create(b, loc, counts, ValueRange{target}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    SmallVector<Value> ivs(forall.getInductionVars());
+    auto [offsets, sizes] = slice(ivs);
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    Value shared = forall.getRegionIterArgs()[0];
+    Value into =
+        tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+    Value done = body(into, ivs, createStaging(forall.getBody()));
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets, sizes,
+                                          strides);
+    return forall.getResult(0);
+  }
+
   /// The conv2d into `target` (`[N, OH, OW, CO]`, sizes `sizes`), serial or
   /// with `parallel` scf.forall tasks that each store their own slice.
   Value build(Operation *op, Value target, ArrayRef<OpFoldResult> sizes,
@@ -726,6 +754,9 @@ struct AmxConv {
     int64_t channelBlocks = this->channelBlocks();
     int64_t batch = initType.getDimSize(0);
     Value zero = index(0);
+    OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
+    bool channelsInBounds =
+        channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
 
     // The channel blocks [nb0, nb0 + nr) (clamped) of the rows ohs.
     auto blocksFrom = [&](Value nb0) {
@@ -739,8 +770,6 @@ struct AmxConv {
       // Rows outer: a task per row; pixel blocks (the last one starting at
       // OW - pixelBlock, repeating pixels of the one before) x channel
       // blocks inside.
-      bool channelsInBounds =
-          channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
       int64_t pixelBlocks = this->pixelBlocks();
       int64_t lastStart = width() - pixelBlock();
       auto buildRow = [&](Value into, Value n, Value oh, Value outN,
@@ -775,25 +804,15 @@ struct AmxConv {
                           })
             .results.front();
       }
-      auto forall = scf::ForallOp::create(
-          b, loc, ArrayRef<OpFoldResult>{sizes[0], sizes[1]},
-          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(forall.getBody());
-      Value n = forall.getInductionVar(0), oh = forall.getInductionVar(1);
-      OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-      SmallVector<OpFoldResult> offsets{n, oh, zeroAttr, zeroAttr};
-      SmallVector<OpFoldResult> sliceSizes{one, one, sizes[2], sizes[3]};
-      SmallVector<OpFoldResult> unitStrides(4, one);
-      Value shared = forall.getRegionIterArgs()[0];
-      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                   sliceSizes, unitStrides);
-      Value done =
-          buildRow(slice, n, oh, zero, zero, createStaging(forall.getBody()));
-      b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
-                                            sliceSizes, unitStrides);
-      return forall.getResult(0);
+      return buildTasks(
+          target, {sizes[0], sizes[1]},
+          [&](ValueRange ivs) {
+            return Slice{{ivs[0], ivs[1], zeroAttr, zeroAttr},
+                         {one, one, sizes[2], sizes[3]}};
+          },
+          [&](Value into, ValueRange ivs, Value staging) {
+            return buildRow(into, ivs[0], ivs[1], zero, zero, staging);
+          });
     }
 
     // With threads, tasks of a pair of rows over all channel blocks where
@@ -801,45 +820,34 @@ struct AmxConv {
     // 0.052, 0.057 ms against 0.051, 0.069, 0.074 with channel tasks), else
     // channel tasks (C12, 2.4 MB of weights: 0.091 against 0.16).
     if (parallel && weightType.getNumElements() <= kAmxRowTaskWeightBytes) {
-      bool channelsInBounds =
-          channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
-      int64_t tasks = llvm::divideCeil(height(), 2);
-      auto forall = scf::ForallOp::create(
-          b, loc, ArrayRef<OpFoldResult>{sizes[0], b.getIndexAttr(tasks)},
-          ValueRange{target}, std::nullopt);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(forall.getBody());
-      Value n = forall.getInductionVar(0);
-      Value oh0 =
-          arith::MulIOp::create(b, loc, forall.getInductionVar(1), index(2));
-      Value count = arith::MinUIOp::create(
-          b, loc, index(2),
-          arith::SubIOp::create(b, loc, index(height()), oh0));
-      OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-      SmallVector<OpFoldResult> offsets{n, oh0, zeroAttr, zeroAttr};
-      SmallVector<OpFoldResult> sliceSizes{one, count, sizes[2], sizes[3]};
-      SmallVector<OpFoldResult> unitStrides(4, one);
-      Value shared = forall.getRegionIterArgs()[0];
-      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                   sliceSizes, unitStrides);
-      Value staging = createStaging(forall.getBody());
-      SmallVector<Value> ohs{oh0, clamp(oh0, 1, height() - 1)};
-      SmallVector<Value> outOhs{zero,
-                                arith::SubIOp::create(b, loc, count, index(1))};
-      SmallVector<Value> starts(2, zero);
-      Value done =
-          buildLoops(b, loc, {index(channelBlocks)}, {nr}, ValueRange{slice},
-                     [&](ValueRange ivs, ValueRange iterArgs) {
-                       return scf::ValueVector{buildBlock(
-                           iterArgs[0], n, ohs, starts, blocksFrom(ivs[0]),
-                           zero, outOhs, ivs[0], channelsInBounds, inputBuffer,
-                           weightBuffer, staging)};
-                     })
-              .results.front();
-      b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
-                                            sliceSizes, unitStrides);
-      return forall.getResult(0);
+      // Rows oh0 and oh0 + 1 (the last task of an odd OH: oh0 only).
+      Value oh0, count;
+      return buildTasks(
+          target, {sizes[0], b.getIndexAttr(llvm::divideCeil(height(), 2))},
+          [&](ValueRange ivs) {
+            oh0 = arith::MulIOp::create(b, loc, ivs[1], index(2));
+            count = arith::MinUIOp::create(
+                b, loc, index(2),
+                arith::SubIOp::create(b, loc, index(height()), oh0));
+            return Slice{{ivs[0], oh0, zeroAttr, zeroAttr},
+                         {one, count, sizes[2], sizes[3]}};
+          },
+          [&](Value into, ValueRange ivs, Value staging) {
+            SmallVector<Value> ohs{oh0, clamp(oh0, 1, height() - 1)};
+            SmallVector<Value> outOhs{
+                zero, arith::SubIOp::create(b, loc, count, index(1))};
+            SmallVector<Value> starts(2, zero);
+            return buildLoops(b, loc, {index(channelBlocks)}, {nr},
+                              ValueRange{into},
+                              [&](ValueRange cvs, ValueRange iterArgs) {
+                                return scf::ValueVector{buildBlock(
+                                    iterArgs[0], ivs[0], ohs, starts,
+                                    blocksFrom(cvs[0]), zero, outOhs, cvs[0],
+                                    channelsInBounds, inputBuffer, weightBuffer,
+                                    staging)};
+                              })
+                .results.front();
+          });
     }
 
     // Channel blocks outer: a task per nr channel blocks; pairs of rows
@@ -861,8 +869,6 @@ struct AmxConv {
           .results.front();
     };
     if (!parallel) {
-      bool channelsInBounds =
-          channelsOut() % kAmxColumns == 0 && channelBlocks % nr == 0;
       Value staging = createStaging(getAllocaBlock(op));
       return buildLoops(
                  b, loc, {index(channelBlocks)}, {nr}, ValueRange{target},
@@ -876,35 +882,26 @@ struct AmxConv {
     // last task when CO is not a multiple (stored masked).
     int64_t unitChannels = nr * kAmxColumns;
     bool evenUnits = channelsOut() % unitChannels == 0;
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(units)},
-        ValueRange{target}, std::nullopt);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value nb0 =
-        arith::MulIOp::create(b, loc, forall.getInductionVar(0), index(nr));
-    Value c0 = arith::MulIOp::create(b, loc, nb0, index(kAmxColumns));
-    OpFoldResult one = b.getIndexAttr(1), zeroAttr = b.getIndexAttr(0);
-    OpFoldResult count =
-        evenUnits
-            ? OpFoldResult(b.getIndexAttr(unitChannels))
-            : OpFoldResult(
-                  arith::MinUIOp::create(
-                      b, loc, index(unitChannels),
-                      arith::SubIOp::create(b, loc, index(channelsOut()), c0))
-                      .getResult());
-    SmallVector<OpFoldResult> offsets{zeroAttr, zeroAttr, zeroAttr, c0};
-    SmallVector<OpFoldResult> sliceSizes{sizes[0], sizes[1], sizes[2], count};
-    SmallVector<OpFoldResult> unitStrides(4, one);
-    Value shared = forall.getRegionIterArgs()[0];
-    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                 sliceSizes, unitStrides);
-    Value done =
-        buildUnit(slice, nb0, zero, evenUnits, createStaging(forall.getBody()));
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, done, shared, offsets,
-                                          sliceSizes, unitStrides);
-    return forall.getResult(0);
+    Value nb0;
+    return buildTasks(
+        target, {b.getIndexAttr(units)},
+        [&](ValueRange ivs) {
+          nb0 = arith::MulIOp::create(b, loc, ivs[0], index(nr));
+          Value c0 = arith::MulIOp::create(b, loc, nb0, index(kAmxColumns));
+          OpFoldResult count =
+              evenUnits
+                  ? OpFoldResult(b.getIndexAttr(unitChannels))
+                  : OpFoldResult(arith::MinUIOp::create(
+                                     b, loc, index(unitChannels),
+                                     arith::SubIOp::create(
+                                         b, loc, index(channelsOut()), c0))
+                                     .getResult());
+          return Slice{{zeroAttr, zeroAttr, zeroAttr, c0},
+                       {sizes[0], sizes[1], sizes[2], count}};
+        },
+        [&](Value into, ValueRange, Value staging) {
+          return buildUnit(into, nb0, zero, evenUnits, staging);
+        });
   }
 };
 } // namespace
