@@ -650,18 +650,21 @@ struct AmxConv {
     SmallVector<Value> accs;
     for (int64_t t = 0; t < mr * nr; ++t)
       accs.push_back(amx::TileZeroOp::create(b, loc, accTile));
+    // The input coordinates `outputs[p] * stride + offset` along a dimension.
+    auto inputAt = [&](ArrayRef<Value> outputs, int64_t stride,
+                       int64_t offset) {
+      SmallVector<Value> result;
+      for (Value output : outputs)
+        result.push_back(arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, output, index(stride)),
+            index(offset)));
+      return result;
+    };
     for (int64_t i = 0; i < kh; ++i) {
-      SmallVector<Value> inputRows;
-      for (Value oh : ohs)
-        inputRows.push_back(arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, oh, index(strides[0])),
-            index(i * dilations[0])));
+      SmallVector<Value> inputRows = inputAt(ohs, strides[0], i * dilations[0]);
       for (int64_t j = 0; j < kw; ++j) {
-        SmallVector<Value> columns;
-        for (Value start : starts)
-          columns.push_back(arith::AddIOp::create(
-              b, loc, arith::MulIOp::create(b, loc, start, index(strides[1])),
-              index(j * dilations[1])));
+        SmallVector<Value> columns =
+            inputAt(starts, strides[1], j * dilations[1]);
         for (int64_t c = 0; c < chunks; ++c) {
           SmallVector<Value> lhs, rhs;
           for (int64_t p = 0; p < mr; ++p)
