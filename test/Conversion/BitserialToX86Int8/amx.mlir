@@ -8,29 +8,37 @@
 // epilogue. Rows of 18 pixels: tiles of 16 pixels, the second starting at
 // pixel 2; 2 x 2 accumulators, the reduction (3 x 3 taps x 1 chunk of 64
 // channels) unrolled; 20 output channels: the second channel block is
-// stored masked.
+// stored masked, so the tiles go through stack buffers. One loop over the
+// 10 register blocks (2 images x 5 rows), software-pipelined: each
+// iteration computes its block, then stores the one before from the
+// buffers (init read first: tiles may repeat pixels), then stages its own;
+// the last block is stored after the loop.
 // CHECK-LABEL: func.func @wide_rows
-// CHECK-DAG: %[[STAGING:.*]] = memref.alloca() : memref<16x16xi32>
+// CHECK-DAG: %[[STAGING:.*]] = memref.alloca() : memref<4x16x16xi32>
 // CHECK-DAG: %[[IN:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x11x20x64xi8> to memref<2x11x20x64xi8>
 // CHECK-DAG: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3x3x16x64xi8> to memref<2x3x3x16x64xi8>
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c10{{.*}} step %c1{{.*}} iter_args
 // CHECK-COUNT-4: amx.tile_zero : !amx.tile<16x16xi32>
 // CHECK: amx.tile_load %[[IN]][{{.*}}], %{{.*}} : memref<2x11x20x64xi8> into !amx.tile<16x64xi8>
 // CHECK: amx.tile_load %[[W]][{{.*}}] : memref<2x3x3x16x64xi8> into !amx.tile<16x64xi8>
 // CHECK: amx.tile_muli %{{.*}} zext, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
 // CHECK-COUNT-35: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
-// CHECK: amx.tile_store %[[STAGING]]
+// CHECK: scf.if
 // CHECK: vector.load %[[STAGING]]
+// CHECK: vector.transfer_read
 // CHECK-NOT: in_bounds
+// CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x5x18x20xi32>
+// CHECK: } else {
+// CHECK-COUNT-4: amx.tile_store %[[STAGING]]
+// CHECK: scf.yield
+// CHECK: vector.load %[[STAGING]]
 // CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x5x18x20xi32>
 // CHECK-NOT: bitserial.conv2d
 // CHECK: return
 // PAR-LABEL: func.func @wide_rows
 // PAR: scf.forall (%{{.*}}, %{{.*}}) in (2, 5)
-// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: memref.alloca() : memref<4x16x16xi32>
 // PAR: tensor.extract_slice {{.*}} [1, 1, 18, 20]
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
@@ -44,29 +52,63 @@ func.func @wide_rows(%x: !X, %w: !W, %init: tensor<2x5x18x20xi32>) -> tensor<2x5
 
 // -----
 
+// Rows of 18 pixels, 32 output channels, no init to read: the tiles go
+// straight into an output buffer of the kernel's own (rows of a tile are
+// pixels of one output row, CO apart), which is the result.
+// CHECK-LABEL: func.func @direct_stores
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x18x32xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
+// CHECK-COUNT-4: amx.tile_zero
+// CHECK-COUNT-4: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK-COUNT-4: amx.tile_store %[[OUT]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}} : memref<1x4x18x32xi32>, !amx.tile<16x16xi32>
+// CHECK-NOT: vector.load
+// CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x4x18x32xi32> to tensor<1x4x18x32xi32>
+// CHECK: return %[[R]]
+// With threads, tasks of a row store into the buffer at their own rows.
+// PAR-LABEL: func.func @direct_stores
+// PAR: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x18x32xi32>
+// PAR: scf.forall (%[[N:.*]], %[[OH:.*]]) in (1, 4) {
+// PAR-NOT: memref.alloca
+// PAR-COUNT-4: amx.tile_store %[[OUT]][%[[N]], %[[OH]], %{{.*}}, %{{.*}}]
+// PAR: bufferization.to_tensor %[[OUT]] restrict writable
+!XD1 = tensor<1x4x18x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WD1 = tensor<32x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @direct_stores(%x: !XD1, %w: !WD1) -> tensor<1x4x18x32xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x4x18x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x4x18x32xi32>) -> tensor<1x4x18x32xi32>
+  %r = bitserial.conv2d ins(%x, %w : !XD1, !WD1) outs(%init : tensor<1x4x18x32xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x4x18x32xi32>
+  return %r : tensor<1x4x18x32xi32>
+}
+
+// -----
+
 // Bipolar x bipolar as s8 x s8 (tdpbssd): +-1 as they are. Rows of 7
 // pixels: the block of two rows per register block (tiles of 16 rows, of
 // which the last 9 read zeros padded past the row and are not stored), the
-// second row clamped (7 rows: the last pair computes row 6 twice); 48
-// output channels in the outer loop, 2 channel blocks at a time. 80
+// second row clamped (7 rows: the last pair computes row 6 twice); 2 groups
+// of 2 channel blocks for 48 output channels outer, 4 pairs of rows inner:
+// 8 register blocks in one loop. 80
 // channels: 2 chunks of 64 per tap.
 // CHECK-LABEL: func.func @narrow_rows
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} step %c2{{.*}} -> (tensor<1x7x7x48xi32>)
-// CHECK: scf.for
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c7{{.*}} step %c2{{.*}} -> (tensor<1x7x7x48xi32>)
+// CHECK: memref.alloca() : memref<4x16x16xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c1{{.*}} -> (tensor<1x7x7x48xi32>)
 // CHECK-COUNT-4: amx.tile_zero : !amx.tile<16x16xi32>
 // CHECK: amx.tile_load {{.*}} into !amx.tile<16x64xi8>
 // CHECK: amx.tile_muli %{{.*}}, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
 // CHECK-COUNT-7: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
-// CHECK: amx.tile_store
+// CHECK: scf.if
+// CHECK-COUNT-4: amx.tile_store
 // With threads, its 12 KB of weights fit a core's cache: tasks of a pair
 // of rows (the last one a single row) over all channel blocks.
 // PAR-LABEL: func.func @narrow_rows
 // PAR: scf.forall (%{{.*}}, %{{.*}}) in (1, 4)
-// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: memref.alloca() : memref<4x16x16xi32>
 // PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 7, 48]
-// PAR: scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} step %c2
+// PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
 !XB = tensor<1x7x7x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
@@ -84,7 +126,7 @@ func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x7x48xi32>) -> tensor<
 // cache.
 // PAR-LABEL: func.func @big_weights
 // PAR: scf.forall (%{{.*}}) in (32)
-// PAR: memref.alloca() : memref<16x16xi32>
+// PAR: memref.alloca() : memref<4x16x16xi32>
 // PAR: tensor.extract_slice {{.*}} [1, 3, 3, 32]
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice

@@ -54,3 +54,40 @@ func.func @big(%x: tensor<1x5x5x400xi8>, %w: tensor<400x3x3x400xi8>) -> tensor<1
       {bitserial.kernel = "int8"} -> tensor<1x5x5x400xi32>
   return %y : tensor<1x5x5x400xi32>
 }
+
+// Tiles stored straight into the output (rows of at least 16 pixels, whole
+// blocks of 16 channels, no init): 3 x 3, stride 2, padding on rows of 19
+// pixels (the second tile overlapping), 96 input channels (a partial chunk
+// of 64), a batch of 2; and 1 x 1 on rows of 20 pixels with 3 channel
+// blocks (the second group's clamped block stored twice).
+func.func @direct(%x: tensor<2x6x38x96xi8>, %w: tensor<32x3x3x96xi8>) -> tensor<2x3x19x32xi32> {
+  %px = bitserial.pack %x : tensor<2x6x38x96xi8>
+      -> tensor<2x6x38x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 96>>
+  %pw = bitserial.pack %w : tensor<32x3x3x96xi8>
+      -> tensor<32x3x3x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 96>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x3x19x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x3x19x32xi32>) -> tensor<2x3x19x32xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<2x6x38x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 96>>,
+                     tensor<32x3x3x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 96>>)
+      outs(%init : tensor<2x3x19x32xi32>) strides = [2, 2] padding = [1, 1, 1, 1]
+      {bitserial.kernel = "int8"} -> tensor<2x3x19x32xi32>
+  return %y : tensor<2x3x19x32xi32>
+}
+
+func.func @direct_1x1(%x: tensor<1x5x20x64xi8>, %w: tensor<48x1x1x64xi8>) -> tensor<1x5x20x48xi32> {
+  %px = bitserial.pack %x : tensor<1x5x20x64xi8>
+      -> tensor<1x5x20x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+  %pw = bitserial.pack %w : tensor<48x1x1x64xi8>
+      -> tensor<48x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x5x20x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x5x20x48xi32>) -> tensor<1x5x20x48xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x5x20x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                     tensor<48x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>)
+      outs(%init : tensor<1x5x20x48xi32>) strides = [1, 1] padding = [0, 0, 0, 0]
+      {bitserial.kernel = "int8"} -> tensor<1x5x20x48xi32>
+  return %y : tensor<1x5x20x48xi32>
+}
