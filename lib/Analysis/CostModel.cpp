@@ -135,47 +135,49 @@ static constexpr double kX86MemoryBytesPerCycle = 4.4;
 /// convert-bitserial-to-arm-neon on the Neoverse-N1 model).
 static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
   bool inOrder = target == CostTarget::AArch64A53;
+  // The x86 int8 convolutions decode a strided pointwise input's sampled
+  // pixels only.
+  auto x86 = [](Int8Costs costs) {
+    costs.samplesPointwiseInput = true;
+    return costs;
+  };
   switch (unit) {
   case Int8Unit::None:
     return std::nullopt;
   case Int8Unit::X86Avx512Vnni:
-    return Int8Costs{46,  4, 6, 0.30, 0.30, 0,
-                     1.6, 0, 0, true, 1,    kX86MemoryBytesPerCycle};
+    return x86(Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true, 1,
+                         kX86MemoryBytesPerCycle});
   case Int8Unit::X86Avx2:
     // Narrow products fitted on Zen 3 against the x86-avx2 bit-serial
     // constants (docs/benchmarks.md, "Narrow int8 products"): C2-C12 at
     // A2W2 and A2W1, constant weights. vpmaddwd's codes are i16 (the
     // narrow products' i8).
-    return Int8Costs{14,  2, 5,  0.36, 0.14, 0,
-                     1.3, 0, 29, true, 2,    kX86MemoryBytesPerCycle};
+    return x86(Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29, true, 2,
+                         kX86MemoryBytesPerCycle});
   case Int8Unit::X86Amx:
-    // The AMX convolution kernel (tiles of up to 16 pixels x 64 channels x
-    // 16 output channels), fitted on an AMX Xeon (KVM guest, 2 vCPUs) to
-    // ResNet-18's C2-C9 at A2W2 with constant filters, in the 4.5 GHz
-    // cycles of the other constants: C2 and C3 give the MACs (519 per
-    // cycle: 2.3 T MACs/s, tdpbusd's peak 2.8), C3 and C5 the per-output
-    // and per-input costs (the tiles through a stack buffer to vectors;
-    // decoding). The weights are folded at compile time, like vpdpbusd's.
-    // A tile of fewer than 16 pixels takes as long as a full one, and its
-    // rows go through the stack buffer too (C8 and C11, rows of 14 and 7
-    // pixels: 0.015 and 0.018 ms measured, 0.017 modelled; C7, C9, C10,
-    // C12: 0.045-0.209 measured, 0.041-0.124 modelled, C12's 2.4 MB of
-    // weights streamed per pair of rows). Weights on every call as for
-    // vpdpbusd.
-    return Int8Costs{519, 64, 16, 0.64, 0.25, 0, 1.6, 0, 0, true, 1, 0, true};
+    // The AMX convolution kernel (tiles of 16 pixels x 64 channels x 16
+    // output channels), fitted on an AMX Xeon (KVM guest, 2 vCPUs) to
+    // ResNet-18's C2-C12 at A2W2 with constant filters (least squares of
+    // the relative error), in the 4.5 GHz cycles of the other constants:
+    // 453 MACs per cycle (2 T MACs/s, tdpbusd's peak 2.8), 0.33 cycles per
+    // output (the tiles stored, straight or through stack buffers) and
+    // 0.04 per decoded input value. Within 10% on C3-C9 and C11; C2 27%
+    // high, C10 and C12 22% low. A tile of fewer than 16 pixels takes as
+    // long as a full one. The weights are folded at compile time, like
+    // vpdpbusd's; on every call as for vpdpbusd.
+    return x86(
+        Int8Costs{453, 64, 16, 0.33, 0.04, 0, 1.6, 0, 0, true, 1, 0, true});
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
     // C2, C3, C6 A2W2 and C10, C12 A4W2.
-    return Int8Costs{46,  4, 6, 0.30, 0.30, 0,
-                     1.6, 0, 0, true, 1,    kX86MemoryBytesPerCycle};
+    return x86(Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true, 1,
+                         kX86MemoryBytesPerCycle});
   case Int8Unit::X86Avx512Bw:
     // --cpu skylake-avx512 (vpmaddwd on zmm): C3 A3W2, C7 and C9 A4W2,
     // with the ymm decoding costs. Narrow products not measured: as many
     // more MACs as on ymm.
-    return Int8Costs{18,   2,    5,
-                     0.36, 0.14, 0,
-                     1.3,  0,    29 * 18 / 14.0,
-                     true, 2,    kX86MemoryBytesPerCycle};
+    return x86(Int8Costs{18, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29 * 18 / 14.0, true,
+                         2, kX86MemoryBytesPerCycle});
   case Int8Unit::AArch64DotProduct:
   case Int8Unit::AArch64I8mm: {
     // sdot/udot by lane, fitted on C2-C12 at 2 x 2 and 3 x 2 bits with
@@ -239,6 +241,12 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
   // Zen 5 (C2-C9 A2W2, C3 and C5 A2W1, C10 and C12 A4W2).
   if (target == CostTarget::X86Avx2 && unit == Int8Unit::X86AvxVnni)
     bitSerial = {125, 0, 0.35};
+  // A CPU with AMX-INT8 is a Xeon core, whose bit-serial kernels pay far
+  // less per output than the Zen 5's (the Zen 5 constants overestimated
+  // its 1 x 1 layers 2.5x): fitted there to C2-C12 at A1W1, A2W1 and A2W2
+  // (bit-serial by annotation, constant filters), max error 16%.
+  if (target == CostTarget::X86Avx512Vpopcntdq && unit == Int8Unit::X86Amx)
+    bitSerial = {244, 0.031, 0.054};
   std::optional<LookupCosts> lookup;
   // Fitted on Zen 3 to C2, C3 and C12 at A2W1 (constant filters; the
   // weights per call to C12 with its filter an argument), in the 4.5 GHz
@@ -327,6 +335,13 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
     problem.channels = lhs.getLength();
     problem.inputValues =
         dim(input, 0) * dim(input, 1) * dim(input, 2) * problem.channels;
+    problem.pointwise =
+        problem.kernelH == 1 && problem.kernelW == 1 &&
+        llvm::all_of(conv.getPadding(), [](int64_t pad) { return pad == 0; });
+    ArrayRef<int64_t> padding = conv.getPadding();
+    problem.paddedWidth = dim(input, 2) + padding[2] + padding[3];
+    problem.unitStrides =
+        llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; });
   } else {
     return std::nullopt;
   }
@@ -447,10 +462,23 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     bool narrow = i8->narrowMacsPerCycle > 0 &&
                   allowsNarrowProducts(problem.bitsA, problem.bitsB);
     int64_t group = narrow ? 4 : i8->group;
+    int64_t pixels = problem.batch * problem.outHeight * problem.outWidth;
     int64_t rows = problem.batch * problem.outHeight *
                    (problem.isMatmul || i8->padsConvRows
                         ? llvm::alignTo(problem.outWidth, i8->rowBlock)
                         : problem.outWidth);
+    if (i8->padsConvRows && problem.pointwise) {
+      rows = llvm::alignTo(pixels, i8->rowBlock);
+    } else if (i8->padsConvRows && !problem.isMatmul && !problem.dynamic &&
+               problem.unitStrides && problem.outWidth < i8->rowBlock) {
+      int64_t positions =
+          (problem.outHeight - 1) * problem.paddedWidth + problem.outWidth;
+      int64_t wrapped = llvm::alignTo(positions, i8->rowBlock);
+      rows = std::min(rows, problem.batch * wrapped);
+    }
+    int64_t inputValues = problem.pointwise && i8->samplesPointwiseInput
+                              ? pixels * problem.channels
+                              : problem.inputValues;
     int64_t reduction = problem.kernelH * problem.kernelW *
                         llvm::alignTo(problem.channels, group);
     double weightCycles =
@@ -475,9 +503,8 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
             (narrow ? i8->narrowMacsPerCycle : i8->macsPerCycle) +
         (i8->padsConvRows ? double(rows) * problem.channelsOut : outputs) *
             i8->cyclesPerOutput +
-        double(problem.inputValues) *
-            (i8->cyclesPerInputValue +
-             problem.bitsA * i8->cyclesPerInputValuePlane) +
+        double(inputValues) * (i8->cyclesPerInputValue +
+                               problem.bitsA * i8->cyclesPerInputValuePlane) +
         weightCycles;
   }
 

@@ -105,8 +105,13 @@ struct Int8Costs {
   double memoryBytesPerCycle = 0;
   /// A convolution's output rows are padded to `rowBlock` pixels too, for
   /// the MACs and the per-output cost (AMX tiles take as long for fewer
-  /// rows).
+  /// rows); a pointwise one's pixels are padded as one sequence, and rows
+  /// narrower than `rowBlock` with unit strides as the positions of the
+  /// padded rows (oh * paddedWidth + ow) where that takes fewer tiles.
   bool padsConvRows = false;
+  /// A pointwise convolution decodes only the input pixels it reads (every
+  /// stride-th one).
+  bool samplesPointwiseInput = false;
 };
 
 /// Re-laid-out int8 weights up to this size are taken to stay in the
@@ -175,6 +180,13 @@ struct KernelProblem {
   bool fusedEpilogue = false;
   /// The weights (rhs, filter) are a constant of static shape.
   bool constantWeights = false;
+  /// A convolution of a 1 x 1 window without padding: its output pixels
+  /// read every stride-th input pixel, and none of the padding.
+  bool pointwise = false;
+  /// A convolution's input width with its padding, and whether both its
+  /// strides are 1 (AMX tiles then wrap over rows narrower than a tile).
+  int64_t paddedWidth = 1;
+  bool unitStrides = false;
 
   int64_t outputs() const { return batch * outHeight * outWidth * channelsOut; }
   int64_t reduction() const { return kernelH * kernelW * channels; }

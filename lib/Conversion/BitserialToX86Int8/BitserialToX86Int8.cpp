@@ -494,6 +494,22 @@ struct DotKernel {
   /// `readInit`): `accs[i * nr + j]` goes to `at(i)` + channel
   /// `(nb0 + j) * lanes` of `into`; all reads come first. Channels past
   /// `channels` are masked off unless `channelsInBounds`.
+  /// `scale * acc` (an accumulator vector) as a vector of `resultType`.
+  Value finishAccumulator(Value acc, Type resultType) {
+    auto resultVector = VectorType::get({lanes()}, resultType);
+    if (!resultType.isInteger(32))
+      acc = arith::ExtSIOp::create(b, loc, resultVector, acc);
+    int64_t scale = plan.lhs.scale * plan.rhs.scale;
+    if (scale != 1)
+      acc = arith::MulIOp::create(
+          b, loc, acc,
+          arith::ConstantOp::create(
+              b, loc,
+              DenseElementsAttr::get(resultVector,
+                                     IntegerAttr::get(resultType, scale))));
+    return acc;
+  }
+
   Value storeBlock(Value into, ArrayRef<Value> accs, int64_t mr, int64_t nr,
                    function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
                    bool channelsInBounds, bool readInit) {
@@ -501,13 +517,6 @@ struct DotKernel {
     Type resultType = intoType.getElementType();
     auto resultVector = VectorType::get({lanes()}, resultType);
     Value zero = constantInt(b, loc, resultType, 0);
-    int64_t scale = plan.lhs.scale * plan.rhs.scale;
-    Value scaleVector;
-    if (scale != 1)
-      scaleVector = arith::ConstantOp::create(
-          b, loc,
-          DenseElementsAttr::get(resultVector,
-                                 IntegerAttr::get(resultType, scale)));
     auto indices = [&](int64_t i, int64_t j) {
       SmallVector<Value> result = at(i);
       result.push_back(arith::MulIOp::create(
@@ -518,11 +527,7 @@ struct DotKernel {
     SmallVector<Value> values;
     for (int64_t i = 0; i < mr; ++i) {
       for (int64_t j = 0; j < nr; ++j) {
-        Value acc = accs[i * nr + j];
-        if (!resultType.isInteger(32))
-          acc = arith::ExtSIOp::create(b, loc, resultVector, acc);
-        if (scaleVector)
-          acc = arith::MulIOp::create(b, loc, acc, scaleVector);
+        Value acc = finishAccumulator(accs[i * nr + j], resultType);
         if (readInit) {
           Value init = vector::TransferReadOp::create(
               b, loc, resultVector, into, indices(i, j), zero,
@@ -581,23 +586,37 @@ struct AmxConv {
   int64_t kh, kw, channels;
   RankedTensorType initType;
   bool readInit;
-  /// With direct stores (see `storesDirectly`), the output buffer that
-  /// tiles are stored into.
-  Value outputBuffer = {};
+  /// Pixels as one flat sequence (see `takesFlatPixels`).
+  bool flat = false;
+  /// Tiles wrapping over the rows of the padded input, of this width (see
+  /// `wrappedWidth`); 0: tiles within a row.
+  int64_t wrapWidth = 0;
+  /// With direct stores (see `storesDirectly`), the output buffer, and the
+  /// view of it that tiles are stored into (`[N * OH * OW, CO]` with flat
+  /// pixels).
+  Value outputBuffer = {}, outputView = {};
 
   int64_t height() const { return initType.getDimSize(1); }
   int64_t width() const { return initType.getDimSize(2); }
   int64_t channelsOut() const { return initType.getDimSize(3); }
-  /// Output pixels of a row an lhs tile (always kAmxRows rows) computes.
-  int64_t pixelBlock() const { return std::min(kAmxRows, width()); }
+  /// The pixels a tile's rows run along: a row, or all of them when flat.
+  int64_t pixels() const {
+    if (wrapWidth)
+      return wrappedPositions();
+    return flat ? initType.getNumElements() / channelsOut() : width();
+  }
+  /// Output pixels an lhs tile (always kAmxRows rows) computes.
+  int64_t pixelBlock() const { return std::min(kAmxRows, pixels()); }
   int64_t pixelBlocks() const {
-    return llvm::divideCeil(width(), pixelBlock());
+    return llvm::divideCeil(pixels(), pixelBlock());
   }
   int64_t channelBlocks() const {
     return llvm::divideCeil(channelsOut(), kAmxColumns);
   }
   /// The same pixel block of two rows per register block.
-  bool rowPairs() const { return pixelBlocks() == 1 && height() > 1; }
+  bool rowPairs() const {
+    return !flat && !wrapWidth && pixelBlocks() == 1 && height() > 1;
+  }
   /// Lhs tiles per register block, and accumulator tiles per lhs tile: 2 x
   /// 2 accumulators with their 2 + 2 operands fill the 8 tiles; a single
   /// lhs tile takes 1 x 3.
@@ -605,22 +624,76 @@ struct AmxConv {
     return rowPairs() ? 2 : std::min<int64_t>(2, pixelBlocks());
   }
   int64_t nr() const {
-    return std::min<int64_t>((kAmxTiles - mr()) / (mr() + 1), channelBlocks());
+    return std::min((kAmxTiles - mr()) / (mr() + 1), channelBlocks());
   }
 
   Value index(int64_t value) { return kernel.index(value); }
 
-  /// Whether the accumulator tiles go straight into an output buffer:
-  /// rows of at least 16 pixels (a tile's 16 rows are pixels of one row),
-  /// whole tiles of channels, i32 results of the products unscaled and no
-  /// init to add. The other kernels read the tiles back as vectors through
+  /// Whether tiles can go straight into an output buffer: whole tiles of
+  /// channels, i32 results of the products unscaled, no init to add.
+  static bool storesWholeTiles(const DotKernel &kernel,
+                               RankedTensorType initType, bool readInit) {
+    return !readInit && initType.getDimSize(3) % kAmxColumns == 0 &&
+           initType.getElementType().isInteger(32) &&
+           kernel.plan.lhs.scale * kernel.plan.rhs.scale == 1;
+  }
+
+  /// 1 x 1 convolutions of stride 1 without padding (strided ones once
+  /// their input is sampled) are a matmul over the N * OH * OW pixels:
+  /// tiles of 16 consecutive pixels across rows and images (the last one
+  /// overlapping the one before), stored straight into the output. Rows of
+  /// 7 pixels then fill 49 of 64 tile rows, not 7 of 16.
+  static bool takesFlatPixels(const DotKernel &kernel, int64_t kh, int64_t kw,
+                              ArrayRef<int64_t> strides, bool padded,
+                              RankedTensorType initType, bool readInit) {
+    return kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
+           !padded && initType.hasStaticShape() &&
+           initType.getNumElements() / initType.getDimSize(3) >= kAmxRows &&
+           storesWholeTiles(kernel, initType, readInit);
+  }
+
+  /// Rows narrower than a tile with stride 1 and no init: tiles of 16
+  /// consecutive positions v = oh * Wp + ow of an image whose rows are the
+  /// padded input's width Wp (returned; 0 where this does not apply). The
+  /// input of position v and tap (i, j) is then the padded input's pixel v
+  /// + i * Wp + j: positions past OW in a row read the next row's padding
+  /// and are not stored. Rows of 7 pixels padded to 9 fill 49 of 64 tile
+  /// rows (C12), not 7 of 16.
+  static int64_t wrappedWidth(int64_t paddedWidth, ArrayRef<int64_t> strides,
+                              RankedTensorType initType, bool readInit) {
+    if (strides[0] != 1 || strides[1] != 1 || readInit ||
+        !initType.hasStaticShape() || initType.getDimSize(2) >= kAmxRows)
+      return 0;
+    // Only where that takes fewer tiles than one per row (not for rows of
+    // 14 pixels padded to 16).
+    int64_t height = initType.getDimSize(1);
+    int64_t positions = (height - 1) * paddedWidth + initType.getDimSize(2);
+    return int64_t(llvm::divideCeil(positions, kAmxRows)) < height ? paddedWidth
+                                                                   : 0;
+  }
+  /// Positions of an image the wrapped tiles cover (up to the last output
+  /// pixel), and the padded input rows they read (past the image's rows:
+  /// zeros decoded below it).
+  int64_t wrappedPositions() const {
+    return (height() - 1) * wrapWidth + width();
+  }
+  static int64_t wrappedInputRows(int64_t positions, int64_t wrapWidth,
+                                  int64_t kh, int64_t kw,
+                                  ArrayRef<int64_t> dilations) {
+    int64_t last = llvm::alignTo(positions, kAmxRows) - 1 +
+                   (kh - 1) * dilations[0] * wrapWidth +
+                   (kw - 1) * dilations[1];
+    return last / wrapWidth + 1;
+  }
+
+  /// Whether the accumulator tiles go straight into an output buffer: flat
+  /// pixels, or rows of at least 16 pixels (a tile's 16 rows are pixels of
+  /// one row). The other kernels read the tiles back as vectors through
   /// stack buffers, which costs as much as the products in 1 x 1 layers
   /// (C3: 0.035 ms against 0.021 without those stores).
   bool storesDirectly() const {
-    return !readInit && !rowPairs() && width() >= kAmxRows &&
-           channelsOut() % kAmxColumns == 0 &&
-           initType.getElementType().isInteger(32) &&
-           kernel.plan.lhs.scale * kernel.plan.rhs.scale == 1;
+    return flat || (!rowPairs() && width() >= kAmxRows &&
+                    storesWholeTiles(kernel, initType, readInit));
   }
 
   /// Stack buffers for the accumulator tiles of a register block, one per
@@ -649,7 +722,7 @@ struct AmxConv {
   /// [starts[p], starts[p] + pixelBlock) of output row ohs[p] of image `n`;
   /// accumulator (p, q), of channel block blocks[q], goes to row outOhs[p]
   /// of image `outN` of the task's output at channel vector nbOut + q.
-  struct Block {
+  struct RegisterBlock {
     Value n;
     SmallVector<Value> ohs, starts, blocks;
     Value outN;
@@ -658,12 +731,12 @@ struct AmxConv {
   };
 
   /// The accumulator tiles of `block`, (p, q) at p * nr + q.
-  SmallVector<Value> computeBlock(const Block &block, Value inputBuffer,
+  SmallVector<Value> computeBlock(const RegisterBlock &block, Value inputBuffer,
                                   Value weightBuffer) {
     OpBuilder &b = kernel.b;
     Location loc = kernel.loc;
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
-    int64_t mr = block.ohs.size(), nr = block.blocks.size();
+    int64_t mr = block.starts.size(), nr = block.blocks.size();
     int64_t chunks = llvm::divideCeil(channels, kAmxBytes);
     auto lhsTile = amx::TileType::get({kAmxRows, kAmxBytes}, i8);
     auto rhsTile = amx::TileType::get({kAmxBytes / 4, kAmxColumns * 4}, i8);
@@ -692,11 +765,24 @@ struct AmxConv {
         for (int64_t c = 0; c < chunks; ++c) {
           SmallVector<Value> lhs, rhs;
           for (int64_t p = 0; p < mr; ++p)
-            lhs.push_back(amx::TileLoadOp::create(
-                b, loc, lhsTile, inputBuffer,
-                ValueRange{block.n, inputRows[p], columns[p],
-                           index(c * kAmxBytes)},
-                lhsStride));
+            lhs.push_back(
+                flat ? amx::TileLoadOp::create(
+                           b, loc, lhsTile, inputBuffer,
+                           ValueRange{block.starts[p], index(c * kAmxBytes)})
+                : wrapWidth
+                    ? amx::TileLoadOp::create(
+                          b, loc, lhsTile, inputBuffer,
+                          ValueRange{block.n,
+                                     arith::AddIOp::create(
+                                         b, loc, block.starts[p],
+                                         index((i * dilations[0]) * wrapWidth +
+                                               j * dilations[1])),
+                                     index(c * kAmxBytes)})
+                    : amx::TileLoadOp::create(b, loc, lhsTile, inputBuffer,
+                                              ValueRange{block.n, inputRows[p],
+                                                         columns[p],
+                                                         index(c * kAmxBytes)},
+                                              lhsStride));
           for (int64_t q = 0; q < nr; ++q)
             rhs.push_back(amx::TileLoadOp::create(
                 b, loc, rhsTile, weightBuffer,
@@ -725,11 +811,11 @@ struct AmxConv {
   /// channels. Without init each tile is stored as soon as it is read: 16
   /// vectors live, not 64 (spilled). With init all reads come first (the
   /// tiles of a block may repeat pixels, which must not add init twice).
-  Value storeBlock(Value into, const Block &block, Value staging,
+  Value storeBlock(Value into, const RegisterBlock &block, Value staging,
                    bool channelsInBounds) {
     OpBuilder &b = kernel.b;
     Location loc = kernel.loc;
-    int64_t mr = block.ohs.size(), nr = block.blocks.size();
+    int64_t mr = block.starts.size(), nr = block.blocks.size();
     int64_t pixelBlock = this->pixelBlock();
     auto vectorType = VectorType::get({kAmxColumns}, b.getI32Type());
     Value zero = index(0);
@@ -745,6 +831,43 @@ struct AmxConv {
             ValueRange{index(p * nr + q), index(r), zero}));
       return values;
     };
+    if (wrapWidth) {
+      // Position v = start + r is pixel (v / Wp, v % Wp) of the output
+      // buffer: stored where that is an output pixel.
+      for (int64_t p = 0; p < mr; ++p) {
+        for (int64_t q = 0; q < nr; ++q) {
+          SmallVector<Value> values = readTile(p, q);
+          Value channel = arith::MulIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, block.nbOut, index(q)),
+              index(kAmxColumns));
+          for (int64_t r = 0; r < pixelBlock; ++r) {
+            Value position =
+                arith::AddIOp::create(b, loc, block.starts[p], index(r));
+            Value oh =
+                arith::DivUIOp::create(b, loc, position, index(wrapWidth));
+            Value ow =
+                arith::RemUIOp::create(b, loc, position, index(wrapWidth));
+            Value isOutput = arith::AndIOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, ow,
+                                      index(width())),
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      position, index(pixels())));
+            Value value =
+                kernel.finishAccumulator(values[r], initType.getElementType());
+            scf::IfOp::create(b, loc, isOutput,
+                              [&](OpBuilder &tb, Location tloc) {
+                                vector::TransferWriteOp::create(
+                                    tb, tloc, value, outputBuffer,
+                                    ValueRange{block.outN, oh, ow, channel},
+                                    ArrayRef<bool>{channelsInBounds});
+                                scf::YieldOp::create(tb, tloc);
+                              });
+          }
+        }
+      }
+      return into;
+    }
     if (!readInit) {
       for (int64_t p = 0; p < mr; ++p)
         for (int64_t q = 0; q < nr; ++q)
@@ -774,30 +897,56 @@ struct AmxConv {
   /// from the stack buffers (its tile stores had block j's products to
   /// complete: a load right after a tile store waits for it) and stages
   /// block j; the last block is stored after the loop.
-  Value buildBlocks(Value into, int64_t count, function_ref<Block(Value)> at,
+  Value buildBlocks(Value into, int64_t count,
+                    function_ref<RegisterBlock(Value)> at,
                     bool channelsInBounds, Value inputBuffer,
                     Value weightBuffer, Value staging) {
     OpBuilder &b = kernel.b;
     Location loc = kernel.loc;
     Value zero = index(0);
-    if (outputBuffer) {
+    if (wrapWidth) {
+      // Stored into the output buffer: no tensor through the loop.
       buildLoops(b, loc, {index(count)}, {1}, ValueRange{},
                  [&](ValueRange ivs, ValueRange) {
-                   Block block = at(ivs[0]);
+                   Value j = ivs[0];
                    SmallVector<Value> accs =
-                       computeBlock(block, inputBuffer, weightBuffer);
-                   int64_t nr = block.blocks.size();
-                   for (auto [t, acc] : llvm::enumerate(accs)) {
-                     Value channel = arith::MulIOp::create(
-                         b, loc, block.blocks[t % nr], index(kAmxColumns));
-                     amx::TileStoreOp::create(
-                         b, loc, outputBuffer,
-                         ValueRange{block.outN, block.outOhs[t / nr],
-                                    block.starts[t / nr], channel},
-                         acc);
-                   }
+                       computeBlock(at(j), inputBuffer, weightBuffer);
+                   Value notFirst = arith::CmpIOp::create(
+                       b, loc, arith::CmpIPredicate::ne, j, zero);
+                   scf::IfOp::create(
+                       b, loc, notFirst, [&](OpBuilder &tb, Location tloc) {
+                         OpBuilder::InsertionGuard guard(b);
+                         b.setInsertionPoint(tb.getInsertionBlock(),
+                                             tb.getInsertionPoint());
+                         storeBlock(
+                             into,
+                             at(arith::SubIOp::create(b, loc, j, index(1))),
+                             staging, channelsInBounds);
+                         scf::YieldOp::create(b, tloc);
+                       });
+                   stageBlock(accs, staging);
                    return scf::ValueVector{};
                  });
+      return storeBlock(into, at(index(count - 1)), staging, channelsInBounds);
+    }
+    if (outputView) {
+      buildLoops(
+          b, loc, {index(count)}, {1}, ValueRange{},
+          [&](ValueRange ivs, ValueRange) {
+            RegisterBlock block = at(ivs[0]);
+            SmallVector<Value> accs =
+                computeBlock(block, inputBuffer, weightBuffer);
+            int64_t nr = block.blocks.size();
+            for (auto [t, acc] : llvm::enumerate(accs)) {
+              Value channel = arith::MulIOp::create(
+                  b, loc, block.blocks[t % nr], index(kAmxColumns));
+              SmallVector<Value> at{block.starts[t / nr], channel};
+              if (!flat)
+                at.insert(at.begin(), {block.outN, block.outOhs[t / nr]});
+              amx::TileStoreOp::create(b, loc, outputView, at, acc);
+            }
+            return scf::ValueVector{};
+          });
       return into;
     }
     Value stored =
@@ -814,7 +963,7 @@ struct AmxConv {
                            OpBuilder::InsertionGuard guard(b);
                            b.setInsertionPoint(tb.getInsertionBlock(),
                                                tb.getInsertionPoint());
-                           Block previous =
+                           RegisterBlock previous =
                                at(arith::SubIOp::create(b, loc, j, index(1)));
                            scf::YieldOp::create(b, tloc,
                                                 storeBlock(iterArgs[0],
@@ -870,6 +1019,25 @@ struct AmxConv {
     return forall.getResult(0);
   }
 
+  /// The slice of all pixels and the `groupChannels` channels of channel
+  /// group `cg` (fewer in the last group unless `evenGroups`).
+  Slice channelSlice(Value cg, int64_t groupChannels, bool evenGroups,
+                     ArrayRef<OpFoldResult> sizes) {
+    OpBuilder &b = kernel.b;
+    Location loc = kernel.loc;
+    Value c0 = arith::MulIOp::create(b, loc, cg, index(groupChannels));
+    OpFoldResult count =
+        evenGroups
+            ? OpFoldResult(b.getIndexAttr(groupChannels))
+            : OpFoldResult(
+                  arith::MinUIOp::create(
+                      b, loc, index(groupChannels),
+                      arith::SubIOp::create(b, loc, index(channelsOut()), c0))
+                      .getResult());
+    OpFoldResult zero = b.getIndexAttr(0);
+    return Slice{{zero, zero, zero, c0}, {sizes[0], sizes[1], sizes[2], count}};
+  }
+
   /// `index` split into digits of the mixed radix `radices` (the last the
   /// fastest).
   SmallVector<Value> delinearize(Value index, ArrayRef<int64_t> radices) {
@@ -922,11 +1090,134 @@ struct AmxConv {
     auto firstBlock = [&](Value cg) {
       return arith::MulIOp::create(b, loc, cg, index(nr)).getResult();
     };
-    auto blocks = [&](Value into, int64_t count, function_ref<Block(Value)> at,
-                      bool inBounds, Value staging) {
+    auto blocks = [&](Value into, int64_t count,
+                      function_ref<RegisterBlock(Value)> at, bool inBounds,
+                      Value staging) {
       return buildBlocks(into, count, at, inBounds, inputBuffer, weightBuffer,
                          staging);
     };
+
+    // The stored result: the tensor the stores wrote, or the output
+    // buffer's.
+    if (storesDirectly()) {
+      auto bufferType = MemRefType::get(initType.getShape(), b.getI32Type());
+      outputBuffer =
+          memref::AllocOp::create(b, loc, bufferType, b.getI64IntegerAttr(64));
+      outputView = outputBuffer;
+    }
+    bool direct = outputBuffer != nullptr;
+    auto result = [&](Value stored) -> Value {
+      if (!direct)
+        return stored;
+      return bufferization::ToTensorOp::create(b, loc, initType, outputBuffer,
+                                               /*restrict=*/true,
+                                               /*writable=*/true);
+    };
+
+    if (flat) {
+      // Blocks of mr tiles of 16 pixels (the last tile starting at
+      // N * OH * OW - 16) x nr channel blocks; with threads, a task per
+      // pixel group over all channel groups.
+      SmallVector<ReassociationIndices> pixelsAndChannels{{0, 1, 2}, {3}};
+      inputBuffer = memref::CollapseShapeOp::create(b, loc, inputBuffer,
+                                                    pixelsAndChannels);
+      outputView = memref::CollapseShapeOp::create(b, loc, outputBuffer,
+                                                   pixelsAndChannels);
+      int64_t pixelBlocks = this->pixelBlocks();
+      int64_t pixelGroups = llvm::divideCeil(pixelBlocks, mr);
+      int64_t lastStart = pixels() - kAmxRows;
+      auto flatBlock = [&](Value pg, Value cg) {
+        RegisterBlock block;
+        Value pb0 = arith::MulIOp::create(b, loc, pg, index(mr));
+        for (int64_t p = 0; p < mr; ++p)
+          block.starts.push_back(arith::MinUIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, clamp(pb0, p, pixelBlocks - 1),
+                                    index(kAmxRows)),
+              index(lastStart)));
+        block.blocks = blocksOf(cg);
+        block.nbOut = firstBlock(cg);
+        return block;
+      };
+      if (!parallel) {
+        return result(blocks(
+            target, pixelGroups * channelGroups,
+            [&](Value j) {
+              SmallVector<Value> at =
+                  delinearize(j, {pixelGroups, channelGroups});
+              return flatBlock(at[0], at[1]);
+            },
+            channelsInBounds, Value()));
+      }
+      return result(buildTasks(
+          target, {b.getIndexAttr(pixelGroups)},
+          [&](ValueRange) { return Slice{}; },
+          [&](Value into, ValueRange ivs, Value staging) {
+            return blocks(
+                into, channelGroups,
+                [&](Value cg) { return flatBlock(ivs[0], cg); },
+                channelsInBounds, staging);
+          }));
+    }
+
+    if (wrapWidth) {
+      // Blocks of mr tiles of 16 positions of an image x nr channel blocks,
+      // channel groups outer (their weights stay cached); with threads, a
+      // task per channel group. Rows through the stack buffers into an
+      // output buffer (a tensor through the per-row conditions would take
+      // bufferization exponential time).
+      SmallVector<ReassociationIndices> rowsJoined{{0}, {1, 2}, {3}};
+      inputBuffer =
+          memref::CollapseShapeOp::create(b, loc, inputBuffer, rowsJoined);
+      outputBuffer = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get(initType.getShape(), initType.getElementType()),
+          b.getI64IntegerAttr(64));
+      int64_t pixelBlocks = this->pixelBlocks();
+      int64_t pixelGroups = llvm::divideCeil(pixelBlocks, mr);
+      auto wrappedBlock = [&](Value n, Value pg, Value cg) {
+        RegisterBlock block;
+        block.n = n;
+        block.outN = n;
+        Value pb0 = arith::MulIOp::create(b, loc, pg, index(mr));
+        for (int64_t p = 0; p < mr; ++p)
+          block.starts.push_back(arith::MulIOp::create(
+              b, loc, clamp(pb0, p, pixelBlocks - 1), index(kAmxRows)));
+        block.blocks = blocksOf(cg);
+        block.nbOut = firstBlock(cg);
+        return block;
+      };
+      if (!parallel) {
+        blocks(
+            Value(), channelGroups * batch * pixelGroups,
+            [&](Value j) {
+              SmallVector<Value> at =
+                  delinearize(j, {channelGroups, batch, pixelGroups});
+              return wrappedBlock(at[1], at[2], at[0]);
+            },
+            channelsInBounds, createStaging(getAllocaBlock(op)));
+      } else {
+        // buildTasks' stack buffers are for staged tensors: these tasks
+        // make their own.
+        buildTasks(
+            target, {b.getIndexAttr(channelGroups)},
+            [&](ValueRange) { return Slice{}; },
+            [&](Value, ValueRange ivs, Value) {
+              mlir::Block *body = b.getInsertionBlock();
+              return blocks(
+                  Value(), batch * pixelGroups,
+                  [&](Value j) {
+                    SmallVector<Value> at =
+                        delinearize(j, {batch, pixelGroups});
+                    return wrappedBlock(at[0], at[1], ivs[0]);
+                  },
+                  channelsInBounds, createStaging(body));
+            });
+      }
+      return bufferization::ToTensorOp::create(b, loc, initType, outputBuffer,
+                                               /*restrict=*/true,
+                                               /*writable=*/true);
+    }
 
     if (!rowPairs()) {
       // Wide rows: blocks of mr pixel blocks (the last block of a row
@@ -937,7 +1228,7 @@ struct AmxConv {
       int64_t lastStart = width() - pixelBlock();
       auto rowBlock = [&](Value n, Value oh, Value outN, Value outOh, Value pg,
                           Value cg) {
-        Block block;
+        RegisterBlock block;
         block.n = n;
         block.outN = outN;
         block.ohs.assign(mr, oh);
@@ -952,21 +1243,6 @@ struct AmxConv {
         block.blocks = blocksOf(cg);
         block.nbOut = firstBlock(cg);
         return block;
-      };
-      if (storesDirectly()) {
-        // An output buffer of its own, returned as the result.
-        auto bufferType = MemRefType::get(initType.getShape(), b.getI32Type());
-        outputBuffer = memref::AllocOp::create(b, loc, bufferType,
-                                               b.getI64IntegerAttr(64));
-      }
-      bool direct = outputBuffer != nullptr;
-      // The stored result: the tensor the stores wrote, or the buffer's.
-      auto result = [&](Value stored) -> Value {
-        if (!direct)
-          return stored;
-        return bufferization::ToTensorOp::create(b, loc, initType, outputBuffer,
-                                                 /*restrict=*/true,
-                                                 /*writable=*/true);
       };
       if (!parallel) {
         Value done = blocks(
@@ -1007,7 +1283,7 @@ struct AmxConv {
     int64_t rowPairs = llvm::divideCeil(height, 2);
     auto pairBlock = [&](Value n, Value oh0, Value outN, Value outOh0,
                          Value outOh1, Value cg, Value nbOut) {
-      Block block;
+      RegisterBlock block;
       block.n = n;
       block.outN = outN;
       block.ohs = {oh0, clamp(oh0, 1, height - 1)};
@@ -1071,18 +1347,7 @@ struct AmxConv {
     return buildTasks(
         target, {b.getIndexAttr(channelGroups)},
         [&](ValueRange ivs) {
-          Value c0 =
-              arith::MulIOp::create(b, loc, ivs[0], index(groupChannels));
-          OpFoldResult count =
-              evenGroups
-                  ? OpFoldResult(b.getIndexAttr(groupChannels))
-                  : OpFoldResult(arith::MinUIOp::create(
-                                     b, loc, index(groupChannels),
-                                     arith::SubIOp::create(
-                                         b, loc, index(channelsOut()), c0))
-                                     .getResult());
-          return Slice{{zeroAttr, zeroAttr, zeroAttr, c0},
-                       {sizes[0], sizes[1], sizes[2], count}};
+          return channelSlice(ivs[0], groupChannels, evenGroups, sizes);
         },
         [&](Value into, ValueRange ivs, Value staging) {
           return blocks(
@@ -1384,7 +1649,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     PackedLayoutAttr inputLayout = op.getInputLayout();
     PackedLayoutAttr filterLayout = op.getFilterLayout();
     const X86Plan &plan = kernel.plan;
-    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    SmallVector<int64_t> strides(op.getStrides());
+    ArrayRef<int64_t> dilations = op.getDilations();
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
     Type resultType = initType.getElementType();
@@ -1392,6 +1658,35 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     int64_t kh = filterType.getDimSize(1), kw = filterType.getDimSize(2);
     int64_t channels = inputLayout.getLength();
     Int8Operand a = plan.lhs, c = plan.rhs;
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
+
+    // A strided 1 x 1 convolution without padding reads only the pixels
+    // (oh * sh, ow * sw): those are decoded (a strided slice of the packed
+    // input), and the rest is a convolution of stride 1.
+    Value packedInput = op.getInput();
+    auto packedInputType = cast<RankedTensorType>(packedInput.getType());
+    if (kh == 1 && kw == 1 && !isPadded(op) &&
+        (strides[0] != 1 || strides[1] != 1) &&
+        packedInputType.hasStaticShape() && initType.hasStaticShape()) {
+      SmallVector<int64_t> shape(packedInputType.getShape());
+      shape[1] = initType.getDimSize(1);
+      shape[2] = initType.getDimSize(2);
+      auto sliceType =
+          RankedTensorType::get(shape, packedInputType.getElementType(),
+                                packedInputType.getEncoding());
+      packedInput = tensor::ExtractSliceOp::create(
+          rewriter, loc, sliceType, packedInput,
+          SmallVector<OpFoldResult>(shape.size(), rewriter.getIndexAttr(0)),
+          getAsIndexOpFoldResult(rewriter.getContext(), shape),
+          getAsIndexOpFoldResult(rewriter.getContext(),
+                                 {1, strides[0], strides[1], 1, 1}));
+      strides.assign({1, 1});
+    }
+    bool flatAmx = kernel.amx() &&
+                   AmxConv::takesFlatPixels(kernel, kh, kw, strides,
+                                            isPadded(op), initType, readInit);
 
     // x [N, H + pads, W + pads, Cx] with x = 0 around it (with threads,
     // decoded by rows in parallel, in the kernel's parallel region once the
@@ -1402,16 +1697,30 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     // AMX tiles always take 16 pixels (one tile shape for the function:
     // LLVM gives each tile register one shape): rows narrower than that
     // read zeros past their end, which the kernel does not store.
-    if (kernel.amx()) {
-      int64_t paddedWidth =
-          cast<RankedTensorType>(op.getInput().getType()).getDimSize(2) +
-          padding[2] + padding[3];
-      int64_t tileWidth = (kAmxRows - 1) * strides[1] +
-                          (filterType.getDimSize(2) - 1) * dilations[1] + 1;
-      padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
+    // Wrapped tiles (AmxConv::wrappedWidth) read rows of zeros below the
+    // image instead.
+    int64_t wrapWidth = 0;
+    if (kernel.amx() && !flatAmx) {
+      auto inputType = cast<RankedTensorType>(packedInput.getType());
+      int64_t paddedWidth = inputType.getDimSize(2) + padding[2] + padding[3];
+      wrapWidth =
+          AmxConv::wrappedWidth(paddedWidth, strides, initType, readInit);
+      if (wrapWidth) {
+        int64_t positions =
+            (initType.getDimSize(1) - 1) * wrapWidth + initType.getDimSize(2);
+        int64_t rows =
+            AmxConv::wrappedInputRows(positions, wrapWidth, kh, kw, dilations);
+        int64_t paddedHeight =
+            inputType.getDimSize(1) + padding[0] + padding[1];
+        padding[1] += std::max<int64_t>(0, rows - paddedHeight);
+      } else {
+        int64_t tileWidth = (kAmxRows - 1) * strides[1] +
+                            (filterType.getDimSize(2) - 1) * dilations[1] + 1;
+        padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
+      }
     }
     Value input =
-        decodePacked(rewriter, loc, op.getInput(), inputLayout, a,
+        decodePacked(rewriter, loc, packedInput, inputLayout, a,
                      /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                      /*needRowSum=*/false, padding, kernel.decodeLanes(),
                      parallelRows)
@@ -1450,9 +1759,6 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                             staticCo % kernel.lanes() == 0 &&
                             staticBlocks % nr == 0;
 
-    Value target;
-    bool readInit;
-    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
     // Output row (n, oh), stored at row (outN, outOh) of `into` (the output
     // or a one-row slice of it).
     auto buildRow = [&](Value into, Value n, Value oh, Value outN,
@@ -1585,6 +1891,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     if (kernel.amx()) {
       AmxConv amx{kernel, input, weights,  strides,  dilations,
                   kh,     kw,    channels, initType, readInit};
+      amx.flat = flatAmx;
+      amx.wrapWidth = wrapWidth;
       result = amx.build(op, target, sizes, parallelRows);
     } else {
       result =

@@ -59,7 +59,7 @@ func.func @wide_rows(%x: !X, %w: !W, %init: tensor<2x5x18x20xi32>) -> tensor<2x5
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x18x32xi32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
 // CHECK-COUNT-4: amx.tile_zero
-// CHECK-COUNT-4: amx.tile_muli
+// CHECK-COUNT-36: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
 // CHECK-COUNT-4: amx.tile_store %[[OUT]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}} : memref<1x4x18x32xi32>, !amx.tile<16x16xi32>
 // CHECK-NOT: vector.load
@@ -73,14 +73,89 @@ func.func @wide_rows(%x: !X, %w: !W, %init: tensor<2x5x18x20xi32>) -> tensor<2x5
 // PAR-COUNT-4: amx.tile_store %[[OUT]][%[[N]], %[[OH]], %{{.*}}, %{{.*}}]
 // PAR: bufferization.to_tensor %[[OUT]] restrict writable
 !XD1 = tensor<1x4x18x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
-!WD1 = tensor<32x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+!WD1 = tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
 func.func @direct_stores(%x: !XD1, %w: !WD1) -> tensor<1x4x18x32xi32> {
   %zero = arith.constant 0 : i32
   %empty = tensor.empty() : tensor<1x4x18x32xi32>
   %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x4x18x32xi32>) -> tensor<1x4x18x32xi32>
   %r = bitserial.conv2d ins(%x, %w : !XD1, !WD1) outs(%init : tensor<1x4x18x32xi32>)
-      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x4x18x32xi32>
+      strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x4x18x32xi32>
   return %r : tensor<1x4x18x32xi32>
+}
+
+// -----
+
+// 1 x 1 with stride 2, no padding: only the sampled pixels of the packed
+// input are decoded (a strided slice), and the convolution of stride 1 is
+// a matmul over the 2 x 4 x 5 = 40 output pixels: 3 tiles of 16 pixels
+// across rows and images (the last starting at pixel 24) in 2 groups of 2
+// x 3 channel blocks in 2 groups of 2 (each second group repeating its
+// last member), stored straight into the output viewed as [40, 48].
+// CHECK-LABEL: func.func @flat_pixels
+// CHECK: %[[SAMPLED:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [2, 4, 5, 2, 1] [1, 2, 2, 1, 1] : tensor<2x7x9x2x1xi64, #bitserial.packed<{{.*}}>> to tensor<2x4x5x2x1xi64, #bitserial.packed<{{.*}}>>
+// CHECK: tensor.cast %[[SAMPLED]]
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x5x48xi32>
+// CHECK: %[[IN:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : memref<2x4x5x64xi8> into memref<40x64xi8>
+// CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2], [3]] : memref<2x4x5x48xi32> into memref<40x48xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
+// CHECK: amx.tile_load %[[IN]][%{{.*}}, %{{.*}}] : memref<40x64xi8> into !amx.tile<16x64xi8>
+// CHECK-COUNT-4: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK-COUNT-4: amx.tile_store %[[VIEW]][%{{.*}}, %{{.*}}], %{{.*}} : memref<40x48xi32>, !amx.tile<16x16xi32>
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// With threads, a task per pixel group.
+// PAR-LABEL: func.func @flat_pixels
+// PAR: scf.forall (%{{.*}}) in (2) {
+// PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// PAR-COUNT-4: amx.tile_store
+!XF = tensor<2x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WF = tensor<48x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @flat_pixels(%x: !XF, %w: !WF) -> tensor<2x4x5x48xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x4x5x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x4x5x48xi32>) -> tensor<2x4x5x48xi32>
+  %r = bitserial.conv2d ins(%x, %w : !XF, !WF) outs(%init : tensor<2x4x5x48xi32>)
+      strides = [2, 2] padding = [0, 0, 0, 0] -> tensor<2x4x5x48xi32>
+  return %r : tensor<2x4x5x48xi32>
+}
+
+// -----
+
+// Rows of 7 pixels, 3 x 3 with padding 1, stride 1, no init: tiles of 16
+// consecutive positions oh * 9 + ow of the padded input's rows (61
+// positions up to the last output pixel: 4 tiles, not 7), the input's rows
+// joined into [1, 90, 64] with a row of zeros decoded below the image for
+// the last tile's reads; each tile row stored, from the stack buffers, to
+// the output buffer where it is an output pixel.
+// CHECK-LABEL: func.func @wrapped_rows
+// CHECK-DAG: tensor.empty() : tensor<1x10x9x64xi8>
+// CHECK-DAG: %[[STAGING:.*]] = memref.alloca() : memref<4x16x16xi32>
+// CHECK: %[[IN:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3]] : memref<1x10x9x64xi8> into memref<1x90x64xi8>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x7x7x32xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// CHECK: amx.tile_load %[[IN]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<1x90x64xi8> into !amx.tile<16x64xi8>
+// CHECK-COUNT-36: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK: scf.if
+// CHECK: vector.load %[[STAGING]]
+// CHECK: scf.if
+// CHECK: vector.transfer_write %{{.*}}, %[[OUT]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<16xi32>, memref<1x7x7x32xi32>
+// CHECK-COUNT-4: amx.tile_store %[[STAGING]]
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// With threads, a task per channel group, with stack buffers of its own.
+// PAR-LABEL: func.func @wrapped_rows
+// PAR: scf.forall (%{{.*}}) in (1) {
+// PAR: memref.alloca() : memref<4x16x16xi32>
+// PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+!XR = tensor<1x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WR = tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @wrapped_rows(%x: !XR, %w: !WR) -> tensor<1x7x7x32xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x7x7x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x7x7x32xi32>) -> tensor<1x7x7x32xi32>
+  %r = bitserial.conv2d ins(%x, %w : !XR, !WR) outs(%init : tensor<1x7x7x32xi32>)
+      strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x7x7x32xi32>
+  return %r : tensor<1x7x7x32xi32>
 }
 
 // -----

@@ -91,3 +91,42 @@ func.func @direct_1x1(%x: tensor<1x5x20x64xi8>, %w: tensor<48x1x1x64xi8>) -> ten
       {bitserial.kernel = "int8"} -> tensor<1x5x20x48xi32>
   return %y : tensor<1x5x20x48xi32>
 }
+
+// 1 x 1 with stride 2 on a batch of 2 (the sampled input decoded, the 70
+// output pixels in flat tiles across rows and images), 3-bit signed x
+// 2-bit bipolar codes, 128 input channels (two chunks of 64).
+func.func @flat_strided(%x: tensor<2x9x13x128xi8>, %w: tensor<32x1x1x128xi8>) -> tensor<2x5x7x32xi32> {
+  %px = bitserial.pack %x : tensor<2x9x13x128xi8>
+      -> tensor<2x9x13x3x2xi64, #bitserial.packed<bits = 3, encoding = signed, length = 128>>
+  %pw = bitserial.pack %w : tensor<32x1x1x128xi8>
+      -> tensor<32x1x1x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 128>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x5x7x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x5x7x32xi32>) -> tensor<2x5x7x32xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<2x9x13x3x2xi64, #bitserial.packed<bits = 3, encoding = signed, length = 128>>,
+                     tensor<32x1x1x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 128>>)
+      outs(%init : tensor<2x5x7x32xi32>) strides = [2, 2] padding = [0, 0, 0, 0]
+      {bitserial.kernel = "int8"} -> tensor<2x5x7x32xi32>
+  return %y : tensor<2x5x7x32xi32>
+}
+
+// Rows of 7 pixels, 3 x 3 with padding 1 and stride 1: tiles wrap over
+// the padded rows (16 consecutive positions of rows of 9), a batch of 2,
+// 48 output channels (the second channel group's clamped block stored
+// twice).
+func.func @wrapped(%x: tensor<2x7x7x64xi8>, %w: tensor<48x3x3x64xi8>) -> tensor<2x7x7x48xi32> {
+  %px = bitserial.pack %x : tensor<2x7x7x64xi8>
+      -> tensor<2x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+  %pw = bitserial.pack %w : tensor<48x3x3x64xi8>
+      -> tensor<48x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x7x7x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x7x7x48xi32>) -> tensor<2x7x7x48xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<2x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                     tensor<48x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>)
+      outs(%init : tensor<2x7x7x48xi32>) strides = [1, 1] padding = [1, 1, 1, 1]
+      {bitserial.kernel = "int8"} -> tensor<2x7x7x48xi32>
+  return %y : tensor<2x7x7x48xi32>
+}
