@@ -490,10 +490,6 @@ struct DotKernel {
                              codeType());
   }
 
-  /// Stores `init + scale * acc` for a block (`scale * acc` unless
-  /// `readInit`): `accs[i * nr + j]` goes to `at(i)` + channel
-  /// `(nb0 + j) * lanes` of `into`; all reads come first. Channels past
-  /// `channels` are masked off unless `channelsInBounds`.
   /// `scale * acc` (an accumulator vector) as a vector of `resultType`.
   Value finishAccumulator(Value acc, Type resultType) {
     auto resultVector = VectorType::get({lanes()}, resultType);
@@ -510,6 +506,10 @@ struct DotKernel {
     return acc;
   }
 
+  /// Stores `init + scale * acc` for a block (`scale * acc` unless
+  /// `readInit`): `accs[i * nr + j]` goes to `at(i)` + channel
+  /// `(nb0 + j) * lanes` of `into`; all reads come first. Channels past
+  /// `channels` are masked off unless `channelsInBounds`.
   Value storeBlock(Value into, ArrayRef<Value> accs, int64_t mr, int64_t nr,
                    function_ref<SmallVector<Value>(int64_t)> at, Value nb0,
                    bool channelsInBounds, bool readInit) {
