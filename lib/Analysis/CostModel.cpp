@@ -340,8 +340,12 @@ std::optional<KernelProblem> mlir::bitserial::getKernelProblem(Operation *op) {
         llvm::all_of(conv.getPadding(), [](int64_t pad) { return pad == 0; });
     ArrayRef<int64_t> padding = conv.getPadding();
     problem.paddedWidth = dim(input, 2) + padding[2] + padding[3];
-    problem.unitStrides =
-        llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; });
+    ArrayRef<int64_t> strides = conv.getStrides();
+    bool dilated =
+        llvm::any_of(conv.getDilations(), [](int64_t d) { return d != 1; });
+    if (strides[0] == strides[1] &&
+        (strides[0] == 1 || (strides[0] == 2 && !dilated)))
+      problem.wrapStride = strides[0];
   } else {
     return std::nullopt;
   }
@@ -470,9 +474,10 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     if (i8->padsConvRows && problem.pointwise) {
       rows = llvm::alignTo(pixels, i8->rowBlock);
     } else if (i8->padsConvRows && !problem.isMatmul && !problem.dynamic &&
-               problem.unitStrides && problem.outWidth < i8->rowBlock) {
-      int64_t positions =
-          (problem.outHeight - 1) * problem.paddedWidth + problem.outWidth;
+               problem.wrapStride && problem.outWidth < i8->rowBlock) {
+      int64_t width = llvm::alignTo(problem.paddedWidth, problem.wrapStride) /
+                      problem.wrapStride;
+      int64_t positions = (problem.outHeight - 1) * width + problem.outWidth;
       int64_t wrapped = llvm::alignTo(positions, i8->rowBlock);
       rows = std::min(rows, problem.batch * wrapped);
     }

@@ -106,8 +106,9 @@ struct Int8Costs {
   /// A convolution's output rows are padded to `rowBlock` pixels too, for
   /// the MACs and the per-output cost (AMX tiles take as long for fewer
   /// rows); a pointwise one's pixels are padded as one sequence, and rows
-  /// narrower than `rowBlock` with unit strides as the positions of the
-  /// padded rows (oh * paddedWidth + ow) where that takes fewer tiles.
+  /// narrower than `rowBlock` with a `wrapStride` as the positions of the
+  /// padded rows (oh * paddedWidth / wrapStride + ow) where that takes
+  /// fewer tiles.
   bool padsConvRows = false;
   /// A pointwise convolution decodes only the input pixels it reads (every
   /// stride-th one).
@@ -183,10 +184,11 @@ struct KernelProblem {
   /// A convolution of a 1 x 1 window without padding: its output pixels
   /// read every stride-th input pixel, and none of the padding.
   bool pointwise = false;
-  /// A convolution's input width with its padding, and whether both its
-  /// strides are 1 (AMX tiles then wrap over rows narrower than a tile).
+  /// A convolution's input width with its padding, and its stride where
+  /// both are 1, or 2 without dilation (else 0): AMX tiles then wrap over
+  /// rows narrower than a tile.
   int64_t paddedWidth = 1;
-  bool unitStrides = false;
+  int64_t wrapStride = 0;
 
   int64_t outputs() const { return batch * outHeight * outWidth * channelsOut; }
   int64_t reduction() const { return kernelH * kernelW * channels; }

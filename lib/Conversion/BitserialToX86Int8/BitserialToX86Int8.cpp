@@ -589,8 +589,10 @@ struct AmxConv {
   /// Pixels as one flat sequence (see `takesFlatPixels`).
   bool flat = false;
   /// Tiles wrapping over the rows of the padded input, of this width (see
-  /// `wrappedWidth`); 0: tiles within a row.
-  int64_t wrapWidth = 0;
+  /// `wrappedWidth`); 0: tiles within a row. With stride 2 the input comes
+  /// as its even and odd padded rows (`phaseInputs`).
+  int64_t wrapWidth = 0, wrapStride = 1;
+  SmallVector<Value> phaseInputs = {}, phaseBuffers = {};
   /// With direct stores (see `storesDirectly`), the output buffer, and the
   /// view of it that tiles are stored into (`[N * OH * OW, CO]` with flat
   /// pixels).
@@ -658,32 +660,40 @@ struct AmxConv {
   /// input of position v and tap (i, j) is then the padded input's pixel v
   /// + i * Wp + j: positions past OW in a row read the next row's padding
   /// and are not stored. Rows of 7 pixels padded to 9 fill 49 of 64 tile
-  /// rows (C12), not 7 of 16.
+  /// rows (C12), not 7 of 16. With stride 2 (no dilation) the rows are Wp
+  /// / 2 positions wide (Wp made even) over the even and the odd padded
+  /// rows decoded apart: tap (i, j) of position u = oh * Wp / 2 + ow reads
+  /// pixel 2 u + (i / 2) Wp + j of phase i % 2 (C10: 4 tiles for 49
+  /// pixels, not 7).
   static int64_t wrappedWidth(int64_t paddedWidth, ArrayRef<int64_t> strides,
+                              ArrayRef<int64_t> dilations,
                               RankedTensorType initType, bool readInit) {
-    if (strides[0] != 1 || strides[1] != 1 || readInit ||
+    int64_t stride = strides[0];
+    if (strides[1] != stride || (stride != 1 && stride != 2) ||
+        (stride == 2 && (dilations[0] != 1 || dilations[1] != 1)) || readInit ||
         !initType.hasStaticShape() || initType.getDimSize(2) >= kAmxRows)
       return 0;
     // Only where that takes fewer tiles than one per row (not for rows of
     // 14 pixels padded to 16).
+    int64_t width = llvm::alignTo(paddedWidth, stride) / stride;
     int64_t height = initType.getDimSize(1);
-    int64_t positions = (height - 1) * paddedWidth + initType.getDimSize(2);
-    return int64_t(llvm::divideCeil(positions, kAmxRows)) < height ? paddedWidth
-                                                                   : 0;
+    int64_t positions = (height - 1) * width + initType.getDimSize(2);
+    return int64_t(llvm::divideCeil(positions, kAmxRows)) < height ? width : 0;
   }
   /// Positions of an image the wrapped tiles cover (up to the last output
-  /// pixel), and the padded input rows they read (past the image's rows:
-  /// zeros decoded below it).
+  /// pixel), and the padded input rows (of a phase) they read (past the
+  /// image's rows: zeros decoded below it).
   int64_t wrappedPositions() const {
     return (height() - 1) * wrapWidth + width();
   }
   static int64_t wrappedInputRows(int64_t positions, int64_t wrapWidth,
-                                  int64_t kh, int64_t kw,
+                                  int64_t stride, int64_t kh, int64_t kw,
                                   ArrayRef<int64_t> dilations) {
-    int64_t last = llvm::alignTo(positions, kAmxRows) - 1 +
-                   (kh - 1) * dilations[0] * wrapWidth +
+    int64_t rowPitch = wrapWidth * stride;
+    int64_t last = stride * (llvm::alignTo(positions, kAmxRows) - 1) +
+                   (kh - 1) * dilations[0] / stride * rowPitch +
                    (kw - 1) * dilations[1];
-    return last / wrapWidth + 1;
+    return last / rowPitch + 1;
   }
 
   /// Whether the accumulator tiles go straight into an output buffer: flat
@@ -769,6 +779,17 @@ struct AmxConv {
                 flat ? amx::TileLoadOp::create(
                            b, loc, lhsTile, inputBuffer,
                            ValueRange{block.starts[p], index(c * kAmxBytes)})
+                : wrapWidth && wrapStride == 2
+                    ? amx::TileLoadOp::create(
+                          b, loc, lhsTile, phaseBuffers[i % 2],
+                          ValueRange{block.n,
+                                     arith::AddIOp::create(
+                                         b, loc,
+                                         arith::MulIOp::create(
+                                             b, loc, block.starts[p], index(2)),
+                                         index(i / 2 * 2 * wrapWidth + j)),
+                                     index(c * kAmxBytes)},
+                          index(2 * chunks * kAmxBytes))
                 : wrapWidth
                     ? amx::TileLoadOp::create(
                           b, loc, lhsTile, inputBuffer,
@@ -1061,11 +1082,15 @@ struct AmxConv {
     OpBuilder &b = kernel.b;
     Location loc = kernel.loc;
     Type i8 = b.getI8Type();
-    auto inputType = cast<RankedTensorType>(input.getType());
     auto weightType = cast<RankedTensorType>(weights.getType());
-    Value inputBuffer = bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(inputType.getShape(), i8), input,
-        /*read_only=*/true);
+    auto toBuffer = [&](Value codes) -> Value {
+      auto type = cast<RankedTensorType>(codes.getType());
+      return bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(type.getShape(), i8), codes,
+          /*read_only=*/true);
+    };
+    // Row phases (stride-2 wrapped rows) come instead of the input.
+    Value inputBuffer = input ? toBuffer(input) : Value();
     Value weightBuffer = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(weightType.getShape(), i8), weights,
         /*read_only=*/true);
@@ -1167,8 +1192,12 @@ struct AmxConv {
       // output buffer (a tensor through the per-row conditions would take
       // bufferization exponential time).
       SmallVector<ReassociationIndices> rowsJoined{{0}, {1, 2}, {3}};
-      inputBuffer =
-          memref::CollapseShapeOp::create(b, loc, inputBuffer, rowsJoined);
+      if (inputBuffer)
+        inputBuffer =
+            memref::CollapseShapeOp::create(b, loc, inputBuffer, rowsJoined);
+      for (Value phase : phaseInputs)
+        phaseBuffers.push_back(memref::CollapseShapeOp::create(
+            b, loc, toBuffer(phase), rowsJoined));
       outputBuffer = memref::AllocOp::create(
           b, loc,
           MemRefType::get(initType.getShape(), initType.getElementType()),
@@ -1699,32 +1728,68 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     // read zeros past their end, which the kernel does not store.
     // Wrapped tiles (AmxConv::wrappedWidth) read rows of zeros below the
     // image instead.
-    int64_t wrapWidth = 0;
+    int64_t wrapWidth = 0, wrapStride = strides[0];
+    Value input;
+    SmallVector<Value> phaseInputs;
     if (kernel.amx() && !flatAmx) {
       auto inputType = cast<RankedTensorType>(packedInput.getType());
+      int64_t height = inputType.getDimSize(1);
       int64_t paddedWidth = inputType.getDimSize(2) + padding[2] + padding[3];
-      wrapWidth =
-          AmxConv::wrappedWidth(paddedWidth, strides, initType, readInit);
+      wrapWidth = AmxConv::wrappedWidth(paddedWidth, strides, dilations,
+                                        initType, readInit);
+      // Stride 2: the even and odd padded rows' phases, each with its own
+      // top and bottom padding (no filter offset: its window sums read the
+      // whole input).
+      if (wrapWidth && wrapStride == 2 && (c.offset != 0 || height < 2))
+        wrapWidth = 0;
       if (wrapWidth) {
         int64_t positions =
             (initType.getDimSize(1) - 1) * wrapWidth + initType.getDimSize(2);
-        int64_t rows =
-            AmxConv::wrappedInputRows(positions, wrapWidth, kh, kw, dilations);
-        int64_t paddedHeight =
-            inputType.getDimSize(1) + padding[0] + padding[1];
-        padding[1] += std::max<int64_t>(0, rows - paddedHeight);
+        int64_t rows = AmxConv::wrappedInputRows(positions, wrapWidth,
+                                                 wrapStride, kh, kw, dilations);
+        if (wrapStride == 1) {
+          int64_t paddedHeight = height + padding[0] + padding[1];
+          padding[1] += std::max<int64_t>(0, rows - paddedHeight);
+        } else {
+          SmallVector<int64_t> shape(inputType.getShape());
+          for (int64_t phase = 0; phase < 2; ++phase) {
+            // Padded rows 2 a + phase: `top` of padding, then input rows
+            // first, first + 2, ...
+            int64_t top = padding[0] > phase ? (padding[0] - phase + 1) / 2 : 0;
+            int64_t first = 2 * top + phase - padding[0];
+            shape[1] = llvm::divideCeil(height - first, 2);
+            auto sliceType = RankedTensorType::get(
+                shape, inputType.getElementType(), inputType.getEncoding());
+            SmallVector<int64_t> offsets(shape.size(), 0);
+            offsets[1] = first;
+            Value rowsOfPhase = tensor::ExtractSliceOp::create(
+                rewriter, loc, sliceType, packedInput,
+                getAsIndexOpFoldResult(rewriter.getContext(), offsets),
+                getAsIndexOpFoldResult(rewriter.getContext(), shape),
+                getAsIndexOpFoldResult(rewriter.getContext(), {1, 2, 1, 1, 1}));
+            int64_t bottom = std::max<int64_t>(0, rows - top - shape[1]);
+            int64_t right = padding[3] + 2 * wrapWidth - paddedWidth;
+            phaseInputs.push_back(
+                decodePacked(rewriter, loc, rowsOfPhase, inputLayout, a,
+                             /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                             /*needRowSum=*/false,
+                             {top, bottom, padding[2], right},
+                             kernel.decodeLanes(), parallelRows)
+                    .x);
+          }
+        }
       } else {
         int64_t tileWidth = (kAmxRows - 1) * strides[1] +
                             (filterType.getDimSize(2) - 1) * dilations[1] + 1;
         padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
       }
     }
-    Value input =
-        decodePacked(rewriter, loc, packedInput, inputLayout, a,
-                     /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                     /*needRowSum=*/false, padding, kernel.decodeLanes(),
-                     parallelRows)
-            .x;
+    if (phaseInputs.empty())
+      input = decodePacked(rewriter, loc, packedInput, inputLayout, a,
+                           /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                           /*needRowSum=*/false, padding, kernel.decodeLanes(),
+                           parallelRows)
+                  .x;
     // The filter's codes are needed for its sums only with an input offset.
     Value filter, weights;
     if (a.offset == 0)
@@ -1893,6 +1958,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                   kh,     kw,    channels, initType, readInit};
       amx.flat = flatAmx;
       amx.wrapWidth = wrapWidth;
+      amx.wrapStride = wrapWidth ? wrapStride : 1;
+      amx.phaseInputs = phaseInputs;
       result = amx.build(op, target, sizes, parallelRows);
     } else {
       result =

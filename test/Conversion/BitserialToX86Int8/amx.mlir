@@ -160,6 +160,38 @@ func.func @wrapped_rows(%x: !XR, %w: !WR) -> tensor<1x7x7x32xi32> {
 
 // -----
 
+// Stride 2 on rows of 7 pixels: the padded input (16 x 16) decoded as its
+// even padded rows (a row of padding, then input rows 1, 3, ...) and its
+// odd ones (input rows 0, 2, ...), each phase 10 rows (zeros below as far
+// as the last tile reads) and viewed as [1, 160, 64]; positions u = oh * 8 + ow,
+// tap (i, j) reading pixel 2 u + (i / 2) * 16 + j of phase i % 2 with a
+// tile stride of 2 pixels (128 bytes): 4 tiles for the 49 pixels, not 7.
+// CHECK-LABEL: func.func @wrapped_stride2
+// CHECK: tensor.extract_slice %{{.*}}[0, 1, 0, 0, 0] [1, 7, 14, 2, 1] [1, 2, 1, 1, 1]
+// CHECK: tensor.empty() : tensor<1x10x16x64xi8>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [1, 7, 14, 2, 1] [1, 2, 1, 1, 1]
+// CHECK: tensor.empty() : tensor<1x10x16x64xi8>
+// CHECK: %[[EVEN:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3]] : memref<1x10x16x64xi8> into memref<1x160x64xi8>
+// CHECK: %[[ODD:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3]] : memref<1x10x16x64xi8> into memref<1x160x64xi8>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// CHECK: amx.tile_load %[[EVEN]][%{{.*}}, %{{.*}}, %{{.*}}], %c128{{.*}} : memref<1x160x64xi8>
+// CHECK: amx.tile_load %[[ODD]][%{{.*}}, %{{.*}}, %{{.*}}], %c128{{.*}} : memref<1x160x64xi8>
+// CHECK: amx.tile_muli
+// CHECK: amx.tile_load %[[EVEN]]
+// CHECK: bufferization.to_tensor
+!XS = tensor<1x14x14x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WS = tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @wrapped_stride2(%x: !XS, %w: !WS) -> tensor<1x7x7x32xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x7x7x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x7x7x32xi32>) -> tensor<1x7x7x32xi32>
+  %r = bitserial.conv2d ins(%x, %w : !XS, !WS) outs(%init : tensor<1x7x7x32xi32>)
+      strides = [2, 2] padding = [1, 1, 1, 1] -> tensor<1x7x7x32xi32>
+  return %r : tensor<1x7x7x32xi32>
+}
+
+// -----
+
 // Bipolar x bipolar as s8 x s8 (tdpbssd): +-1 as they are. Rows of 7
 // pixels: the block of two rows per register block (tiles of 16 rows, of
 // which the last 9 read zeros padded past the row and are not stored), the
