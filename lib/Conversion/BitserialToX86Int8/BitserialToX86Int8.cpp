@@ -1666,6 +1666,28 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
   }
 };
 
+/// Rows `firstRow`, `firstRow + strides[0]`, ... (`rows` of them) and
+/// columns 0, `strides[1]`, ... (`columns`) of the packed conv input
+/// `packed` (`[N, H, W, planes, words]`, static): a strided slice, so that
+/// only those pixels are decoded.
+static Value slicePixels(OpBuilder &b, Location loc, Value packed,
+                         int64_t firstRow, int64_t rows, int64_t columns,
+                         ArrayRef<int64_t> strides) {
+  auto type = cast<RankedTensorType>(packed.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] = rows;
+  shape[2] = columns;
+  SmallVector<int64_t> offsets(shape.size(), 0);
+  offsets[1] = firstRow;
+  MLIRContext *ctx = b.getContext();
+  return tensor::ExtractSliceOp::create(
+      b, loc,
+      RankedTensorType::get(shape, type.getElementType(), type.getEncoding()),
+      packed, getAsIndexOpFoldResult(ctx, offsets),
+      getAsIndexOpFoldResult(ctx, shape),
+      getAsIndexOpFoldResult(ctx, {1, strides[0], strides[1], 1, 1}));
+}
+
 /// conv2d directly over the taps of the decoded, zero-padded input: blocks
 /// of output pixels of one row x vectors of output channels, reducing over
 /// (kh, kw, channel groups).
@@ -1699,18 +1721,9 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     if (kh == 1 && kw == 1 && !isPadded(op) &&
         (strides[0] != 1 || strides[1] != 1) &&
         packedInputType.hasStaticShape() && initType.hasStaticShape()) {
-      SmallVector<int64_t> shape(packedInputType.getShape());
-      shape[1] = initType.getDimSize(1);
-      shape[2] = initType.getDimSize(2);
-      auto sliceType =
-          RankedTensorType::get(shape, packedInputType.getElementType(),
-                                packedInputType.getEncoding());
-      packedInput = tensor::ExtractSliceOp::create(
-          rewriter, loc, sliceType, packedInput,
-          SmallVector<OpFoldResult>(shape.size(), rewriter.getIndexAttr(0)),
-          getAsIndexOpFoldResult(rewriter.getContext(), shape),
-          getAsIndexOpFoldResult(rewriter.getContext(),
-                                 {1, strides[0], strides[1], 1, 1}));
+      packedInput =
+          slicePixels(rewriter, loc, packedInput, /*firstRow=*/0,
+                      initType.getDimSize(1), initType.getDimSize(2), strides);
       strides.assign({1, 1});
     }
     bool flatAmx = kernel.amx() &&
@@ -1751,23 +1764,16 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
           int64_t paddedHeight = height + padding[0] + padding[1];
           padding[1] += std::max<int64_t>(0, rows - paddedHeight);
         } else {
-          SmallVector<int64_t> shape(inputType.getShape());
           for (int64_t phase = 0; phase < 2; ++phase) {
             // Padded rows 2 a + phase: `top` of padding, then input rows
             // first, first + 2, ...
             int64_t top = padding[0] > phase ? (padding[0] - phase + 1) / 2 : 0;
             int64_t first = 2 * top + phase - padding[0];
-            shape[1] = llvm::divideCeil(height - first, 2);
-            auto sliceType = RankedTensorType::get(
-                shape, inputType.getElementType(), inputType.getEncoding());
-            SmallVector<int64_t> offsets(shape.size(), 0);
-            offsets[1] = first;
-            Value rowsOfPhase = tensor::ExtractSliceOp::create(
-                rewriter, loc, sliceType, packedInput,
-                getAsIndexOpFoldResult(rewriter.getContext(), offsets),
-                getAsIndexOpFoldResult(rewriter.getContext(), shape),
-                getAsIndexOpFoldResult(rewriter.getContext(), {1, 2, 1, 1, 1}));
-            int64_t bottom = std::max<int64_t>(0, rows - top - shape[1]);
+            int64_t count = llvm::divideCeil(height - first, 2);
+            Value rowsOfPhase =
+                slicePixels(rewriter, loc, packedInput, first, count,
+                            inputType.getDimSize(2), {2, 1});
+            int64_t bottom = std::max<int64_t>(0, rows - top - count);
             int64_t right = padding[3] + 2 * wrapWidth - paddedWidth;
             phaseInputs.push_back(
                 decodePacked(rewriter, loc, rowsOfPhase, inputLayout, a,
