@@ -211,7 +211,8 @@ func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB,
 
 // -----
 
-// conv2d over the taps: the input decoded with its padding (x = 0), the
+// conv2d over the taps: the input decoded with its padding (x = 0, written
+// to the padded rows and columns only, not under the values), the
 // filter re-laid out as [CO / 16, KH, KW, C / 4, 64]; blocks of pixels of
 // one output row (7 here: the row is 7 wide) x channel vectors reduce over
 // (kh, kw, 4 channels). With threads the input is zeroed and decoded by
@@ -227,6 +228,10 @@ func.func @kept(%w: !W, %v: !V, %i64: tensor<2x3xi64>, %a: !A, %b: !B, %ab: !AB,
 // PAR: tensor.extract_slice %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32] [1, 1, 1, 1] : tensor<1x7x7x32xi32> to tensor<1x1x7x32xi32>
 // PAR: scf.forall.in_parallel
 // PAR-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[SHARED]][%[[N]], %[[OH]], 0, 0] [1, 1, 7, 32]
+// CHECK: arith.cmpi ult
+// CHECK: scf.if %{{.*}} -> (tensor<1x16x16x64xi8>) {
+// CHECK: vector.transfer_write {{.*}} : vector<64xi8>, tensor<1x16x16x64xi8>
+// CHECK: } else {
 // CHECK: scf.for {{.*}} -> (tensor<2x3x3x16x64xi8>)
 // CHECK: scf.for {{.*}} -> (tensor<1x7x7x32xi32>)
 // CHECK: scf.for {{.*}} step %c7{{.*}} -> (tensor<1x7x7x32xi32>)

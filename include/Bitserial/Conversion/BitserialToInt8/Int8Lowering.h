@@ -96,6 +96,17 @@ DecodedOperand decodePacked(OpBuilder &b, Location loc, Value packed,
                             ArrayRef<int64_t> padding = {}, int64_t lanes = 16,
                             bool parallel = false);
 
+/// Whether decodePacked takes the codes of `packed` from elsewhere than its
+/// words: the input of the `bitserial.pack` that made it, or constants.
+bool decodesFromSource(Value packed);
+
+/// The i8 codes x of `rep` (`vector<64xi8>`) of 64 consecutive elements
+/// packed with `layout`, from their bits in each plane (`planeBits`, a
+/// `vector<64xi1>` per plane: one mask-register move each with AVX-512).
+/// Bits past K (zero) give the code of a zero bit, not 0.
+Value decodeBits64(OpBuilder &b, Location loc, ArrayRef<Value> planeBits,
+                   PackedLayoutAttr layout, Int8Operand rep);
+
 /// The codes `x` (`[R, mids..., Kx]`, R rows of output channels) as
 /// vectors of `lanes` channels of `group` consecutive values of K each:
 /// `[ceil(R / lanes), mids..., groups, lanes * group]` of `codeType`, where
