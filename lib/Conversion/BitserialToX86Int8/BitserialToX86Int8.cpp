@@ -593,6 +593,15 @@ struct AmxConv {
   /// as its even and odd padded rows (`phaseInputs`).
   int64_t wrapWidth = 0, wrapStride = 1;
   SmallVector<Value> phaseInputs = {}, phaseBuffers = {};
+  /// Flat pixels decoded by the kernel, a register block's pixels at a
+  /// time (see `decodesInKernel`): the packed input's words (`[N, OH, OW,
+  /// planes, words]`, a strided view when sampled), how they encode the
+  /// codes, and the stack buffer of the block's lhs tiles (`[mr * 16,
+  /// chunks * 64]` i8).
+  Value packedInput = {};
+  PackedLayoutAttr inputLayout = {};
+  Int8Operand inputRep = {};
+  Value lhsCodes = {};
   /// With direct stores (see `storesDirectly`), the output buffer, and the
   /// view of it that tiles are stored into (`[N * OH * OW, CO]` with flat
   /// pixels).
@@ -652,6 +661,16 @@ struct AmxConv {
            !padded && initType.hasStaticShape() &&
            initType.getNumElements() / initType.getDimSize(3) >= kAmxRows &&
            storesWholeTiles(kernel, initType, readInit);
+  }
+
+  /// Whether flat pixels can be decoded by the kernel from the words of
+  /// `packed`: they are read from its words (not from a pack's input or
+  /// constants), and a chunk of 64 channels is whole words.
+  static bool decodesInKernel(Value packed) {
+    auto type = cast<RankedTensorType>(packed.getType());
+    int64_t wordBits = type.getElementType().getIntOrFloatBitWidth();
+    return type.hasStaticShape() && !decodesFromSource(packed) &&
+           type.getDimSize(type.getRank() - 1) * wordBits % kAmxBytes == 0;
   }
 
   /// Rows narrower than a tile with stride 1 and no init: tiles of 16
@@ -776,9 +795,13 @@ struct AmxConv {
           SmallVector<Value> lhs, rhs;
           for (int64_t p = 0; p < mr; ++p)
             lhs.push_back(
-                flat ? amx::TileLoadOp::create(
-                           b, loc, lhsTile, inputBuffer,
-                           ValueRange{block.starts[p], index(c * kAmxBytes)})
+                lhsCodes
+                    ? amx::TileLoadOp::create(
+                          b, loc, lhsTile, lhsCodes,
+                          ValueRange{index(p * kAmxRows), index(c * kAmxBytes)})
+                : flat ? amx::TileLoadOp::create(
+                             b, loc, lhsTile, inputBuffer,
+                             ValueRange{block.starts[p], index(c * kAmxBytes)})
                 : wrapWidth && wrapStride == 2
                     ? amx::TileLoadOp::create(
                           b, loc, lhsTile, phaseBuffers[i % 2],
@@ -818,6 +841,65 @@ struct AmxConv {
       }
     }
     return accs;
+  }
+
+  /// Decodes the pixels of `block`'s lhs tiles (flat pixels) into
+  /// `lhsCodes`, tile p at row p * 16, from the packed words: a mask
+  /// register per plane and 64 channels, no copy of the input in memory.
+  /// The vector work overlaps the previous block's tile products.
+  void decodeBlockPixels(const RegisterBlock &block) {
+    OpBuilder &b = kernel.b;
+    Location loc = kernel.loc;
+    auto wordsType = cast<MemRefType>(packedInput.getType());
+    Type wordType = wordsType.getElementType();
+    int64_t perChunk = kAmxBytes / wordType.getIntOrFloatBitWidth();
+    int64_t chunks = llvm::divideCeil(channels, kAmxBytes);
+    int64_t bits = inputLayout.getBits();
+    auto chunkType = VectorType::get({perChunk}, wordType);
+    auto maskType = VectorType::get({kAmxBytes}, b.getI1Type());
+    for (int64_t p = 0, e = block.starts.size(); p < e; ++p) {
+      buildLoops(
+          b, loc, {index(kAmxRows)}, {1}, ValueRange{},
+          [&](ValueRange ivs, ValueRange) {
+            Value pixel =
+                arith::AddIOp::create(b, loc, block.starts[p], ivs[0]);
+            SmallVector<Value> at =
+                delinearize(pixel, {initType.getDimSize(0), height(), width()});
+            Value row =
+                arith::AddIOp::create(b, loc, ivs[0], index(p * kAmxRows));
+            for (int64_t c = 0; c < chunks; ++c) {
+              SmallVector<Value> planeBits;
+              for (int64_t plane = 0; plane < bits; ++plane) {
+                SmallVector<Value> wordAt(at);
+                wordAt.append({index(plane), index(c * perChunk)});
+                Value words = vector::LoadOp::create(b, loc, chunkType,
+                                                     packedInput, wordAt);
+                planeBits.push_back(
+                    vector::BitCastOp::create(b, loc, maskType, words));
+              }
+              // Channels past K may have nonzero codes (bipolar
+              // zero bits): the weights' codes there are 0.
+              Value codes =
+                  decodeBits64(b, loc, planeBits, inputLayout, inputRep);
+              vector::StoreOp::create(b, loc, codes, lhsCodes,
+                                      ValueRange{row, index(c * kAmxBytes)});
+            }
+            return scf::ValueVector{};
+          });
+    }
+  }
+
+  /// The stack buffer for the decoded lhs tiles of a register block at the
+  /// start of `block` (per thread, as `createStaging`).
+  Value createLhsCodes(Block *block) {
+    OpBuilder &b = kernel.b;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block);
+    int64_t chunks = llvm::divideCeil(channels, kAmxBytes);
+    return memref::AllocaOp::create(
+        b, kernel.loc,
+        MemRefType::get({mr() * kAmxRows, chunks * kAmxBytes}, b.getI8Type()),
+        b.getI64IntegerAttr(64));
   }
 
   /// Stores the accumulator tiles into their stack buffers.
@@ -1144,8 +1226,9 @@ struct AmxConv {
       // N * OH * OW - 16) x nr channel blocks; with threads, a task per
       // pixel group over all channel groups.
       SmallVector<ReassociationIndices> pixelsAndChannels{{0, 1, 2}, {3}};
-      inputBuffer = memref::CollapseShapeOp::create(b, loc, inputBuffer,
-                                                    pixelsAndChannels);
+      if (inputBuffer)
+        inputBuffer = memref::CollapseShapeOp::create(b, loc, inputBuffer,
+                                                      pixelsAndChannels);
       outputView = memref::CollapseShapeOp::create(b, loc, outputBuffer,
                                                    pixelsAndChannels);
       int64_t pixelBlocks = this->pixelBlocks();
@@ -1164,6 +1247,20 @@ struct AmxConv {
         block.nbOut = firstBlock(cg);
         return block;
       };
+      if (packedInput && !parallel) {
+        // Pixel groups outer: each decoded once, then its channel groups.
+        lhsCodes = createLhsCodes(getAllocaBlock(op));
+        buildLoops(b, loc, {index(pixelGroups)}, {1}, ValueRange{},
+                   [&](ValueRange ivs, ValueRange) {
+                     decodeBlockPixels(flatBlock(ivs[0], zero));
+                     blocks(
+                         target, channelGroups,
+                         [&](Value cg) { return flatBlock(ivs[0], cg); },
+                         channelsInBounds, Value());
+                     return scf::ValueVector{};
+                   });
+        return result(target);
+      }
       if (!parallel) {
         return result(blocks(
             target, pixelGroups * channelGroups,
@@ -1178,6 +1275,10 @@ struct AmxConv {
           target, {b.getIndexAttr(pixelGroups)},
           [&](ValueRange) { return Slice{}; },
           [&](Value into, ValueRange ivs, Value staging) {
+            if (packedInput) {
+              lhsCodes = createLhsCodes(b.getInsertionBlock());
+              decodeBlockPixels(flatBlock(ivs[0], zero));
+            }
             return blocks(
                 into, channelGroups,
                 [&](Value cg) { return flatBlock(ivs[0], cg); },
@@ -1225,6 +1326,23 @@ struct AmxConv {
               return wrappedBlock(at[1], at[2], at[0]);
             },
             channelsInBounds, createStaging(getAllocaBlock(op)));
+      } else if (weightType.getNumElements() <= kAmxRowTaskWeightBytes &&
+                 batch * pixelGroups > 1) {
+        // Tasks of positions over all channel groups where the weights fit
+        // a core's cache: each task reads about the input rows its thread
+        // decoded (C10 on 2 threads: 0.030 ms against 0.042 with channel
+        // tasks, whose threads read all rows, half of them from the other
+        // core's cache).
+        buildTasks(
+            target, {b.getIndexAttr(batch), b.getIndexAttr(pixelGroups)},
+            [&](ValueRange) { return Slice{}; },
+            [&](Value, ValueRange ivs, Value) {
+              mlir::Block *body = b.getInsertionBlock();
+              return blocks(
+                  Value(), channelGroups,
+                  [&](Value cg) { return wrappedBlock(ivs[0], ivs[1], cg); },
+                  channelsInBounds, createStaging(body));
+            });
       } else {
         // buildTasks' stack buffers are for staged tensors: these tasks
         // make their own.
@@ -1790,7 +1908,11 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
         padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
       }
     }
-    if (phaseInputs.empty())
+    // Flat AMX pixels are decoded by the kernel, a register block at a
+    // time (not with a filter offset: its window sums read the input).
+    bool decodesInKernel =
+        flatAmx && c.offset == 0 && AmxConv::decodesInKernel(packedInput);
+    if (phaseInputs.empty() && !decodesInKernel)
       input = decodePacked(rewriter, loc, packedInput, inputLayout, a,
                            /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                            /*needRowSum=*/false, padding, kernel.decodeLanes(),
@@ -1966,6 +2088,27 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       amx.wrapWidth = wrapWidth;
       amx.wrapStride = wrapWidth ? wrapStride : 1;
       amx.phaseInputs = phaseInputs;
+      if (decodesInKernel) {
+        // A view of the words with any offset and strides (a sampled input
+        // is a strided slice), the words of a plane contiguous.
+        auto type = cast<RankedTensorType>(packedInput.getType());
+        Value words = tensor::CastOp::create(
+            rewriter, loc,
+            RankedTensorType::get(type.getShape(), type.getElementType()),
+            packedInput);
+        SmallVector<int64_t> layoutStrides(type.getRank(),
+                                           ShapedType::kDynamic);
+        layoutStrides.back() = 1;
+        amx.packedInput = bufferization::ToBufferOp::create(
+            rewriter, loc,
+            MemRefType::get(type.getShape(), type.getElementType(),
+                            StridedLayoutAttr::get(rewriter.getContext(),
+                                                   ShapedType::kDynamic,
+                                                   layoutStrides)),
+            words, /*read_only=*/true);
+        amx.inputLayout = inputLayout;
+        amx.inputRep = a;
+      }
       result = amx.build(op, target, sizes, parallelRows);
     } else {
       result =

@@ -1,7 +1,8 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1" | FileCheck %s
 // parallel=true: rows of several pixel blocks are tasks of one row; rows of
-// one block are tasks of two rows, or, with weights too large for a core's
-// cache, tasks of 2 x 16 output channels over all rows.
+// one block are tasks of two rows (wrapped rows: of two tiles of
+// positions), or, with weights too large for a core's cache, tasks of 2 x
+// 16 output channels over all rows.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1 parallel=true min-parallel-macs=0" | FileCheck %s --check-prefix=PAR
 
 // Unsigned x signed 2-bit codes as they are (u8 x s8: tdpbusd), no offset
@@ -86,26 +87,40 @@ func.func @direct_stores(%x: !XD1, %w: !WD1) -> tensor<1x4x18x32xi32> {
 // -----
 
 // 1 x 1 with stride 2, no padding: only the sampled pixels of the packed
-// input are decoded (a strided slice), and the convolution of stride 1 is
-// a matmul over the 2 x 4 x 5 = 40 output pixels: 3 tiles of 16 pixels
+// input are read (a strided slice), and the convolution of stride 1 is a
+// matmul over the 2 x 4 x 5 = 40 output pixels: 3 tiles of 16 pixels
 // across rows and images (the last starting at pixel 24) in 2 groups of 2
 // x 3 channel blocks in 2 groups of 2 (each second group repeating its
-// last member), stored straight into the output viewed as [40, 48].
+// last member), stored straight into the output viewed as [40, 48]. The
+// kernel decodes each pixel group's 32 pixels from a strided view of the
+// words into a stack buffer (a mask per plane), then runs its channel
+// groups.
 // CHECK-LABEL: func.func @flat_pixels
+// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x64xi8>
 // CHECK: %[[SAMPLED:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [2, 4, 5, 2, 1] [1, 2, 2, 1, 1] : tensor<2x7x9x2x1xi64, #bitserial.packed<{{.*}}>> to tensor<2x4x5x2x1xi64, #bitserial.packed<{{.*}}>>
-// CHECK: tensor.cast %[[SAMPLED]]
+// CHECK-NOT: tensor<2x4x5x64xi8>
+// CHECK: %[[PLAIN:.*]] = tensor.cast %[[SAMPLED]]
+// CHECK: %[[WORDS:.*]] = bufferization.to_buffer %[[PLAIN]] read_only : tensor<2x4x5x2x1xi64> to memref<2x4x5x2x1xi64, strided<[?, ?, ?, ?, 1], offset: ?>>
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x5x48xi32>
-// CHECK: %[[IN:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : memref<2x4x5x64xi8> into memref<40x64xi8>
 // CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2], [3]] : memref<2x4x5x48xi32> into memref<40x48xi32>
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}} step %c1
-// CHECK: amx.tile_load %[[IN]][%{{.*}}, %{{.*}}] : memref<40x64xi8> into !amx.tile<16x64xi8>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// CHECK-COUNT-2: vector.load %[[WORDS]]
+// CHECK: vector.store %{{.*}}, %[[CODES]]
+// CHECK: scf.for
+// CHECK-COUNT-2: vector.load %[[WORDS]]
+// CHECK: vector.store %{{.*}}, %[[CODES]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// CHECK: amx.tile_load %[[CODES]][%{{.*}}, %{{.*}}] : memref<32x64xi8> into !amx.tile<16x64xi8>
 // CHECK-COUNT-4: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
 // CHECK-COUNT-4: amx.tile_store %[[VIEW]][%{{.*}}, %{{.*}}], %{{.*}} : memref<40x48xi32>, !amx.tile<16x16xi32>
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
-// With threads, a task per pixel group.
+// With threads, a task per pixel group, decoding into a stack buffer of
+// its own.
 // PAR-LABEL: func.func @flat_pixels
 // PAR: scf.forall (%{{.*}}) in (2) {
+// PAR: memref.alloca() {alignment = 64 : i64} : memref<32x64xi8>
+// PAR: vector.store
 // PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
 // PAR-COUNT-4: amx.tile_store
 !XF = tensor<2x7x9x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
@@ -142,11 +157,14 @@ func.func @flat_pixels(%x: !XF, %w: !WF) -> tensor<2x4x5x48xi32> {
 // CHECK: vector.transfer_write %{{.*}}, %[[OUT]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] {in_bounds = [true]} : vector<16xi32>, memref<1x7x7x32xi32>
 // CHECK-COUNT-4: amx.tile_store %[[STAGING]]
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
-// With threads, a task per channel group, with stack buffers of its own.
+// With threads (18 KB of weights fit a core's cache), a task per image and
+// group of 2 tiles of positions over all channel groups, with stack
+// buffers of its own: each thread reads about the input rows it decoded.
 // PAR-LABEL: func.func @wrapped_rows
-// PAR: scf.forall (%{{.*}}) in (1) {
+// PAR: scf.forall (%{{.*}}, %{{.*}}) in (1, 2) {
 // PAR: memref.alloca() : memref<4x16x16xi32>
-// PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// PAR: scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step %c1
+// PAR: amx.tile_muli
 !XR = tensor<1x7x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
 !WR = tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
 func.func @wrapped_rows(%x: !XR, %w: !WR) -> tensor<1x7x7x32xi32> {
@@ -156,6 +174,27 @@ func.func @wrapped_rows(%x: !XR, %w: !WR) -> tensor<1x7x7x32xi32> {
   %r = bitserial.conv2d ins(%x, %w : !XR, !WR) outs(%init : tensor<1x7x7x32xi32>)
       strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x7x7x32xi32>
   return %r : tensor<1x7x7x32xi32>
+}
+
+// -----
+
+// Wrapped rows with 2.25 MB of weights (512 x 512 channels, 3 x 3): with
+// threads, a task per channel group (2 channel blocks) over all positions,
+// whose weights stay in the cache.
+// PAR-LABEL: func.func @wrapped_big_weights
+// PAR: scf.forall (%{{.*}}) in (16) {
+// PAR: memref.alloca() : memref<4x16x16xi32>
+// PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// PAR: amx.tile_muli
+!XRB = tensor<1x7x7x2x8xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 512>>
+!WRB = tensor<512x3x3x2x8xi64, #bitserial.packed<bits = 2, encoding = signed, length = 512>>
+func.func @wrapped_big_weights(%x: !XRB, %w: !WRB) -> tensor<1x7x7x512xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x7x7x512xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x7x7x512xi32>) -> tensor<1x7x7x512xi32>
+  %r = bitserial.conv2d ins(%x, %w : !XRB, !WRB) outs(%init : tensor<1x7x7x512xi32>)
+      strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x7x7x512xi32>
+  return %r : tensor<1x7x7x512xi32>
 }
 
 // -----

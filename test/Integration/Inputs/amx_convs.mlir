@@ -130,3 +130,39 @@ func.func @wrapped(%x: tensor<2x7x7x64xi8>, %w: tensor<48x3x3x64xi8>) -> tensor<
       {bitserial.kernel = "int8"} -> tensor<2x7x7x48xi32>
   return %y : tensor<2x7x7x48xi32>
 }
+
+// Packed activations as arguments (not packed in the function) are decoded
+// by the flat kernel itself, a register block's pixels at a time: 2-bit
+// bipolar codes (x = 0 past K = 100 in the second chunk of 64), a batch of
+// 2 with 5 x 7 pixels (70: the last tile overlaps the one before).
+func.func @flat_packed(%px: tensor<2x5x7x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 100>>,
+                       %w: tensor<32x1x1x100xi8>) -> tensor<2x5x7x32xi32> {
+  %pw = bitserial.pack %w : tensor<32x1x1x100xi8>
+      -> tensor<32x1x1x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x5x7x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<2x5x7x32xi32>) -> tensor<2x5x7x32xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<2x5x7x2x2xi64, #bitserial.packed<bits = 2, encoding = bipolar, length = 100>>,
+                     tensor<32x1x1x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>)
+      outs(%init : tensor<2x5x7x32xi32>) strides = [1, 1] padding = [0, 0, 0, 0]
+      {bitserial.kernel = "int8"} -> tensor<2x5x7x32xi32>
+  return %y : tensor<2x5x7x32xi32>
+}
+
+// The same with stride 2, 3-bit signed activations in i32 words: the
+// kernel decodes the sampled pixels from a strided view of the words.
+func.func @flat_packed_strided(%px: tensor<1x9x13x3x4xi32, #bitserial.packed<bits = 3, encoding = signed, length = 100>>,
+                               %w: tensor<48x1x1x100xi8>) -> tensor<1x5x7x48xi32> {
+  %pw = bitserial.pack %w : tensor<48x1x1x100xi8>
+      -> tensor<48x1x1x2x4xi32, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x5x7x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x5x7x48xi32>) -> tensor<1x5x7x48xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x9x13x3x4xi32, #bitserial.packed<bits = 3, encoding = signed, length = 100>>,
+                     tensor<48x1x1x2x4xi32, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>)
+      outs(%init : tensor<1x5x7x48xi32>) strides = [2, 2] padding = [0, 0, 0, 0]
+      {bitserial.kernel = "int8"} -> tensor<1x5x7x48xi32>
+  return %y : tensor<1x5x7x48xi32>
+}
