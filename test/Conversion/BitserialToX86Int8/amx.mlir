@@ -1,8 +1,9 @@
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1" | FileCheck %s
 // parallel=true: rows of several pixel blocks are tasks of one row; rows of
-// one block are tasks of two rows (wrapped rows: of two tiles of
-// positions), or, with weights too large for a core's cache, tasks of 2 x
-// 16 output channels over all rows.
+// one block are tasks of two rows (an odd number of them: of two rows and
+// half the channels; wrapped rows: of two tiles of positions), or, with
+// weights too large for a core's cache, tasks of 2 x 16 output channels
+// over all rows.
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-x86-int8="instruction=amx min-bit-product=1 parallel=true min-parallel-macs=0" | FileCheck %s --check-prefix=PAR
 
 // Unsigned x signed 2-bit codes as they are (u8 x s8: tdpbusd), no offset
@@ -263,6 +264,26 @@ func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x7x48xi32>) -> tensor<
   %r = bitserial.conv2d ins(%x, %w : !XB, !WB) outs(%init : tensor<1x7x7x48xi32>)
       strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x7x7x48xi32>
   return %r : tensor<1x7x7x48xi32>
+}
+
+// -----
+
+// An odd number of row pairs (6 rows of 7 pixels, 3 pairs): with threads
+// each pair's 4 channel blocks split in two tasks of 2 (32 channels), so
+// that two threads get as many tasks.
+// PAR-LABEL: func.func @odd_row_pairs
+// PAR: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 3, 2)
+// PAR: memref.alloca() : memref<4x16x16xi32>
+// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 7, 32]
+// PAR: scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step %c1
+// PAR: amx.tile_muli
+// PAR: tensor.parallel_insert_slice
+!XO = tensor<1x6x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!WO = tensor<64x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+func.func @odd_row_pairs(%x: !XO, %w: !WO, %init: tensor<1x6x7x64xi32>) -> tensor<1x6x7x64xi32> {
+  %r = bitserial.conv2d ins(%x, %w : !XO, !WO) outs(%init : tensor<1x6x7x64xi32>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x6x7x64xi32>
+  return %r : tensor<1x6x7x64xi32>
 }
 
 // -----
