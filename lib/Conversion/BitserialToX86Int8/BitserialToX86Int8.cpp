@@ -120,6 +120,9 @@ static constexpr int64_t kMaxAmxSteps = 128;
 /// Re-laid-out weights up to this size stay in a core's cache while the
 /// core's tasks stream them once per pair of rows.
 static constexpr int64_t kAmxRowTaskWeightBytes = int64_t(3) << 19;
+/// Re-laid-out weights a register block reads that stay in a core's L1
+/// data cache (48 KB on the AMX Xeon) next to its input rows.
+static constexpr int64_t kAmxL1WeightBytes = int64_t(40) << 10;
 
 namespace {
 /// The representation of both operands; for vpdpbusd and vpmaddubsw, which
@@ -634,8 +637,21 @@ struct AmxConv {
   int64_t mr() const {
     return rowPairs() ? 2 : std::min<int64_t>(2, pixelBlocks());
   }
+  /// Pairs of rows take one channel block where the weights of two over
+  /// the whole reduction would not fit the L1 cache but one block's do,
+  /// and all weights fit the core's cache: each register block reads its
+  /// blocks' weights (C9, 3 x 3 x 256 channels: 72 KB for two blocks;
+  /// 0.072 -> 0.068 ms with one). Weights streamed from farther away are
+  /// better read by two blocks at a time.
   int64_t nr() const {
-    return std::min((kAmxTiles - mr()) / (mr() + 1), channelBlocks());
+    int64_t nr = std::min((kAmxTiles - mr()) / (mr() + 1), channelBlocks());
+    int64_t blockWeightBytes = kh * kw * llvm::divideCeil(channels, kAmxBytes) *
+                               kAmxBytes * kAmxColumns;
+    if (rowPairs() && nr * blockWeightBytes > kAmxL1WeightBytes &&
+        blockWeightBytes <= kAmxL1WeightBytes &&
+        blockWeightBytes * channelBlocks() <= kAmxRowTaskWeightBytes)
+      return 1;
+    return nr;
   }
 
   Value index(int64_t value) { return kernel.index(value); }

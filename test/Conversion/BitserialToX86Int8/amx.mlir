@@ -288,6 +288,26 @@ func.func @odd_row_pairs(%x: !XO, %w: !WO, %init: tensor<1x6x7x64xi32>) -> tenso
 
 // -----
 
+// Pairs of rows of 3 x 3 x 256 channels: two channel blocks' weights (72
+// KB) would not stay in the L1 cache, one block's (36 KB) do, so a
+// register block is 2 rows x 1 channel block (2 staged tiles, 2 x 36
+// products).
+// CHECK-LABEL: func.func @l1_weights
+// CHECK: memref.alloca() : memref<2x16x16xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c28{{.*}} step %c1
+// CHECK-COUNT-72: amx.tile_muli
+// CHECK-NOT: amx.tile_muli
+// CHECK: scf.if
+!XL = tensor<1x14x14x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>
+!WL = tensor<64x3x3x2x4xi64, #bitserial.packed<bits = 2, encoding = signed, length = 256>>
+func.func @l1_weights(%x: !XL, %w: !WL, %init: tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32> {
+  %r = bitserial.conv2d ins(%x, %w : !XL, !WL) outs(%init : tensor<1x14x14x64xi32>)
+      strides = [1, 1] padding = [1, 1, 1, 1] -> tensor<1x14x14x64xi32>
+  return %r : tensor<1x14x14x64xi32>
+}
+
+// -----
+
 // 2 MB of weights (1024 x 2048 channels): with threads, tasks of 2 channel
 // blocks (32 output channels) over all rows, whose weights stay in the
 // cache.

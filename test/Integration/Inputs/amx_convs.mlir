@@ -168,19 +168,20 @@ func.func @flat_packed_strided(%px: tensor<1x9x13x3x4xi32, #bitserial.packed<bit
 }
 
 // Rows of 14 pixels (one tile each, in pairs of rows), 3 x 3 with padding
-// 1: 7 pairs of rows, so with threads each pair's 64 channels are two
-// tasks of 32 (14.5 M MACs: above the runner's minimum for threads).
-func.func @odd_pairs(%x: tensor<1x14x14x128xi8>, %w: tensor<64x3x3x128xi8>) -> tensor<1x14x14x64xi32> {
-  %px = bitserial.pack %x : tensor<1x14x14x128xi8>
-      -> tensor<1x14x14x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>
-  %pw = bitserial.pack %w : tensor<64x3x3x128xi8>
-      -> tensor<64x3x3x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 128>>
+// 1, 256 input channels: register blocks of one channel block (two would
+// read 72 KB of weights), and 7 pairs of rows, so with threads each pair's
+// 64 channels are two tasks of 32.
+func.func @odd_pairs(%x: tensor<1x14x14x256xi8>, %w: tensor<64x3x3x256xi8>) -> tensor<1x14x14x64xi32> {
+  %px = bitserial.pack %x : tensor<1x14x14x256xi8>
+      -> tensor<1x14x14x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>
+  %pw = bitserial.pack %w : tensor<64x3x3x256xi8>
+      -> tensor<64x3x3x2x4xi64, #bitserial.packed<bits = 2, encoding = signed, length = 256>>
   %zero = arith.constant 0 : i32
   %empty = tensor.empty() : tensor<1x14x14x64xi32>
   %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x14x14x64xi32>) -> tensor<1x14x14x64xi32>
   %y = bitserial.conv2d
-      ins(%px, %pw : tensor<1x14x14x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 128>>,
-                     tensor<64x3x3x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 128>>)
+      ins(%px, %pw : tensor<1x14x14x2x4xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 256>>,
+                     tensor<64x3x3x2x4xi64, #bitserial.packed<bits = 2, encoding = signed, length = 256>>)
       outs(%init : tensor<1x14x14x64xi32>) strides = [1, 1] padding = [1, 1, 1, 1]
       {bitserial.kernel = "int8"} -> tensor<1x14x14x64xi32>
   return %y : tensor<1x14x14x64xi32>
