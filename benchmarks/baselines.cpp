@@ -1449,7 +1449,9 @@ const char *kCompilerPrefix = "GCC ";
 
 struct LayerResult {
   const Layer *layer;
-  DnnlResult i8, f32;
+  // i8Low: the int8 convolution on 2-bit-range data (u8 in [0, 3], s8 in
+  // [-2, 1]); AMX's speed depends on the values.
+  DnnlResult i8, i8Low, f32;
   Stat i16;
 };
 
@@ -1529,6 +1531,11 @@ int main(int argc, char **argv) {
           L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
           a8.data(), w8.data(), opt.check ? &out8 : nullptr, true, opt.repeat,
           opt.minTime);
+      auto aLow = randomInts<uint8_t>(srcN, 0, 3, seed + 19);
+      auto wLow = randomInts<int8_t>(weiN, -2, 1, seed + 23);
+      R.i8Low = dnnlConv.run<uint8_t, int8_t, int32_t>(
+          L, memory::data_type::u8, memory::data_type::s8, memory::data_type::s32,
+          aLow.data(), wLow.data(), nullptr, true, opt.repeat, opt.minTime);
       if (opt.check && R.i8.error.empty()) {
         auto ref = naiveConv<int32_t>(L, a8.data(), w8.data());
         size_t bad = mismatches(ref, out8);
@@ -1788,13 +1795,15 @@ int main(int argc, char **argv) {
                    "    {\"name\": %s, \"H\": %d, \"W\": %d, \"cin\": %d, \"cout\": %d, "
                    "\"kh\": %d, \"kw\": %d, \"stride\": %d, \"pad\": %d, \"oh\": %d, \"ow\": %d, "
                    "\"M\": %lld, \"N\": %lld, \"K\": %lld, \"macs\": %.0f,\n"
-                   "     \"onednn_int8_ms\": %s, \"onednn_fp32_ms\": %s, \"int16_gemm_ms\": %s,\n"
+                   "     \"onednn_int8_ms\": %s, \"onednn_int8_low_ms\": %s, "
+                   "\"onednn_fp32_ms\": %s, \"int16_gemm_ms\": %s,\n"
                    "     \"onednn_int8_min_ms\": %s, \"onednn_fp32_min_ms\": %s, \"int16_gemm_min_ms\": %s,\n"
                    "     \"onednn_int8_reps\": %d, \"onednn_fp32_reps\": %d, \"int16_gemm_reps\": %d,\n"
                    "     \"onednn_int8_impl\": %s, \"onednn_fp32_impl\": %s}%s\n",
                    jsonStr(L.name).c_str(), L.H, L.W, L.Cin, L.Cout, L.KH, L.KW, L.stride,
                    L.pad, L.OH(), L.OW(), (long long)L.M(), (long long)L.N(),
                    (long long)L.K(), L.macs(), jsonNum(R.i8.stat.medianMs).c_str(),
+                   jsonNum(R.i8Low.stat.medianMs).c_str(),
                    jsonNum(R.f32.stat.medianMs).c_str(), jsonNum(R.i16.medianMs).c_str(),
                    jsonNum(R.i8.stat.minMs).c_str(), jsonNum(R.f32.stat.minMs).c_str(),
                    jsonNum(R.i16.minMs).c_str(), R.i8.stat.reps, R.f32.stat.reps, R.i16.reps,

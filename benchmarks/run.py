@@ -232,7 +232,8 @@ def baselines(tool, extra, rounds):
             best = data
             continue
         for old, new in zip(best["layers"], data["layers"]):
-            for key in ("onednn_int8_ms", "onednn_fp32_ms", "int16_gemm_ms"):
+            for key in ("onednn_int8_ms", "onednn_int8_low_ms",
+                        "onednn_fp32_ms", "int16_gemm_ms"):
                 if new.get(key) is not None and (old.get(key) is None or
                                                  new[key] < old[key]):
                     old[key] = new[key]
@@ -371,6 +372,17 @@ def main():
              f"| {s8a / total['x86-avx2']:.2f} | {sf / total['host']:.2f} "
              f"| {s16 / total['host']:.2f} |")
         emit()
+        if all(base[l].get("onednn_int8_low_ms") is not None for l in layers):
+            # AMX's speed depends on the values it multiplies: oneDNN on
+            # operands of A2W2's range as well as on full-range ones.
+            low = {l: base[l]["onednn_int8_low_ms"] for l in layers}
+            s8low = sum(low.values())
+            emit(f"oneDNN int8 on 2-bit-range data (u8 in [0, 3] x s8 in "
+                 f"[-2, 1]): sum {s8low:.3f} ms, {s8low / total['host']:.2f}x "
+                 f"of the host sum; per layer "
+                 + ", ".join(f"{l} {low[l]:.3f} ({low[l] / host_ms[l]:.2f}x)"
+                             for l in layers))
+            emit()
         trip_after = round_trip_ns(tool)
         emit(f"2 threads over 1 (sum): {total['host'] / total['host-2t']:.2f}x; "
              f"a cache line's round trip between two threads {trip_before:.0f} "
