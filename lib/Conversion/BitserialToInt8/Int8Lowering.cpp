@@ -631,8 +631,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                 Value gamma = splatI8(b, loc, weights.gamma[p], lanes);
                 if (lanes == 64) {
                   // The 64 bits are the lane mask: one mask-register move
-                  // with AVX-512, not a byte shuffle and a test per plane
-                  // (both on the same port: C3's decode 2.4x faster).
+                  // with AVX-512, not a broadcast, byte shuffle and test
+                  // per plane (all three on port 5 of Intel cores).
                   Value set = vector::BitCastOp::create(
                       b, loc, VectorType::get({64}, b.getI1Type()), bytes);
                   partValues[0] = arith::AddIOp::create(
