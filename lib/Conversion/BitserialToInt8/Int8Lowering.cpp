@@ -116,9 +116,11 @@ bool int8::decodesFromSource(Value packed) {
   return getPackSource(packed) || getConstantElements(packed);
 }
 
-Value int8::decodeBits64(OpBuilder &b, Location loc, ArrayRef<Value> planeBits,
-                         PackedLayoutAttr layout, Int8Operand rep) {
-  PlaneWeights weights = getPlaneWeights(layout, rep);
+/// sum_p gamma_p b_p over the 64 lanes of `planeBits` (a `vector<64xi1>`
+/// per plane).
+static Value sumPlaneBits64(OpBuilder &b, Location loc,
+                            ArrayRef<Value> planeBits,
+                            const PlaneWeights &weights) {
   Value zeros = splatI8(b, loc, 0, 64);
   Value codes = zeros;
   for (auto [p, bits] : llvm::enumerate(planeBits))
@@ -126,6 +128,13 @@ Value int8::decodeBits64(OpBuilder &b, Location loc, ArrayRef<Value> planeBits,
         b, loc, codes,
         arith::SelectOp::create(b, loc, bits,
                                 splatI8(b, loc, weights.gamma[p], 64), zeros));
+  return codes;
+}
+
+Value int8::decodeBits64(OpBuilder &b, Location loc, ArrayRef<Value> planeBits,
+                         PackedLayoutAttr layout, Int8Operand rep) {
+  PlaneWeights weights = getPlaneWeights(layout, rep);
+  Value codes = sumPlaneBits64(b, loc, planeBits, weights);
   if (weights.delta != 0)
     codes = arith::AddIOp::create(b, loc, codes,
                                   splatI8(b, loc, weights.delta, 64));
@@ -618,6 +627,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                   partValues[s] = codesOfValues(b, loc, values, layout, rep);
                 }
               }
+              // With 64 lanes, each plane's bits as a lane mask.
+              SmallVector<Value> planeBits;
               for (unsigned p = 0; p < layout.getBits() && !source; ++p) {
                 SmallVector<Value> at(leadIvs.begin(), leadIvs.end());
                 at.append({r, index(p), firstWord});
@@ -628,18 +639,15 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                 // Little endian: byte j holds elements 8j .. 8j + 7.
                 Value bytes = vector::BitCastOp::create(
                     b, loc, VectorType::get({8}, i8), wordVector);
-                Value gamma = splatI8(b, loc, weights.gamma[p], lanes);
                 if (lanes == 64) {
                   // The 64 bits are the lane mask: one mask-register move
                   // with AVX-512, not a broadcast, byte shuffle and test
                   // per plane (all three on port 5 of Intel cores).
-                  Value set = vector::BitCastOp::create(
-                      b, loc, VectorType::get({64}, b.getI1Type()), bytes);
-                  partValues[0] = arith::AddIOp::create(
-                      b, loc, partValues[0],
-                      arith::SelectOp::create(b, loc, set, gamma, zeroBytes));
+                  planeBits.push_back(vector::BitCastOp::create(
+                      b, loc, VectorType::get({64}, b.getI1Type()), bytes));
                   continue;
                 }
+                Value gamma = splatI8(b, loc, weights.gamma[p], lanes);
                 for (int64_t s = 0; s < parts; ++s) {
                   SmallVector<int64_t> spread;
                   for (int64_t i = 0; i < lanes; ++i)
@@ -655,6 +663,8 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
                       arith::SelectOp::create(b, loc, set, gamma, zeroBytes));
                 }
               }
+              if (!planeBits.empty())
+                partValues[0] = sumPlaneBits64(b, loc, planeBits, weights);
               Value into = args[0];
               Value sum = rowSum ? args[1] : Value();
               for (int64_t s = 0; s < parts; ++s) {
