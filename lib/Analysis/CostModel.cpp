@@ -154,7 +154,7 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // narrow products' i8).
     return x86(Int8Costs{14, 2, 5, 0.36, 0.14, 0, 1.3, 0, 29, true, 2,
                          kX86MemoryBytesPerCycle});
-  case Int8Unit::X86Amx:
+  case Int8Unit::X86Amx: {
     // The AMX convolution kernel (tiles of 16 pixels x 64 channels x 16
     // output channels), fitted on an AMX Xeon (KVM guest, 2 vCPUs) to
     // ResNet-18's C2-C12 at A2W2 with constant filters (least squares of
@@ -164,9 +164,14 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
     // 0.04 per decoded input value. Within 10% on C3-C9 and C11; C2 27%
     // high, C10 and C12 22% low. A tile of fewer than 16 pixels takes as
     // long as a full one. The weights are folded at compile time, like
-    // vpdpbusd's; on every call as for vpdpbusd.
-    return x86(
-        Int8Costs{453, 64, 16, 0.33, 0.04, 0, 1.6, 0, 0, true, 1, 0, true});
+    // vpdpbusd's; on every call as for vpdpbusd. Matmuls whose i8 weights
+    // pass the caches read them once at 7.8 bytes per cycle (35 GB/s; M =
+    // 16 and 64 of 4096 x 4096, 16 MB: 0.62 and 1.05 ms at 2, 1 and 2
+    // bits).
+    Int8Costs costs{453, 64, 16, 0.33, 0.04, 0, 1.6, 0, 0, true, 1, 7.8, true};
+    costs.streamsWeightsOnce = true;
+    return x86(costs);
+  }
   case Int8Unit::X86AvxVnni:
     // --target x86-avx2 on the Zen 5 (vpdpbusd on ymm): as fast as zmm on
     // C2, C3, C6 A2W2 and C10, C12 A4W2.
@@ -499,8 +504,11 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     double weightBytes =
         double(problem.weightValues()) * (narrow ? 1 : i8->bytesPerWeightCode);
     if (i8->memoryBytesPerCycle > 0 && weightBytes > kCachedInt8WeightBytes) {
-      double passes = double(problem.batch) * problem.outHeight *
-                      llvm::divideCeil(problem.outWidth, i8->rowBlock);
+      double passes =
+          i8->streamsWeightsOnce
+              ? 1
+              : double(problem.batch) * problem.outHeight *
+                    llvm::divideCeil(problem.outWidth, i8->rowBlock);
       weightCycles += weightBytes * passes / i8->memoryBytesPerCycle;
     }
     estimate.int8Cycles =

@@ -122,13 +122,18 @@ def _covered(index):
 
 
 def make_matmul(rng, word64_share, cover=None, operands=None):
-    m, n = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    # One in five with the 16 rows or more of an AMX tile, half of those
+    # without batches (the AMX kernel takes them).
+    tall = rng.random() < 0.2
+    m = int(rng.integers(16, 48) if tall else rng.integers(1, 10))
+    n = int(rng.integers(1, 10))
     k = int(rng.choice([int(rng.integers(1, 200)), 64, 128, 65, 63, 1,
                         int(rng.integers(500, 1100))]))
     if cover:
         k |= 1
     batch = int(rng.integers(1, 4))
-    mode = str(rng.choice(["none", "both", "lhs", "rhs"]))
+    mode = ("none" if tall and rng.random() < 0.5
+            else str(rng.choice(["none", "both", "lhs", "rhs"])))
     sizes = _maybe_empty(rng, {"m": m, "n": n} |
                          ({"batch": batch} if mode != "none" else {}))
     m, n, batch = sizes["m"], sizes["n"], sizes.get("batch", batch)

@@ -113,6 +113,9 @@ struct Int8Costs {
   /// A pointwise convolution decodes only the input pixels it reads (every
   /// stride-th one).
   bool samplesPointwiseInput = false;
+  /// Weights past kCachedInt8WeightBytes stream from memory once (the
+  /// kernel's channel blocks outer), not once per register block of rows.
+  bool streamsWeightsOnce = false;
 };
 
 /// Re-laid-out int8 weights up to this size are taken to stay in the

@@ -8,8 +8,8 @@
 // vpmaddubsw into i16 sums widened by vpmaddwd where the operands' ranges
 // bound every sum (narrow products), else vpmaddwd on i16 codes; its i32
 // accumulators are the outputs; `init` is added in the kernel and the
-// offsets' exact corrections after it. With AMX-INT8, convolutions of
-// static shape run on tiles instead (tdpbusd and kin).
+// offsets' exact corrections after it. With AMX-INT8, convolutions and
+// matmuls of static shape run on tiles instead (tdpbusd and kin).
 //
 //===----------------------------------------------------------------------===//
 
@@ -219,6 +219,21 @@ static bool canLowerToAmx(Conv2DOp op) {
   return steps <= kMaxAmxSteps;
 }
 
+/// Whether the AMX kernel handles the matmul `op`: static shapes without
+/// batches, at least a tile's 16 rows (fewer leave most of every tile's
+/// rows unused: vpdpbusd is better there) and at most kMaxAmxSteps steps
+/// of 64 values of K.
+static bool canLowerToAmx(MatmulOp op) {
+  auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
+  auto rhsType = cast<RankedTensorType>(op.getRhs().getType());
+  auto initType = cast<RankedTensorType>(op.getInit().getType());
+  PackedLayoutAttr lhs = op.getLhsLayout();
+  return lhs && lhsType.hasStaticShape() && rhsType.hasStaticShape() &&
+         initType.hasStaticShape() && initType.getRank() == 2 &&
+         lhsType.getRank() == 3 && initType.getDimSize(0) >= kAmxRows &&
+         llvm::divideCeil(lhs.getLength(), kAmxBytes) <= kMaxAmxSteps;
+}
+
 bool mlir::bitserial::canLowerToX86Int8(Operation *op,
                                         X86Int8Instruction instruction,
                                         bool narrowProducts) {
@@ -227,7 +242,7 @@ bool mlir::bitserial::canLowerToX86Int8(Operation *op,
   int64_t reduction = 0;
   Type resultType;
   if (auto matmul = dyn_cast<MatmulOp>(op)) {
-    if (instruction == X86Int8Instruction::Amx)
+    if (instruction == X86Int8Instruction::Amx && !canLowerToAmx(matmul))
       return false;
     lhs = matmul.getLhsLayout();
     rhs = matmul.getRhsLayout();
@@ -587,8 +602,10 @@ struct AmxConv {
   Value input, weights;
   ArrayRef<int64_t> strides, dilations;
   int64_t kh, kw, channels;
+  /// The output, without an init to add: the patterns add one after the
+  /// kernel (tiles may overlap, and a pixel stored twice must not add it
+  /// twice).
   RankedTensorType initType;
-  bool readInit;
   /// Pixels as one flat sequence (see `takesFlatPixels`).
   bool flat = false;
   /// Tiles wrapping over the rows of the padded input, of this width (see
@@ -657,10 +674,10 @@ struct AmxConv {
   Value index(int64_t value) { return kernel.index(value); }
 
   /// Whether tiles can go straight into an output buffer: whole tiles of
-  /// channels, i32 results of the products unscaled, no init to add.
+  /// channels, i32 results of the products unscaled.
   static bool storesWholeTiles(const DotKernel &kernel,
-                               RankedTensorType initType, bool readInit) {
-    return !readInit && initType.getDimSize(3) % kAmxColumns == 0 &&
+                               RankedTensorType initType) {
+    return initType.getDimSize(3) % kAmxColumns == 0 &&
            initType.getElementType().isInteger(32) &&
            kernel.plan.lhs.scale * kernel.plan.rhs.scale == 1;
   }
@@ -672,21 +689,59 @@ struct AmxConv {
   /// 7 pixels then fill 49 of 64 tile rows, not 7 of 16.
   static bool takesFlatPixels(const DotKernel &kernel, int64_t kh, int64_t kw,
                               ArrayRef<int64_t> strides, bool padded,
-                              RankedTensorType initType, bool readInit) {
+                              RankedTensorType initType) {
     return kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 &&
            !padded && initType.hasStaticShape() &&
            initType.getNumElements() / initType.getDimSize(3) >= kAmxRows &&
-           storesWholeTiles(kernel, initType, readInit);
+           storesWholeTiles(kernel, initType);
   }
 
   /// Whether flat pixels can be decoded by the kernel from the words of
   /// `packed`: they are read from its words (not from a pack's input or
-  /// constants), and a chunk of 64 channels is whole words.
-  static bool decodesInKernel(Value packed) {
+  /// constants), a chunk of 64 channels is whole words, and the weights
+  /// fit a core's cache (the kernel decodes a register block's pixels
+  /// once, then reads all weights for them).
+  static bool decodesInKernel(Value packed, Value weights) {
     auto type = cast<RankedTensorType>(packed.getType());
     int64_t wordBits = type.getElementType().getIntOrFloatBitWidth();
     return type.hasStaticShape() && !decodesFromSource(packed) &&
-           type.getDimSize(type.getRank() - 1) * wordBits % kAmxBytes == 0;
+           type.getDimSize(type.getRank() - 1) * wordBits % kAmxBytes == 0 &&
+           !streamsWeights(weights);
+  }
+
+  /// Whether the re-laid-out i8 `weights` pass a core's cache: then each
+  /// weight block is read once, over all pixels (channel groups outer),
+  /// not once per pixel group (a 4096 x 4096 matmul's 16 MB).
+  static bool streamsWeights(Value weights) {
+    return cast<RankedTensorType>(weights.getType()).getNumElements() >
+           kAmxRowTaskWeightBytes;
+  }
+
+  /// Has the kernel decode its flat pixels from the words of `packed`
+  /// (`[N, OH, OW, planes, words]` with `layout`, the codes of `rep`):
+  /// through a view with any offset and strides (a sampled input is a
+  /// strided slice), the words of a plane contiguous.
+  void readPackedPixels(Value packed, PackedLayoutAttr layout,
+                        Int8Operand rep) {
+    OpBuilder &b = kernel.b;
+    auto type = cast<RankedTensorType>(packed.getType());
+    Value words = packed;
+    if (type.getEncoding())
+      words = tensor::CastOp::create(
+          b, kernel.loc,
+          RankedTensorType::get(type.getShape(), type.getElementType()),
+          packed);
+    SmallVector<int64_t> layoutStrides(type.getRank(), ShapedType::kDynamic);
+    layoutStrides.back() = 1;
+    packedInput = bufferization::ToBufferOp::create(
+        b, kernel.loc,
+        MemRefType::get(type.getShape(), type.getElementType(),
+                        StridedLayoutAttr::get(b.getContext(),
+                                               ShapedType::kDynamic,
+                                               layoutStrides)),
+        words, /*read_only=*/true);
+    inputLayout = layout;
+    inputRep = rep;
   }
 
   /// Rows narrower than a tile with stride 1 and no init: tiles of 16
@@ -702,10 +757,10 @@ struct AmxConv {
   /// pixels, not 7).
   static int64_t wrappedWidth(int64_t paddedWidth, ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> dilations,
-                              RankedTensorType initType, bool readInit) {
+                              RankedTensorType initType) {
     int64_t stride = strides[0];
     if (strides[1] != stride || (stride != 1 && stride != 2) ||
-        (stride == 2 && (dilations[0] != 1 || dilations[1] != 1)) || readInit ||
+        (stride == 2 && (dilations[0] != 1 || dilations[1] != 1)) ||
         !initType.hasStaticShape() || initType.getDimSize(2) >= kAmxRows)
       return 0;
     // Only where that takes fewer tiles than one per row (not for rows of
@@ -738,7 +793,7 @@ struct AmxConv {
   /// (C3: 0.035 ms against 0.021 without those stores).
   bool storesDirectly() const {
     return flat || (!rowPairs() && width() >= kAmxRows &&
-                    storesWholeTiles(kernel, initType, readInit));
+                    storesWholeTiles(kernel, initType));
   }
 
   /// Stack buffers for the accumulator tiles of a register block, one per
@@ -927,9 +982,8 @@ struct AmxConv {
   }
 
   /// Stores the staged tiles of `block` into `into` as vectors of 16
-  /// channels. Without init each tile is stored as soon as it is read: 16
-  /// vectors live, not 64 (spilled). With init all reads come first (the
-  /// tiles of a block may repeat pixels, which must not add init twice).
+  /// channels, each tile as soon as it is read: 16 vectors live, not 64
+  /// (spilled).
   Value storeBlock(Value into, const RegisterBlock &block, Value staging,
                    bool channelsInBounds) {
     OpBuilder &b = kernel.b;
@@ -987,28 +1041,14 @@ struct AmxConv {
       }
       return into;
     }
-    if (!readInit) {
-      for (int64_t p = 0; p < mr; ++p)
-        for (int64_t q = 0; q < nr; ++q)
-          into = kernel.storeBlock(
-              into, readTile(p, q), pixelBlock, 1,
-              [&](int64_t r) { return pixelAt(p, r); },
-              arith::AddIOp::create(b, loc, block.nbOut, index(q)),
-              channelsInBounds, /*readInit=*/false);
-      return into;
-    }
-    // values[(p * pixelBlock + r) * nr + q].
-    SmallVector<Value> values(mr * pixelBlock * nr);
     for (int64_t p = 0; p < mr; ++p)
       for (int64_t q = 0; q < nr; ++q)
-        for (auto [r, value] : llvm::enumerate(readTile(p, q)))
-          values[(p * pixelBlock + r) * nr + q] = value;
-    return kernel.storeBlock(
-        into, values, mr * pixelBlock, nr,
-        [&](int64_t pixel) {
-          return pixelAt(pixel / pixelBlock, pixel % pixelBlock);
-        },
-        block.nbOut, channelsInBounds, /*readInit=*/true);
+        into = kernel.storeBlock(
+            into, readTile(p, q), pixelBlock, 1,
+            [&](int64_t r) { return pixelAt(p, r); },
+            arith::AddIOp::create(b, loc, block.nbOut, index(q)),
+            channelsInBounds, /*readInit=*/false);
+    return into;
   }
 
   /// The `count` register blocks `at(0)`, ..., `at(count - 1)` into `into`,
@@ -1263,6 +1303,28 @@ struct AmxConv {
         block.nbOut = firstBlock(cg);
         return block;
       };
+      if (streamsWeights(weights)) {
+        // Channel groups outer, each block of weights read once; with
+        // threads, a task per channel group.
+        if (!parallel)
+          return result(blocks(
+              target, channelGroups * pixelGroups,
+              [&](Value j) {
+                SmallVector<Value> at =
+                    delinearize(j, {channelGroups, pixelGroups});
+                return flatBlock(at[1], at[0]);
+              },
+              channelsInBounds, Value()));
+        return result(buildTasks(
+            target, {b.getIndexAttr(channelGroups)},
+            [&](ValueRange) { return Slice{}; },
+            [&](Value into, ValueRange ivs, Value staging) {
+              return blocks(
+                  into, pixelGroups,
+                  [&](Value pg) { return flatBlock(pg, ivs[0]); },
+                  channelsInBounds, staging);
+            }));
+      }
       if (packedInput && !parallel) {
         // Pixel groups outer: each decoded once, then its channel groups.
         lhsCodes = createLhsCodes(getAllocaBlock(op));
@@ -1629,8 +1691,112 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     return pack.getInput();
   }
 
+  /// A matmul on AMX tiles: the 1 x 1 convolution of one row of M pixels
+  /// (`[1, 1, M, K]` x `[N, 1, 1, K]` into `[1, 1, M, N]`) that AmxConv
+  /// computes, then the offsets' corrections as for vpdpbusd.
+  void lowerOnTiles(MatmulOp op, DotKernel &kernel,
+                    PatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    PackedLayoutAttr lhsLayout = op.getLhsLayout();
+    PackedLayoutAttr rhsLayout = op.getRhsLayout();
+    Int8Operand a = kernel.plan.lhs, c = kernel.plan.rhs;
+    Value init = op.getInit();
+    auto initType = cast<RankedTensorType>(init.getType());
+    Type resultType = initType.getElementType();
+    int64_t rows = initType.getDimSize(0);
+    int64_t length = lhsLayout.getLength();
+    auto convType =
+        RankedTensorType::get({1, 1, rows, initType.getDimSize(1)}, resultType);
+    SmallVector<ReassociationIndices> rowsAsPixels{{0, 1, 2}, {3}};
+    auto asPixels = [&](Value matrix, ArrayRef<ReassociationIndices> dims) {
+      auto type = cast<RankedTensorType>(matrix.getType());
+      SmallVector<int64_t> shape{1, 1};
+      llvm::append_range(shape, type.getShape());
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+          matrix, dims);
+    };
+    // An init is added after the kernel (see AmxConv::initType).
+    Value target;
+    bool readInit;
+    std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
+    if (readInit)
+      target = tensor::EmptyOp::create(rewriter, loc, initType.getShape(),
+                                       resultType);
+    target = asPixels(target, rowsAsPixels);
+
+    // The weights as a filter `[NB, 1, 1, groups, 64]` (their codes are
+    // needed for their sums only with an lhs offset).
+    DecodedOperand rhs;
+    Value weights;
+    if (a.offset == 0)
+      weights = kernel.foldWeights(op.getRhs(), rhsLayout);
+    if (!weights) {
+      rhs = decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
+                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                         /*needRowSum=*/a.offset != 0, /*padding=*/{},
+                         kernel.decodeLanes());
+      weights = kernel.relayoutWeights(rhs.x, length);
+    }
+    auto blocksType = cast<RankedTensorType>(weights.getType());
+    weights = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({blocksType.getDimSize(0), 1, 1,
+                               blocksType.getDimSize(1),
+                               blocksType.getDimSize(2)},
+                              blocksType.getElementType()),
+        weights, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
+
+    static constexpr int64_t kUnit[] = {1, 1};
+    bool flat = AmxConv::takesFlatPixels(kernel, 1, 1, kUnit, /*padded=*/false,
+                                         convType);
+    // The kernel decodes flat pixels itself (not where the lhs row sums are
+    // needed).
+    bool decodesInKernel =
+        flat && c.offset == 0 && AmxConv::decodesInKernel(op.getLhs(), weights);
+    DecodedOperand lhs;
+    Value input;
+    if (!decodesInKernel) {
+      lhs = decodePacked(rewriter, loc, op.getLhs(), lhsLayout, a,
+                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                         /*needRowSum=*/c.offset != 0, /*padding=*/{},
+                         kernel.decodeLanes());
+      input = asPixels(lhs.x, rowsAsPixels);
+    }
+    AmxConv amx{kernel, input, weights, kUnit, kUnit, 1, 1, length, convType};
+    amx.flat = flat;
+    if (decodesInKernel) {
+      SmallVector<ReassociationIndices> rowsAsPixelWords{{0, 1, 2}, {3}, {4}};
+      auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
+      Value words = tensor::CastOp::create(
+          rewriter, loc,
+          RankedTensorType::get(lhsType.getShape(), lhsType.getElementType()),
+          op.getLhs());
+      amx.readPackedPixels(asPixels(words, rowsAsPixelWords), lhsLayout, a);
+    }
+    SmallVector<OpFoldResult> sizes =
+        getAsIndexOpFoldResult(rewriter.getContext(), convType.getShape());
+    Value result = tensor::CollapseShapeOp::create(
+        rewriter, loc, initType,
+        amx.build(op, target, sizes, runsInParallel(op)), rowsAsPixels);
+    if (readInit)
+      result = buildOffsetEpilogue(rewriter, loc, Int8Operand(), Int8Operand(),
+                                   init, result, Value(), AffineMap(), Value(),
+                                   AffineMap(), length);
+    if (a.offset != 0 || c.offset != 0) {
+      MLIRContext *ctx = rewriter.getContext();
+      result = buildOffsetEpilogue(
+          rewriter, loc, a, c, result, Value(), lhs.rowSum,
+          AffineMap::get(2, 0, getAffineDimExpr(0, ctx)), rhs.rowSum,
+          AffineMap::get(2, 0, getAffineDimExpr(1, ctx)), length);
+    }
+    rewriter.replaceOp(op, result);
+  }
+
   void lower(MatmulOp op, DotKernel &kernel,
              PatternRewriter &rewriter) const override {
+    if (kernel.amx())
+      return lowerOnTiles(op, kernel, rewriter);
     Location loc = op.getLoc();
     PackedLayoutAttr lhsLayout = op.getLhsLayout();
     PackedLayoutAttr rhsLayout = op.getRhsLayout();
@@ -1868,6 +2034,15 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
     Value target;
     bool readInit;
     std::tie(target, readInit) = getStoreTarget(rewriter, loc, init);
+    // The AMX kernel computes the products alone, and init is added after
+    // it (see AmxConv::initType).
+    bool addsInitAfter = kernel.amx() && readInit;
+    if (addsInitAfter) {
+      target = tensor::EmptyOp::create(
+          rewriter, loc, tensor::getMixedSizes(rewriter, loc, init),
+          resultType);
+      readInit = false;
+    }
 
     // A strided 1 x 1 convolution without padding reads only the pixels
     // (oh * sh, ow * sw): those are decoded (a strided slice of the packed
@@ -1882,9 +2057,9 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
                       initType.getDimSize(1), initType.getDimSize(2), strides);
       strides.assign({1, 1});
     }
-    bool flatAmx = kernel.amx() &&
-                   AmxConv::takesFlatPixels(kernel, kh, kw, strides,
-                                            isPadded(op), initType, readInit);
+    bool flatAmx =
+        kernel.amx() && AmxConv::takesFlatPixels(kernel, kh, kw, strides,
+                                                 isPadded(op), initType);
 
     // x [N, H + pads, W + pads, Cx] with x = 0 around it (with threads,
     // decoded by rows in parallel, in the kernel's parallel region once the
@@ -1904,8 +2079,8 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
       auto inputType = cast<RankedTensorType>(packedInput.getType());
       int64_t height = inputType.getDimSize(1);
       int64_t paddedWidth = inputType.getDimSize(2) + padding[2] + padding[3];
-      wrapWidth = AmxConv::wrappedWidth(paddedWidth, strides, dilations,
-                                        initType, readInit);
+      wrapWidth =
+          AmxConv::wrappedWidth(paddedWidth, strides, dilations, initType);
       // Stride 2: the even and odd padded rows' phases, each with its own
       // top and bottom padding (no filter offset: its window sums read the
       // whole input).
@@ -1946,28 +2121,35 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
         padding[3] += std::max<int64_t>(0, tileWidth - paddedWidth);
       }
     }
-    // Flat AMX pixels are decoded by the kernel, a register block at a
-    // time (not with a filter offset: its window sums read the input).
-    bool decodesInKernel =
-        flatAmx && c.offset == 0 && AmxConv::decodesInKernel(packedInput);
-    if (phaseInputs.empty() && !decodesInKernel)
-      input = decodePacked(rewriter, loc, packedInput, inputLayout, a,
-                           /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                           /*needRowSum=*/false, padding, kernel.decodeLanes(),
-                           parallelRows)
-                  .x;
     // The filter's codes are needed for its sums only with an input offset.
     Value filter, weights;
-    if (a.offset == 0)
-      weights = kernel.foldWeights(op.getFilter(), filterLayout);
-    if (!weights) {
+    auto buildWeights = [&] {
+      if (a.offset == 0)
+        weights = kernel.foldWeights(op.getFilter(), filterLayout);
+      if (weights)
+        return;
       filter = decodePacked(rewriter, loc, op.getFilter(), filterLayout, c,
                             /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                             /*needRowSum=*/false, /*padding=*/{},
                             kernel.decodeLanes())
                    .x;
       weights = kernel.relayoutWeights(filter, channels);
-    }
+    };
+    // Flat AMX pixels are decoded by the kernel, a register block at a
+    // time (not with a filter offset: its window sums read the input; not
+    // with weights past a core's cache, so those come first).
+    if (flatAmx)
+      buildWeights();
+    bool decodesInKernel = flatAmx && c.offset == 0 &&
+                           AmxConv::decodesInKernel(packedInput, weights);
+    if (phaseInputs.empty() && !decodesInKernel)
+      input = decodePacked(rewriter, loc, packedInput, inputLayout, a,
+                           /*rowMultiple=*/1, CodeLayout::rows(), resultType,
+                           /*needRowSum=*/false, padding, kernel.decodeLanes(),
+                           parallelRows)
+                  .x;
+    if (!weights)
+      buildWeights();
     int64_t group = kernel.group();
     int64_t channelGroups = llvm::divideCeil(channels, group);
 
@@ -2120,34 +2302,19 @@ struct Conv2DToX86Int8 : public X86Int8Pattern<Conv2DOp> {
 
     Value result;
     if (kernel.amx()) {
-      AmxConv amx{kernel, input, weights,  strides,  dilations,
-                  kh,     kw,    channels, initType, readInit};
+      AmxConv amx{kernel, input, weights,  strides, dilations,
+                  kh,     kw,    channels, initType};
       amx.flat = flatAmx;
       amx.wrapWidth = wrapWidth;
       amx.wrapStride = wrapWidth ? wrapStride : 1;
       amx.phaseInputs = phaseInputs;
-      if (decodesInKernel) {
-        // A view of the words with any offset and strides (a sampled input
-        // is a strided slice), the words of a plane contiguous.
-        auto type = cast<RankedTensorType>(packedInput.getType());
-        Value words = tensor::CastOp::create(
-            rewriter, loc,
-            RankedTensorType::get(type.getShape(), type.getElementType()),
-            packedInput);
-        SmallVector<int64_t> layoutStrides(type.getRank(),
-                                           ShapedType::kDynamic);
-        layoutStrides.back() = 1;
-        amx.packedInput = bufferization::ToBufferOp::create(
-            rewriter, loc,
-            MemRefType::get(type.getShape(), type.getElementType(),
-                            StridedLayoutAttr::get(rewriter.getContext(),
-                                                   ShapedType::kDynamic,
-                                                   layoutStrides)),
-            words, /*read_only=*/true);
-        amx.inputLayout = inputLayout;
-        amx.inputRep = a;
-      }
+      if (decodesInKernel)
+        amx.readPackedPixels(packedInput, inputLayout, a);
       result = amx.build(op, target, sizes, parallelRows);
+      if (addsInitAfter)
+        result = buildOffsetEpilogue(
+            rewriter, loc, Int8Operand(), Int8Operand(), init, result, Value(),
+            AffineMap(), Value(), AffineMap(), kh * kw * channels);
     } else {
       result =
           buildConvRows(rewriter, loc, target, sizes, parallelRows, buildRow);

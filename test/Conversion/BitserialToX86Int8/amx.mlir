@@ -13,9 +13,11 @@
 // stored masked, so the tiles go through stack buffers. One loop over the
 // 10 register blocks (2 images x 5 rows), software-pipelined: each
 // iteration computes its block, then stores the one before from the
-// buffers (init read first: tiles may repeat pixels), then stages its own;
-// the last block is stored after the loop.
+// buffers, then stages its own; the last block is stored after the loop.
+// The init is added after the kernel (a pixel of two tiles is stored
+// twice: it must not add init twice).
 // CHECK-LABEL: func.func @wide_rows
+// CHECK-SAME: %[[INIT:[^:]*]]: tensor<2x5x18x20xi32>
 // CHECK-DAG: %[[STAGING:.*]] = memref.alloca() : memref<4x16x16xi32>
 // CHECK-DAG: %[[IN:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x11x20x64xi8> to memref<2x11x20x64xi8>
 // CHECK-DAG: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3x3x16x64xi8> to memref<2x3x3x16x64xi8>
@@ -27,15 +29,16 @@
 // CHECK-COUNT-35: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
 // CHECK: scf.if
+// CHECK-NOT: vector.transfer_read
 // CHECK: vector.load %[[STAGING]]
-// CHECK: vector.transfer_read
-// CHECK-NOT: in_bounds
 // CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x5x18x20xi32>
 // CHECK: } else {
 // CHECK-COUNT-4: amx.tile_store %[[STAGING]]
 // CHECK: scf.yield
 // CHECK: vector.load %[[STAGING]]
 // CHECK: vector.transfer_write {{.*}} : vector<16xi32>, tensor<2x5x18x20xi32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x5x18x20xi32>) outs(%[[INIT]] : tensor<2x5x18x20xi32>)
+// CHECK: arith.addi
 // CHECK-NOT: bitserial.conv2d
 // CHECK: return
 // PAR-LABEL: func.func @wide_rows
@@ -232,16 +235,18 @@ func.func @wrapped_stride2(%x: !XS, %w: !WS) -> tensor<1x7x7x32xi32> {
 
 // -----
 
-// Bipolar x bipolar as s8 x s8 (tdpbssd): +-1 as they are. Rows of 7
-// pixels: the block of two rows per register block (tiles of 16 rows, of
-// which the last 9 read zeros padded past the row and are not stored), the
-// second row clamped (7 rows: the last pair computes row 6 twice); 2 groups
-// of 2 channel blocks for 48 output channels outer, 4 pairs of rows inner:
-// 8 register blocks in one loop. 80
-// channels: 2 chunks of 64 per tap.
+// Bipolar x bipolar as s8 x s8 (tdpbssd): +-1 as they are, i64 results
+// (not flat pixels: tiles go through the stack buffers). Rows of 15
+// pixels (wrapped over the rows they would take as many tiles): the block
+// of two rows per register block (tiles of 16 rows, of which the last
+// reads zeros padded past the row and is not stored), the second row
+// clamped (7 rows: the last pair computes row 6 twice); 2 groups of 2
+// channel blocks for 48 output channels outer, 4 pairs of rows inner: 8
+// register blocks in one loop. 80 channels: 2 chunks of 64 per tap. The
+// init is added after the kernel.
 // CHECK-LABEL: func.func @narrow_rows
 // CHECK: memref.alloca() : memref<4x16x16xi32>
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c1{{.*}} -> (tensor<1x7x7x48xi32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8{{.*}} step %c1{{.*}} -> (tensor<1x7x15x48xi64>)
 // CHECK-COUNT-4: amx.tile_zero : !amx.tile<16x16xi32>
 // CHECK: amx.tile_load {{.*}} into !amx.tile<16x64xi8>
 // CHECK: amx.tile_muli %{{.*}}, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
@@ -254,36 +259,36 @@ func.func @wrapped_stride2(%x: !XS, %w: !WS) -> tensor<1x7x7x32xi32> {
 // PAR-LABEL: func.func @narrow_rows
 // PAR: scf.forall (%{{.*}}, %{{.*}}) in (1, 4)
 // PAR: memref.alloca() : memref<4x16x16xi32>
-// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 7, 48]
+// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 15, 48]
 // PAR: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
-!XB = tensor<1x7x7x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
+!XB = tensor<1x7x15x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
 !WB = tensor<48x1x1x1x2xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 80>>
-func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x7x48xi32>) -> tensor<1x7x7x48xi32> {
-  %r = bitserial.conv2d ins(%x, %w : !XB, !WB) outs(%init : tensor<1x7x7x48xi32>)
-      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x7x7x48xi32>
-  return %r : tensor<1x7x7x48xi32>
+func.func @narrow_rows(%x: !XB, %w: !WB, %init: tensor<1x7x15x48xi64>) -> tensor<1x7x15x48xi64> {
+  %r = bitserial.conv2d ins(%x, %w : !XB, !WB) outs(%init : tensor<1x7x15x48xi64>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x7x15x48xi64>
+  return %r : tensor<1x7x15x48xi64>
 }
 
 // -----
 
-// An odd number of row pairs (6 rows of 7 pixels, 3 pairs): with threads
-// each pair's 4 channel blocks split in two tasks of 2 (32 channels), so
-// that two threads get as many tasks.
+// An odd number of row pairs (6 rows of 15 pixels, 3 pairs; i64 results,
+// not flat pixels): with threads each pair's 4 channel blocks split in two
+// tasks of 2 (32 channels), so that two threads get as many tasks.
 // PAR-LABEL: func.func @odd_row_pairs
 // PAR: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 3, 2)
 // PAR: memref.alloca() : memref<4x16x16xi32>
-// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 7, 32]
+// PAR: tensor.extract_slice {{.*}} [1, %{{.*}}, 15, 32]
 // PAR: scf.for %{{.*}} = %{{.*}} to %c1{{.*}} step %c1
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
-!XO = tensor<1x6x7x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!XO = tensor<1x6x15x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
 !WO = tensor<64x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
-func.func @odd_row_pairs(%x: !XO, %w: !WO, %init: tensor<1x6x7x64xi32>) -> tensor<1x6x7x64xi32> {
-  %r = bitserial.conv2d ins(%x, %w : !XO, !WO) outs(%init : tensor<1x6x7x64xi32>)
-      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x6x7x64xi32>
-  return %r : tensor<1x6x7x64xi32>
+func.func @odd_row_pairs(%x: !XO, %w: !WO, %init: tensor<1x6x15x64xi64>) -> tensor<1x6x15x64xi64> {
+  %r = bitserial.conv2d ins(%x, %w : !XO, !WO) outs(%init : tensor<1x6x15x64xi64>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x6x15x64xi64>
+  return %r : tensor<1x6x15x64xi64>
 }
 
 // -----
@@ -308,43 +313,101 @@ func.func @l1_weights(%x: !XL, %w: !WL, %init: tensor<1x14x14x64xi32>) -> tensor
 
 // -----
 
-// 2 MB of weights (1024 x 2048 channels): with threads, tasks of 2 channel
-// blocks (32 output channels) over all rows, whose weights stay in the
-// cache.
+// 2 MB of weights (1024 x 2048 channels), rows of 15 pixels, i64
+// results: with threads, tasks of 2 channel blocks (32 output channels)
+// over all rows, whose weights stay in the cache.
 // PAR-LABEL: func.func @big_weights
 // PAR: scf.forall (%{{.*}}) in (32)
 // PAR: memref.alloca() : memref<4x16x16xi32>
-// PAR: tensor.extract_slice {{.*}} [1, 3, 3, 32]
+// PAR: tensor.extract_slice {{.*}} [1, 3, 15, 32]
 // PAR: amx.tile_muli
 // PAR: tensor.parallel_insert_slice
-!XW = tensor<1x3x3x2x32xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 2048>>
+!XW = tensor<1x3x15x2x32xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 2048>>
 !WW = tensor<1024x1x1x2x32xi64, #bitserial.packed<bits = 2, encoding = signed, length = 2048>>
-func.func @big_weights(%x: !XW, %w: !WW, %init: tensor<1x3x3x1024xi32>) -> tensor<1x3x3x1024xi32> {
-  %r = bitserial.conv2d ins(%x, %w : !XW, !WW) outs(%init : tensor<1x3x3x1024xi32>)
-      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x3x3x1024xi32>
-  return %r : tensor<1x3x3x1024xi32>
+func.func @big_weights(%x: !XW, %w: !WW, %init: tensor<1x3x15x1024xi64>) -> tensor<1x3x15x1024xi64> {
+  %r = bitserial.conv2d ins(%x, %w : !XW, !WW) outs(%init : tensor<1x3x15x1024xi64>)
+      strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x3x15x1024xi64>
+  return %r : tensor<1x3x15x1024xi64>
 }
 
 // -----
 
-// Matmuls, dynamic shapes and reductions of more than 128 steps of 64
-// values are left to the other lowerings.
+// A matmul is the 1 x 1 convolution of one row of M pixels: flat pixels
+// decoded by the kernel from the packed lhs (40 rows: tiles at 0, 16 and
+// 24), stored straight into the output buffer, collapsed back to [M, N].
+// CHECK-LABEL: func.func @matmul
+// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x128xi8>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2], [3], [4]] output_shape [3, 1, 1, 32, 64] : tensor<3x32x64xi8> into tensor<3x1x1x32x64xi8>
+// CHECK: %[[WORDS:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x1x40x2x2xi64> to memref<1x1x40x2x2xi64, strided<[?, ?, ?, ?, 1], offset: ?>>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x1x40x48xi32>
+// CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2], [3]] : memref<1x1x40x48xi32> into memref<40x48xi32>
+// CHECK: vector.load %[[WORDS]]
+// CHECK: vector.store %{{.*}}, %[[CODES]]
+// CHECK: amx.tile_load %[[CODES]]
+// CHECK-COUNT-4: amx.tile_muli
+// CHECK: amx.tile_store %[[VIEW]]
+// CHECK: %[[RESULT:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: tensor.collapse_shape %[[RESULT]] {{\[\[}}0, 1, 2], [3]] : tensor<1x1x40x48xi32> into tensor<40x48xi32>
+!A = tensor<40x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!B = tensor<48x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+func.func @matmul(%a: !A, %b: !B) -> tensor<40x48xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<40x48xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<40x48xi32>) -> tensor<40x48xi32>
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<40x48xi32>) -> tensor<40x48xi32>
+  return %r : tensor<40x48xi32>
+}
+
+// -----
+
+// 1.6 MB of i8 weights (past a core's cache): the lhs decoded first, then
+// channel groups outer (each block of weights read once) over the 2 pixel
+// groups; with threads, a task per channel group.
+// CHECK-LABEL: func.func @matmul_big_weights
+// CHECK-NOT: memref.alloca
+// CHECK: %[[LHS:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] : memref<1x1x40x1024xi8> into memref<40x1024xi8>
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c100{{.*}} step
+// CHECK: arith.remui %[[J]], %c2
+// CHECK: arith.divui %[[J]], %c2
+// CHECK: amx.tile_load %[[LHS]]
+// PAR-LABEL: func.func @matmul_big_weights
+// PAR: scf.forall (%{{.*}}) in (50) {
+// PAR: scf.for %{{.*}} = %{{.*}} to %c2 step
+// PAR: amx.tile_load
+!A = tensor<40x2x16xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 1024>>
+!B = tensor<1600x1x16xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 1024>>
+func.func @matmul_big_weights(%a: !A, %b: !B) -> tensor<40x1600xi32> {
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<40x1600xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<40x1600xi32>) -> tensor<40x1600xi32>
+  %r = bitserial.matmul ins(%a, %b : !A, !B) outs(%init : tensor<40x1600xi32>) -> tensor<40x1600xi32>
+  return %r : tensor<40x1600xi32>
+}
+
+// -----
+
+// Matmuls of fewer than 16 rows or with batches, dynamic shapes and
+// reductions of more than 128 steps of 64 values are left to the other
+// lowerings.
 // CHECK-LABEL: func.func @not_handled
 // CHECK-NOT: amx.
 // CHECK: bitserial.matmul
+// CHECK: bitserial.matmul
 // CHECK: bitserial.conv2d
 // CHECK: bitserial.conv2d
-!A = tensor<64x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
+!A = tensor<8x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
 !B = tensor<16x2x2xi64, #bitserial.packed<bits = 2, encoding = signed, length = 100>>
+!AB = tensor<2x32x2x2xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 100>>
 !XD = tensor<1x?x8x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
 !WD = tensor<16x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
 !XL = tensor<1x3x3x2x129xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 8200>>
 !WL = tensor<16x1x1x2x129xi64, #bitserial.packed<bits = 2, encoding = signed, length = 8200>>
-func.func @not_handled(%a: !A, %b: !B, %i0: tensor<64x16xi32>, %xd: !XD, %wd: !WD, %i1: tensor<1x?x6x16xi32>, %xl: !XL, %wl: !WL, %i2: tensor<1x3x3x16xi32>) -> (tensor<64x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>) {
-  %r0 = bitserial.matmul ins(%a, %b : !A, !B) outs(%i0 : tensor<64x16xi32>) -> tensor<64x16xi32>
+func.func @not_handled(%a: !A, %b: !B, %i0: tensor<8x16xi32>, %ab: !AB, %i3: tensor<2x32x16xi32>, %xd: !XD, %wd: !WD, %i1: tensor<1x?x6x16xi32>, %xl: !XL, %wl: !WL, %i2: tensor<1x3x3x16xi32>) -> (tensor<8x16xi32>, tensor<2x32x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>) {
+  %r0 = bitserial.matmul ins(%a, %b : !A, !B) outs(%i0 : tensor<8x16xi32>) -> tensor<8x16xi32>
+  %r3 = bitserial.matmul ins(%ab, %b : !AB, !B) outs(%i3 : tensor<2x32x16xi32>) -> tensor<2x32x16xi32>
   %r1 = bitserial.conv2d ins(%xd, %wd : !XD, !WD) outs(%i1 : tensor<1x?x6x16xi32>)
       strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x?x6x16xi32>
   %r2 = bitserial.conv2d ins(%xl, %wl : !XL, !WL) outs(%i2 : tensor<1x3x3x16xi32>)
       strides = [1, 1] padding = [0, 0, 0, 0] -> tensor<1x3x3x16xi32>
-  return %r0, %r1, %r2 : tensor<64x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>
+  return %r0, %r3, %r1, %r2 : tensor<8x16xi32>, tensor<2x32x16xi32>, tensor<1x?x6x16xi32>, tensor<1x3x3x16xi32>
 }

@@ -186,3 +186,19 @@ func.func @odd_pairs(%x: tensor<1x14x14x256xi8>, %w: tensor<64x3x3x256xi8>) -> t
       {bitserial.kernel = "int8"} -> tensor<1x14x14x64xi32>
   return %y : tensor<1x14x14x64xi32>
 }
+
+// Rows of 40 pixels with an init argument: tiles at 0, 16 and 24 (the last
+// overlapping the one before, in another register block), the products
+// stored straight into an output buffer and init added after them, once.
+func.func @wide_init(%x: tensor<1x4x40x64xi8>, %w: tensor<32x3x3x64xi8>, %init: tensor<1x4x40x32xi32>) -> tensor<1x4x40x32xi32> {
+  %px = bitserial.pack %x : tensor<1x4x40x64xi8>
+      -> tensor<1x4x40x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+  %pw = bitserial.pack %w : tensor<32x3x3x64xi8>
+      -> tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x4x40x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                     tensor<32x3x3x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>)
+      outs(%init : tensor<1x4x40x32xi32>) strides = [1, 1] padding = [1, 1, 1, 1]
+      {bitserial.kernel = "int8"} -> tensor<1x4x40x32xi32>
+  return %y : tensor<1x4x40x32xi32>
+}
