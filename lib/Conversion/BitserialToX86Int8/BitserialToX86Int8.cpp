@@ -1303,28 +1303,10 @@ struct AmxConv {
         block.nbOut = firstBlock(cg);
         return block;
       };
-      if (streamsWeights(weights)) {
-        // Channel groups outer, each block of weights read once; with
-        // threads, a task per channel group.
-        if (!parallel)
-          return result(blocks(
-              target, channelGroups * pixelGroups,
-              [&](Value j) {
-                SmallVector<Value> at =
-                    delinearize(j, {channelGroups, pixelGroups});
-                return flatBlock(at[1], at[0]);
-              },
-              channelsInBounds, Value()));
-        return result(buildTasks(
-            target, {b.getIndexAttr(channelGroups)},
-            [&](ValueRange) { return Slice{}; },
-            [&](Value into, ValueRange ivs, Value staging) {
-              return blocks(
-                  into, pixelGroups,
-                  [&](Value pg) { return flatBlock(pg, ivs[0]); },
-                  channelsInBounds, staging);
-            }));
-      }
+      // Weights past a core's cache: channel groups outer, each block of
+      // weights read once (packedInput is then unset); with threads, a task
+      // per channel group.
+      bool channelsOuter = streamsWeights(weights);
       if (packedInput && !parallel) {
         // Pixel groups outer: each decoded once, then its channel groups.
         lhsCodes = createLhsCodes(getAllocaBlock(op));
@@ -1339,27 +1321,30 @@ struct AmxConv {
                    });
         return result(target);
       }
+      int64_t outer = channelsOuter ? channelGroups : pixelGroups;
+      int64_t inner = channelsOuter ? pixelGroups : channelGroups;
+      // The block of outer group i and inner group j.
+      auto flatBlockOf = [&](Value i, Value j) {
+        return channelsOuter ? flatBlock(j, i) : flatBlock(i, j);
+      };
       if (!parallel) {
         return result(blocks(
-            target, pixelGroups * channelGroups,
+            target, outer * inner,
             [&](Value j) {
-              SmallVector<Value> at =
-                  delinearize(j, {pixelGroups, channelGroups});
-              return flatBlock(at[0], at[1]);
+              SmallVector<Value> at = delinearize(j, {outer, inner});
+              return flatBlockOf(at[0], at[1]);
             },
             channelsInBounds, Value()));
       }
       return result(buildTasks(
-          target, {b.getIndexAttr(pixelGroups)},
-          [&](ValueRange) { return Slice{}; },
+          target, {b.getIndexAttr(outer)}, [&](ValueRange) { return Slice{}; },
           [&](Value into, ValueRange ivs, Value staging) {
             if (packedInput) {
               lhsCodes = createLhsCodes(b.getInsertionBlock());
               decodeBlockPixels(flatBlock(ivs[0], zero));
             }
             return blocks(
-                into, channelGroups,
-                [&](Value cg) { return flatBlock(ivs[0], cg); },
+                into, inner, [&](Value j) { return flatBlockOf(ivs[0], j); },
                 channelsInBounds, staging);
           }));
     }
@@ -1691,6 +1676,24 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     return pack.getInput();
   }
 
+  /// The rhs re-laid out as the kernel's weights `[NB, groups, lanes *
+  /// group]`, folded at compile time where it is a constant. Its codes (in
+  /// `rhs`) are decoded for their row sums only with an lhs offset.
+  static Value buildWeights(MatmulOp op, DotKernel &kernel,
+                            PatternRewriter &rewriter, DecodedOperand &rhs) {
+    PackedLayoutAttr rhsLayout = op.getRhsLayout();
+    Int8Operand a = kernel.plan.lhs;
+    if (a.offset == 0)
+      if (Value weights = kernel.foldWeights(op.getRhs(), rhsLayout))
+        return weights;
+    rhs = decodePacked(rewriter, op.getLoc(), op.getRhs(), rhsLayout,
+                       kernel.plan.rhs, /*rowMultiple=*/1, CodeLayout::rows(),
+                       op.getInit().getType().getElementType(),
+                       /*needRowSum=*/a.offset != 0, /*padding=*/{},
+                       kernel.decodeLanes());
+    return kernel.relayoutWeights(rhs.x, op.getLhsLayout().getLength());
+  }
+
   /// A matmul on AMX tiles: the 1 x 1 convolution of one row of M pixels
   /// (`[1, 1, M, K]` x `[N, 1, 1, K]` into `[1, 1, M, N]`) that AmxConv
   /// computes, then the offsets' corrections as for vpdpbusd.
@@ -1698,7 +1701,6 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                     PatternRewriter &rewriter) const {
     Location loc = op.getLoc();
     PackedLayoutAttr lhsLayout = op.getLhsLayout();
-    PackedLayoutAttr rhsLayout = op.getRhsLayout();
     Int8Operand a = kernel.plan.lhs, c = kernel.plan.rhs;
     Value init = op.getInit();
     auto initType = cast<RankedTensorType>(init.getType());
@@ -1725,19 +1727,9 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                                        resultType);
     target = asPixels(target, rowsAsPixels);
 
-    // The weights as a filter `[NB, 1, 1, groups, 64]` (their codes are
-    // needed for their sums only with an lhs offset).
+    // The weights as a filter `[NB, 1, 1, groups, 64]`.
     DecodedOperand rhs;
-    Value weights;
-    if (a.offset == 0)
-      weights = kernel.foldWeights(op.getRhs(), rhsLayout);
-    if (!weights) {
-      rhs = decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
-                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                         /*needRowSum=*/a.offset != 0, /*padding=*/{},
-                         kernel.decodeLanes());
-      weights = kernel.relayoutWeights(rhs.x, length);
-    }
+    Value weights = buildWeights(op, kernel, rewriter, rhs);
     auto blocksType = cast<RankedTensorType>(weights.getType());
     weights = tensor::ExpandShapeOp::create(
         rewriter, loc,
@@ -1799,7 +1791,6 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
       return lowerOnTiles(op, kernel, rewriter);
     Location loc = op.getLoc();
     PackedLayoutAttr lhsLayout = op.getLhsLayout();
-    PackedLayoutAttr rhsLayout = op.getRhsLayout();
     const X86Plan &plan = kernel.plan;
 
     Value init = op.getInit();
@@ -1821,18 +1812,8 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                          /*rowMultiple=*/1, CodeLayout::rows(), resultType,
                          /*needRowSum=*/c.offset != 0, /*padding=*/{},
                          kernel.decodeLanes());
-    // The rhs codes are needed for its row sums only with an lhs offset.
     DecodedOperand rhs;
-    Value weights;
-    if (a.offset == 0)
-      weights = kernel.foldWeights(op.getRhs(), rhsLayout);
-    if (!weights) {
-      rhs = decodePacked(rewriter, loc, op.getRhs(), rhsLayout, c,
-                         /*rowMultiple=*/1, CodeLayout::rows(), resultType,
-                         /*needRowSum=*/a.offset != 0, /*padding=*/{},
-                         kernel.decodeLanes());
-      weights = kernel.relayoutWeights(rhs.x, length);
-    }
+    Value weights = buildWeights(op, kernel, rewriter, rhs);
 
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, init);
