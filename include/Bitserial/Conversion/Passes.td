@@ -283,8 +283,9 @@ def ConvertBitserialToX86Int8
     decoded, zero-padded input; with padding, the input's value 0 must be
     `x = 0` (its offset zero).
 
-    With `instruction=amx` (AMX-INT8, static shapes, conv2d only) the
-    kernel multiplies tiles: `tdpbusd`, `tdpbssd`, `tdpbuud` or `tdpbsud`
+    With `instruction=amx` (AMX-INT8, static shapes: conv2d, and matmuls
+    of 16 rows or more without batches as 1 x 1 convolutions of one row of
+    M pixels) the kernel multiplies tiles: `tdpbusd`, `tdpbssd`, `tdpbuud` or `tdpbsud`
     take either operand as u8 or s8, so every encoding but 8-bit bipolar
     keeps its values as codes (no offsets). A tile holds up to 16 output
     pixels of a row x 64 channels of the zero-padded input (rows `stride`
@@ -293,8 +294,9 @@ def ConvertBitserialToX86Int8
     accumulator tiles (1 x 3 for rows of at most 16 pixels) run the
     reduction over (kh, kw, 64 channels) unrolled, up to 128 steps. A row
     whose width is not a multiple of the tile's repeats pixels of the
-    previous tile. The accumulators go through a 16 x 16 i32 buffer on the
-    stack to the output vectors. The code needs the process to have asked
+    previous tile, so an init is added after the kernel. The accumulators
+    go straight into the output where whole tiles fit it, else through a
+    16 x 16 i32 buffer on the stack to the output vectors. The code needs the process to have asked
     Linux for the AMX state (`arch_prctl(ARCH_REQ_XCOMP_PERM,
     XFEATURE_XTILEDATA)`); `bitserial-run` and the Python package do. Other ops, and batched weights, are left
     alone for the bit-serial lowerings. A discardable `bitserial.int8`
@@ -312,7 +314,7 @@ def ConvertBitserialToX86Int8
            "The dot product: avx512-vnni (vpdpbusd on zmm), avx-vnni "
            "(vpdpbusd on ymm), avx2 (vpmaddubsw or vpmaddwd on ymm), "
            "avx512bw (vpmaddubsw or vpmaddwd on zmm) or amx (AMX-INT8 tiles, "
-           "convolutions only)">,
+           "convolutions and matmuls of 16 rows or more)">,
     Option<"minBitProduct", "min-bit-product", "int64_t", /*default=*/"0",
            "Smallest activation bits x weight bits lowered to int8 (0: the "
            "measured default of the instruction; 65: only ops marked "

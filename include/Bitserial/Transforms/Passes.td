@@ -41,8 +41,8 @@ defvar int8UnitValues = [{::llvm::cl::values(
   clEnumValN(::mlir::bitserial::Int8Unit::X86Avx512Bw, "avx512bw",
              "vpmaddwd on zmm"),
   clEnumValN(::mlir::bitserial::Int8Unit::X86Amx, "amx",
-             "AMX-INT8 tiles for static convolutions, vpdpbusd on zmm "
-             "for the rest"),
+             "AMX-INT8 tiles for static convolutions and matmuls of 16 "
+             "rows or more, vpdpbusd on zmm for the rest"),
   clEnumValN(::mlir::bitserial::Int8Unit::AArch64DotProduct,
              "dot-product", "AArch64 sdot/udot"),
   clEnumValN(::mlir::bitserial::Int8Unit::AArch64I8mm, "i8mm",
