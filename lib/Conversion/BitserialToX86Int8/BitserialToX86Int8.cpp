@@ -1709,7 +1709,10 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     int64_t length = lhsLayout.getLength();
     auto convType =
         RankedTensorType::get({1, 1, rows, initType.getDimSize(1)}, resultType);
+    // [M, N] as [1, 1, M, N]; [R, P, W] as [1, 1, R, P, W] (packed words,
+    // weight blocks).
     SmallVector<ReassociationIndices> rowsAsPixels{{0, 1, 2}, {3}};
+    SmallVector<ReassociationIndices> rowsAsPixelsOf3D{{0, 1, 2}, {3}, {4}};
     auto asPixels = [&](Value matrix, ArrayRef<ReassociationIndices> dims) {
       auto type = cast<RankedTensorType>(matrix.getType());
       SmallVector<int64_t> shape{1, 1};
@@ -1737,7 +1740,7 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
                                blocksType.getDimSize(1),
                                blocksType.getDimSize(2)},
                               blocksType.getElementType()),
-        weights, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
+        weights, rowsAsPixelsOf3D);
 
     static constexpr int64_t kUnit[] = {1, 1};
     bool flat = AmxConv::takesFlatPixels(kernel, 1, 1, kUnit, /*padded=*/false,
@@ -1758,13 +1761,12 @@ struct MatmulToX86Int8 : public X86Int8Pattern<MatmulOp> {
     AmxConv amx{kernel, input, weights, kUnit, kUnit, 1, 1, length, convType};
     amx.flat = flat;
     if (decodesInKernel) {
-      SmallVector<ReassociationIndices> rowsAsPixelWords{{0, 1, 2}, {3}, {4}};
       auto lhsType = cast<RankedTensorType>(op.getLhs().getType());
       Value words = tensor::CastOp::create(
           rewriter, loc,
           RankedTensorType::get(lhsType.getShape(), lhsType.getElementType()),
           op.getLhs());
-      amx.readPackedPixels(asPixels(words, rowsAsPixelWords), lhsLayout, a);
+      amx.readPackedPixels(asPixels(words, rowsAsPixelsOf3D), lhsLayout, a);
     }
     SmallVector<OpFoldResult> sizes =
         getAsIndexOpFoldResult(rewriter.getContext(), convType.getShape());
