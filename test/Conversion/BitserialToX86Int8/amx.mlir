@@ -98,29 +98,37 @@ func.func @direct_stores(%x: !XD1, %w: !WD1) -> tensor<1x4x18x32xi32> {
 // last member), stored straight into the output viewed as [40, 48]. The
 // kernel decodes each pixel group's 32 pixels from a strided view of the
 // words into a stack buffer (a mask per plane), then runs its channel
-// groups.
+// groups; with two channel groups, group g + 1 is decoded into the other
+// half of the buffer before group g is read.
 // CHECK-LABEL: func.func @flat_pixels
-// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x64xi8>
+// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<64x64xi8>
 // CHECK: %[[SAMPLED:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0, 0] [2, 4, 5, 2, 1] [1, 2, 2, 1, 1] : tensor<2x7x9x2x1xi64, #bitserial.packed<{{.*}}>> to tensor<2x4x5x2x1xi64, #bitserial.packed<{{.*}}>>
 // CHECK-NOT: tensor<2x4x5x64xi8>
 // CHECK: %[[PLAIN:.*]] = tensor.cast %[[SAMPLED]]
 // CHECK: %[[WORDS:.*]] = bufferization.to_buffer %[[PLAIN]] read_only : tensor<2x4x5x2x1xi64> to memref<2x4x5x2x1xi64, strided<[?, ?, ?, ?, 1], offset: ?>>
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x5x48xi32>
 // CHECK: %[[VIEW:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2], [3]] : memref<2x4x5x48xi32> into memref<40x48xi32>
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
+// CHECK: scf.for
 // CHECK-COUNT-2: vector.load %[[WORDS]]
 // CHECK: vector.store %{{.*}}, %[[CODES]]
 // CHECK: scf.for
 // CHECK-COUNT-2: vector.load %[[WORDS]]
 // CHECK: vector.store %{{.*}}, %[[CODES]]
+// CHECK: scf.for %[[GROUP:.*]] = %{{.*}} to %c2{{.*}} step %c1
+// CHECK: %[[HALF:.*]] = arith.remui %[[GROUP]], %c2
+// CHECK: %[[ROW:.*]] = arith.muli %[[HALF]], %c32
+// CHECK: scf.if
+// CHECK-COUNT-2: vector.load %[[WORDS]]
+// CHECK: vector.store %{{.*}}, %[[CODES]]
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c1
-// CHECK: amx.tile_load %[[CODES]][%{{.*}}, %{{.*}}] : memref<32x64xi8> into !amx.tile<16x64xi8>
+// CHECK: arith.addi %[[ROW]], %c0
+// CHECK: amx.tile_load %[[CODES]][%{{.*}}, %{{.*}}] : memref<64x64xi8> into !amx.tile<16x64xi8>
 // CHECK-COUNT-4: amx.tile_muli
 // CHECK-NOT: amx.tile_muli
 // CHECK-COUNT-4: amx.tile_store %[[VIEW]][%{{.*}}, %{{.*}}], %{{.*}} : memref<40x48xi32>, !amx.tile<16x16xi32>
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
-// With threads, a task per pixel group, decoding into a stack buffer of
-// its own.
+// With threads, tasks of consecutive pixel groups (about 16 tasks: here 2
+// of one group each), decoding into a stack buffer of their own.
 // PAR-LABEL: func.func @flat_pixels
 // PAR: scf.forall (%{{.*}}) in (2) {
 // PAR: memref.alloca() {alignment = 64 : i64} : memref<32x64xi8>
@@ -336,7 +344,7 @@ func.func @big_weights(%x: !XW, %w: !WW, %init: tensor<1x3x15x1024xi64>) -> tens
 // decoded by the kernel from the packed lhs (40 rows: tiles at 0, 16 and
 // 24), stored straight into the output buffer, collapsed back to [M, N].
 // CHECK-LABEL: func.func @matmul
-// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32x128xi8>
+// CHECK: %[[CODES:.*]] = memref.alloca() {alignment = 64 : i64} : memref<64x128xi8>
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2], [3], [4]] output_shape [3, 1, 1, 32, 64] : tensor<3x32x64xi8> into tensor<3x1x1x32x64xi8>
 // CHECK: %[[WORDS:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x1x40x2x2xi64> to memref<1x1x40x2x2xi64, strided<[?, ?, ?, ?, 1], offset: ?>>
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x1x40x48xi32>

@@ -167,6 +167,25 @@ func.func @flat_packed_strided(%px: tensor<1x9x13x3x4xi32, #bitserial.packed<bit
   return %y : tensor<1x5x7x48xi32>
 }
 
+// 35 x 31 pixels (68 tiles, the last overlapping, in 34 groups of 2): the
+// kernel decodes group g + 1 into one half of its buffer while group g is
+// read from the other; with threads, 12 tasks of 3 consecutive groups (the
+// last of 1).
+func.func @flat_packed_tasks(%px: tensor<1x35x31x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                             %w: tensor<32x1x1x64xi8>) -> tensor<1x35x31x32xi32> {
+  %pw = bitserial.pack %w : tensor<32x1x1x64xi8>
+      -> tensor<32x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>
+  %zero = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<1x35x31x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%empty : tensor<1x35x31x32xi32>) -> tensor<1x35x31x32xi32>
+  %y = bitserial.conv2d
+      ins(%px, %pw : tensor<1x35x31x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>,
+                     tensor<32x1x1x2x1xi64, #bitserial.packed<bits = 2, encoding = signed, length = 64>>)
+      outs(%init : tensor<1x35x31x32xi32>) strides = [1, 1] padding = [0, 0, 0, 0]
+      {bitserial.kernel = "int8"} -> tensor<1x35x31x32xi32>
+  return %y : tensor<1x35x31x32xi32>
+}
+
 // Rows of 14 pixels (one tile each, in pairs of rows), 3 x 3 with padding
 // 1, 256 input channels: register blocks of one channel block (two would
 // read 72 KB of weights), and 7 pairs of rows, so with threads each pair's
