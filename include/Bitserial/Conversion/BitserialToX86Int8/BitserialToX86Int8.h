@@ -12,10 +12,12 @@ namespace mlir::bitserial {
 
 /// With `parallel`, ops of fewer multiply-accumulates stay on one thread.
 inline constexpr int64_t kDefaultMinParallelMacs = 1 << 21;
-/// The same for the AMX kernel, whose MACs are ten times as fast: the 1x1
-/// ResNet-18 layers of 6.4 M MACs were slower on 2 threads (C8 0.013 ->
-/// 0.024 ms, C11 0.014 -> 0.016).
-inline constexpr int64_t kDefaultMinParallelAmxMacs = 8 << 20;
+/// The same for the AMX kernel, whose MACs are ten times as fast. The 1x1
+/// ResNet-18 layers of 6.4 M MACs were slower on 2 threads with the first
+/// AMX kernel (C8 0.013 -> 0.024 ms); since their tasks run consecutive
+/// pixel groups they are faster (C5 0.0101 -> 0.0074 ms, C8 0.0071 ->
+/// 0.0061, C11 0.0053 -> 0.0047-0.0052).
+inline constexpr int64_t kDefaultMinParallelAmxMacs = 4 << 20;
 
 #define GEN_PASS_DECL_CONVERTBITSERIALTOX86INT8
 #include "Bitserial/Conversion/Passes.h.inc"
