@@ -966,8 +966,8 @@ struct AmxConv {
     }
   }
 
-  /// The stack buffer for the decoded lhs tiles of a register block at the
-  /// start of `block` (per thread, as `createStaging`).
+  /// The stack buffer for the decoded lhs tiles of `halves` register
+  /// blocks at the start of `block` (per thread, as `createStaging`).
   Value createLhsCodes(Block *block, int64_t halves) {
     OpBuilder &b = kernel.b;
     OpBuilder::InsertionGuard guard(b);
@@ -1286,8 +1286,8 @@ struct AmxConv {
 
     if (flat) {
       // Blocks of mr tiles of 16 pixels (the last tile starting at
-      // N * OH * OW - 16) x nr channel blocks; with threads, a task per
-      // pixel group over all channel groups.
+      // N * OH * OW - 16) x nr channel blocks; with threads, tasks of
+      // pixel groups over all channel groups.
       SmallVector<ReassociationIndices> pixelsAndChannels{{0, 1, 2}, {3}};
       if (inputBuffer)
         inputBuffer = memref::CollapseShapeOp::create(b, loc, inputBuffer,
