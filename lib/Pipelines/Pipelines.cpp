@@ -207,7 +207,6 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   vectorOptions.nibbleLookup = shape.nibbleLookup;
   vectorOptions.minNibbleSteps = shape.minNibbleSteps;
   vectorOptions.parallel = options.parallel;
-  vectorOptions.minParallelBinops = options.minParallelBinops;
   vectorOptions.fitRegisterBlock = shape.fitRegisterBlock;
   vectorOptions.unrollSteps = shape.unrollSteps;
   vectorOptions.narrowAccumulators = shape.narrowAccumulators;
@@ -233,6 +232,17 @@ void mlir::bitserial::buildBitserialVectorizePipeline(
   // AMX tiles for the convolutions of the AVX-512 targets, vpdpbusd or
   // vpmaddwd for the other int8 ops.
   bool amx = x86Int8 && options.amx && resolved != KernelTarget::X86Avx2;
+  // Unless given, the thread thresholds of the bit-serial kernels are the
+  // AMX Xeon's where the CPU has AMX-INT8 (kAmxMinParallelBinops).
+  vectorOptions.minParallelBinops = options.minParallelBinops >= 0
+                                        ? int64_t(options.minParallelBinops)
+                                    : amx ? kAmxMinParallelBinops
+                                          : kDefaultMinParallelBinops;
+  vectorOptions.minParallelBinopsPerOutput =
+      options.minParallelBinopsPerOutput >= 0
+          ? int64_t(options.minParallelBinopsPerOutput)
+      : amx ? kAmxMinParallelBinopsPerOutput
+            : kDefaultMinParallelBinopsPerOutput;
   Int8Unit int8Unit = amx            ? Int8Unit::X86Amx
                       : x86Int8      ? getInt8Unit(x86Instruction)
                       : !armInt8     ? Int8Unit::None

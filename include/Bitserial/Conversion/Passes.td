@@ -114,8 +114,14 @@ def ConvertBitserialToVector : Pass<"convert-bitserial-to-vector", "ModuleOp"> {
     Option<"minParallelBinops", "min-parallel-binops", "int64_t",
            /*default=*/"::mlir::bitserial::kDefaultMinParallelBinops",
            "With parallel, kernels of fewer AND'ed bit pairs (outputs x "
-           "reduction x plane pairs, static shapes), or of fewer than 256 "
-           "per output, stay on one thread (0: every kernel is split)">,
+           "reduction x plane pairs, static shapes), or of fewer than "
+           "min-parallel-binops-per-output per output, stay on one thread "
+           "(0: every kernel is split)">,
+    Option<"minParallelBinopsPerOutput", "min-parallel-binops-per-output",
+           "int64_t",
+           /*default=*/"::mlir::bitserial::kDefaultMinParallelBinopsPerOutput",
+           "With parallel, kernels of fewer AND'ed bit pairs per output "
+           "stay on one thread">,
     Option<"fitRegisterBlock", "fit-register-block", "bool",
            /*default=*/"true",
            "Per op, trade pixels for channel vectors in the register block "

@@ -78,9 +78,15 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
   PassOptions::Option<int64_t> minParallelBinops{
       *this, "min-parallel-binops",
       llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
-                     "pairs, or of fewer than 256 per output, stay on one "
-                     "thread (0: every kernel is split)"),
-      llvm::cl::init(kDefaultMinParallelBinops)};
+                     "pairs stay on one thread (0: every kernel is split; "
+                     "negative: 2^24, or 2^23 with amx)"),
+      llvm::cl::init(-1)};
+  PassOptions::Option<int64_t> minParallelBinopsPerOutput{
+      *this, "min-parallel-binops-per-output",
+      llvm::cl::desc("With parallel, bit-serial kernels of fewer AND'ed bit "
+                     "pairs per output stay on one thread (negative: 256, "
+                     "or 64 with amx)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<bool> tile{
       *this, "tile",
       llvm::cl::desc("Tile matmul and conv2d first (bitserial-tile: op "
@@ -179,6 +185,7 @@ struct BitserialVectorizeOptionsBase : public PassPipelineOptions<Derived> {
     target = other.target;
     parallel = other.parallel;
     minParallelBinops = other.minParallelBinops;
+    minParallelBinopsPerOutput = other.minParallelBinopsPerOutput;
     tile = other.tile;
     matmulTileSizes = other.matmulTileSizes;
     convTileSizes = other.convTileSizes;

@@ -629,6 +629,7 @@ struct ConvertBitserialToVectorPass
     shape.minNibbleSteps = minNibbleSteps;
     shape.parallel = parallel;
     shape.minParallelBinops = minParallelBinops;
+    shape.minParallelBinopsPerOutput = minParallelBinopsPerOutput;
     shape.fitRegisterBlock = fitRegisterBlock;
     shape.unrollSteps = unrollSteps;
     shape.narrowAccumulators = narrowAccumulators;

@@ -1475,7 +1475,7 @@ Value ConvKernelBuilder::thresholdStores(bool full, Value result,
 
 /// Whether splitting the kernel across threads pays: statically small
 /// problems (fewer AND'ed bit pairs than minParallelBinops, or than
-/// kMinParallelBinopsPerOutput per output) run on the calling thread;
+/// minParallelBinopsPerOutput per output) run on the calling thread;
 /// dynamic ones are split. minParallelBinops = 0 splits every kernel.
 bool ConvKernelBuilder::worthThreads() const {
   auto initType = cast<RankedTensorType>(pr.init.getType());
@@ -1492,7 +1492,7 @@ bool ConvKernelBuilder::worthThreads() const {
   double perOutput = double(kernelH) * kernelW * words * 64 * planesA * planesB;
   double binops = double(initType.getNumElements()) * perOutput;
   return binops >= double(shape.minParallelBinops) &&
-         perOutput >= double(kMinParallelBinopsPerOutput);
+         perOutput >= double(shape.minParallelBinopsPerOutput);
 }
 
 Value ConvKernelBuilder::build() {

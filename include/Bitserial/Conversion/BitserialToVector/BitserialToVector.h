@@ -40,9 +40,16 @@ inline constexpr int64_t kDefaultMinParallelBinops = int64_t(1) << 24;
 
 /// With `parallel`, kernels of fewer AND'ed bit pairs per output stay on one
 /// thread whatever their size: they mostly move outputs, which two threads
-/// do no faster (C3 at 2 x 1 bits, 128 pairs per output and 25.7 M in all:
-/// 0.040 ms on 1 thread, 0.046 ms on 2).
-inline constexpr int64_t kMinParallelBinopsPerOutput = 256;
+/// did no faster on the Zen 5 (C3 at 2 x 1 bits, 128 pairs per output and
+/// 25.7 M in all: 0.040 ms on 1 thread, 0.046 ms on 2).
+inline constexpr int64_t kDefaultMinParallelBinopsPerOutput = 256;
+
+/// The same two on a CPU with AMX-INT8 (a Xeon core), whose two vCPUs ran
+/// C3 at 1 x 1 bits (12.8 M pairs, 64 per output) 1.4x faster on 2 threads
+/// (0.0151 -> 0.0107 ms); of the 6.4 M-pair 1x1 layers C5 was 1.2x faster,
+/// C8 1.06x and C11 no faster (0.0052 -> 0.0053), so those stay on one.
+inline constexpr int64_t kAmxMinParallelBinops = int64_t(1) << 23;
+inline constexpr int64_t kAmxMinParallelBinopsPerOutput = 64;
 
 /// The shape of the micro-kernel: a parameter of the target.
 struct MicroKernelShape {
@@ -75,6 +82,9 @@ struct MicroKernelShape {
   /// With `parallel`, kernels of fewer AND'ed bit pairs than this run on
   /// one thread (kDefaultMinParallelBinops).
   int64_t minParallelBinops = kDefaultMinParallelBinops;
+  /// With `parallel`, kernels of fewer AND'ed bit pairs per output run on
+  /// one thread (kDefaultMinParallelBinopsPerOutput).
+  int64_t minParallelBinopsPerOutput = kDefaultMinParallelBinopsPerOutput;
   /// Per problem, trade pixels for channel vectors in the register block
   /// (same number of accumulators) when that computes fewer padded outputs,
   /// e.g. 4x2 -> 7x1 for rows of 7 pixels.
