@@ -812,6 +812,19 @@ struct AmxConv {
         MemRefType::get({mr() * nr(), kAmxRows, kAmxColumns}, b.getI32Type()));
   }
 
+  /// An scf.if without results on `condition` whose body `body` builds
+  /// with the kernel's builder.
+  void buildIf(Value condition, function_ref<void()> body) {
+    OpBuilder &b = kernel.b;
+    scf::IfOp::create(
+        b, kernel.loc, condition, [&](OpBuilder &tb, Location tloc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+          body();
+          scf::YieldOp::create(b, tloc);
+        });
+  }
+
   /// min(base + offset, last): rows and blocks past the end repeat the
   /// last one.
   Value clamp(Value base, int64_t offset, int64_t last) {
@@ -1079,17 +1092,11 @@ struct AmxConv {
                        computeBlock(at(j), inputBuffer, weightBuffer);
                    Value notFirst = arith::CmpIOp::create(
                        b, loc, arith::CmpIPredicate::ne, j, zero);
-                   scf::IfOp::create(
-                       b, loc, notFirst, [&](OpBuilder &tb, Location tloc) {
-                         OpBuilder::InsertionGuard guard(b);
-                         b.setInsertionPoint(tb.getInsertionBlock(),
-                                             tb.getInsertionPoint());
-                         storeBlock(
-                             into,
-                             at(arith::SubIOp::create(b, loc, j, index(1))),
-                             staging, channelsInBounds);
-                         scf::YieldOp::create(b, tloc);
-                       });
+                   buildIf(notFirst, [&] {
+                     storeBlock(into,
+                                at(arith::SubIOp::create(b, loc, j, index(1))),
+                                staging, channelsInBounds);
+                   });
                    stageBlock(accs, staging);
                    return scf::ValueVector{};
                  });
@@ -1344,19 +1351,13 @@ struct AmxConv {
                 Value hasNext = arith::CmpIOp::create(
                     b, loc, arith::CmpIPredicate::ult,
                     arith::AddIOp::create(b, loc, ivs[0], index(1)), count);
-                scf::IfOp::create(
-                    b, loc, hasNext, [&](OpBuilder &tb, Location tloc) {
-                      OpBuilder::InsertionGuard guard(b);
-                      b.setInsertionPoint(tb.getInsertionBlock(),
-                                          tb.getInsertionPoint());
-                      decodeBlockPixels(
-                          flatBlock(
-                              arith::AddIOp::create(b, loc, group, index(1)),
-                              zero),
-                          arith::SubIOp::create(b, loc, index(halfRows),
-                                                lhsCodesRow));
-                      scf::YieldOp::create(b, tloc);
-                    });
+                buildIf(hasNext, [&] {
+                  decodeBlockPixels(
+                      flatBlock(arith::AddIOp::create(b, loc, group, index(1)),
+                                zero),
+                      arith::SubIOp::create(b, loc, index(halfRows),
+                                            lhsCodesRow));
+                });
               }
               blocks(
                   Value(), channelGroups,
