@@ -528,9 +528,50 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   bool wordsInBounds = !packedType.isDynamicDim(rank - 1) &&
                        packedType.getDimSize(rank - 1) % perChunk == 0;
 
-  // Padding first: zeros in the rows outside the values (padded images
-  // and rows, rows past R), which the values do not overwrite.
-  if (rowMultiple > 1 || llvm::any_of(padding, [](int64_t p) { return p; })) {
+  bool anyPadding = llvm::any_of(padding, [](int64_t p) { return p; });
+  // Whether `at` is below `lower` or at/after `lower + size`.
+  auto outside = [&](Value at, int64_t lower, OpFoldResult size) -> Value {
+    std::optional<int64_t> staticSize = getConstantIntValue(size);
+    Value upper =
+        staticSize
+            ? index(*staticSize + lower)
+            : arith::AddIOp::create(b, loc, cast<Value>(size), index(lower))
+                  .getResult();
+    Value after =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, at, upper);
+    if (lower == 0)
+      return after;
+    return arith::OrIOp::create(
+        b, loc, after,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
+                              index(lower)));
+  };
+  // Whether the padded row `r` of x at `ivs` (x's leading dimensions) is
+  // padding, and zeros written to that row.
+  auto isPaddingRow = [&](ValueRange ivs, Value r) {
+    Value isPadding = outside(r, left, sizes[lead]);
+    if (!padding.empty())
+      isPadding = arith::OrIOp::create(
+          b, loc, isPadding, outside(ivs[lead - 1], top, sizes[lead - 1]));
+    return isPadding;
+  };
+  auto zeroRow = [&](ValueRange at, Value r, Value into) {
+    return buildLoops(b, loc, {index(paddedLength)}, {lanes}, {into},
+                      [&](ValueRange k, ValueRange args) {
+                        return scf::ValueVector{
+                            write(zeroBytes, args[0], at, r, k[0])};
+                      })
+        .results.front();
+  };
+  // Padded rows of plain codes are written in one nest, each row's padding
+  // and values by the same iteration: with threads, one parallel loop (no
+  // barrier between the zeros and the values) whose tasks write whole rows.
+  bool oneNest = anyPadding && rowMultiple == 1 && !rowSum && !rowPairs &&
+                 !blocks;
+
+  // Otherwise padding first: zeros in the rows outside the values (padded
+  // images and rows, rows past R), which the values do not overwrite.
+  if (!oneNest && (rowMultiple > 1 || anyPadding)) {
     SmallVector<Value> ubs, steps;
     for (int64_t d = 0; d < lead; ++d) {
       ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
@@ -538,49 +579,19 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
     }
     ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, paddedRows));
     steps.push_back(index(1));
-    // Whether `at` is below `lower` or at/after `lower + size`.
-    auto outside = [&](Value at, int64_t lower, OpFoldResult size) -> Value {
-      std::optional<int64_t> staticSize = getConstantIntValue(size);
-      Value upper =
-          staticSize
-              ? index(*staticSize + lower)
-              : arith::AddIOp::create(b, loc, cast<Value>(size), index(lower))
-                    .getResult();
-      Value after =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, at, upper);
-      if (lower == 0)
-        return after;
-      return arith::OrIOp::create(
-          b, loc, after,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at,
-                                index(lower)));
-    };
     x = buildSlicedNest(
         b, loc, x, ubs, steps, split, SmallVector<int64_t>(lead, 0),
         [&](ValueRange ivs, ValueRange at, Value into) -> Value {
           Value r = ivs[lead];
-          Value isPadding = outside(r, left, sizes[lead]);
-          if (!padding.empty())
-            isPadding = arith::OrIOp::create(
-                b, loc, isPadding,
-                outside(ivs[lead - 1], top, sizes[lead - 1]));
-          auto zeroRow = [&](OpBuilder &tb, Location tloc) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-            Value zeroed =
-                buildLoops(b, loc, {index(paddedLength)}, {lanes}, {into},
-                           [&](ValueRange k, ValueRange args) {
-                             return scf::ValueVector{
-                                 write(zeroBytes, args[0], at, r, k[0])};
-                           })
-                    .results.front();
-            scf::YieldOp::create(b, tloc, zeroed);
-          };
-          auto keepRow = [&](OpBuilder &eb, Location eloc) {
-            scf::YieldOp::create(eb, eloc, into);
-          };
-          return scf::IfOp::create(b, loc, isPadding, zeroRow, keepRow)
-              .getResult(0);
+          auto ifOp = scf::IfOp::create(b, loc, into.getType(),
+                                        isPaddingRow(ivs, r),
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, zeroRow(at, r, into));
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, into);
+          return ifOp.getResult(0);
         });
   }
 
@@ -705,6 +716,37 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
             });
     return chunkLoop;
   };
+  if (oneNest) {
+    // Every padded row of x: zeros, or the values of input row r - left.
+    SmallVector<Value> xUbs, xSteps;
+    for (int64_t d = 0; d < lead; ++d)
+      xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
+    xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, paddedRows));
+    xSteps.assign(lead + 1, index(1));
+    x = buildSlicedNest(
+        b, loc, x, xUbs, xSteps, split, SmallVector<int64_t>(lead, 0),
+        [&](ValueRange ivs, ValueRange at, Value into) -> Value {
+          Value r = ivs[lead];
+          auto ifOp = scf::IfOp::create(b, loc, into.getType(),
+                                        isPaddingRow(ivs, r),
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(b, loc, zeroRow(at, r, into));
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          SmallVector<Value> leadIvs(ivs.take_front(lead));
+          if (top)
+            leadIvs.back() =
+                arith::SubIOp::create(b, loc, leadIvs.back(), index(top));
+          Value inputRow =
+              left ? arith::SubIOp::create(b, loc, r, index(left)).getResult()
+                   : r;
+          scf::YieldOp::create(
+              b, loc, decodeRow(leadIvs, inputRow, at, into).getResult(0));
+          return ifOp.getResult(0);
+        });
+    return {x, rowSum};
+  }
   if (split > 0) {
     // Rows split across threads: a slice of x per task.
     SmallVector<int64_t> offsets(lead, 0);

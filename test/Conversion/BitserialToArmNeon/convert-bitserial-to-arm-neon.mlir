@@ -242,7 +242,8 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // -----
 
 // conv2d directly over the taps: the input decoded into x [N, H + 1, W + 1,
-// 64] with zeros around it (padding top and left), the filter into
+// 64] with zeros around it (padding top and left; each padded pixel gets
+// zeros or its input pixel's values in one nest), the filter into
 // channel blocks [CO / 16, KH, KW, 64 / 4, 16] of i32 words of 4 codes;
 // blocks of 4 consecutive output pixels (across output rows) x 16 channels
 // reduce over (kh, kw, 16 channels); pixels past the output repeat the
@@ -250,11 +251,16 @@ func.func @negative_1x1(%a: !A, %b: !A, %init: tensor<4x4xi32>) -> tensor<4x4xi3
 // CHECK-LABEL: func.func @conv2d
 // CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x3x3x8xi32>
 // CHECK: %[[XE:.*]] = tensor.empty() : tensor<1x7x7x64xi8>
-// CHECK: %[[Z:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[XE]]) -> (tensor<1x7x7x64xi8>)
-// CHECK: %[[X:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[Z]]) -> (tensor<1x7x7x64xi8>)
-// CHECK: %[[H:.*]] = arith.addi %{{.*}}, %[[ONE:.*]] : index
-// CHECK: %[[W:.*]] = arith.addi %{{.*}}, %[[ONE2:.*]] : index
-// CHECK: vector.transfer_write %{{.*}}[%{{.*}}, %[[H]], %[[W]], %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
+// CHECK: %[[X:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[XE]]) -> (tensor<1x7x7x64xi8>)
+// CHECK: scf.for %[[PH:[a-z0-9_]+]] = {{.*}} -> (tensor<1x7x7x64xi8>)
+// CHECK: scf.for %[[PW:[a-z0-9_]+]] = {{.*}} -> (tensor<1x7x7x64xi8>)
+// CHECK: scf.if %{{.*}} -> (tensor<1x7x7x64xi8>) {
+// CHECK: vector.transfer_write %{{.*}}[%{{.*}}, %[[PH]], %[[PW]], %{{.*}}] {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
+// CHECK: } else {
+// CHECK: %[[H:.*]] = arith.subi %[[PH]], %{{.*}} : index
+// CHECK: %[[W:.*]] = arith.subi %[[PW]], %{{.*}} : index
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %[[H]], %[[W]], %{{.*}}, %{{.*}}]
+// CHECK: vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<16xi8>, tensor<1x7x7x64xi8>
 // CHECK: linalg.fill ins(%{{.*}} : i32) outs(%{{.*}} : tensor<1x3x3x16x16xi32>)
 // CHECK: %[[FBC:.*]] = scf.for {{.*}} -> (tensor<1x3x3x16x16xi32>)
 // CHECK-COUNT-4: vector.transfer_write {{.*}} : vector<1xi32>, tensor<1x3x3x16x16xi32>
