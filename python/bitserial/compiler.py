@@ -298,21 +298,27 @@ class Compiled:
 
     def benchmark(self, repeat: int = 100, warmup: int = 3,
                   inputs: Optional[Sequence[Any]] = None,
-                  seed: int = 0) -> BenchmarkResult:
-        """Times `repeat` calls after `warmup` untimed ones, on `inputs` or
-        on ``random_inputs(seed)``.  Each sample is the compiled call alone
+                  seed: int = 0, warmup_ms: float = 50.0) -> BenchmarkResult:
+        """Times `repeat` calls on `inputs` or on ``random_inputs(seed)``,
+        after untimed ones: at least `warmup` calls and `warmup_ms`
+        milliseconds of them (the first calls after compiling often run
+        slower), at most max(`warmup_ms`, 1000) ms once one ran, as
+        ``bitserial-run --warmup``.  Each sample is the compiled call alone
         (the GIL is released for the whole loop)."""
         if not isinstance(repeat, int) or not 1 <= repeat <= 10**6:
             raise ValueError("repeat must be an integer in [1, 10^6], got {!r}".format(repeat))
         if not isinstance(warmup, int) or not 0 <= warmup <= 10**6:
             raise ValueError("warmup must be an integer in [0, 10^6], got {!r}".format(warmup))
+        if (isinstance(warmup_ms, bool) or not isinstance(warmup_ms, (int, float))
+                or not 0 <= warmup_ms <= 60000):
+            raise ValueError("warmup_ms must be a number in [0, 60000], got {!r}".format(warmup_ms))
         arrays = self._prepare(self.random_inputs(seed) if inputs is None else inputs)
         try:
             if self._lock is None:
-                samples = self._native.benchmark(arrays, repeat, warmup)
+                samples = self._native.benchmark(arrays, repeat, warmup, float(warmup_ms))
             else:
                 with self._lock:
-                    samples = self._native.benchmark(arrays, repeat, warmup)
+                    samples = self._native.benchmark(arrays, repeat, warmup, float(warmup_ms))
         except InputError as error:
             raise InputError(_python_words(str(error))) from None
         return BenchmarkResult(tuple(samples))

@@ -17,6 +17,9 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <chrono>
+
 namespace py = pybind11;
 using namespace mlir;
 using namespace mlir::bitserial;
@@ -134,28 +137,46 @@ public:
     return outputs;
   }
 
-  /// Times `warmup` + `repeat` calls (each call alone, without the input
-  /// checks); returns the seconds of the last `repeat`.
+  /// Times `repeat` calls (each call alone, without the input checks)
+  /// after untimed ones: at least `warmupCalls` and `warmupMs` ms of them,
+  /// at most max(`warmupMs`, 1000) ms once one ran, as `bitserial-run
+  /// --warmup` does; returns the seconds of the timed calls.
   std::vector<double> benchmark(const py::list &arrays, unsigned repeat,
-                                unsigned warmup) {
+                                unsigned warmupCalls, double warmupMs) {
     std::vector<InputArray> inputs = viewInputs(arrays);
     llvm::SmallVector<ArrayView> views;
     for (const InputArray &input : inputs)
       views.push_back(input.view);
     std::vector<double> samples;
     llvm::Error error = llvm::Error::success();
+    auto call = [&](double *seconds) {
+      auto results = runner->runViews(views, seconds);
+      if (!results) {
+        error = results.takeError();
+        return false;
+      }
+      for (ResultBuffer &result : *results)
+        std::free(result.allocation);
+      return true;
+    };
     {
       py::gil_scoped_release release;
-      for (unsigned i = 0; i < warmup + repeat && !error; ++i) {
-        double seconds = 0;
-        auto results = runner->runViews(views, &seconds);
-        if (!results) {
-          error = results.takeError();
+      using Clock = std::chrono::steady_clock;
+      Clock::time_point start = Clock::now();
+      double limitMs = std::max(warmupMs, 1000.0);
+      for (unsigned calls = 0;; ++calls) {
+        double elapsedMs =
+            std::chrono::duration<double, std::milli>(Clock::now() - start)
+                .count();
+        if ((calls >= warmupCalls && elapsedMs >= warmupMs) ||
+            (calls > 0 && elapsedMs >= limitMs))
           break;
-        }
-        for (ResultBuffer &result : *results)
-          std::free(result.allocation);
-        if (i >= warmup)
+        if (!call(nullptr))
+          break;
+      }
+      for (unsigned i = 0; i < repeat && !error; ++i) {
+        double seconds = 0;
+        if (call(&seconds))
           samples.push_back(seconds);
       }
     }
@@ -272,7 +293,7 @@ void python::populateRunner(py::module_ &m) {
       .def_property_readonly("stats", &PyRunner::getStats)
       .def("run", &PyRunner::run, py::arg("arrays"))
       .def("benchmark", &PyRunner::benchmark, py::arg("arrays"),
-           py::arg("repeat"), py::arg("warmup"))
+           py::arg("repeat"), py::arg("warmup_calls"), py::arg("warmup_ms"))
       .def("random_inputs", &PyRunner::makeRandomInputs, py::arg("seed"))
       .def("input_ir", &PyRunner::getInputIR)
       .def("lowered_ir", &PyRunner::getLoweredIR)

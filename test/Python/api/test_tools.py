@@ -1,5 +1,6 @@
 """Compiled.ir(), benchmark(), profile(), random_inputs()."""
 
+import time
 import unittest
 
 import numpy as np
@@ -61,8 +62,28 @@ class BenchmarkTest(unittest.TestCase):
         self.assertEqual(len(compiled.benchmark(repeat=1, inputs=[x, w]).samples), 1)
         with self.assertRaises(ValueError):
             compiled.benchmark(repeat=0)
+        for bad in (-1, 60001, "5", True):
+            with self.assertRaises(ValueError):
+                compiled.benchmark(repeat=1, warmup_ms=bad)
         with self.assertRaises(bitserial.InputError):
             compiled.benchmark(inputs=[x])
+
+    def test_benchmark_warmup(self):
+        compiled = bitserial.compile(SMALL, profile=True)
+        # No warm-up: only the timed calls run.
+        compiled.reset_profile()
+        compiled.benchmark(repeat=2, warmup=0, warmup_ms=0)
+        self.assertEqual(compiled.profile().calls, 2)
+        # A count of untimed calls.
+        compiled.reset_profile()
+        compiled.benchmark(repeat=2, warmup=5, warmup_ms=0)
+        self.assertEqual(compiled.profile().calls, 7)
+        # A time: far more than 3 calls of this small matmul in 30 ms.
+        compiled.reset_profile()
+        start = time.perf_counter()
+        compiled.benchmark(repeat=1, warmup=0, warmup_ms=30)
+        self.assertGreaterEqual(time.perf_counter() - start, 0.03)
+        self.assertGreater(compiled.profile().calls, 4)
 
     def test_random_inputs(self):
         compiled = bitserial.compile(SMALL)
