@@ -569,31 +569,35 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   bool oneNest = anyPadding && rowMultiple == 1 && !rowSum && !rowPairs &&
                  !blocks;
 
+  // A nest over x's padded rows (split across threads like the values):
+  // zeros in the padding rows, `valuesOf(ivs, at, into)` in the others.
+  auto paddedRowNest =
+      [&](function_ref<Value(ValueRange, ValueRange, Value)> valuesOf) {
+        SmallVector<Value> xUbs;
+        for (int64_t d = 0; d < lead; ++d)
+          xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
+        xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, paddedRows));
+        SmallVector<Value> xSteps(lead + 1, index(1));
+        x = buildSlicedNest(
+            b, loc, x, xUbs, xSteps, split, SmallVector<int64_t>(lead, 0),
+            [&](ValueRange ivs, ValueRange at, Value into) -> Value {
+              Value r = ivs[lead];
+              auto ifOp = scf::IfOp::create(b, loc, into.getType(),
+                                            isPaddingRow(ivs, r),
+                                            /*withElseRegion=*/true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifOp.thenBlock());
+              scf::YieldOp::create(b, loc, zeroRow(at, r, into));
+              b.setInsertionPointToStart(ifOp.elseBlock());
+              scf::YieldOp::create(b, loc, valuesOf(ivs, at, into));
+              return ifOp.getResult(0);
+            });
+      };
+
   // Otherwise padding first: zeros in the rows outside the values (padded
   // images and rows, rows past R), which the values do not overwrite.
-  if (!oneNest && (rowMultiple > 1 || anyPadding)) {
-    SmallVector<Value> ubs, steps;
-    for (int64_t d = 0; d < lead; ++d) {
-      ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
-      steps.push_back(index(1));
-    }
-    ubs.push_back(getValueOrCreateConstantIndexOp(b, loc, paddedRows));
-    steps.push_back(index(1));
-    x = buildSlicedNest(
-        b, loc, x, ubs, steps, split, SmallVector<int64_t>(lead, 0),
-        [&](ValueRange ivs, ValueRange at, Value into) -> Value {
-          Value r = ivs[lead];
-          auto ifOp = scf::IfOp::create(b, loc, into.getType(),
-                                        isPaddingRow(ivs, r),
-                                        /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          scf::YieldOp::create(b, loc, zeroRow(at, r, into));
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, into);
-          return ifOp.getResult(0);
-        });
-  }
+  if (!oneNest && (rowMultiple > 1 || anyPadding))
+    paddedRowNest([](ValueRange, ValueRange, Value into) { return into; });
 
   // The values, at (top, left) past the padding.
   SmallVector<Value> lbs, ubs, steps;
@@ -718,33 +722,16 @@ DecodedOperand int8::decodePacked(OpBuilder &b, Location loc, Value packed,
   };
   if (oneNest) {
     // Every padded row of x: zeros, or the values of input row r - left.
-    SmallVector<Value> xUbs, xSteps;
-    for (int64_t d = 0; d < lead; ++d)
-      xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, xSizes[d]));
-    xUbs.push_back(getValueOrCreateConstantIndexOp(b, loc, paddedRows));
-    xSteps.assign(lead + 1, index(1));
-    x = buildSlicedNest(
-        b, loc, x, xUbs, xSteps, split, SmallVector<int64_t>(lead, 0),
-        [&](ValueRange ivs, ValueRange at, Value into) -> Value {
-          Value r = ivs[lead];
-          auto ifOp = scf::IfOp::create(b, loc, into.getType(),
-                                        isPaddingRow(ivs, r),
-                                        /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          scf::YieldOp::create(b, loc, zeroRow(at, r, into));
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          SmallVector<Value> leadIvs(ivs.take_front(lead));
-          if (top)
-            leadIvs.back() =
-                arith::SubIOp::create(b, loc, leadIvs.back(), index(top));
-          Value inputRow =
-              left ? arith::SubIOp::create(b, loc, r, index(left)).getResult()
-                   : r;
-          scf::YieldOp::create(
-              b, loc, decodeRow(leadIvs, inputRow, at, into).getResult(0));
-          return ifOp.getResult(0);
-        });
+    paddedRowNest([&](ValueRange ivs, ValueRange at, Value into) {
+      SmallVector<Value> leadIvs(ivs.take_front(lead));
+      if (top)
+        leadIvs.back() =
+            arith::SubIOp::create(b, loc, leadIvs.back(), index(top));
+      Value r = ivs[lead];
+      Value inputRow =
+          left ? arith::SubIOp::create(b, loc, r, index(left)).getResult() : r;
+      return decodeRow(leadIvs, inputRow, at, into).getResult(0);
+    });
     return {x, rowSum};
   }
   if (split > 0) {
