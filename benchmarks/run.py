@@ -352,11 +352,11 @@ def main():
             host_ms[layer] = ms["host"]
             b, b2 = base[layer], base_avx2[layer]
             gops = {t: ops / (ms[t] * 1e6) for t in TARGETS}
-            emit(f"| {layer} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
-                 f"| {ms['host-2t']:.3f} | {gops['host']:.0f} "
+            emit(f"| {layer} | {ms['x86-avx2']:.4f} | {ms['host']:.4f} "
+                 f"| {ms['host-2t']:.4f} | {gops['host']:.0f} "
                  f"| {percent_of_peak(gops, peak, kernels, 'host')} "
                  f"| {percent_of_peak(gops, peak, kernels, 'x86-avx2')} "
-                 f"| {b['onednn_int8_ms']:.3f} | {b2['onednn_int8_ms']:.3f} "
+                 f"| {b['onednn_int8_ms']:.4f} | {b2['onednn_int8_ms']:.4f} "
                  f"| {b['onednn_int8_ms'] / ms['host']:.2f} "
                  f"| {b2['onednn_int8_ms'] / ms['x86-avx2']:.2f} "
                  f"| {b['onednn_fp32_ms'] / ms['host']:.2f} "
@@ -380,7 +380,7 @@ def main():
             emit(f"oneDNN int8 on 2-bit-range data (u8 in [0, 3] x s8 in "
                  f"[-2, 1]): sum {s8low:.3f} ms, {s8low / total['host']:.2f}x "
                  f"of the host sum; per layer "
-                 + ", ".join(f"{l} {low[l]:.3f} ({low[l] / host_ms[l]:.2f}x)"
+                 + ", ".join(f"{l} {low[l]:.4f} ({low[l] / host_ms[l]:.2f}x)"
                              for l in layers))
             emit()
         trip_after = round_trip_ns(tool)
@@ -444,11 +444,11 @@ def main():
                                       extra=["--cold", str(MEMORY_BUFFER_MIB)])
                 cold_gbs = weight_bytes / (cold_ms * 1e6)
                 stream = (f"| {gbs:.1f} | {percent(gbs, read_bw.get(weight_bytes))} "
-                          f"| {cold_ms:.3f} | {cold_gbs:.1f} "
+                          f"| {cold_ms:.4f} | {cold_gbs:.1f} "
                           f"| {percent(cold_gbs, memory_bw)} "
                           f"| {percent(cold_gbs, cold_read_bw.get(weight_bytes))} |")
-            emit(f"| {m} | {config} | {ms['x86-avx2']:.3f} | {ms['host']:.3f} "
-                 f"| {ms['host-2t']:.3f} "
+            emit(f"| {m} | {config} | {ms['x86-avx2']:.4f} | {ms['host']:.4f} "
+                 f"| {ms['host-2t']:.4f} "
                  f"| {gops['host']:.0f} "
                  f"| {percent_of_peak(gops, peak, kernels, 'host')} "
                  f"| {percent_of_peak(gops, peak, kernels, 'x86-avx2')} {stream}")

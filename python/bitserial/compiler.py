@@ -111,8 +111,8 @@ class BenchmarkResult:
         return statistics.fmean(self.samples)
 
     def __str__(self) -> str:
-        return ("{} calls: median {:.3f} ms, min {:.3f} ms, mean {:.3f} ms, "
-                "max {:.3f} ms").format(len(self.samples), self.median * 1e3,
+        return ("{} calls: median {:.4f} ms, min {:.4f} ms, mean {:.4f} ms, "
+                "max {:.4f} ms").format(len(self.samples), self.median * 1e3,
                                         self.min * 1e3, self.mean * 1e3,
                                         self.max * 1e3)
 

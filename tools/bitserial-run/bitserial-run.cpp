@@ -397,7 +397,7 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     llvm::outs() << "target: " << (*runner)->getTargetDescription() << "\n";
     llvm::outs() << llvm::format(
-        "time over %u calls: median %.3f ms, min %.3f ms, max %.3f ms\n",
+        "time over %u calls: median %.4f ms, min %.4f ms, max %.4f ms\n",
         repeat.getValue(), times[times.size() / 2], times.front(),
         times.back());
   }
