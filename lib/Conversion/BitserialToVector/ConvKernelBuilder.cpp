@@ -1054,10 +1054,10 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
     outerSteps.push_back(level == 2 ? index(kMaxByteSteps) : one);
   }
 
-  // Byte sums of one chunk carried across plane pairs: the steps count
-  // into them directly.
+  // Byte sums of one chunk, or 64-bit lane sums (word popcounts), carried
+  // across plane pairs: the steps count into them directly.
   bool carryBytes =
-      !sums.empty() && !shape.wordPopcount && accBits == 8 && depth == 0;
+      !sums.empty() && depth == 0 && (shape.wordPopcount || accBits == 8);
   auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
     SmallVector<Value> bytesInit(
         accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
@@ -1560,6 +1560,12 @@ Value ConvKernelBuilder::build() {
   // Plane pairs in Horner order (see MicroKernelShape::hornerPlanePairs):
   // all weights positive, 2^(i + j + scaleShift).
   bool horner = shape.hornerPlanePairs && !sumsSigned;
+  // With 64-bit lane counts the plane loop runs in Horner order too (the
+  // pairs by falling weight, which the loops give with at most 2 weight
+  // planes): the steps count into one set of sums, where a fresh set per
+  // pair beside the running sums took 32 vector registers in a 4 x 4 block
+  // and LLVM spilled the running sums around every pair.
+  bool loopHorner = shape.wordPopcount && !sumsSigned && planesB <= 2;
   // Pair weights scale by scaleA * scaleB; XOR'ed pairs' counts are scaled
   // in the epilogue.
   int64_t scaleShift =
@@ -1680,9 +1686,41 @@ Value ConvKernelBuilder::build() {
                   OpBuilder::InsertionGuard guard(b);
                   b.setInsertionPoint(pb.getInsertionBlock(),
                                       pb.getInsertionPoint());
-                  return planePair(pivs, acc);
+                  if (!loopHorner)
+                    return planePair(pivs, acc);
+                  // Pair (planesA - 1 - u, planesB - 1 - v): with at most 2
+                  // weight planes the weights fall or stay level along the
+                  // loops. The sums so far shift by the step from the
+                  // previous pair: 1 within a row of weight planes, 2 -
+                  // planesB from one row to the next, 0 before the first.
+                  Value u = pivs[0], v = pivs[1];
+                  Value i =
+                      arith::SubIOp::create(b, loc, index(planesA - 1), u);
+                  Value j =
+                      arith::SubIOp::create(b, loc, index(planesB - 1), v);
+                  Value first = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::eq,
+                      arith::OrIOp::create(b, loc, u, v), zero);
+                  Value inRow = arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::ne, v, zero);
+                  Value shift = arith::SelectOp::create(
+                      b, loc, first, zero,
+                      arith::SelectOp::create(b, loc, inRow, one,
+                                              index(2 - planesB)));
+                  Type sumElement = sumVector.getElementType();
+                  Value shifts = vector::BroadcastOp::create(
+                      b, loc, sumVector,
+                      arith::IndexCastOp::create(b, loc, sumElement, shift));
+                  SmallVector<Value> shifted;
+                  for (Value sum : acc)
+                    shifted.push_back(
+                        arith::ShLIOp::create(b, loc, sum, shifts));
+                  return reducePlanePair(kernelInput, relaid, n, oh, ow0, cob0,
+                                         i, j, shifted);
                 });
             planeSums.assign(planes.results.begin(), planes.results.end());
+            if (loopHorner)
+              shiftSums(planeSums, scaleShift);
           }
 
           // Epilogue: corrections, add to init, store. Every read of the

@@ -664,3 +664,32 @@ func.func @conv2d_1x1_four_pairs(%x: !X4, %f: !F4, %init: tensor<1x3x3x8xi32>) -
   %r = bitserial.conv2d ins(%x, %f : !X4, !F4) outs(%init : tensor<1x3x3x8xi32>) strides = [2, 2] -> tensor<1x3x3x8xi32>
   return %r : tensor<1x3x3x8xi32>
 }
+
+// -----
+
+// 64-bit lane counts, weights all positive (unsigned x bipolar) and one
+// weight plane: the plane loop runs from the high activation plane down,
+// shifts the carried sums by 1 before each pair but the first, and the
+// steps count into them (no second set of sums, no select of add and
+// subtract); the sums are scaled by the bipolar factor 2 once after it.
+// RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="vector-bits=512 word-popcount=true pixel-block=2 channel-block=1 fit-register-block=false" --canonicalize | FileCheck %s --check-prefix=HORNER
+// HORNER-LABEL: func.func @conv2d_horner_plane_loop
+// HORNER: %[[SUMS:.*]]:2 = scf.for %[[U:.*]] = %c0 to %c2 step %c1 iter_args(%[[S0:.*]] = %[[ZERO:.*]], %[[S1:.*]] = %[[ZERO]]) -> (vector<8xi64>, vector<8xi64>)
+// HORNER-NEXT: %[[PLANE:.*]] = arith.subi %c1, %[[U]] : index
+// HORNER-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[U]], %c0 : index
+// HORNER-NEXT: %[[SHIFT:.*]] = arith.select %[[FIRST]], %c0, %c1 : index
+// HORNER: %[[A:.*]] = arith.shli %[[S0]], %{{.*}} : vector<8xi64>
+// HORNER-NEXT: %[[B:.*]] = arith.shli %[[S1]], %{{.*}} : vector<8xi64>
+// HORNER-NEXT: scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[A]], %{{.*}} = %[[B]])
+// HORNER: tensor.extract %{{.*}}[%c0, %{{.*}}, %{{.*}}, %[[PLANE]], %c0] : tensor<1x6x7x2x1xi64>
+// HORNER-COUNT-2: math.ctpop
+// HORNER-NOT: arith.select
+// HORNER: arith.shli %[[SUMS]]#0, %{{.*}} : vector<8xi64>
+// HORNER-NEXT: arith.shli %[[SUMS]]#1, %{{.*}} : vector<8xi64>
+// HORNER: return
+!X = tensor<1x6x6x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+!F = tensor<8x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 64>>
+func.func @conv2d_horner_plane_loop(%x: !X, %f: !F, %init: tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32>
+  return %r : tensor<1x4x4x8xi32>
+}
