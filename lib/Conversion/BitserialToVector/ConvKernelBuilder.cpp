@@ -1056,12 +1056,12 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
 
   // Byte sums of one chunk, or 64-bit lane sums (word popcounts), carried
   // across plane pairs: the steps count into them directly.
-  bool carryBytes =
+  bool carrySums =
       !sums.empty() && depth == 0 && (shape.wordPopcount || accBits == 8);
   auto chunk = [&](ValueRange outerIvs, ValueRange wideAcc) {
     SmallVector<Value> bytesInit(
         accumulators, shape.wordPopcount ? zeroWords() : zeroBytes());
-    if (carryBytes || wideSteps)
+    if (carrySums || wideSteps)
       bytesInit.assign(wideAcc.begin(), wideAcc.end());
     // The chunk's levels, as loops or (with unrollSteps) straight-line
     // steps. The order of steps is free (they only add into the
@@ -1192,7 +1192,7 @@ ConvKernelBuilder::reducePlanePair(Value kernelInput, Value relaid, Value n,
           return bytes;
         });
     SmallVector<Value> counts(inner.results);
-    if (carryBytes || wideSteps)
+    if (carrySums || wideSteps)
       return counts;
     SmallVector<Value> next;
     for (int64_t k = 0; k < accumulators; ++k) {
