@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
@@ -316,6 +317,31 @@ static bool isIntrinsicOnlyFeature(StringRef feature) {
 
 /// Code for --cpu runs on this machine: the CPU may not have an instruction
 /// set feature that the host lacks (the code would fault).
+/// Erases the functions that the entry cannot reach through symbol
+/// references: the JIT only ever calls the entry, and lowering the others
+/// would cost compile time (and could fail on code that never runs). Keeps
+/// everything when an op might refer to symbols in ways it does not declare.
+static void eraseUnreachableFunctions(ModuleOp module, func::FuncOp entry) {
+  SymbolTable symbols(module);
+  llvm::SmallPtrSet<Operation *, 16> reachable{entry};
+  SmallVector<Operation *> worklist{entry};
+  while (!worklist.empty()) {
+    std::optional<SymbolTable::UseRange> uses =
+        SymbolTable::getSymbolUses(worklist.pop_back_val());
+    if (!uses)
+      return;
+    for (const SymbolTable::SymbolUse &use : *uses)
+      if (Operation *symbol =
+              symbols.lookup(use.getSymbolRef().getRootReference()))
+        if (reachable.insert(symbol).second)
+          worklist.push_back(symbol);
+  }
+  for (func::FuncOp function :
+       llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (!reachable.contains(function))
+      function.erase();
+}
+
 static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
   SmallVector<std::string> missing;
   for (const auto &feature : llvm::sys::getHostCPUFeatures())
@@ -440,6 +466,7 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
           " (public functions: " + (names.empty() ? "none" : names) + ")");
   }
   impl->entry = entry.getName().str();
+  eraseUnreachableFunctions(module, entry);
   // Half the main thread's stack (OpenMP threads have less, and other frames
   // need some).
   struct rlimit stack;
