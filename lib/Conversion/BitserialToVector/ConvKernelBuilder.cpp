@@ -505,9 +505,14 @@ Value ConvKernelBuilder::pixelBitCounts(Value kernelInput) {
 /// S_A[n, oh, ow] = aA * sum over taps, planes i, words of c_i pc(X), from
 /// the kernel's input: first the weighted count of every input pixel
 /// (pixelBitCounts), then window sums of those (rather than KH * KW
-/// recounts of every pixel's words).
+/// recounts of every pixel's words). For 1x1 kernels P itself, whose
+/// columns past OW the kernel does not read.
 Value ConvKernelBuilder::activationBitCounts(Value kernelInput) {
   Value pixels = pixelBitCounts(kernelInput);
+  // 1x1 kernels read a subsampled input: its pixel (oh, ow) is the one
+  // window of output (oh, ow), so the window sums would copy P.
+  if (kernelH == 1 && kernelW == 1)
+    return pixels;
   // S_A[n, oh, ow]: loops (n, oh, chunks of kSumLanes columns), each chunk
   // the sum of KH x KW vectors of P (every stride-th element of a
   // contiguous read when the column stride is > 1). Scalar loops with the

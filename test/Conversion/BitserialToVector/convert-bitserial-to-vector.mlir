@@ -42,7 +42,7 @@
 // CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<16x1x1x1x2xi64>
 // CHECK-NEXT: vector.from_elements
 // CHECK-NEXT: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xi64>, tensor<4x1x1x1x2x4xi64>
-// CHECK: %[[COUNTS:.*]] = scf.for {{.*}} -> (tensor<1x1x10xi64>)
+// CHECK: %[[COUNTS:.*]] = scf.for {{.*}} -> (tensor<1x1x13xi64>)
 // CHECK-NOT: tensor.empty() : tensor<1x1x10x16xi32>
 // CHECK: scf.for %[[ROW:[^ ]*]] = %c0 to %c10 step %c4 iter_args(%{{.*}} = %[[IMAGE]])
 // CHECK: scf.for %[[COL:[^ ]*]] = %c0 to %c4 step %c2 iter_args(%[[OUTPUT:[^ ]*]] = %{{.*}})
