@@ -17,6 +17,7 @@
 #include "Bitserial/IR/BitserialOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -192,9 +193,23 @@ SmallVector<Value> codePlanes(OpBuilder &b, Location loc, Value codes,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit, zero);
     if (valid)
       set = arith::AndIOp::create(b, loc, set, valid);
-    words.push_back(vector::ExtractOp::create(
+    Value word = vector::ExtractOp::create(
         b, loc, vector::BitCastOp::create(b, loc, bitsType, set),
-        ArrayRef<int64_t>{0}));
+        ArrayRef<int64_t>{0});
+    // InstCombine makes plane 0's test a `trunc <N x i8> to <N x i1>`, and
+    // LLVM 22's x86 backend miscompiles its bitcast to a word that becomes
+    // lane 0 of a vector with zero lanes (a 1-channel filter's relayout):
+    // it takes the low 64 bits of the bytes. An empty asm hides the
+    // word's origin from that fold.
+    if (q == 0)
+      word =
+          LLVM::InlineAsmOp::create(
+              b, loc, wordType, ValueRange{word}, /*asm_string=*/"",
+              /*constraints=*/"=r,0", /*has_side_effects=*/false,
+              /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+              LLVM::AsmDialectAttr(), ArrayAttr())
+              ->getResult(0);
+    words.push_back(word);
   }
   return words;
 }
