@@ -315,8 +315,6 @@ static bool isIntrinsicOnlyFeature(StringRef feature) {
   return names.contains(feature) || feature.starts_with("amx-");
 }
 
-/// Code for --cpu runs on this machine: the CPU may not have an instruction
-/// set feature that the host lacks (the code would fault).
 /// Erases the functions that the entry cannot reach through symbol
 /// references: the JIT only ever calls the entry, and lowering the others
 /// would cost compile time (and could fail on code that never runs). Keeps
@@ -342,6 +340,8 @@ static void eraseUnreachableFunctions(ModuleOp module, func::FuncOp entry) {
       function.erase();
 }
 
+/// Code for --cpu runs on this machine: the CPU may not have an instruction
+/// set feature that the host lacks (the code would fault).
 static llvm::Error checkRunsOnHost(const CpuFeatures &cpu, StringRef cpuName) {
   SmallVector<std::string> missing;
   for (const auto &feature : llvm::sys::getHostCPUFeatures())
