@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The x86 benchmark: bitserial kernels against baselines measured in the same run.
 
-    benchmarks/run.py [--build build] [--repeat 30] [--layers C2,C6] [--init zero|argument] [--markdown FILE]
+    benchmarks/run.py [--build build] [--repeat 30] [--min-ms 200] [--layers C2,C6] [--init zero|argument] [--markdown FILE]
 
 Runs bitserial-baselines twice (oneDNN at its best ISA, and capped to AVX2,
 as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
@@ -12,11 +12,13 @@ bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 the popcount loops' own 2-thread speedup as the ceiling, and a cache line's
 round trip between two threads before and after each table: on a virtual
 machine the vCPUs can be near or far apart, which 2-thread times follow),
-through bitserial-run --repeat (median of single calls, packed activations
+through bitserial-run --repeat (median of single calls, at least --repeat
+and enough to span --min-ms, as the baselines' medians; packed activations
 in, i32 out; the filters constants of the module, re-laid out at compile
 time as oneDNN's weights are reordered outside its timed calls, or with
 --weights argument re-laid out in every call, for the dense layers too;
-the lowest of --rounds such medians, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
+the lowest of --rounds such medians, the rounds alternating between
+the targets, and likewise for the baselines). Prints tables of median ms, binary G op/s (one op = one AND'ed bit
 pair counted = MACs x bits_a x bits_w), percent of the AND+popcount peak
 measured by bitserial-baselines (AVX2 vpshufb on operands split into
 nibbles, as the avx2 kernel stores them, for the avx2 kernel; 512-bit
@@ -38,6 +40,7 @@ that the weights come from memory, against that of a 256 MiB buffer
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -61,6 +64,9 @@ CONFIGS = {  # name: ((bits, encoding) of activations, of weights)
     "A2W1": ((2, "unsigned"), (1, "bipolar")),
     "A2W2": ((2, "unsigned"), (2, "signed")),
 }
+# Calls per median at most (--min-ms on a layer of a few us).
+MAX_CALLS = 100000
+
 TARGETS = ["x86-avx2", "host", "host-2t"]
 
 
@@ -175,34 +181,60 @@ def dense_module(m, config, k=4096, n=4096, weights="constant", init="zero"):
 """, m * n * k * ba * bw, n * bw * ((k + 63) // 64) * 8
 
 
-def time_module(runner, text, target, repeat, rounds, kernels=None, extra=()):
-    """The lowest of `rounds` medians of `repeat` calls each; the kernel of
-    each op the cost model chose ("bitserial" or "int8") is added to the
-    set `kernels` if one is given. `extra` holds more bitserial-run
-    options."""
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
-        f.write(text)
+def run_once(runner, path, target, repeat, kernels=None, extra=()):
+    """The median of one bitserial-run --repeat process, in ms."""
     threads = ["--num-threads", "2"] if target.endswith("-2t") else []
     target = target.removesuffix("-2t")
-    medians = []
+    out = subprocess.run(
+        [runner, path, "--random-inputs", "--seed", "1", "--repeat",
+         str(repeat), "--target", target, "-O3"] + threads
+        # The AVX2 kernel is compiled for an AVX2-only CPU, as it
+        # would run on an AVX2-only machine.
+        + (["--cpu", AVX2_CPU] if target == "x86-avx2" else [])
+        + (["--print-kernels"] if kernels is not None else [])
+        + list(extra),
+        capture_output=True, text=True, check=True)
+    if kernels is not None:
+        kernels.update(re.findall(r"remark: kernel (\w+)", out.stderr))
+    return float(re.search(r"median ([0-9.]+) ms", out.stdout).group(1))
+
+
+def time_targets(runner, text, targets, repeat, rounds, kernels=None,
+                 extra=(), min_ms=0.0):
+    """For each target, the lowest of `rounds` medians of at least `repeat`
+    calls; the rounds go over the targets in turn, so that the machine's
+    slow and fast phases reach all of them alike. With `min_ms`, an untimed
+    first process sizes each target's medians to span at least that many ms
+    of calls, as the baselines' do (a median of 30 calls of a few us spans a
+    moment of the machine). `kernels` (target -> set) collects the kernel
+    each op's cost model chose ("bitserial", "int8", "lookup"); `extra`
+    holds more bitserial-run options."""
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False) as f:
+        f.write(text)
+    calls = dict.fromkeys(targets, repeat)
+    medians = {t: [] for t in targets}
     try:
+        if min_ms:
+            for t in targets:
+                ms = run_once(runner, f.name, t, repeat, extra=extra)
+                if ms > 0:
+                    calls[t] = min(max(repeat, math.ceil(min_ms / ms)),
+                                   MAX_CALLS)
         for _ in range(rounds):
-            out = subprocess.run(
-                [runner, f.name, "--random-inputs", "--seed", "1", "--repeat",
-                 str(repeat), "--target", target, "-O3"] + threads
-                # The AVX2 kernel is compiled for an AVX2-only CPU, as it
-                # would run on an AVX2-only machine.
-                + (["--cpu", AVX2_CPU] if target == "x86-avx2" else [])
-                + (["--print-kernels"] if kernels is not None else [])
-                + list(extra),
-                capture_output=True, text=True, check=True)
-            if kernels is not None:
-                kernels.update(re.findall(r"remark: kernel (\w+)", out.stderr))
-            medians.append(
-                float(re.search(r"median ([0-9.]+) ms", out.stdout).group(1)))
+            for t in targets:
+                medians[t].append(run_once(
+                    runner, f.name, t, calls[t],
+                    kernels[t] if kernels is not None else None, extra))
     finally:
         os.unlink(f.name)
-    return min(medians)
+    return {t: min(m) for t, m in medians.items()}
+
+
+def time_module(runner, text, target, repeat, rounds, kernels=None, extra=()):
+    """time_targets for one target, with a fixed number of calls."""
+    found = {target: kernels} if kernels is not None else None
+    return time_targets(runner, text, [target], repeat, rounds, found,
+                        extra)[target]
 
 
 def percent_of_peak(gops, peak, kernels, target):
@@ -266,6 +298,11 @@ def main():
         os.path.dirname(os.path.abspath(__file__)), "..", "build"))
     parser.add_argument("--repeat", type=int, default=30,
                         help="calls per median")
+    parser.add_argument("--min-ms", type=float, default=200,
+                        help="calls per median of a conv or dense layer: "
+                        "--repeat or more, to span this many ms (0: exactly "
+                        "--repeat); the baselines' take at least 20 calls "
+                        "and 200 ms")
     parser.add_argument("--rounds", type=int, default=3,
                         help="medians per measurement, the lowest kept (the "
                         "machines are shared: this filters out periods of "
@@ -344,9 +381,8 @@ def main():
         for layer in layers:
             text, ops = conv_module(layer, config, args.weights, args.init)
             kernels = {t: set() for t in TARGETS}
-            ms = {t: time_module(runner, text, t, args.repeat, args.rounds,
-                                 kernels[t])
-                  for t in TARGETS}
+            ms = time_targets(runner, text, TARGETS, args.repeat,
+                              args.rounds, kernels, min_ms=args.min_ms)
             for t in TARGETS:
                 total[t] += ms[t]
             host_ms[layer] = ms["host"]
@@ -431,17 +467,16 @@ def main():
             text, ops, weight_bytes = dense_module(
                 m, config, weights=args.weights, init=args.init)
             kernels = {t: set() for t in TARGETS}
-            ms = {t: time_module(runner, text, t, args.repeat, args.rounds,
-                                 kernels[t])
-                  for t in TARGETS}
+            ms = time_targets(runner, text, TARGETS, args.repeat,
+                              args.rounds, kernels, min_ms=args.min_ms)
             gops = {t: ops / (ms[t] * 1e6) for t in ms}
             stream = "| - | - | - | - | - | - |"
             if m == 1:
                 percent = lambda gbs, bw: f"{100 * gbs / bw:.0f}%" if bw else "-"
                 gbs = weight_bytes / (ms["host"] * 1e6)
-                cold_ms = time_module(runner, text, "host", args.repeat,
-                                      args.rounds,
-                                      extra=["--cold", str(MEMORY_BUFFER_MIB)])
+                cold_ms = time_targets(
+                    runner, text, ["host"], args.repeat, args.rounds,
+                    extra=["--cold", str(MEMORY_BUFFER_MIB)])["host"]
                 cold_gbs = weight_bytes / (cold_ms * 1e6)
                 stream = (f"| {gbs:.1f} | {percent(gbs, read_bw.get(weight_bytes))} "
                           f"| {cold_ms:.4f} | {cold_gbs:.1f} "
