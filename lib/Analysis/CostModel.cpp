@@ -107,7 +107,10 @@ bool mlir::bitserial::isInt8UnitOf(Int8Unit unit, CostTarget target) {
 static BitSerialCosts getBitSerialCosts(CostTarget target) {
   switch (target) {
   case CostTarget::X86Avx512Vpopcntdq:
-    return {240, 0.11, 0.46};
+    // Zen 5, 4 Dec 2026 (benchmarks/fit_cost_model.py): C2-C12 at A1W1,
+    // A2W1, A2W2, A3W2, A4W2, A3W3 and A4W4 with constant filters, 77 ops,
+    // max error 41% (C11 past 2 x 2 bits, where int8 wins by 1.7x or more).
+    return {486, 0.033, 0.032};
   case CostTarget::X86Avx2:
     return {95, 0.24, 0.79};
   case CostTarget::X86Avx512:
@@ -144,9 +147,25 @@ static std::optional<Int8Costs> getInt8Costs(CostTarget target, Int8Unit unit) {
   switch (unit) {
   case Int8Unit::None:
     return std::nullopt;
-  case Int8Unit::X86Avx512Vnni:
-    return x86(Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true, 1,
-                         kX86MemoryBytesPerCycle});
+  case Int8Unit::X86Avx512Vnni: {
+    if (target != CostTarget::X86Avx512Vpopcntdq)
+      return x86(Int8Costs{46, 4, 6, 0.30, 0.30, 0, 1.6, 0, 0, true, 1,
+                           kX86MemoryBytesPerCycle});
+    // Zen 5, 4 Dec 2026, fitted with the bit-serial constants
+    // (benchmarks/fit_cost_model.py): C2-C12 at A2W1 to A4W4 with constant
+    // filters, 66 ops, max error 14%. Filters past the 1 MiB L2 (C10, C12:
+    // 1.2 and 2.4 MB of i8 codes) stream from L3 for every block of 6
+    // pixels: those layers ran 1.25-1.4x slower per MAC than C7 and C9.
+    // Bipolar x bipolar (A1W1) left out: 1.3x slower than this (its
+    // corrections), and 5-8x slower than bit-serial. The weights' decoding
+    // on every call is the old constant halved, as the refit halved the
+    // other costs (not measured again).
+    Int8Costs costs{90,  4, 6, 0.029, 0.027, 0,
+                    0.8, 0, 0, true,  1,     kX86MemoryBytesPerCycle};
+    costs.l2Bytes = int64_t(1) << 20;
+    costs.cyclesPerL2StreamedByte = 0.0114;
+    return x86(costs);
+  }
   case Int8Unit::X86Avx2:
     // Narrow products fitted on Zen 3 against the x86-avx2 bit-serial
     // constants (docs/benchmarks.md, "Narrow int8 products"): C2-C12 at
@@ -260,11 +279,15 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
     lookup = LookupCosts{4, 32, 1, 0.765, 4, 2, 0.45, 0.45, 0.85};
   // vpermb (AVX512-VBMI; the pass's `lookup` option says whether the CPU
   // has it): fitted on Zen 5 to ResNet-18's C2-C12 at A2W2 (constant
-  // filters) against the bit-serial kernel's estimates and times there. Per
-  // weight value as for vpshufb; with the filter an argument it picked the
-  // faster kernel for C4, C6 (lookups) and C12 (bit-serial).
+  // filters) with the bit-serial and int8 constants (4 Dec 2026, max error
+  // 19%). Per weight value (filters as arguments) the old constant halved,
+  // as the refit halved the lookups' cost (not measured again). With AMX,
+  // whose bit-serial constants were fitted against them, the constants
+  // before (fitted against the bit-serial estimates then).
   if (target == CostTarget::X86Avx512Vpopcntdq)
-    lookup = LookupCosts{3, 64, 2, 0.452, 4, 2, 1.67, 0.14, 0.85};
+    lookup = unit == Int8Unit::X86Amx
+                 ? LookupCosts{3, 64, 2, 0.452, 4, 2, 1.67, 0.14, 0.85}
+                 : LookupCosts{3, 64, 2, 0.891, 4, 2, 0.364, 0, 0.43};
   return {target,           unit,  bitSerial, getInt8Costs(target, unit),
           getShape(target), lookup};
 }
@@ -503,6 +526,11 @@ KernelEstimate mlir::bitserial::estimateKernels(const CostModel &model,
     // packed weights are a quarter of the bytes; M = 8 1.73 against 1.41).
     double weightBytes =
         double(problem.weightValues()) * (narrow ? 1 : i8->bytesPerWeightCode);
+    if (i8->l2Bytes > 0 && weightBytes > i8->l2Bytes &&
+        weightBytes <= kCachedInt8WeightBytes)
+      weightCycles += weightBytes * double(problem.batch) * problem.outHeight *
+                      llvm::divideCeil(problem.outWidth, i8->rowBlock) *
+                      i8->cyclesPerL2StreamedByte;
     if (i8->memoryBytesPerCycle > 0 && weightBytes > kCachedInt8WeightBytes) {
       double passes =
           i8->streamsWeightsOnce

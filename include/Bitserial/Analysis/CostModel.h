@@ -116,6 +116,11 @@ struct Int8Costs {
   /// Weights past kCachedInt8WeightBytes stream from memory once (the
   /// kernel's channel blocks outer), not once per register block of rows.
   bool streamsWeightsOnce = false;
+  /// Weights past `l2Bytes` (and up to kCachedInt8WeightBytes) leave the
+  /// core's L2 cache: each register block of rows streams them from L3 at
+  /// `cyclesPerL2StreamedByte` per byte (0: not modelled).
+  int64_t l2Bytes = 0;
+  double cyclesPerL2StreamedByte = 0;
 };
 
 /// Re-laid-out int8 weights up to this size are taken to stay in the
