@@ -49,11 +49,13 @@ CYCLES_PER_MS = 4.5e6
 INT8_ROWS = 6
 L2_BYTES = 1 << 20
 CACHED_INT8_WEIGHT_BYTES = 8 << 20
+# kLookupMargin of lib/Transforms/SelectKernels.cpp.
+LOOKUP_MARGIN = 0.9
 TARGET = "x86-avx512-vpopcntdq"
 KERNELS = ("bitserial", "int8", "lookup")
 REMARK = re.compile(
     r"remark: kernel (\w+) .*estimated cycles: bit-serial (\d+) \(block "
-    r"(\d+)x(\d+)\)(?:, int8 [\w-]+ (\d+))?(?:, lookup (\d+))?")
+    r"(\d+)x(\d+)\)(?:, int8 ([\w-]+) (\d+))?(?:, lookup (\d+))?")
 
 
 def align(x, a):
@@ -115,6 +117,16 @@ def fit(rows):
     return [1 / full[0]] + list(full[1:])
 
 
+def choose(estimates):
+    """The kernel bitserial-select-kernels picks: the cheapest of bit-serial
+    and int8, then lookups only when estimated cheaper by LOOKUP_MARGIN."""
+    kernel = min((k for k in estimates if k != "lookup"), key=estimates.get)
+    if "lookup" in estimates and \
+            estimates["lookup"] < LOOKUP_MARGIN * estimates[kernel]:
+        kernel = "lookup"
+    return kernel
+
+
 def with_kernel(text, kernel):
     return re.sub(r"(padding = \[[0-9, ]*\]) ->",
                   rf'\1 {{bitserial.kernel = "{kernel}"}} ->', text, count=1)
@@ -153,7 +165,14 @@ def main():
                      "-O3", "--print-kernels"],
                     capture_output=True, text=True, check=True)
             m = REMARK.search(out.stderr)
-            chosen, bs_est, pb, qb, i8_est, lk_est = m.groups()
+            if not m:
+                sys.exit(f"fit_cost_model.py: no kernel remark for {layer} "
+                         f"{config}:\n{out.stderr}")
+            chosen, bs_est, pb, qb, unit, i8_est, lk_est = m.groups()
+            if unit != "avx512-vnni" or not lk_est and bw == 2 and ba <= 2:
+                sys.exit("fit_cost_model.py: needs a CPU whose pipeline "
+                         "offers vpdpbusd (AVX512-VNNI, not AMX) and vpermb "
+                         f"lookups (AVX512-VBMI); the remark was: {m.group(0)}")
             block = (int(pb), int(qb))
             estimates = {"bitserial": float(bs_est)}
             if i8_est:
@@ -212,10 +231,10 @@ def main():
     for op in ops:
         ms = op["ms"]
         best = min(ms, key=ms.get)
-        build = min(op["estimates"], key=op["estimates"].get)
+        build = choose(op["estimates"])
         est = {k: estimate(op["features"][k], fitted.get(k, current[k]))
                for k in ms}
-        mine = min(est, key=est.get)
+        mine = choose(est)
         lost["build"] += ms[build] - ms[best]
         lost["fitted"] += ms[mine] - ms[best]
         times = " / ".join(f"{ms[k]:.4f}" if k in ms else "-" for k in KERNELS)

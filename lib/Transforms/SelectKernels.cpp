@@ -25,6 +25,14 @@ using namespace mlir;
 using namespace mlir::bitserial;
 
 /// Whether the int8 lowering of `unit` handles `op`.
+/// Lookups are chosen only when estimated this much cheaper than the other
+/// kernels: their speed (like int8's) moved by 25-35% with the Zen 5's phase
+/// where the popcounts' held (C11 at 2 x 2 bits: 0.0121 ms in one run,
+/// 0.016 in the next, bit-serial 0.012-0.013 in both; its parallel lookups
+/// were also slower on 2 threads than on 1). The 3x3 layers' lookups are
+/// estimated 16-26% cheaper and keep them.
+static constexpr double kLookupMargin = 0.9;
+
 static bool canLowerToInt8(Operation *op, Int8Unit unit) {
   switch (unit) {
   case Int8Unit::None:
@@ -170,7 +178,7 @@ struct BitserialSelectKernelsPass
         minBitProduct == 0) {
       double chosen = kind == KernelKind::Int8 ? *estimate.int8Cycles
                                                : estimate.bitSerialCycles;
-      if (*estimate.lookupCycles < chosen) {
+      if (*estimate.lookupCycles < kLookupMargin * chosen) {
         kind = KernelKind::Lookup;
         reason = "cost model";
       }
