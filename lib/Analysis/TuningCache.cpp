@@ -161,8 +161,7 @@ llvm::Expected<TuningCache> TuningCache::parse(StringRef text, StringRef name) {
         p = (*block)[0].getAsInteger();
         q = (*block)[1].getAsInteger();
       }
-      if (!p || !q || *p < 1 || *q < 1 ||
-          *p * *q > kMaxRegisterBlockAccumulators)
+      if (!p || !q || !isValidRegisterBlock(*p, *q))
         return entryError("\"winner\".\"register_block\" must be [pixels, "
                           "channel vectors] with at least 1 of each and at "
                           "most " +

@@ -106,8 +106,8 @@ LogicalResult BitserialDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == kRegisterBlockAttrName) {
     auto block = dyn_cast<DenseI64ArrayAttr>(value);
-    if (!block || block.size() != 2 || block[0] < 1 || block[1] < 1 ||
-        block[0] * block[1] > kMaxRegisterBlockAccumulators)
+    if (!block || block.size() != 2 ||
+        !isValidRegisterBlock(block[0], block[1]))
       return op->emitError()
              << "'" << name
              << "' must be array<i64: pixels, channel vectors> with at least "

@@ -51,6 +51,16 @@ std::optional<bool> getAnnotatedInt8Choice(Operation *op);
 /// The largest register block (accumulator vectors) of the vector kernels.
 inline constexpr int64_t kMaxRegisterBlockAccumulators = 16;
 
+/// Whether `pixels` x `channelVectors` is a register block the vector
+/// kernels take: at least 1 of each, at most kMaxRegisterBlockAccumulators
+/// in all (checked without overflowing the product).
+inline bool isValidRegisterBlock(int64_t pixels, int64_t channelVectors) {
+  return pixels >= 1 && channelVectors >= 1 &&
+         pixels <= kMaxRegisterBlockAccumulators &&
+         channelVectors <= kMaxRegisterBlockAccumulators &&
+         pixels * channelVectors <= kMaxRegisterBlockAccumulators;
+}
+
 /// The packed layout of `type`, or null if it is not a packed tensor.
 PackedLayoutAttr getPackedLayout(Type type);
 

@@ -1098,6 +1098,27 @@ func.func @register_block_zero(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> t
 
 // -----
 
+// Sizes whose product overflows i64 (2^62 x 4 wraps to 0) are rejected too.
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @register_block_overflow(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{at most 16 accumulators, got array<i64: 4611686018427387904, 4>}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.register_block = array<i64: 4611686018427387904, 4>} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
+!X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+!F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @register_block_max(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
+  // expected-error @+1 {{at most 16 accumulators, got array<i64: 9223372036854775807, 3>}}
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<1x4x5x10xi32>) {bitserial.register_block = array<i64: 9223372036854775807, 3>} -> tensor<1x4x5x10xi32>
+  return %r : tensor<1x4x5x10xi32>
+}
+
+// -----
+
 !X = tensor<1x6x7x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 !F = tensor<10x3x3x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
 func.func @tuning_key_not_json(%x: !X, %f: !F, %init: tensor<1x4x5x10xi32>) -> tensor<1x4x5x10xi32> {
