@@ -281,9 +281,9 @@ CostModel mlir::bitserial::getCostModel(CostTarget target, Int8Unit unit) {
   // has it): fitted on Zen 5 to ResNet-18's C2-C12 at A2W2 (constant
   // filters) with the bit-serial and int8 constants (4 Dec 2026, max error
   // 19%). Per weight value (filters as arguments) the old constant halved,
-  // as the refit halved the lookups' cost (not measured again). With AMX,
-  // whose bit-serial constants were fitted against them, the constants
-  // before (fitted against the bit-serial estimates then).
+  // as the refit halved the lookups' cost (not measured again). With AMX
+  // (the Xeon's own bit-serial constants) the lookup constants stay as they
+  // were: the refit did not measure the Xeon.
   if (target == CostTarget::X86Avx512Vpopcntdq)
     lookup = unit == Int8Unit::X86Amx
                  ? LookupCosts{3, 64, 2, 0.452, 4, 2, 1.67, 0.14, 0.85}

@@ -24,7 +24,6 @@ namespace mlir::bitserial {
 using namespace mlir;
 using namespace mlir::bitserial;
 
-/// Whether the int8 lowering of `unit` handles `op`.
 /// Lookups are chosen only when estimated this much cheaper than the other
 /// kernels: their speed (like int8's) moved by 25-35% with the Zen 5's phase
 /// where the popcounts' held (C11 at 2 x 2 bits: 0.0121 ms in one run,
@@ -33,6 +32,7 @@ using namespace mlir::bitserial;
 /// estimated 16-26% cheaper and keep them.
 static constexpr double kLookupMargin = 0.9;
 
+/// Whether the int8 lowering of `unit` handles `op`.
 static bool canLowerToInt8(Operation *op, Int8Unit unit) {
   switch (unit) {
   case Int8Unit::None:
