@@ -1,6 +1,7 @@
 //===- Runner.cpp - Compile and run bitserial modules on the host ---------===//
 
 #include "Bitserial/Runner/Runner.h"
+#include "Bitserial/Runner/ThreadTeam.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -125,7 +126,9 @@ struct Runner::Impl {
   std::mutex compileMutex;
   std::atomic<void (*)(void **)> function{nullptr};
   unsigned threads = 1;
-  /// libomp's omp_set_num_threads, for parallel code.
+  /// Parallel code runs on the thread team (ThreadTeam.h), not libomp.
+  bool threadTeam = false;
+  /// libomp's omp_set_num_threads, for parallel code on libomp.
   void (*setNumThreads)(int) = nullptr;
 
   ~Impl() {
@@ -444,6 +447,9 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   if (options.keepInput)
     impl->inputModule = module.clone();
   impl->threads = options.threads;
+  impl->threadTeam =
+      options.threads > 1 &&
+      options.threadRuntime == RunnerOptions::ThreadRuntime::Team;
 
   // Find the entry function.
   SmallVector<func::FuncOp> publicFunctions = lowering.getPublicFunctions();
@@ -575,7 +581,7 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimize;
   SmallVector<StringRef> sharedLibs{BITSERIAL_C_RUNNER_UTILS};
-  if (options.threads > 1) {
+  if (options.threads > 1 && !impl->threadTeam) {
     // libomp reads the thread count when its first parallel region starts.
     setenv("OMP_NUM_THREADS", std::to_string(options.threads).c_str(), 1);
     sharedLibs.push_back(BITSERIAL_OPENMP_RUNTIME);
@@ -594,7 +600,10 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   }
   impl->engine = std::move(*engine);
   // Before anything is compiled: these take precedence over the process's.
-  impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  auto teamSymbols = impl->threadTeam
+                         ? getThreadTeamSymbols()
+                         : std::vector<std::pair<const char *, void *>>();
+  impl->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     auto add = [&](StringRef name, auto *function) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
@@ -605,6 +614,8 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
     add("realloc", &checkedRealloc);
     add("bitserial_profile_enter", &profileEnter);
     add("bitserial_profile_exit", &profileExit);
+    for (auto [name, function] : teamSymbols)
+      add(name, function);
     return symbols;
   });
   // An unresolved symbol would only be reported (twice, once by the JIT
@@ -616,6 +627,8 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
                             "bitserial_profile_enter",
                             "bitserial_profile_exit"},
                            name) ||
+        llvm::any_of(teamSymbols,
+                     [&](auto symbol) { return name == symbol.first; }) ||
         llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
       continue;
     emitError(func.getLoc())
@@ -974,7 +987,7 @@ llvm::Error Runner::compile() {
   if (!function)
     return makeError("calling '" + impl->entry +
                      "' failed: " + llvm::toString(function.takeError()));
-  if (impl->threads > 1) {
+  if (impl->threads > 1 && !impl->threadTeam) {
     // libomp reads OMP_NUM_THREADS once per process: set each call's count
     // on the calling thread (another Runner may want another one).
     if (void *omp = dlopen(BITSERIAL_OPENMP_RUNTIME, RTLD_LAZY | RTLD_NOLOAD)) {
@@ -1074,7 +1087,10 @@ Runner::call(ArrayRef<ArrayView> inputs, double *seconds) {
   std::chrono::steady_clock::time_point start, stop;
   {
     CrashGuard guard;
-    if (impl->setNumThreads)
+    // The count of the calling thread (another Runner may want another).
+    if (impl->threadTeam)
+      setThreadTeamSize(impl->threads);
+    else if (impl->setNumThreads)
       impl->setNumThreads(impl->threads);
     start = std::chrono::steady_clock::now();
     impl->function.load()(args.data());

@@ -95,6 +95,15 @@ static cl::opt<unsigned>
     threads("num-threads",
             cl::desc("Threads for the vector kernels (OpenMP; default 1)"),
             cl::init(1), cl::cat(runCategory));
+static cl::opt<RunnerOptions::ThreadRuntime> threadRuntime(
+    "thread-runtime", cl::desc("What runs the threads of --num-threads"),
+    cl::init(RunnerOptions::ThreadRuntime::Team),
+    cl::values(clEnumValN(RunnerOptions::ThreadRuntime::Team, "team",
+                          "the runner's thread team, spinning between "
+                          "kernels (default)"),
+               clEnumValN(RunnerOptions::ThreadRuntime::LibOmp, "libomp",
+                          "the OpenMP runtime, as compiled objects use")),
+    cl::cat(runCategory));
 static cl::opt<bool>
     tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
          cl::cat(runCategory));
@@ -273,6 +282,7 @@ int main(int argc, char **argv) {
   options.objectFile = objectFile;
   options.tile = tile;
   options.threads = threads;
+  options.threadRuntime = threadRuntime;
   options.checkInputValues = !noCheckInputs;
   options.profile = profile;
   options.printKernels = printKernels;

@@ -28,6 +28,11 @@ struct RunnerOptions {
   LoweringStrategy strategy = LoweringStrategy::Vector;
   /// Threads for the vector kernels' output rows (OpenMP); 1 is sequential.
   unsigned threads = 1;
+  /// What runs the parallel kernels' OpenMP calls: the runner's own thread
+  /// team (ThreadTeam.h), or libomp (Debian's libomp5-22), as objects
+  /// compiled ahead of time do.
+  enum class ThreadRuntime { Team, LibOmp };
+  ThreadRuntime threadRuntime = ThreadRuntime::Team;
   /// Far above any core count: a typo cannot ask for millions of threads.
   static constexpr unsigned kMaxThreads = 1024;
   /// Run bitserial-tile first (tile sizes from op attributes or its

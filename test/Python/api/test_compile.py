@@ -297,6 +297,10 @@ class ThreadsTest(unittest.TestCase):
         compiled = bitserial.compile(modules.matmul(16, 24, 200, 2, "signed", 2, "unsigned"))
         parallel = bitserial.compile(modules.matmul(8, 8, 70, 1, "bipolar", 1, "bipolar"),
                                    threads=2)
+        # Above the parallel thresholds: its kernel forks, and calls that
+        # find the thread team busy run on their own thread.
+        forking = bitserial.compile(modules.matmul(32, 128, 2000, 2, "signed", 2, "unsigned"),
+                                  threads=2)
         rng = np.random.default_rng(7)
         cases = []
         for _ in range(8):
@@ -304,13 +308,17 @@ class ThreadsTest(unittest.TestCase):
             w = modules.values(rng, (24, 200), 2, "unsigned")
             a = modules.values(rng, (8, 70), 1, "bipolar")
             b = modules.values(rng, (8, 70), 1, "bipolar")
-            cases.append((x, w, a, b))
+            c = modules.values(rng, (32, 2000), 2, "signed")
+            d = modules.values(rng, (128, 2000), 2, "unsigned")
+            cases.append((x, w, a, b, c, d))
 
         def work(case):
-            x, w, a, b = case
+            x, w, a, b, c, d = case
+            expected = bitserial.matmul(c, d)
             for _ in range(20):
                 np.testing.assert_array_equal(compiled(x, w), bitserial.matmul(x, w))
                 np.testing.assert_array_equal(parallel(a, b), bitserial.matmul(a, b))
+                np.testing.assert_array_equal(forking(c, d), expected)
             return True
 
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
