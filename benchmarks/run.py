@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """The x86 benchmark: bitserial kernels against baselines measured in the same run.
 
-    benchmarks/run.py [--build build] [--repeat 30] [--min-ms 200] [--layers C2,C6] [--init zero|argument] [--markdown FILE]
+    benchmarks/run.py [--build build] [--repeat 30] [--min-ms 200] [--layers C2,C6] [--init zero|argument] [--thread-runtime team|libomp] [--markdown FILE]
 
 Runs bitserial-baselines twice (oneDNN at its best ISA, and capped to AVX2,
 as on an AVX2-only machine), then times bitserial.conv2d on the ResNet-18
 layers C2-C12 (background.md) at A1W1 (bipolar x bipolar), A2W1 (unsigned x
 bipolar) and A2W2 (unsigned x signed), and bitserial.matmul dense layers
 (M = 1 and 64, K = N = 4096), each with the x86-avx2 and the host kernels
-(host also on 2 threads: output rows and channel parts in parallel, with
+(host also on 2 threads, on bitserial-run's thread team or with
+--thread-runtime libomp on libomp: output rows and channel parts in parallel, with
 the popcount loops' own 2-thread speedup as the ceiling, and a cache line's
 round trip between two threads before and after each table: on a virtual
 machine the vCPUs can be near or far apart, which 2-thread times follow),
@@ -66,6 +67,9 @@ CONFIGS = {  # name: ((bits, encoding) of activations, of weights)
 }
 # Calls per median at most (--min-ms on a layer of a few us).
 MAX_CALLS = 100000
+# bitserial-run's --thread-runtime for the 2-thread target (None: its
+# default, the thread team).
+THREAD_RUNTIME = None
 
 TARGETS = ["x86-avx2", "host", "host-2t"]
 
@@ -184,6 +188,8 @@ def dense_module(m, config, k=4096, n=4096, weights="constant", init="zero"):
 def run_once(runner, path, target, repeat, kernels=None, extra=()):
     """The median of one bitserial-run --repeat process, in ms."""
     threads = ["--num-threads", "2"] if target.endswith("-2t") else []
+    if threads and THREAD_RUNTIME:
+        threads += ["--thread-runtime", THREAD_RUNTIME]
     target = target.removesuffix("-2t")
     out = subprocess.run(
         [runner, path, "--random-inputs", "--seed", "1", "--repeat",
@@ -319,7 +325,12 @@ def main():
                         help="accumulators start at zero, the call only "
                         "writes its output (what the baselines compute), or "
                         "from an init argument the call reads and adds to")
+    parser.add_argument("--thread-runtime", choices=["team", "libomp"],
+                        help="what runs the 2-thread kernels (bitserial-run's "
+                        "--thread-runtime; default its thread team)")
     args = parser.parse_args()
+    global THREAD_RUNTIME
+    THREAD_RUNTIME = args.thread_runtime
     runner = os.path.join(args.build, "bin", "bitserial-run")
     tool = os.path.join(args.build, "bin", "bitserial-baselines")
     layers = args.layers.split(",")
@@ -354,7 +365,8 @@ def main():
          f"host {peak['host']:.0f} G/s; table lookups at 2 x 1 bits "
          f"{peaks.get('avx2_table_lookup_2x1_1thread') or 0:.0f} G/s; "
          f"load average {best['loadavg_start']}; avx2 kernels compiled for "
-         f"--cpu {AVX2_CPU}")
+         f"--cpu {AVX2_CPU}; 2 threads on "
+         f"{'libomp' if THREAD_RUNTIME == 'libomp' else 'the thread team'}")
     zmm_1t = both_peaks.get("avx512_vpopcntq_1thread")
     zmm_2t = both_peaks.get("avx512_vpopcntq_all_threads")
     scalar_1t = both_peaks["scalar_popcnt64_1thread"]

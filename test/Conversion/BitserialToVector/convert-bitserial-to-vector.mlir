@@ -608,18 +608,24 @@ func.func @negative_conv2d_wide_sums(%x: !X, %f: !F8, %init: tensor<1x5x7x8xi32>
 // -----
 
 // With parallel=true, a kernel of at least 2^24 AND'ed bit pairs forks only
-// if it has at least 256 per output: @outputs_heavy (128 x 128 x 64 outputs
-// x 64 pairs = 2^26) stays on one thread, @reduction_heavy (128 x 128 x 64
-// x 256 = 2^28) is split; with min-parallel-binops=0 both are.
+// if it has at least 128 per output: @outputs_heavy (128 x 128 x 64 outputs
+// x 64 pairs = 2^26) stays on one thread, @two_planes (128 pairs per
+// output) and @reduction_heavy (256) are split; with min-parallel-binops=0
+// all are.
 // NARROW-LABEL: func.func @outputs_heavy
 // SMALL-LABEL: func.func @outputs_heavy
 // SMALL-NOT: scf.forall
+// SMALL: return
+// SMALL-LABEL: func.func @two_planes
+// SMALL: scf.forall
 // SMALL: return
 // SMALL-LABEL: func.func @reduction_heavy
 // SMALL: scf.forall
 // SMALL: return
 // RUN: bitserial-opt %s -split-input-file --convert-bitserial-to-vector="parallel=true min-parallel-binops=0" | FileCheck %s --check-prefix=ALWAYS
 // ALWAYS-LABEL: func.func @outputs_heavy
+// ALWAYS: scf.forall
+// ALWAYS-LABEL: func.func @two_planes
 // ALWAYS: scf.forall
 // ALWAYS-LABEL: func.func @reduction_heavy
 // ALWAYS: scf.forall
@@ -629,6 +635,11 @@ func.func @negative_conv2d_wide_sums(%x: !X, %f: !F8, %init: tensor<1x5x7x8xi32>
 !F256 = tensor<64x1x1x1x4xi64, #bitserial.packed<bits = 1, encoding = unsigned, length = 256>>
 func.func @outputs_heavy(%x: !X64, %f: !F64, %init: tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32> {
   %r = bitserial.conv2d ins(%x, %f : !X64, !F64) outs(%init : tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32>
+  return %r : tensor<1x128x128x64xi32>
+}
+!X2 = tensor<1x128x128x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 64>>
+func.func @two_planes(%x: !X2, %f: !F64, %init: tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X2, !F64) outs(%init : tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32>
   return %r : tensor<1x128x128x64xi32>
 }
 func.func @reduction_heavy(%x: !X256, %f: !F256, %init: tensor<1x128x128x64xi32>) -> tensor<1x128x128x64xi32> {

@@ -39,10 +39,11 @@ inline constexpr int64_t kDefaultMinNibbleSteps = 8;
 inline constexpr int64_t kDefaultMinParallelBinops = int64_t(1) << 24;
 
 /// With `parallel`, kernels of fewer AND'ed bit pairs per output stay on one
-/// thread whatever their size: they mostly move outputs, which two threads
-/// did no faster on the Zen 5 (C3 at 2 x 1 bits, 128 pairs per output and
-/// 25.7 M in all: 0.040 ms on 1 thread, 0.046 ms on 2).
-inline constexpr int64_t kDefaultMinParallelBinopsPerOutput = 256;
+/// thread whatever their size: they mostly move outputs. On the Zen 5 with
+/// the runner's thread team C3 at 2 x 1 bits (128 per output, 25.7 M in
+/// all) ran 1.38x faster on 2 threads (0.0176 -> 0.0127 ms; with libomp
+/// 0.0153), C3 at 1 x 1 bits (64 per output, 12.8 M) 1.08x.
+inline constexpr int64_t kDefaultMinParallelBinopsPerOutput = 128;
 
 /// The same two on a CPU with AMX-INT8 (a Xeon core), whose two vCPUs ran
 /// C3 at 1 x 1 bits (12.8 M pairs, 64 per output) 1.4x faster on 2 threads
