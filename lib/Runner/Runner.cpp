@@ -627,8 +627,6 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
                             "bitserial_profile_enter",
                             "bitserial_profile_exit"},
                            name) ||
-        llvm::any_of(teamSymbols,
-                     [&](auto symbol) { return name == symbol.first; }) ||
         llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
       continue;
     emitError(func.getLoc())
