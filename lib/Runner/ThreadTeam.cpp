@@ -33,8 +33,6 @@
 
 using namespace mlir::bitserial;
 
-namespace {
-
 /// An outlined region: (global thread id, bound thread id, captured values).
 using Microtask = void (*)(int32_t *, int32_t *, ...);
 
@@ -52,12 +50,13 @@ constexpr size_t kMinWorkerStackBytes = size_t(16) << 20;
 constexpr int32_t kStaticChunked = 33;
 constexpr int32_t kStatic = 34;
 
-[[noreturn]] void fatal(const char *message, long value) {
+[[noreturn]] static void fatal(const char *message, long value) {
   std::fprintf(stderr, "bitserial thread team: %s %ld\n", message, value);
   std::fflush(stderr);
   std::_Exit(1);
 }
 
+namespace {
 /// What the calling thread does inside a region.
 struct ThreadState {
   unsigned index = 0;
@@ -66,9 +65,10 @@ struct ThreadState {
   /// setThreadTeamSize's value.
   unsigned requestedSize = 1;
 };
-thread_local ThreadState self;
+} // namespace
+static thread_local ThreadState self;
 
-bool oversubscribed(unsigned size) {
+static bool oversubscribed(unsigned size) {
   static const unsigned cores =
       std::max(1u, std::thread::hardware_concurrency());
   return size > cores;
@@ -76,7 +76,7 @@ bool oversubscribed(unsigned size) {
 
 /// One step of a wait: with more threads than cores the others need the
 /// core, else a pause keeps the sibling hyperthread going.
-void relax(bool yield) {
+static void relax(bool yield) {
   if (yield) {
     sched_yield();
     return;
@@ -88,7 +88,7 @@ void relax(bool yield) {
 #endif
 }
 
-void invoke(Microtask task, int argc, void *const *a, unsigned index) {
+static void invoke(Microtask task, int argc, void *const *a, unsigned index) {
   int32_t gtid = int32_t(index), btid = int32_t(index);
   switch (argc) {
   case 0:
@@ -109,6 +109,7 @@ void invoke(Microtask task, int argc, void *const *a, unsigned index) {
   }
 }
 
+namespace {
 struct alignas(64) Counter {
   std::atomic<uint64_t> value{0};
 };
@@ -148,11 +149,12 @@ private:
   std::condition_variable wake;
   std::atomic<unsigned> sleepers{0};
 };
+} // namespace
 
 /// Never destroyed: workers may still spin on it while the process exits.
 /// A forked child gets a new one (its parent's workers are not its own).
-Team *team = new Team;
-[[maybe_unused]] int atForkRegistered =
+static Team *team = new Team;
+[[maybe_unused]] static int atForkRegistered =
     pthread_atfork(nullptr, nullptr, [] { team = new Team; });
 
 void *Team::workerMain(void *start) {
@@ -276,7 +278,7 @@ void Team::barrier() {
 // The libomp entry points (kmp.h's signatures)
 //===----------------------------------------------------------------------===//
 
-void forkCall(void *, int32_t argc, Microtask task, ...) {
+static void forkCall(void *, int32_t argc, Microtask task, ...) {
   if (argc < 0 || argc > kMaxArguments)
     fatal("cannot pass this many values to a parallel region:", argc);
   void *args[kMaxArguments] = {};
@@ -297,18 +299,18 @@ void forkCall(void *, int32_t argc, Microtask task, ...) {
   self = saved;
 }
 
-int32_t globalThreadNum(void *) { return int32_t(self.index); }
+static int32_t globalThreadNum(void *) { return int32_t(self.index); }
 
-void barrier(void *, int32_t) { team->barrier(); }
+static void barrier(void *, int32_t) { team->barrier(); }
 
 /// The static schedules of libomp's __kmp_for_static_init: the iterations
 /// [*lower, *upper] by `increment`, balanced over the team (kStatic) or in
 /// round-robin chunks (kStaticChunked).
 template <typename T>
-void forStaticInit(void *, int32_t, int32_t schedule, int32_t *last, T *lower,
-                   T *upper, std::make_signed_t<T> *stride,
-                   std::make_signed_t<T> increment,
-                   std::make_signed_t<T> chunk) {
+static void forStaticInit(void *, int32_t, int32_t schedule, int32_t *last,
+                          T *lower, T *upper, std::make_signed_t<T> *stride,
+                          std::make_signed_t<T> increment,
+                          std::make_signed_t<T> chunk) {
   using U = std::make_unsigned_t<T>;
   if (increment == 0)
     fatal("a parallel loop's increment is", 0);
@@ -358,9 +360,7 @@ void forStaticInit(void *, int32_t, int32_t schedule, int32_t *last, T *lower,
   fatal("cannot run the OpenMP schedule type", schedule);
 }
 
-void forStaticFini(void *, int32_t) {}
-
-} // namespace
+static void forStaticFini(void *, int32_t) {}
 
 std::vector<std::pair<const char *, void *>>
 mlir::bitserial::getThreadTeamSymbols() {
