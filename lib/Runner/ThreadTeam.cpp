@@ -129,7 +129,7 @@ private:
   };
   static void *workerMain(void *start);
   void work(unsigned index, uint64_t seen);
-  uint64_t waitForRegion(uint64_t seen, unsigned index);
+  uint64_t waitForRegion(uint64_t seen);
   unsigned grow(unsigned size, uint64_t current);
 
   /// (generation << 32) | size of the latest region.
@@ -171,7 +171,7 @@ void *Team::workerMain(void *start) {
   return nullptr;
 }
 
-uint64_t Team::waitForRegion(uint64_t seen, unsigned index) {
+uint64_t Team::waitForRegion(uint64_t seen) {
   auto start = std::chrono::steady_clock::now();
   for (unsigned spins = 1;; ++spins) {
     uint64_t now = region.value.load(std::memory_order_acquire);
@@ -192,7 +192,7 @@ uint64_t Team::waitForRegion(uint64_t seen, unsigned index) {
 
 void Team::work(unsigned index, uint64_t seen) {
   for (;;) {
-    seen = waitForRegion(seen, index);
+    seen = waitForRegion(seen);
     unsigned size = unsigned(seen & 0xffffffffu);
     if (index >= size)
       continue;
