@@ -39,6 +39,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 #include <functional>
 
@@ -184,7 +185,9 @@ Value ConvKernelBuilder::buildCopyNest(
 /// loop only loads, selects and stores (a vector store of the duplicated
 /// word with duplicateActivations) rather than tensor.pad, whose copy into a
 /// strided view becomes a slow runtime call.
-Value ConvKernelBuilder::buildKernelInput() {
+Value ConvKernelBuilder::buildKernelInput(Value n, Value row) {
+  assert((!row || (kernelH == 1 && !threads)) &&
+         "one row is the whole input of a serial 1x1 kernel's output row");
   int64_t extraW = (shape.pixelBlock - 1) * inputStrides[1];
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, pr.input);
   auto grow = [&](OpFoldResult size, int64_t extra) -> OpFoldResult {
@@ -195,6 +198,8 @@ Value ConvKernelBuilder::buildKernelInput() {
   };
   sizes[1] = subsampled[0] ? tensor::getMixedSize(b, loc, pr.init, 1)
                            : grow(sizes[1], pr.padding[0] + pr.padding[1]);
+  if (row)
+    sizes[0] = sizes[1] = b.getIndexAttr(1);
   sizes[2] = grow(subsampled[1] ? tensor::getMixedSize(b, loc, pr.init, 2)
                                 : grow(sizes[2], pr.padding[2] + pr.padding[3]),
                   extraW);
@@ -236,10 +241,10 @@ Value ConvKernelBuilder::buildKernelInput() {
   auto enter = [&](int64_t level, ArrayRef<Value> ivs) {
     if (level == 1) {
       // Unsigned compares also reject negative rows.
-      Value row = source(ivs[1], 0);
+      Value at = source(row ? row : ivs[1], 0);
       rowInside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, height);
-      rowClamped = arith::SelectOp::create(b, loc, rowInside, row, index(0));
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, at, height);
+      rowClamped = arith::SelectOp::create(b, loc, rowInside, at, index(0));
     } else if (level == 2) {
       bool read = columnSegment == 1;
       inside = read ? rowInside
@@ -252,7 +257,7 @@ Value ConvKernelBuilder::buildKernelInput() {
                   Value dest) -> Value {
     Value word = tensor::ExtractOp::create(
         b, loc, pr.input,
-        ValueRange{ivs[0], rowClamped, colClamped, ivs[3], ivs[4]});
+        ValueRange{n ? n : ivs[0], rowClamped, colClamped, ivs[3], ivs[4]});
     word = arith::SelectOp::create(b, loc, inside, word, constI64(0));
     for (int64_t h = 0; h < halves(); ++h) {
       Value half = word;
@@ -291,6 +296,19 @@ int64_t ConvKernelBuilder::copyLevelsToUnroll(ArrayRef<int64_t> extents) const {
     ++levels;
   }
   return levels;
+}
+
+void ConvKernelBuilder::setFlatInput(Value kernelInput) {
+  if (!shape.duplicateActivations)
+    return;
+  // Steps address it as one vector of words (see reducePlanePair).
+  int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < rank; ++d)
+    all[0].push_back(d);
+  flatInput = tensor::CollapseShapeOp::create(b, loc, kernelInput, all);
+  inputHeight = dim(kernelInput, 1);
+  inputWidth = dim(kernelInput, 2);
 }
 
 /// The shared rule (fitRegisterBlock in BitserialToVector.h), which the
@@ -1511,22 +1529,27 @@ Value ConvKernelBuilder::build() {
   channelBlocksOfr = channelBlocksSize();
   channelBlocksValue =
       getValueOrCreateConstantIndexOp(b, loc, channelBlocksOfr);
-  Value kernelInput = buildKernelInput();
-  if (shape.duplicateActivations) {
-    // Steps address it as one vector of words (see reducePlanePair).
-    int64_t rank = cast<RankedTensorType>(kernelInput.getType()).getRank();
-    SmallVector<ReassociationIndices> all(1);
-    for (int64_t d = 0; d < rank; ++d)
-      all[0].push_back(d);
-    flatInput = tensor::CollapseShapeOp::create(b, loc, kernelInput, all);
-    inputHeight = dim(kernelInput, 1);
-    inputWidth = dim(kernelInput, 2);
+  // 1x1 kernels on threads with enough output rows to share without
+  // channel parts: each task (one output row) copies (and counts) the one
+  // input row it reads, so no task reads what another wrote: no barrier in
+  // the region, and no line of the copy moves between cores. With fewer
+  // rows (and in matmuls: one row), every part of a row would copy it.
+  auto outputType = cast<RankedTensorType>(pr.init.getType());
+  bool taskInput =
+      threads && kernelH == 1 && kernelW == 1 && !outputType.isDynamicDim(0) &&
+      !outputType.isDynamicDim(1) &&
+      outputType.getDimSize(0) * outputType.getDimSize(1) >= kMinTaskInputRows;
+  Value kernelInput;
+  if (!taskInput) {
+    kernelInput = buildKernelInput();
+    setFlatInput(kernelInput);
   }
   Value relaid = relayoutFilter();
   // Bipolar weights: a per-pixel term from the activations' counts, but for
   // XOR'ed pairs.
   bool pixelTerms = weightsBipolar && !xorPairs;
-  Value bitCounts = pixelTerms ? activationBitCounts(kernelInput) : Value();
+  Value bitCounts =
+      pixelTerms && !taskInput ? activationBitCounts(kernelInput) : Value();
   // XOR'ed pairs without padding: every tap inside the input, so the tap
   // terms are K x KH x KW for every output (added after the narrowing
   // shuffle of the x86 epilogue, as one i32 vector per 8 channels).
@@ -1576,15 +1599,14 @@ Value ConvKernelBuilder::build() {
   int64_t scaleShift =
       xorPairs ? 0 : llvm::Log2_64(decodeA.scale * decodeB.scale);
 
-  // One output row (n, oh): loops over pixel blocks and channel blocks that
-  // write `rowTensor`, either the whole output (`rowLocal` false) or a
-  // [1, 1, OW, CO] slice of it.
   // Channel blocks [cbBegin, cbEnd) of one output row (n, oh): loops over
   // pixel blocks and channel blocks that write `rowTensor`, either the whole
   // output (`rowLocal` false) or a [1, 1, OW, channels] slice of it starting
-  // at channel `channelOffset`.
+  // at channel `channelOffset`. With taskInput, `kernelInput` and
+  // `bitCounts` hold that row alone (row 0 of image 0).
   auto buildRow = [&](Value n, Value oh, Value rowTensor, bool rowLocal,
                       Value cbBegin, Value cbEnd, Value channelOffset) {
+    Value inputN = taskInput ? zero : n, inputOh = taskInput ? zero : oh;
     SmallVector<Value> lbs{zero, cbBegin};
     SmallVector<Value> ubs{dim(pr.init, 2), cbEnd};
     SmallVector<Value> steps{index(pixels), index(vectors)};
@@ -1599,8 +1621,9 @@ Value ConvKernelBuilder::build() {
           // Weighted sum over plane pairs.
           SmallVector<Value> accInit(accumulators, zeroSums());
           auto planePair = [&](ValueRange pivs, ValueRange acc) {
-            SmallVector<Value> counts = reducePlanePair(
-                kernelInput, relaid, n, oh, ow0, cob0, pivs[0], pivs[1]);
+            SmallVector<Value> counts =
+                reducePlanePair(kernelInput, relaid, inputN, inputOh, ow0, cob0,
+                                pivs[0], pivs[1]);
             // The weight is +-2^(i + j + log2(scaleA * scaleB)): shift,
             // then add or subtract (AVX2 has no 64-bit lane multiply).
             Type sumElement = sumVector.getElementType();
@@ -1672,8 +1695,8 @@ Value ConvKernelBuilder::build() {
               for (auto [i, j] : pairs) {
                 shiftSums(planeSums, previous - i - j);
                 planeSums =
-                    reducePlanePair(kernelInput, relaid, n, oh, ow0, cob0,
-                                    index(i), index(j), planeSums);
+                    reducePlanePair(kernelInput, relaid, inputN, inputOh, ow0,
+                                    cob0, index(i), index(j), planeSums);
                 previous = i + j;
               }
               shiftSums(planeSums, scaleShift);
@@ -1720,8 +1743,8 @@ Value ConvKernelBuilder::build() {
                   for (Value sum : acc)
                     shifted.push_back(
                         arith::ShLIOp::create(b, loc, sum, shifts));
-                  return reducePlanePair(kernelInput, relaid, n, oh, ow0, cob0,
-                                         i, j, shifted);
+                  return reducePlanePair(kernelInput, relaid, inputN, inputOh,
+                                         ow0, cob0, i, j, shifted);
                 });
             planeSums.assign(planes.results.begin(), planes.results.end());
             if (loopHorner)
@@ -1747,8 +1770,8 @@ Value ConvKernelBuilder::build() {
           // of the i64 lanes), read, added and stored at once.
           // Bipolar weights: bW * sum(d) * S_A[n, oh, ow], as i64.
           auto weightOffsetTerm = [&](Value ow) -> Value {
-            Value count = tensor::ExtractOp::create(b, loc, bitCounts,
-                                                    ValueRange{n, oh, ow});
+            Value count = tensor::ExtractOp::create(
+                b, loc, bitCounts, ValueRange{inputN, inputOh, ow});
             return arith::MulIOp::create(
                 b, loc, count,
                 constI64(decodeB.offset * getPlaneWeightSum(pr.filterLayout)));
@@ -2125,6 +2148,8 @@ Value ConvKernelBuilder::build() {
   if (!ShapedType::isDynamic(channelBlocks))
     parts = std::min<int64_t>(llvm::divideCeil(channelBlocks, unitBlocks),
                               kChannelParts);
+  if (taskInput)
+    parts = 1;
   auto forall = scf::ForallOp::create(
       b, loc, ArrayRef<OpFoldResult>{batch, rows, b.getIndexAttr(parts)},
       ValueRange{output}, std::nullopt);
@@ -2174,6 +2199,13 @@ Value ConvKernelBuilder::build() {
   SmallVector<OpFoldResult> strides(offsets.size(), oneAttr);
   Value rowSlice =
       tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+  if (taskInput) {
+    llvm::SaveAndRestore<bool> serial(threads, false);
+    kernelInput = buildKernelInput(n, oh);
+    setFlatInput(kernelInput);
+    if (pixelTerms)
+      bitCounts = activationBitCounts(kernelInput);
+  }
   Value row = buildRow(n, oh, rowSlice, /*rowLocal=*/true, cbBegin, cbEnd,
                        channelOffset);
   b.setInsertionPointToStart(forall.getTerminator().getBody());

@@ -58,6 +58,11 @@ inline constexpr int64_t kMaxUnrolledPlanePairs = 2;
 /// still have work for every thread.
 inline constexpr int64_t kChannelParts = 4;
 
+/// With `parallel`, 1x1 kernels with at least this many output rows
+/// (N x OH) split rows only, each task copying the input row it reads (see
+/// ConvKernelBuilder::build).
+inline constexpr int64_t kMinTaskInputRows = 8;
+
 /// An epilogue op applied in the kernel's registers to the accumulators
 /// (`init` + the convolution), so that they never reach memory.
 struct FusedEpilogue {
@@ -226,8 +231,11 @@ private:
   /// The kernel's input: [N, H', W', Pa, CW] with zero words around, or
   /// with nibbleLookup [N, H', W', Pa, CW, 2], the low and high nibbles of
   /// every word; with duplicateActivations a last dimension of `lanes`
-  /// copies of each word.
-  Value buildKernelInput();
+  /// copies of each word. Given `n` and `row` (1x1 kernels), only that
+  /// row: [1, 1, W', ...], the one input row output row `row` reads.
+  Value buildKernelInput(Value n = {}, Value row = {});
+  /// flatInput, inputHeight and inputWidth of `kernelInput`.
+  void setFlatInput(Value kernelInput);
   Value relayoutFilter();
   /// Word halves per step: 2 with nibbleLookup, else 1.
   int64_t halves() const { return nibbles ? 2 : 1; }

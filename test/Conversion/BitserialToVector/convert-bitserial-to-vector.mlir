@@ -440,6 +440,34 @@ func.func @conv2d_parallel_prologue(%x: !X, %f: !F, %init: tensor<2x64x64x8xi32>
 
 // -----
 
+// A 1x1 kernel with at least 8 output rows (here 2 x 9): one task per row
+// (no channel parts), each copying the input row it reads (row 2 oh - 1 of
+// image n, subsampled, 3 columns of room) and counting its bits (bipolar
+// weights) itself: no prologue forall, nothing shared but the output.
+// PARALLEL-LABEL: func.func @conv2d_parallel_one_by_one
+// PARALLEL-SAME: %[[X:[a-z0-9_]+]]: tensor<2x17x17x2x1xi64>
+// PARALLEL-NOT: tensor<2x9x12x2x1xi64>
+// PARALLEL: scf.forall (%[[N:.*]], %[[OH:.*]]) in (2, 9) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x9x9x24xi32>)
+// PARALLEL: tensor.extract_slice %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 9, 24]
+// PARALLEL: %[[ROW:.*]] = tensor.empty() : tensor<1x1x12x2x1xi64>
+// PARALLEL: %[[TWICE:.*]] = arith.muli %[[OH]], %c2 : index
+// PARALLEL: %[[SOURCE:.*]] = arith.subi %[[TWICE]], %c1 : index
+// PARALLEL: %[[INSIDE:.*]] = arith.cmpi ult, %[[SOURCE]], %c17 : index
+// PARALLEL: %[[CLAMPED:.*]] = arith.select %[[INSIDE]], %[[SOURCE]], %c0 : index
+// PARALLEL: scf.for {{.*}} iter_args(%{{.*}} = %[[ROW]]) -> (tensor<1x1x12x2x1xi64>)
+// PARALLEL: tensor.extract %[[X]][%[[N]], %[[CLAMPED]], %{{.*}}, %{{.*}}, %c0] : tensor<2x17x17x2x1xi64>
+// PARALLEL: tensor.empty() : tensor<1x1x12xi64>
+// PARALLEL: tensor.extract %{{.*}}[%c0, %c0, %{{.*}}] : tensor<1x1x12xi64>
+// PARALLEL: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[N]], %[[OH]], 0, 0] [1, 1, 9, 24]
+!X = tensor<2x17x17x2x1xi64, #bitserial.packed<bits = 2, encoding = unsigned, length = 40>>
+!F = tensor<24x1x1x1x1xi64, #bitserial.packed<bits = 1, encoding = bipolar, length = 40>>
+func.func @conv2d_parallel_one_by_one(%x: !X, %f: !F, %init: tensor<2x9x9x24xi32>) -> tensor<2x9x9x24xi32> {
+  %r = bitserial.conv2d ins(%x, %f : !X, !F) outs(%init : tensor<2x9x9x24xi32>) strides = [2, 2] padding = [1, 0, 0, 0] -> tensor<2x9x9x24xi32>
+  return %r : tensor<2x9x9x24xi32>
+}
+
+// -----
+
 // A filled `init` (here 5) is a broadcast scalar added to the accumulators:
 // the kernel writes a new tensor, reads no init and leaves the fill dead;
 // in parallel the tasks write slices of that tensor.
