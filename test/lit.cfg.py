@@ -76,6 +76,13 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%host_cc", os.path.join(config.llvm_tools_dir, "clang")))
 # LLVM's libraries (libomp for parallel objects).
 config.substitutions.append(("%llvm_lib_dir", os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")))
+# The project's libraries (libbitserial_thread_team.a, and its AArch64 build
+# in aarch64-linux-gnu/), and the -fsanitize flag host programs that link
+# them need (they are instrumented in a sanitized build).
+config.substitutions.append(("%bitserial_lib_dir", os.path.join(config.bitserial_obj_root, "lib")))
+config.substitutions.append(
+    ("%bitserial_sanitize", "-fsanitize=" + config.bitserial_sanitizers
+     if getattr(config, "bitserial_sanitizers", "") else ""))
 
 # x86 int8 dot-product kernels that run on this machine (vpdpbusd on zmm;
 # vpmaddubsw and vpmaddwd on ymm).

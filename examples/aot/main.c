@@ -4,6 +4,11 @@
  *
  *   aarch64-linux-gnu-gcc -O2 -static -I. main.c layers.o -o layers
  *   qemu-aarch64 -cpu cortex-a53 ./layers
+ *
+ * Objects of bitserial-compile --parallel also link the thread team
+ * (build/lib/aarch64-linux-gnu/libbitserial_thread_team.a -lpthread on
+ * AArch64, build/lib/libbitserial_thread_team.a here); BITSERIAL_NUM_THREADS
+ * sets its size.
  */
 #include "layers.h"
 

@@ -679,6 +679,7 @@ LoweringSession::lowerToLLVMDialect(const LoweringOptions &options) {
   pipelineOptions.strategy = options.strategy;
   pipelineOptions.tile = options.tile;
   pipelineOptions.parallel = options.parallel;
+  pipelineOptions.minParallelBinops = options.minParallelBinops;
   pipelineOptions.target = options.target;
   pipelineOptions.dotProduct = options.dotProduct;
   pipelineOptions.i8mm = options.i8mm;
@@ -1022,8 +1023,10 @@ static std::string makeHeader(ArrayRef<PublicFunction> functions,
      << " *   encoding's range, packed arguments must have zero bits past the\n"
      << " *   length; other values give unspecified results (not checked).\n";
   if (options.parallel)
-    os << " * - Parallel code: calls into the OpenMP runtime (libomp, link\n"
-       << " *   with -lomp); OMP_NUM_THREADS sets the thread count.\n";
+    os << " * - Parallel code: calls libomp's entry points (__kmpc_*): link\n"
+       << " *   libbitserial_thread_team.a (bitserial's thread team; threads:\n"
+       << " *   bitserial_set_num_threads, else BITSERIAL_NUM_THREADS, else\n"
+       << " *   OMP_NUM_THREADS, else the CPUs) or libomp (-lomp).\n";
   else if (external.empty())
     os << " * - Links with libc only (malloc, free, memcpy, memset).\n";
   if (!external.empty()) {
@@ -1170,10 +1173,6 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
       options.target, *cpuFeatures, triple, cpu, cpuName, /*jit=*/false);
   if (!kernelTarget)
     return kernelTarget.takeError();
-  if (options.parallel && !triple.isX86())
-    return makeError("--parallel needs the OpenMP runtime, which is only "
-                     "available for x86 here (" +
-                     triple.str() + " code must be serial)");
 
   CompiledModule compiled;
   // AArch64 CPUs with dot products or i8mm: the vector lowering hands the
@@ -1235,6 +1234,7 @@ mlir::bitserial::compileModule(StringRef path, const CompilerOptions &options) {
   lowering.target = *kernelTarget;
   lowering.tile = options.tile;
   lowering.parallel = options.parallel;
+  lowering.minParallelBinops = options.minParallelBinops;
   lowering.printKernels = options.printKernels;
   lowering.tuningCache = options.tuningCache;
   lowering.tuningCpu = cpu;

@@ -66,11 +66,16 @@ static cl::opt<LoweringStrategy> strategy(
 static cl::opt<bool>
     tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
          cl::cat(compileCategory));
-static cl::opt<bool> parallel(
-    "parallel",
-    cl::desc("Vector kernels on OpenMP threads (x86 only; the program then "
-             "links the OpenMP runtime)"),
-    cl::cat(compileCategory));
+static cl::opt<bool>
+    parallel("parallel",
+             cl::desc("Vector kernels on threads: the program then links "
+                      "libbitserial_thread_team.a (x86, AArch64) or libomp"),
+             cl::cat(compileCategory));
+static cl::opt<long long> minParallelBinops(
+    "min-parallel-binops",
+    cl::desc("With --parallel, kernels of fewer AND'ed bit pairs stay on one "
+             "thread (0: every kernel is split; default 2^24)"),
+    cl::init(-1), cl::cat(compileCategory));
 
 static cl::opt<bool> printKernels(
     "print-kernels",
@@ -144,6 +149,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.tile = tile;
   options.parallel = parallel;
+  options.minParallelBinops = minParallelBinops;
   options.printKernels = printKernels;
   options.tuningCache = tuningCache;
   options.printTuningKeys = printTuningKeys;

@@ -127,6 +127,9 @@ struct LoweringOptions {
   bool tile = false;
   /// Vector kernels on OpenMP threads.
   bool parallel = false;
+  /// With `parallel`, the pipelines' min-parallel-binops (negative: their
+  /// default).
+  int64_t minParallelBinops = -1;
   /// AArch64: the CPU has dot products / int8 matrix multiplies, which the
   /// int8 lowering may use (the code generator needs them too).
   bool dotProduct = false;
@@ -250,9 +253,13 @@ struct CompilerOptions {
   /// `host` means the best target of the CPU.
   KernelTarget target = KernelTarget::Host;
   bool tile = false;
-  /// Vector kernels on OpenMP threads: the object then needs the OpenMP
-  /// runtime (x86 only).
+  /// Vector kernels on OpenMP threads: the object then calls five libomp
+  /// entry points, which libomp or libbitserial_thread_team.a (the
+  /// runner's thread team) define.
   bool parallel = false;
+  /// With `parallel`, kernels of fewer AND'ed bit pairs stay on one thread
+  /// (0: every kernel is split; negative: the pipelines' default, 2^24).
+  int64_t minParallelBinops = -1;
   /// Print each matmul's and conv2d's kernel choice and estimates on stderr
   /// (remarks of bitserial-select-kernels).
   bool printKernels = false;

@@ -1,16 +1,10 @@
 //===- ThreadTeam.h - The JIT's runtime for parallel kernels ----*- C++ -*-===//
 //
-// Parallel kernels are OpenMP code: the lowering makes each scf.forall an
-// omp.parallel region, which the translation to LLVM IR turns into calls of
-// five libomp entry points (__kmpc_fork_call, __kmpc_barrier,
-// __kmpc_for_static_init_*, __kmpc_for_static_fini,
-// __kmpc_global_thread_num). The thread team here implements them on
-// workers that spin between regions: a fork is one store the workers see,
-// a join one counter the caller waits on. On a 2-vCPU virtual machine a
-// region with a barrier cost 0.5 us this way against libomp's 2.6 us
-// (docs/benchmarks.md), where the smaller 3x3 kernels take 17-20 us on two
-// threads. The JIT resolves the libomp names to these functions; objects
-// compiled ahead of time keep calling libomp's.
+// The JIT runs parallel kernels (OpenMP code: calls of five libomp entry
+// points) on the thread team of Bitserial/Runtime/ThreadTeam.h, whose
+// workers spin between regions; objects compiled ahead of time call
+// libomp's, or the team's when their program links
+// libbitserial_thread_team.a.
 //
 //===----------------------------------------------------------------------===//
 
