@@ -23,37 +23,19 @@ void __kmpc_barrier(void *loc, int32_t gtid) {
   bitserial_team_barrier(loc, gtid);
 }
 
-void __kmpc_for_static_init_4(void *loc, int32_t gtid, int32_t schedule,
-                              int32_t *last, int32_t *lower, int32_t *upper,
-                              int32_t *stride, int32_t increment,
-                              int32_t chunk) {
-  bitserial_team_for_static_init_4(loc, gtid, schedule, last, lower, upper,
-                                   stride, increment, chunk);
-}
+/// __kmpc_for_static_init_SUFFIX, of bound type T and stride type S.
+#define FORWARD_FOR_STATIC_INIT(SUFFIX, T, S)                                  \
+  void __kmpc_for_static_init_##SUFFIX(                                        \
+      void *loc, int32_t gtid, int32_t schedule, int32_t *last, T *lower,      \
+      T *upper, S *stride, S increment, S chunk) {                             \
+    bitserial_team_for_static_init_##SUFFIX(loc, gtid, schedule, last, lower,  \
+                                            upper, stride, increment, chunk);  \
+  }
 
-void __kmpc_for_static_init_4u(void *loc, int32_t gtid, int32_t schedule,
-                               int32_t *last, uint32_t *lower, uint32_t *upper,
-                               int32_t *stride, int32_t increment,
-                               int32_t chunk) {
-  bitserial_team_for_static_init_4u(loc, gtid, schedule, last, lower, upper,
-                                    stride, increment, chunk);
-}
-
-void __kmpc_for_static_init_8(void *loc, int32_t gtid, int32_t schedule,
-                              int32_t *last, int64_t *lower, int64_t *upper,
-                              int64_t *stride, int64_t increment,
-                              int64_t chunk) {
-  bitserial_team_for_static_init_8(loc, gtid, schedule, last, lower, upper,
-                                   stride, increment, chunk);
-}
-
-void __kmpc_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
-                               int32_t *last, uint64_t *lower, uint64_t *upper,
-                               int64_t *stride, int64_t increment,
-                               int64_t chunk) {
-  bitserial_team_for_static_init_8u(loc, gtid, schedule, last, lower, upper,
-                                    stride, increment, chunk);
-}
+FORWARD_FOR_STATIC_INIT(4, int32_t, int32_t)
+FORWARD_FOR_STATIC_INIT(4u, uint32_t, int32_t)
+FORWARD_FOR_STATIC_INIT(8, int64_t, int64_t)
+FORWARD_FOR_STATIC_INIT(8u, uint64_t, int64_t)
 
 void __kmpc_for_static_fini(void *loc, int32_t gtid) {
   bitserial_team_for_static_fini(loc, gtid);
