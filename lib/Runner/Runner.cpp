@@ -490,6 +490,7 @@ llvm::Expected<std::unique_ptr<Runner>> Runner::createImpl(
   loweringOptions.strategy = options.strategy;
   loweringOptions.tile = options.tile;
   loweringOptions.parallel = options.threads > 1;
+  loweringOptions.minParallelBinops = options.minParallelBinops;
   loweringOptions.profile = options.profile;
   loweringOptions.printKernels = options.printKernels;
   loweringOptions.tuningCache = options.tuningCache;

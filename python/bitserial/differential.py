@@ -460,7 +460,8 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False,
             opt = os.path.join(os.path.dirname(runner), "bitserial-opt")
             options = " ".join(["vector-bits=128"] +
                                [f"{o}=true" for o in kernel_options] +
-                               (["parallel=true"] if "par" in flags else []))
+                               (["parallel=true", "min-parallel-binops=0"]
+                                if "par" in flags else []))
             lowered = subprocess.run(
                 [opt, path, f"--convert-bitserial-to-vector={options}"],
                 capture_output=True, text=True, timeout=300)
@@ -506,7 +507,9 @@ def run_case(runner, seed, index, keep_root, lowering, cover=False,
         if "tile" in flags:
             args += ["--tile"]
         if "par" in flags:
-            args += ["--num-threads", "2"]
+            # Every kernel split, however small: the cases test the
+            # parallel code, not the thresholds.
+            args += ["--num-threads", "2", "--min-parallel-binops", "0"]
         for i, array in enumerate(inputs):
             np.save(os.path.join(work, f"in{i}.npy"), array)
             args += ["--input", os.path.join(work, f"in{i}.npy")]
@@ -704,7 +707,8 @@ def main(argv=None):
              "[+const] of "
              "bitserial-run "
              "(+tile: bitserial-tile with each "
-             "op's random tile sizes; +par: 2 OpenMP threads; +unroll, "
+             "op's random tile sizes; +par: 2 threads, every kernel "
+             "split; +unroll, "
              "+narrow, +straight: 128-bit kernels with unroll-steps, "
              "narrow-accumulators, straight-line-plane-pairs, lowered by "
              "bitserial-opt first; +vnni, "

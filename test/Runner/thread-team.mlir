@@ -27,6 +27,15 @@
 // CALLS-DAG: __kmpc_barrier
 // CALLS-DAG: __kmpc_for_static_init_8u
 //
+// A layer far below the parallel thresholds forks with
+// --min-parallel-binops 0, and only then.
+// RUN: bitserial-run %bitserial_src_root/examples/binary_dense.mlir --random-inputs --num-threads 2 --min-parallel-binops 0 --dump-object %t/forced.o
+// RUN: llvm-nm -u %t/forced.o | FileCheck %s --check-prefix=CALLS-FORCED
+// CALLS-FORCED: __kmpc_fork_call
+// RUN: bitserial-run %bitserial_src_root/examples/binary_dense.mlir --random-inputs --num-threads 2 --dump-object %t/default.o
+// RUN: llvm-nm -u %t/default.o | FileCheck %s --check-prefix=CALLS-DEFAULT
+// CALLS-DEFAULT-NOT: __kmpc_fork_call
+//
 // RUN: not bitserial-run %s --random-inputs --num-threads 2 --thread-runtime omp 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: Cannot find option named 'omp'
 

@@ -104,6 +104,11 @@ static cl::opt<RunnerOptions::ThreadRuntime> threadRuntime(
                clEnumValN(RunnerOptions::ThreadRuntime::LibOmp, "libomp",
                           "the OpenMP runtime, as compiled objects use")),
     cl::cat(runCategory));
+static cl::opt<long long> minParallelBinops(
+    "min-parallel-binops",
+    cl::desc("With --num-threads > 1, kernels of fewer AND'ed bit pairs stay "
+             "on one thread (0: every kernel is split; default 2^24)"),
+    cl::init(-1), cl::cat(runCategory));
 static cl::opt<bool>
     tile("tile", cl::desc("Tile matmul and conv2d first (bitserial-tile)"),
          cl::cat(runCategory));
@@ -283,6 +288,7 @@ int main(int argc, char **argv) {
   options.tile = tile;
   options.threads = threads;
   options.threadRuntime = threadRuntime;
+  options.minParallelBinops = minParallelBinops;
   options.checkInputValues = !noCheckInputs;
   options.profile = profile;
   options.printKernels = printKernels;

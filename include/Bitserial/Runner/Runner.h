@@ -35,6 +35,9 @@ struct RunnerOptions {
   ThreadRuntime threadRuntime = ThreadRuntime::Team;
   /// Far above any core count: a typo cannot ask for millions of threads.
   static constexpr unsigned kMaxThreads = 1024;
+  /// With threads > 1, kernels of fewer AND'ed bit pairs stay on one
+  /// thread (0: every kernel is split; negative: the pipelines' default).
+  int64_t minParallelBinops = -1;
   /// Run bitserial-tile first (tile sizes from op attributes or its
   /// heuristic).
   bool tile = false;
