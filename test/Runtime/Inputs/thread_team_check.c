@@ -44,18 +44,29 @@ static void expect(int ok, const char *what) {
     ++failures;
 }
 
-static void nested(int32_t *gtid, int32_t *btid, void *arg) {
+/* Regions have the microtask's own (variadic) type, as a call through a
+ * pointer of another function type is undefined. */
+static struct Region *regionArgument(va_list list) {
+  return va_arg(list, struct Region *);
+}
+
+static void nested(int32_t *gtid, int32_t *btid, ...) {
   (void)btid;
-  struct Region *r = arg;
+  va_list list;
+  va_start(list, btid);
+  struct Region *r = regionArgument(list);
+  va_end(list);
   if (*gtid == 0 && __kmpc_global_thread_num(NULL) == 0)
     atomic_fetch_add(&r->nestedAlone, 1);
 }
 
 /* Every iteration of a loop is run once; then, past a barrier, every
  * thread reads every value. */
-static void body(int32_t *gtid, int32_t *btid, void *arg) {
-  (void)btid;
-  struct Region *r = arg;
+static void body(int32_t *gtid, int32_t *btid, ...) {
+  va_list list;
+  va_start(list, btid);
+  struct Region *r = regionArgument(list);
+  va_end(list);
   int32_t me = __kmpc_global_thread_num(NULL);
   if (me != *gtid)
     return;
@@ -89,12 +100,12 @@ static void body(int32_t *gtid, int32_t *btid, void *arg) {
       atomic_fetch_add(&r->hits[i], 1);
   }
   __kmpc_for_static_fini(NULL, me);
-  __kmpc_fork_call(NULL, 1, (bitserial_microtask)nested, r);
+  __kmpc_fork_call(NULL, 1, nested, r);
 }
 
 static int runRegion(struct Region *r) {
   memset(r, 0, sizeof *r);
-  __kmpc_fork_call(NULL, 1, (bitserial_microtask)body, r);
+  __kmpc_fork_call(NULL, 1, body, r);
   int once = 1;
   for (int i = 0; i < kN; ++i)
     once &= atomic_load(&r->hits[i]) == 2;
